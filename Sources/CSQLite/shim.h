@@ -1,0 +1,17 @@
+#ifndef SQLITE_STRESS_CSQLITE_SHIM_H
+#define SQLITE_STRESS_CSQLITE_SHIM_H
+
+// sqlite3.h declares the preupdate-hook API only when this is defined first.
+// Debian's libsqlite3 is built with it; the oracle checks compile_options at run time.
+#ifndef SQLITE_ENABLE_PREUPDATE_HOOK
+#define SQLITE_ENABLE_PREUPDATE_HOOK 1
+#endif
+
+#include <sqlite3.h>
+
+// sqlite3_db_config is variadic, which Swift cannot call.
+static inline int sqlite_stress_db_config_int(sqlite3 *db, int op, int value, int *out) {
+    return sqlite3_db_config(db, op, value, out);
+}
+
+#endif

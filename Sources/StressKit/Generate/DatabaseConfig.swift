@@ -1,0 +1,47 @@
+import StressSQLite
+
+/// SQLite's journal modes that keep a database durable across a crash.
+/// See <https://www.sqlite.org/pragma.html#pragma_journal_mode>.
+public enum JournalMode: String, CaseIterable, Sendable, Codable {
+    case wal, delete, truncate, persist
+}
+
+/// Per-run database configuration, drawn from the seed.
+public struct DatabaseConfig: Sendable, Hashable, Codable {
+    public var pageSize: Int
+    public var journalMode: JournalMode
+    /// OFF, NORMAL, FULL or EXTRA.
+    public var synchronous: String
+    /// `PRAGMA cache_size`: positive is pages, negative is KiB. Small values force spills.
+    public var cacheSize: Int
+    /// NONE, FULL or INCREMENTAL.
+    public var autoVacuum: String
+
+    public static func generate(journalMode: JournalMode?, using rng: inout some RandomNumberGenerator) -> DatabaseConfig {
+        DatabaseConfig(
+            pageSize: rng.pick([512, 1024, 4096, 4096, 8192, 16384, 65536]),
+            journalMode: journalMode ?? rng.pick(JournalMode.allCases),
+            synchronous: rng.pick(["OFF", "NORMAL", "FULL", "EXTRA"]),
+            cacheSize: rng.pick([10, 32, 100, 500, -2000]),
+            autoVacuum: rng.pick(["NONE", "FULL", "INCREMENTAL"]))
+    }
+
+    /// Statements that fix the file's layout; run once, before the first table exists.
+    public var creationStatements: [String] {
+        [
+            "PRAGMA page_size = \(pageSize)",
+            "PRAGMA auto_vacuum = \(autoVacuum)",
+            "PRAGMA journal_mode = \(journalMode.rawValue.uppercased())",
+        ]
+    }
+
+    /// Statements every new connection runs: these settings do not persist in the file.
+    public var connectionStatements: [String] {
+        ["PRAGMA synchronous = \(synchronous)", "PRAGMA cache_size = \(cacheSize)"]
+    }
+
+    public var summary: String {
+        "page_size=\(pageSize) journal_mode=\(journalMode.rawValue) synchronous=\(synchronous.lowercased()) "
+            + "cache_size=\(cacheSize) auto_vacuum=\(autoVacuum.lowercased())"
+    }
+}

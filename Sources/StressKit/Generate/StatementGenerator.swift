@@ -1,0 +1,238 @@
+import StressSQLite
+
+/// The statements the workload issues against user tables.
+public enum StatementKind: String, CaseIterable, Sendable, Codable, CodingKeyRepresentable {
+    case insert
+    case insertOrIgnore = "insert-or-ignore"
+    case insertOrReplace = "insert-or-replace"
+    case upsert
+    case update
+    case deleteByKey = "delete-by-key"
+    case deleteByRange = "delete-by-range"
+    case select
+
+    /// Whether the statement can change the database.
+    public var isWrite: Bool { self != .select }
+}
+
+/// Writes one random statement of a given kind against a table, as literal
+/// SQL: the SQL log then holds exactly what ran, and the `sqlite3` shell
+/// replays it with no binding step in between.
+public enum StatementGenerator {
+    public static func generate(
+        _ kind: StatementKind, on table: Table, using rng: inout some RandomNumberGenerator
+    ) -> String {
+        var sql: String
+        switch kind {
+        case .insert: sql = insert(table, conflict: "", using: &rng)
+        case .insertOrIgnore: sql = insert(table, conflict: " OR IGNORE", using: &rng)
+        case .insertOrReplace: sql = insert(table, conflict: rng.chance(0.8) ? " OR REPLACE" : "", replaceSpelling: true, using: &rng)
+        case .upsert: sql = upsert(table, using: &rng)
+        case .update: sql = update(table, using: &rng)
+        case .deleteByKey: sql = "DELETE FROM \(quoteIdentifier(table.name)) WHERE " + keyEquality(table, using: &rng)
+        case .deleteByRange: sql = "DELETE FROM \(quoteIdentifier(table.name)) WHERE " + rangePredicate(table, using: &rng)
+        case .select: return select(table, using: &rng)
+        }
+        if rng.chance(0.12) { sql += rng.chance(0.5) ? " RETURNING *" : " RETURNING " + quoteIdentifier(rng.pick(table.columns).name) }
+        return sql
+    }
+
+    // MARK: - INSERT
+
+    private static func insert(
+        _ table: Table, conflict: String, replaceSpelling: Bool = false, using rng: inout some RandomNumberGenerator
+    ) -> String {
+        let (columns, rows) = insertRows(table, using: &rng)
+        // "REPLACE INTO" is SQLite's alias for "INSERT OR REPLACE INTO".
+        let verb = replaceSpelling && conflict.isEmpty ? "REPLACE" : "INSERT\(conflict)"
+        return "\(verb) INTO \(quoteIdentifier(table.name)) (\(columns.joined(separator: ", "))) VALUES " + rows
+    }
+
+    private static func upsert(_ table: Table, using rng: inout some RandomNumberGenerator) -> String {
+        var (columns, rows) = insertRows(table, using: &rng)
+        let targets = table.conflictTargets
+        var sql = "INSERT INTO \(quoteIdentifier(table.name)) (\(columns.joined(separator: ", "))) VALUES " + rows
+        guard !targets.isEmpty, rng.chance(0.85) else {
+            return sql + " ON CONFLICT DO NOTHING"
+        }
+        let target = rng.pick(targets)
+        sql += " ON CONFLICT (" + target.map(quoteIdentifier).joined(separator: ", ") + ")"
+        if rng.chance(0.15) { return sql + " DO NOTHING" }
+        // Assign from the proposed row (excluded.*), the old row, or a fresh literal.
+        columns = table.valueColumns.map { quoteIdentifier(table.columns[$0].name) }
+        guard !columns.isEmpty else { return sql + " DO NOTHING" }
+        var assignments: [String] = []
+        for column in columns where assignments.isEmpty || rng.chance(0.5) {
+            let index = table.columns.firstIndex { quoteIdentifier($0.name) == column }!
+            switch rng.below(3) {
+            case 0: assignments.append("\(column) = excluded.\(column)")
+            case 1: assignments.append("\(column) = coalesce(\(column), excluded.\(column))")
+            default: assignments.append("\(column) = " + ValueGenerator.value(for: table.columns[index], using: &rng).sqlLiteral)
+            }
+        }
+        sql += " DO UPDATE SET " + assignments.joined(separator: ", ")
+        if rng.chance(0.2) { sql += " WHERE " + valuePredicate(table, qualifier: "excluded.", using: &rng) }
+        return sql
+    }
+
+    /// A column list and one or more rows of VALUES.
+    private static func insertRows(_ table: Table, using rng: inout some RandomNumberGenerator) -> ([String], String) {
+        var chosen: [Int] = []
+        let keys = Set(table.keyColumns)
+        for index in table.columns.indices {
+            if keys.contains(index) {
+                // Omitting an INTEGER PRIMARY KEY lets SQLite pick the rowid; omitting a
+                // declared key elsewhere stores NULL in it (or fails in WITHOUT ROWID).
+                if rng.chance(0.95) { chosen.append(index) }
+            } else if rng.chance(0.8) {
+                chosen.append(index)
+            }
+        }
+        if chosen.isEmpty { chosen.append(rng.below(table.columns.count)) }
+        var names = chosen.map { quoteIdentifier(table.columns[$0].name) }
+        // A plain rowid table: name the rowid half of the time, so rows collide.
+        let explicitRowid = table.key == .rowid && rng.chance(0.5)
+        if explicitRowid { names.insert("rowid", at: 0) }
+
+        let rowCount = rng.chance(0.8) ? 1 : rng.int(in: 2...4)
+        var rows: [String] = []
+        let keyValues = keyTuple(table, using: &rng)
+        for row in 0..<rowCount {
+            var literals: [String] = []
+            if explicitRowid { literals.append(String(rng.int(in: 1...table.keySpace))) }
+            for index in chosen {
+                if let position = table.keyColumns.firstIndex(of: index) {
+                    // Later rows of a multi-row insert take fresh keys (or collide on purpose).
+                    let value = row == 0 || rng.chance(0.3) ? keyValues[position] : keyTuple(table, using: &rng)[position]
+                    literals.append(value.sqlLiteral)
+                } else {
+                    literals.append(ValueGenerator.value(for: table.columns[index], using: &rng).sqlLiteral)
+                }
+            }
+            rows.append("(" + literals.joined(separator: ", ") + ")")
+        }
+        return (names, rows.joined(separator: ", "))
+    }
+
+    // MARK: - UPDATE
+
+    private static func update(_ table: Table, using rng: inout some RandomNumberGenerator) -> String {
+        let conflict = rng.pick(["", "", "", " OR IGNORE", " OR REPLACE"])
+        var assignments: [String] = []
+        let count = rng.int(in: 1...min(3, table.columns.count))
+        var used = Set<Int>()
+        for _ in 0..<count {
+            let index = rng.below(table.columns.count)
+            guard used.insert(index).inserted else { continue }
+            let column = table.columns[index]
+            let name = quoteIdentifier(column.name)
+            if let position = table.keyColumns.firstIndex(of: index) {
+                // Moving a row to another key.
+                let key = ValueGenerator.key(keyNumber(table, component: position, using: &rng), for: column.type)
+                assignments.append("\(name) = " + key.sqlLiteral)
+            } else {
+                switch rng.below(10) {
+                case 0: assignments.append("\(name) = \(name)")
+                case 1 where column.type == .integer || column.type == .numeric:
+                    assignments.append("\(name) = coalesce(\(name), 0) + 1")
+                default:
+                    assignments.append("\(name) = " + ValueGenerator.value(for: column, using: &rng).sqlLiteral)
+                }
+            }
+        }
+        let predicate: String
+        switch rng.below(20) {
+        case 0: predicate = ""  // Every row.
+        case 1, 2, 3, 4: predicate = " WHERE " + rangePredicate(table, using: &rng)
+        case 5: predicate = " WHERE " + valuePredicate(table, qualifier: "", using: &rng)
+        default: predicate = " WHERE " + keyEquality(table, using: &rng)
+        }
+        return "UPDATE\(conflict) \(quoteIdentifier(table.name)) SET " + assignments.joined(separator: ", ") + predicate
+    }
+
+    // MARK: - SELECT
+
+    private static func select(_ table: Table, using rng: inout some RandomNumberGenerator) -> String {
+        let name = quoteIdentifier(table.name)
+        switch rng.below(4) {
+        case 0: return "SELECT count(*) FROM \(name)"
+        case 1: return "SELECT * FROM \(name) WHERE " + rangePredicate(table, using: &rng) + " LIMIT 20"
+        case 2:
+            let column = quoteIdentifier(rng.pick(table.columns).name)
+            return "SELECT \(column), count(*) FROM \(name) GROUP BY 1 ORDER BY 2 DESC LIMIT 5"
+        default: return "SELECT * FROM \(name) WHERE " + keyEquality(table, using: &rng)
+        }
+    }
+
+    // MARK: - Predicates
+
+    /// A key number in the table's domain; composite keys split the domain between components.
+    private static func keyNumber(_ table: Table, component: Int, using rng: inout some RandomNumberGenerator) -> Int {
+        let width = max(1, table.keyColumns.count)
+        let perComponent = width == 1 ? table.keySpace : Int(Double(table.keySpace).squareRoot().rounded(.up)) + 1
+        return rng.below(perComponent)
+    }
+
+    private static func keyTuple(_ table: Table, using rng: inout some RandomNumberGenerator) -> [SQLValue] {
+        table.keyColumns.enumerated().map { position, column in
+            ValueGenerator.key(keyNumber(table, component: position, using: &rng), for: table.columns[column].type)
+        }
+    }
+
+    /// Names exactly one row (or none) by its key.
+    static func keyEquality(_ table: Table, using rng: inout some RandomNumberGenerator) -> String {
+        switch table.key {
+        case .rowid:
+            return "rowid = \(rng.int(in: 1...table.keySpace))"
+        case .integerPrimaryKey(let column):
+            let value = ValueGenerator.key(keyNumber(table, component: 0, using: &rng), for: .integer)
+            return "\(quoteIdentifier(table.columns[column].name)) = \(value.sqlLiteral)"
+        case .primaryKey(let columns):
+            let values = keyTuple(table, using: &rng)
+            if columns.count == 1 {
+                return "\(quoteIdentifier(table.columns[columns[0]].name)) = \(values[0].sqlLiteral)"
+            }
+            if rng.chance(0.5) {
+                // Row-value comparison.
+                return "(" + columns.map { quoteIdentifier(table.columns[$0].name) }.joined(separator: ", ") + ") = ("
+                    + values.map(\.sqlLiteral).joined(separator: ", ") + ")"
+            }
+            return zip(columns, values).map { "\(quoteIdentifier(table.columns[$0].name)) = \($1.sqlLiteral)" }
+                .joined(separator: " AND ")
+        }
+    }
+
+    /// A range over the leading key (or the rowid), or over a value column.
+    static func rangePredicate(_ table: Table, using rng: inout some RandomNumberGenerator) -> String {
+        if rng.chance(0.15) { return valuePredicate(table, qualifier: "", using: &rng) }
+        switch table.key {
+        case .rowid:
+            if rng.chance(0.2) { return "rowid > \(table.keySpace)" }  // Trims rows appended past the domain.
+            let low = rng.int(in: 1...table.keySpace)
+            return "rowid BETWEEN \(low) AND \(low + rng.int(in: 0...8))"
+        case .integerPrimaryKey, .primaryKey:
+            let column = table.keyColumns[0]
+            let type = table.columns[column].type
+            let name = quoteIdentifier(table.columns[column].name)
+            if case .integerPrimaryKey = table.key, rng.chance(0.2) {
+                // Trims rows whose rowid SQLite chose past the domain.
+                return "\(name) > \(ValueGenerator.key(table.keySpace, for: .integer).sqlLiteral)"
+            }
+            let low = keyNumber(table, component: 0, using: &rng)
+            let high = low + rng.int(in: 0...8)
+            return "\(name) BETWEEN \(ValueGenerator.key(low, for: type).sqlLiteral) AND \(ValueGenerator.key(high, for: type).sqlLiteral)"
+        }
+    }
+
+    /// A predicate over a value column, e.g. `"c2" IS NULL` or `"c3" > 10`.
+    static func valuePredicate(_ table: Table, qualifier: String, using rng: inout some RandomNumberGenerator) -> String {
+        let column = rng.pick(table.columns)
+        let name = qualifier + quoteIdentifier(column.name)
+        switch rng.below(4) {
+        case 0: return "\(name) IS NULL"
+        case 1: return "\(name) IS NOT NULL"
+        case 2: return "\(name) > " + ValueGenerator.value(for: column, using: &rng).sqlLiteral
+        default: return "typeof(\(name)) = '\(rng.pick(["integer", "real", "text", "blob", "null"]))'"
+        }
+    }
+}

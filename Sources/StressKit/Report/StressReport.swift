@@ -1,0 +1,113 @@
+import Foundation
+import StressSQLite
+
+/// The outcome of a `stress` run, for the terminal and for `--json`.
+public struct StressReport: Sendable {
+    public let seed: UInt64
+    public let reproduce: String
+    public let settings: StressSettings
+    public let config: DatabaseConfig
+    public let swarm: Swarm
+    public let tables: Int
+    public let counters: Counters
+    public let elapsed: Double
+    public let logLines: Int
+    public let violations: [Violation]
+    public let unexpectedErrors: [String]
+
+    init(run: StressRun, counters: Counters, elapsed: Double, logLines: Int, violations: [Violation], unexpectedErrors: [String]) {
+        seed = run.settings.seed
+        reproduce = run.reproduceCommand
+        settings = run.settings
+        config = run.config
+        swarm = run.swarm
+        tables = run.schema.tables.count
+        self.counters = counters
+        self.elapsed = elapsed
+        self.logLines = logLines
+        self.violations = violations
+        self.unexpectedErrors = unexpectedErrors
+    }
+
+    /// Whether no property was violated.
+    public var passed: Bool { violations.isEmpty }
+
+    public var statementsPerSecond: Double {
+        elapsed > 0 ? Double(counters[.statements]) / elapsed : 0
+    }
+
+    /// The human summary printed at the end of a run.
+    public var summary: String {
+        let c = counters
+        var lines: [String] = []
+        let operations = StatementKind.allCases.filter { c[$0] > 0 }.map { "\($0.rawValue) \(c[$0])" }
+        lines.append("operations: " + (operations.isEmpty ? "none" : operations.joined(separator: ", ")))
+        lines.append("transactions: \(c[.commits]) commits, \(c[.rollbacks]) rollbacks "
+            + "(\(c[.forcedRollbacks]) forced by busy/locked, \(c[.autoRollbacks]) by SQLite), "
+            + "\(c[.savepoints]) savepoints, \(c[.savepointRollbacks]) savepoint rollbacks, "
+            + "\(c[.savepointReleases]) releases")
+        lines.append("errors: busy \(c[.busyErrors]), locked \(c[.lockedErrors]), constraint \(c[.constraintErrors]), "
+            + "full \(c[.fullErrors]), i/o \(c[.ioErrors]), unexpected \(c[.unexpectedErrors])")
+        lines.append("maintenance: \(c[.checkpoints]) checkpoints (\(c[.checkpointsIncomplete]) incomplete), "
+            + "\(c[.reconnects]) reconnects, \(c[.vacuums]) incremental vacuums, \(c[.integrityChecks]) integrity checks, "
+            + "\(c[.largeRows]) large rows")
+        lines.append(String(format: "throughput: %d statements in %.2f s, %.0f statements/s", c[.statements], elapsed, statementsPerSecond))
+        lines.append("SQL log: \(settings.logPath) (\(logLines) lines)")
+        for error in unexpectedErrors { lines.append("unexpected error: \(error)") }
+        if c[.falseIntegrityReports] > 0 {
+            lines.append("note: PRAGMA integrity_check made \(c[.falseIntegrityReports]) \"NULL value in\" claim(s) that a "
+                + "table scan disproved (a known false report of SQLite 3.40.0–3.41.0 on WITHOUT ROWID tables); "
+                + "not counted as violations")
+        }
+        if violations.isEmpty {
+            lines.append("result: PASS — integrity held (\(c[.integrityChecks]) checks)")
+        } else {
+            for violation in violations { lines.append(violation.description) }
+            lines.append("result: FAIL — \(violations.count) violation(s); seed \(Seed.format(seed))")
+            lines.append("reproduce: \(reproduce)")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// The machine-readable report.
+    public func json() -> String {
+        struct Document: Encodable {
+            let result: String
+            let seed: String
+            let reproduce: String
+            let sqliteVersion: String
+            let database: String
+            let sqlLog: String
+            let sqlLogLines: Int
+            let threads: Int
+            let iterations: Int
+            let tables: Int
+            let configuration: DatabaseConfig
+            let swarm: Swarm
+            let counters: [String: Int]
+            let operations: [String: Int]
+            let elapsedSeconds: Double
+            let statementsPerSecond: Double
+            let violations: [Violation]
+            let unexpectedErrors: [String]
+        }
+        let document = Document(
+            result: passed ? "pass" : "fail", seed: Seed.format(seed), reproduce: reproduce,
+            sqliteVersion: Connection.libraryVersion, database: settings.databasePath, sqlLog: settings.logPath,
+            sqlLogLines: logLines, threads: settings.threads, iterations: settings.iterations, tables: tables,
+            configuration: config, swarm: swarm, counters: counters.asDictionary, operations: counters.operations,
+            elapsedSeconds: elapsed, statementsPerSecond: statementsPerSecond, violations: violations,
+            unexpectedErrors: unexpectedErrors)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: (try? encoder.encode(document)) ?? Data(), as: UTF8.self)
+    }
+}
+
+extension StressReport {
+    /// Violations and the reproduce line only, for --quiet.
+    public var violationSummary: String {
+        (violations.map(\.description) + ["result: FAIL — seed \(Seed.format(seed))", "reproduce: \(reproduce)"])
+            .joined(separator: "\n")
+    }
+}

@@ -1,0 +1,27 @@
+/// A property that did not hold, with enough context to find and reproduce it.
+public struct Violation: Sendable, Codable, Hashable, CustomStringConvertible {
+    /// The stable property name, e.g. `integrity`.
+    public var property: String
+    /// One sentence saying what went wrong.
+    public var message: String
+    /// Which thread saw it (`t0`…, or `final`).
+    public var thread: String
+    /// The line of the SQL log at which it was seen.
+    public var logLine: Int
+    /// Property-specific details (table, key, expected, actual, SQLite's messages…).
+    public var details: [String: String]
+
+    public init(property: String, message: String, thread: String, logLine: Int, details: [String: String] = [:]) {
+        self.property = property
+        self.message = message
+        self.thread = thread
+        self.logLine = logLine
+        self.details = details
+    }
+
+    public var description: String {
+        var text = "VIOLATION \(property): \(message) (thread \(thread), SQL log line \(logLine))"
+        for key in details.keys.sorted() { text += "\n    \(key): \(details[key]!)" }
+        return text
+    }
+}

@@ -1,0 +1,2 @@
+/// The version of sqlite-stress.
+public let version = "0.1.0"

@@ -1,0 +1,77 @@
+/// What a run counts. Each worker keeps its own and they are summed at the end.
+public enum Counter: String, CaseIterable, Sendable, Codable, CodingKeyRepresentable {
+    case statements
+    case transactions
+    case commits
+    case rollbacks
+    /// Rollbacks the workload did not plan: after SQLITE_BUSY/LOCKED, or a COMMIT that could not finish.
+    case forcedRollbacks = "forced-rollbacks"
+    /// Transactions SQLite rolled back on its own (an error that ends the transaction).
+    case autoRollbacks = "auto-rollbacks"
+    case savepoints
+    case savepointRollbacks = "savepoint-rollbacks"
+    case savepointReleases = "savepoint-releases"
+    case busyErrors = "busy-errors"
+    case lockedErrors = "locked-errors"
+    case constraintErrors = "constraint-errors"
+    case fullErrors = "full-errors"
+    case ioErrors = "io-errors"
+    /// Errors the workload does not expect from a healthy SQLite: a tool bug or an environment problem.
+    case unexpectedErrors = "unexpected-errors"
+    case checkpoints
+    case checkpointsIncomplete = "checkpoints-incomplete"
+    case reconnects
+    case vacuums
+    case integrityChecks = "integrity-checks"
+    /// "NULL value in T.C" messages disproved by a scan (SQLite 3.40.0–3.41.0; see IntegrityCheck).
+    case falseIntegrityReports = "false-integrity-reports"
+    /// Statements carrying a value large enough to need overflow pages.
+    case largeRows = "large-rows"
+}
+
+/// A fixed set of counters plus per-kind statement counts.
+public struct Counters: Sendable, Codable, Equatable {
+    private var values = [Int](repeating: 0, count: Counter.allCases.count)
+    private var kinds = [Int](repeating: 0, count: StatementKind.allCases.count)
+
+    public init() {}
+
+    public subscript(counter: Counter) -> Int {
+        get { values[Counter.allCases.firstIndex(of: counter)!] }
+        set { values[Counter.allCases.firstIndex(of: counter)!] = newValue }
+    }
+
+    public subscript(kind: StatementKind) -> Int {
+        get { kinds[StatementKind.allCases.firstIndex(of: kind)!] }
+        set { kinds[StatementKind.allCases.firstIndex(of: kind)!] = newValue }
+    }
+
+    public mutating func add(_ other: Counters) {
+        for i in values.indices { values[i] += other.values[i] }
+        for i in kinds.indices { kinds[i] += other.kinds[i] }
+    }
+
+    public var asDictionary: [String: Int] {
+        Dictionary(uniqueKeysWithValues: Counter.allCases.map { ($0.rawValue, self[$0]) })
+    }
+
+    public var operations: [String: Int] {
+        Dictionary(uniqueKeysWithValues: StatementKind.allCases.map { ($0.rawValue, self[$0]) })
+    }
+
+    private enum CodingKeys: String, CodingKey { case counters, operations }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(asDictionary, forKey: .counters)
+        try container.encode(operations, forKey: .operations)
+    }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let counters = try container.decode([String: Int].self, forKey: .counters)
+        let operations = try container.decode([String: Int].self, forKey: .operations)
+        for counter in Counter.allCases { self[counter] = counters[counter.rawValue] ?? 0 }
+        for kind in StatementKind.allCases { self[kind] = operations[kind.rawValue] ?? 0 }
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+
+/// Facts about files at a path, read without opening them through SQLite
+/// (which could create or change them).
+public enum DatabaseFile {
+    /// The `PRAGMA application_id` this tool stamps on every database it creates ("SQST").
+    public static let applicationID: UInt32 = 0x5351_5354
+
+    /// Files SQLite keeps beside a database.
+    public static let sidecarSuffixes = ["-wal", "-shm", "-journal"]
+
+    public enum Kind: Equatable {
+        case missing
+        case directory
+        case notSQLite
+        /// An SQLite database with this application id.
+        case sqlite(applicationID: UInt32)
+    }
+
+    /// What is at `path`, judged from the 100-byte database header.
+    public static func kind(at path: String) -> Kind {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return .missing }
+        if isDirectory.boolValue { return .directory }
+        guard let handle = FileHandle(forReadingAtPath: path) else { return .notSQLite }
+        defer { try? handle.close() }
+        let header = (try? handle.read(upToCount: 100)) ?? Data()
+        guard header.count == 100, header.prefix(16) == Data("SQLite format 3\0".utf8) else { return .notSQLite }
+        let id = header[68..<72].reduce(UInt32(0)) { ($0 << 8) | UInt32($1) }
+        return .sqlite(applicationID: id)
+    }
+
+    /// Whether `path` holds a database this tool created.
+    public static func isOurs(_ path: String) -> Bool {
+        kind(at: path) == .sqlite(applicationID: applicationID)
+    }
+
+    /// Whether the file at `path` starts with `prefix` (used to recognise our own logs).
+    public static func starts(_ path: String, with prefix: String) -> Bool {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
+        defer { try? handle.close() }
+        let head = (try? handle.read(upToCount: prefix.utf8.count)) ?? Data()
+        return head == Data(prefix.utf8)
+    }
+
+    /// Checks that a new file can be created at `path`: its directory exists and is writable.
+    public static func checkCreatable(_ path: String, what: String) throws(ToolError) {
+        let directory = (path as NSString).deletingLastPathComponent
+        let parent = directory.isEmpty ? "." : directory
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: parent, isDirectory: &isDirectory) else {
+            throw ToolError("cannot create the \(what) at \(path): the directory \(parent) does not exist.")
+        }
+        guard isDirectory.boolValue else {
+            throw ToolError("cannot create the \(what) at \(path): \(parent) is not a directory.")
+        }
+        guard access(parent, W_OK) == 0 else {
+            throw ToolError("cannot create the \(what) at \(path): the directory \(parent) is not writable.")
+        }
+    }
+
+    /// Quotes `text` for a POSIX shell when it needs it.
+    public static func shellQuote(_ text: String) -> String {
+        let safe = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./-=:,+@%")
+        if !text.isEmpty, text.allSatisfy({ safe.contains($0) }) { return text }
+        return "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+}

@@ -1,0 +1,72 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Synchronization
+
+/// The SQL log: every executed statement, one per line, with the thread,
+/// transaction and result in a trailing comment, e.g.
+///
+///     INSERT INTO "t0" ("c0") VALUES (1); -- t2 x17 ok changes=1
+///
+/// The `sqlite3` shell replays it as it is (comments are ignored, failing
+/// statements are reported and skipped). Each line goes to the kernel with a
+/// single `write(2)` as soon as the statement finishes, so a killed run
+/// leaves a complete log up to its last statement.
+public final class SQLLog: Sendable {
+    /// The first characters of every log this tool writes.
+    public static let headerPrefix = "-- sqlite-stress "
+
+    private struct State { var fd: Int32; var lines: Int }
+    private let state: Mutex<State>
+    public let path: String
+
+    /// Creates (or truncates) the log at `path`.
+    public init(path: String) throws(ToolError) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            throw ToolError("cannot create the SQL log at \(path): \(String(cString: strerror(errno))).")
+        }
+        self.path = path
+        state = Mutex(State(fd: fd, lines: 0))
+    }
+
+    deinit { state.withLock { if $0.fd >= 0 { _ = Glibc.close($0.fd) } } }
+
+    /// Appends one line (a newline is added) and returns its 1-based line number.
+    @discardableResult
+    public func append(_ line: String) -> Int {
+        var text = line
+        text.append("\n")
+        return state.withLock { state in
+            guard state.fd >= 0 else { return state.lines }
+            text.withUTF8 { buffer in
+                var offset = 0
+                while offset < buffer.count {
+                    let written = write(state.fd, buffer.baseAddress! + offset, buffer.count - offset)
+                    if written < 0 {
+                        if errno == EINTR { continue }
+                        break  // Disk full or similar: the run goes on; the log is best effort.
+                    }
+                    offset += written
+                }
+            }
+            state.lines += 1
+            return state.lines
+        }
+    }
+
+    /// The number of lines written so far.
+    public var lineCount: Int { state.withLock { $0.lines } }
+
+    /// Flushes to stable storage and closes the file.
+    public func close() {
+        state.withLock { state in
+            guard state.fd >= 0 else { return }
+            fsync(state.fd)
+            _ = Glibc.close(state.fd)
+            state.fd = -1
+        }
+    }
+}

@@ -1,0 +1,213 @@
+import Foundation
+import StressSQLite
+import Synchronization
+
+/// A snapshot of a running `stress`, for progress output.
+public struct StressProgress: Sendable {
+    public var iterationsDone: Int
+    public var iterationsTotal: Int
+    public var statements: Int
+    public var elapsed: Double
+}
+
+/// The monolith: a fresh database with a random schema, T threads × N
+/// iterations of random transactions, periodic and final integrity checks.
+///
+/// `prepare` checks everything and draws the whole plan without touching the
+/// disk; `run` creates the files and does the work.
+public final class StressRun: Sendable {
+    public let settings: StressSettings
+    public let config: DatabaseConfig
+    public let schema: Schema
+    public let swarm: Swarm
+
+    /// Validates `settings` and the paths, and draws schema, configuration and swarm from the seed.
+    /// Writes nothing.
+    public static func prepare(_ settings: StressSettings) throws(ToolError) -> StressRun {
+        try settings.validate()
+        try checkPaths(settings)
+        var schemaRNG = Xoshiro(seed: deriveSeed(settings.seed, "schema"))
+        let drawnTables = schemaRNG.int(in: 1...10)  // Drawn always, so --tables only overrides it.
+        let schema = SchemaGenerator.generate(tableCount: settings.tables ?? drawnTables, using: &schemaRNG)
+        var configRNG = Xoshiro(seed: deriveSeed(settings.seed, "config"))
+        let config = DatabaseConfig.generate(journalMode: settings.journalMode, using: &configRNG)
+        var swarmRNG = Xoshiro(seed: deriveSeed(settings.seed, "swarm"))
+        let swarm = Swarm.generate(using: &swarmRNG)
+        return StressRun(settings: settings, config: config, schema: schema, swarm: swarm)
+    }
+
+    private init(settings: StressSettings, config: DatabaseConfig, schema: Schema, swarm: Swarm) {
+        self.settings = settings
+        self.config = config
+        self.schema = schema
+        self.swarm = swarm
+    }
+
+    private static func checkPaths(_ settings: StressSettings) throws(ToolError) {
+        let db = settings.databasePath
+        switch DatabaseFile.kind(at: db) {
+        case .missing:
+            try DatabaseFile.checkCreatable(db, what: "database")
+            for suffix in DatabaseFile.sidecarSuffixes where FileManager.default.fileExists(atPath: db + suffix) {
+                if !settings.overwrite {
+                    throw ToolError("\(db + suffix) exists without its database; remove it or pass --overwrite.")
+                }
+            }
+        case .directory:
+            throw ToolError("\(db) is a directory, not a database file.")
+        case .notSQLite:
+            throw ToolError("\(db) exists and is not an SQLite database; refusing to touch it.")
+        case .sqlite(let id):
+            guard settings.overwrite else {
+                throw ToolError("\(db) already exists; pass --overwrite to replace a database sqlite-stress created.")
+            }
+            guard id == DatabaseFile.applicationID else {
+                throw ToolError("refusing to overwrite \(db): it was not created by sqlite-stress.")
+            }
+            guard access(db, W_OK) == 0 else { throw ToolError("\(db) is not writable.") }
+        }
+        let log = settings.logPath
+        switch DatabaseFile.kind(at: log) {
+        case .missing:
+            try DatabaseFile.checkCreatable(log, what: "SQL log")
+        case .directory:
+            throw ToolError("the SQL log path \(log) is a directory.")
+        default:
+            guard DatabaseFile.starts(log, with: SQLLog.headerPrefix) else {
+                throw ToolError("refusing to overwrite \(log): it is not an SQL log written by sqlite-stress.")
+            }
+            guard access(log, W_OK) == 0 else { throw ToolError("the SQL log \(log) is not writable.") }
+        }
+    }
+
+    /// The resolved settings (tables and journal mode as drawn), as command-line arguments.
+    public var reproduceArguments: [String] {
+        [
+            "stress", "--seed", Seed.format(settings.seed), "--threads", "\(settings.threads)",
+            "--iterations", "\(settings.iterations)", "--tables", "\(schema.tables.count)",
+            "--journal-mode", config.journalMode.rawValue, "--busy-timeout", "\(settings.busyTimeout)",
+            "--check-every", "\(settings.checkEvery)", "--db", settings.databasePath,
+        ] + (settings.logPath == settings.databasePath + ".sql" ? [] : ["--sql-log", settings.logPath])
+            + ["--overwrite"]
+    }
+
+    /// The exact command line that reproduces this run.
+    public var reproduceCommand: String {
+        (["sqlite-stress"] + reproduceArguments).map(DatabaseFile.shellQuote).joined(separator: " ")
+    }
+
+    // MARK: - Running
+
+    /// Creates the database and log, runs the workload, checks, and reports.
+    /// Throws `ToolError` only when the files cannot be set up.
+    public func run(progressInterval: Double = 0.2, onProgress: (@Sendable (StressProgress) -> Void)? = nil) throws(ToolError) -> StressReport {
+        try removeOldFiles()
+        let log = try SQLLog(path: settings.logPath)
+        let generator = WorkloadGenerator(schema: schema, swarm: swarm)
+        let context = RunContext(log: log, settings: settings, config: config, generator: generator)
+        writeHeader(to: log)
+        do {
+            try createDatabase(context)
+        } catch {
+            log.close()
+            removeFiles()
+            throw error
+        }
+
+        let clock = ContinuousClock()
+        let start = clock.now
+        let workers = (0..<settings.threads).map { index in
+            Worker(label: "t\(index)", seed: deriveSeed(settings.seed, "thread", index), context: context)
+        }
+        let monitor = onProgress.map { callback in
+            let total = settings.threads * settings.iterations
+            return OSThread { [context] in
+                while !context.finished.load(ordering: .relaxed) {
+                    usleep(UInt32(progressInterval * 1_000_000))
+                    let elapsed = start.duration(to: clock.now)
+                    callback(StressProgress(
+                        iterationsDone: context.iterationsDone.load(ordering: .relaxed), iterationsTotal: total,
+                        statements: context.statementsDone.load(ordering: .relaxed), elapsed: elapsed.seconds))
+                }
+            }
+        }
+        let threads = workers.map { worker in
+            let box = UncheckedSendable(worker)
+            return OSThread { box.value.run() }
+        }
+        threads.forEach { $0.join() }
+        let elapsed = start.duration(to: clock.now).seconds
+        context.finished.store(true, ordering: .relaxed)
+        monitor?.join()
+
+        let finalChecker = Worker(label: "final", seed: 0, context: context)
+        finalChecker.finalCheck()
+        log.close()
+
+        var counters = Counters()
+        for worker in workers { counters.add(worker.counters) }
+        counters.add(finalChecker.counters)
+        return StressReport(
+            run: self, counters: counters, elapsed: elapsed, logLines: log.lineCount,
+            violations: context.violations.withLock { $0 }, unexpectedErrors: context.unexpected.withLock { $0 })
+    }
+
+    private func writeHeader(to log: SQLLog) {
+        // No paths or times: one seed and one thread give a byte-identical log.
+        log.append(SQLLog.headerPrefix + "stress seed=\(Seed.format(settings.seed)) threads=\(settings.threads) "
+            + "iterations=\(settings.iterations) tables=\(schema.tables.count) check-every=\(settings.checkEvery) "
+            + "sqlite=\(Connection.libraryVersion)")
+        log.append("-- configuration: " + config.summary)
+        for line in swarm.summary.split(separator: "\n") { log.append("-- swarm " + line) }
+    }
+
+    private func createDatabase(_ context: RunContext) throws(ToolError) {
+        let connection: Connection
+        do {
+            connection = try Connection(path: settings.databasePath, flags: [.readWrite, .create])
+        } catch let error as SQLiteError {
+            throw ToolError("cannot create the database at \(settings.databasePath): \(error.message).")
+        } catch {
+            throw ToolError("cannot create the database at \(settings.databasePath): \(error).")
+        }
+        defer { connection.close() }
+        let setup = Worker(label: "setup", seed: 0, context: context)
+        let statements = config.creationStatements + ["PRAGMA application_id = \(DatabaseFile.applicationID)"]
+            + config.connectionStatements + schema.createStatements
+        for sql in statements {
+            if case .failed(let error) = setup.execute(sql, on: connection) {
+                throw ToolError("cannot set up the database at \(settings.databasePath): \(error).")
+            }
+        }
+    }
+
+    private func removeOldFiles() throws(ToolError) {
+        for path in [settings.databasePath] + DatabaseFile.sidecarSuffixes.map({ settings.databasePath + $0 }) {
+            guard FileManager.default.fileExists(atPath: path) else { continue }
+            do { try FileManager.default.removeItem(atPath: path) } catch {
+                throw ToolError("cannot remove the old \(path): \(error.localizedDescription)")
+            }
+        }
+    }
+
+    private func removeFiles() {
+        for path in [settings.databasePath, settings.logPath] + DatabaseFile.sidecarSuffixes.map({ settings.databasePath + $0 }) {
+            try? FileManager.default.removeItem(atPath: path)
+        }
+    }
+}
+
+/// Hands a value to exactly one other thread. Safe because the sender never
+/// touches it again: each worker is created here and used only by its thread
+/// until `join()` returns.
+struct UncheckedSendable<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}
+
+extension Duration {
+    var seconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) * 1e-18
+    }
+}

@@ -1,0 +1,48 @@
+/// Everything that defines one `stress` run. With the seed, these reproduce it.
+public struct StressSettings: Sendable, Codable, Hashable {
+    public var databasePath: String
+    public var logPath: String
+    public var seed: UInt64
+    public var threads: Int
+    public var iterations: Int
+    /// Tables to create; nil draws 1…10 from the seed.
+    public var tables: Int?
+    /// Journal mode; nil draws one from the seed.
+    public var journalMode: JournalMode?
+    public var busyTimeout: Int
+    /// Run `PRAGMA integrity_check` every this many iterations per thread (0: never).
+    public var checkEvery: Int
+    /// Replace an existing database, but only one this tool created.
+    public var overwrite: Bool
+
+    public init(
+        databasePath: String, logPath: String? = nil, seed: UInt64, threads: Int = 1, iterations: Int = 1000,
+        tables: Int? = nil, journalMode: JournalMode? = nil, busyTimeout: Int = 5000, checkEvery: Int = 1000,
+        overwrite: Bool = false
+    ) {
+        self.databasePath = databasePath
+        self.logPath = logPath ?? databasePath + ".sql"
+        self.seed = seed
+        self.threads = threads
+        self.iterations = iterations
+        self.tables = tables
+        self.journalMode = journalMode
+        self.busyTimeout = busyTimeout
+        self.checkEvery = checkEvery
+        self.overwrite = overwrite
+    }
+
+    /// Checks the numbers; paths are checked by `StressRun.prepare`.
+    public func validate() throws(ToolError) {
+        guard threads >= 1 else { throw ToolError("--threads must be at least 1 (got \(threads)).") }
+        guard threads <= 256 else { throw ToolError("--threads must be at most 256 (got \(threads)).") }
+        guard iterations >= 1 else { throw ToolError("--iterations must be at least 1 (got \(iterations)).") }
+        if let tables, !(1...10).contains(tables) {
+            throw ToolError("--tables must be between 1 and 10 (got \(tables)).")
+        }
+        guard busyTimeout >= 0 else { throw ToolError("--busy-timeout must not be negative (got \(busyTimeout)).") }
+        guard checkEvery >= 0 else { throw ToolError("--check-every must not be negative (got \(checkEvery)).") }
+        guard !databasePath.isEmpty else { throw ToolError("--db must not be empty.") }
+        guard logPath != databasePath else { throw ToolError("--sql-log must differ from --db.") }
+    }
+}

@@ -1,0 +1,120 @@
+import CSQLite
+
+/// A connection to one SQLite database.
+///
+/// Not thread-safe by design: use one connection per thread. `close()` is
+/// explicit and idempotent; `deinit` closes a connection left open.
+public final class Connection {
+    /// How to open a database file. See <https://www.sqlite.org/c3ref/open.html>.
+    public struct OpenFlags: OptionSet, Sendable {
+        public let rawValue: Int32
+        public init(rawValue: Int32) { self.rawValue = rawValue }
+        public static let readOnly = OpenFlags(rawValue: SQLITE_OPEN_READONLY)
+        public static let readWrite = OpenFlags(rawValue: SQLITE_OPEN_READWRITE)
+        public static let create = OpenFlags(rawValue: SQLITE_OPEN_CREATE)
+        public static let uri = OpenFlags(rawValue: SQLITE_OPEN_URI)
+        public static let noMutex = OpenFlags(rawValue: SQLITE_OPEN_NOMUTEX)
+    }
+
+    private(set) var handle: OpaquePointer?
+    /// The path the connection was opened with.
+    public let path: String
+
+    /// Opens `path`. Extended result codes are always on.
+    public init(path: String, flags: OpenFlags = [.readWrite, .create]) throws {
+        self.path = path
+        var db: OpaquePointer?
+        let code = sqlite3_open_v2(path, &db, flags.rawValue | SQLITE_OPEN_EXRESCODE, nil)
+        guard code == SQLITE_OK, let db else {
+            let error = SQLiteError(code: code, connection: db, sql: nil)
+            sqlite3_close_v2(db)  // A failed open still allocates a handle.
+            throw error
+        }
+        handle = db
+    }
+
+    deinit { close() }
+
+    /// Closes the connection. Statements still alive keep the handle until
+    /// they are finalized (`sqlite3_close_v2`). Calling it again does nothing.
+    public func close() {
+        guard let db = handle else { return }
+        sqlite3_close_v2(db)
+        handle = nil
+    }
+
+    /// Whether `close()` has been called.
+    public var isClosed: Bool { handle == nil }
+
+    private var db: OpaquePointer {
+        guard let handle else { preconditionFailure("use of a closed connection") }
+        return handle
+    }
+
+    /// Compiles one SQL statement.
+    public func prepare(_ sql: String) throws -> Statement {
+        var statement: OpaquePointer?
+        let code = sqlite3_prepare_v2(db, sql, -1, &statement, nil)
+        guard code == SQLITE_OK else {
+            throw SQLiteError(code: sqlite3_extended_errcode(db), connection: db, sql: sql)
+        }
+        guard let statement else {
+            // Only whitespace or a comment: nothing to run.
+            throw SQLiteError(code: .misuse, message: "no statement in SQL", sql: sql)
+        }
+        return Statement(handle: statement, sql: sql, connection: self)
+    }
+
+    /// Runs one or more statements, discarding any rows.
+    public func execute(_ sql: String) throws {
+        var errorMessage: UnsafeMutablePointer<CChar>?
+        let code = sqlite3_exec(db, sql, nil, nil, &errorMessage)
+        defer { sqlite3_free(errorMessage) }
+        guard code == SQLITE_OK else {
+            let message = errorMessage.map { String(cString: $0) } ?? String(cString: sqlite3_errmsg(db))
+            throw SQLiteError(code: ResultCode(rawValue: sqlite3_extended_errcode(db)), message: message, sql: sql)
+        }
+    }
+
+    /// Runs a single statement to completion and returns every row.
+    public func query(_ sql: String, _ arguments: [SQLValue] = []) throws -> [[SQLValue]] {
+        let statement = try prepare(sql)
+        statement.bind(arguments)
+        var rows: [[SQLValue]] = []
+        while try statement.step() { rows.append(statement.row()) }
+        return rows
+    }
+
+    /// The first column of the first row, or nil when there is no row.
+    public func scalar(_ sql: String, _ arguments: [SQLValue] = []) throws -> SQLValue? {
+        let statement = try prepare(sql)
+        statement.bind(arguments)
+        return try statement.step() ? statement.column(0) : nil
+    }
+
+    /// Sets how long SQLite retries a locked database before returning SQLITE_BUSY.
+    public func setBusyTimeout(milliseconds: Int) {
+        sqlite3_busy_timeout(db, Int32(clamping: milliseconds))
+    }
+
+    /// Whether no transaction is open. SQLite may roll a transaction back on
+    /// its own (SQLITE_FULL, SQLITE_IOERR, OR ROLLBACK); this says so.
+    public var isAutocommit: Bool { sqlite3_get_autocommit(db) != 0 }
+
+    /// Rows changed by the most recent INSERT, UPDATE or DELETE.
+    public var changes: Int { Int(sqlite3_changes64(db)) }
+
+    /// The rowid of the most recent successful INSERT on this connection.
+    public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(db) }
+
+    /// The version of the SQLite library in use, e.g. "3.40.1".
+    public static var libraryVersion: String { String(cString: sqlite3_libversion()) }
+
+    /// Whether the library was compiled with `SQLITE_<option>`, e.g. "ENABLE_PREUPDATE_HOOK".
+    public static func isCompiled(with option: String) -> Bool {
+        sqlite3_compileoption_used(option) != 0
+    }
+}
+
+@available(*, unavailable)
+extension Connection: Sendable {}

@@ -1,0 +1,92 @@
+import Foundation
+
+/// One SQLite value, with SQLite's five storage classes.
+public enum SQLValue: Sendable, Hashable {
+    case integer(Int64)
+    case real(Double)
+    case text(String)
+    case blob([UInt8])
+    case null
+
+    /// The value as an SQL literal that SQLite (and the `sqlite3` shell) parses
+    /// back into exactly this value.
+    ///
+    /// Reals use 17 significant digits, which round-trips every double;
+    /// infinities are written as out-of-range literals (`9e999`), which SQLite
+    /// reads as ±Inf. NaN is not a value SQLite stores (it becomes NULL).
+    public var sqlLiteral: String {
+        var out = ""
+        appendLiteral(to: &out)
+        return out
+    }
+
+    /// Appends `sqlLiteral` to `out` without an intermediate string.
+    public func appendLiteral(to out: inout String) {
+        switch self {
+        case .null:
+            out += "NULL"
+        case .integer(let value):
+            // The literal 9223372036854775808 overflows before negation in
+            // some parsers; spell the minimum so nothing can misread it.
+            if value == .min {
+                out += "(-9223372036854775807-1)"
+            } else {
+                out += String(value)
+            }
+        case .real(let value):
+            if value.isNaN {
+                out += "NULL"
+            } else if value.isInfinite {
+                out += value < 0 ? "-9e999" : "9e999"
+            } else {
+                var text = String(format: "%.17g", value)
+                // Keep it a real literal: "1" would be read back as an integer.
+                if !text.contains(where: { $0 == "." || $0 == "e" || $0 == "n" || $0 == "i" }) {
+                    text += ".0"
+                }
+                out += text
+            }
+        case .text(let value):
+            out += "'"
+            if value.contains("'") {
+                out += value.replacingOccurrences(of: "'", with: "''")
+            } else {
+                out += value
+            }
+            out += "'"
+        case .blob(let bytes):
+            out += "X'"
+            out.reserveCapacity(out.utf8.count + bytes.count * 2 + 1)
+            let digits: [Character] = Array("0123456789ABCDEF")
+            for byte in bytes {
+                out.append(digits[Int(byte >> 4)])
+                out.append(digits[Int(byte & 0x0F)])
+            }
+            out += "'"
+        }
+    }
+
+    /// SQLite's name for the storage class, as `typeof()` returns it.
+    public var typeName: String {
+        switch self {
+        case .integer: "integer"
+        case .real: "real"
+        case .text: "text"
+        case .blob: "blob"
+        case .null: "null"
+        }
+    }
+}
+
+extension SQLValue: CustomStringConvertible {
+    public var description: String {
+        switch self {
+        case .blob(let bytes) where bytes.count > 32:
+            return "X'…' (\(bytes.count) bytes)"
+        case .text(let text) where text.count > 64:
+            return "'" + text.prefix(64) + "…' (\(text.utf8.count) bytes)"
+        default:
+            return sqlLiteral
+        }
+    }
+}

@@ -1,0 +1,37 @@
+import CSQLite
+
+/// An error reported by SQLite: the extended result code, SQLite's message
+/// taken at the moment of failure, and the SQL that was running.
+///
+/// Match on the code, never on the message text, which changes across
+/// SQLite versions: `catch let error as SQLiteError where error.code.primary == .busy`.
+public struct SQLiteError: Error, CustomStringConvertible, Sendable {
+    public let code: ResultCode
+    public let message: String
+    public let sql: String?
+
+    public init(code: ResultCode, message: String, sql: String? = nil) {
+        self.code = code
+        self.message = message
+        self.sql = sql
+    }
+
+    init(code: Int32, connection: OpaquePointer?, sql: String?) {
+        self.code = ResultCode(rawValue: code)
+        if let connection, let cString = sqlite3_errmsg(connection) {
+            self.message = String(cString: cString)
+        } else {
+            self.message = String(cString: sqlite3_errstr(code))
+        }
+        self.sql = sql
+    }
+
+    public var description: String {
+        var text = "SQLite error \(code.rawValue) (\(code.name)): \(message)"
+        if let sql {
+            let shown = sql.count > 200 ? String(sql.prefix(200)) + "…" : sql
+            text += " — while executing `\(shown)`"
+        }
+        return text
+    }
+}

@@ -1,0 +1,108 @@
+import CSQLite
+
+/// A prepared statement. Finalized when the last reference goes away.
+///
+/// Text and blob columns are copied out as they are read, so values stay
+/// valid after the next `step()`.
+public final class Statement {
+    let handle: OpaquePointer
+    /// The SQL the statement was prepared from.
+    public let sql: String
+    private unowned let connection: Connection
+
+    init(handle: OpaquePointer, sql: String, connection: Connection) {
+        self.handle = handle
+        self.sql = sql
+        self.connection = connection
+    }
+
+    deinit { sqlite3_finalize(handle) }
+
+    /// The number of result columns (0 for most writes without RETURNING).
+    public var columnCount: Int { Int(sqlite3_column_count(handle)) }
+
+    /// The name of result column `index`.
+    public func columnName(_ index: Int) -> String {
+        precondition(index >= 0 && index < columnCount, "column index out of range")
+        return String(cString: sqlite3_column_name(handle, Int32(index)))
+    }
+
+    /// Whether the statement makes no direct change to the database.
+    public var isReadOnly: Bool { sqlite3_stmt_readonly(handle) != 0 }
+
+    /// Advances to the next row. Returns `true` when a row is available and
+    /// `false` when the statement is done; throws on any other result.
+    @discardableResult
+    public func step() throws -> Bool {
+        let code = sqlite3_step(handle)
+        switch code {
+        case SQLITE_ROW: return true
+        case SQLITE_DONE: return false
+        default:
+            throw SQLiteError(code: sqlite3_extended_errcode(connection.handle), connection: connection.handle, sql: sql)
+        }
+    }
+
+    /// Resets the statement and clears its bindings, ready for reuse.
+    public func reset() {
+        sqlite3_reset(handle)
+        sqlite3_clear_bindings(handle)
+    }
+
+    /// Binds `value` to the 1-based parameter `index`.
+    public func bind(_ value: SQLValue, at index: Int) {
+        precondition(index >= 1 && index <= Int(sqlite3_bind_parameter_count(handle)), "bind index out of range")
+        let position = Int32(index)
+        let code: Int32
+        switch value {
+        case .null: code = sqlite3_bind_null(handle, position)
+        case .integer(let v): code = sqlite3_bind_int64(handle, position, v)
+        case .real(let v): code = sqlite3_bind_double(handle, position, v)
+        case .text(let v): code = sqlite3_bind_text(handle, position, v, -1, sqliteTransient)
+        case .blob(let bytes):
+            code = bytes.withUnsafeBytes { raw in
+                sqlite3_bind_blob64(handle, position, raw.baseAddress, sqlite3_uint64(raw.count), sqliteTransient)
+            }
+        }
+        precondition(code == SQLITE_OK, "binding failed with code \(code)")
+    }
+
+    /// Binds `values` to parameters 1…n.
+    public func bind(_ values: [SQLValue]) {
+        for (offset, value) in values.enumerated() { bind(value, at: offset + 1) }
+    }
+
+    /// The value of column `index` in the current row.
+    public func column(_ index: Int) -> SQLValue {
+        let i = Int32(index)
+        switch sqlite3_column_type(handle, i) {
+        case SQLITE_INTEGER: return .integer(sqlite3_column_int64(handle, i))
+        case SQLITE_FLOAT: return .real(sqlite3_column_double(handle, i))
+        case SQLITE_TEXT:
+            guard let text = sqlite3_column_text(handle, i) else { return .text("") }
+            let count = Int(sqlite3_column_bytes(handle, i))
+            return .text(String(decoding: UnsafeBufferPointer(start: text, count: count), as: UTF8.self))
+        case SQLITE_BLOB:
+            let count = Int(sqlite3_column_bytes(handle, i))
+            guard count > 0, let bytes = sqlite3_column_blob(handle, i) else { return .blob([]) }
+            return .blob(Array(UnsafeRawBufferPointer(start: bytes, count: count)))
+        default: return .null
+        }
+    }
+
+    /// Integer value of column `index` (SQLite's conversion rules apply).
+    public func int64(_ index: Int) -> Int64 { sqlite3_column_int64(handle, Int32(index)) }
+
+    /// Text value of column `index`, or nil for NULL.
+    public func text(_ index: Int) -> String? {
+        guard let text = sqlite3_column_text(handle, Int32(index)) else { return nil }
+        let count = Int(sqlite3_column_bytes(handle, Int32(index)))
+        return String(decoding: UnsafeBufferPointer(start: text, count: count), as: UTF8.self)
+    }
+
+    /// All columns of the current row.
+    public func row() -> [SQLValue] { (0..<columnCount).map(column) }
+}
+
+@available(*, unavailable)
+extension Statement: Sendable {}

@@ -1,0 +1,65 @@
+import ArgumentParser
+import Foundation
+import StressKit
+
+struct Stress: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the monolith: a random schema, T threads × N iterations of random transactions, integrity checks.",
+        discussion: """
+            Creates a fresh database (an existing file is replaced only with --overwrite, and only if \
+            sqlite-stress created it), writes every statement to an SQL log the sqlite3 shell can replay, \
+            checks integrity every --check-every iterations per thread and once more at the end on a \
+            fresh connection, and prints a summary. With --threads 1 a seed reproduces the run exactly.
+            """
+    )
+
+    @OptionGroup var common: CommonOptions
+
+    @Option(help: "Threads, each with its own connection.")
+    var threads = 1
+
+    @Option(help: "Iterations per thread (a transaction or a maintenance step each).")
+    var iterations = 1000
+
+    @Option(help: "Number of tables, 1–10. (default: drawn from the seed)")
+    var tables: Int?
+
+    @Option(help: ArgumentHelp("Journal mode: wal, delete, truncate or persist. (default: drawn from the seed)", valueName: "mode"))
+    var journalMode: JournalMode?
+
+    @Option(help: ArgumentHelp("Milliseconds SQLite waits on a locked database before SQLITE_BUSY.", valueName: "ms"))
+    var busyTimeout = 5000
+
+    @Option(help: "Run PRAGMA integrity_check every K iterations per thread; 0 turns it off.")
+    var checkEvery = 1000
+
+    @Option(help: ArgumentHelp("Where to write the SQL log. (default: <db>.sql)", valueName: "path"))
+    var sqlLog: String?
+
+    @Flag(help: "Replace an existing database, but only one sqlite-stress created.")
+    var overwrite = false
+
+    func run() throws {
+        let settings = StressSettings(
+            databasePath: common.databasePath, logPath: sqlLog, seed: common.resolvedSeed, threads: threads,
+            iterations: iterations, tables: tables, journalMode: journalMode, busyTimeout: busyTimeout,
+            checkEvery: checkEvery, overwrite: overwrite)
+        let run = try StressRun.prepare(settings)
+        let console = Console(quiet: common.quiet, json: common.json)
+
+        console.say("sqlite-stress stress: seed \(Seed.format(settings.seed))")
+        console.say("reproduce: \(run.reproduceCommand)")
+        console.say("database: \(settings.databasePath) — \(run.config.summary)")
+        console.say("schema: \(run.schema.tables.count) table(s): " + run.schema.tables.map(\.shape).joined(separator: ", "))
+        console.say(run.swarm.summary.split(separator: "\n").map { "swarm " + $0 }.joined(separator: "\n"))
+
+        let report = try run.run(onProgress: console.progressHandler())
+        console.endProgress()
+        if common.json {
+            Console.out(report.json())
+        } else if !common.quiet || !report.passed {
+            Console.out(common.quiet ? report.violationSummary : report.summary)
+        }
+        if !report.passed { throw ExitCode(1) }
+    }
+}

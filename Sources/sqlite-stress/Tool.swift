@@ -1,0 +1,42 @@
+import ArgumentParser
+import Foundation
+import StressKit
+
+@main
+struct Tool: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sqlite-stress",
+        abstract: "Stress-test SQLite under concurrency and prove no committed data was lost or corrupted.",
+        discussion: """
+            Every run is driven by one 64-bit seed (--seed, or $SQLITE_STRESS_SEED), printed first \
+            with the command line that reproduces it.
+
+            Exit status: 0 no property violated; 1 a property was violated; 2 usage or environment error.
+            """,
+        version: StressKit.version,
+        subcommands: [Stress.self]
+    )
+
+    /// Parses and runs, mapping every usage or environment error to exit status 2
+    /// with one sentence on stderr (argument-parser alone would use 64 and print usage).
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let error as ToolError {
+            fail(error.message)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success || error is ExitCode {
+                exit(withError: error)  // --help, --version, or a status already reported.
+            }
+            fail(message(for: error))
+        }
+    }
+
+    static func fail(_ message: String) -> Never {
+        let line = message.split(separator: "\n").first.map(String.init) ?? message
+        FileHandle.standardError.write(Data("sqlite-stress: error: \(line)\n".utf8))
+        Foundation.exit(2)
+    }
+}
