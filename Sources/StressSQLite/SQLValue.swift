@@ -55,14 +55,26 @@ public enum SQLValue: Sendable, Hashable {
             }
             out += "'"
         case .blob(let bytes):
-            out += "X'"
-            out.reserveCapacity(out.utf8.count + bytes.count * 2 + 1)
-            let digits: [Character] = Array("0123456789ABCDEF")
-            for byte in bytes {
-                out.append(digits[Int(byte >> 4)])
-                out.append(digits[Int(byte & 0x0F)])
+            out += Self.hexLiteral(bytes)
+        }
+    }
+
+    /// `X'…'` for `bytes`, built in one buffer.
+    static func hexLiteral(_ bytes: [UInt8]) -> String {
+        let digits: StaticString = "0123456789ABCDEF"
+        return String(unsafeUninitializedCapacity: bytes.count * 2 + 3) { buffer in
+            digits.withUTF8Buffer { digits in
+                buffer[0] = UInt8(ascii: "X")
+                buffer[1] = UInt8(ascii: "'")
+                var index = 2
+                for byte in bytes {
+                    buffer[index] = digits[Int(byte >> 4)]
+                    buffer[index + 1] = digits[Int(byte & 0x0F)]
+                    index += 2
+                }
+                buffer[index] = UInt8(ascii: "'")
             }
-            out += "'"
+            return bytes.count * 2 + 3
         }
     }
 

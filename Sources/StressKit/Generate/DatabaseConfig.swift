@@ -17,10 +17,14 @@ public struct DatabaseConfig: Sendable, Hashable, Codable {
     /// NONE, FULL or INCREMENTAL.
     public var autoVacuum: String
 
+    /// Draws a configuration; `journalMode` overrides the drawn mode without
+    /// changing any other choice, so a reproduce line naming it gives the same run.
     public static func generate(journalMode: JournalMode?, using rng: inout some RandomNumberGenerator) -> DatabaseConfig {
-        DatabaseConfig(
-            pageSize: rng.pick([512, 1024, 4096, 4096, 8192, 16384, 65536]),
-            journalMode: journalMode ?? rng.pick(JournalMode.allCases),
+        let pageSize = rng.pick([512, 1024, 4096, 4096, 8192, 16384, 65536])
+        let drawnMode = rng.pick(JournalMode.allCases)
+        return DatabaseConfig(
+            pageSize: pageSize,
+            journalMode: journalMode ?? drawnMode,
             synchronous: rng.pick(["OFF", "NORMAL", "FULL", "EXTRA"]),
             cacheSize: rng.pick([10, 32, 100, 500, -2000]),
             autoVacuum: rng.pick(["NONE", "FULL", "INCREMENTAL"]))

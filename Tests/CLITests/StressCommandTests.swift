@@ -1,0 +1,121 @@
+import Foundation
+import Testing
+
+@Suite struct StressCommandTests {
+    // Same seed, one thread ⇒ byte-identical SQL log and identical final content
+    // (sqlite3 .dump); a different seed ⇒ a different run.
+    @Test func sameSeedSameRun() throws {
+        let scratch = try Scratch()
+        var logs: [Data] = []
+        var dumps: [String] = []
+        for (name, seed) in [("a", "0x5eed"), ("b", "24301"), ("c", "0x5eee")] {
+            let db = scratch.file("\(name).db")
+            let result = try CLI.run(["stress", "--seed", seed, "--iterations", "300", "--db", db.path])
+            #expect(result.status == 0, "\(result.stderr)\(result.stdout)")
+            logs.append(try Data(contentsOf: scratch.file("\(name).db.sql")))
+            dumps.append(try CLI.dump(db))
+        }
+        #expect(logs[0] == logs[1], "0x5eed and 24301 are the same seed; the logs differ")
+        #expect(dumps[0] == dumps[1])
+        #expect(dumps[0].contains("INSERT INTO"))
+        #expect(logs[0] != logs[2])
+        #expect(dumps[0] != dumps[2])
+    }
+
+    // Replaying a one-thread run's SQL log through the sqlite3 shell into an
+    // empty database reproduces the same final content, in every journal mode.
+    @Test(arguments: [("wal", "1"), ("delete", "2"), ("truncate", "3"), ("persist", "4"), ("wal", "77")])
+    func shellReplayReproducesContent(_ mode: String, _ seed: String) throws {
+        let scratch = try Scratch()
+        let db = scratch.file("run.db")
+        let result = try CLI.run(["stress", "--seed", seed, "--iterations", "250", "--journal-mode", mode, "--db", db.path])
+        #expect(result.status == 0, "\(result.stderr)\(result.stdout)")
+        let replayed = scratch.file("replayed.db")
+        let shell = try CLI.exec(
+            URL(fileURLWithPath: "/usr/bin/sqlite3"), [replayed.path], input: scratch.file("run.db.sql"))
+        #expect(shell.status == 0 || shell.stderr.contains("constraint failed"), "\(shell.stderr)")
+        #expect(try CLI.dump(db) == CLI.dump(replayed))
+    }
+
+    // The printed reproduce line reproduces the run (same log), --overwrite included.
+    @Test func reproduceLineReproduces() throws {
+        let scratch = try Scratch()
+        let first = try CLI.run(["stress", "--iterations", "120", "--db", "r.db"], in: scratch.url)
+        #expect(first.status == 0, "\(first.stderr)")
+        let lines = first.stdout.split(separator: "\n")
+        #expect(lines.first?.hasPrefix("sqlite-stress stress: seed 0x") == true)
+        let reproduce = try #require(lines.first { $0.hasPrefix("reproduce: ") }).dropFirst("reproduce: ".count)
+        let log = try Data(contentsOf: scratch.file("r.db.sql"))
+        let words = reproduce.split(separator: " ").map(String.init)
+        #expect(words.first == "sqlite-stress")
+        let again = try CLI.run(Array(words.dropFirst()), in: scratch.url)
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(try Data(contentsOf: scratch.file("r.db.sql")) == log)
+    }
+
+    // Four threads of 5000 iterations: no violation, and every transaction
+    // outcome the issue names really happens (commits, rollbacks, savepoint
+    // rollbacks, busy errors).
+    @Test func fourThreadsShowEveryOutcome() throws {
+        let scratch = try Scratch()
+        let result = try CLI.run([
+            "stress", "--seed", "0x4444", "--threads", "4", "--iterations", "5000", "--journal-mode", "wal",
+            "--check-every", "1000", "--json", "--db", scratch.file("four.db").path,
+        ])
+        #expect(result.status == 0, "\(result.stderr)\(result.stdout.suffix(2000))")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let counters = try #require(json["counters"] as? [String: Int])
+        #expect(json["result"] as? String == "pass")
+        #expect(counters["commits", default: 0] > 0)
+        #expect(counters["rollbacks", default: 0] > 0)
+        #expect(counters["savepoint-rollbacks", default: 0] > 0)
+        #expect(counters["busy-errors", default: 0] > 0)
+        #expect(counters["unexpected-errors"] == 0)
+        #expect(counters["integrity-checks", default: 0] >= 21)  // 4 threads × 5 + final
+        #expect((json["violations"] as? [Any])?.isEmpty == true)
+    }
+
+    // --json puts one JSON document on stdout; the human lines go to stderr.
+    @Test func jsonOutputIsOneDocument() throws {
+        let scratch = try Scratch()
+        let result = try CLI.run(["stress", "--seed", "9", "--iterations", "50", "--json", "--db", scratch.file("j.db").path])
+        #expect(result.status == 0)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect(json["seed"] as? String == "0x0000000000000009")
+        #expect((json["reproduce"] as? String)?.contains("--seed 0x0000000000000009") == true)
+        #expect(result.stderr.contains("reproduce: "))
+    }
+
+    // --quiet prints nothing on a clean run; the environment supplies db and seed.
+    @Test func quietAndEnvironment() throws {
+        let scratch = try Scratch()
+        let result = try CLI.run(
+            ["stress", "-q", "--iterations", "30"], in: scratch.url,
+            environment: ["SQLITE_STRESS_DB": scratch.file("env.db").path, "SQLITE_STRESS_SEED": "0x10"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.isEmpty)
+        let log = try String(contentsOf: scratch.file("env.db.sql"), encoding: .utf8)
+        #expect(log.hasPrefix("-- sqlite-stress stress seed=0x0000000000000010 "))
+    }
+
+    // --overwrite replaces a database this tool made.
+    @Test func overwriteReplacesOurOwnDatabase() throws {
+        let scratch = try Scratch()
+        let db = scratch.file("o.db").path
+        #expect(try CLI.run(["stress", "--seed", "1", "--iterations", "20", "--db", db]).status == 0)
+        #expect(try CLI.run(["stress", "--seed", "2", "--iterations", "20", "--db", db, "--overwrite"]).status == 0)
+        let log = try String(contentsOfFile: db + ".sql", encoding: .utf8)
+        #expect(log.hasPrefix("-- sqlite-stress stress seed=0x0000000000000002 "))
+    }
+
+    // The top-level help names the subcommand and the exit statuses.
+    @Test func help() throws {
+        let result = try CLI.run(["--help"])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("stress"))
+        #expect(result.stdout.contains("Exit status"))
+        let sub = try CLI.run(["stress", "--help"])
+        #expect(sub.status == 0)
+        #expect(sub.stdout.contains("--journal-mode"))
+    }
+}

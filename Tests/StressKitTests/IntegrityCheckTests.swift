@@ -1,0 +1,128 @@
+import Foundation
+import StressSQLite
+import Testing
+
+@testable import StressKit
+
+/// A temporary directory removed at the end of the test.
+final class TemporaryDirectory {
+    let url: URL
+    init() throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("sqlite-stress-tests-" + UUID().uuidString)
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+    deinit { try? FileManager.default.removeItem(at: url) }
+    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
+}
+
+/// Runs a small stress run and returns its report.
+func stress(_ db: String, seed: UInt64, threads: Int = 1, iterations: Int = 100, journalMode: JournalMode? = nil) throws -> StressReport {
+    let settings = StressSettings(databasePath: db, seed: seed, threads: threads, iterations: iterations, journalMode: journalMode, checkEvery: 25)
+    return try StressRun.prepare(settings).run()
+}
+
+/// A checker wired the way the monolith wires its threads, logging to `log`.
+func checker(label: String, db: String, log: String) throws -> (Worker, RunContext) {
+    let run = try StressRun.prepare(StressSettings(databasePath: db + ".unused", seed: 1))
+    let context = RunContext(
+        log: try SQLLog(path: log), settings: StressSettings(databasePath: db, seed: 1), config: run.config,
+        generator: WorkloadGenerator(schema: run.schema, swarm: run.swarm))
+    return (Worker(label: label, seed: 0, context: context), context)
+}
+
+@Suite struct IntegrityCheckTests {
+    // A clean run passes, including its periodic checks.
+    @Test(arguments: JournalMode.allCases)
+    func cleanRunsPass(_ mode: JournalMode) throws {
+        let directory = try TemporaryDirectory()
+        let report = try stress(directory.path("clean.db"), seed: 11, iterations: 150, journalMode: mode)
+        #expect(report.passed, "\(report.violations)")
+        #expect(report.counters[.integrityChecks] >= 7)  // 150/25 periodic + the final one
+        #expect(report.counters[.unexpectedErrors] == 0, "\(report.unexpectedErrors)")
+    }
+
+    // A page overwritten behind SQLite's back is reported as an `integrity`
+    // violation naming the thread and the SQL log line of the check.
+    @Test func corruptPageIsReported() throws {
+        let directory = try TemporaryDirectory()
+        let db = directory.path("corrupt.db")
+        let report = try stress(db, seed: 5, iterations: 300, journalMode: .delete)
+        #expect(report.passed)
+
+        let (worker, context) = try checker(label: "t3", db: db, log: directory.path("check.sql"))
+        let before = try Connection(path: db)
+        #expect(worker.checkIntegrity(before, thread: "t3"))  // Still clean: the checker passes it.
+        before.close()
+
+        try corruptPage(of: db)
+        let connection = try Connection(path: db)
+        #expect(!worker.checkIntegrity(connection, thread: "t3"))
+        let violations = context.violations.withLock { $0 }
+        let violation = try #require(violations.first)
+        #expect(violation.property == "integrity")
+        #expect(violation.thread == "t3")
+        #expect(violation.logLine == context.log.lineCount)
+        #expect(violation.logLine >= 2)
+        #expect(violation.description.contains("SQL log line \(violation.logLine)"))
+    }
+
+    // A NULL really stored in a NOT NULL column of a WITHOUT ROWID table is a
+    // violation even on SQLite versions with the false "NULL value in" report:
+    // the scan that discounts false claims must not discount true ones.
+    @Test func realNullInNotNullColumnIsReported() throws {
+        let directory = try TemporaryDirectory()
+        let db = directory.path("null.db")
+        let setup = try Connection(path: db)
+        try setup.execute("""
+            CREATE TABLE w(b, a, c, PRIMARY KEY (c, b)) WITHOUT ROWID;
+            INSERT INTO w VALUES (1, NULL, 3);
+            PRAGMA writable_schema = ON;
+            UPDATE sqlite_schema SET sql = 'CREATE TABLE w(b, a NOT NULL, c, PRIMARY KEY (c, b)) WITHOUT ROWID' WHERE name = 'w';
+            PRAGMA writable_schema = OFF;
+            """)
+        setup.close()
+        let (worker, context) = try checker(label: "final", db: db, log: directory.path("check.sql"))
+        #expect(!worker.checkIntegrity(try Connection(path: db), thread: "final"))
+        let violation = try #require(context.violations.withLock { $0.first })
+        #expect(violation.property == "integrity")
+        #expect(violation.details["integrity_check"]?.contains("NULL value in w.a") == true)
+    }
+
+    // SQLite 3.40.0–3.41.0 claim NULLs that are not there; the checker verifies
+    // and discounts them (counted), and never raises a violation for them.
+    @Test func falseNullReportsAreDiscounted() throws {
+        let directory = try TemporaryDirectory()
+        let db = directory.path("false.db")
+        let setup = try Connection(path: db)
+        try setup.execute("CREATE TABLE w(b, a NOT NULL, c, PRIMARY KEY (c, b)) WITHOUT ROWID; INSERT INTO w VALUES (1, 2, 3)")
+        setup.close()
+        let (worker, context) = try checker(label: "final", db: db, log: directory.path("check.sql"))
+        #expect(worker.checkIntegrity(try Connection(path: db), thread: "final"))
+        #expect(context.violations.withLock { $0.isEmpty })
+        if IntegrityCheck.libraryHasFalseNullReport {
+            #expect(worker.counters[.falseIntegrityReports] >= 1)
+        } else {
+            #expect(worker.counters[.falseIntegrityReports] == 0)
+        }
+    }
+
+    // The claim parser and the version range.
+    @Test func nullClaimsAndVersions() {
+        #expect(IntegrityCheck.nullClaim(in: "NULL value in t5.c0")! == ("t5", "c0"))
+        #expect(IntegrityCheck.nullClaim(in: "row 3 missing from index t0_i1") == nil)
+        #expect(IntegrityCheck.falseNullReportVersions.contains(Version("3.40.1")!))
+        #expect(!IntegrityCheck.falseNullReportVersions.contains(Version("3.41.1")!))
+        #expect(!IntegrityCheck.falseNullReportVersions.contains(Version("3.39.4")!))
+    }
+}
+
+/// Overwrites the middle of page 2 (a b-tree or pointer-map page) with garbage.
+func corruptPage(of path: String, page: Int = 2) throws {
+    let handle = try #require(FileHandle(forUpdatingAtPath: path))
+    defer { try? handle.close() }
+    let header = try #require(try handle.read(upToCount: 100))
+    let raw = Int(header[16]) << 8 | Int(header[17])
+    let pageSize = raw == 1 ? 65536 : raw
+    try handle.seek(toOffset: UInt64((page - 1) * pageSize + 8))
+    handle.write(Data(repeating: 0xA5, count: min(pageSize - 16, 400)))
+}
