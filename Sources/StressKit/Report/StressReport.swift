@@ -62,7 +62,8 @@ public struct StressReport: Sendable {
         if violations.isEmpty {
             lines.append("result: PASS — integrity held (\(c[.integrityChecks]) checks)")
         } else {
-            for violation in violations { lines.append(violation.description) }
+            for violation in violations.prefix(10) { lines.append(violation.description) }
+            if violations.count > 10 { lines.append("… and \(violations.count - 10) more (see --json)") }
             lines.append("result: FAIL — \(violations.count) violation(s); seed \(Seed.format(seed))")
             lines.append("reproduce: \(reproduce)")
         }

@@ -242,6 +242,8 @@ final class Worker {
         let line = context.log.lineCount
         if let error = outcome.error {
             if error.code.primary == .busy || error.code.primary == .locked { return true }
+            // SQLITE_CORRUPT / SQLITE_NOTADB were reported by `execute` already.
+            if error.code.primary == .corrupt || error.code.primary == .notADatabase { return false }
             context.report(Violation(
                 property: "integrity", message: "PRAGMA integrity_check failed: \(error)",
                 thread: thread, logLine: line, details: ["error": error.code.name]))

@@ -1,0 +1,76 @@
+import Foundation
+import Testing
+
+@Suite struct FailureTests {
+    // A database corrupted behind the run's back (every page but the first
+    // overwritten, again and again until the run ends) is reported as an
+    // `integrity` violation: exit 1, naming the property, the thread, the SQL
+    // log line, the seed and the reproduce line.
+    @Test func corruptionIsAViolation() throws {
+        let scratch = try Scratch()
+        let db = scratch.file("victim.db")
+        let process = Process()
+        process.executableURL = CLI.binary
+        process.arguments = [
+            "stress", "--seed", "21", "--iterations", "200000", "--journal-mode", "delete", "--check-every", "5",
+            "--db", db.path,
+        ]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(120)
+        while process.isRunning, Date() < deadline {
+            scribble(over: db.path)
+            usleep(5_000)
+        }
+        if process.isRunning { process.terminate() }
+        let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 1, "\(output.suffix(3000))")
+        #expect(output.contains("VIOLATION integrity:"), "\(output.suffix(3000))")
+        #expect(output.range(of: #"\(thread (t0|final), SQL log line [0-9]+\)"#, options: .regularExpression) != nil)
+        #expect(output.contains("result: FAIL"))
+        #expect(output.contains("reproduce: sqlite-stress stress --seed 0x0000000000000015"))
+    }
+
+    // A run killed with SIGKILL leaves a log whose every line is complete and
+    // which the sqlite3 shell replays.
+    @Test func killedRunLeavesAUsableLog() throws {
+        let scratch = try Scratch()
+        let db = scratch.file("killed.db")
+        let process = Process()
+        process.executableURL = CLI.binary
+        process.arguments = ["stress", "--seed", "8", "--threads", "2", "--iterations", "1000000", "--db", db.path, "-q"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let log = scratch.file("killed.db.sql")
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline, ((try? Data(contentsOf: log))?.count ?? 0) < 200_000 { usleep(20_000) }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .uncaughtSignal)
+
+        let data = try Data(contentsOf: log)
+        #expect(data.count >= 200_000)
+        #expect(data.last == UInt8(ascii: "\n"), "the log ends mid-line")
+        let text = String(decoding: data, as: UTF8.self)
+        for line in text.split(separator: "\n") {
+            #expect(line.hasPrefix("--") || line.contains("; -- t") || line.contains("; -- setup"), "incomplete line: \(line.prefix(120))")
+        }
+        let replay = try CLI.exec(
+            URL(fileURLWithPath: "/usr/bin/sqlite3"), [scratch.file("replayed.db").path], input: log)
+        #expect(!replay.stderr.contains("incomplete input"), "\(replay.stderr.suffix(500))")
+        #expect(try CLI.dump(scratch.file("replayed.db")).contains("CREATE TABLE"))
+    }
+}
+
+/// Overwrites everything after the first page of the file with garbage.
+private func scribble(over path: String) {
+    guard let handle = FileHandle(forUpdatingAtPath: path) else { return }
+    defer { try? handle.close() }
+    guard let size = try? handle.seekToEnd(), size > 1024 else { return }
+    try? handle.seek(toOffset: 512)
+    handle.write(Data(repeating: 0x5A, count: Int(size) - 512))
+}
