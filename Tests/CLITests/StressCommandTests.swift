@@ -71,7 +71,7 @@ import Testing
         #expect(counters["savepoint-rollbacks", default: 0] > 0)
         #expect(counters["busy-errors", default: 0] > 0)
         #expect(counters["unexpected-errors"] == 0)
-        #expect(counters["integrity-checks", default: 0] >= 21)  // 4 threads × 5 + final
+        #expect(counters["checks", default: 0] >= 21)  // 4 threads × 5 + final
         #expect((json["violations"] as? [Any])?.isEmpty == true)
     }
 

@@ -24,11 +24,11 @@ import Testing
             var rng = Xoshiro(seed: seed)
             let schema = SchemaGenerator.generate(using: &rng)
             let db = try Connection(path: ":memory:")
-            for sql in schema.createStatements { try db.execute(sql) }
+            for sql in schema.createStatements + Bookkeeping.creationStatements { try db.execute(sql) }
             for _ in 0..<60 {
                 let table = rng.pick(schema.tables)
                 let kind = rng.pick(StatementKind.allCases)
-                let sql = StatementGenerator.generate(kind, on: table, using: &rng)
+                let sql = StatementGenerator.generate(kind, on: table, tag: 7, using: &rng)
                 do {
                     let statement = try db.prepare(sql)
                     while try statement.step() {}
@@ -73,8 +73,8 @@ import Testing
             }
             let swarm = Swarm.generate(using: &rng)
             let generator = WorkloadGenerator(schema: schema, swarm: swarm)
-            for _ in 0..<40 {
-                switch generator.next(using: &rng) {
+            for number in 0..<40 {
+                switch generator.next(tx: Int64(number), using: &rng) {
                 case .maintenance(let kind): maintenanceKinds.insert(kind)
                 case .transaction(let plan):
                     transactionKinds.insert(plan.kind)
@@ -90,6 +90,7 @@ import Testing
                             for marker in ["ON CONFLICT DO NOTHING", "DO UPDATE SET", "RETURNING", "UPDATE OR IGNORE",
                                            "UPDATE OR REPLACE", "REPLACE INTO", "INSERT OR REPLACE", "X'", "9e999", "BETWEEN"]
                             where sql.contains(marker) { features.insert(marker) }
+                        case .transfer: statementKinds.insert(.transfer)
                         case .savepoint: features.insert("SAVEPOINT")
                         case .rollbackTo: features.insert("ROLLBACK TO")
                         case .release: features.insert("RELEASE")
@@ -134,11 +135,67 @@ import Testing
             let config = DatabaseConfig.generate(journalMode: nil, using: &rng)
             let swarm = Swarm.generate(using: &rng)
             let generator = WorkloadGenerator(schema: schema, swarm: swarm)
-            return (schema, config, swarm, (0..<50).map { _ in generator.next(using: &rng) })
+            return (schema, config, swarm, (0..<50).map { generator.next(tx: Int64($0), using: &rng) })
         }
         let a = draw(42), b = draw(42), c = draw(43)
         #expect(a.0 == b.0 && a.1 == b.1 && a.2 == b.2 && a.3 == b.3)
         #expect(a.0 != c.0 || a.3 != c.3)
+    }
+
+    // The writes a plan tags as rolled back (-tx) are exactly those SQLite undoes:
+    // each plan's savepoint structure is run in SQLite with a marker row per
+    // statement, and the markers that vanish must be the doomed ones.
+    @Test func doomedTagsMatchWhatSQLiteUndoes() throws {
+        let tx: Int64 = 987_654_321
+        var plansWithDoomedWork = 0
+        for seed in UInt64(0)..<400 {
+            var rng = Xoshiro(seed: seed)
+            let schema = SchemaGenerator.generate(tableCount: 2, using: &rng)
+            var swarm = Swarm.generate(using: &rng)
+            swarm.savepointPercent = 50
+            swarm.transactions = [.deferred: 1]
+            let plan = WorkloadGenerator(schema: schema, swarm: swarm).transaction(tx: tx, using: &rng)
+            let slots = plan.steps.map { step -> WorkloadGenerator.Slot in
+                switch step {
+                case .statement(let kind, _): .statement(kind)
+                case .transfer: .statement(.transfer)
+                case .savepoint(let name): .savepoint(name)
+                case .rollbackTo(let name): .rollbackTo(name)
+                case .release(let name): .release(name)
+                }
+            }
+            let doomed = WorkloadGenerator.doomedSlots(slots, rollsBack: plan.rollsBack)
+
+            let db = try Connection(path: ":memory:")
+            try db.execute("CREATE TABLE m(i); BEGIN")
+            for (index, slot) in slots.enumerated() {
+                switch slot {
+                case .statement: try db.execute("INSERT INTO m VALUES (\(index))")
+                case .savepoint(let name): try db.execute("SAVEPOINT \(name)")
+                case .rollbackTo(let name): try db.execute("ROLLBACK TO \(name)")
+                case .release(let name): try db.execute("RELEASE \(name)")
+                }
+            }
+            try db.execute(plan.rollsBack ? "ROLLBACK" : "COMMIT")
+            let survivors = Set(try db.query("SELECT i FROM m").map { row -> Int in
+                if case .integer(let i) = row[0] { Int(i) } else { -1 } })
+            let statements = Set(slots.indices.filter { if case .statement = slots[$0] { true } else { false } })
+            #expect(doomed == statements.subtracting(survivors), "seed \(seed): \(slots)")
+            if !doomed.isEmpty, !plan.rollsBack { plansWithDoomedWork += 1 }
+
+            // And the SQL carries the tag that says so.
+            for (index, step) in plan.steps.enumerated() {
+                switch step {
+                case .statement(let kind, let sql) where kind.isWrite && kind != .deleteByKey && kind != .deleteByRange:
+                    // Deletes leave no row to carry a tag.
+                    #expect(sql.contains("-\(tx)") == doomed.contains(index), "seed \(seed): \(sql.prefix(200))")
+                case .transfer(_, _, _, let tag):
+                    #expect(tag == (doomed.contains(index) ? -tx : tx))
+                default: break
+                }
+            }
+        }
+        #expect(plansWithDoomedWork > 50)
     }
 
     // Savepoint steps are well nested: ROLLBACK TO and RELEASE only name open savepoints.
@@ -150,7 +207,7 @@ import Testing
             swarm.savepointPercent = 60
             let generator = WorkloadGenerator(schema: schema, swarm: swarm)
             for _ in 0..<20 {
-                let plan = generator.transaction(using: &rng)
+                let plan = generator.transaction(tx: 9, using: &rng)
                 var open: [String] = []
                 for step in plan.steps {
                     switch step {
@@ -161,7 +218,7 @@ import Testing
                     case .release(let name):
                         #expect(open.contains(name))
                         open.removeSubrange(open.firstIndex(of: name)!...)
-                    case .statement: break
+                    case .statement, .transfer: break
                     }
                 }
             }

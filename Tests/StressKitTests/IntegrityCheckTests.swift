@@ -16,29 +16,44 @@ final class TemporaryDirectory {
 }
 
 /// Runs a small stress run and returns its report.
-func stress(_ db: String, seed: UInt64, threads: Int = 1, iterations: Int = 100, journalMode: JournalMode? = nil) throws -> StressReport {
-    let settings = StressSettings(databasePath: db, seed: seed, threads: threads, iterations: iterations, journalMode: journalMode, checkEvery: 25)
+func stress(
+    _ db: String, seed: UInt64, threads: Int = 1, iterations: Int = 100, journalMode: JournalMode? = nil, checkEvery: Int = 25
+) throws -> StressReport {
+    let settings = StressSettings(
+        databasePath: db, seed: seed, threads: threads, iterations: iterations, journalMode: journalMode, checkEvery: checkEvery)
     return try StressRun.prepare(settings).run()
 }
 
-/// A checker wired the way the monolith wires its threads, logging to `log`.
-func checker(label: String, db: String, log: String) throws -> (Worker, RunContext) {
-    let run = try StressRun.prepare(StressSettings(databasePath: db + ".unused", seed: 1))
+/// A worker wired the way the monolith wires its threads, to run checks on `db`.
+func checkingWorker(thread: Int, db: String, in directory: TemporaryDirectory) throws -> (Worker, RunContext) {
+    let run = try StressRun.prepare(StressSettings(databasePath: directory.path("unused.db"), seed: 1))
     let context = RunContext(
-        log: try SQLLog(path: log), settings: StressSettings(databasePath: db, seed: 1), config: run.config,
+        log: try SQLLog(path: directory.path("check.sql")), acks: try AckLog(path: AckLog.path(for: db)),
+        settings: StressSettings(databasePath: db, seed: 1), config: run.config,
         generator: WorkloadGenerator(schema: run.schema, swarm: run.swarm))
-    return (Worker(label: label, seed: 0, context: context), context)
+    return (Worker(thread: thread, seed: 0, context: context), context)
+}
+
+/// A database with the oracle's bookkeeping and nothing else, made by `sql` after it.
+func bookkeepingDatabase(_ path: String, _ sql: String) throws {
+    let connection = try Connection(path: path)
+    for statement in Bookkeeping.creationStatements { try connection.execute(statement) }
+    try connection.execute(sql)
+    connection.close()
 }
 
 @Suite struct IntegrityCheckTests {
-    // A clean run passes, including its periodic checks.
+    // A clean run passes every property, including its periodic checks, in every journal mode.
     @Test(arguments: JournalMode.allCases)
     func cleanRunsPass(_ mode: JournalMode) throws {
         let directory = try TemporaryDirectory()
         let report = try stress(directory.path("clean.db"), seed: 11, iterations: 150, journalMode: mode)
         #expect(report.passed, "\(report.violations)")
-        #expect(report.counters[.integrityChecks] >= 7)  // 150/25 periodic + the final one
+        #expect(report.counters[.checks] >= 7)  // 150/25 periodic + the final one
         #expect(report.counters[.unexpectedErrors] == 0, "\(report.unexpectedErrors)")
+        let final = try #require(report.finalCheck)
+        #expect(final.results.map(\.property) == Property.allCases)
+        #expect(final.results.allSatisfy { $0.status == .pass })
     }
 
     // A page overwritten behind SQLite's back is reported as an `integrity`
@@ -49,16 +64,16 @@ func checker(label: String, db: String, log: String) throws -> (Worker, RunConte
         let report = try stress(db, seed: 5, iterations: 300, journalMode: .delete)
         #expect(report.passed)
 
-        let (worker, context) = try checker(label: "t3", db: db, log: directory.path("check.sql"))
+        let (worker, context) = try checkingWorker(thread: 3, db: db, in: directory)
         let before = try Connection(path: db)
-        #expect(worker.checkIntegrity(before, thread: "t3"))  // Still clean: the checker passes it.
+        #expect(worker.check(before)?.passed == true)  // Still clean: the checker passes it.
         before.close()
 
         try corruptPage(of: db)
         let connection = try Connection(path: db)
-        #expect(!worker.checkIntegrity(connection, thread: "t3"))
-        let violations = context.violations.withLock { $0 }
-        let violation = try #require(violations.first)
+        let after = try #require(worker.check(connection))
+        #expect(after.result(.integrity)?.status == .fail)
+        let violation = try #require(context.violations.withLock { $0.first })
         #expect(violation.property == "integrity")
         #expect(violation.thread == "t3")
         #expect(violation.logLine == context.log.lineCount)
@@ -72,38 +87,29 @@ func checker(label: String, db: String, log: String) throws -> (Worker, RunConte
     @Test func realNullInNotNullColumnIsReported() throws {
         let directory = try TemporaryDirectory()
         let db = directory.path("null.db")
-        let setup = try Connection(path: db)
-        try setup.execute("""
+        try bookkeepingDatabase(db, """
             CREATE TABLE w(b, a, c, PRIMARY KEY (c, b)) WITHOUT ROWID;
             INSERT INTO w VALUES (1, NULL, 3);
             PRAGMA writable_schema = ON;
             UPDATE sqlite_schema SET sql = 'CREATE TABLE w(b, a NOT NULL, c, PRIMARY KEY (c, b)) WITHOUT ROWID' WHERE name = 'w';
             PRAGMA writable_schema = OFF;
             """)
-        setup.close()
-        let (worker, context) = try checker(label: "final", db: db, log: directory.path("check.sql"))
-        #expect(!worker.checkIntegrity(try Connection(path: db), thread: "final"))
-        let violation = try #require(context.violations.withLock { $0.first })
-        #expect(violation.property == "integrity")
-        #expect(violation.details["integrity_check"]?.contains("NULL value in w.a") == true)
+        let report = try Checker(connection: try Connection(path: db), who: "check").run(acknowledgements: nil, seed: 1)
+        let integrity = try #require(report.result(.integrity))
+        #expect(integrity.status == .fail)
+        #expect(integrity.violations.first?.details["integrity_check"]?.contains("NULL value in w.a") == true)
     }
 
     // SQLite 3.40.0–3.41.0 claim NULLs that are not there; the checker verifies
-    // and discounts them (counted), and never raises a violation for them.
+    // and discounts them (and says so), and never raises a violation for them.
     @Test func falseNullReportsAreDiscounted() throws {
         let directory = try TemporaryDirectory()
         let db = directory.path("false.db")
-        let setup = try Connection(path: db)
-        try setup.execute("CREATE TABLE w(b, a NOT NULL, c, PRIMARY KEY (c, b)) WITHOUT ROWID; INSERT INTO w VALUES (1, 2, 3)")
-        setup.close()
-        let (worker, context) = try checker(label: "final", db: db, log: directory.path("check.sql"))
-        #expect(worker.checkIntegrity(try Connection(path: db), thread: "final"))
-        #expect(context.violations.withLock { $0.isEmpty })
-        if IntegrityCheck.libraryHasFalseNullReport {
-            #expect(worker.counters[.falseIntegrityReports] >= 1)
-        } else {
-            #expect(worker.counters[.falseIntegrityReports] == 0)
-        }
+        try bookkeepingDatabase(db, "CREATE TABLE w(b, a NOT NULL, c, PRIMARY KEY (c, b)) WITHOUT ROWID; INSERT INTO w VALUES (1, 2, 3)")
+        let report = try Checker(connection: try Connection(path: db), who: "check").run(acknowledgements: nil, seed: 1)
+        let integrity = try #require(report.result(.integrity))
+        #expect(integrity.status == .pass, "\(integrity.violations)")
+        #expect(integrity.checked.contains("disproved") == IntegrityCheck.libraryHasFalseNullReport)
     }
 
     // The claim parser and the version range.

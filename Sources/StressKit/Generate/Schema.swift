@@ -108,6 +108,8 @@ public struct Table: Sendable, Hashable {
             }
             return column.definition()
         }
+        // The oracle's tag: which transaction last wrote the row (see Bookkeeping).
+        parts.append(quoteIdentifier(Bookkeeping.tagColumn) + " INTEGER")
         if case .primaryKey(let keyColumns) = key {
             parts.append("PRIMARY KEY (" + keyColumns.map { quoteIdentifier(columns[$0].name) }.joined(separator: ", ") + ")")
         }

@@ -10,6 +10,8 @@ public enum StatementKind: String, CaseIterable, Sendable, Codable, CodingKeyRep
     case deleteByKey = "delete-by-key"
     case deleteByRange = "delete-by-range"
     case select
+    /// A balance transfer between two accounts (see `Bookkeeping.accounts`).
+    case transfer
 
     /// Whether the statement can change the database.
     public var isWrite: Bool { self != .select }
@@ -19,19 +21,24 @@ public enum StatementKind: String, CaseIterable, Sendable, Codable, CodingKeyRep
 /// SQL: the SQL log then holds exactly what ran, and the `sqlite3` shell
 /// replays it with no binding step in between.
 public enum StatementGenerator {
+    /// One statement of `kind` on `table`; rows it writes carry `tag` in the tag column.
     public static func generate(
-        _ kind: StatementKind, on table: Table, using rng: inout some RandomNumberGenerator
+        _ kind: StatementKind, on table: Table, tag: Int64, using rng: inout some RandomNumberGenerator
     ) -> String {
         var sql: String
         switch kind {
-        case .insert: sql = insert(table, conflict: "", using: &rng)
-        case .insertOrIgnore: sql = insert(table, conflict: " OR IGNORE", using: &rng)
-        case .insertOrReplace: sql = insert(table, conflict: rng.chance(0.8) ? " OR REPLACE" : "", replaceSpelling: true, using: &rng)
-        case .upsert: sql = upsert(table, using: &rng)
-        case .update: sql = update(table, using: &rng)
+        case .insert: sql = insert(table, conflict: "", tag: tag, using: &rng)
+        case .insertOrIgnore: sql = insert(table, conflict: " OR IGNORE", tag: tag, using: &rng)
+        case .insertOrReplace:
+            sql = insert(table, conflict: rng.chance(0.8) ? " OR REPLACE" : "", replaceSpelling: true, tag: tag, using: &rng)
+        case .upsert: sql = upsert(table, tag: tag, using: &rng)
+        case .update: sql = update(table, tag: tag, using: &rng)
         case .deleteByKey: sql = "DELETE FROM \(quoteIdentifier(table.name)) WHERE " + keyEquality(table, using: &rng)
         case .deleteByRange: sql = "DELETE FROM \(quoteIdentifier(table.name)) WHERE " + rangePredicate(table, using: &rng)
         case .select: return select(table, using: &rng)
+        case .transfer:
+            let (from, to, amount) = transfer(using: &rng)
+            return transferStatement(from: from, to: to, amount: amount, tag: tag)
         }
         if rng.chance(0.12) { sql += rng.chance(0.5) ? " RETURNING *" : " RETURNING " + quoteIdentifier(rng.pick(table.columns).name) }
         return sql
@@ -40,16 +47,17 @@ public enum StatementGenerator {
     // MARK: - INSERT
 
     private static func insert(
-        _ table: Table, conflict: String, replaceSpelling: Bool = false, using rng: inout some RandomNumberGenerator
+        _ table: Table, conflict: String, replaceSpelling: Bool = false, tag: Int64,
+        using rng: inout some RandomNumberGenerator
     ) -> String {
-        let (columns, rows) = insertRows(table, using: &rng)
+        let (columns, rows) = insertRows(table, tag: tag, using: &rng)
         // "REPLACE INTO" is SQLite's alias for "INSERT OR REPLACE INTO".
         let verb = replaceSpelling && conflict.isEmpty ? "REPLACE" : "INSERT\(conflict)"
         return "\(verb) INTO \(quoteIdentifier(table.name)) (\(columns.joined(separator: ", "))) VALUES " + rows
     }
 
-    private static func upsert(_ table: Table, using rng: inout some RandomNumberGenerator) -> String {
-        var (columns, rows) = insertRows(table, using: &rng)
+    private static func upsert(_ table: Table, tag: Int64, using rng: inout some RandomNumberGenerator) -> String {
+        let (columns, rows) = insertRows(table, tag: tag, using: &rng)
         let targets = table.conflictTargets
         var sql = "INSERT INTO \(quoteIdentifier(table.name)) (\(columns.joined(separator: ", "))) VALUES " + rows
         guard !targets.isEmpty, rng.chance(0.85) else {
@@ -59,24 +67,23 @@ public enum StatementGenerator {
         sql += " ON CONFLICT (" + target.map(quoteIdentifier).joined(separator: ", ") + ")"
         if rng.chance(0.15) { return sql + " DO NOTHING" }
         // Assign from the proposed row (excluded.*), the old row, or a fresh literal.
-        columns = table.valueColumns.map { quoteIdentifier(table.columns[$0].name) }
-        guard !columns.isEmpty else { return sql + " DO NOTHING" }
         var assignments: [String] = []
-        for column in columns where assignments.isEmpty || rng.chance(0.5) {
-            let index = table.columns.firstIndex { quoteIdentifier($0.name) == column }!
+        for index in table.valueColumns where assignments.isEmpty || rng.chance(0.5) {
+            let column = quoteIdentifier(table.columns[index].name)
             switch rng.below(3) {
             case 0: assignments.append("\(column) = excluded.\(column)")
             case 1: assignments.append("\(column) = coalesce(\(column), excluded.\(column))")
             default: assignments.append("\(column) = " + ValueGenerator.value(for: table.columns[index], using: &rng).sqlLiteral)
             }
         }
+        assignments.append("\(quoteIdentifier(Bookkeeping.tagColumn)) = \(tag)")
         sql += " DO UPDATE SET " + assignments.joined(separator: ", ")
         if rng.chance(0.2) { sql += " WHERE " + valuePredicate(table, qualifier: "excluded.", using: &rng) }
         return sql
     }
 
     /// A column list and one or more rows of VALUES.
-    private static func insertRows(_ table: Table, using rng: inout some RandomNumberGenerator) -> ([String], String) {
+    private static func insertRows(_ table: Table, tag: Int64, using rng: inout some RandomNumberGenerator) -> ([String], String) {
         var chosen: [Int] = []
         let keys = Set(table.keyColumns)
         for index in table.columns.indices {
@@ -93,6 +100,7 @@ public enum StatementGenerator {
         // A plain rowid table: name the rowid half of the time, so rows collide.
         let explicitRowid = table.key == .rowid && rng.chance(0.5)
         if explicitRowid { names.insert("rowid", at: 0) }
+        names.append(quoteIdentifier(Bookkeeping.tagColumn))
 
         let rowCount = rng.chance(0.8) ? 1 : rng.int(in: 2...4)
         var rows: [String] = []
@@ -109,6 +117,7 @@ public enum StatementGenerator {
                     literals.append(ValueGenerator.value(for: table.columns[index], using: &rng).sqlLiteral)
                 }
             }
+            literals.append(String(tag))
             rows.append("(" + literals.joined(separator: ", ") + ")")
         }
         return (names, rows.joined(separator: ", "))
@@ -116,7 +125,7 @@ public enum StatementGenerator {
 
     // MARK: - UPDATE
 
-    private static func update(_ table: Table, using rng: inout some RandomNumberGenerator) -> String {
+    private static func update(_ table: Table, tag: Int64, using rng: inout some RandomNumberGenerator) -> String {
         let conflict = rng.pick(["", "", "", " OR IGNORE", " OR REPLACE"])
         var assignments: [String] = []
         let count = rng.int(in: 1...min(3, table.columns.count))
@@ -140,6 +149,7 @@ public enum StatementGenerator {
                 }
             }
         }
+        assignments.append("\(quoteIdentifier(Bookkeeping.tagColumn)) = \(tag)")
         let predicate: String
         switch rng.below(20) {
         case 0: predicate = ""  // Every row.
@@ -148,6 +158,22 @@ public enum StatementGenerator {
         default: predicate = " WHERE " + keyEquality(table, using: &rng)
         }
         return "UPDATE\(conflict) \(quoteIdentifier(table.name)) SET " + assignments.joined(separator: ", ") + predicate
+    }
+
+    // MARK: - Transfers
+
+    /// Two distinct accounts and an amount.
+    static func transfer(using rng: inout some RandomNumberGenerator) -> (from: Int, to: Int, amount: Int64) {
+        let from = rng.int(in: 1...Bookkeeping.accountCount)
+        var to = rng.int(in: 1...(Bookkeeping.accountCount - 1))
+        if to >= from { to += 1 }
+        return (from, to, Int64(rng.int(in: 1...500)))
+    }
+
+    /// A whole transfer in one statement, so it is atomic even in autocommit.
+    static func transferStatement(from: Int, to: Int, amount: Int64, tag: Int64) -> String {
+        "UPDATE \(Bookkeeping.accounts) SET balance = balance + CASE id WHEN \(from) THEN -\(amount) ELSE \(amount) END, "
+            + "\(Bookkeeping.tagColumn) = \(tag) WHERE id IN (\(from), \(to))"
     }
 
     // MARK: - SELECT

@@ -1,18 +1,12 @@
 /// One step inside an explicit transaction.
 public enum Step: Sendable, Hashable {
     case statement(StatementKind, sql: String)
+    /// A transfer done as read-modify-write: read the source balance, write it back
+    /// less `amount`, add `amount` to the target. A lost update shows in the total.
+    case transfer(from: Int, to: Int, amount: Int64, tag: Int64)
     case savepoint(String)
     case rollbackTo(String)
     case release(String)
-
-    public var sql: String {
-        switch self {
-        case .statement(_, let sql): sql
-        case .savepoint(let name): "SAVEPOINT \(name)"
-        case .rollbackTo(let name): "ROLLBACK TO \(name)"
-        case .release(let name): "RELEASE \(name)"
-        }
-    }
 }
 
 /// A planned transaction: how it begins, its steps, and how it should end.
@@ -63,15 +57,13 @@ public enum WorkUnit: Sendable, Hashable {
 }
 
 /// Draws work units for a schema under a swarm configuration. Pure: the
-/// units depend only on the random stream, never on what happened when
-/// earlier units ran, so one seed gives one plan.
+/// units depend only on the random stream and the transaction id, never on
+/// what happened when earlier units ran, so one seed gives one plan.
 public struct WorkloadGenerator: Sendable {
     public let schema: Schema
     public let swarm: Swarm
     private let statementKinds: [StatementKind]
     private let statementWeights: [Int]
-    private let writeKinds: [StatementKind]
-    private let writeWeights: [Int]
     private let transactionKinds: [TransactionKind]
     private let transactionWeights: [Int]
     private let maintenanceKinds: [MaintenanceKind]
@@ -82,67 +74,118 @@ public struct WorkloadGenerator: Sendable {
         self.swarm = swarm
         statementKinds = StatementKind.allCases.filter { swarm.statements[$0, default: 0] > 0 }
         statementWeights = statementKinds.map { swarm.statements[$0]! }
-        writeKinds = statementKinds.filter(\.isWrite)
-        writeWeights = writeKinds.map { swarm.statements[$0]! }
         transactionKinds = TransactionKind.allCases.filter { swarm.transactions[$0, default: 0] > 0 }
         transactionWeights = transactionKinds.map { swarm.transactions[$0]! }
         maintenanceKinds = MaintenanceKind.allCases.filter { swarm.maintenance[$0, default: 0] > 0 }
         maintenanceWeights = maintenanceKinds.map { swarm.maintenance[$0]! }
     }
 
-    public func next(using rng: inout some RandomNumberGenerator) -> WorkUnit {
+    /// The next unit; a transaction's writes are tagged with `tx`.
+    public func next(tx: Int64, using rng: inout some RandomNumberGenerator) -> WorkUnit {
         let maintenanceTotal = maintenanceWeights.reduce(0, +)
         if maintenanceTotal > 0, rng.below(100 + maintenanceTotal) >= 100 {
             return .maintenance(maintenanceKinds[rng.weightedIndex(maintenanceWeights)])
         }
-        return .transaction(transaction(using: &rng))
+        return .transaction(transaction(tx: tx, using: &rng))
     }
 
-    func transaction(using rng: inout some RandomNumberGenerator) -> TransactionPlan {
+    /// The shape of a transaction before its SQL is written.
+    enum Slot: Equatable {
+        case statement(StatementKind)
+        case savepoint(String)
+        case rollbackTo(String)
+        case release(String)
+    }
+
+    func transaction(tx: Int64, using rng: inout some RandomNumberGenerator) -> TransactionPlan {
         let kind = transactionKinds[rng.weightedIndex(transactionWeights)]
         if kind == .autocommit {
-            return TransactionPlan(kind: kind, steps: [statement(using: &rng)], rollsBack: false)
+            return TransactionPlan(kind: kind, steps: [statement(pickKind(using: &rng), tag: tx, using: &rng)], rollsBack: false)
         }
-        var steps: [Step] = []
-        if rng.below(100) < swarm.readFirstPercent, let read = read(using: &rng) { steps.append(read) }
+
+        // 1. The shape: statements and well-nested savepoint operations.
+        var slots: [Slot] = []
+        if rng.below(100) < swarm.readFirstPercent { slots.append(.statement(.select)) }
         var open: [String] = []  // Savepoints currently on the stack, innermost last.
         var nextName = 1
-        let count = rng.int(in: 1...swarm.maxStatements)
-        for _ in 0..<count {
+        for _ in 0..<rng.int(in: 1...swarm.maxStatements) {
             if rng.below(100) < swarm.savepointPercent {
                 switch (open.isEmpty, rng.below(3)) {
                 case (true, _), (false, 0):
                     let name = "sp\(nextName)"
                     nextName += 1
                     open.append(name)
-                    steps.append(.savepoint(name))
+                    slots.append(.savepoint(name))
                 case (false, 1):
                     // ROLLBACK TO keeps the savepoint (and drops those inside it).
                     let depth = rng.below(open.count)
-                    steps.append(.rollbackTo(open[depth]))
+                    slots.append(.rollbackTo(open[depth]))
                     open.removeSubrange((depth + 1)...)
                 default:
                     let depth = rng.below(open.count)
-                    steps.append(.release(open[depth]))
+                    slots.append(.release(open[depth]))
                     open.removeSubrange(depth...)
                 }
             }
-            steps.append(statement(using: &rng))
+            slots.append(.statement(pickKind(using: &rng)))
         }
         // Often undo the innermost savepoint's work at the very end, so savepoint
         // rollbacks that are then committed around are common.
-        if let last = open.last, rng.chance(0.3) { steps.append(.rollbackTo(last)) }
-        return TransactionPlan(kind: kind, steps: steps, rollsBack: rng.below(100) < swarm.rollbackPercent)
+        if let last = open.last, rng.chance(0.3) { slots.append(.rollbackTo(last)) }
+        let rollsBack = rng.below(100) < swarm.rollbackPercent
+
+        // 2. Which statements the plan itself will undo: their writes carry -tx.
+        let doomed = Self.doomedSlots(slots, rollsBack: rollsBack)
+
+        // 3. The SQL.
+        let steps = slots.enumerated().map { index, slot -> Step in
+            switch slot {
+            case .statement(let kind):
+                let tag = doomed.contains(index) ? -tx : tx
+                if kind == .transfer {
+                    let (from, to, amount) = StatementGenerator.transfer(using: &rng)
+                    return .transfer(from: from, to: to, amount: amount, tag: tag)
+                }
+                return statement(kind, tag: tag, using: &rng)
+            case .savepoint(let name): return .savepoint(name)
+            case .rollbackTo(let name): return .rollbackTo(name)
+            case .release(let name): return .release(name)
+            }
+        }
+        return TransactionPlan(kind: kind, steps: steps, rollsBack: rollsBack)
     }
 
-    func statement(using rng: inout some RandomNumberGenerator) -> Step {
-        let kind = statementKinds[rng.weightedIndex(statementWeights)]
-        let table = rng.pick(schema.tables)
-        return .statement(kind, sql: StatementGenerator.generate(kind, on: table, using: &rng))
+    /// Indices of the statements that a later ROLLBACK TO (or the final ROLLBACK) undoes.
+    static func doomedSlots(_ slots: [Slot], rollsBack: Bool) -> Set<Int> {
+        if rollsBack { return Set(slots.indices.filter { if case .statement = slots[$0] { true } else { false } }) }
+        var doomed = Set<Int>()
+        // For each open savepoint, the statements done since it was set; index 0 is the transaction itself.
+        var scopes: [(name: String, statements: [Int])] = [("", [])]
+        for (index, slot) in slots.enumerated() {
+            switch slot {
+            case .statement: scopes[scopes.count - 1].statements.append(index)
+            case .savepoint(let name): scopes.append((name, []))
+            case .rollbackTo(let name):
+                guard let depth = scopes.lastIndex(where: { $0.name == name }) else { continue }
+                for scope in scopes[depth...] { doomed.formUnion(scope.statements) }
+                scopes.removeSubrange((depth + 1)...)
+                scopes[depth].statements = []
+            case .release(let name):
+                guard let depth = scopes.lastIndex(where: { $0.name == name }), depth > 0 else { continue }
+                let merged = scopes[depth...].flatMap(\.statements)
+                scopes.removeSubrange(depth...)
+                scopes[depth - 1].statements += merged
+            }
+        }
+        return doomed
     }
 
-    private func read(using rng: inout some RandomNumberGenerator) -> Step? {
+    private func pickKind(using rng: inout some RandomNumberGenerator) -> StatementKind {
+        statementKinds[rng.weightedIndex(statementWeights)]
+    }
+
+    func statement(_ kind: StatementKind, tag: Int64, using rng: inout some RandomNumberGenerator) -> Step {
         let table = rng.pick(schema.tables)
-        return .statement(.select, sql: StatementGenerator.generate(.select, on: table, using: &rng))
+        return .statement(kind, sql: StatementGenerator.generate(kind, on: table, tag: tag, using: &rng))
     }
 }

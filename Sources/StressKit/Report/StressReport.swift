@@ -14,8 +14,13 @@ public struct StressReport: Sendable {
     public let logLines: Int
     public let violations: [Violation]
     public let unexpectedErrors: [String]
+    /// The last check of the run (the final one, unless the run stopped early).
+    public let finalCheck: CheckReport?
 
-    init(run: StressRun, counters: Counters, elapsed: Double, logLines: Int, violations: [Violation], unexpectedErrors: [String]) {
+    init(
+        run: StressRun, counters: Counters, elapsed: Double, logLines: Int, violations: [Violation],
+        unexpectedErrors: [String], finalCheck: CheckReport?
+    ) {
         seed = run.settings.seed
         reproduce = run.reproduceCommand
         settings = run.settings
@@ -27,6 +32,7 @@ public struct StressReport: Sendable {
         self.logLines = logLines
         self.violations = violations
         self.unexpectedErrors = unexpectedErrors
+        self.finalCheck = finalCheck
     }
 
     /// Whether no property was violated.
@@ -49,18 +55,14 @@ public struct StressReport: Sendable {
         lines.append("errors: busy \(c[.busyErrors]), locked \(c[.lockedErrors]), constraint \(c[.constraintErrors]), "
             + "full \(c[.fullErrors]), i/o \(c[.ioErrors]), unexpected \(c[.unexpectedErrors])")
         lines.append("maintenance: \(c[.checkpoints]) checkpoints (\(c[.checkpointsIncomplete]) incomplete), "
-            + "\(c[.reconnects]) reconnects, \(c[.vacuums]) incremental vacuums, \(c[.integrityChecks]) integrity checks, "
+            + "\(c[.reconnects]) reconnects, \(c[.vacuums]) incremental vacuums, \(c[.checks]) checks (\(c[.checksSkipped]) skipped as busy), "
             + "\(c[.largeRows]) large rows")
         lines.append(String(format: "throughput: %d statements in %.2f s, %.0f statements/s", c[.statements], elapsed, statementsPerSecond))
         lines.append("SQL log: \(settings.logPath) (\(logLines) lines)")
         for error in unexpectedErrors { lines.append("unexpected error: \(error)") }
-        if c[.falseIntegrityReports] > 0 {
-            lines.append("note: PRAGMA integrity_check made \(c[.falseIntegrityReports]) \"NULL value in\" claim(s) that a "
-                + "table scan disproved (a known false report of SQLite 3.40.0–3.41.0 on WITHOUT ROWID tables); "
-                + "not counted as violations")
-        }
+        if let finalCheck { lines.append(finalCheck.table) }
         if violations.isEmpty {
-            lines.append("result: PASS — integrity held (\(c[.integrityChecks]) checks)")
+            lines.append("result: PASS — every property held (\(c[.checks]) checks)")
         } else {
             for violation in violations.prefix(10) { lines.append(violation.description) }
             if violations.count > 10 { lines.append("… and \(violations.count - 10) more (see --json)") }
@@ -91,6 +93,7 @@ public struct StressReport: Sendable {
             let statementsPerSecond: Double
             let violations: [Violation]
             let unexpectedErrors: [String]
+            let properties: [PropertyResult]
         }
         let document = Document(
             result: passed ? "pass" : "fail", seed: Seed.format(seed), reproduce: reproduce,
@@ -98,7 +101,7 @@ public struct StressReport: Sendable {
             sqlLogLines: logLines, threads: settings.threads, iterations: settings.iterations, tables: tables,
             configuration: config, swarm: swarm, counters: counters.asDictionary, operations: counters.operations,
             elapsedSeconds: elapsed, statementsPerSecond: statementsPerSecond, violations: violations,
-            unexpectedErrors: unexpectedErrors)
+            unexpectedErrors: unexpectedErrors, properties: finalCheck?.results ?? [])
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return String(decoding: (try? encoder.encode(document)) ?? Data(), as: UTF8.self)

@@ -22,9 +22,10 @@ public enum Counter: String, CaseIterable, Sendable, Codable, CodingKeyRepresent
     case checkpointsIncomplete = "checkpoints-incomplete"
     case reconnects
     case vacuums
-    case integrityChecks = "integrity-checks"
-    /// "NULL value in T.C" messages disproved by a scan (SQLite 3.40.0–3.41.0; see IntegrityCheck).
-    case falseIntegrityReports = "false-integrity-reports"
+    /// Checks of every property (periodic and final).
+    case checks
+    /// Checks that could not take a snapshot in time (SQLITE_BUSY): no verdict, no violation.
+    case checksSkipped = "checks-skipped"
     /// Statements carrying a value large enough to need overflow pages.
     case largeRows = "large-rows"
 }

@@ -66,6 +66,18 @@ public final class StressRun: Sendable {
             }
             guard access(db, W_OK) == 0 else { throw ToolError("\(db) is not writable.") }
         }
+        let acks = AckLog.path(for: db)
+        switch DatabaseFile.kind(at: acks) {
+        case .missing: break
+        case .directory: throw ToolError("the acknowledgement log path \(acks) is a directory.")
+        default:
+            guard DatabaseFile.starts(acks, with: AckLog.header) else {
+                throw ToolError("refusing to overwrite \(acks): it is not an acknowledgement log written by sqlite-stress.")
+            }
+            guard settings.overwrite || DatabaseFile.kind(at: db) == .missing else {
+                throw ToolError("\(acks) already exists; pass --overwrite to replace it.")
+            }
+        }
         let log = settings.logPath
         switch DatabaseFile.kind(at: log) {
         case .missing:
@@ -103,8 +115,9 @@ public final class StressRun: Sendable {
     public func run(progressInterval: Double = 0.2, onProgress: (@Sendable (StressProgress) -> Void)? = nil) throws(ToolError) -> StressReport {
         try removeOldFiles()
         let log = try SQLLog(path: settings.logPath)
+        let acks = try AckLog(path: AckLog.path(for: settings.databasePath))
         let generator = WorkloadGenerator(schema: schema, swarm: swarm)
-        let context = RunContext(log: log, settings: settings, config: config, generator: generator)
+        let context = RunContext(log: log, acks: acks, settings: settings, config: config, generator: generator)
         writeHeader(to: log)
         do {
             try createDatabase(context)
@@ -117,7 +130,7 @@ public final class StressRun: Sendable {
         let clock = ContinuousClock()
         let start = clock.now
         let workers = (0..<settings.threads).map { index in
-            Worker(label: "t\(index)", seed: deriveSeed(settings.seed, "thread", index), context: context)
+            Worker(thread: index, seed: deriveSeed(settings.seed, "thread", index), context: context)
         }
         let monitor = onProgress.map { callback in
             let total = settings.threads * settings.iterations
@@ -140,7 +153,7 @@ public final class StressRun: Sendable {
         context.finished.store(true, ordering: .relaxed)
         monitor?.join()
 
-        let finalChecker = Worker(label: "final", seed: 0, context: context)
+        let finalChecker = Worker(thread: settings.threads, label: "final", seed: 0, context: context)
         finalChecker.finalCheck()
         log.close()
 
@@ -149,7 +162,8 @@ public final class StressRun: Sendable {
         counters.add(finalChecker.counters)
         return StressReport(
             run: self, counters: counters, elapsed: elapsed, logLines: log.lineCount,
-            violations: context.violations.withLock { $0 }, unexpectedErrors: context.unexpected.withLock { $0 })
+            violations: context.violations.withLock { $0 }, unexpectedErrors: context.unexpected.withLock { $0 },
+            finalCheck: context.lastCheck.withLock { $0 })
     }
 
     private func writeHeader(to log: SQLLog) {
@@ -171,18 +185,35 @@ public final class StressRun: Sendable {
             throw ToolError("cannot create the database at \(settings.databasePath): \(error).")
         }
         defer { connection.close() }
-        let setup = Worker(label: "setup", seed: 0, context: context)
+        let setup = Worker(thread: -1, label: "setup", seed: 0, context: context)
         let statements = config.creationStatements + ["PRAGMA application_id = \(DatabaseFile.applicationID)"]
-            + config.connectionStatements + schema.createStatements
+            + schema.createStatements + Bookkeeping.creationStatements
+            + ["INSERT INTO \(Bookkeeping.meta) (key, value) VALUES ('seed', \(SQLValue.text(Seed.format(settings.seed)).sqlLiteral))"]
         for sql in statements {
             if case .failed(let error) = setup.execute(sql, on: connection) {
                 throw ToolError("cannot set up the database at \(settings.databasePath): \(error).")
             }
         }
+        // The opening balances go through the ledger like any other write.
+        let opening = [Bookkeeping.contextStatement(tx: Self.setupTransaction), Bookkeeping.openAccountsStatement(tx: Self.setupTransaction)]
+        do {
+            try setup.prepareConnection(connection)
+            for sql in opening {
+                if case .failed(let error) = setup.execute(sql, on: connection) { throw error }
+            }
+        } catch {
+            throw ToolError("cannot set up the database at \(settings.databasePath): \(error).")
+        }
+        context.acks.acknowledge(Self.setupTransaction)
     }
 
+    /// The transaction id of the setup's own writes (the opening balances).
+    static let setupTransaction: Int64 = 1
+
     private func removeOldFiles() throws(ToolError) {
-        for path in [settings.databasePath] + DatabaseFile.sidecarSuffixes.map({ settings.databasePath + $0 }) {
+        let paths = [settings.databasePath, AckLog.path(for: settings.databasePath)]
+            + DatabaseFile.sidecarSuffixes.map { settings.databasePath + $0 }
+        for path in paths {
             guard FileManager.default.fileExists(atPath: path) else { continue }
             do { try FileManager.default.removeItem(atPath: path) } catch {
                 throw ToolError("cannot remove the old \(path): \(error.localizedDescription)")
@@ -191,7 +222,8 @@ public final class StressRun: Sendable {
     }
 
     private func removeFiles() {
-        for path in [settings.databasePath, settings.logPath] + DatabaseFile.sidecarSuffixes.map({ settings.databasePath + $0 }) {
+        for path in [settings.databasePath, settings.logPath, AckLog.path(for: settings.databasePath)]
+            + DatabaseFile.sidecarSuffixes.map({ settings.databasePath + $0 }) {
             try? FileManager.default.removeItem(atPath: path)
         }
     }

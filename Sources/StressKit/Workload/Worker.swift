@@ -4,9 +4,11 @@ import Synchronization
 /// State shared by every worker of one run.
 final class RunContext: Sendable {
     let log: SQLLog
+    let acks: AckLog
     let settings: StressSettings
     let config: DatabaseConfig
     let generator: WorkloadGenerator
+    let tracked: [TrackedTable]
     let stop = Atomic<Bool>(false)
     /// Set when every worker has finished, to end progress reporting.
     let finished = Atomic<Bool>(false)
@@ -15,17 +17,25 @@ final class RunContext: Sendable {
     let violations = Mutex<[Violation]>([])
     /// The first few unexpected errors, for the summary.
     let unexpected = Mutex<[String]>([])
+    /// The latest result of each property, and how many checks ran.
+    let lastCheck = Mutex<CheckReport?>(nil)
 
-    init(log: SQLLog, settings: StressSettings, config: DatabaseConfig, generator: WorkloadGenerator) {
+    init(log: SQLLog, acks: AckLog, settings: StressSettings, config: DatabaseConfig, generator: WorkloadGenerator) {
         self.log = log
+        self.acks = acks
         self.settings = settings
         self.config = config
         self.generator = generator
+        tracked = TrackedTable.tables(of: generator.schema)
     }
 
     func report(_ violation: Violation) {
         violations.withLock { $0.append(violation) }
         stop.store(true, ordering: .relaxed)
+    }
+
+    func noteUnexpected(_ error: SQLiteError) {
+        unexpected.withLock { list in if list.count < 10 { list.append(error.description) } }
     }
 }
 
@@ -43,6 +53,7 @@ enum Outcome {
 /// One thread of the monolith: its own connection, random stream and counters.
 final class Worker {
     let label: String
+    private let thread: Int
     private let context: RunContext
     private var connection: Connection?
     private var rng: Xoshiro
@@ -50,8 +61,10 @@ final class Worker {
     private var transactionNumber = 0
     private var transactionLabel = "x0"
 
-    init(label: String, seed: UInt64, context: RunContext) {
-        self.label = label
+    /// A worker for thread `thread` (its transaction ids are `t<thread>x<n>`).
+    init(thread: Int, label: String? = nil, seed: UInt64, context: RunContext) {
+        self.thread = thread
+        self.label = label ?? "t\(thread)"
         self.context = context
         rng = Xoshiro(seed: seed)
     }
@@ -69,13 +82,16 @@ final class Worker {
         }
         for iteration in 1...settings.iterations {
             if context.stop.load(ordering: .relaxed) { break }
-            let unit = context.generator.next(using: &rng)
+            transactionNumber += 1
+            transactionLabel = "x\(transactionNumber)"
+            let tx = TransactionID.make(thread: thread, number: transactionNumber)
+            let unit = context.generator.next(tx: tx, using: &rng)
             switch unit {
-            case .transaction(let plan): runTransaction(plan)
+            case .transaction(let plan): runTransaction(plan, tx: tx)
             case .maintenance(let kind): runMaintenance(kind, sql: unit.maintenanceSQL)
             }
-            if settings.checkEvery > 0, iteration % settings.checkEvery == 0 {
-                checkIntegrity(connection!, thread: label)
+            if settings.checkEvery > 0, iteration % settings.checkEvery == 0, let connection {
+                check(connection)
             }
             context.iterationsDone.add(1, ordering: .relaxed)
         }
@@ -89,21 +105,33 @@ final class Worker {
         let connection = try Connection(path: context.settings.databasePath, flags: [.readWrite])
         connection.setBusyTimeout(milliseconds: context.settings.busyTimeout)
         self.connection = connection
-        for sql in context.config.connectionStatements {
-            if case .failed(let error) = execute(sql) { throw error }
+        try prepareConnection(connection)
+    }
+
+    /// Per-connection settings and the ledger's triggers.
+    func prepareConnection(_ connection: Connection) throws {
+        let statements = context.config.connectionStatements
+            + Bookkeeping.connectionStatements(tables: context.tracked, who: label)
+        for sql in statements {
+            if case .failed(let error) = execute(sql, on: connection) { throw error }
         }
     }
 
     // MARK: - Transactions
 
-    private func runTransaction(_ plan: TransactionPlan) {
-        transactionNumber += 1
-        transactionLabel = "x\(transactionNumber)"
+    private func runTransaction(_ plan: TransactionPlan, tx: Int64) {
+        // The triggers stamp this id on every ledger row the transaction writes.
+        if let error = execute(Bookkeeping.contextStatement(tx: tx)).error {
+            classify(error)
+            return
+        }
         guard let begin = plan.beginSQL else {
             // Autocommit: one statement, committed by SQLite if it succeeds.
-            guard case .statement(let kind, let sql) = plan.steps[0] else { return }
-            let outcome = runStatement(kind, sql)
-            if kind.isWrite, outcome.error == nil { counters[.commits] += 1 }
+            let outcome = runStep(plan.steps[0])
+            if case .ok(_, let changes) = outcome, isWrite(plan.steps[0]) {
+                counters[.commits] += 1
+                if let changes, changes > 0 { context.acks.acknowledge(tx) }
+            }
             return
         }
 
@@ -113,20 +141,7 @@ final class Worker {
             return  // Nothing was opened (BEGIN IMMEDIATE/EXCLUSIVE timed out).
         }
         for step in plan.steps {
-            let outcome: Outcome
-            switch step {
-            case .statement(let kind, let sql): outcome = runStatement(kind, sql)
-            case .savepoint(let name):
-                outcome = execute("SAVEPOINT \(name)")
-                if outcome.error == nil { counters[.savepoints] += 1 }
-            case .rollbackTo(let name):
-                outcome = execute("ROLLBACK TO \(name)")
-                if outcome.error == nil { counters[.savepointRollbacks] += 1 }
-            case .release(let name):
-                outcome = execute("RELEASE \(name)")
-                if outcome.error == nil { counters[.savepointReleases] += 1 }
-            }
-            guard let error = outcome.error else { continue }
+            guard let error = runStep(step).error else { continue }
             if connection!.isAutocommit {
                 // SQLite ended the transaction itself (e.g. after SQLITE_FULL).
                 counters[.autoRollbacks] += 1
@@ -140,13 +155,67 @@ final class Worker {
             }
             // Constraint errors undo only their own statement; go on.
         }
-        end(plan)
+        end(plan, tx: tx)
     }
 
-    private func end(_ plan: TransactionPlan) {
+    private func isWrite(_ step: Step) -> Bool {
+        switch step {
+        case .statement(let kind, _): kind.isWrite
+        case .transfer: true
+        default: false
+        }
+    }
+
+    private func runStep(_ step: Step) -> Outcome {
+        switch step {
+        case .statement(let kind, let sql):
+            counters[kind] += 1
+            if sql.utf8.count > 8_000 { counters[.largeRows] += 1 }
+            return execute(sql)
+        case .transfer(let from, let to, let amount, let tag):
+            counters[.transfer] += 1
+            return transfer(from: from, to: to, amount: amount, tag: tag)
+        case .savepoint(let name):
+            let outcome = execute("SAVEPOINT \(name)")
+            if outcome.error == nil { counters[.savepoints] += 1 }
+            return outcome
+        case .rollbackTo(let name):
+            let outcome = execute("ROLLBACK TO \(name)")
+            if outcome.error == nil { counters[.savepointRollbacks] += 1 }
+            return outcome
+        case .release(let name):
+            let outcome = execute("RELEASE \(name)")
+            if outcome.error == nil { counters[.savepointReleases] += 1 }
+            return outcome
+        }
+    }
+
+    /// Read-modify-write: a lost update or a torn transfer shows as a changed total.
+    private func transfer(from: Int, to: Int, amount: Int64, tag: Int64) -> Outcome {
+        var balance: Int64?
+        let read = execute("SELECT balance FROM \(Bookkeeping.accounts) WHERE id = \(from)") { balance = $0.int64(0) }
+        guard read.error == nil, let balance else { return read }
+        let tagColumn = Bookkeeping.tagColumn
+        let debit = execute("UPDATE \(Bookkeeping.accounts) SET balance = \(balance - amount), \(tagColumn) = \(tag) WHERE id = \(from)")
+        guard debit.error == nil else { return debit }
+        return execute("UPDATE \(Bookkeeping.accounts) SET balance = balance + \(amount), \(tagColumn) = \(tag) WHERE id = \(to)")
+    }
+
+    private func end(_ plan: TransactionPlan, tx: Int64) {
         guard let sql = plan.endSQL else { return }
         if plan.rollsBack {
             if execute(sql).error == nil { counters[.rollbacks] += 1 }
+            return
+        }
+        // The commit record puts the transaction in the ledger even if it changed no row.
+        if let error = execute(Bookkeeping.commitRecordStatement(tx: tx, who: label)).error {
+            if connection!.isAutocommit {
+                counters[.autoRollbacks] += 1
+                counters[.rollbacks] += 1
+            } else {
+                _ = error
+                forceRollback()
+            }
             return
         }
         // COMMIT can return SQLITE_BUSY while readers hold the database
@@ -155,6 +224,7 @@ final class Worker {
             let outcome = execute(sql)
             guard let error = outcome.error else {
                 counters[.commits] += 1
+                context.acks.acknowledge(tx)
                 return
             }
             if connection!.isAutocommit {
@@ -175,17 +245,9 @@ final class Worker {
         }
     }
 
-    private func runStatement(_ kind: StatementKind, _ sql: String) -> Outcome {
-        counters[kind] += 1
-        if sql.utf8.count > 8_000 { counters[.largeRows] += 1 }
-        return execute(sql)
-    }
-
     // MARK: - Maintenance
 
     private func runMaintenance(_ kind: MaintenanceKind, sql: String?) {
-        transactionNumber += 1
-        transactionLabel = "x\(transactionNumber)"
         switch kind {
         case .reconnect:
             connection?.close()
@@ -215,62 +277,48 @@ final class Worker {
 
     // MARK: - Checking
 
-    /// The end-of-run check: integrity on a fresh connection, as a new process would see the file.
-    func finalCheck() {
+    /// Runs every property in one snapshot on `connection`, logs a one-line result,
+    /// and reports violations. Returns the report, or nil when the snapshot could
+    /// not be taken (busy past the timeout), which is no violation.
+    @discardableResult
+    func check(_ connection: Connection) -> CheckReport? {
         transactionLabel = "check"
+        let checker = Checker(connection: connection, who: label, logLine: { [context] in context.log.lineCount + 1 })
+        let report: CheckReport
+        do {
+            report = try checker.run(
+                acknowledgements: context.acks.path,
+                seed: deriveSeed(context.settings.seed, "check-\(label)", counters[.checks]))
+        } catch let error as SQLiteError where error.code.primary == .busy || error.code.primary == .locked {
+            counters[.busyErrors] += 1
+            counters[.checksSkipped] += 1
+            context.log.append("-- \(label) check skipped: \(error.code.name)")
+            return nil
+        } catch {
+            context.report(Violation(
+                property: "integrity", message: "the check could not read the database: \(error)",
+                thread: label, logLine: context.log.lineCount + 1))
+            return nil
+        }
+        counters[.checks] += 1
+        context.log.append("-- \(label) check " + report.results.map { "\($0.property.rawValue)=\($0.status.rawValue)" }.joined(separator: " "))
+        for violation in report.violations { context.report(violation) }
+        context.lastCheck.withLock { $0 = report }
+        return report
+    }
+
+    /// The end-of-run check, on a fresh connection, as a new process would see the file.
+    func finalCheck() {
         do {
             let connection = try Connection(path: context.settings.databasePath, flags: [.readWrite])
             connection.setBusyTimeout(milliseconds: context.settings.busyTimeout)
-            checkIntegrity(connection, thread: label)
+            check(connection)
             connection.close()
         } catch {
             context.report(Violation(
                 property: "integrity", message: "could not reopen the database for the final check: \(error)",
                 thread: label, logLine: context.log.lineCount))
         }
-    }
-
-    /// Runs `PRAGMA integrity_check` and reports anything but "ok" as an `integrity` violation.
-    @discardableResult
-    func checkIntegrity(_ connection: Connection, thread: String) -> Bool {
-        var messages: [String] = []
-        transactionLabel = "check"
-        let outcome = execute("PRAGMA integrity_check", on: connection) { statement in
-            messages.append(statement.text(0) ?? "NULL")
-        }
-        counters[.integrityChecks] += 1
-        let line = context.log.lineCount
-        if let error = outcome.error {
-            if error.code.primary == .busy || error.code.primary == .locked { return true }
-            // SQLITE_CORRUPT / SQLITE_NOTADB were reported by `execute` already.
-            if error.code.primary == .corrupt || error.code.primary == .notADatabase { return false }
-            context.report(Violation(
-                property: "integrity", message: "PRAGMA integrity_check failed: \(error)",
-                thread: thread, logLine: line, details: ["error": error.code.name]))
-            return false
-        }
-        var problems: [String] = []
-        for message in messages where message != "ok" {
-            if let claim = IntegrityCheck.nullClaim(in: message), IntegrityCheck.libraryHasFalseNullReport {
-                var discountable = false
-                execute(IntegrityCheck.verificationQuery(table: claim.table, column: claim.column), on: connection) {
-                    discountable = $0.int64(0) == 1
-                }
-                if discountable {
-                    counters[.falseIntegrityReports] += 1
-                    continue
-                }
-            }
-            problems.append(message)
-        }
-        if !problems.isEmpty {
-            context.report(Violation(
-                property: "integrity", message: "PRAGMA integrity_check did not return ok",
-                thread: thread, logLine: line,
-                details: ["integrity_check": problems.prefix(10).joined(separator: " | ")]))
-            return false
-        }
-        return true
     }
 
     // MARK: - Executing and logging
@@ -340,11 +388,5 @@ final class Worker {
             counters[.unexpectedErrors] += 1
             context.noteUnexpected(error)
         }
-    }
-}
-
-extension RunContext {
-    func noteUnexpected(_ error: SQLiteError) {
-        unexpected.withLock { list in if list.count < 10 { list.append(error.description) } }
     }
 }

@@ -1,0 +1,166 @@
+import StressSQLite
+
+/// The oracle's bookkeeping inside the database under test.
+///
+/// ## Why triggers record the ledger
+///
+/// Every row-level effect (table, key, full row image or deletion) is written
+/// to `stress_ledger` by TEMP triggers that each connection installs on every
+/// tracked table. Triggers run inside the very statement that changes the row,
+/// so the ledger commits or vanishes with the data in every case the workload
+/// produces: autocommit statements (which commit before a caller could add
+/// anything), failed statements (their effects are undone with them),
+/// savepoint rollbacks and whole rollbacks. With `recursive_triggers` on, the
+/// DELETE triggers also fire for rows that OR REPLACE removes, and UPSERT's DO
+/// UPDATE fires the UPDATE triggers, so effects are exact for every statement
+/// the generator emits, WITHOUT ROWID tables included. The preupdate hook
+/// could see the same changes, but nothing can write to the database from
+/// inside it, which leaves autocommit statements unrecorded; and plain SQL
+/// triggers are replayed by the `sqlite3` shell exactly, so a replayed SQL log
+/// rebuilds the ledger too.
+///
+/// The current transaction id and writer are kept in a one-row TEMP table
+/// (`temp.stress_ctx`) that the worker sets before each transaction; the
+/// triggers copy them into each ledger row. SQLite's single-writer lock makes
+/// `seq` order the commit order.
+public enum Bookkeeping {
+    public static let ledger = "stress_ledger"
+    public static let meta = "stress_meta"
+    public static let accounts = "stress_accounts"
+    /// The column every tracked table carries: the id of the transaction that last
+    /// wrote the row, negated when that write was planned to be rolled back.
+    public static let tagColumn = "stress_tag"
+    /// The `tbl` value of a commit record (one per explicit transaction).
+    public static let commitMarker = ""
+
+    /// Accounts created for `transfer`, and each one's opening balance.
+    public static let accountCount = 16
+    public static let openingBalance: Int64 = 1_000
+
+    /// Tables and rows created once, with the schema.
+    public static var creationStatements: [String] {
+        [
+            "CREATE TABLE \(meta) (key TEXT PRIMARY KEY, value) WITHOUT ROWID",
+            "CREATE TABLE \(ledger) (seq INTEGER PRIMARY KEY, tx INTEGER NOT NULL, who TEXT, tbl TEXT NOT NULL, key, image TEXT)",
+            "CREATE TABLE \(accounts) (id INTEGER PRIMARY KEY, balance INTEGER NOT NULL, \(tagColumn) INTEGER)",
+            "INSERT INTO \(meta) (key, value) VALUES ('format', 1), ('total_balance', \(Int64(accountCount) * openingBalance))",
+        ]
+    }
+
+    /// Statements that open the accounts, as transaction `tx` (after the triggers exist,
+    /// so the opening balances are in the ledger like any other write).
+    public static func openAccountsStatement(tx: Int64) -> String {
+        "INSERT INTO \(accounts) (id, balance, \(tagColumn)) VALUES "
+            + (1...accountCount).map { "(\($0), \(openingBalance), \(tx))" }.joined(separator: ", ")
+    }
+
+    /// Statements every connection runs before writing: recursive triggers, the
+    /// context table and the ledger triggers. Idempotent, so a replay through one
+    /// shell connection accepts them again after a logged reconnect.
+    public static func connectionStatements(tables: [TrackedTable], who: String) -> [String] {
+        var statements = [
+            "PRAGMA recursive_triggers = ON",
+            "CREATE TEMP TABLE IF NOT EXISTS stress_ctx (id INTEGER PRIMARY KEY CHECK (id = 1), tx INTEGER NOT NULL, who TEXT)",
+            "INSERT OR REPLACE INTO temp.stress_ctx (id, tx, who) VALUES (1, 0, \(SQLValue.text(who).sqlLiteral))",
+        ]
+        for table in tables { statements += table.triggerStatements }
+        return statements
+    }
+
+    /// Sets the transaction id the triggers stamp on ledger rows.
+    public static func contextStatement(tx: Int64) -> String {
+        "UPDATE temp.stress_ctx SET tx = \(tx)"
+    }
+
+    /// The commit record an explicit transaction writes just before COMMIT, so a
+    /// committed transaction is in the ledger even when none of its statements changed a row.
+    public static func commitRecordStatement(tx: Int64, who: String) -> String {
+        "INSERT INTO \(ledger) (tx, who, tbl, key, image) VALUES (\(tx), \(SQLValue.text(who).sqlLiteral), '', NULL, NULL)"
+    }
+}
+
+/// Transaction ids: in the monolith `(thread + 1) << 32 | n`, shown as `t<thread>x<n>`.
+public enum TransactionID {
+    public static func make(thread: Int, number: Int) -> Int64 {
+        Int64(thread + 1) << 32 | Int64(number)
+    }
+
+    public static func describe(_ id: Int64) -> String {
+        let magnitude = id.magnitude
+        let thread = Int(magnitude >> 32) - 1
+        let prefix = id < 0 ? "-" : ""
+        if (0..<256).contains(thread) { return "\(prefix)t\(thread)x\(magnitude & 0xFFFF_FFFF)" }
+        return String(id)
+    }
+}
+
+/// A table the oracle tracks, as the database itself describes it.
+public struct TrackedTable: Sendable, Hashable {
+    public var name: String
+    public var columns: [String]
+    /// Primary-key columns in key order (WITHOUT ROWID tables).
+    public var keyColumns: [String]
+    public var withoutRowid: Bool
+
+    /// The SQL expression naming a row's identity: its rowid, or its primary key rendered as text.
+    public func keyExpression(_ row: String) -> String {
+        if !withoutRowid { return "\(row).rowid" }
+        return keyColumns.map { "quote(\(row).\(quoteIdentifier($0)))" }.joined(separator: " || ',' || ")
+    }
+
+    /// The SQL expression rendering a row's full image: every column, `quote()`d.
+    public func imageExpression(_ row: String) -> String {
+        columns.map { "quote(\(row).\(quoteIdentifier($0)))" }.joined(separator: " || ',' || ")
+    }
+
+    var triggerStatements: [String] {
+        let table = "main." + quoteIdentifier(name)
+        let literal = SQLValue.text(name).sqlLiteral
+        let context = "(SELECT tx FROM stress_ctx), (SELECT who FROM stress_ctx)"
+        let insert = "INSERT INTO \(Bookkeeping.ledger) (tx, who, tbl, key, image)"
+        return [
+            "CREATE TEMP TRIGGER IF NOT EXISTS \(quoteIdentifier("stress_ins_" + name)) AFTER INSERT ON \(table) BEGIN "
+                + "\(insert) VALUES (\(context), \(literal), \(keyExpression("NEW")), \(imageExpression("NEW"))); END",
+            "CREATE TEMP TRIGGER IF NOT EXISTS \(quoteIdentifier("stress_upd_" + name)) AFTER UPDATE ON \(table) BEGIN "
+                + "\(insert) SELECT \(context), \(literal), \(keyExpression("OLD")), NULL "
+                + "WHERE \(keyExpression("OLD")) IS NOT \(keyExpression("NEW")); "
+                + "\(insert) VALUES (\(context), \(literal), \(keyExpression("NEW")), \(imageExpression("NEW"))); END",
+            "CREATE TEMP TRIGGER IF NOT EXISTS \(quoteIdentifier("stress_del_" + name)) AFTER DELETE ON \(table) BEGIN "
+                + "\(insert) VALUES (\(context), \(literal), \(keyExpression("OLD")), NULL); END",
+        ]
+    }
+
+    /// The tracked tables a generated schema creates, with the accounts table:
+    /// what `load(from:)` reads back from the database once it exists.
+    public static func tables(of schema: Schema) -> [TrackedTable] {
+        var tables = schema.tables.map { table in
+            TrackedTable(
+                name: table.name, columns: table.columns.map(\.name) + [Bookkeeping.tagColumn],
+                keyColumns: table.keyColumns.map { table.columns[$0].name }, withoutRowid: table.withoutRowid)
+        }
+        tables.append(TrackedTable(
+            name: Bookkeeping.accounts, columns: ["id", "balance", Bookkeeping.tagColumn], keyColumns: ["id"], withoutRowid: false))
+        return tables.sorted { $0.name < $1.name }
+    }
+
+    /// Reads the tracked tables from the database: every table carrying the tag column.
+    public static func load(from connection: Connection) throws -> [TrackedTable] {
+        let names = try connection.query(
+            "SELECT name, wr FROM pragma_table_list WHERE schema = 'main' AND type = 'table' "
+                + "AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        var tables: [TrackedTable] = []
+        for row in names {
+            guard case .text(let name) = row[0] else { continue }
+            let info = try connection.query("SELECT name, pk FROM pragma_table_info(?) ORDER BY cid", [.text(name)])
+            let columns = info.compactMap { if case .text(let column) = $0[0] { column } else { nil } }
+            guard columns.contains(Bookkeeping.tagColumn) else { continue }
+            let keys = info.compactMap { row -> (Int64, String)? in
+                guard case .integer(let pk) = row[1], pk > 0, case .text(let column) = row[0] else { return nil }
+                return (pk, column)
+            }.sorted { $0.0 < $1.0 }.map(\.1)
+            tables.append(TrackedTable(
+                name: name, columns: columns, keyColumns: keys, withoutRowid: row[1] == .integer(1)))
+        }
+        return tables
+    }
+}

@@ -1,0 +1,343 @@
+import Foundation
+import StressSQLite
+
+/// The properties the oracle checks, by their stable names.
+public enum Property: String, CaseIterable, Sendable, Codable {
+    case integrity
+    case model
+    case rollback
+    case durability
+    case conservation
+    case queryConsistency = "query-consistency"
+}
+
+/// The outcome of one property in one check.
+public struct PropertyResult: Sendable, Codable {
+    public enum Status: String, Sendable, Codable { case pass, fail, skipped }
+    public var property: Property
+    public var status: Status
+    /// What was examined, e.g. "3 tables, 1200 rows, 5000 ledger entries".
+    public var checked: String
+    public var violations: [Violation]
+    /// Violations beyond those listed.
+    public var moreViolations: Int
+}
+
+/// All properties of one check.
+public struct CheckReport: Sendable, Codable {
+    public var results: [PropertyResult]
+    public var passed: Bool { results.allSatisfy { $0.status != .fail } }
+    public var violations: [Violation] { results.flatMap(\.violations) }
+
+    public func result(_ property: Property) -> PropertyResult? { results.first { $0.property == property } }
+
+    /// A table of properties, one line each.
+    public var table: String {
+        var lines = ["property           result   checked"]
+        for result in results {
+            lines.append(result.property.rawValue.padding(toLength: 19, withPad: " ", startingAt: 0)
+                + result.status.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0) + result.checked)
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// Reconciles a database against its ledger, acknowledgements and invariants,
+/// inside one read transaction so every property sees one snapshot while
+/// writers go on.
+///
+/// Streams: the comparison of contents against the ledger is one SQL query per
+/// table that SQLite evaluates with its own temporary b-trees; only violations
+/// (at most `maxListed` per property) are held in memory.
+public final class Checker {
+    public let connection: Connection
+    /// Who runs the check (a thread label, or the command name) and where in the SQL log, for violations.
+    public var who: String
+    public var logLine: () -> Int
+    public var maxListed = 20
+
+    public init(connection: Connection, who: String, logLine: @escaping () -> Int = { 0 }) {
+        self.connection = connection
+        self.who = who
+        self.logLine = logLine
+    }
+
+    /// Runs every property. `acknowledgements` is the ack log to hold against the
+    /// ledger (read before the snapshot starts, so every id in it committed before).
+    /// `seed` drives query-consistency's random predicates.
+    ///
+    /// Throws only when the snapshot cannot be taken (SQLITE_BUSY after the busy
+    /// timeout, or an unreadable file); corruption met along the way is a violation.
+    public func run(acknowledgements: String?, seed: UInt64) throws -> CheckReport {
+        var acked: [Int64] = []
+        var ackCount = 0
+        if let acknowledgements {
+            try AckLog.forEach(at: acknowledgements) { id in
+                ackCount += 1
+                acked.append(id)
+            }
+        }
+        try connection.execute("BEGIN")
+        defer { try? connection.execute("ROLLBACK") }
+        // The first read fixes the snapshot. A file too damaged to read is an
+        // `integrity` failure, and nothing else can be judged.
+        let tables: [TrackedTable]
+        do {
+            _ = try connection.scalar("SELECT count(*) FROM \(Bookkeeping.meta)")
+            tables = try TrackedTable.load(from: connection)
+        } catch let error as SQLiteError where error.code.primary == .corrupt || error.code.primary == .notADatabase {
+            let failed = guarded(.integrity) { throw error }
+            return CheckReport(results: [failed] + Property.allCases.dropFirst().map {
+                PropertyResult(property: $0, status: .skipped, checked: "the database could not be read", violations: [], moreViolations: 0)
+            })
+        }
+
+        var results: [PropertyResult] = []
+        results.append(guarded(.integrity) { try integrity() })
+        results.append(guarded(.model) { try model(tables) })
+        results.append(guarded(.rollback) { try rollback(tables) })
+        results.append(guarded(.durability) { try durability(acked) })
+        results.append(guarded(.conservation) { try conservation() })
+        var rng = Xoshiro(seed: deriveSeed(seed, "query-consistency"))
+        results.append(guarded(.queryConsistency) { try queryConsistency(tables, using: &rng) })
+        return CheckReport(results: results)
+    }
+
+    /// Runs one property; SQLite errors met while checking become violations of
+    /// `integrity` when they say the file is corrupt, and of the property otherwise.
+    private func guarded(_ property: Property, _ body: () throws -> PropertyResult) -> PropertyResult {
+        do {
+            return try body()
+        } catch let error as SQLiteError {
+            let corrupt = error.code.primary == .corrupt || error.code.primary == .notADatabase
+            return PropertyResult(
+                property: property, status: .fail, checked: "stopped by \(error.code.name)",
+                violations: [violation(corrupt ? .integrity : property, "checking \(property.rawValue) failed: \(error)",
+                                       ["error": error.code.name])], moreViolations: 0)
+        } catch {
+            return PropertyResult(property: property, status: .fail, checked: "stopped",
+                                  violations: [violation(property, "checking failed: \(error)")], moreViolations: 0)
+        }
+    }
+
+    private func violation(_ property: Property, _ message: String, _ details: [String: String] = [:]) -> Violation {
+        Violation(property: property.rawValue, message: message, thread: who, logLine: logLine(), details: details)
+    }
+
+    private func result(_ property: Property, checked: String, _ violations: [Violation], total: Int? = nil) -> PropertyResult {
+        let count = total ?? violations.count
+        return PropertyResult(
+            property: property, status: count == 0 ? .pass : .fail, checked: checked,
+            violations: Array(violations.prefix(maxListed)), moreViolations: max(0, count - maxListed))
+    }
+
+    // MARK: - integrity
+
+    private func integrity() throws -> PropertyResult {
+        let messages = try connection.query("PRAGMA integrity_check").map { row -> String in
+            if case .text(let text) = row[0] { return text }
+            return "\(row[0])"
+        }
+        var problems: [String] = []
+        var discounted = 0
+        for message in messages where message != "ok" {
+            if let claim = IntegrityCheck.nullClaim(in: message), IntegrityCheck.libraryHasFalseNullReport,
+               try connection.scalar(IntegrityCheck.verificationQuery(table: claim.table, column: claim.column)) == .integer(1) {
+                discounted += 1
+                continue
+            }
+            problems.append(message)
+        }
+        var checked = "PRAGMA integrity_check"
+        if discounted > 0 { checked += "; \(discounted) false \"NULL value in\" claim(s) disproved by a scan (SQLite 3.40.0–3.41.0)" }
+        guard !problems.isEmpty else { return result(.integrity, checked: checked, []) }
+        return result(.integrity, checked: checked, [violation(
+            .integrity, "PRAGMA integrity_check did not return ok",
+            ["integrity_check": problems.prefix(10).joined(separator: " | ")])])
+    }
+
+    // MARK: - model
+
+    /// The fold of the ledger: for every (table, key), the image of its latest
+    /// effect in commit order (NULL when deleted), against the current rows.
+    static func differenceQuery(_ table: TrackedTable) -> String {
+        """
+        SELECT coalesce(c.key, l.key), l.image, c.image, l.tx, l.seq, c.tag \
+        FROM (SELECT key, image, tx, max(seq) AS seq FROM main.\(Bookkeeping.ledger) \
+        WHERE tbl = \(SQLValue.text(table.name).sqlLiteral) GROUP BY key) AS l \
+        FULL JOIN (SELECT \(table.keyExpression("t")) AS key, \(table.imageExpression("t")) AS image, \
+        t.\(quoteIdentifier(Bookkeeping.tagColumn)) AS tag FROM main.\(quoteIdentifier(table.name)) AS t) AS c \
+        ON c.key = l.key WHERE l.image IS NOT c.image
+        """
+    }
+
+    private func model(_ tables: [TrackedTable]) throws -> PropertyResult {
+        var violations: [Violation] = []
+        var total = 0
+        var rows = 0
+        for table in tables {
+            rows += Int(try count("SELECT count(*) FROM main.\(quoteIdentifier(table.name))"))
+            let statement = try connection.prepare(Self.differenceQuery(table))
+            while try statement.step() {
+                // A row carrying a rolled-back tag is named by `rollback`, not here.
+                if case .integer(let tag) = statement.column(5), tag < 0 { continue }
+                total += 1
+                guard violations.count < maxListed else { continue }
+                let key = statement.column(0), expected = statement.column(1), actual = statement.column(2)
+                var details = ["table": table.name, "key": "\(key)", "expected": Self.shown(expected), "actual": Self.shown(actual)]
+                if case .integer(let tx) = statement.column(3) { details["last-writer"] = TransactionID.describe(tx) }
+                if case .integer(let seq) = statement.column(4) { details["ledger-seq"] = String(seq) }
+                let message: String
+                switch (expected, actual) {
+                case (.null, _): message = "row \(key) of \(table.name) is present, but no committed transaction left it there"
+                case (_, .null): message = "row \(key) of \(table.name) is missing, though a committed transaction wrote it"
+                default: message = "row \(key) of \(table.name) differs from what its last committed writer wrote"
+                }
+                violations.append(violation(.model, message, details))
+            }
+        }
+        let entries = try connection.scalar("SELECT count(*) FROM main.\(Bookkeeping.ledger)").map { "\($0)" } ?? "?"
+        return result(.model, checked: "\(tables.count) tables, \(rows) rows, \(entries) ledger entries", violations, total: total)
+    }
+
+    static func shown(_ value: SQLValue) -> String {
+        guard case .text(let text) = value else { return value == .null ? "(none)" : "\(value)" }
+        return text.count > 300 ? String(text.prefix(300)) + "…" : text
+    }
+
+    // MARK: - rollback
+
+    private func rollback(_ tables: [TrackedTable]) throws -> PropertyResult {
+        var violations: [Violation] = []
+        var total = 0
+        for table in tables {
+            let statement = try connection.prepare(
+                "SELECT \(table.keyExpression("t")), t.\(quoteIdentifier(Bookkeeping.tagColumn)), \(table.imageExpression("t")) "
+                    + "FROM main.\(quoteIdentifier(table.name)) AS t WHERE t.\(quoteIdentifier(Bookkeeping.tagColumn)) < 0")
+            while try statement.step() {
+                total += 1
+                guard violations.count < maxListed else { continue }
+                let tx = statement.int64(1)
+                violations.append(violation(
+                    .rollback,
+                    "row \(statement.column(0)) of \(table.name) was written by \(TransactionID.describe(-tx)) in work that was rolled back, yet it is visible",
+                    ["table": table.name, "key": "\(statement.column(0))", "rolled-back-writer": TransactionID.describe(-tx),
+                     "actual": Self.shown(statement.column(2))]))
+            }
+        }
+        return result(.rollback, checked: "\(tables.count) tables scanned for rolled-back tags", violations, total: total)
+    }
+
+    // MARK: - durability
+
+    private func durability(_ acked: [Int64]) throws -> PropertyResult {
+        try connection.execute("CREATE TEMP TABLE IF NOT EXISTS stress_check_acks (tx INTEGER PRIMARY KEY); DELETE FROM temp.stress_check_acks")
+        let insert = try connection.prepare("INSERT OR IGNORE INTO temp.stress_check_acks (tx) VALUES (?)")
+        for id in acked {
+            insert.reset()
+            insert.bind(.integer(id), at: 1)
+            try insert.step()
+        }
+        let statement = try connection.prepare(
+            "SELECT tx FROM temp.stress_check_acks WHERE tx NOT IN (SELECT tx FROM main.\(Bookkeeping.ledger)) ORDER BY tx")
+        var violations: [Violation] = []
+        var total = 0
+        while try statement.step() {
+            total += 1
+            let tx = statement.int64(0)
+            if violations.count < maxListed {
+                violations.append(violation(
+                    .durability, "transaction \(TransactionID.describe(tx)) was acknowledged after COMMIT returned OK, but it is not in the database",
+                    ["transaction": TransactionID.describe(tx), "tx": String(tx)]))
+            }
+        }
+        try connection.execute("DELETE FROM temp.stress_check_acks")
+        return result(.durability, checked: "\(acked.count) acknowledged transactions", violations, total: total)
+    }
+
+    // MARK: - conservation
+
+    private func conservation() throws -> PropertyResult {
+        let expected = try connection.scalar("SELECT value FROM \(Bookkeeping.meta) WHERE key = 'total_balance'")
+        let row = try connection.query("SELECT count(*), total(balance), sum(balance) FROM \(Bookkeeping.accounts)")[0]
+        let count = row[0], actual = row[2]
+        let checked = "\(count) accounts, total \(actual)"
+        guard expected == actual, count == .integer(Int64(Bookkeeping.accountCount)) else {
+            return result(.conservation, checked: checked, [violation(
+                .conservation, "the accounts' total balance changed: money was created or destroyed",
+                ["table": Bookkeeping.accounts, "expected": "\(expected.map { "\($0)" } ?? "(none)") over \(Bookkeeping.accountCount) accounts",
+                 "actual": "\(actual) over \(count) accounts"])])
+        }
+        return result(.conservation, checked: checked, [])
+    }
+
+    // MARK: - query-consistency
+
+    private func queryConsistency(_ tables: [TrackedTable], using rng: inout Xoshiro) throws -> PropertyResult {
+        var violations: [Violation] = []
+        var predicates = 0, lookups = 0
+        let user = tables.filter { $0.name != Bookkeeping.accounts }
+        guard !user.isEmpty else { return result(.queryConsistency, checked: "no tables", []) }
+        for _ in 0..<8 {
+            let table = rng.pick(user)
+            let name = "main." + quoteIdentifier(table.name)
+            let column = quoteIdentifier(rng.pick(table.columns))
+            // A value taken from the table itself, so predicates select something.
+            let offset = rng.below(64)
+            let value = try connection.scalar("SELECT \(column) FROM \(name) NOT INDEXED LIMIT 1 OFFSET \(offset)") ?? .integer(0)
+            let p = rng.pick(["\(column) = \(value.sqlLiteral)", "\(column) > \(value.sqlLiteral)",
+                              "\(column) <= \(value.sqlLiteral)", "\(column) IS \(value.sqlLiteral)"])
+            let all = try count("SELECT count(*) FROM \(name)")
+            let yes = try count("SELECT count(*) FROM \(name) WHERE \(p)")
+            let no = try count("SELECT count(*) FROM \(name) WHERE NOT (\(p))")
+            let unknown = try count("SELECT count(*) FROM \(name) WHERE (\(p)) IS NULL")
+            predicates += 1
+            if all != yes + no + unknown {
+                violations.append(violation(
+                    .queryConsistency, "count(*) of \(table.name) is not the sum of the counts where p, NOT p, and p IS NULL",
+                    ["table": table.name, "predicate": p, "expected": String(all), "actual": "\(yes) + \(no) + \(unknown)"]))
+            }
+        }
+        // Every index against a scan that does not use it.
+        for table in user {
+            let indexes = try connection.query(
+                "SELECT name, sql FROM main.sqlite_schema WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
+                [.text(table.name)])
+            for index in indexes {
+                guard case .text(let indexName) = index[0], case .text(let sql) = index[1] else { continue }
+                let columns = try connection.query("SELECT name FROM pragma_index_info(?) ORDER BY seqno", [.text(indexName)])
+                guard case .text(let first)? = columns.first?[0] else { continue }
+                let name = "main." + quoteIdentifier(table.name)
+                let value = try connection.scalar(
+                    "SELECT \(quoteIdentifier(first)) FROM \(name) NOT INDEXED LIMIT 1 OFFSET \(rng.below(32))") ?? .integer(1)
+                var predicate = "\(quoteIdentifier(first)) IS \(value.sqlLiteral)"
+                // A partial index is usable only where its own WHERE clause holds.
+                if let range = sql.range(of: ") WHERE ", options: .backwards) {
+                    predicate = "(\(sql[range.upperBound...])) AND " + predicate
+                }
+                // Count and key range of the matching rows, through the index and around it.
+                func probe(_ access: String) throws -> [SQLValue] {
+                    try connection.query(
+                        "SELECT count(*), min(k), max(k), total(length(k)) FROM (SELECT \(table.keyExpression("t")) AS k "
+                            + "FROM \(name) AS t \(access) WHERE \(predicate))")[0]
+                }
+                let indexed = try probe("INDEXED BY \(quoteIdentifier(indexName))")
+                let scanned = try probe("NOT INDEXED")
+                lookups += 1
+                if indexed != scanned {
+                    violations.append(violation(
+                        .queryConsistency, "a lookup through index \(indexName) and a scan of \(table.name) disagree",
+                        ["table": table.name, "index": indexName, "predicate": predicate,
+                         "expected": "scan: \(scanned.map { "\($0)" }.joined(separator: ", "))",
+                         "actual": "index: \(indexed.map { "\($0)" }.joined(separator: ", "))"]))
+                }
+            }
+        }
+        return result(.queryConsistency, checked: "\(predicates) predicates, \(lookups) index lookups", violations)
+    }
+
+    private func count(_ sql: String) throws -> Int64 {
+        if case .integer(let n)? = try connection.scalar(sql) { return n }
+        return 0
+    }
+}
