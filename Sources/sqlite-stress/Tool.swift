@@ -14,7 +14,7 @@ struct Tool: ParsableCommand {
             Exit status: 0 no property violated; 1 a property was violated; 2 usage or environment error.
             """,
         version: StressKit.version,
-        subcommands: [Stress.self]
+        subcommands: [Stress.self, Check.self, Integrity.self]
     )
 
     /// Parses and runs, mapping every usage or environment error to exit status 2

@@ -20,7 +20,10 @@ public struct Violation: Sendable, Codable, Hashable, CustomStringConvertible {
     }
 
     public var description: String {
-        var text = "VIOLATION \(property): \(message) (thread \(thread), SQL log line \(logLine))"
+        // Inside the monolith a violation has a thread and a place in the SQL log;
+        // a standalone command has neither.
+        let context = logLine > 0 ? "thread \(thread), SQL log line \(logLine)" : "seen by \(thread)"
+        var text = "VIOLATION \(property): \(message) (\(context))"
         for key in details.keys.sorted() { text += "\n    \(key): \(details[key]!)" }
         return text
     }

@@ -1,0 +1,129 @@
+import Foundation
+import StressSQLite
+
+/// `check` and `integrity`: open a database made by this tool and run every property.
+public enum CheckCommand {
+    public enum Mode: String, Sendable {
+        /// `check`: the full reconciliation of a quiescent database. A database that
+        /// stays locked past the busy timeout is an environment error.
+        case final = "check"
+        /// `integrity`: one snapshot while writers go on. A database that stays locked
+        /// past the busy timeout is no verdict and no violation.
+        case anytime = "integrity"
+    }
+
+    /// The outcome of one check command.
+    public struct Outcome: Sendable {
+        public var mode: Mode
+        public var databasePath: String
+        public var seed: UInt64
+        /// The seed that created the database, when it recorded one.
+        public var creationSeed: String?
+        /// Nil when the snapshot could not be taken (anytime mode, busy).
+        public var report: CheckReport?
+        public var skipped: String?
+
+        public var passed: Bool { report?.passed ?? true }
+
+        public var reproduce: String {
+            "sqlite-stress \(mode.rawValue) --db \(DatabaseFile.shellQuote(databasePath)) --seed \(Seed.format(seed))"
+        }
+
+        public var text: String {
+            var lines = ["sqlite-stress \(mode.rawValue): \(databasePath), seed \(Seed.format(seed))"
+                + (creationSeed.map { " (database created by seed \($0))" } ?? "")]
+            guard let report else {
+                lines.append("result: NO VERDICT — \(skipped ?? "skipped")")
+                return lines.joined(separator: "\n")
+            }
+            lines.append(report.table)
+            for result in report.results {
+                for violation in result.violations { lines.append(violation.description) }
+                if result.moreViolations > 0 {
+                    lines.append("… and \(result.moreViolations) more \(result.property.rawValue) violation(s)")
+                }
+            }
+            if report.passed {
+                lines.append("result: PASS — every property held")
+            } else {
+                let failed = report.results.filter { $0.status == .fail }.map(\.property.rawValue)
+                lines.append("result: FAIL — \(failed.joined(separator: ", ")) violated")
+                lines.append("reproduce: \(reproduce)")
+            }
+            return lines.joined(separator: "\n")
+        }
+
+        public func json() -> String {
+            struct Document: Encodable {
+                let command: String
+                let result: String
+                let database: String
+                let seed: String
+                let creationSeed: String?
+                let reproduce: String
+                let skipped: String?
+                let properties: [PropertyResult]
+            }
+            let document = Document(
+                command: mode.rawValue, result: report == nil ? "skipped" : (passed ? "pass" : "fail"),
+                database: databasePath, seed: Seed.format(seed), creationSeed: creationSeed, reproduce: reproduce,
+                skipped: skipped, properties: report?.results ?? [])
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            return String(decoding: (try? encoder.encode(document)) ?? Data(), as: UTF8.self)
+        }
+    }
+
+    /// Opens a database this tool initialised, or says in one sentence why not.
+    /// Reads only the file header before deciding, so a wrong file is never touched.
+    public static func openInitialised(_ path: String, busyTimeout: Int) throws(ToolError) -> Connection {
+        switch DatabaseFile.kind(at: path) {
+        case .missing: throw ToolError("\(path) does not exist; run `sqlite-stress stress` (or `sqlite-stress schema`) first.")
+        case .directory: throw ToolError("\(path) is a directory, not a database file.")
+        case .notSQLite: throw ToolError("\(path) is not an SQLite database.")
+        case .sqlite(let id) where id != DatabaseFile.applicationID:
+            throw ToolError("\(path) was not initialised by sqlite-stress; run `sqlite-stress stress` (or `sqlite-stress schema`) first.")
+        case .sqlite: break
+        }
+        let connection: Connection
+        do {
+            connection = try Connection(path: path, flags: [.readWrite])
+            connection.setBusyTimeout(milliseconds: busyTimeout)
+            let bookkeeping = try connection.scalar(
+                "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN (?, ?, ?)",
+                [.text(Bookkeeping.meta), .text(Bookkeeping.ledger), .text(Bookkeeping.accounts)])
+            guard bookkeeping == .integer(3) else {
+                throw ToolError("\(path) has no sqlite-stress bookkeeping; run `sqlite-stress stress` (or `sqlite-stress schema`) first.")
+            }
+        } catch let error as ToolError {
+            throw error
+        } catch {
+            throw ToolError("cannot read \(path): \(error).")
+        }
+        return connection
+    }
+
+    /// Runs every property on the database at `path`.
+    public static func run(mode: Mode, databasePath path: String, seed: UInt64, busyTimeout: Int) throws(ToolError) -> Outcome {
+        let connection = try openInitialised(path, busyTimeout: busyTimeout)
+        defer { connection.close() }
+        var outcome = Outcome(mode: mode, databasePath: path, seed: seed)
+        if case .text(let creation)? = try? connection.scalar("SELECT value FROM \(Bookkeeping.meta) WHERE key = 'seed'") {
+            outcome.creationSeed = creation
+        }
+        let acks = AckLog.path(for: path)
+        let checker = Checker(connection: connection, who: mode.rawValue)
+        do {
+            outcome.report = try checker.run(
+                acknowledgements: FileManager.default.fileExists(atPath: acks) ? acks : nil, seed: seed)
+        } catch let error as SQLiteError where error.code.primary == .busy || error.code.primary == .locked {
+            guard mode == .anytime else {
+                throw ToolError("\(path) stayed locked for \(busyTimeout) ms; `check` needs a quiescent database.")
+            }
+            outcome.skipped = "the database stayed locked for \(busyTimeout) ms (\(error.code.name))"
+        } catch {
+            throw ToolError("cannot check \(path): \(error).")
+        }
+        return outcome
+    }
+}

@@ -1,0 +1,261 @@
+import Foundation
+import StressSQLite
+import Testing
+
+/// `check` and `integrity` on finished databases: clean ones pass, and every
+/// property fails — naming itself, the table and the key — when the database is
+/// changed behind the tool's back.
+@Suite struct CheckCommandTests {
+    /// A finished one-thread run, and a connection for tampering (no ledger triggers on it).
+    struct Finished {
+        let scratch: Scratch
+        let db: URL
+        let connection: Connection
+
+        init(seed: String = "0xc0ffee") throws {
+            scratch = try Scratch()
+            db = scratch.file("done.db")
+            let run = try CLI.run(["stress", "--seed", seed, "--iterations", "400", "--journal-mode", "delete", "--db", db.path, "-q"])
+            #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+            connection = try Connection(path: db.path)
+        }
+
+        /// A user rowid table with rows, its columns (without the tag), and one row's rowid.
+        func rowidTable() throws -> (name: String, columns: [String], rowid: Int64) {
+            let tables = try connection.query(
+                "SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'table' AND wr = 0 AND name GLOB 't[0-9]*' ORDER BY name")
+            for case .text(let name) in tables.map({ $0[0] }) {
+                guard case .integer(let rowid)? = try connection.scalar("SELECT min(rowid) FROM \"\(name)\" WHERE stress_tag > 0") else { continue }
+                let columns = try connection.query("SELECT name FROM pragma_table_info(?) WHERE name <> 'stress_tag'", [.text(name)])
+                    .compactMap { if case .text(let c) = $0[0] { c } else { nil } }
+                return (name, columns, rowid)
+            }
+            throw CancellationError()
+        }
+
+        func check(_ extra: [String] = []) throws -> (CommandResult, [String: Any]) {
+            connection.close()
+            let result = try CLI.run(["check", "--db", db.path, "--seed", "7", "--json"] + extra)
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.stderr)")
+            return (result, json)
+        }
+    }
+
+    /// The violations of `property` in a check's JSON.
+    static func violations(_ json: [String: Any], _ property: String) -> [[String: Any]] {
+        let properties = json["properties"] as? [[String: Any]] ?? []
+        return properties.first { $0["property"] as? String == property }?["violations"] as? [[String: Any]] ?? []
+    }
+
+    static func status(_ json: [String: Any], _ property: String) -> String? {
+        (json["properties"] as? [[String: Any]])?.first { $0["property"] as? String == property }?["status"] as? String
+    }
+
+    static func details(_ violation: [String: Any]) -> [String: String] { violation["details"] as? [String: String] ?? [:] }
+
+    // A clean run passes every property, in text and JSON.
+    @Test func cleanDatabasePasses() throws {
+        let finished = try Finished()
+        let (result, json) = try finished.check()
+        #expect(result.status == 0)
+        #expect(json["result"] as? String == "pass")
+        for property in ["integrity", "model", "rollback", "durability", "conservation", "query-consistency"] {
+            #expect(Self.status(json, property) == "pass", "\(property)")
+        }
+        let text = try CLI.run(["check", "--db", finished.db.path])
+        #expect(text.status == 0)
+        #expect(text.stdout.contains("result: PASS"))
+        #expect(text.stdout.contains("database created by seed 0x0000000000c0ffee"))
+    }
+
+    // model: a deleted row is missing, named by table and key.
+    @Test func deletedRowIsAModelViolation() throws {
+        let finished = try Finished()
+        let (table, _, rowid) = try finished.rowidTable()
+        try finished.connection.execute("DELETE FROM \"\(table)\" WHERE rowid = \(rowid)")
+        let (result, json) = try finished.check()
+        #expect(result.status == 1)
+        let found = Self.violations(json, "model").map(Self.details)
+        #expect(found.contains { $0["table"] == table && $0["key"] == "\(rowid)" && $0["actual"] == "(none)" }, "\(found)")
+    }
+
+    // model: one changed column is a difference, with expected and actual images.
+    @Test func changedColumnIsAModelViolation() throws {
+        let finished = try Finished()
+        let (table, columns, rowid) = try finished.rowidTable()
+        try finished.connection.execute("UPDATE \"\(table)\" SET \"\(columns[0])\" = 'tampered' WHERE rowid = \(rowid)")
+        let (result, json) = try finished.check()
+        #expect(result.status == 1)
+        let found = Self.violations(json, "model").map(Self.details)
+        #expect(found.contains { $0["table"] == table && $0["key"] == "\(rowid)" && $0["actual"]?.contains("'tampered'") == true
+            && $0["expected"]?.contains("'tampered'") == false }, "\(found)")
+    }
+
+    // model: a row no transaction wrote is named as such.
+    @Test func unwrittenRowIsAModelViolation() throws {
+        let finished = try Finished()
+        let (table, columns, rowid) = try finished.rowidTable()
+        let list = columns.map { "\"\($0)\"" }.joined(separator: ", ")
+        // A copy of an existing row under a new rowid, unless a UNIQUE constraint refuses it.
+        try finished.connection.execute(
+            "INSERT OR IGNORE INTO \"\(table)\" (rowid, \(list), stress_tag) SELECT 900000, \(list), stress_tag FROM \"\(table)\" WHERE rowid = \(rowid)")
+        if finished.connection.changes == 0 {
+            try finished.connection.execute(
+                "INSERT INTO stress_accounts (id, balance, stress_tag) VALUES (900000, 0, 1)")
+        }
+        let inserted = finished.connection.changes == 1
+        #expect(inserted)
+        let (result, json) = try finished.check()
+        #expect(result.status == 1)
+        let found = Self.violations(json, "model").map(Self.details)
+        #expect(found.contains { $0["key"] == "900000" && $0["expected"] == "(none)" }, "\(found)")
+    }
+
+    // model: removing a ledger entry breaks the fold for that row.
+    @Test func deletedLedgerEntryIsAModelViolation() throws {
+        let finished = try Finished()
+        let (table, _, rowid) = try finished.rowidTable()
+        try finished.connection.execute(
+            "DELETE FROM stress_ledger WHERE seq = (SELECT max(seq) FROM stress_ledger WHERE tbl = '\(table)' AND key = \(rowid))")
+        #expect(finished.connection.changes == 1)
+        let (result, json) = try finished.check()
+        #expect(result.status == 1)
+        let found = Self.violations(json, "model").map(Self.details)
+        #expect(found.contains { $0["table"] == table && $0["key"] == "\(rowid)" }, "\(found)")
+    }
+
+    // durability: an acknowledged transaction whose rows and ledger entries are
+    // all gone is named by its id, and the contents alone still look consistent.
+    @Test func droppedAcknowledgedTransactionIsADurabilityViolation() throws {
+        let finished = try Finished()
+        let c = finished.connection
+        // A transaction whose every effect is the only history of its key (so removing it
+        // leaves a consistent model), or failing that one that left only a commit record.
+        let candidate = try c.scalar("""
+            SELECT tx FROM stress_ledger AS l GROUP BY tx
+            HAVING sum(tbl <> '' AND (image IS NULL OR (SELECT count(*) FROM stress_ledger AS o WHERE o.tbl = l.tbl AND o.key = l.key) > 1)) = 0
+            ORDER BY count(*) DESC, tx DESC LIMIT 1
+            """)
+        guard case .integer(let tx)? = candidate else { Issue.record("no candidate transaction"); return }
+        let acks = try String(contentsOf: finished.scratch.file("done.db.acks"), encoding: .utf8)
+        #expect(acks.split(separator: "\n").contains(Substring(String(tx))), "transaction \(tx) was not acknowledged")
+        for row in try c.query("SELECT tbl, key FROM stress_ledger WHERE tx = ? AND tbl <> ''", [.integer(tx)]) {
+            guard case .text(let table) = row[0] else { continue }
+            let key = row[1]
+            let wr = try c.scalar("SELECT wr FROM pragma_table_list WHERE name = ?", [.text(table)])
+            if wr == .integer(1) {
+                let keys = try c.query("SELECT name FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk", [.text(table)])
+                    .compactMap { if case .text(let n) = $0[0] { "quote(\"\(n)\")" } else { nil } }.joined(separator: " || ',' || ")
+                try c.execute("DELETE FROM \"\(table)\" WHERE \(keys) = \(key.sqlLiteral)")
+            } else {
+                try c.execute("DELETE FROM \"\(table)\" WHERE rowid = \(key.sqlLiteral)")
+            }
+        }
+        try c.execute("DELETE FROM stress_ledger WHERE tx = \(tx)")
+        let (result, json) = try finished.check()
+        #expect(result.status == 1)
+        #expect(Self.status(json, "model") == "pass")
+        let found = Self.violations(json, "durability").map(Self.details)
+        #expect(found.contains { $0["tx"] == String(tx) }, "\(found)")
+    }
+
+    // rollback: a row carrying a rolled-back tag is named as a rollback leak,
+    // not merely as a model mismatch.
+    @Test func rolledBackTagIsARollbackViolation() throws {
+        let finished = try Finished()
+        let (table, _, rowid) = try finished.rowidTable()
+        try finished.connection.execute("UPDATE \"\(table)\" SET stress_tag = -stress_tag WHERE rowid = \(rowid)")
+        let (result, json) = try finished.check()
+        #expect(result.status == 1)
+        let found = Self.violations(json, "rollback").map(Self.details)
+        #expect(found.contains { $0["table"] == table && $0["key"] == "\(rowid)" }, "\(found)")
+        #expect(!Self.violations(json, "model").map(Self.details).contains { $0["key"] == "\(rowid)" && $0["table"] == table })
+    }
+
+    // rollback: an inserted row whose tag marks work that was rolled back.
+    @Test func insertedRolledBackRowIsARollbackViolation() throws {
+        let finished = try Finished()
+        try finished.connection.execute("INSERT INTO stress_accounts (id, balance, stress_tag) VALUES (777, 0, -\(1 << 32 | 5))")
+        let (result, json) = try finished.check()
+        #expect(result.status == 1)
+        let found = Self.violations(json, "rollback").map(Self.details)
+        #expect(found.contains { $0["table"] == "stress_accounts" && $0["key"] == "777" && $0["rolled-back-writer"] == "t0x5" }, "\(found)")
+    }
+
+    // conservation: one changed balance changes the total.
+    @Test func changedBalanceIsAConservationViolation() throws {
+        let finished = try Finished()
+        try finished.connection.execute("UPDATE stress_accounts SET balance = balance + 1 WHERE id = 3")
+        let (result, json) = try finished.check()
+        #expect(result.status == 1)
+        let found = Self.violations(json, "conservation").map(Self.details)
+        #expect(found.first?["table"] == "stress_accounts")
+        #expect(found.first?["actual"]?.hasPrefix("16001") == true, "\(found)")
+    }
+
+    // integrity: a corrupted page.
+    @Test func corruptPageIsAnIntegrityViolation() throws {
+        let finished = try Finished()
+        finished.connection.close()
+        let handle = try #require(FileHandle(forUpdatingAtPath: finished.db.path))
+        let header = try #require(try handle.read(upToCount: 100))
+        let raw = Int(header[16]) << 8 | Int(header[17])
+        let pageSize = raw == 1 ? 65536 : raw
+        try handle.seek(toOffset: UInt64(pageSize + 8))  // Page 2.
+        handle.write(Data(repeating: 0xA5, count: min(pageSize - 16, 400)))
+        try handle.close()
+        let result = try CLI.run(["check", "--db", finished.db.path, "--seed", "7", "--json"])
+        #expect(result.status == 1)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect(Self.status(json, "integrity") == "fail")
+    }
+
+    // query-consistency: an index whose stored entries no longer match its
+    // definition makes an indexed lookup disagree with a scan.
+    @Test func inconsistentIndexIsAQueryConsistencyViolation() throws {
+        let finished = try Finished(seed: "0xc0ffef")
+        let c = finished.connection
+        // An ordinary one-column index on a table with rows; redefine it over another column.
+        let rows = try c.query("""
+            SELECT i.name, i.tbl_name, ii.name FROM sqlite_schema AS i, pragma_index_info(i.name) AS ii
+            WHERE i.type = 'index' AND i.sql IS NOT NULL AND i.sql NOT LIKE '%WHERE%' AND i.sql NOT LIKE '%UNIQUE%'
+            AND (SELECT count(*) FROM pragma_index_info(i.name)) = 1 ORDER BY i.name
+            """)
+        var redefined: String?
+        for row in rows {
+            guard case .text(let index) = row[0], case .text(let table) = row[1], case .text(let column) = row[2] else { continue }
+            guard case .integer(let n)? = try c.scalar("SELECT count(DISTINCT \"\(column)\") FROM \"\(table)\""), n > 3 else { continue }
+            try c.execute("""
+                PRAGMA writable_schema = ON;
+                UPDATE sqlite_schema SET sql = 'CREATE INDEX "\(index)" ON "\(table)" (stress_tag)' WHERE name = '\(index)';
+                PRAGMA writable_schema = OFF;
+                """)
+            redefined = index
+            break
+        }
+        let index = try #require(redefined, "no suitable index in this schema")
+        let (result, json) = try finished.check()
+        #expect(result.status == 1)
+        let found = Self.violations(json, "query-consistency").map(Self.details)
+        #expect(found.contains { $0["index"] == index }, "\(found)")
+    }
+
+    // Bad databases: one sentence, exit 2, nothing written.
+    @Test func badDatabasesAreRefused() throws {
+        let scratch = try Scratch()
+        try Data("plain text\n".utf8).write(to: scratch.file("text.db"))
+        let other = try Connection(path: scratch.file("other.db").path)
+        try other.execute("CREATE TABLE x(a); INSERT INTO x VALUES (1)")
+        other.close()
+        let before = try scratch.snapshot()
+        for command in ["check", "integrity"] {
+            for name in ["missing.db", "text.db", "other.db"] {
+                let result = try CLI.run([command, "--db", scratch.file(name).path])
+                #expect(result.status == 2, "\(command) \(name): \(result.stderr)")
+                #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+                #expect(result.stdout.isEmpty)
+            }
+        }
+        #expect(try scratch.snapshot() == before)
+    }
+}
