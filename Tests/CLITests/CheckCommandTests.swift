@@ -91,6 +91,32 @@ import Testing
             && $0["expected"]?.contains("'tampered'") == false }, "\(found)")
     }
 
+    // model: a real moved by one unit in the last place is a difference too
+    // (quote() alone would print both as the same 15 digits).
+    @Test func oneULPChangeIsAModelViolation() throws {
+        let finished = try Finished()
+        let c = finished.connection
+        var nudged: (table: String, rowid: Int64)?
+        search: for case .text(let table) in try c.query(
+            "SELECT name FROM pragma_table_list WHERE wr = 0 AND name GLOB 't[0-9]*' ORDER BY name").map({ $0[0] }) {
+            for case .text(let column) in try c.query("SELECT name FROM pragma_table_info(?)", [.text(table)]).map({ $0[0] }) {
+                let rows = try c.query(
+                    "SELECT rowid, \"\(column)\" FROM \"\(table)\" WHERE typeof(\"\(column)\") = 'real' AND abs(\"\(column)\") BETWEEN 1 AND 1e12 LIMIT 1")
+                guard let row = rows.first, case .integer(let rowid) = row[0], case .real(let value) = row[1] else { continue }
+                let statement = try c.prepare("UPDATE \"\(table)\" SET \"\(column)\" = ? WHERE rowid = ?")
+                statement.bind([.real(value.nextUp), .integer(rowid)])
+                try statement.step()
+                nudged = (table, rowid)
+                break search
+            }
+        }
+        let (table, rowid) = try #require(nudged, "no real value in this database")
+        let (result, json) = try finished.check()
+        #expect(result.status == 1)
+        let found = Self.violations(json, "model").map(Self.details)
+        #expect(found.contains { $0["table"] == table && $0["key"] == "\(rowid)" }, "\(found)")
+    }
+
     // model: a row no transaction wrote is named as such.
     @Test func unwrittenRowIsAModelViolation() throws {
         let finished = try Finished()

@@ -56,6 +56,19 @@ func bookkeepingDatabase(_ path: String, _ sql: String) throws {
         #expect(final.results.allSatisfy { $0.status == .pass })
     }
 
+    // A representative slice of the false-alarm sweep (bench/sweep runs the whole):
+    // seeds × journal modes × one and four threads, every property passing.
+    @Test(arguments: JournalMode.allCases, [1, 4])
+    func sweepSliceHasNoFalseAlarms(_ mode: JournalMode, _ threads: Int) throws {
+        let directory = try TemporaryDirectory()
+        for seed in UInt64(100)..<UInt64(103) {
+            let report = try stress(
+                directory.path("sweep-\(seed).db"), seed: seed, threads: threads, iterations: 120, journalMode: mode, checkEvery: 40)
+            #expect(report.passed, "seed \(seed) \(mode) × \(threads): \(report.violations)")
+            #expect(report.counters[.unexpectedErrors] == 0, "\(report.unexpectedErrors)")
+        }
+    }
+
     // A page overwritten behind SQLite's back is reported as an `integrity`
     // violation naming the thread and the SQL log line of the check.
     @Test func corruptPageIsReported() throws {

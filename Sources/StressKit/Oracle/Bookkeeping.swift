@@ -108,9 +108,14 @@ public struct TrackedTable: Sendable, Hashable {
         return keyColumns.map { "quote(\(row).\(quoteIdentifier($0)))" }.joined(separator: " || ',' || ")
     }
 
-    /// The SQL expression rendering a row's full image: every column, `quote()`d.
+    /// The SQL expression rendering a row's full image: every column `quote()`d,
+    /// except reals, which `quote()` rounds to 15 significant digits (so two
+    /// neighbouring doubles would look alike); `%!.17g` tells every pair apart.
     public func imageExpression(_ row: String) -> String {
-        columns.map { "quote(\(row).\(quoteIdentifier($0)))" }.joined(separator: " || ',' || ")
+        columns.map { column in
+            let value = "\(row).\(quoteIdentifier(column))"
+            return "CASE typeof(\(value)) WHEN 'real' THEN printf('%!.17g', \(value)) ELSE quote(\(value)) END"
+        }.joined(separator: " || ',' || ")
     }
 
     var triggerStatements: [String] {
