@@ -79,6 +79,27 @@ import Testing
         #expect(found.contains { $0["table"] == table && $0["key"] == "\(rowid)" && $0["actual"] == "(none)" }, "\(found)")
     }
 
+    // model: a row deleted from a WITHOUT ROWID table is found by its primary key.
+    @Test func deletedWithoutRowidRowIsAModelViolation() throws {
+        let finished = try Finished()
+        let c = finished.connection
+        var deleted: (table: String, key: String)?
+        for case .text(let table) in try c.query(
+            "SELECT name FROM pragma_table_list WHERE wr = 1 AND name GLOB 't[0-9]*' ORDER BY name").map({ $0[0] }) {
+            let keys = try c.query("SELECT name FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk", [.text(table)])
+                .compactMap { if case .text(let n) = $0[0] { "quote(\"\(n)\")" } else { nil } }.joined(separator: " || ',' || ")
+            guard case .text(let key)? = try c.scalar("SELECT \(keys) FROM \"\(table)\" LIMIT 1") else { continue }
+            try c.execute("DELETE FROM \"\(table)\" WHERE \(keys) = \(SQLValue.text(key).sqlLiteral)")
+            deleted = (table, key)
+            break
+        }
+        let (table, key) = try #require(deleted, "no WITHOUT ROWID table with rows")
+        let (result, json) = try finished.check()
+        #expect(result.status == 1)
+        let found = Self.violations(json, "model").map(Self.details)
+        #expect(found.contains { $0["table"] == table && $0["key"] == key && $0["actual"] == "(none)" }, "\(found)")
+    }
+
     // model: one changed column is a difference, with expected and actual images.
     @Test func changedColumnIsAModelViolation() throws {
         let finished = try Finished()

@@ -69,14 +69,10 @@ public final class Checker {
     /// Throws only when the snapshot cannot be taken (SQLITE_BUSY after the busy
     /// timeout, or an unreadable file); corruption met along the way is a violation.
     public func run(acknowledgements: String?, seed: UInt64) throws -> CheckReport {
-        var acked: [Int64] = []
-        var ackCount = 0
-        if let acknowledgements {
-            try AckLog.forEach(at: acknowledgements) { id in
-                ackCount += 1
-                acked.append(id)
-            }
-        }
+        // Acknowledgements are loaded before the snapshot begins: an id in the file
+        // was acknowledged after its COMMIT returned, so the snapshot must contain it.
+        // They stream into a TEMP table; only SQLite's cache holds them.
+        let acknowledged = try loadAcknowledgements(acknowledgements)
         try connection.execute("BEGIN")
         defer { try? connection.execute("ROLLBACK") }
         // The first read fixes the snapshot. A file too damaged to read is an
@@ -94,9 +90,15 @@ public final class Checker {
 
         var results: [PropertyResult] = []
         results.append(guarded(.integrity) { try integrity() })
-        results.append(guarded(.model) { try model(tables) })
-        results.append(guarded(.rollback) { try rollback(tables) })
-        results.append(guarded(.durability) { try durability(acked) })
+        do {
+            let (model, rollback) = try modelAndRollback(tables)
+            results += [model, rollback]
+        } catch {
+            results.append(guarded(.model) { throw error })
+            results.append(PropertyResult(
+                property: .rollback, status: .skipped, checked: "not reached", violations: [], moreViolations: 0))
+        }
+        results.append(guarded(.durability) { try durability(acknowledged) })
         results.append(guarded(.conservation) { try conservation() })
         var rng = Xoshiro(seed: deriveSeed(seed, "query-consistency"))
         results.append(guarded(.queryConsistency) { try queryConsistency(tables, using: &rng) })
@@ -156,48 +158,118 @@ public final class Checker {
             ["integrity_check": problems.prefix(10).joined(separator: " | ")])])
     }
 
-    // MARK: - model
+    // MARK: - model and rollback
 
-    /// The fold of the ledger: for every (table, key), the image of its latest
-    /// effect in commit order (NULL when deleted), against the current rows.
-    static func differenceQuery(_ table: TrackedTable) -> String {
-        """
-        SELECT coalesce(c.key, l.key), l.image, c.image, l.tx, l.seq, c.tag \
-        FROM (SELECT key, image, tx, max(seq) AS seq FROM main.\(Bookkeeping.ledger) \
-        WHERE tbl = \(SQLValue.text(table.name).sqlLiteral) GROUP BY key) AS l \
-        FULL JOIN (SELECT \(table.keyExpression("t")) AS key, \(table.imageExpression("t")) AS image, \
-        t.\(quoteIdentifier(Bookkeeping.tagColumn)) AS tag FROM main.\(quoteIdentifier(table.name)) AS t) AS c \
-        ON c.key = l.key WHERE l.image IS NOT c.image
-        """
+    /// Every row against the latest effect the ledger records for its key (the
+    /// fold of the ledger in commit order), in one scan of the table with one
+    /// index seek per row. Rows carrying a rolled-back tag come out of the same scan.
+    /// (`+(…)` strips the rowid's INTEGER affinity; with it, SQLite would convert
+    /// the untyped `key` column and could not use the index.)
+    static func rowQuery(_ table: TrackedTable) -> String {
+        let name = SQLValue.text(table.name).sqlLiteral
+        return """
+            SELECT c.k, l.image, c.img, l.tx, l.seq, c.tag \
+            FROM (SELECT \(table.keyExpression("t")) AS k, \(table.imageExpression("t")) AS img, \
+            t.\(quoteIdentifier(Bookkeeping.tagColumn)) AS tag, \
+            (SELECT max(seq) FROM main.\(Bookkeeping.ledger) WHERE tbl = \(name) AND key = +(\(table.keyExpression("t")))) AS s \
+            FROM main.\(quoteIdentifier(table.name)) AS t) AS c \
+            LEFT JOIN main.\(Bookkeeping.ledger) AS l ON l.seq = c.s \
+            WHERE l.image IS NOT c.img OR c.tag < 0
+            """
     }
 
-    private func model(_ tables: [TrackedTable]) throws -> PropertyResult {
-        var violations: [Violation] = []
-        var total = 0
-        var rows = 0
+    /// The latest effect of every key of a table, in key order, from the index.
+    static func latestQuery(_ table: TrackedTable) -> String {
+        "SELECT key, image, tx, max(seq) AS seq FROM main.\(Bookkeeping.ledger) "
+            + "WHERE tbl = \(SQLValue.text(table.name).sqlLiteral) GROUP BY key"
+    }
+
+    private func modelAndRollback(_ tables: [TrackedTable]) throws -> (PropertyResult, PropertyResult) {
+        var model: [Violation] = [], rollback: [Violation] = []
+        var modelTotal = 0, rollbackTotal = 0, rows = 0
         for table in tables {
-            rows += Int(try count("SELECT count(*) FROM main.\(quoteIdentifier(table.name))"))
-            let statement = try connection.prepare(Self.differenceQuery(table))
+            let count = Int(try count("SELECT count(*) FROM main.\(quoteIdentifier(table.name))"))
+            rows += count
+            var mismatched = 0
+            let statement = try connection.prepare(Self.rowQuery(table))
             while try statement.step() {
-                // A row carrying a rolled-back tag is named by `rollback`, not here.
-                if case .integer(let tag) = statement.column(5), tag < 0 { continue }
-                total += 1
-                guard violations.count < maxListed else { continue }
                 let key = statement.column(0), expected = statement.column(1), actual = statement.column(2)
-                var details = ["table": table.name, "key": "\(key)", "expected": Self.shown(expected), "actual": Self.shown(actual)]
-                if case .integer(let tx) = statement.column(3) { details["last-writer"] = TransactionID.describe(tx) }
-                if case .integer(let seq) = statement.column(4) { details["ledger-seq"] = String(seq) }
-                let message: String
-                switch (expected, actual) {
-                case (.null, _): message = "row \(key) of \(table.name) is present, but no committed transaction left it there"
-                case (_, .null): message = "row \(key) of \(table.name) is missing, though a committed transaction wrote it"
-                default: message = "row \(key) of \(table.name) differs from what its last committed writer wrote"
+                if case .integer(let tag) = statement.column(5), tag < 0 {
+                    // A rolled-back write that is visible: named as such, not as a model mismatch.
+                    if expected != actual { mismatched += 1 }
+                    rollbackTotal += 1
+                    if rollback.count < maxListed {
+                        rollback.append(violation(
+                            .rollback,
+                            "row \(Self.shown(key)) of \(table.name) was written by \(TransactionID.describe(-tag)) in work that was rolled back, yet it is visible",
+                            ["table": table.name, "key": Self.shown(key), "rolled-back-writer": TransactionID.describe(-tag),
+                             "actual": Self.shown(actual)]))
+                    }
+                    continue
                 }
-                violations.append(violation(.model, message, details))
+                mismatched += 1
+                modelTotal += 1
+                if model.count < maxListed {
+                    model.append(modelViolation(
+                        table, key: key, expected: expected, actual: actual, writer: statement.column(3), seq: statement.column(4)))
+                }
+            }
+            // Rows that matched their key's latest image, against keys whose latest effect
+            // left a row: equal counts mean no row is missing. Otherwise find which.
+            let live = try self.count("SELECT count(*) FROM (\(Self.latestQuery(table))) WHERE image IS NOT NULL")
+            if Int(live) != count - mismatched {
+                for missing in try missingRows(table) {
+                    modelTotal += 1
+                    if model.count < maxListed { model.append(missing) }
+                }
             }
         }
-        let entries = try connection.scalar("SELECT count(*) FROM main.\(Bookkeeping.ledger)").map { "\($0)" } ?? "?"
-        return result(.model, checked: "\(tables.count) tables, \(rows) rows, \(entries) ledger entries", violations, total: total)
+        let entries = try count("SELECT count(*) FROM main.\(Bookkeeping.ledger)")
+        return (
+            result(.model, checked: "\(tables.count) tables, \(rows) rows, \(entries) ledger entries", model, total: modelTotal),
+            result(.rollback, checked: "\(rows) rows' tags", rollback, total: rollbackTotal)
+        )
+    }
+
+    /// Keys whose latest ledger effect left a row that is not there. Only run when
+    /// the counts say some are missing: WITHOUT ROWID keys need a TEMP copy of the
+    /// table's keys to be looked up quickly.
+    private func missingRows(_ table: TrackedTable) throws -> [Violation] {
+        let lookup: String
+        if table.withoutRowid {
+            try connection.execute("""
+                CREATE TEMP TABLE IF NOT EXISTS stress_check_keys (k PRIMARY KEY) WITHOUT ROWID;
+                DELETE FROM temp.stress_check_keys;
+                INSERT INTO temp.stress_check_keys SELECT \(table.keyExpression("t")) FROM main.\(quoteIdentifier(table.name)) AS t
+                """)
+            lookup = "SELECT 1 FROM temp.stress_check_keys WHERE k = l.key"
+        } else {
+            lookup = "SELECT 1 FROM main.\(quoteIdentifier(table.name)) WHERE rowid = l.key"
+        }
+        let statement = try connection.prepare(
+            "SELECT key, image, tx, seq FROM (\(Self.latestQuery(table))) AS l WHERE image IS NOT NULL AND NOT EXISTS (\(lookup))")
+        var found: [Violation] = []
+        while try statement.step() {
+            found.append(modelViolation(
+                table, key: statement.column(0), expected: statement.column(1), actual: .null,
+                writer: statement.column(2), seq: statement.column(3)))
+        }
+        return found
+    }
+
+    private func modelViolation(
+        _ table: TrackedTable, key: SQLValue, expected: SQLValue, actual: SQLValue, writer: SQLValue, seq: SQLValue
+    ) -> Violation {
+        var details = ["table": table.name, "key": Self.shown(key), "expected": Self.shown(expected), "actual": Self.shown(actual)]
+        if case .integer(let tx) = writer { details["last-writer"] = TransactionID.describe(tx) }
+        if case .integer(let seq) = seq { details["ledger-seq"] = String(seq) }
+        let message: String
+        switch (expected, actual) {
+        case (.null, _): message = "row \(Self.shown(key)) of \(table.name) is present, but no committed transaction left it there"
+        case (_, .null): message = "row \(Self.shown(key)) of \(table.name) is missing, though a committed transaction wrote it"
+        default: message = "row \(Self.shown(key)) of \(table.name) differs from what its last committed writer wrote"
+        }
+        return violation(.model, message, details)
     }
 
     static func shown(_ value: SQLValue) -> String {
@@ -205,39 +277,35 @@ public final class Checker {
         return text.count > 300 ? String(text.prefix(300)) + "…" : text
     }
 
-    // MARK: - rollback
-
-    private func rollback(_ tables: [TrackedTable]) throws -> PropertyResult {
-        var violations: [Violation] = []
-        var total = 0
-        for table in tables {
-            let statement = try connection.prepare(
-                "SELECT \(table.keyExpression("t")), t.\(quoteIdentifier(Bookkeeping.tagColumn)), \(table.imageExpression("t")) "
-                    + "FROM main.\(quoteIdentifier(table.name)) AS t WHERE t.\(quoteIdentifier(Bookkeeping.tagColumn)) < 0")
-            while try statement.step() {
-                total += 1
-                guard violations.count < maxListed else { continue }
-                let tx = statement.int64(1)
-                violations.append(violation(
-                    .rollback,
-                    "row \(statement.column(0)) of \(table.name) was written by \(TransactionID.describe(-tx)) in work that was rolled back, yet it is visible",
-                    ["table": table.name, "key": "\(statement.column(0))", "rolled-back-writer": TransactionID.describe(-tx),
-                     "actual": Self.shown(statement.column(2))]))
-            }
-        }
-        return result(.rollback, checked: "\(tables.count) tables scanned for rolled-back tags", violations, total: total)
-    }
-
     // MARK: - durability
 
-    private func durability(_ acked: [Int64]) throws -> PropertyResult {
-        try connection.execute("CREATE TEMP TABLE IF NOT EXISTS stress_check_acks (tx INTEGER PRIMARY KEY); DELETE FROM temp.stress_check_acks")
-        let insert = try connection.prepare("INSERT OR IGNORE INTO temp.stress_check_acks (tx) VALUES (?)")
-        for id in acked {
-            insert.reset()
-            insert.bind(.integer(id), at: 1)
-            try insert.step()
+    /// Streams the acknowledgement log into `temp.stress_check_acks` (touching only
+    /// the TEMP database) and returns how many ids it held.
+    private func loadAcknowledgements(_ path: String?) throws -> Int {
+        try connection.execute("""
+            CREATE TEMP TABLE IF NOT EXISTS stress_check_acks (tx INTEGER PRIMARY KEY);
+            DELETE FROM temp.stress_check_acks
+            """)
+        guard let path else { return 0 }
+        var count = 0
+        try connection.execute("BEGIN")
+        do {
+            let insert = try connection.prepare("INSERT OR IGNORE INTO temp.stress_check_acks (tx) VALUES (?)")
+            try AckLog.forEach(at: path) { id in
+                insert.reset()
+                insert.bind(.integer(id), at: 1)
+                try insert.step()
+                count += 1
+            }
+            try connection.execute("COMMIT")
+        } catch {
+            try? connection.execute("ROLLBACK")
+            throw error
         }
+        return count
+    }
+
+    private func durability(_ acknowledged: Int) throws -> PropertyResult {
         let statement = try connection.prepare(
             "SELECT tx FROM temp.stress_check_acks WHERE tx NOT IN (SELECT tx FROM main.\(Bookkeeping.ledger)) ORDER BY tx")
         var violations: [Violation] = []
@@ -251,8 +319,7 @@ public final class Checker {
                     ["transaction": TransactionID.describe(tx), "tx": String(tx)]))
             }
         }
-        try connection.execute("DELETE FROM temp.stress_check_acks")
-        return result(.durability, checked: "\(acked.count) acknowledged transactions", violations, total: total)
+        return result(.durability, checked: "\(acknowledged) acknowledged transactions", violations, total: total)
     }
 
     // MARK: - conservation
