@@ -185,7 +185,7 @@ import Testing
             """)
         guard case .integer(let tx)? = candidate else { Issue.record("no candidate transaction"); return }
         let acks = try String(contentsOf: finished.scratch.file("done.db.acks"), encoding: .utf8)
-        #expect(acks.split(separator: "\n").contains(Substring(String(tx))), "transaction \(tx) was not acknowledged")
+        #expect(acks.split(separator: "\n").contains("c \(tx) \(~tx)"), "transaction \(tx) was not acknowledged")
         for row in try c.query("SELECT tbl, key FROM stress_ledger WHERE tx = ? AND tbl <> ''", [.integer(tx)]) {
             guard case .text(let table) = row[0] else { continue }
             let key = row[1]
@@ -227,6 +227,31 @@ import Testing
         #expect(result.status == 1)
         let found = Self.violations(json, "rollback").map(Self.details)
         #expect(found.contains { $0["table"] == "stress_accounts" && $0["key"] == "777" && $0["rolled-back-writer"] == "t0x5" }, "\(found)")
+    }
+
+    // rollback: a ledger entry of a statement the plan undid (a leaked deletion,
+    // say) is named, though it leaves no tagged row behind.
+    @Test func leakedUndoneLedgerEntryIsARollbackViolation() throws {
+        let finished = try Finished()
+        try finished.connection.execute(
+            "INSERT INTO stress_ledger (tx, who, tbl, key, image) VALUES (-\(1 << 32 | 9), 't0', 't0', 123456, NULL)")
+        let (result, json) = try finished.check()
+        #expect(result.status == 1)
+        let found = Self.violations(json, "rollback").map(Self.details)
+        #expect(found.contains { $0["key"] == "123456" && $0["rolled-back-writer"] == "t0x9" }, "\(found)")
+    }
+
+    // rollback: a transaction recorded as rolled back must leave nothing in the ledger.
+    @Test func ledgerEntryOfRolledBackTransactionIsARollbackViolation() throws {
+        let finished = try Finished()
+        let acks = try String(contentsOf: finished.scratch.file("done.db.acks"), encoding: .utf8)
+        let rolledBack = try #require(acks.split(separator: "\n").first { $0.hasPrefix("r ") }?.split(separator: " ")[1])
+        try finished.connection.execute(
+            "INSERT INTO stress_ledger (tx, who, tbl, key, image) VALUES (\(rolledBack), 't0', '', NULL, NULL)")
+        let (result, json) = try finished.check()
+        #expect(result.status == 1)
+        let found = Self.violations(json, "rollback")
+        #expect(found.contains { ($0["message"] as? String)?.contains("commit record") == true }, "\(found)")
     }
 
     // conservation: one changed balance changes the total.

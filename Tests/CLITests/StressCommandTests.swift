@@ -37,6 +37,23 @@ import Testing
         #expect(try CLI.dump(db) == CLI.dump(replayed))
     }
 
+    // Rollback-journal modes are per connection: every worker really uses the
+    // chosen one (PERSIST leaves its journal behind, TRUNCATE an empty one, DELETE none).
+    @Test func journalModesReallyApply() throws {
+        let scratch = try Scratch()
+        for mode in ["delete", "truncate", "persist"] {
+            let db = scratch.file("\(mode).db")
+            let result = try CLI.run(["stress", "--seed", "12", "--threads", "2", "--iterations", "60", "--journal-mode", mode, "--db", db.path, "-q"])
+            #expect(result.status == 0, "\(result.stdout)")
+            let journal = try? FileManager.default.attributesOfItem(atPath: db.path + "-journal")[.size] as? Int
+            switch mode {
+            case "delete": #expect(journal == nil)
+            case "truncate": #expect(journal == 0)
+            default: #expect((journal ?? 0) > 0)
+            }
+        }
+    }
+
     // The printed reproduce line reproduces the run (same log), --overwrite included.
     @Test func reproduceLineReproduces() throws {
         let scratch = try Scratch()

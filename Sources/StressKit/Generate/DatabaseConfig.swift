@@ -39,9 +39,14 @@ public struct DatabaseConfig: Sendable, Hashable, Codable {
         ]
     }
 
-    /// Statements every new connection runs: these settings do not persist in the file.
+    /// Statements every new connection runs: these settings do not persist in the
+    /// file. Only WAL is remembered by the database; DELETE, TRUNCATE and PERSIST
+    /// are per connection, so every connection sets its mode again.
     public var connectionStatements: [String] {
-        ["PRAGMA synchronous = \(synchronous)", "PRAGMA cache_size = \(cacheSize)"]
+        [
+            "PRAGMA journal_mode = \(journalMode.rawValue.uppercased())",
+            "PRAGMA synchronous = \(synchronous)", "PRAGMA cache_size = \(cacheSize)",
+        ]
     }
 
     public var summary: String {

@@ -15,6 +15,9 @@ public struct TransactionPlan: Sendable, Hashable {
     public var steps: [Step]
     /// Planned to end in ROLLBACK rather than COMMIT.
     public var rollsBack: Bool
+    /// Indices of the steps whose writes the plan itself undoes (by a later
+    /// ROLLBACK TO or the final ROLLBACK): their rows carry -tx, and so do their ledger entries.
+    public var doomed: Set<Int> = []
 
     /// The statement that opens it (nil for autocommit).
     public var beginSQL: String? {
@@ -152,7 +155,7 @@ public struct WorkloadGenerator: Sendable {
             case .release(let name): return .release(name)
             }
         }
-        return TransactionPlan(kind: kind, steps: steps, rollsBack: rollsBack)
+        return TransactionPlan(kind: kind, steps: steps, rollsBack: rollsBack, doomed: doomed)
     }
 
     /// Indices of the statements that a later ROLLBACK TO (or the final ROLLBACK) undoes.

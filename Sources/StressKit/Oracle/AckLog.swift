@@ -9,10 +9,21 @@ import Synchronization
 /// The acknowledgement log beside a database: after COMMIT returns OK, the
 /// writer appends the transaction id here (one line, one `write(2)`, then
 /// `fdatasync`). Append-only and shared: many processes may append at once.
-/// The `durability` property is that every id here is in the ledger.
+/// The `durability` property is that every committed id here is in the ledger.
+///
+/// Transactions that ended in ROLLBACK are recorded too: none of their ids may
+/// ever appear in the ledger (`rollback`). Each record carries its id twice,
+/// the second time bit-inverted, so a line torn by a failed write can never be
+/// read as some other id.
 public final class AckLog: Sendable {
     /// The first line of every acknowledgement log.
     public static let header = "# sqlite-stress acknowledgements"
+
+    /// What a record says about its transaction.
+    public enum Outcome: String, Sendable {
+        case committed = "c"
+        case rolledBack = "r"
+    }
 
     private let fd: Mutex<Int32>
     public let path: String
@@ -35,7 +46,20 @@ public final class AckLog: Sendable {
     deinit { fd.withLock { if $0 >= 0 { _ = close($0) } } }
 
     /// Records that `tx` committed. Durable when this returns.
-    public func acknowledge(_ tx: Int64) { append(String(tx)) }
+    public func acknowledge(_ tx: Int64) { record(.committed, tx) }
+
+    /// Records that `tx` was rolled back (ROLLBACK returned OK, or SQLite rolled it back).
+    public func rolledBack(_ tx: Int64) { record(.rolledBack, tx) }
+
+    private func record(_ outcome: Outcome, _ tx: Int64) { append("\(outcome.rawValue) \(tx) \(~tx)") }
+
+    /// Parses one record line; nil for the header, blank or torn lines.
+    static func parse(_ line: Substring) -> (Outcome, Int64)? {
+        let fields = line.split(separator: " ")
+        guard fields.count == 3, let outcome = Outcome(rawValue: String(fields[0])),
+              let id = Int64(fields[1]), let check = Int64(fields[2]), check == ~id else { return nil }
+        return (outcome, id)
+    }
 
     private func append(_ line: String) {
         var text = line
@@ -56,18 +80,18 @@ public final class AckLog: Sendable {
         }
     }
 
-    /// Calls `body` with every acknowledged id in the log at `path`, streaming.
-    /// A torn last line (a writer killed mid-append) is skipped: it was never acknowledged.
-    public static func forEach(at path: String, _ body: (Int64) throws -> Void) throws {
+    /// Calls `body` with every record in the log at `path`, streaming.
+    /// A torn line (a writer killed or refused mid-append) is skipped: it was never acknowledged.
+    public static func forEach(at path: String, _ body: (Outcome, Int64) throws -> Void) throws {
         guard let handle = FileHandle(forReadingAtPath: path) else { return }
         defer { try? handle.close() }
         var pending = Data()
         while let chunk = try handle.read(upToCount: 1 << 16), !chunk.isEmpty {
             pending.append(chunk)
             while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-                let line = pending[pending.startIndex..<newline]
+                let line = String(decoding: pending[pending.startIndex..<newline], as: UTF8.self)
                 pending.removeSubrange(pending.startIndex...newline)
-                if let id = Int64(String(decoding: line, as: UTF8.self)) { try body(id) }
+                if let (outcome, id) = parse(line[...]) { try body(outcome, id) }
             }
         }
     }

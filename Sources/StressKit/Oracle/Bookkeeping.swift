@@ -69,7 +69,9 @@ public enum Bookkeeping {
         return statements
     }
 
-    /// Sets the transaction id the triggers stamp on ledger rows.
+    /// Sets the transaction id the triggers stamp on ledger rows: `tx`, or `-tx`
+    /// around statements the plan will undo, so a leaked entry of undone work
+    /// (a deletion leaves no tagged row) is still recognisable.
     public static func contextStatement(tx: Int64) -> String {
         "UPDATE temp.stress_ctx SET tx = \(tx)"
     }

@@ -91,14 +91,15 @@ public final class Checker {
         var results: [PropertyResult] = []
         results.append(guarded(.integrity) { try integrity() })
         do {
-            let (model, rollback) = try modelAndRollback(tables)
+            var (model, rollback) = try modelAndRollback(tables)
+            try leakedLedgerEntries(into: &rollback, rolledBack: acknowledged.rolledBack)
             results += [model, rollback]
         } catch {
             results.append(guarded(.model) { throw error })
             results.append(PropertyResult(
                 property: .rollback, status: .skipped, checked: "not reached", violations: [], moreViolations: 0))
         }
-        results.append(guarded(.durability) { try durability(acknowledged) })
+        results.append(guarded(.durability) { try durability(acknowledged.committed) })
         results.append(guarded(.conservation) { try conservation() })
         var rng = Xoshiro(seed: deriveSeed(seed, "query-consistency"))
         results.append(guarded(.queryConsistency) { try queryConsistency(tables, using: &rng) })
@@ -231,6 +232,35 @@ public final class Checker {
         )
     }
 
+    /// Ledger entries of work that was rolled back: entries written by a statement
+    /// the plan undoes carry a negative id, and a transaction recorded as rolled
+    /// back must have none. Catches leaked deletions and leaked ledger rows, which
+    /// leave no tagged row behind.
+    private func leakedLedgerEntries(into result: inout PropertyResult, rolledBack: Int) throws {
+        let statement = try connection.prepare("""
+            SELECT seq, tx, tbl, key, image FROM main.\(Bookkeeping.ledger)
+            WHERE tx < 0 OR tx IN (SELECT tx FROM temp.stress_check_acks WHERE NOT committed)
+            """)
+        var count = 0
+        while try statement.step() {
+            count += 1
+            let tx = statement.int64(1)
+            guard result.violations.count < maxListed else { result.moreViolations += 1; continue }
+            let table = statement.text(2) ?? ""
+            let what = statement.column(4) == .null ? "a deletion of" : "a write to"
+            let writer = TransactionID.describe(tx < 0 ? -tx : tx)
+            result.violations.append(violation(
+                .rollback,
+                table.isEmpty
+                    ? "the commit record of \(writer), which was rolled back, is in the ledger"
+                    : "\(what) row \(Self.shown(statement.column(3))) of \(table) by \(writer), in work that was rolled back, is in the ledger",
+                ["table": table, "key": Self.shown(statement.column(3)), "rolled-back-writer": writer,
+                 "ledger-seq": String(statement.int64(0))]))
+        }
+        if count > 0 { result.status = .fail }
+        result.checked += ", ledger entries of \(rolledBack) rolled-back transactions and of undone statements"
+    }
+
     /// Keys whose latest ledger effect left a row that is not there. Only run when
     /// the counts say some are missing: WITHOUT ROWID keys need a TEMP copy of the
     /// table's keys to be looked up quickly.
@@ -280,34 +310,35 @@ public final class Checker {
     // MARK: - durability
 
     /// Streams the acknowledgement log into `temp.stress_check_acks` (touching only
-    /// the TEMP database) and returns how many ids it held.
-    private func loadAcknowledgements(_ path: String?) throws -> Int {
+    /// the TEMP database): committed ids, and rolled-back ids. Returns the counts.
+    private func loadAcknowledgements(_ path: String?) throws -> (committed: Int, rolledBack: Int) {
         try connection.execute("""
-            CREATE TEMP TABLE IF NOT EXISTS stress_check_acks (tx INTEGER PRIMARY KEY);
+            CREATE TEMP TABLE IF NOT EXISTS stress_check_acks (tx INTEGER PRIMARY KEY, committed INTEGER NOT NULL);
             DELETE FROM temp.stress_check_acks
             """)
-        guard let path else { return 0 }
-        var count = 0
+        guard let path else { return (0, 0) }
+        var counts = (committed: 0, rolledBack: 0)
         try connection.execute("BEGIN")
         do {
-            let insert = try connection.prepare("INSERT OR IGNORE INTO temp.stress_check_acks (tx) VALUES (?)")
-            try AckLog.forEach(at: path) { id in
+            let insert = try connection.prepare("INSERT OR REPLACE INTO temp.stress_check_acks (tx, committed) VALUES (?, ?)")
+            try AckLog.forEach(at: path) { outcome, id in
                 insert.reset()
-                insert.bind(.integer(id), at: 1)
+                insert.bind([.integer(id), .integer(outcome == .committed ? 1 : 0)])
                 try insert.step()
-                count += 1
+                if outcome == .committed { counts.committed += 1 } else { counts.rolledBack += 1 }
             }
             try connection.execute("COMMIT")
         } catch {
             try? connection.execute("ROLLBACK")
             throw error
         }
-        return count
+        return counts
     }
 
     private func durability(_ acknowledged: Int) throws -> PropertyResult {
+        // A committed id is in the ledger: its commit record, or the rows it changed.
         let statement = try connection.prepare(
-            "SELECT tx FROM temp.stress_check_acks WHERE tx NOT IN (SELECT tx FROM main.\(Bookkeeping.ledger)) ORDER BY tx")
+            "SELECT tx FROM temp.stress_check_acks WHERE committed AND tx NOT IN (SELECT tx FROM main.\(Bookkeeping.ledger)) ORDER BY tx")
         var violations: [Violation] = []
         var total = 0
         while try statement.step() {

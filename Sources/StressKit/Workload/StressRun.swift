@@ -188,7 +188,8 @@ public final class StressRun: Sendable {
         let setup = Worker(thread: -1, label: "setup", seed: 0, context: context)
         let statements = config.creationStatements + ["PRAGMA application_id = \(DatabaseFile.applicationID)"]
             + schema.createStatements + Bookkeeping.creationStatements
-            + ["INSERT INTO \(Bookkeeping.meta) (key, value) VALUES ('seed', \(SQLValue.text(Seed.format(settings.seed)).sqlLiteral))"]
+            + ["INSERT INTO \(Bookkeeping.meta) (key, value) VALUES ('seed', \(SQLValue.text(Seed.format(settings.seed)).sqlLiteral)), "
+                + "('journal_mode', '\(config.journalMode.rawValue)'), ('synchronous', '\(config.synchronous.lowercased())')"]
         for sql in statements {
             if case .failed(let error) = setup.execute(sql, on: connection) {
                 throw ToolError("cannot set up the database at \(settings.databasePath): \(error).")

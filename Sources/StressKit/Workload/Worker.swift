@@ -72,16 +72,19 @@ final class Worker {
     /// Runs the thread's iterations, stopping early when any thread finds a violation.
     func run() {
         let settings = context.settings
-        do {
-            try connect()
-        } catch {
-            context.report(Violation(
-                property: "integrity", message: "could not open the database: \(error)",
-                thread: label, logLine: context.log.lineCount))
-            return
-        }
         for iteration in 1...settings.iterations {
             if context.stop.load(ordering: .relaxed) { break }
+            defer { context.iterationsDone.add(1, ordering: .relaxed) }
+            // (Re)connect when there is no connection: the first time, or after a
+            // reconnect that met a locked database.
+            if connection == nil, !connect() { continue }
+            // A transaction must never be left open into the next unit: its writes
+            // would be acknowledged before they commit.
+            if !connection!.isAutocommit {
+                context.noteUnexpected(SQLiteError(code: .misuse, message: "a transaction was left open", sql: nil))
+                counters[.unexpectedErrors] += 1
+                forceRollback()
+            }
             transactionNumber += 1
             transactionLabel = "x\(transactionNumber)"
             let tx = TransactionID.make(thread: thread, number: transactionNumber)
@@ -93,19 +96,36 @@ final class Worker {
             if settings.checkEvery > 0, iteration % settings.checkEvery == 0, let connection {
                 check(connection)
             }
-            context.iterationsDone.add(1, ordering: .relaxed)
         }
         connection?.close()
     }
 
     // MARK: - Connections
 
-    private func connect() throws {
+    /// Opens the worker's connection and installs the ledger's triggers. A
+    /// database locked past the busy timeout is expected trouble (counted; the
+    /// next iteration tries again); any other failure to open is an `integrity`
+    /// violation, since a healthy database opens.
+    private func connect() -> Bool {
         transactionLabel = "connect"
-        let connection = try Connection(path: context.settings.databasePath, flags: [.readWrite])
-        connection.setBusyTimeout(milliseconds: context.settings.busyTimeout)
-        self.connection = connection
-        try prepareConnection(connection)
+        connection = nil
+        do {
+            let connection = try Connection(path: context.settings.databasePath, flags: [.readWrite])
+            connection.setBusyTimeout(milliseconds: context.settings.busyTimeout)
+            try prepareConnection(connection)
+            self.connection = connection
+            return true
+        } catch let error as SQLiteError where error.code.primary == .busy || error.code.primary == .locked {
+            counters[.busyErrors] += 1
+            return false
+        } catch let error as SQLiteError where error.code.primary == .corrupt || error.code.primary == .notADatabase {
+            return false  // Reported by `execute` as it happened.
+        } catch {
+            context.report(Violation(
+                property: "integrity", message: "could not open the database: \(error)",
+                thread: label, logLine: context.log.lineCount))
+            return false
+        }
     }
 
     /// Per-connection settings and the ledger's triggers.
@@ -140,22 +160,43 @@ final class Worker {
             classify(error)
             return  // Nothing was opened (BEGIN IMMEDIATE/EXCLUSIVE timed out).
         }
-        for step in plan.steps {
+        var ledgerID = tx
+        for (index, step) in plan.steps.enumerated() {
+            // Ledger entries of work the plan will undo carry -tx, like its rows.
+            let wanted = plan.doomed.contains(index) ? -tx : tx
+            if wanted != ledgerID {
+                if let error = execute(Bookkeeping.contextStatement(tx: wanted)).error {
+                    classify(error)
+                    forceRollback(tx)
+                    return
+                }
+                ledgerID = wanted
+            }
             guard let error = runStep(step).error else { continue }
             if connection!.isAutocommit {
                 // SQLite ended the transaction itself (e.g. after SQLITE_FULL).
-                counters[.autoRollbacks] += 1
-                counters[.rollbacks] += 1
+                sqliteRolledBack(tx)
                 return
             }
             if error.code.primary == .busy || error.code.primary == .locked {
                 // A deferred transaction that cannot upgrade must give way.
-                forceRollback()
+                forceRollback(tx)
                 return
             }
-            // Constraint errors undo only their own statement; go on.
+            // Other errors undo only their own statement; go on.
+        }
+        if ledgerID != tx, execute(Bookkeeping.contextStatement(tx: tx)).error != nil {
+            forceRollback(tx)
+            return
         }
         end(plan, tx: tx)
+    }
+
+    /// SQLite rolled the transaction back on its own.
+    private func sqliteRolledBack(_ tx: Int64) {
+        counters[.autoRollbacks] += 1
+        counters[.rollbacks] += 1
+        context.acks.rolledBack(tx)
     }
 
     private func isWrite(_ step: Step) -> Bool {
@@ -191,30 +232,43 @@ final class Worker {
     }
 
     /// Read-modify-write: a lost update or a torn transfer shows as a changed total.
+    /// Its own savepoint makes it all or nothing inside the transaction: an error
+    /// that undoes only the failing statement (SQLITE_FULL, say) must not leave
+    /// the debit without the credit.
     private func transfer(from: Int, to: Int, amount: Int64, tag: Int64) -> Outcome {
+        let begin = execute("SAVEPOINT transfer")
+        guard begin.error == nil else { return begin }
         var balance: Int64?
-        let read = execute("SELECT balance FROM \(Bookkeeping.accounts) WHERE id = \(from)") { balance = $0.int64(0) }
-        guard read.error == nil, let balance else { return read }
+        var outcome = execute("SELECT balance FROM \(Bookkeeping.accounts) WHERE id = \(from)") { balance = $0.int64(0) }
         let tagColumn = Bookkeeping.tagColumn
-        let debit = execute("UPDATE \(Bookkeeping.accounts) SET balance = \(balance - amount), \(tagColumn) = \(tag) WHERE id = \(from)")
-        guard debit.error == nil else { return debit }
-        return execute("UPDATE \(Bookkeeping.accounts) SET balance = balance + \(amount), \(tagColumn) = \(tag) WHERE id = \(to)")
+        if outcome.error == nil, let balance {
+            outcome = execute("UPDATE \(Bookkeeping.accounts) SET balance = \(balance - amount), \(tagColumn) = \(tag) WHERE id = \(from)")
+            if outcome.error == nil {
+                outcome = execute("UPDATE \(Bookkeeping.accounts) SET balance = balance + \(amount), \(tagColumn) = \(tag) WHERE id = \(to)")
+            }
+        }
+        if outcome.error != nil, !connection!.isAutocommit {
+            execute("ROLLBACK TO transfer")
+        }
+        if !connection!.isAutocommit { execute("RELEASE transfer") }
+        return outcome
     }
 
     private func end(_ plan: TransactionPlan, tx: Int64) {
         guard let sql = plan.endSQL else { return }
         if plan.rollsBack {
-            if execute(sql).error == nil { counters[.rollbacks] += 1 }
+            if execute(sql).error == nil {
+                counters[.rollbacks] += 1
+                context.acks.rolledBack(tx)
+            }
             return
         }
         // The commit record puts the transaction in the ledger even if it changed no row.
-        if let error = execute(Bookkeeping.commitRecordStatement(tx: tx, who: label)).error {
+        if execute(Bookkeeping.commitRecordStatement(tx: tx, who: label)).error != nil {
             if connection!.isAutocommit {
-                counters[.autoRollbacks] += 1
-                counters[.rollbacks] += 1
+                sqliteRolledBack(tx)
             } else {
-                _ = error
-                forceRollback()
+                forceRollback(tx)  // Busy upgrading to write: give way.
             }
             return
         }
@@ -228,20 +282,21 @@ final class Worker {
                 return
             }
             if connection!.isAutocommit {
-                counters[.autoRollbacks] += 1
-                counters[.rollbacks] += 1
+                sqliteRolledBack(tx)
                 return
             }
             guard error.code.primary == .busy || error.code.primary == .locked else { break }
         }
-        forceRollback()
+        forceRollback(tx)
     }
 
-    private func forceRollback() {
+    /// Rolls back a transaction the workload must abandon; `tx` is recorded as rolled back.
+    private func forceRollback(_ tx: Int64? = nil) {
         guard !connection!.isAutocommit else { return }
         if execute("ROLLBACK").error == nil {
             counters[.rollbacks] += 1
             counters[.forcedRollbacks] += 1
+            if let tx { context.acks.rolledBack(tx) }
         }
     }
 
@@ -253,13 +308,7 @@ final class Worker {
             connection?.close()
             counters[.reconnects] += 1
             context.log.append("-- \(label) \(transactionLabel) reconnect")
-            do {
-                try connect()
-            } catch {
-                context.report(Violation(
-                    property: "integrity", message: "could not reopen the database: \(error)",
-                    thread: label, logLine: context.log.lineCount))
-            }
+            _ = connect()  // On failure the next iteration tries again.
         case .incrementalVacuum:
             if execute(sql!).error == nil { counters[.vacuums] += 1 }
         default:
@@ -294,10 +343,20 @@ final class Worker {
             counters[.checksSkipped] += 1
             context.log.append("-- \(label) check skipped: \(error.code.name)")
             return nil
-        } catch {
+        } catch let error as SQLiteError where error.code.primary == .corrupt || error.code.primary == .notADatabase {
             context.report(Violation(
                 property: "integrity", message: "the check could not read the database: \(error)",
-                thread: label, logLine: context.log.lineCount + 1))
+                thread: label, logLine: context.log.lineCount + 1, details: ["error": error.code.name]))
+            return nil
+        } catch let error as SQLiteError {
+            // I/O trouble and the like stop a check without proving anything wrong.
+            classify(error)
+            counters[.checksSkipped] += 1
+            context.log.append("-- \(label) check skipped: \(error.code.name)")
+            return nil
+        } catch {
+            context.noteUnexpected(SQLiteError(code: .error, message: "\(error)", sql: nil))
+            counters[.unexpectedErrors] += 1
             return nil
         }
         counters[.checks] += 1
