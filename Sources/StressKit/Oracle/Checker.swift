@@ -82,7 +82,10 @@ public final class Checker {
             _ = try connection.scalar("SELECT count(*) FROM \(Bookkeeping.meta)")
             tables = try TrackedTable.load(from: connection)
         } catch let error as SQLiteError where error.code.primary == .corrupt || error.code.primary == .notADatabase {
-            let failed = guarded(.integrity) { throw error }
+            let failed = PropertyResult(
+                property: .integrity, status: .fail, checked: "the database could not be read",
+                violations: [violation(.integrity, "the database could not be read: \(error)", ["error": error.code.name])],
+                moreViolations: 0)
             return CheckReport(results: [failed] + Property.allCases.dropFirst().map {
                 PropertyResult(property: $0, status: .skipped, checked: "the database could not be read", violations: [], moreViolations: 0)
             })
@@ -103,24 +106,43 @@ public final class Checker {
         results.append(guarded(.conservation) { try conservation() })
         var rng = Xoshiro(seed: deriveSeed(seed, "query-consistency"))
         results.append(guarded(.queryConsistency) { try queryConsistency(tables, using: &rng) })
-        return CheckReport(results: results)
+        return CheckReport(results: settle(results))
     }
 
-    /// Runs one property; SQLite errors met while checking become violations of
-    /// `integrity` when they say the file is corrupt, and of the property otherwise.
+    /// Runs one property. An SQLite error met while checking proves nothing about
+    /// the property: it is left without a verdict (`skipped`), except corruption,
+    /// which is an `integrity` violation (moved there by `settle`).
     private func guarded(_ property: Property, _ body: () throws -> PropertyResult) -> PropertyResult {
         do {
             return try body()
         } catch let error as SQLiteError {
             let corrupt = error.code.primary == .corrupt || error.code.primary == .notADatabase
             return PropertyResult(
-                property: property, status: .fail, checked: "stopped by \(error.code.name)",
-                violations: [violation(corrupt ? .integrity : property, "checking \(property.rawValue) failed: \(error)",
-                                       ["error": error.code.name])], moreViolations: 0)
+                property: property, status: corrupt ? .fail : .skipped, checked: "stopped by \(error.code.name)",
+                violations: corrupt ? [violation(.integrity, "checking \(property.rawValue) met a corrupt database: \(error)",
+                                                 ["error": error.code.name])] : [],
+                moreViolations: 0)
         } catch {
-            return PropertyResult(property: property, status: .fail, checked: "stopped",
-                                  violations: [violation(property, "checking failed: \(error)")], moreViolations: 0)
+            return PropertyResult(property: property, status: .skipped, checked: "stopped: \(error)", violations: [], moreViolations: 0)
         }
+    }
+
+    /// Moves `integrity` violations found while checking other properties to `integrity`.
+    private func settle(_ results: [PropertyResult]) -> [PropertyResult] {
+        var results = results
+        let stray = results.indices.filter { results[$0].property != .integrity }
+            .flatMap { index -> [Violation] in
+                let moved = results[index].violations.filter { $0.property == Property.integrity.rawValue }
+                guard !moved.isEmpty else { return [] }
+                results[index].violations.removeAll { $0.property == Property.integrity.rawValue }
+                if results[index].violations.isEmpty { results[index].status = .skipped }
+                return moved
+            }
+        if !stray.isEmpty, let index = results.firstIndex(where: { $0.property == .integrity }) {
+            results[index].violations += stray
+            results[index].status = .fail
+        }
+        return results
     }
 
     private func violation(_ property: Property, _ message: String, _ details: [String: String] = [:]) -> Violation {
