@@ -68,9 +68,7 @@ public enum CheckCommand {
                 command: mode.rawValue, result: report == nil ? "skipped" : (passed ? "pass" : "fail"),
                 database: databasePath, seed: Seed.format(seed), creationSeed: creationSeed, reproduce: reproduce,
                 skipped: skipped, properties: report?.results ?? [])
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            return String(decoding: (try? encoder.encode(document)) ?? Data(), as: UTF8.self)
+            return prettyJSON(document)
         }
     }
 

@@ -102,9 +102,7 @@ public struct StressReport: Sendable {
             configuration: config, swarm: swarm, counters: counters.asDictionary, operations: counters.operations,
             elapsedSeconds: elapsed, statementsPerSecond: statementsPerSecond, violations: violations,
             unexpectedErrors: unexpectedErrors, properties: finalCheck?.results ?? [])
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: (try? encoder.encode(document)) ?? Data(), as: UTF8.self)
+        return prettyJSON(document)
     }
 }
 

@@ -1,6 +1,30 @@
 import ArgumentParser
 import StressKit
 
+/// Options `check` and `integrity` share.
+struct CheckOptions: ParsableArguments {
+    @OptionGroup var common: CommonOptions
+
+    @Option(help: ArgumentHelp("Milliseconds to wait for a locked database.", valueName: "ms"))
+    var busyTimeout = 5000
+
+    func validate() throws {
+        guard busyTimeout >= 0 else { throw ValidationError("--busy-timeout must not be negative (got \(busyTimeout)).") }
+    }
+
+    /// Runs every property, prints the outcome, and exits 1 on a violation.
+    func run(_ mode: CheckCommand.Mode) throws {
+        let outcome = try CheckCommand.run(
+            mode: mode, databasePath: common.databasePath, seed: common.resolvedSeed, busyTimeout: busyTimeout)
+        if common.json {
+            Console.out(outcome.json())
+        } else if !common.quiet || !outcome.passed {
+            Console.out(outcome.text)
+        }
+        if !outcome.passed { throw ExitCode(1) }
+    }
+}
+
 struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Reconcile a quiescent database: every property, in full.",
@@ -12,18 +36,9 @@ struct Check: ParsableCommand {
             """
     )
 
-    @OptionGroup var common: CommonOptions
+    @OptionGroup var options: CheckOptions
 
-    @Option(help: ArgumentHelp("Milliseconds to wait for a locked database.", valueName: "ms"))
-    var busyTimeout = 5000
-
-    func validate() throws {
-        guard busyTimeout >= 0 else { throw ValidationError("--busy-timeout must not be negative (got \(busyTimeout)).") }
-    }
-
-    func run() throws {
-        try runCheck(.final, common: common, busyTimeout: busyTimeout)
-    }
+    func run() throws { try options.run(.final) }
 }
 
 struct Integrity: ParsableCommand {
@@ -36,28 +51,7 @@ struct Integrity: ParsableCommand {
             """
     )
 
-    @OptionGroup var common: CommonOptions
+    @OptionGroup var options: CheckOptions
 
-    @Option(help: ArgumentHelp("Milliseconds to wait for a locked database.", valueName: "ms"))
-    var busyTimeout = 5000
-
-    func validate() throws {
-        guard busyTimeout >= 0 else { throw ValidationError("--busy-timeout must not be negative (got \(busyTimeout)).") }
-    }
-
-    func run() throws {
-        try runCheck(.anytime, common: common, busyTimeout: busyTimeout)
-    }
-}
-
-/// Shared by `check` and `integrity`: run, print, and exit 1 on a violation.
-private func runCheck(_ mode: CheckCommand.Mode, common: CommonOptions, busyTimeout: Int) throws {
-    let outcome = try CheckCommand.run(
-        mode: mode, databasePath: common.databasePath, seed: common.resolvedSeed, busyTimeout: busyTimeout)
-    if common.json {
-        Console.out(outcome.json())
-    } else if !common.quiet || !outcome.passed {
-        Console.out(outcome.text)
-    }
-    if !outcome.passed { throw ExitCode(1) }
+    func run() throws { try options.run(.anytime) }
 }
