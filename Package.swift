@@ -18,8 +18,10 @@ let package = Package(
         ),
         // A small Swift binding over CSQLite; the only module that sees C types.
         .target(name: "StressSQLite", dependencies: ["CSQLite"]),
-        // Seeded randomness, generators, the workload, the SQL log and reports.
-        .target(name: "StressKit", dependencies: ["StressSQLite"]),
+        // The Antithesis SDK protocol, spoken from Swift (there is no Swift SDK).
+        .target(name: "StressAntithesis"),
+        // Seeded randomness, generators, the workload, the oracle and reports.
+        .target(name: "StressKit", dependencies: ["StressSQLite", "StressAntithesis"]),
         // The thin command-line front end.
         .executableTarget(
             name: "sqlite-stress",
@@ -30,6 +32,7 @@ let package = Package(
         ),
         .testTarget(name: "StressSQLiteTests", dependencies: ["StressSQLite"]),
         .testTarget(name: "StressKitTests", dependencies: ["StressKit", "StressSQLite"]),
+        .testTarget(name: "StressAntithesisTests", dependencies: ["StressAntithesis"]),
         .testTarget(name: "CLITests", dependencies: ["sqlite-stress", "StressSQLite"]),
     ],
     swiftLanguageModes: [.v6]

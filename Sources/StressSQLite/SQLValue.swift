@@ -102,3 +102,54 @@ extension SQLValue: CustomStringConvertible {
         }
     }
 }
+
+extension SQLValue: Codable {
+    private enum CodingKeys: String, CodingKey { case integer, real, text, blob, null }
+
+    /// `{"integer": 1}`, `{"real": 0.5}` (infinities as "inf"/"-inf"), `{"text": "…"}`,
+    /// `{"blob": "<hex>"}`, `{"null": true}`.
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        switch self {
+        case .integer(let value): try container.encode(value, forKey: .integer)
+        case .real(let value):
+            if value.isInfinite {
+                try container.encode(value < 0 ? "-inf" : "inf", forKey: .real)
+            } else {
+                try container.encode(value, forKey: .real)
+            }
+        case .text(let value): try container.encode(value, forKey: .text)
+        case .blob(let bytes): try container.encode(bytes.map { String(format: "%02x", $0) }.joined(), forKey: .blob)
+        case .null: try container.encode(true, forKey: .null)
+        }
+    }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        if let value = try container.decodeIfPresent(Int64.self, forKey: .integer) {
+            self = .integer(value)
+        } else if container.contains(.real) {
+            if let text = try? container.decode(String.self, forKey: .real) {
+                self = .real(text.hasPrefix("-") ? -.infinity : .infinity)
+            } else {
+                self = .real(try container.decode(Double.self, forKey: .real))
+            }
+        } else if let value = try container.decodeIfPresent(String.self, forKey: .text) {
+            self = .text(value)
+        } else if let hex = try container.decodeIfPresent(String.self, forKey: .blob) {
+            var bytes: [UInt8] = []
+            var index = hex.startIndex
+            while index < hex.endIndex {
+                let next = hex.index(index, offsetBy: 2)
+                guard let byte = UInt8(hex[index..<next], radix: 16) else {
+                    throw DecodingError.dataCorruptedError(forKey: .blob, in: container, debugDescription: "bad hex")
+                }
+                bytes.append(byte)
+                index = next
+            }
+            self = .blob(bytes)
+        } else {
+            self = .null
+        }
+    }
+}

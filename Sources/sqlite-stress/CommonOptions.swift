@@ -34,6 +34,11 @@ struct CommonOptions: ParsableArguments {
         return "stress.db"
     }
 
+    /// $SQLITE_STRESS_SEED, when set.
+    var environmentSeed: UInt64? {
+        ProcessInfo.processInfo.environment["SQLITE_STRESS_SEED"].flatMap(Seed.parse)
+    }
+
     /// The seed: --seed, else $SQLITE_STRESS_SEED, else a fresh one.
     var resolvedSeed: UInt64 {
         if let seed, let value = Seed.parse(seed) { return value }

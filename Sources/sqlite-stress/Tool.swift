@@ -14,12 +14,17 @@ struct Tool: ParsableCommand {
             Exit status: 0 no property violated; 1 a property was violated; 2 usage or environment error.
             """,
         version: StressKit.version,
-        subcommands: [Stress.self, Check.self, Integrity.self]
+        subcommands: [
+            Stress.self, Schema.self, Insert.self, Update.self, Delete.self, Rollback.self, Transfer.self,
+            Integrity.self, Check.self,
+        ]
     )
 
     /// Parses and runs, mapping every usage or environment error to exit status 2
     /// with one sentence on stderr (argument-parser alone would use 64 and print usage).
     static func main() {
+        // Every process sends the assertion catalog first (when an SDK output is set).
+        _ = StressAssertions.reporter
         do {
             var command = try parseAsRoot()
             try command.run()

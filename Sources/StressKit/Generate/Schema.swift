@@ -11,7 +11,7 @@ public enum ColumnType: String, CaseIterable, Sendable, Codable {
 }
 
 /// One generated column.
-public struct Column: Sendable, Hashable {
+public struct Column: Sendable, Hashable, Codable {
     public var name: String
     public var type: ColumnType
     public var notNull = false
@@ -35,7 +35,7 @@ public struct Column: Sendable, Hashable {
 }
 
 /// How a table identifies its rows.
-public enum TableKey: Sendable, Hashable {
+public enum TableKey: Sendable, Hashable, Codable {
     /// A rowid table with no declared key: rows are named by `rowid`.
     case rowid
     /// A rowid table whose INTEGER PRIMARY KEY column aliases the rowid.
@@ -46,7 +46,7 @@ public enum TableKey: Sendable, Hashable {
 }
 
 /// One generated index.
-public struct Index: Sendable, Hashable {
+public struct Index: Sendable, Hashable, Codable {
     public var name: String
     public var table: String
     public var columns: [String]
@@ -63,7 +63,7 @@ public struct Index: Sendable, Hashable {
 }
 
 /// One generated table.
-public struct Table: Sendable, Hashable {
+public struct Table: Sendable, Hashable, Codable {
     public var name: String
     public var columns: [Column]
     public var key: TableKey
@@ -119,7 +119,7 @@ public struct Table: Sendable, Hashable {
 }
 
 /// A whole generated schema.
-public struct Schema: Sendable, Hashable {
+public struct Schema: Sendable, Hashable, Codable {
     public var tables: [Table]
 
     /// Every CREATE statement, tables before their indexes.

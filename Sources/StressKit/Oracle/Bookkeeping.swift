@@ -1,3 +1,4 @@
+import Foundation
 import StressSQLite
 
 /// The oracle's bookkeeping inside the database under test.
@@ -49,6 +50,40 @@ public enum Bookkeeping {
         ]
     }
 
+    /// Records the run's seed, schema and configuration in `stress_meta`, so every
+    /// later command reads them back from the database itself.
+    static func recordStatement(seed: UInt64, schema: Schema, config: DatabaseConfig) -> String {
+        func json(_ value: some Encodable) -> String {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            return String(decoding: (try? encoder.encode(value)) ?? Data(), as: UTF8.self)
+        }
+        let values: [(String, String)] = [
+            ("seed", Seed.format(seed)), ("journal_mode", config.journalMode.rawValue),
+            ("synchronous", config.synchronous.lowercased()), ("schema", json(schema)), ("config", json(config)),
+        ]
+        return "INSERT INTO \(meta) (key, value) VALUES "
+            + values.map { "(\(SQLValue.text($0.0).sqlLiteral), \(SQLValue.text($0.1).sqlLiteral))" }.joined(separator: ", ")
+    }
+
+    /// The schema and configuration a database was created with.
+    public static func recorded(in connection: Connection) throws -> (Schema, DatabaseConfig) {
+        func value(_ key: String) throws -> Data {
+            guard case .text(let text)? = try connection.scalar("SELECT value FROM \(meta) WHERE key = ?", [.text(key)]) else {
+                throw SQLiteError(code: .notFound, message: "stress_meta has no \(key)", sql: nil)
+            }
+            return Data(text.utf8)
+        }
+        let decoder = JSONDecoder()
+        do {
+            return (try decoder.decode(Schema.self, from: value("schema")), try decoder.decode(DatabaseConfig.self, from: value("config")))
+        } catch let error as SQLiteError {
+            throw error
+        } catch {
+            throw SQLiteError(code: .notFound, message: "stress_meta holds an unreadable schema: \(error)", sql: nil)
+        }
+    }
+
     /// Statements that open the accounts, as transaction `tx` (after the triggers exist,
     /// so the opening balances are in the ledger like any other write).
     public static func openAccountsStatement(tx: Int64) -> String {
@@ -83,17 +118,30 @@ public enum Bookkeeping {
     }
 }
 
-/// Transaction ids: in the monolith `(thread + 1) << 32 | n`, shown as `t<thread>x<n>`.
+/// Transaction ids, `base << 32 | n`: in the monolith the base is `thread + 1`
+/// (shown `t<thread>x<n>`); a driver process draws a base of its own at random
+/// from 256 up (shown `d<base>x<n>`), so ids from many processes never collide.
 public enum TransactionID {
     public static func make(thread: Int, number: Int) -> Int64 {
         Int64(thread + 1) << 32 | Int64(number)
     }
 
+    public static func make(base: Int64, number: Int) -> Int64 {
+        base << 32 | Int64(number)
+    }
+
+    /// A random driver base: 256 ..< 2^31.
+    public static func driverBase(using rng: inout some RandomNumberGenerator) -> Int64 {
+        256 + Int64(rng.below(Int(Int32.max) - 256))
+    }
+
     public static func describe(_ id: Int64) -> String {
         let magnitude = id.magnitude
-        let thread = Int(magnitude >> 32) - 1
+        let base = Int(magnitude >> 32)
+        let number = magnitude & 0xFFFF_FFFF
         let prefix = id < 0 ? "-" : ""
-        if (0..<256).contains(thread) { return "\(prefix)t\(thread)x\(magnitude & 0xFFFF_FFFF)" }
+        if (1...256).contains(base) { return "\(prefix)t\(base - 1)x\(number)" }
+        if base > 256 { return "\(prefix)d\(base)x\(number)" }
         return String(id)
     }
 }

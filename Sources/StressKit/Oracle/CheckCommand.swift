@@ -101,8 +101,31 @@ public enum CheckCommand {
         return connection
     }
 
-    /// Runs every property on the database at `path`.
-    public static func run(mode: Mode, databasePath path: String, seed: UInt64, busyTimeout: Int) throws(ToolError) -> Outcome {
+    /// Runs every property on the database at `path`. With `wait` > 0 (an
+    /// `eventually_` check after drivers were killed), a database that is locked
+    /// or missing its bookkeeping is retried until `wait` seconds have passed.
+    public static func run(
+        mode: Mode, databasePath path: String, seed: UInt64, busyTimeout: Int, wait: Double = 0
+    ) throws(ToolError) -> Outcome {
+        guard wait > 0 else { return try runOnce(mode: mode, databasePath: path, seed: seed, busyTimeout: busyTimeout) }
+        let deadline = Date().addingTimeInterval(wait)
+        while true {
+            do {
+                let outcome = try runOnce(mode: .final, databasePath: path, seed: seed, busyTimeout: busyTimeout)
+                StressAssertions.reporter.record(StressAssertions.reachableAgain, true)
+                return outcome
+            } catch {
+                guard Date() < deadline else {
+                    StressAssertions.reporter.record(
+                        StressAssertions.reachableAgain, false, details: .details(["error": error.message, "waited": "\(wait) s"]))
+                    throw ToolError("\(error.message.dropLast()) (after retrying for \(Int(wait)) s).")
+                }
+                usleep(250_000)
+            }
+        }
+    }
+
+    static func runOnce(mode: Mode, databasePath path: String, seed: UInt64, busyTimeout: Int) throws(ToolError) -> Outcome {
         let connection = try openInitialised(path, busyTimeout: busyTimeout)
         defer { connection.close() }
         var outcome = Outcome(mode: mode, databasePath: path, seed: seed)
@@ -112,8 +135,10 @@ public enum CheckCommand {
         let acks = AckLog.path(for: path)
         let checker = Checker(connection: connection, who: mode.rawValue)
         do {
-            outcome.report = try checker.run(
+            let report = try checker.run(
                 acknowledgements: FileManager.default.fileExists(atPath: acks) ? acks : nil, seed: seed)
+            StressAssertions.record(report)
+            outcome.report = report
         } catch let error as SQLiteError where error.code.primary == .busy || error.code.primary == .locked {
             guard mode == .anytime else {
                 throw ToolError("\(path) stayed locked for \(busyTimeout) ms; `check` needs a quiescent database.")

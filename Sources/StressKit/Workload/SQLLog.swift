@@ -22,9 +22,10 @@ public final class SQLLog: Sendable {
     private let state: Mutex<State>
     public let path: String
 
-    /// Creates (or truncates) the log at `path`.
-    public init(path: String) throws(ToolError) {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0o644)
+    /// Creates (or truncates) the log at `path`; with `append`, adds to it, as the
+    /// many processes of a composed run do (each line is one `write(2)` with O_APPEND).
+    public init(path: String, append: Bool = false) throws(ToolError) {
+        let fd = open(path, O_WRONLY | O_CREAT | (append ? 0 : O_TRUNC) | O_APPEND | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
             throw ToolError("cannot create the SQL log at \(path): \(String(cString: strerror(errno))).")
         }
@@ -57,14 +58,14 @@ public final class SQLLog: Sendable {
         }
     }
 
-    /// The number of lines written so far.
+    /// The number of lines this process wrote so far.
     public var lineCount: Int { state.withLock { $0.lines } }
 
-    /// Flushes to stable storage and closes the file.
-    public func close() {
+    /// Closes the file; with `sync`, first flushes it to stable storage.
+    public func close(sync: Bool = true) {
         state.withLock { state in
             guard state.fd >= 0 else { return }
-            fsync(state.fd)
+            if sync { fsync(state.fd) }
             _ = Glibc.close(state.fd)
             state.fd = -1
         }

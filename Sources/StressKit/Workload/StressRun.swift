@@ -110,9 +110,10 @@ public final class StressRun: Sendable {
 
     // MARK: - Running
 
-    /// Creates the database and log, runs the workload, checks, and reports.
-    /// Throws `ToolError` only when the files cannot be set up.
-    public func run(progressInterval: Double = 0.2, onProgress: (@Sendable (StressProgress) -> Void)? = nil) throws(ToolError) -> StressReport {
+    /// Creates the database (schema, configuration, bookkeeping), its SQL log and
+    /// acknowledgement log, replacing old ones as `prepare` allowed. This is all
+    /// `sqlite-stress schema` does.
+    func create() throws(ToolError) -> RunContext {
         try removeOldFiles()
         let log = try SQLLog(path: settings.logPath)
         let acks = try AckLog(path: AckLog.path(for: settings.databasePath))
@@ -126,6 +127,20 @@ public final class StressRun: Sendable {
             removeFiles()
             throw error
         }
+        return context
+    }
+
+    /// Creates the files as `create` does, and nothing more.
+    public func createOnly() throws(ToolError) {
+        let context = try create()
+        context.log.close()
+    }
+
+    /// Creates the database and log, runs the workload, checks, and reports.
+    /// Throws `ToolError` only when the files cannot be set up.
+    public func run(progressInterval: Double = 0.2, onProgress: (@Sendable (StressProgress) -> Void)? = nil) throws(ToolError) -> StressReport {
+        let context = try create()
+        let log = context.log
 
         let clock = ContinuousClock()
         let start = clock.now
@@ -160,6 +175,7 @@ public final class StressRun: Sendable {
         var counters = Counters()
         for worker in workers { counters.add(worker.counters) }
         counters.add(finalChecker.counters)
+        StressAssertions.record(counters, unexpected: context.unexpected.withLock { $0 })
         return StressReport(
             run: self, counters: counters, elapsed: elapsed, logLines: log.lineCount,
             violations: context.violations.withLock { $0 }, unexpectedErrors: context.unexpected.withLock { $0 },
@@ -188,8 +204,7 @@ public final class StressRun: Sendable {
         let setup = Worker(thread: -1, label: "setup", seed: 0, context: context)
         let statements = config.creationStatements + ["PRAGMA application_id = \(DatabaseFile.applicationID)"]
             + schema.createStatements + Bookkeeping.creationStatements
-            + ["INSERT INTO \(Bookkeeping.meta) (key, value) VALUES ('seed', \(SQLValue.text(Seed.format(settings.seed)).sqlLiteral)), "
-                + "('journal_mode', '\(config.journalMode.rawValue)'), ('synchronous', '\(config.synchronous.lowercased())')"]
+            + [Bookkeeping.recordStatement(seed: settings.seed, schema: schema, config: config)]
         for sql in statements {
             if case .failed(let error) = setup.execute(sql, on: connection) {
                 throw ToolError("cannot set up the database at \(settings.databasePath): \(error).")

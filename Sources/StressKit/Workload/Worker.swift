@@ -31,6 +31,7 @@ final class RunContext: Sendable {
 
     func report(_ violation: Violation) {
         violations.withLock { $0.append(violation) }
+        StressAssertions.record(violation)
         stop.store(true, ordering: .relaxed)
     }
 
@@ -53,20 +54,25 @@ enum Outcome {
 /// One thread of the monolith: its own connection, random stream and counters.
 final class Worker {
     let label: String
-    private let thread: Int
+    /// Transaction ids are `transactionBase << 32 | n`.
+    private let transactionBase: Int64
     private let context: RunContext
     private var connection: Connection?
-    private var rng: Xoshiro
+    private var rng: RandomSource
     private(set) var counters = Counters()
     private var transactionNumber = 0
     private var transactionLabel = "x0"
 
-    /// A worker for thread `thread` (its transaction ids are `t<thread>x<n>`).
-    init(thread: Int, label: String? = nil, seed: UInt64, context: RunContext) {
-        self.thread = thread
-        self.label = label ?? "t\(thread)"
+    /// A monolith thread (its transaction ids are `t<thread>x<n>`).
+    convenience init(thread: Int, label: String? = nil, seed: UInt64, context: RunContext) {
+        self.init(label: label ?? "t\(thread)", transactionBase: Int64(thread + 1), random: RandomSource(seed: seed), context: context)
+    }
+
+    init(label: String, transactionBase: Int64, random: RandomSource, context: RunContext) {
+        self.label = label
+        self.transactionBase = transactionBase
         self.context = context
-        rng = Xoshiro(seed: seed)
+        rng = random
     }
 
     /// Runs the thread's iterations, stopping early when any thread finds a violation.
@@ -87,7 +93,7 @@ final class Worker {
             }
             transactionNumber += 1
             transactionLabel = "x\(transactionNumber)"
-            let tx = TransactionID.make(thread: thread, number: transactionNumber)
+            let tx = TransactionID.make(base: transactionBase, number: transactionNumber)
             let unit = context.generator.next(tx: tx, using: &rng)
             switch unit {
             case .transaction(let plan): runTransaction(plan, tx: tx)
@@ -361,7 +367,11 @@ final class Worker {
         }
         counters[.checks] += 1
         context.log.append("-- \(label) check " + report.results.map { "\($0.property.rawValue)=\($0.status.rawValue)" }.joined(separator: " "))
-        for violation in report.violations { context.report(violation) }
+        StressAssertions.record(report)
+        if !report.violations.isEmpty {
+            context.violations.withLock { $0 += report.violations }
+            context.stop.store(true, ordering: .relaxed)
+        }
         context.lastCheck.withLock { $0 = report }
         return report
     }

@@ -1,0 +1,130 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Synchronization
+
+/// Where protocol messages go, chosen once per process:
+///
+/// 1. `libvoidstar` (inside Antithesis): `fuzz_json_data` and `fuzz_flush`.
+/// 2. Else the file named by `ANTITHESIS_SDK_LOCAL_OUTPUT`.
+/// 3. Else `$ANTITHESIS_OUTPUT_DIR/sdk.jsonl`.
+/// 4. Else nowhere.
+///
+/// Files are opened with O_APPEND and never truncated: several processes share
+/// them, and the entrypoint's `setup_complete` line must survive. Each message
+/// is one `write(2)` of the whole line.
+public final class Output: Sendable {
+    public enum Sink: Sendable, Equatable {
+        case voidstar(path: String)
+        case file(path: String)
+        case none
+    }
+
+    /// Where `libvoidstar` is looked for; `SQLITE_STRESS_VOIDSTAR` overrides it
+    /// (tests load a stand-in from there).
+    public static var voidstarPath: String {
+        environment("SQLITE_STRESS_VOIDSTAR") ?? "/usr/lib/libvoidstar.so"
+    }
+
+    /// The process's output, chosen from the environment on first use.
+    public static let shared = Output()
+
+    public let sink: Sink
+    private let voidstar: Voidstar?
+    private let fd: Int32
+
+    init() {
+        if let library = Voidstar.load(Output.voidstarPath) {
+            voidstar = library
+            sink = .voidstar(path: Output.voidstarPath)
+            fd = -1
+            return
+        }
+        voidstar = nil
+        let path = Self.environment("ANTITHESIS_SDK_LOCAL_OUTPUT")
+            ?? Self.environment("ANTITHESIS_OUTPUT_DIR").map { $0 + "/sdk.jsonl" }
+        if let path {
+            fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+            sink = fd >= 0 ? .file(path: path) : .none
+        } else {
+            fd = -1
+            sink = .none
+        }
+    }
+
+    /// Whether messages go anywhere.
+    public var isActive: Bool { sink != .none }
+
+    /// Sends one message.
+    public func emit(_ message: JSON) {
+        switch sink {
+        case .none: return
+        case .voidstar:
+            var text = message.text
+            text.withUTF8 { buffer in
+                buffer.withMemoryRebound(to: CChar.self) { voidstar!.jsonData($0.baseAddress!, $0.count) }
+            }
+            voidstar!.flush()
+        case .file:
+            var line = message.text
+            line += "\n"
+            line.withUTF8 { buffer in
+                var offset = 0
+                while offset < buffer.count {
+                    let written = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                    if written < 0 {
+                        if errno == EINTR { continue }
+                        return
+                    }
+                    offset += written
+                }
+            }
+        }
+    }
+
+    /// Antithesis's randomness, when `libvoidstar` is loaded: each call is a
+    /// choice its fuzzer can steer.
+    public var random: (@Sendable () -> UInt64)? {
+        guard let voidstar else { return nil }
+        return { voidstar.getRandom() }
+    }
+
+    static func environment(_ name: String) -> String? {
+        guard let value = getenv(name) else { return nil }
+        let text = String(cString: value)
+        return text.isEmpty ? nil : text
+    }
+}
+
+/// The three entry points of `libvoidstar`.
+final class Voidstar: Sendable {
+    typealias JSONData = @convention(c) (UnsafePointer<CChar>, Int) -> Void
+    typealias Flush = @convention(c) () -> Void
+    typealias GetRandom = @convention(c) () -> UInt64
+
+    let jsonData: JSONData
+    let flush: Flush
+    let getRandom: GetRandom
+
+    private init(jsonData: JSONData, flush: Flush, getRandom: GetRandom) {
+        self.jsonData = jsonData
+        self.flush = flush
+        self.getRandom = getRandom
+    }
+
+    /// Loads the library at `path`; nil when it is absent or lacks an entry point.
+    static func load(_ path: String) -> Voidstar? {
+        guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL) else { return nil }
+        guard let data = dlsym(handle, "fuzz_json_data"), let flush = dlsym(handle, "fuzz_flush"),
+              let random = dlsym(handle, "fuzz_get_random") else {
+            dlclose(handle)
+            return nil
+        }
+        // The library stays loaded for the life of the process.
+        return Voidstar(
+            jsonData: unsafeBitCast(data, to: JSONData.self), flush: unsafeBitCast(flush, to: Flush.self),
+            getRandom: unsafeBitCast(random, to: GetRandom.self))
+    }
+}

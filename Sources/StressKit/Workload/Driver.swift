@@ -1,0 +1,127 @@
+import Foundation
+import StressAntithesis
+import StressSQLite
+
+/// The composed drivers: each invocation is one short process doing one random
+/// batch against a database `schema` made, with the same ledger, tags and
+/// acknowledgements as the monolith, so any number of them can run at once, in
+/// separate processes and containers, and be killed at any instant.
+public enum DriverKind: String, CaseIterable, Sendable {
+    case insert, update, delete, rollback, transfer
+
+    /// The statements the driver issues.
+    var statements: [StatementKind] {
+        switch self {
+        case .insert: [.insert, .insertOrIgnore, .insertOrReplace, .upsert]
+        case .update: [.update, .upsert]
+        case .delete: [.deleteByKey, .deleteByRange]
+        case .rollback: [.insert, .insertOrReplace, .upsert, .update, .deleteByKey, .deleteByRange, .transfer]
+        case .transfer: [.transfer]
+        }
+    }
+
+    /// The driver's swarm: its own statements with random weights, the rest off.
+    func swarm(using rng: inout some RandomNumberGenerator) -> Swarm {
+        var swarm = Swarm.generate(using: &rng)
+        for kind in StatementKind.allCases {
+            swarm.statements[kind] = statements.contains(kind) ? rng.int(in: 1...10) : 0
+        }
+        swarm.statements[.select] = rng.int(in: 0...3)
+        swarm.maintenance[.reconnect] = 0
+        swarm.maxStatements = rng.pick([3, 10, 30])
+        if self == .rollback {
+            // Writes that are then rolled back: whole transactions, or to a savepoint.
+            swarm.transactions[.autocommit] = 0
+            if !TransactionKind.allCases.contains(where: { swarm.transactions[$0]! > 0 }) { swarm.transactions[.deferred] = 1 }
+            swarm.rollbackPercent = rng.int(in: 40...90)
+            swarm.savepointPercent = rng.int(in: 30...60)
+        }
+        return swarm
+    }
+}
+
+/// The outcome of one driver invocation.
+public struct DriverOutcome: Sendable {
+    public var kind: DriverKind
+    public var databasePath: String
+    /// The seed, or nil when Antithesis supplied every choice.
+    public var seed: UInt64?
+    public var label: String
+    public var counters: Counters
+    public var violations: [Violation]
+    public var unexpectedErrors: [String]
+    public var elapsed: Double
+
+    public var passed: Bool { violations.isEmpty }
+
+    public var summary: String {
+        let c = counters
+        var lines = ["sqlite-stress \(kind.rawValue) (\(label)): \(databasePath), "
+            + (seed.map { "seed \(Seed.format($0))" } ?? "randomness from Antithesis")]
+        let operations = StatementKind.allCases.filter { c[$0] > 0 }.map { "\($0.rawValue) \(c[$0])" }
+        lines.append("operations: " + (operations.isEmpty ? "none" : operations.joined(separator: ", ")))
+        lines.append("transactions: \(c[.commits]) commits, \(c[.rollbacks]) rollbacks, \(c[.savepointRollbacks]) savepoint rollbacks; "
+            + "errors: busy \(c[.busyErrors]), locked \(c[.lockedErrors]), constraint \(c[.constraintErrors]), "
+            + "full \(c[.fullErrors]), i/o \(c[.ioErrors]), unexpected \(c[.unexpectedErrors])")
+        for error in unexpectedErrors { lines.append("unexpected error: \(error)") }
+        for violation in violations { lines.append(violation.description) }
+        lines.append(String(format: "result: %@ in %.3f s", passed ? "PASS" : "FAIL", elapsed))
+        if !passed, let seed {
+            lines.append("reproduce: sqlite-stress \(kind.rawValue) --db \(DatabaseFile.shellQuote(databasePath)) --seed \(Seed.format(seed))")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    public func json() -> String {
+        struct Document: Encodable {
+            let command: String, result: String, database: String, seed: String?, label: String
+            let counters: [String: Int], operations: [String: Int], violations: [Violation], unexpectedErrors: [String]
+            let elapsedSeconds: Double
+        }
+        return prettyJSON(Document(
+            command: kind.rawValue, result: passed ? "pass" : "fail", database: databasePath, seed: seed.map(Seed.format),
+            label: label, counters: counters.asDictionary, operations: counters.operations, violations: violations,
+            unexpectedErrors: unexpectedErrors, elapsedSeconds: elapsed))
+    }
+}
+
+extension DriverKind {
+    /// Runs one batch against the database at `path`. With `seed` nil, every
+    /// choice comes from `random` (Antithesis); otherwise from the seed.
+    public func run(
+        databasePath path: String, seed: UInt64?, random external: (@Sendable () -> UInt64)?, busyTimeout: Int
+    ) throws(ToolError) -> DriverOutcome {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let probe = try CheckCommand.openInitialised(path, busyTimeout: busyTimeout)
+        let schema: Schema, config: DatabaseConfig
+        do {
+            (schema, config) = try Bookkeeping.recorded(in: probe)
+        } catch {
+            probe.close()
+            throw ToolError("\(path) has no readable sqlite-stress schema (\(error)); run `sqlite-stress schema` first.")
+        }
+        probe.close()
+
+        var rng = seed.map { RandomSource(seed: deriveSeed($0, rawValue)) } ?? RandomSource(external: external!)
+        let base = TransactionID.driverBase(using: &rng)
+        let swarm = swarm(using: &rng)
+        let units = rng.int(in: 1...8)
+        let label = "d\(base)"
+        let settings = StressSettings(
+            databasePath: path, seed: seed ?? 0, threads: 1, iterations: units, busyTimeout: busyTimeout, checkEvery: 0)
+        let context = RunContext(
+            log: try SQLLog(path: settings.logPath, append: true), acks: try AckLog(path: AckLog.path(for: path)),
+            settings: settings, config: config, generator: WorkloadGenerator(schema: schema, swarm: swarm))
+        let worker = Worker(label: label, transactionBase: base, random: rng, context: context)
+        worker.run()
+        context.log.close(sync: false)  // A driver's cost is paid thousands of times.
+
+        let unexpected = context.unexpected.withLock { $0 }
+        StressAssertions.record(worker.counters, unexpected: unexpected)
+        return DriverOutcome(
+            kind: self, databasePath: path, seed: seed, label: label, counters: worker.counters,
+            violations: context.violations.withLock { $0 }, unexpectedErrors: unexpected,
+            elapsed: start.duration(to: clock.now).seconds)
+    }
+}

@@ -1,0 +1,66 @@
+import ArgumentParser
+import StressAntithesis
+import StressKit
+
+/// Options every driver shares, and running one.
+struct DriverOptions: ParsableArguments {
+    @OptionGroup var common: CommonOptions
+
+    @Option(help: ArgumentHelp("Milliseconds SQLite waits on a locked database before SQLITE_BUSY.", valueName: "ms"))
+    var busyTimeout = 5000
+
+    func validate() throws {
+        guard busyTimeout >= 0 else { throw ValidationError("--busy-timeout must not be negative (got \(busyTimeout)).") }
+    }
+
+    /// The seed: --seed or $SQLITE_STRESS_SEED; else none inside Antithesis (its
+    /// randomness steers every choice), else a fresh one.
+    var seed: UInt64? {
+        if common.seed != nil || common.environmentSeed != nil { return common.resolvedSeed }
+        return Output.shared.random == nil ? common.resolvedSeed : nil
+    }
+
+    func run(_ kind: DriverKind) throws {
+        let outcome = try kind.run(
+            databasePath: common.databasePath, seed: seed, random: Output.shared.random, busyTimeout: busyTimeout)
+        if common.json {
+            Console.out(outcome.json())
+        } else if !common.quiet || !outcome.passed {
+            Console.out(outcome.summary)
+        }
+        if !outcome.passed { throw ExitCode(1) }
+    }
+}
+
+struct Insert: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "One batch of random inserts (plain, OR IGNORE, OR REPLACE, UPSERT) in random transactions.")
+    @OptionGroup var options: DriverOptions
+    func run() throws { try options.run(.insert) }
+}
+
+struct Update: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "One batch of random updates in random transactions.")
+    @OptionGroup var options: DriverOptions
+    func run() throws { try options.run(.update) }
+}
+
+struct Delete: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "One batch of random deletes, by key and by range.")
+    @OptionGroup var options: DriverOptions
+    func run() throws { try options.run(.delete) }
+}
+
+struct Rollback: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Writes that are then rolled back: whole transactions, or to a savepoint.")
+    @OptionGroup var options: DriverOptions
+    func run() throws { try options.run(.rollback) }
+}
+
+struct Transfer: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Balance transfers between accounts, whose total must never change.")
+    @OptionGroup var options: DriverOptions
+    func run() throws { try options.run(.transfer) }
+}

@@ -1,0 +1,41 @@
+import ArgumentParser
+import StressKit
+
+struct Schema: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Create a fresh database with a random schema and the oracle's bookkeeping, for the drivers.",
+        discussion: """
+            The Test Composer's first command. Draws the schema and configuration from the seed, \
+            creates the tables, indexes, ledger and accounts, and records the schema in the database \
+            so every later command reads it back from there. An existing file is replaced only with \
+            --overwrite, and only if sqlite-stress created it.
+            """
+    )
+
+    @OptionGroup var common: CommonOptions
+
+    @Option(help: "Number of tables, 1–10. (default: drawn from the seed)")
+    var tables: Int?
+
+    @Option(help: ArgumentHelp("Journal mode: wal, delete, truncate or persist. (default: drawn from the seed)", valueName: "mode"))
+    var journalMode: JournalMode?
+
+    @Flag(help: "Replace an existing database, but only one sqlite-stress created.")
+    var overwrite = false
+
+    func run() throws {
+        let settings = StressSettings(
+            databasePath: common.databasePath, seed: common.resolvedSeed, tables: tables, journalMode: journalMode,
+            overwrite: overwrite)
+        let run = try StressRun.prepare(settings)
+        let console = Console(quiet: common.quiet, json: common.json)
+        console.say("sqlite-stress schema: seed \(Seed.format(settings.seed))")
+        try run.createOnly()
+        StressAssertions.schemaCreated()
+        console.say("database: \(settings.databasePath) — \(run.config.summary)")
+        console.say("schema: \(run.schema.tables.count) table(s): " + run.schema.tables.map(\.shape).joined(separator: ", "))
+        if common.json {
+            Console.out(#"{"command": "schema", "result": "pass", "database": "\#(settings.databasePath)", "seed": "\#(Seed.format(settings.seed))"}"#)
+        }
+    }
+}

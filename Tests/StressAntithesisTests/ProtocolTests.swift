@@ -1,0 +1,75 @@
+import Foundation
+import Testing
+
+@testable import StressAntithesis
+
+@Suite(.serialized) struct ProtocolTests {
+    // JSON text is one line, escaped, in the order given.
+    @Test func jsonIsOneEscapedLine() {
+        let value: JSON = ["a": "x\"y\\z\n\t\u{01}é", "b": .array([1, true, nil]), "c": .object([])]
+        #expect(value.text == #"{"a":"x\"y\\z\n\t\u0001é","b":[1,true,null],"c":{}}"#)
+        #expect(JSON.details([:]) == .null)
+        #expect(JSON.details(["k": "v"]).text == #"{"k":"v"}"#)
+    }
+
+    // The SDK line and the whole catalog come first; then each assertion's first
+    // true and first false only; reachability kinds send their fixed condition.
+    @Test func catalogFirstThenFirstHits() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("sdk.jsonl").path
+        // A line already there (the entrypoint's setup_complete) must survive.
+        try Data("{\"antithesis_setup\":{\"status\":\"complete\",\"details\":null}}\n".utf8).write(to: URL(fileURLWithPath: path))
+        setenv("ANTITHESIS_SDK_LOCAL_OUTPUT", path, 1)
+        defer { unsetenv("ANTITHESIS_SDK_LOCAL_OUTPUT") }
+        let output = Output()
+        #expect(output.sink == .file(path: path))
+
+        let always = Assertion(.always, "p holds")
+        let sometimes = Assertion(.sometimes, "s happens")
+        let unreachable = Assertion(.unreachable, "never here")
+        let reporter = Reporter(catalog: [always, sometimes, unreachable], output: output)
+        reporter.record(always, true)
+        reporter.record(always, true)
+        reporter.record(always, false, details: ["table": "t0"])
+        reporter.record(always, false)
+        reporter.record(sometimes, true)
+        reporter.record(unreachable, true)
+
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+        let objects = try lines.map { try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+        #expect(objects.count == 1 + 1 + 3 + 4)
+        #expect(objects[0]["antithesis_setup"] != nil)
+        let sdk = try #require(objects[1]["antithesis_sdk"] as? [String: Any])
+        #expect(sdk["protocol_version"] as? String == "1.1.0")
+        #expect((sdk["language"] as? [String: Any])?["name"] as? String == "Swift")
+        let asserts = objects[2...].map { $0["antithesis_assert"] as! [String: Any] }
+        #expect(asserts[0..<3].allSatisfy { $0["hit"] as? Bool == false })
+        #expect(asserts[0]["must_hit"] as? Bool == true)
+        #expect(asserts[2]["must_hit"] as? Bool == false)
+        #expect(asserts[2]["assert_type"] as? String == "reachability")
+        let hits = Array(asserts[3...])
+        #expect(hits.map { $0["id"] as? String } == ["p holds", "p holds", "s happens", "never here"])
+        #expect(hits.map { $0["condition"] as? Bool } == [true, false, true, false])
+        #expect((hits[1]["details"] as? [String: String])?["table"] == "t0")
+        for hit in hits {
+            for field in ["assert_type", "display_type", "condition", "message", "location", "hit", "must_hit", "id", "details"] {
+                #expect(hit[field] != nil, "missing \(field)")
+            }
+            let location = try #require(hit["location"] as? [String: Any])
+            #expect(location["file"] as? String != nil && location["begin_line"] as? Int != nil)
+        }
+    }
+
+    // With no output configured (and no libvoidstar), nothing is written anywhere.
+    @Test func noOutputWithoutEnvironment() {
+        unsetenv("ANTITHESIS_SDK_LOCAL_OUTPUT")
+        unsetenv("ANTITHESIS_OUTPUT_DIR")
+        setenv("SQLITE_STRESS_VOIDSTAR", "/nonexistent/libvoidstar.so", 1)
+        defer { unsetenv("SQLITE_STRESS_VOIDSTAR") }
+        let output = Output()
+        #expect(output.sink == .none)
+        #expect(output.random == nil)
+    }
+}
