@@ -16,7 +16,7 @@ struct Tool: ParsableCommand {
         version: StressKit.version,
         subcommands: [
             Stress.self, Schema.self, Insert.self, Update.self, Delete.self, Rollback.self, Transfer.self,
-            Integrity.self, Check.self,
+            Integrity.self, Check.self, Compose.self, Replay.self,
         ]
     )
 

@@ -45,8 +45,7 @@ public enum DatabaseFile {
 
     /// Checks that a new file can be created at `path`: its directory exists and is writable.
     public static func checkCreatable(_ path: String, what: String) throws(ToolError) {
-        let directory = (path as NSString).deletingLastPathComponent
-        let parent = directory.isEmpty ? "." : directory
+        let parent = parentDirectory(of: path)
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: parent, isDirectory: &isDirectory) else {
             throw ToolError("cannot create the \(what) at \(path): the directory \(parent) does not exist.")
@@ -57,6 +56,19 @@ public enum DatabaseFile {
         guard access(parent, W_OK) == 0 else {
             throw ToolError("cannot create the \(what) at \(path): the directory \(parent) is not writable.")
         }
+    }
+
+    /// The directory part of `path` ("." for a bare name). Plain string work:
+    /// Foundation's NSString path methods trap on some short paths.
+    public static func parentDirectory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        let parent = path[..<slash]
+        return parent.isEmpty ? "/" : String(parent)
+    }
+
+    /// `directory/name`.
+    public static func join(_ directory: String, _ name: String) -> String {
+        directory.hasSuffix("/") ? directory + name : directory + "/" + name
     }
 
     /// Quotes `text` for a POSIX shell when it needs it.

@@ -27,7 +27,6 @@ public enum DriverKind: String, CaseIterable, Sendable {
             swarm.statements[kind] = statements.contains(kind) ? rng.int(in: 1...10) : 0
         }
         swarm.statements[.select] = rng.int(in: 0...3)
-        swarm.maintenance[.reconnect] = 0
         swarm.maxStatements = rng.pick([3, 10, 30])
         if self == .rollback {
             // Writes that are then rolled back: whole transactions, or to a savepoint.

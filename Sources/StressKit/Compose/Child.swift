@@ -1,0 +1,93 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+
+/// A command run by the composer: its own process group (so a signal reaches
+/// everything it started), stdout and stderr to files, and an exit status.
+final class Child {
+    let name: String
+    let prefix: Template.Prefix
+    let seed: String
+    let pid: pid_t
+    let started: Date
+    private(set) var status: Int32?
+    private(set) var signal: Int32?
+    private(set) var ended: Date?
+    /// Killed by the runner (a fault, or the end of the driver phase), so a
+    /// non-zero status is expected.
+    var killedByRunner = false
+    var pausedUntil: Date?
+
+    init(command: Template.Command, seed: String, environment: [String: String], output: String) throws(ToolError) {
+        name = command.name
+        prefix = command.prefix
+        self.seed = seed
+        started = Date()
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, output + ".out", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_addopen(&actions, 2, output + ".err", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        posix_spawnattr_setpgroup(&attributes, 0)
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        sigaddset(&defaults, SIGINT)
+        sigaddset(&defaults, SIGTERM)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+
+        let arguments = [command.path]
+        let env = environment.map { "\($0.key)=\($0.value)" }
+        var pid: pid_t = 0
+        let code = withCStrings(arguments) { argv in
+            withCStrings(env) { envp in posix_spawn(&pid, command.path, &actions, &attributes, argv, envp) }
+        }
+        guard code == 0 else { throw ToolError("cannot start \(command.path): \(String(cString: strerror(code))).") }
+        self.pid = pid
+    }
+
+    var isRunning: Bool { status == nil && signal == nil }
+
+    /// Collects the exit status if the process has ended; returns whether it has.
+    @discardableResult
+    func poll(blocking: Bool = false) -> Bool {
+        guard isRunning else { return true }
+        var raw: Int32 = 0
+        let result = waitpid(pid, &raw, blocking ? 0 : WNOHANG)
+        guard result == pid else { return false }
+        if raw & 0x7F == 0 { status = (raw >> 8) & 0xFF } else { signal = raw & 0x7F }
+        ended = Date()
+        // Anything the command left running in its group goes with it.
+        kill(-pid, SIGKILL)
+        return true
+    }
+
+    /// Sends `signal` to the command's whole process group.
+    func send(_ signal: Int32) {
+        guard isRunning else { return }
+        kill(-pid, signal)
+    }
+
+    var outcome: String {
+        if let status { return "exit \(status)" }
+        if let signal { return "killed by signal \(signal)" }
+        return "running"
+    }
+}
+
+private func withCStrings<R>(_ strings: [String], _ body: ([UnsafeMutablePointer<CChar>?]) -> R) -> R {
+    var pointers = strings.map { strdup($0) }
+    pointers.append(nil)
+    defer { pointers.forEach { free($0) } }
+    return body(pointers)
+}

@@ -1,0 +1,196 @@
+import Foundation
+
+/// What the SDK output of a run says about each assertion.
+public struct SDKSummary: Sendable, Codable {
+    public struct Entry: Sendable, Codable {
+        public var id: String
+        public var assertType: String
+        public var displayType: String
+        public var mustHit: Bool
+        public var trueHits = 0
+        public var falseHits = 0
+        public var firstFalseDetails: [String: String]?
+
+        /// passed / failed / not covered, by the kind's rules.
+        public var verdict: String {
+            switch displayType {
+            case "Always", "AlwaysOrUnreachable":
+                if falseHits > 0 { return "failed" }
+                if trueHits > 0 { return "passed" }
+                return mustHit ? "not covered" : "never reached"
+            case "Sometimes": return trueHits > 0 ? "passed" : "not covered"
+            case "Reachable": return trueHits + falseHits > 0 ? "passed" : "not covered"
+            case "Unreachable": return trueHits + falseHits > 0 ? "failed" : "passed"
+            default: return falseHits > 0 ? "failed" : "passed"
+            }
+        }
+    }
+
+    public var entries: [Entry] = []
+    /// Lines that were not JSON (a broken command output).
+    public var malformedLines = 0
+
+    init(path: String) {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return }
+        var index: [String: Int] = [:]
+        for line in text.split(separator: "\n") {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+                malformedLines += 1
+                continue
+            }
+            guard let assert = object["antithesis_assert"] as? [String: Any], let id = assert["id"] as? String else { continue }
+            if index[id] == nil {
+                index[id] = entries.count
+                entries.append(Entry(
+                    id: id, assertType: assert["assert_type"] as? String ?? "", displayType: assert["display_type"] as? String ?? "",
+                    mustHit: assert["must_hit"] as? Bool ?? false))
+            }
+            guard assert["hit"] as? Bool == true else { continue }
+            if assert["condition"] as? Bool == true {
+                entries[index[id]!].trueHits += 1
+            } else {
+                entries[index[id]!].falseHits += 1
+                if entries[index[id]!].firstFalseDetails == nil {
+                    entries[index[id]!].firstFalseDetails = (assert["details"] as? [String: Any])?.mapValues { "\($0)" } ?? [:]
+                }
+            }
+        }
+    }
+}
+
+/// The outcome of a `compose` run.
+public struct ComposeReport: Sendable {
+    public struct CommandRecord: Sendable, Codable {
+        public var sequence: Int
+        public var name: String
+        public var prefix: Template.Prefix
+        public var seed: String
+        public var outcome: String
+        public var exitStatus: Int32?
+        public var signal: Int32?
+        public var killedByRunner: Bool
+        public var seconds: Double
+    }
+
+    public var settings: ComposeSettings
+    public var commands: [CommandRecord]
+    public var schedule: [PlannedStart]
+    public var plannedFaults: [PlannedFault]
+    public var injected: [InjectedFault]
+    public var notes: [String]
+    public var sdk: SDKSummary
+    public var interrupted: Bool
+    public var elapsed: Double
+
+    init(
+        settings: ComposeSettings, children: [Child], schedule: [PlannedStart], plannedFaults: [PlannedFault],
+        injected: [InjectedFault], notes: [String], sdk: SDKSummary, interrupted: Bool, elapsed: Double
+    ) {
+        self.settings = settings
+        commands = children.enumerated().map { index, child in
+            CommandRecord(
+                sequence: index + 1, name: child.name, prefix: child.prefix, seed: child.seed, outcome: child.outcome,
+                exitStatus: child.status, signal: child.signal, killedByRunner: child.killedByRunner,
+                seconds: (child.ended ?? Date()).timeIntervalSince(child.started))
+        }
+        self.schedule = schedule
+        self.plannedFaults = plannedFaults
+        self.injected = injected
+        self.notes = notes
+        self.sdk = sdk
+        self.interrupted = interrupted
+        self.elapsed = elapsed
+    }
+
+    /// Commands that failed on their own: a non-zero exit or a signal the runner did not send.
+    public var failedCommands: [CommandRecord] {
+        commands.filter { !$0.killedByRunner && ($0.exitStatus.map { $0 != 0 } ?? true) }
+    }
+
+    public var failedAssertions: [SDKSummary.Entry] { sdk.entries.filter { $0.verdict == "failed" } }
+    public var notCovered: [SDKSummary.Entry] { sdk.entries.filter { $0.verdict == "not covered" } }
+
+    public var passed: Bool { !interrupted && failedCommands.isEmpty && failedAssertions.isEmpty && sdk.malformedLines == 0 }
+
+    public var text: String {
+        var lines = ["sqlite-stress compose: \(settings.template), seed \(Seed.format(settings.seed)), run directory \(settings.runDirectory)"]
+        lines.append("")
+        lines.append("assertion".padding(toLength: 72, withPad: " ", startingAt: 0) + "kind                 result")
+        for entry in sdk.entries {
+            var result = entry.verdict
+            if entry.trueHits + entry.falseHits > 0 { result += " (\(entry.trueHits) true, \(entry.falseHits) false)" }
+            lines.append(String(entry.id.prefix(70)).padding(toLength: 72, withPad: " ", startingAt: 0)
+                + entry.displayType.padding(toLength: 21, withPad: " ", startingAt: 0) + result)
+            if let details = entry.firstFalseDetails, entry.verdict == "failed" {
+                for key in details.keys.sorted() { lines.append("    \(key): \(details[key]!)") }
+            }
+        }
+        if sdk.entries.isEmpty { lines.append("(no assertions in the SDK output)") }
+        if sdk.malformedLines > 0 { lines.append("SDK output: \(sdk.malformedLines) line(s) are not JSON") }
+        lines.append("")
+        var groups: [String: (count: Int, outcomes: [String: Int])] = [:]
+        for command in commands {
+            var group = groups[command.name] ?? (0, [:])
+            group.count += 1
+            let outcome = command.killedByRunner ? "killed by the runner" : command.outcome
+            group.outcomes[outcome, default: 0] += 1
+            groups[command.name] = group
+        }
+        lines.append("commands: \(commands.count) run")
+        for name in groups.keys.sorted() {
+            let group = groups[name]!
+            let outcomes = group.outcomes.keys.sorted().map { "\($0) ×\(group.outcomes[$0]!)" }.joined(separator: ", ")
+            lines.append("    \(name): \(group.count) (\(outcomes))")
+        }
+        for command in failedCommands.prefix(10) {
+            lines.append("FAILED \(command.name) #\(command.sequence): \(command.outcome) (seed \(command.seed); "
+                + "output in commands/\(String(format: "%04d", command.sequence))-\(command.name).out/.err)")
+        }
+        let hit = injected.filter { $0.victim != nil }
+        lines.append("faults: \(plannedFaults.count) planned, \(hit.count) injected ("
+            + FaultKind.allCases.map { kind in "\(hit.filter { $0.planned.kind == kind }.count) \(kind.rawValue)" }.joined(separator: ", ") + ")")
+        for note in notes { lines.append("note: \(note)") }
+        if !notCovered.isEmpty {
+            lines.append("not covered: " + notCovered.map(\.id).joined(separator: "; "))
+        }
+        lines.append(String(format: "elapsed: %.1f s", elapsed))
+        if passed {
+            lines.append("result: PASS — no property failed and every command ended as expected")
+        } else {
+            var why: [String] = []
+            if !failedAssertions.isEmpty { why.append("\(failedAssertions.count) assertion(s) failed") }
+            if !failedCommands.isEmpty { why.append("\(failedCommands.count) command(s) failed") }
+            if sdk.malformedLines > 0 { why.append("malformed SDK output") }
+            if interrupted { why.append("interrupted") }
+            lines.append("result: FAIL — " + why.joined(separator: ", "))
+        }
+        lines.append("reproduce: \(settings.reproduce)")
+        return lines.joined(separator: "\n")
+    }
+
+    func write(to path: String) {
+        struct Document: Encodable {
+            let result: String, seed: String, template: String, reproduce: String, interrupted: Bool, elapsedSeconds: Double
+            let schedule: [PlannedStart], plannedFaults: [PlannedFault], injectedFaults: [InjectedFault]
+            let commands: [CommandRecord], assertions: [AssertionRecord], notes: [String]
+        }
+        struct AssertionRecord: Encodable {
+            let id: String, kind: String, mustHit: Bool, verdict: String, trueHits: Int, falseHits: Int
+            let firstFalseDetails: [String: String]?
+        }
+        let document = Document(
+            result: passed ? "pass" : "fail", seed: Seed.format(settings.seed), template: settings.template,
+            reproduce: settings.reproduce, interrupted: interrupted, elapsedSeconds: elapsed, schedule: schedule,
+            plannedFaults: plannedFaults, injectedFaults: injected, commands: commands,
+            assertions: sdk.entries.map {
+                AssertionRecord(id: $0.id, kind: $0.displayType, mustHit: $0.mustHit, verdict: $0.verdict,
+                                trueHits: $0.trueHits, falseHits: $0.falseHits, firstFalseDetails: $0.firstFalseDetails)
+            },
+            notes: notes)
+        try? Data(prettyJSON(document).utf8).write(to: URL(fileURLWithPath: path))
+    }
+
+    public var json: String {
+        (try? String(contentsOfFile: DatabaseFile.join(settings.runDirectory, "report.json"), encoding: .utf8)) ?? "{}"
+    }
+}

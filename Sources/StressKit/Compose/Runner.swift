@@ -1,0 +1,282 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+
+/// Settings of one `compose` run.
+public struct ComposeSettings: Sendable {
+    public var template: String
+    public var seed: UInt64
+    /// Driver phase length: seconds, or a number of driver invocations (one of them).
+    public var duration: Double?
+    public var runs: Int?
+    public var maxParallel: Int
+    public var faults: [FaultKind]
+    public var end: EndKind?
+    public var runDirectory: String
+    public var overwrite: Bool
+
+    public init(
+        template: String, seed: UInt64, duration: Double?, runs: Int?, maxParallel: Int, faults: [FaultKind],
+        end: EndKind?, runDirectory: String?, overwrite: Bool
+    ) {
+        self.template = template
+        self.seed = seed
+        self.duration = duration
+        self.runs = runs
+        self.maxParallel = maxParallel
+        self.faults = faults
+        self.end = end
+        self.runDirectory = runDirectory ?? "compose-\(Seed.format(seed))"
+        self.overwrite = overwrite
+    }
+
+    /// The command line that reproduces the run.
+    public var reproduce: String {
+        var words = ["sqlite-stress", "compose", template, "--seed", Seed.format(seed)]
+        if let runs { words += ["--runs", "\(runs)"] }
+        if let duration { words += ["--duration", "\(duration)"] }
+        words += ["--max-parallel", "\(maxParallel)"]
+        if !faults.isEmpty { words += ["--faults", faults.map(\.rawValue).joined(separator: ",")] }
+        if let end { words += ["--end", end.rawValue] }
+        words += ["--run-dir", runDirectory, "--overwrite"]
+        return words.map(DatabaseFile.shellQuote).joined(separator: " ")
+    }
+}
+
+/// Set by SIGINT/SIGTERM; the runner's loop notices, kills every child group and reports.
+nonisolated(unsafe) private var interruptSignal: sig_atomic_t = 0
+
+/// Runs a template directory the way the Test Composer does (see `Planner`).
+public final class ComposeRunner {
+    static let marker = ".sqlite-stress-compose"
+
+    let settings: ComposeSettings
+    let template: Template
+    private var planner: Planner
+    private var children: [Child] = []
+    private var schedule: [PlannedStart] = []
+    private var plannedFaults: [PlannedFault] = []
+    private var injected: [InjectedFault] = []
+    private var notes: [String] = []
+    private var sequence = 0
+    private let started = Date()
+
+    /// Validates everything (template, numbers, run directory) before anything is written.
+    public init(_ settings: ComposeSettings) throws(ToolError) {
+        guard (settings.duration == nil) != (settings.runs == nil) else {
+            throw ToolError("give exactly one of --duration and --runs.")
+        }
+        if let duration = settings.duration, !(duration > 0 && duration.isFinite) {
+            throw ToolError("--duration must be a positive number of seconds (got \(duration)).")
+        }
+        if let runs = settings.runs, runs < 1 { throw ToolError("--runs must be at least 1 (got \(runs)).") }
+        guard (1...64).contains(settings.maxParallel) else {
+            throw ToolError("--max-parallel must be between 1 and 64 (got \(settings.maxParallel)).")
+        }
+        template = try Template.load(settings.template)
+        if let end = settings.end, end == .finally ? template.commands(.finally).isEmpty : template.commands(.eventually).isEmpty {
+            throw ToolError("--end \(end.rawValue) needs a \(end.rawValue)_ command, and \(settings.template) has none.")
+        }
+        let directory = settings.runDirectory
+        if FileManager.default.fileExists(atPath: directory) {
+            guard settings.overwrite else {
+                throw ToolError("\(directory) already exists; pass --overwrite to replace a run directory sqlite-stress made.")
+            }
+            guard FileManager.default.fileExists(atPath: DatabaseFile.join(directory, Self.marker)) else {
+                throw ToolError("refusing to overwrite \(directory): it is not a run directory sqlite-stress made.")
+            }
+        } else {
+            try DatabaseFile.checkCreatable(directory, what: "run directory")
+        }
+        self.settings = settings
+        planner = Planner(
+            template: template, seed: settings.seed, faults: settings.faults, maxParallel: settings.maxParallel,
+            end: settings.end)
+    }
+
+    private var directory: String { settings.runDirectory }
+    private var sdkPath: String { DatabaseFile.join(directory, "sdk.jsonl") }
+
+    private func prepareDirectory() throws(ToolError) {
+        if FileManager.default.fileExists(atPath: directory) { try? FileManager.default.removeItem(atPath: directory) }
+        do {
+            try FileManager.default.createDirectory(atPath: directory + "/commands", withIntermediateDirectories: true)
+            try Data().write(to: URL(fileURLWithPath: DatabaseFile.join(directory, Self.marker)))
+        } catch {
+            throw ToolError("cannot create the run directory \(directory): \(error.localizedDescription)")
+        }
+    }
+
+    private func environment(seed: String) -> [String: String] {
+        var env = ProcessInfo.processInfo.environment
+        env["ANTITHESIS_SDK_LOCAL_OUTPUT"] = sdkPath
+        env["ANTITHESIS_OUTPUT_DIR"] = nil
+        env["SQLITE_STRESS_SEED"] = seed
+        if env["SQLITE_STRESS_DB"] == nil {
+            env["SQLITE_STRESS_DB"] = DatabaseFile.join(directory, "stress.db")
+        }
+        return env
+    }
+
+    private func start(_ name: String, seed: String) throws(ToolError) -> Child {
+        let command = template.commands.first { $0.name == name }!
+        sequence += 1
+        let output = DatabaseFile.join(directory, "commands/\(String(format: "%04d", sequence))-\(name)")
+        let child = try Child(command: command, seed: seed, environment: environment(seed: seed), output: output)
+        children.append(child)
+        return child
+    }
+
+    private var interrupted: Bool { interruptSignal != 0 }
+
+    /// Reaps ended children and resumes paused ones that are due. Returns false when interrupted.
+    private func tick() -> Bool {
+        for child in children where child.isRunning {
+            child.poll()
+            if let until = child.pausedUntil, until <= Date() {
+                child.send(SIGCONT)
+                child.pausedUntil = nil
+            }
+        }
+        return !interrupted
+    }
+
+    private func wait(until done: () -> Bool) -> Bool {
+        while !done() {
+            guard tick() else { return false }
+            usleep(5_000)
+        }
+        return tick()
+    }
+
+    private var runningDrivers: [Child] { children.filter { $0.isRunning && $0.prefix.isDriver } }
+    private var runningAnytime: Bool { children.contains { $0.isRunning && $0.prefix == .anytime } }
+
+    /// Kills every running command (resuming paused ones so the kill lands) and reaps them.
+    private func killAll(_ filter: (Child) -> Bool = { _ in true }) {
+        for child in children where child.isRunning && filter(child) {
+            child.killedByRunner = true
+            child.send(SIGKILL)
+            child.send(SIGCONT)
+        }
+        for child in children where filter(child) { child.poll(blocking: true) }
+    }
+
+    // MARK: - Running
+
+    /// Runs the template and returns the report (also written to report.json).
+    public func run() throws(ToolError) -> ComposeReport {
+        try prepareDirectory()
+        let previousInt = signal(SIGINT) { _ in interruptSignal = 1 }
+        let previousTerm = signal(SIGTERM) { _ in interruptSignal = 1 }
+        // A parent may have started us with these blocked; Ctrl-C must still reach us.
+        var handled = sigset_t()
+        sigemptyset(&handled)
+        sigaddset(&handled, SIGINT)
+        sigaddset(&handled, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &handled, nil)
+        defer {
+            signal(SIGINT, previousInt)
+            signal(SIGTERM, previousTerm)
+        }
+        var completed = true
+        do {
+            completed = try runPhases()
+        } catch {
+            killAll()
+            throw error
+        }
+        if !completed {
+            killAll()
+            notes.append("interrupted: every command was killed")
+        }
+        let report = ComposeReport(
+            settings: settings, children: children, schedule: schedule, plannedFaults: plannedFaults, injected: injected,
+            notes: notes, sdk: SDKSummary(path: sdkPath), interrupted: !completed, elapsed: Date().timeIntervalSince(started))
+        report.write(to: DatabaseFile.join(directory, "report.json"))
+        return report
+    }
+
+    private func runPhases() throws(ToolError) -> Bool {
+        // 1. One first_ command, alone, no faults.
+        if let first = planner.first {
+            let child = try start(first.name, seed: planner.subSeed())
+            guard wait(until: { !child.isRunning }) else { return false }
+        }
+
+        // 2. The driver phase.
+        let deadline = settings.duration.map { started.addingTimeInterval($0) }
+        while true {
+            if let runs = settings.runs, schedule.count >= runs { break }
+            if let deadline, Date() >= deadline { break }
+            let (next, fault) = planner.next()
+            schedule.append(next)
+            if let fault { plannedFaults.append(fault) }
+            let serial = template.commands.first { $0.name == next.command }!.prefix != .parallelDriver
+            // A serial or singleton driver runs alone; a parallel one waits for room.
+            let ready: () -> Bool = serial
+                ? { self.runningDrivers.isEmpty }
+                : { self.runningDrivers.count < next.parallelism }
+            guard wait(until: { ready() || (deadline.map { Date() >= $0 } ?? false) }) else { return false }
+            if let deadline, Date() >= deadline { schedule.removeLast(); break }
+            let child = try start(next.command, seed: next.seed)
+            if let anytime = next.anytime, let seed = next.anytimeSeed, !runningAnytime {
+                _ = try start(anytime, seed: seed)
+            }
+            if let fault { inject(fault) }
+            if serial { guard wait(until: { !child.isRunning }) else { return false } }
+            if planner.singleton != nil { break }  // Exactly one singleton per run.
+        }
+
+        // 3. The end: eventually_ after killing drivers, or finally_ when every driver finished on its own.
+        var end = planner.end
+        if end == .finally {
+            for child in children { if child.pausedUntil != nil { child.send(SIGCONT); child.pausedUntil = nil } }
+            guard wait(until: { self.runningDrivers.isEmpty }) else { return false }
+            if children.contains(where: { $0.prefix.isDriver && $0.killedByRunner }) {
+                notes.append("a driver was killed by a fault, so finally_ may not run")
+                end = .eventually
+            }
+        }
+        if end == .eventually { killAll { $0.prefix.isDriver } }
+        // Anytime commands already running run to completion; no new ones start.
+        guard wait(until: { !self.runningAnytime }) else { return false }
+        let commands = end == .finally ? template.commands(.finally) : template.commands(.eventually)
+        if let ending = planner.end == end ? planner.ending : commands.first {
+            let child = try start(ending.name, seed: planner.subSeed())
+            guard wait(until: { !child.isRunning }) else { return false }
+        } else {
+            notes.append("no \(end.rawValue)_ command to run")
+        }
+        return true
+    }
+
+    private func inject(_ fault: PlannedFault) {
+        let running = runningDrivers
+        guard !running.isEmpty else {
+            injected.append(InjectedFault(planned: fault, victim: nil, at: Date().timeIntervalSince(started)))
+            return
+        }
+        let victim = running[fault.selector % running.count]
+        switch fault.kind {
+        case .kill:
+            victim.killedByRunner = true
+            victim.send(SIGKILL)
+            victim.send(SIGCONT)
+        case .pause:
+            victim.send(SIGSTOP)
+            victim.pausedUntil = Date().addingTimeInterval(Double(fault.pauseMilliseconds) / 1000)
+        }
+        injected.append(InjectedFault(planned: fault, victim: victim.name, at: Date().timeIntervalSince(started)))
+    }
+}
+
+/// A fault as it happened: the plan, and which driver it met (none if none was running).
+public struct InjectedFault: Sendable, Codable {
+    public var planned: PlannedFault
+    public var victim: String?
+    public var at: Double
+}

@@ -1,0 +1,85 @@
+import ArgumentParser
+import Foundation
+import StressKit
+
+struct Compose: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a Test Composer template directory locally, with faults, and report every property.",
+        discussion: """
+            Validates the template, runs one first_ command alone, then a driver phase (parallel \
+            drivers side by side with varying parallelism, serial and singleton drivers alone, anytime \
+            commands alongside) for --duration seconds or --runs invocations, then finally_ (if every \
+            driver finished on its own) or eventually_ (after killing the drivers). Every command gets \
+            a sub-seed in $SQLITE_STRESS_SEED and the run's SDK file in $ANTITHESIS_SDK_LOCAL_OUTPUT; \
+            commands that use $SQLITE_STRESS_DB share <run-dir>/stress.db unless it is set. The run \
+            directory keeps every command's output, the SDK output and report.json. Exit status 1 when \
+            an always/unreachable assertion failed or a command failed on its own.
+            """
+    )
+
+    @Argument(help: ArgumentHelp("The template directory.", valueName: "dir"))
+    var directory: String
+
+    @Option(help: ArgumentHelp("The 64-bit seed, decimal or 0x hex. (default: $SQLITE_STRESS_SEED, else fresh)", valueName: "n"))
+    var seed: String?
+
+    @Option(help: ArgumentHelp("Length of the driver phase in seconds.", valueName: "seconds"))
+    var duration: Double?
+
+    @Option(help: ArgumentHelp("Length of the driver phase in driver invocations.", valueName: "n"))
+    var runs: Int?
+
+    @Option(help: "Most parallel drivers at once.")
+    var maxParallel = 4
+
+    @Option(help: ArgumentHelp("Faults to inject into running drivers: kill, pause, or kill,pause.", valueName: "kinds"))
+    var faults: String?
+
+    @Option(help: ArgumentHelp("How the run ends: finally or eventually. (default: drawn from the seed)", valueName: "kind"))
+    var end: EndKind?
+
+    @Option(help: ArgumentHelp("Where to keep the run's files. (default: ./compose-<seed>)", valueName: "path"))
+    var runDir: String?
+
+    @Flag(help: "Replace an existing run directory sqlite-stress made.")
+    var overwrite = false
+
+    @Flag(help: "Print report.json instead of the table.")
+    var json = false
+
+    @Flag(name: [.short, .long], help: "Print nothing unless the run fails.")
+    var quiet = false
+
+    func validate() throws {
+        if let seed, Seed.parse(seed) == nil {
+            throw ValidationError("--seed must be a 64-bit number in decimal or 0x hex (got '\(seed)').")
+        }
+        if let faults {
+            for kind in faults.split(separator: ",", omittingEmptySubsequences: false) where FaultKind(rawValue: String(kind)) == nil {
+                throw ValidationError("--faults takes kill, pause or kill,pause (got '\(faults)').")
+            }
+        }
+        if duration == nil, runs == nil { throw ValidationError("give --duration or --runs.") }
+    }
+
+    func run() throws {
+        let seed = seed.flatMap(Seed.parse)
+            ?? ProcessInfo.processInfo.environment["SQLITE_STRESS_SEED"].flatMap(Seed.parse) ?? Seed.fresh()
+        let kinds = (faults ?? "").split(separator: ",").compactMap { FaultKind(rawValue: String($0)) }
+        let settings = ComposeSettings(
+            template: directory, seed: seed, duration: duration, runs: runs, maxParallel: maxParallel,
+            faults: Array(Set(kinds)).sorted { $0.rawValue < $1.rawValue }, end: end, runDirectory: runDir, overwrite: overwrite)
+        let runner = try ComposeRunner(settings)
+        if !quiet, !json { Console.out("sqlite-stress compose: seed \(Seed.format(seed))\nreproduce: \(settings.reproduce)") }
+        let report = try runner.run()
+        if json {
+            Console.out(report.json)
+        } else if !quiet || !report.passed {
+            Console.out(report.text)
+        }
+        if report.interrupted { throw ExitCode(130) }
+        if !report.passed { throw ExitCode(1) }
+    }
+}
+
+extension EndKind: ExpressibleByArgument {}
