@@ -113,13 +113,13 @@ public final class StressRun: Sendable {
     /// Creates the database (schema, configuration, bookkeeping), its SQL log and
     /// acknowledgement log, replacing old ones as `prepare` allowed. This is all
     /// `sqlite-stress schema` does.
-    func create() throws(ToolError) -> RunContext {
+    func create(command: String = "stress") throws(ToolError) -> RunContext {
         try removeOldFiles()
         let log = try SQLLog(path: settings.logPath)
         let acks = try AckLog(path: AckLog.path(for: settings.databasePath))
         let generator = WorkloadGenerator(schema: schema, swarm: swarm)
         let context = RunContext(log: log, acks: acks, settings: settings, config: config, generator: generator)
-        writeHeader(to: log)
+        writeHeader(to: log, command: command)
         do {
             try createDatabase(context)
         } catch {
@@ -132,7 +132,7 @@ public final class StressRun: Sendable {
 
     /// Creates the files as `create` does, and nothing more.
     public func createOnly() throws(ToolError) {
-        let context = try create()
+        let context = try create(command: "schema")
         context.log.close()
     }
 
@@ -182,13 +182,16 @@ public final class StressRun: Sendable {
             finalCheck: context.lastCheck.withLock { $0 })
     }
 
-    private func writeHeader(to log: SQLLog) {
+    private func writeHeader(to log: SQLLog, command: String) {
         // No paths or times: one seed and one thread give a byte-identical log.
-        log.append(SQLLog.headerPrefix + "stress seed=\(Seed.format(settings.seed)) threads=\(settings.threads) "
-            + "iterations=\(settings.iterations) tables=\(schema.tables.count) check-every=\(settings.checkEvery) "
+        let run = command == "stress"
+            ? "threads=\(settings.threads) iterations=\(settings.iterations) check-every=\(settings.checkEvery) " : ""
+        log.append(SQLLog.headerPrefix + "\(command) seed=\(Seed.format(settings.seed)) \(run)tables=\(schema.tables.count) "
             + "sqlite=\(Connection.libraryVersion)")
         log.append("-- configuration: " + config.summary)
-        for line in swarm.summary.split(separator: "\n") { log.append("-- swarm " + line) }
+        if command == "stress" {
+            for line in swarm.summary.split(separator: "\n") { log.append("-- swarm " + line) }
+        }
     }
 
     private func createDatabase(_ context: RunContext) throws(ToolError) {
