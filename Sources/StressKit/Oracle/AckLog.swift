@@ -65,18 +65,9 @@ public final class AckLog: Sendable {
         var text = line
         text.append("\n")
         fd.withLock { fd in
-            text.withUTF8 { buffer in
-                var offset = 0
-                while offset < buffer.count {
-                    let written = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-                    if written < 0 {
-                        if errno == EINTR { continue }
-                        return
-                    }
-                    offset += written
-                }
-            }
-            fdatasync(fd)
+            // A record that could not be written whole is never acknowledged; the
+            // bit-inverted check keeps a torn remainder from being read as an id.
+            if writeAll(fd, &text) { fdatasync(fd) }
         }
     }
 

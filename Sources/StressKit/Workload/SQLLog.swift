@@ -42,17 +42,7 @@ public final class SQLLog: Sendable {
         text.append("\n")
         return state.withLock { state in
             guard state.fd >= 0 else { return state.lines }
-            text.withUTF8 { buffer in
-                var offset = 0
-                while offset < buffer.count {
-                    let written = write(state.fd, buffer.baseAddress! + offset, buffer.count - offset)
-                    if written < 0 {
-                        if errno == EINTR { continue }
-                        break  // Disk full or similar: the run goes on; the log is best effort.
-                    }
-                    offset += written
-                }
-            }
+            writeAll(state.fd, &text)  // Disk full or similar: the run goes on; the log is best effort.
             state.lines += 1
             return state.lines
         }
