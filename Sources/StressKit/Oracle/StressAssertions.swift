@@ -30,7 +30,7 @@ public enum StressAssertions {
         (.savepointRollbacks, Assertion(.sometimes, "coverage: a savepoint was rolled back")),
         (.busyErrors, Assertion(.sometimes, "coverage: SQLITE_BUSY was met")),
         (.constraintErrors, Assertion(.sometimes, "coverage: a constraint failed")),
-        (.checkpoints, Assertion(.sometimes, "coverage: a WAL checkpoint ran")),
+        (.checkpointsMovedFrames, Assertion(.sometimes, "coverage: a WAL checkpoint moved frames into the database")),
         (.largeRows, Assertion(.sometimes, "coverage: a row large enough for overflow pages was written")),
         (.reconnects, Assertion(.sometimes, "coverage: a connection was reopened")),
     ]

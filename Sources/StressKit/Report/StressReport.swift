@@ -54,7 +54,8 @@ public struct StressReport: Sendable {
             + "\(c[.savepointReleases]) releases")
         lines.append("errors: busy \(c[.busyErrors]), locked \(c[.lockedErrors]), constraint \(c[.constraintErrors]), "
             + "full \(c[.fullErrors]), i/o \(c[.ioErrors]), unexpected \(c[.unexpectedErrors])")
-        lines.append("maintenance: \(c[.checkpoints]) checkpoints (\(c[.checkpointsIncomplete]) incomplete), "
+        lines.append("maintenance: \(c[.checkpoints]) checkpoints (\(c[.checkpointsMovedFrames]) moved frames, "
+            + "\(c[.checkpointsIncomplete]) incomplete), "
             + "\(c[.reconnects]) reconnects, \(c[.vacuums]) incremental vacuums, \(c[.checks]) checks (\(c[.checksSkipped]) skipped as busy), "
             + "\(c[.largeRows]) large rows")
         lines.append(String(format: "throughput: %d statements in %.2f s, %.0f statements/s", c[.statements], elapsed, statementsPerSecond))

@@ -20,6 +20,8 @@ public enum Counter: String, CaseIterable, Sendable, Codable, CodingKeyRepresent
     case unexpectedErrors = "unexpected-errors"
     case checkpoints
     case checkpointsIncomplete = "checkpoints-incomplete"
+    /// Checkpoints that copied WAL frames into the database.
+    case checkpointsMovedFrames = "checkpoints-moved-frames"
     case reconnects
     case vacuums
     /// Checks of every property (periodic and final).

@@ -318,14 +318,16 @@ final class Worker {
         case .incrementalVacuum:
             if execute(sql!).error == nil { counters[.vacuums] += 1 }
         default:
-            var incomplete = false
+            var incomplete = false, moved = false
             let outcome = execute(sql!) { statement in
                 // (busy, log frames, checkpointed frames): busy = 1 means it could not finish.
                 if statement.int64(0) != 0 { incomplete = true }
+                if statement.int64(2) > 0 { moved = true }
             }
             if outcome.error == nil {
                 counters[.checkpoints] += 1
                 if incomplete { counters[.checkpointsIncomplete] += 1 }
+                if moved { counters[.checkpointsMovedFrames] += 1 }
             }
         }
     }
