@@ -11,7 +11,7 @@ public enum SQLValue: Sendable, Hashable {
     /// The value as an SQL literal that SQLite (and the `sqlite3` shell) parses
     /// back into exactly this value.
     ///
-    /// Reals use 17 significant digits, which round-trips every double;
+    /// Reals use Swift's shortest representation that round-trips the double;
     /// infinities are written as out-of-range literals (`9e999`), which SQLite
     /// reads as ±Inf. NaN is not a value SQLite stores (it becomes NULL).
     public var sqlLiteral: String {
@@ -39,17 +39,16 @@ public enum SQLValue: Sendable, Hashable {
             } else if value.isInfinite {
                 out += value < 0 ? "-9e999" : "9e999"
             } else {
-                var text = String(format: "%.17g", value)
-                // Keep it a real literal: "1" would be read back as an integer.
-                if !text.contains(where: { $0 == "." || $0 == "e" || $0 == "n" || $0 == "i" }) {
-                    text += ".0"
-                }
-                out += text
+                // Swift's shortest round-trip form ("0.1", "1e-300", "-0.0"), which
+                // always reads as a real; no Foundation formatting on this hot path.
+                out += value.description
             }
         case .text(let value):
             out += "'"
-            if value.contains("'") {
-                out += value.replacingOccurrences(of: "'", with: "''")
+            if value.utf8.contains(UInt8(ascii: "'")) {
+                for character in value.unicodeScalars {
+                    if character == "'" { out += "''" } else { out.unicodeScalars.append(character) }
+                }
             } else {
                 out += value
             }

@@ -247,3 +247,25 @@ import Testing
         }
     }
 }
+
+@Suite struct SDKOutputParsingTests {
+    // A message glued after a fragment torn by a kill is still read; a lone fragment is not a message.
+    @Test func tornLinesYieldTheMessageAfterThem() throws {
+        let scratch = try Scratch()
+        let message = #"{"antithesis_assert":{"assert_type":"always","display_type":"Always","condition":false,"message":"m","location":{},"hit":true,"must_hit":true,"id":"m","details":null}}"#
+        try Data((#"{"antithesis_assert":{"assert_ty"# + message + "\n" + #"{"antithesis_sdk":{"#).utf8)
+            .write(to: scratch.file("sdk.jsonl"))
+        // Through the runner: a template whose anytime command writes exactly that file content.
+        let template = try ComposeTests.ScriptTemplate([
+            "parallel_driver_ok": "exit 0",
+            "anytime_torn": "cat '\(scratch.file("sdk.jsonl").path)' >> \"$ANTITHESIS_SDK_LOCAL_OUTPUT\"",
+        ])
+        let runDirectory = template.scratch.file("run")
+        let result = try CLI.run(["compose", template.directory.path, "--seed", "1", "--runs", "6", "--run-dir", runDirectory.path])
+        // The recovered message is an always(false): the run fails on it, and the fragment
+        // (no command was killed) is reported too.
+        #expect(result.status == 1, "\(result.stdout)")
+        #expect(ComposeTests.assertion(try ComposeTests.report(runDirectory), "m")?["verdict"] as? String == "failed")
+        #expect(result.stdout.contains("line(s) are not JSON"))
+    }
+}

@@ -2,6 +2,15 @@ import Foundation
 
 /// What the SDK output of a run says about each assertion.
 public struct SDKSummary: Sendable, Codable {
+    /// One message; a line whose start was torn off by a kill (a write cut short
+    /// by SIGKILL, with the next process's message appended after it) still
+    /// yields the message that follows the fragment.
+    static func parse(_ line: Substring) -> [String: Any]? {
+        if let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] { return object }
+        guard let start = line.range(of: "{\"antithesis_", options: .backwards), start.lowerBound != line.startIndex else { return nil }
+        return try? JSONSerialization.jsonObject(with: Data(line[start.lowerBound...].utf8)) as? [String: Any]
+    }
+
     public struct Entry: Sendable, Codable {
         public var id: String
         public var assertType: String
@@ -34,7 +43,7 @@ public struct SDKSummary: Sendable, Codable {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return }
         var index: [String: Int] = [:]
         for line in text.split(separator: "\n") {
-            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+            guard let object = Self.parse(line) else {
                 malformedLines += 1
                 continue
             }
@@ -110,7 +119,10 @@ public struct ComposeReport: Sendable {
     public var failedAssertions: [SDKSummary.Entry] { sdk.entries.filter { $0.verdict == "failed" } }
     public var notCovered: [SDKSummary.Entry] { sdk.entries.filter { $0.verdict == "not covered" } }
 
-    public var passed: Bool { !interrupted && failedCommands.isEmpty && failedAssertions.isEmpty && sdk.malformedLines == 0 }
+    /// Torn SDK lines are expected when the runner killed commands mid-write; otherwise they are a failure.
+    var malformedOutputFails: Bool { sdk.malformedLines > 0 && !commands.contains { $0.killedByRunner } }
+
+    public var passed: Bool { !interrupted && failedCommands.isEmpty && failedAssertions.isEmpty && !malformedOutputFails }
 
     public var text: String {
         var lines = ["sqlite-stress compose: \(settings.template), seed \(Seed.format(settings.seed)), run directory \(settings.runDirectory)"]
@@ -126,7 +138,10 @@ public struct ComposeReport: Sendable {
             }
         }
         if sdk.entries.isEmpty { lines.append("(no assertions in the SDK output)") }
-        if sdk.malformedLines > 0 { lines.append("SDK output: \(sdk.malformedLines) line(s) are not JSON") }
+        if sdk.malformedLines > 0 {
+            lines.append("SDK output: \(sdk.malformedLines) line(s) are not JSON"
+                + (malformedOutputFails ? "" : " (torn by commands killed mid-write)"))
+        }
         lines.append("")
         var groups: [String: (count: Int, outcomes: [String: Int])] = [:]
         for command in commands {
@@ -160,7 +175,7 @@ public struct ComposeReport: Sendable {
             var why: [String] = []
             if !failedAssertions.isEmpty { why.append("\(failedAssertions.count) assertion(s) failed") }
             if !failedCommands.isEmpty { why.append("\(failedCommands.count) command(s) failed") }
-            if sdk.malformedLines > 0 { why.append("malformed SDK output") }
+            if malformedOutputFails { why.append("malformed SDK output") }
             if interrupted { why.append("interrupted") }
             lines.append("result: FAIL — " + why.joined(separator: ", "))
         }

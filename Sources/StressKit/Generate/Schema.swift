@@ -130,7 +130,9 @@ public struct Schema: Sendable, Hashable, Codable {
 
 /// Quotes an identifier for SQL: `"name"`, doubling embedded quotes.
 public func quoteIdentifier(_ name: String) -> String {
-    "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    // Called for every column of every statement: skip the rewrite when there is nothing to double.
+    guard name.utf8.contains(UInt8(ascii: "\"")) else { return "\"" + name + "\"" }
+    return "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
 }
 
 /// DEFAULT accepts literals and signed numbers; parenthesise anything else.

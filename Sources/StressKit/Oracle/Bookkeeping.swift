@@ -104,6 +104,15 @@ public enum Bookkeeping {
         return statements
     }
 
+    /// Undoes `connectionStatements` before a connection closes on purpose, so
+    /// the SQL log carries a reconnect's full cost: a replay through one shell
+    /// connection drops and rebuilds the triggers just as the run did.
+    public static func disconnectionStatements(tables: [TrackedTable]) -> [String] {
+        tables.flatMap { table in
+            ["stress_ins_", "stress_upd_", "stress_del_"].map { "DROP TRIGGER IF EXISTS temp.\(quoteIdentifier($0 + table.name))" }
+        } + ["DROP TABLE IF EXISTS temp.stress_ctx"]
+    }
+
     /// Sets the transaction id the triggers stamp on ledger rows: `tx`, or `-tx`
     /// around statements the plan will undo, so a leaked entry of undone work
     /// (a deletion leaves no tagged row) is still recognisable.

@@ -9,6 +9,10 @@ final class RunContext: Sendable {
     let config: DatabaseConfig
     let generator: WorkloadGenerator
     let tracked: [TrackedTable]
+    /// What every new connection runs (settings and the ledger's triggers), built once.
+    let connectionPreamble: [String]
+    /// What a worker runs before closing its connection on purpose.
+    let disconnectionStatements: [String]
     let stop = Atomic<Bool>(false)
     /// Set when every worker has finished, to end progress reporting.
     let finished = Atomic<Bool>(false)
@@ -27,6 +31,8 @@ final class RunContext: Sendable {
         self.config = config
         self.generator = generator
         tracked = TrackedTable.tables(of: generator.schema)
+        connectionPreamble = config.connectionStatements
+        disconnectionStatements = Bookkeeping.disconnectionStatements(tables: tracked)
     }
 
     func report(_ violation: Violation) {
@@ -67,6 +73,9 @@ final class Worker {
     convenience init(thread: Int, label: String? = nil, seed: UInt64, context: RunContext) {
         self.init(label: label ?? "t\(thread)", transactionBase: Int64(thread + 1), random: RandomSource(seed: seed), context: context)
     }
+
+    /// The ledger's triggers for this worker's connections (they carry its label).
+    private lazy var triggers = Bookkeeping.connectionStatements(tables: context.tracked, who: label)
 
     init(label: String, transactionBase: Int64, random: RandomSource, context: RunContext) {
         self.label = label
@@ -116,7 +125,8 @@ final class Worker {
         transactionLabel = "connect"
         connection = nil
         do {
-            let connection = try Connection(path: context.settings.databasePath, flags: [.readWrite])
+            // Each connection lives on one thread, so SQLite's per-call mutex is pure cost.
+            let connection = try Connection(path: context.settings.databasePath, flags: [.readWrite, .noMutex])
             connection.setBusyTimeout(milliseconds: context.settings.busyTimeout)
             try prepareConnection(connection)
             self.connection = connection
@@ -136,8 +146,7 @@ final class Worker {
 
     /// Per-connection settings and the ledger's triggers.
     func prepareConnection(_ connection: Connection) throws {
-        let statements = context.config.connectionStatements
-            + Bookkeeping.connectionStatements(tables: context.tracked, who: label)
+        let statements = context.connectionPreamble + triggers
         for sql in statements {
             if case .failed(let error) = execute(sql, on: connection) { throw error }
         }
@@ -311,6 +320,7 @@ final class Worker {
     private func runMaintenance(_ kind: MaintenanceKind, sql: String?) {
         switch kind {
         case .reconnect:
+            for sql in context.disconnectionStatements { execute(sql) }
             connection?.close()
             counters[.reconnects] += 1
             context.log.append("-- \(label) \(transactionLabel) reconnect")
