@@ -205,7 +205,8 @@ public struct ComposeReport: Sendable {
         try? Data(prettyJSON(document).utf8).write(to: URL(fileURLWithPath: path))
     }
 
-    public var json: String {
+    /// report.json as written to the run directory.
+    public func json() -> String {
         (try? String(contentsOfFile: DatabaseFile.join(settings.runDirectory, "report.json"), encoding: .utf8)) ?? "{}"
     }
 }

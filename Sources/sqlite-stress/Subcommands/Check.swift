@@ -5,8 +5,7 @@ import StressKit
 struct CheckOptions: ParsableArguments {
     @OptionGroup var common: CommonOptions
 
-    @Option(help: ArgumentHelp("Milliseconds to wait for a locked database.", valueName: "ms"))
-    var busyTimeout = 5000
+    @OptionGroup var lock: BusyTimeoutOption
 
     @Option(help: ArgumentHelp(
         "Keep retrying a locked or unreachable database for this many seconds (after drivers were killed).",
@@ -14,20 +13,15 @@ struct CheckOptions: ParsableArguments {
     var wait: Double = 0
 
     func validate() throws {
-        guard busyTimeout >= 0 else { throw ValidationError("--busy-timeout must not be negative (got \(busyTimeout)).") }
         guard wait >= 0, wait.isFinite else { throw ValidationError("--wait must be a non-negative number of seconds (got \(wait)).") }
     }
 
     /// Runs every property, prints the outcome, and exits 1 on a violation.
     func run(_ mode: CheckCommand.Mode) throws {
         let outcome = try CheckCommand.run(
-            mode: mode, databasePath: common.databasePath, seed: common.resolvedSeed, busyTimeout: busyTimeout, wait: wait)
-        if common.json {
-            Console.out(outcome.json())
-        } else if !common.quiet || !outcome.passed {
-            Console.out(outcome.text)
-        }
-        if !outcome.passed { throw ExitCode(1) }
+            mode: mode, databasePath: common.databasePath, seed: common.resolvedSeed, busyTimeout: lock.busyTimeout,
+            wait: wait)
+        try Console.finish(outcome, json: common.json, quiet: common.quiet)
     }
 }
 

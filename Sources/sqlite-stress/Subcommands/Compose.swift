@@ -72,13 +72,8 @@ struct Compose: ParsableCommand {
         let runner = try ComposeRunner(settings)
         if !quiet, !json { Console.out("sqlite-stress compose: seed \(Seed.format(seed))\nreproduce: \(settings.reproduce)") }
         let report = try runner.run()
-        if json {
-            Console.out(report.json)
-        } else if !quiet || !report.passed {
-            Console.out(report.text)
-        }
-        if report.interrupted { throw ExitCode(130) }
-        if !report.passed { throw ExitCode(1) }
+        // Interrupted (Ctrl-C): the conventional 128 + SIGINT.
+        try Console.finish(report, json: json, quiet: quiet, failureStatus: report.interrupted ? 130 : 1)
     }
 }
 

@@ -6,12 +6,7 @@ import StressKit
 struct DriverOptions: ParsableArguments {
     @OptionGroup var common: CommonOptions
 
-    @Option(help: ArgumentHelp("Milliseconds SQLite waits on a locked database before SQLITE_BUSY.", valueName: "ms"))
-    var busyTimeout = 5000
-
-    func validate() throws {
-        guard busyTimeout >= 0 else { throw ValidationError("--busy-timeout must not be negative (got \(busyTimeout)).") }
-    }
+    @OptionGroup var lock: BusyTimeoutOption
 
     /// The seed: --seed or $SQLITE_STRESS_SEED; else none inside Antithesis (its
     /// randomness steers every choice), else a fresh one.
@@ -22,13 +17,8 @@ struct DriverOptions: ParsableArguments {
 
     func run(_ kind: DriverKind) throws {
         let outcome = try kind.run(
-            databasePath: common.databasePath, seed: seed, random: Output.shared.random, busyTimeout: busyTimeout)
-        if common.json {
-            Console.out(outcome.json())
-        } else if !common.quiet || !outcome.passed {
-            Console.out(outcome.summary)
-        }
-        if !outcome.passed { throw ExitCode(1) }
+            databasePath: common.databasePath, seed: seed, random: Output.shared.random, busyTimeout: lock.busyTimeout)
+        try Console.finish(outcome, json: common.json, quiet: common.quiet)
     }
 }
 

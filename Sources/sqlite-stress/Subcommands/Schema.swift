@@ -14,19 +14,12 @@ struct Schema: ParsableCommand {
 
     @OptionGroup var common: CommonOptions
 
-    @Option(help: "Number of tables, 1–10. (default: drawn from the seed)")
-    var tables: Int?
-
-    @Option(help: ArgumentHelp("Journal mode: wal, delete, truncate or persist. (default: drawn from the seed)", valueName: "mode"))
-    var journalMode: JournalMode?
-
-    @Flag(help: "Replace an existing database, but only one sqlite-stress created.")
-    var overwrite = false
+    @OptionGroup var creation: CreationOptions
 
     func run() throws {
         let settings = StressSettings(
-            databasePath: common.databasePath, seed: common.resolvedSeed, tables: tables, journalMode: journalMode,
-            overwrite: overwrite)
+            databasePath: common.databasePath, seed: common.resolvedSeed, tables: creation.tables,
+            journalMode: creation.journalMode, overwrite: creation.overwrite)
         let run = try StressRun.prepare(settings)
         let console = Console(quiet: common.quiet, json: common.json)
         console.say("sqlite-stress schema: seed \(Seed.format(settings.seed))")

@@ -21,14 +21,9 @@ struct Stress: ParsableCommand {
     @Option(help: "Iterations per thread (a transaction or a maintenance step each).")
     var iterations = 1000
 
-    @Option(help: "Number of tables, 1–10. (default: drawn from the seed)")
-    var tables: Int?
+    @OptionGroup var creation: CreationOptions
 
-    @Option(help: ArgumentHelp("Journal mode: wal, delete, truncate or persist. (default: drawn from the seed)", valueName: "mode"))
-    var journalMode: JournalMode?
-
-    @Option(help: ArgumentHelp("Milliseconds SQLite waits on a locked database before SQLITE_BUSY.", valueName: "ms"))
-    var busyTimeout = 5000
+    @OptionGroup var lock: BusyTimeoutOption
 
     @Option(help: "Run PRAGMA integrity_check every K iterations per thread; 0 turns it off.")
     var checkEvery = 1000
@@ -36,14 +31,11 @@ struct Stress: ParsableCommand {
     @Option(help: ArgumentHelp("Where to write the SQL log. (default: <db>.sql)", valueName: "path"))
     var sqlLog: String?
 
-    @Flag(help: "Replace an existing database, but only one sqlite-stress created.")
-    var overwrite = false
-
     func run() throws {
         let settings = StressSettings(
             databasePath: common.databasePath, logPath: sqlLog, seed: common.resolvedSeed, threads: threads,
-            iterations: iterations, tables: tables, journalMode: journalMode, busyTimeout: busyTimeout,
-            checkEvery: checkEvery, overwrite: overwrite)
+            iterations: iterations, tables: creation.tables, journalMode: creation.journalMode,
+            busyTimeout: lock.busyTimeout, checkEvery: checkEvery, overwrite: creation.overwrite)
         let run = try StressRun.prepare(settings)
         let console = Console(quiet: common.quiet, json: common.json)
 
@@ -55,11 +47,6 @@ struct Stress: ParsableCommand {
 
         let report = try run.run(onProgress: console.progressHandler())
         console.endProgress()
-        if common.json {
-            Console.out(report.json())
-        } else if !common.quiet || !report.passed {
-            Console.out(common.quiet ? report.violationSummary : report.summary)
-        }
-        if !report.passed { throw ExitCode(1) }
+        try Console.finish(report, json: common.json, quiet: common.quiet)
     }
 }
