@@ -107,8 +107,4 @@ public final class Reporter: Sendable {
         if first { output.emit(assertion.message(hit: true, condition: condition, details: details)) }
     }
 
-    /// Emits a custom event, `{"<name>": details}`.
-    public func event(_ name: String, _ details: JSON) {
-        output.emit(.object([(name, details)]))
-    }
 }

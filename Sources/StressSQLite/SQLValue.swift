@@ -77,16 +77,6 @@ public enum SQLValue: Sendable, Hashable {
         }
     }
 
-    /// SQLite's name for the storage class, as `typeof()` returns it.
-    public var typeName: String {
-        switch self {
-        case .integer: "integer"
-        case .real: "real"
-        case .text: "text"
-        case .blob: "blob"
-        case .null: "null"
-        }
-    }
 }
 
 extension SQLValue: CustomStringConvertible {

@@ -21,15 +21,6 @@ public final class Statement {
     /// The number of result columns (0 for most writes without RETURNING).
     public var columnCount: Int { Int(sqlite3_column_count(handle)) }
 
-    /// The name of result column `index`.
-    public func columnName(_ index: Int) -> String {
-        precondition(index >= 0 && index < columnCount, "column index out of range")
-        return String(cString: sqlite3_column_name(handle, Int32(index)))
-    }
-
-    /// Whether the statement makes no direct change to the database.
-    public var isReadOnly: Bool { sqlite3_stmt_readonly(handle) != 0 }
-
     /// Advances to the next row. Returns `true` when a row is available and
     /// `false` when the statement is done; throws on any other result.
     @discardableResult

@@ -24,9 +24,6 @@ extension RandomNumberGenerator {
         Double(next() >> 11) * 0x1.0p-53 < p
     }
 
-    /// A uniform double in [0, 1).
-    public mutating func unit() -> Double { Double(next() >> 11) * 0x1.0p-53 }
-
     /// One element of a non-empty array.
     public mutating func pick<T>(_ items: [T]) -> T { items[below(items.count)] }
 

@@ -19,9 +19,6 @@ public struct RandomSource: RandomNumberGenerator, Sendable {
         external = next
     }
 
-    /// Whether choices come from outside (Antithesis) rather than a seed.
-    public var isExternal: Bool { external != nil }
-
     public mutating func next() -> UInt64 {
         if let external { return external() }
         return prng.next()

@@ -33,7 +33,7 @@ public enum Counter: String, CaseIterable, Sendable, Codable, CodingKeyRepresent
 }
 
 /// A fixed set of counters plus per-kind statement counts.
-public struct Counters: Sendable, Codable, Equatable {
+public struct Counters: Sendable, Equatable {
     private var values = [Int](repeating: 0, count: Counter.allCases.count)
     private var kinds = [Int](repeating: 0, count: StatementKind.allCases.count)
 
@@ -60,21 +60,5 @@ public struct Counters: Sendable, Codable, Equatable {
 
     public var operations: [String: Int] {
         Dictionary(uniqueKeysWithValues: StatementKind.allCases.map { ($0.rawValue, self[$0]) })
-    }
-
-    private enum CodingKeys: String, CodingKey { case counters, operations }
-
-    public func encode(to encoder: Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(asDictionary, forKey: .counters)
-        try container.encode(operations, forKey: .operations)
-    }
-
-    public init(from decoder: Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        let counters = try container.decode([String: Int].self, forKey: .counters)
-        let operations = try container.decode([String: Int].self, forKey: .operations)
-        for counter in Counter.allCases { self[counter] = counters[counter.rawValue] ?? 0 }
-        for kind in StatementKind.allCases { self[kind] = operations[kind.rawValue] ?? 0 }
     }
 }

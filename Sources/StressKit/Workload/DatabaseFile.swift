@@ -30,11 +30,6 @@ public enum DatabaseFile {
         return .sqlite(applicationID: id)
     }
 
-    /// Whether `path` holds a database this tool created.
-    public static func isOurs(_ path: String) -> Bool {
-        kind(at: path) == .sqlite(applicationID: applicationID)
-    }
-
     /// Whether the file at `path` starts with `prefix` (used to recognise our own logs).
     public static func starts(_ path: String, with prefix: String) -> Bool {
         guard let handle = FileHandle(forReadingAtPath: path) else { return false }

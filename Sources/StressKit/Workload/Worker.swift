@@ -9,8 +9,6 @@ final class RunContext: Sendable {
     let config: DatabaseConfig
     let generator: WorkloadGenerator
     let tracked: [TrackedTable]
-    /// What every new connection runs (settings and the ledger's triggers), built once.
-    let connectionPreamble: [String]
     /// What a worker runs before closing its connection on purpose.
     let disconnectionStatements: [String]
     let stop = Atomic<Bool>(false)
@@ -31,7 +29,6 @@ final class RunContext: Sendable {
         self.config = config
         self.generator = generator
         tracked = TrackedTable.tables(of: generator.schema)
-        connectionPreamble = config.connectionStatements
         disconnectionStatements = Bookkeeping.disconnectionStatements(tables: tracked)
     }
 
@@ -146,7 +143,7 @@ final class Worker {
 
     /// Per-connection settings and the ledger's triggers.
     func prepareConnection(_ connection: Connection) throws {
-        let statements = context.connectionPreamble + triggers
+        let statements = context.config.connectionStatements + triggers
         for sql in statements {
             if case .failed(let error) = execute(sql, on: connection) { throw error }
         }
