@@ -16,12 +16,14 @@ let package = Package(
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]
         ),
-        // A small Swift binding over CSQLite; the only module that sees C types.
+        // A small Swift binding over CSQLite; the only Swift module that sees SQLite's C types.
         .target(name: "StressSQLite", dependencies: ["CSQLite"]),
+        // The fault-injecting VFS (I/O errors, power loss, planted storage bugs), in C.
+        .target(name: "CFaultVFS", dependencies: ["CSQLite"]),
         // The Antithesis SDK protocol, spoken from Swift (there is no Swift SDK).
         .target(name: "StressAntithesis"),
         // Seeded randomness, generators, the workload, the oracle and reports.
-        .target(name: "StressKit", dependencies: ["StressSQLite", "StressAntithesis"]),
+        .target(name: "StressKit", dependencies: ["StressSQLite", "StressAntithesis", "CFaultVFS"]),
         // The thin command-line front end.
         .executableTarget(
             name: "sqlite-stress",

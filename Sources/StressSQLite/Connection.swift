@@ -20,11 +20,12 @@ public final class Connection {
     /// The path the connection was opened with.
     public let path: String
 
-    /// Opens `path`. Extended result codes are always on.
-    public init(path: String, flags: OpenFlags = [.readWrite, .create]) throws {
+    /// Opens `path` through the VFS named `vfs` (nil: the default one).
+    /// Extended result codes are always on.
+    public init(path: String, flags: OpenFlags = [.readWrite, .create], vfs: String? = nil) throws {
         self.path = path
         var db: OpaquePointer?
-        let code = sqlite3_open_v2(path, &db, flags.rawValue | SQLITE_OPEN_EXRESCODE, nil)
+        let code = sqlite3_open_v2(path, &db, flags.rawValue | SQLITE_OPEN_EXRESCODE, vfs)
         guard code == SQLITE_OK, let db else {
             let error = SQLiteError(code: code, connection: db, sql: nil)
             sqlite3_close_v2(db)  // A failed open still allocates a handle.

@@ -61,6 +61,38 @@ struct CreationOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Journal mode: wal, delete, truncate or persist. (default: drawn from the seed)", valueName: "mode"))
     var journalMode: JournalMode?
 
+    @Option(help: ArgumentHelp("PRAGMA synchronous: off, normal, full or extra. (default: drawn from the seed)", valueName: "level"))
+    var synchronous: String?
+
     @Flag(help: "Replace an existing database, but only one sqlite-stress created.")
     var overwrite = false
+}
+
+extension CreationOptions {
+    /// `--synchronous`, upper-cased as SQLite's pragma takes it.
+    var synchronousLevel: String? { synchronous?.uppercased() }
+}
+
+/// `--fault KIND[:rate]` and `--crash`: storage faults injected through the
+/// fault-injecting VFS, for `stress` and the drivers.
+struct FaultOptions: ParsableArguments {
+    @Option(name: .customLong("fault"), help: ArgumentHelp(
+        "Inject a storage fault with probability RATE per eligible I/O operation (repeatable). Benign: "
+            + StorageFault.allCases.filter(\.isBenign).map(\.rawValue).joined(separator: ", ")
+            + ". Planted bugs: " + StorageFault.allCases.filter { !$0.isBenign }.map(\.rawValue).joined(separator: ", ")
+            + ". (default rate: 0.01; lying-fsync 1; stale-read 0.02)",
+        valueName: "kind[:rate]"))
+    var faults: [String] = []
+
+    @Flag(help: "Simulate a power loss at a point drawn from the seed (or at the end of the work): unsynced writes are dropped, kept or garbled, then SQLite recovers and the oracle checks.")
+    var crash = false
+
+    /// The plan; a bad specification is one sentence and exit 2.
+    func plan() throws(ToolError) -> FaultPlan {
+        var specs: [FaultSpec] = []
+        for text in faults { specs.append(try FaultSpec.parse(text)) }
+        let plan = FaultPlan(faults: specs, crash: crash)
+        try plan.validate()
+        return plan
+    }
 }

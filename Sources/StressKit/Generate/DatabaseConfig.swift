@@ -17,15 +17,21 @@ public struct DatabaseConfig: Sendable, Hashable, Codable {
     /// NONE, FULL or INCREMENTAL.
     public var autoVacuum: String
 
-    /// Draws a configuration; `journalMode` overrides the drawn mode without
-    /// changing any other choice, so a reproduce line naming it gives the same run.
-    public static func generate(journalMode: JournalMode?, using rng: inout some RandomNumberGenerator) -> DatabaseConfig {
+    /// The synchronous levels, weakest first. See <https://www.sqlite.org/pragma.html#pragma_synchronous>.
+    public static let synchronousLevels = ["OFF", "NORMAL", "FULL", "EXTRA"]
+
+    /// Draws a configuration; `journalMode` and `synchronous` override the drawn
+    /// values without changing any other choice, so a reproduce line naming them gives the same run.
+    public static func generate(
+        journalMode: JournalMode?, synchronous: String? = nil, using rng: inout some RandomNumberGenerator
+    ) -> DatabaseConfig {
         let pageSize = rng.pick([512, 1024, 4096, 4096, 8192, 16384, 65536])
         let drawnMode = rng.pick(JournalMode.allCases)
+        let drawnSynchronous = rng.pick(synchronousLevels)
         return DatabaseConfig(
             pageSize: pageSize,
             journalMode: journalMode ?? drawnMode,
-            synchronous: rng.pick(["OFF", "NORMAL", "FULL", "EXTRA"]),
+            synchronous: synchronous?.uppercased() ?? drawnSynchronous,
             cacheSize: rng.pick([10, 32, 100, 500, -2000]),
             autoVacuum: rng.pick(["NONE", "FULL", "INCREMENTAL"]))
     }

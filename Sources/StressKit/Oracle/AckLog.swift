@@ -12,7 +12,9 @@ import Synchronization
 /// The `durability` property is that every committed id here is in the ledger.
 ///
 /// Transactions that ended in ROLLBACK are recorded too: none of their ids may
-/// ever appear in the ledger (`rollback`). Each record carries its id twice,
+/// ever appear in the ledger (`rollback`). A simulated power loss leaves a
+/// marker (`p 1` when SQLite's synchronous level lets it lose the commits
+/// acknowledged before it, `p 0` when every one must survive). Each record carries its id twice,
 /// the second time bit-inverted, so a line torn by a failed write can never be
 /// read as some other id.
 public final class AckLog: Sendable {
@@ -23,6 +25,8 @@ public final class AckLog: Sendable {
     public enum Outcome: String, Sendable {
         case committed = "c"
         case rolledBack = "r"
+        /// A power loss struck here; the id is 1 if earlier commits may be lost, else 0.
+        case powerLoss = "p"
     }
 
     private let fd: Mutex<Int32>
@@ -50,6 +54,10 @@ public final class AckLog: Sendable {
 
     /// Records that `tx` was rolled back (ROLLBACK returned OK, or SQLite rolled it back).
     public func rolledBack(_ tx: Int64) { record(.rolledBack, tx) }
+
+    /// Records that a simulated power loss struck after every record so far.
+    /// `relaxed`: the synchronous level lets SQLite lose commits acknowledged before it.
+    public func powerLoss(relaxed: Bool) { record(.powerLoss, relaxed ? 1 : 0) }
 
     private func record(_ outcome: Outcome, _ tx: Int64) { append("\(outcome.rawValue) \(tx) \(~tx)") }
 

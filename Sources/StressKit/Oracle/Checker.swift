@@ -102,7 +102,7 @@ public final class Checker {
             results.append(PropertyResult(
                 property: .rollback, status: .skipped, checked: "not reached", violations: [], moreViolations: 0))
         }
-        results.append(guarded(.durability) { try durability(acknowledged.committed) })
+        results.append(guarded(.durability) { try durability(acknowledged) })
         results.append(guarded(.conservation) { try conservation() })
         var rng = Xoshiro(seed: deriveSeed(seed, "query-consistency"))
         results.append(guarded(.queryConsistency) { try queryConsistency(tables, using: &rng) })
@@ -143,6 +143,15 @@ public final class Checker {
             results[index].status = .fail
         }
         return results
+    }
+
+    /// What the acknowledgement log held.
+    struct Acknowledged {
+        var committed = 0
+        var rolledBack = 0
+        var powerLosses = 0
+        /// Power losses after which earlier commits may be missing.
+        var relaxed = 0
     }
 
     private func violation(_ property: Property, _ message: String, _ details: [String: String] = [:]) -> Violation {
@@ -333,21 +342,42 @@ public final class Checker {
 
     /// Streams the acknowledgement log into `temp.stress_check_acks` (touching only
     /// the TEMP database): committed ids, and rolled-back ids. Returns the counts.
-    private func loadAcknowledgements(_ path: String?) throws -> (committed: Int, rolledBack: Int) {
+    ///
+    /// `committed` is 1 for a commit that must be in the database, 0 for a
+    /// rollback, and 2 for a commit acknowledged before a power loss that the
+    /// synchronous level allowed to lose it (`p 1` in the log); `era` counts the
+    /// power losses before the record, `seq` is its place in the log.
+    private func loadAcknowledgements(_ path: String?) throws -> Acknowledged {
         try connection.execute("""
-            CREATE TEMP TABLE IF NOT EXISTS stress_check_acks (tx INTEGER PRIMARY KEY, committed INTEGER NOT NULL);
+            CREATE TEMP TABLE IF NOT EXISTS stress_check_acks (
+                tx INTEGER PRIMARY KEY, committed INTEGER NOT NULL, seq INTEGER NOT NULL, era INTEGER NOT NULL);
             DELETE FROM temp.stress_check_acks
             """)
-        guard let path else { return (0, 0) }
-        var counts = (committed: 0, rolledBack: 0)
+        var counts = Acknowledged()
+        guard let path else { return counts }
         try connection.execute("BEGIN")
         do {
-            let insert = try connection.prepare("INSERT OR REPLACE INTO temp.stress_check_acks (tx, committed) VALUES (?, ?)")
+            let insert = try connection.prepare("INSERT OR REPLACE INTO temp.stress_check_acks (tx, committed, seq, era) VALUES (?, ?, ?, ?)")
+            let relax = try connection.prepare("UPDATE temp.stress_check_acks SET committed = 2 WHERE committed = 1 AND era = ?")
+            var seq: Int64 = 0, era: Int64 = 0
             try AckLog.forEach(at: path) { outcome, id in
-                insert.reset()
-                insert.bind([.integer(id), .integer(outcome == .committed ? 1 : 0)])
-                try insert.step()
-                if outcome == .committed { counts.committed += 1 } else { counts.rolledBack += 1 }
+                seq += 1
+                switch outcome {
+                case .powerLoss:
+                    counts.powerLosses += 1
+                    if id == 1 {
+                        relax.reset()
+                        relax.bind([.integer(era)])
+                        try relax.step()
+                        counts.relaxed += 1
+                    }
+                    era += 1
+                case .committed, .rolledBack:
+                    insert.reset()
+                    insert.bind([.integer(id), .integer(outcome == .committed ? 1 : 0), .integer(seq), .integer(era)])
+                    try insert.step()
+                    if outcome == .committed { counts.committed += 1 } else { counts.rolledBack += 1 }
+                }
             }
             try connection.execute("COMMIT")
         } catch {
@@ -357,10 +387,11 @@ public final class Checker {
         return counts
     }
 
-    private func durability(_ acknowledged: Int) throws -> PropertyResult {
+    private func durability(_ acknowledged: Acknowledged) throws -> PropertyResult {
         // A committed id is in the ledger: its commit record, or the rows it changed.
+        let ledger = "main.\(Bookkeeping.ledger)"
         let statement = try connection.prepare(
-            "SELECT tx FROM temp.stress_check_acks WHERE committed AND tx NOT IN (SELECT tx FROM main.\(Bookkeeping.ledger)) ORDER BY tx")
+            "SELECT tx FROM temp.stress_check_acks WHERE committed = 1 AND tx NOT IN (SELECT tx FROM \(ledger)) ORDER BY tx")
         var violations: [Violation] = []
         var total = 0
         while try statement.step() {
@@ -372,7 +403,34 @@ public final class Checker {
                     ["transaction": TransactionID.describe(tx), "tx": String(tx)]))
             }
         }
-        return result(.durability, checked: "\(acknowledged) acknowledged transactions", violations, total: total)
+        var checked = "\(acknowledged.committed) acknowledged transactions"
+        if acknowledged.relaxed > 0 {
+            // synchronous=NORMAL: a power loss may take each writer's latest commits,
+            // never one followed by a surviving commit of the same writer (the tx id's
+            // high half names the writer; `seq` is its commit order).
+            let lost = try count(
+                "SELECT count(*) FROM temp.stress_check_acks WHERE committed = 2 AND tx NOT IN (SELECT tx FROM \(ledger))")
+            checked += " (\(lost) lost to \(acknowledged.relaxed) power loss(es), as synchronous=NORMAL allows)"
+            let gaps = try connection.prepare("""
+                SELECT a.tx, (SELECT b.tx FROM temp.stress_check_acks b
+                              WHERE b.committed = 2 AND b.era = a.era AND (b.tx >> 32) = (a.tx >> 32) AND b.seq > a.seq
+                                AND b.tx IN (SELECT tx FROM \(ledger)) LIMIT 1)
+                FROM temp.stress_check_acks a
+                WHERE a.committed = 2 AND a.tx NOT IN (SELECT tx FROM \(ledger))
+                ORDER BY a.seq
+                """)
+            while try gaps.step() {
+                guard case .integer(let later) = gaps.column(1) else { continue }
+                let tx = gaps.int64(0)
+                total += 1
+                if violations.count < maxListed {
+                    violations.append(violation(
+                        .durability, "transaction \(TransactionID.describe(tx)) was lost to the power loss, but \(TransactionID.describe(later)), which the same writer committed after it, survived",
+                        ["transaction": TransactionID.describe(tx), "tx": String(tx), "survivor": TransactionID.describe(later)]))
+                }
+            }
+        }
+        return result(.durability, checked: checked, violations, total: total)
     }
 
     // MARK: - conservation

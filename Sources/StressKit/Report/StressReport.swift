@@ -16,10 +16,12 @@ public struct StressReport: Sendable {
     public let unexpectedErrors: [String]
     /// The last check of the run (the final one, unless the run stopped early).
     public let finalCheck: CheckReport?
+    /// What the storage faults did, when the run injected any.
+    public let faults: FaultReport?
 
     init(
         run: StressRun, counters: Counters, elapsed: Double, logLines: Int, violations: [Violation],
-        unexpectedErrors: [String], finalCheck: CheckReport?
+        unexpectedErrors: [String], finalCheck: CheckReport?, faults: FaultReport? = nil
     ) {
         seed = run.settings.seed
         reproduce = run.reproduceCommand
@@ -33,6 +35,7 @@ public struct StressReport: Sendable {
         self.violations = violations
         self.unexpectedErrors = unexpectedErrors
         self.finalCheck = finalCheck
+        self.faults = faults
     }
 
     /// Whether no property was violated.
@@ -53,7 +56,10 @@ public struct StressReport: Sendable {
             + "\(c[.savepoints]) savepoints, \(c[.savepointRollbacks]) savepoint rollbacks, "
             + "\(c[.savepointReleases]) releases")
         lines.append("errors: busy \(c[.busyErrors]), locked \(c[.lockedErrors]), constraint \(c[.constraintErrors]), "
-            + "full \(c[.fullErrors]), i/o \(c[.ioErrors]), unexpected \(c[.unexpectedErrors])")
+            + "full \(c[.fullErrors]), i/o \(c[.ioErrors]), unexpected \(c[.unexpectedErrors])"
+            + (c[.uncertainCommits] > 0 ? ", commits of unknown outcome \(c[.uncertainCommits])" : "")
+            + (c[.abandonedConnections] > 0 ? ", connections abandoned \(c[.abandonedConnections])" : ""))
+        if let faults { lines.append(faults.summary) }
         lines.append("maintenance: \(c[.checkpoints]) checkpoints (\(c[.checkpointsMovedFrames]) moved frames, "
             + "\(c[.checkpointsIncomplete]) incomplete), "
             + "\(c[.reconnects]) reconnects, \(c[.vacuums]) incremental vacuums, \(c[.checks]) checks (\(c[.checksSkipped]) skipped as busy), "
@@ -95,6 +101,7 @@ public struct StressReport: Sendable {
             let violations: [Violation]
             let unexpectedErrors: [String]
             let properties: [PropertyResult]
+            let faults: FaultReport?
         }
         let document = Document(
             result: passed ? "pass" : "fail", seed: Seed.format(seed), reproduce: reproduce,
@@ -102,7 +109,7 @@ public struct StressReport: Sendable {
             sqlLogLines: logLines, threads: settings.threads, iterations: settings.iterations, tables: tables,
             configuration: config, swarm: swarm, counters: counters.asDictionary, operations: counters.operations,
             elapsedSeconds: elapsed, statementsPerSecond: statementsPerSecond, violations: violations,
-            unexpectedErrors: unexpectedErrors, properties: finalCheck?.results ?? [])
+            unexpectedErrors: unexpectedErrors, properties: finalCheck?.results ?? [], faults: faults)
         return prettyJSON(document)
     }
 }

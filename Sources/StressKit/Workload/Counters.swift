@@ -8,6 +8,12 @@ public enum Counter: String, CaseIterable, Sendable, Codable, CodingKeyRepresent
     case forcedRollbacks = "forced-rollbacks"
     /// Transactions SQLite rolled back on its own (an error that ends the transaction).
     case autoRollbacks = "auto-rollbacks"
+    /// COMMITs that failed with an I/O error or a full disk: the transaction may or
+    /// may not be in the database (a WAL commit frame can land before its sync fails),
+    /// so it is neither acknowledged nor recorded as rolled back.
+    case uncertainCommits = "uncertain-commits"
+    /// Connections dropped because a ROLLBACK failed (SQLite finishes it on close or on the next open).
+    case abandonedConnections = "abandoned-connections"
     case savepoints
     case savepointRollbacks = "savepoint-rollbacks"
     case savepointReleases = "savepoint-releases"

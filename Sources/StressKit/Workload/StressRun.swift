@@ -30,7 +30,7 @@ public final class StressRun: Sendable {
         let drawnTables = schemaRNG.int(in: 1...10)  // Drawn always, so --tables only overrides it.
         let schema = SchemaGenerator.generate(tableCount: settings.tables ?? drawnTables, using: &schemaRNG)
         var configRNG = Xoshiro(seed: deriveSeed(settings.seed, "config"))
-        let config = DatabaseConfig.generate(journalMode: settings.journalMode, using: &configRNG)
+        let config = DatabaseConfig.generate(journalMode: settings.journalMode, synchronous: settings.synchronous, using: &configRNG)
         var swarmRNG = Xoshiro(seed: deriveSeed(settings.seed, "swarm"))
         let swarm = Swarm.generate(using: &swarmRNG)
         return StressRun(settings: settings, config: config, schema: schema, swarm: swarm)
@@ -97,10 +97,11 @@ public final class StressRun: Sendable {
         [
             "stress", "--seed", Seed.format(settings.seed), "--threads", "\(settings.threads)",
             "--iterations", "\(settings.iterations)", "--tables", "\(schema.tables.count)",
-            "--journal-mode", config.journalMode.rawValue, "--busy-timeout", "\(settings.busyTimeout)",
+            "--journal-mode", config.journalMode.rawValue, "--synchronous", config.synchronous.lowercased(),
+            "--busy-timeout", "\(settings.busyTimeout)",
             "--check-every", "\(settings.checkEvery)", "--db", settings.databasePath,
         ] + (settings.logPath == settings.databasePath + ".sql" ? [] : ["--sql-log", settings.logPath])
-            + ["--overwrite"]
+            + settings.faults.arguments + ["--overwrite"]
     }
 
     /// The exact command line that reproduces this run.
@@ -142,6 +143,11 @@ public final class StressRun: Sendable {
         let context = try create()
         let log = context.log
 
+        if !settings.faults.isEmpty {
+            // Armed after the database is set up: the faults strike the workload only.
+            try FaultInjector.arm(
+                settings.faults, seed: deriveSeed(settings.seed, "faults"), expectedWork: settings.threads * settings.iterations)
+        }
         let clock = ContinuousClock()
         let start = clock.now
         let workers = (0..<settings.threads).map { index in
@@ -167,6 +173,7 @@ public final class StressRun: Sendable {
         let elapsed = start.duration(to: clock.now).seconds
         context.finished.store(true, ordering: .relaxed)
         monitor?.join()
+        let faultReport = settings.faults.isEmpty ? nil : try losePower(workers, context: context)
 
         let finalChecker = Worker(thread: settings.threads, label: "final", seed: 0, context: context)
         finalChecker.finalCheck()
@@ -179,7 +186,27 @@ public final class StressRun: Sendable {
         return StressReport(
             run: self, counters: counters, elapsed: elapsed, logLines: log.lineCount,
             violations: context.violations.withLock { $0 }, unexpectedErrors: context.unexpected.withLock { $0 },
-            finalCheck: context.lastCheck.withLock { $0 })
+            finalCheck: context.lastCheck.withLock { $0 }, faults: faultReport)
+    }
+
+    /// Ends a run under faults: if the plan loses power, the power fails now
+    /// (unless it already has), the workers' connections are abandoned, the
+    /// files are rewritten as the power loss leaves them, and a marker in the
+    /// acknowledgement log tells the oracle what SQLite promised across it. The
+    /// final check then opens the database afresh, as a reboot would: SQLite
+    /// recovers from the journal or the WAL first.
+    private func losePower(_ workers: [Worker], context: RunContext) throws(ToolError) -> FaultReport {
+        let relaxed = config.synchronous == "NORMAL"
+        if settings.faults.losesPower {
+            FaultInjector.crashNow()
+            for worker in workers { worker.abandon() }
+            try FaultInjector.applyPowerLoss()
+            context.acks.powerLoss(relaxed: relaxed)
+            context.log.append("-- power loss (\(relaxed ? "commits acknowledged before it may be lost" : "every acknowledged commit must survive"))")
+        }
+        return FaultReport(
+            plan: settings.faults, events: FaultInjector.events(), total: FaultInjector.eventTotal,
+            poweredOff: settings.faults.losesPower, relaxedDurability: relaxed, synchronous: config.synchronous)
     }
 
     private func writeHeader(to log: SQLLog, command: String) {
@@ -189,6 +216,7 @@ public final class StressRun: Sendable {
         log.append(SQLLog.headerPrefix + "\(command) seed=\(Seed.format(settings.seed)) \(run)tables=\(schema.tables.count) "
             + "sqlite=\(Connection.libraryVersion)")
         log.append("-- configuration: " + config.summary)
+        if !settings.faults.isEmpty { log.append("-- faults: " + settings.faults.summary) }
         if command == "stress" {
             for line in swarm.summary.split(separator: "\n") { log.append("-- swarm " + line) }
         }

@@ -9,16 +9,20 @@ public struct StressSettings: Sendable, Codable, Hashable {
     public var tables: Int?
     /// Journal mode; nil draws one from the seed.
     public var journalMode: JournalMode?
+    /// OFF, NORMAL, FULL or EXTRA; nil draws one from the seed.
+    public var synchronous: String?
     public var busyTimeout: Int
     /// Run `PRAGMA integrity_check` every this many iterations per thread (0: never).
     public var checkEvery: Int
     /// Replace an existing database, but only one this tool created.
     public var overwrite: Bool
+    /// Storage faults to inject through the fault-injecting VFS, and whether power fails.
+    public var faults: FaultPlan
 
     public init(
         databasePath: String, logPath: String? = nil, seed: UInt64, threads: Int = 1, iterations: Int = 1000,
-        tables: Int? = nil, journalMode: JournalMode? = nil, busyTimeout: Int = 5000, checkEvery: Int = 1000,
-        overwrite: Bool = false
+        tables: Int? = nil, journalMode: JournalMode? = nil, synchronous: String? = nil, busyTimeout: Int = 5000,
+        checkEvery: Int = 1000, overwrite: Bool = false, faults: FaultPlan = FaultPlan()
     ) {
         self.databasePath = databasePath
         self.logPath = logPath ?? databasePath + ".sql"
@@ -27,6 +31,8 @@ public struct StressSettings: Sendable, Codable, Hashable {
         self.iterations = iterations
         self.tables = tables
         self.journalMode = journalMode
+        self.synchronous = synchronous
+        self.faults = faults
         self.busyTimeout = busyTimeout
         self.checkEvery = checkEvery
         self.overwrite = overwrite
@@ -44,5 +50,9 @@ public struct StressSettings: Sendable, Codable, Hashable {
         guard checkEvery >= 0 else { throw ToolError("--check-every must not be negative (got \(checkEvery)).") }
         guard !databasePath.isEmpty else { throw ToolError("--db must not be empty.") }
         guard logPath != databasePath else { throw ToolError("--sql-log must differ from --db.") }
+        if let synchronous, !DatabaseConfig.synchronousLevels.contains(synchronous.uppercased()) {
+            throw ToolError("--synchronous must be off, normal, full or extra (got '\(synchronous)').")
+        }
+        try faults.validate()
     }
 }

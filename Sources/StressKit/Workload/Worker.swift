@@ -21,6 +21,11 @@ final class RunContext: Sendable {
     let unexpected = Mutex<[String]>([])
     /// The latest result of each property, and how many checks ran.
     let lastCheck = Mutex<CheckReport?>(nil)
+    /// The VFS workers open their connections with: the fault-injecting one when the run injects faults.
+    let workerVFS: String?
+    /// Whether the run ends with a simulated power loss: workers leave their
+    /// connections open for the run to abandon once the power has failed.
+    let losesPower: Bool
 
     init(log: SQLLog, acks: AckLog, settings: StressSettings, config: DatabaseConfig, generator: WorkloadGenerator) {
         self.log = log
@@ -30,7 +35,12 @@ final class RunContext: Sendable {
         self.generator = generator
         tracked = TrackedTable.tables(of: generator.schema)
         disconnectionStatements = Bookkeeping.disconnectionStatements(tables: tracked)
+        workerVFS = settings.faults.isEmpty ? nil : FaultInjector.vfsName
+        losesPower = settings.faults.losesPower
     }
+
+    /// Whether the simulated power has failed (never, without faults).
+    var poweredOff: Bool { workerVFS != nil && FaultInjector.crashed }
 
     func report(_ violation: Violation) {
         violations.withLock { $0.append(violation) }
@@ -85,7 +95,7 @@ final class Worker {
     func run() {
         let settings = context.settings
         for iteration in 1...settings.iterations {
-            if context.stop.load(ordering: .relaxed) { break }
+            if context.stop.load(ordering: .relaxed) || context.poweredOff { break }
             defer { context.iterationsDone.add(1, ordering: .relaxed) }
             // (Re)connect when there is no connection: the first time, or after a
             // reconnect that met a locked database.
@@ -106,10 +116,22 @@ final class Worker {
             case .maintenance(let kind): runMaintenance(kind, sql: unit.maintenanceSQL)
             }
             if settings.checkEvery > 0, iteration % settings.checkEvery == 0, let connection {
-                check(connection)
+                if context.workerVFS == nil {
+                    check(connection)
+                } else {
+                    checkQuietly()
+                }
             }
         }
+        // After a power loss nothing more may reach the files: the run abandons
+        // the connection once the power has failed.
+        if !context.losesPower { connection?.close() }
+    }
+
+    /// Closes the connection left open for the power loss (every write fails by now).
+    func abandon() {
         connection?.close()
+        connection = nil
     }
 
     // MARK: - Connections
@@ -123,7 +145,8 @@ final class Worker {
         connection = nil
         do {
             // Each connection lives on one thread, so SQLite's per-call mutex is pure cost.
-            let connection = try Connection(path: context.settings.databasePath, flags: [.readWrite, .noMutex])
+            let connection = try Connection(
+                path: context.settings.databasePath, flags: [.readWrite, .noMutex], vfs: context.workerVFS)
             connection.setBusyTimeout(milliseconds: context.settings.busyTimeout)
             try prepareConnection(connection)
             self.connection = connection
@@ -133,6 +156,9 @@ final class Worker {
             return false
         } catch let error as SQLiteError where error.code.primary == .corrupt || error.code.primary == .notADatabase {
             return false  // Reported by `execute` as it happened.
+        } catch let error as SQLiteError where context.workerVFS != nil && Self.isStorageTrouble(error) {
+            counters[error.code.primary == .full ? .fullErrors : .ioErrors] += 1
+            return false  // An injected fault (or the power failed): the next iteration tries again.
         } catch {
             context.report(Violation(
                 property: "integrity", message: "could not open the database: \(error)",
@@ -192,6 +218,16 @@ final class Worker {
             }
             if error.code.primary == .busy || error.code.primary == .locked {
                 // A deferred transaction that cannot upgrade must give way.
+                forceRollback(tx)
+                return
+            }
+            if case .rollbackTo = step {
+                // The work the plan undoes is still there: it must not commit.
+                forceRollback(tx)
+                return
+            }
+            if case .transfer = step {
+                // A transfer that could not undo its half is not all or nothing any more.
                 forceRollback(tx)
                 return
             }
@@ -259,8 +295,8 @@ final class Worker {
                 outcome = execute("UPDATE \(Bookkeeping.accounts) SET balance = balance + \(amount), \(tagColumn) = \(tag) WHERE id = \(to)")
             }
         }
-        if outcome.error != nil, !connection!.isAutocommit {
-            execute("ROLLBACK TO transfer")
+        if outcome.error != nil, !connection!.isAutocommit, let error = execute("ROLLBACK TO transfer").error {
+            return .failed(error)  // Half a transfer may remain: the caller abandons the transaction.
         }
         if !connection!.isAutocommit { execute("RELEASE transfer") }
         return outcome
@@ -293,6 +329,13 @@ final class Worker {
                 context.acks.acknowledge(tx)
                 return
             }
+            if Self.isStorageTrouble(error) {
+                // The commit may have reached the disk before the error (a WAL commit
+                // frame written, its sync failed): neither acknowledged nor rolled back.
+                counters[.uncertainCommits] += 1
+                forceRollback()
+                return
+            }
             if connection!.isAutocommit {
                 sqliteRolledBack(tx)
                 return
@@ -302,6 +345,11 @@ final class Worker {
         forceRollback(tx)
     }
 
+    /// An I/O error or a full disk: what a sick disk (or an injected fault) gives.
+    static func isStorageTrouble(_ error: SQLiteError) -> Bool {
+        error.code.primary == .ioerr || error.code.primary == .full || error.code.primary == .cantOpen
+    }
+
     /// Rolls back a transaction the workload must abandon; `tx` is recorded as rolled back.
     private func forceRollback(_ tx: Int64? = nil) {
         guard !connection!.isAutocommit else { return }
@@ -309,6 +357,12 @@ final class Worker {
             counters[.rollbacks] += 1
             counters[.forcedRollbacks] += 1
             if let tx { context.acks.rolledBack(tx) }
+        } else if !connection!.isAutocommit {
+            // The rollback itself failed (an I/O error): closing the connection
+            // finishes it, or leaves a hot journal the next opener rolls back.
+            counters[.abandonedConnections] += 1
+            context.log.append("-- \(label) \(transactionLabel) connection abandoned after a failed ROLLBACK")
+            abandon()
         }
     }
 
@@ -383,6 +437,21 @@ final class Worker {
         }
         context.lastCheck.withLock { $0 = report }
         return report
+    }
+
+    /// A periodic check while the workload runs under faults: on its own
+    /// connection through the quiet VFS, so that no fault lands in the oracle's
+    /// reads (`integrity_check` turns a failed read into a corruption message)
+    /// while the power-loss record still sees everything written.
+    private func checkQuietly() {
+        guard let connection = try? Connection(
+            path: context.settings.databasePath, flags: [.readWrite, .noMutex], vfs: FaultInjector.quietVFSName) else {
+            counters[.checksSkipped] += 1
+            return
+        }
+        connection.setBusyTimeout(milliseconds: context.settings.busyTimeout)
+        check(connection)
+        connection.close()
     }
 
     /// The end-of-run check, on a fresh connection, as a new process would see the file.

@@ -19,7 +19,7 @@ struct Schema: ParsableCommand {
     func run() throws {
         let settings = StressSettings(
             databasePath: common.databasePath, seed: common.resolvedSeed, tables: creation.tables,
-            journalMode: creation.journalMode, overwrite: creation.overwrite)
+            journalMode: creation.journalMode, synchronous: creation.synchronousLevel, overwrite: creation.overwrite)
         let run = try StressRun.prepare(settings)
         let console = Console(quiet: common.quiet, json: common.json)
         console.say("sqlite-stress schema: seed \(Seed.format(settings.seed))")

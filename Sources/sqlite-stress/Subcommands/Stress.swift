@@ -25,6 +25,8 @@ struct Stress: ParsableCommand {
 
     @OptionGroup var lock: BusyTimeoutOption
 
+    @OptionGroup(title: "Storage faults") var faultOptions: FaultOptions
+
     @Option(help: "Run PRAGMA integrity_check every K iterations per thread; 0 turns it off.")
     var checkEvery = 1000
 
@@ -35,7 +37,8 @@ struct Stress: ParsableCommand {
         let settings = StressSettings(
             databasePath: common.databasePath, logPath: sqlLog, seed: common.resolvedSeed, threads: threads,
             iterations: iterations, tables: creation.tables, journalMode: creation.journalMode,
-            busyTimeout: lock.busyTimeout, checkEvery: checkEvery, overwrite: creation.overwrite)
+            synchronous: creation.synchronousLevel, busyTimeout: lock.busyTimeout, checkEvery: checkEvery,
+            overwrite: creation.overwrite, faults: try faultOptions.plan())
         let run = try StressRun.prepare(settings)
         let console = Console(quiet: common.quiet, json: common.json)
 
@@ -44,6 +47,7 @@ struct Stress: ParsableCommand {
         console.say("database: \(settings.databasePath) — \(run.config.summary)")
         console.say("schema: \(run.schema.tables.count) table(s): " + run.schema.tables.map(\.shape).joined(separator: ", "))
         console.say(run.swarm.summary.split(separator: "\n").map { "swarm " + $0 }.joined(separator: "\n"))
+        if !settings.faults.isEmpty { console.say("faults: " + settings.faults.summary) }
 
         let report = try run.run(onProgress: console.progressHandler())
         console.endProgress()
