@@ -69,8 +69,8 @@ struct CreationOptions: ParsableArguments {
 }
 
 extension CreationOptions {
-    /// `--synchronous`, upper-cased as SQLite's pragma takes it.
-    var synchronousLevel: String? { synchronous?.uppercased() }
+    /// `--synchronous`, checked by `StressSettings.validate`.
+    var synchronousLevel: String? { synchronous }
 }
 
 /// `--fault KIND[:rate]` and `--crash`: storage faults injected through the

@@ -19,6 +19,13 @@ import Testing
         ("seed too large", ["--seed", "18446744073709551616"]),
         ("unknown flag", ["--frobnicate"]),
         ("non-numeric count", ["--threads", "many"]),
+        ("unknown synchronous level", ["--synchronous", "sometimes"]),
+        ("unknown fault", ["--fault", "gremlins"]),
+        ("zero fault rate", ["--fault", "io-error:0"]),
+        ("fault rate above one", ["--fault", "bit-flip:1.5"]),
+        ("non-numeric fault rate", ["--fault", "io-error:often"]),
+        ("empty fault rate", ["--fault", "torn-write:"]),
+        ("fault given twice", ["--fault", "io-error", "--fault", "io-error:0.5"]),
     ]
 
     @Test(arguments: cases)

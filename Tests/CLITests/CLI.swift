@@ -66,6 +66,18 @@ enum CLI {
             stderr: String(decoding: errData, as: UTF8.self))
     }
 
+    /// Starts `sqlite-stress arguments…` without waiting; output goes nowhere.
+    static func start(_ arguments: [String]) throws -> Process {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
     /// `sqlite3 DB .dump`, the content comparison the issue asks for.
     static func dump(_ db: URL) throws -> String {
         let result = try exec(URL(fileURLWithPath: "/usr/bin/sqlite3"), [db.path, ".dump"])

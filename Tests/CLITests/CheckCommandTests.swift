@@ -206,6 +206,42 @@ import Testing
         #expect(found.contains { $0["tx"] == String(tx) }, "\(found)")
     }
 
+    // After a power loss under synchronous=NORMAL (a `p 1` marker) commits
+    // acknowledged before it may be missing, but only each writer's latest ones;
+    // after `p 0` (FULL, EXTRA, OFF) every one must be there.
+    @Test func powerLossMarkersRuleDurability() throws {
+        let finished = try Finished()
+        let acks = finished.scratch.file("done.db.acks")
+        let original = try String(contentsOf: acks, encoding: .utf8)
+        func record(_ outcome: String, _ id: Int64) -> String { "\(outcome) \(id) \(~id)\n" }
+        // The thread's last acknowledged commit (in the database), and one of its ids that never ran.
+        let last = try #require(original.split(separator: "\n").last { $0.hasPrefix("c ") })
+        let survivor = try #require(Int64(last.split(separator: " ")[1]))
+        #expect(survivor >> 32 == 1, "expected a commit of thread 0")
+        let lost: Int64 = 1 << 32 | 0xFFFF_FFF0
+
+        // Lost as the writer's latest before a relaxed power loss: what SQLite allows.
+        try (original + record("c", lost) + record("p", 1)).write(to: acks, atomically: true, encoding: .utf8)
+        var (result, json) = try finished.check()
+        #expect(result.status == 0, "\(result.stdout)")
+        let checked = (json["properties"] as? [[String: Any]])?.first { $0["property"] as? String == "durability" }?["checked"] as? String
+        #expect(checked?.contains("1 lost to 1 power loss") == true, "\(checked ?? "")")
+
+        // Lost while a later commit of the same writer survived: not a power loss's doing.
+        try (original + record("c", lost) + record("c", survivor) + record("p", 1)).write(to: acks, atomically: true, encoding: .utf8)
+        (result, json) = try finished.check()
+        #expect(result.status == 1)
+        var found = Self.violations(json, "durability").map(Self.details)
+        #expect(found.contains { $0["tx"] == String(lost) && $0["survivor"] != nil }, "\(found)")
+
+        // A power loss after which every acknowledged commit must survive.
+        try (original + record("c", lost) + record("p", 0)).write(to: acks, atomically: true, encoding: .utf8)
+        (result, json) = try finished.check()
+        #expect(result.status == 1)
+        found = Self.violations(json, "durability").map(Self.details)
+        #expect(found.contains { $0["tx"] == String(lost) }, "\(found)")
+    }
+
     // rollback: a row carrying a rolled-back tag is named as a rollback leak,
     // not merely as a model mismatch.
     @Test func rolledBackTagIsARollbackViolation() throws {

@@ -75,18 +75,24 @@ public enum CheckCommand {
     /// Opens a database this tool initialised, or says in one sentence why not.
     /// Reads only the file header before deciding, so a wrong file is never touched.
     public static func openInitialised(_ path: String, busyTimeout: Int) throws(ToolError) -> Connection {
-        switch DatabaseFile.kind(at: path) {
+        let kind = DatabaseFile.kind(at: path)
+        switch kind {
         case .missing: throw ToolError("\(path) does not exist; run `sqlite-stress stress` (or `sqlite-stress schema`) first.")
         case .directory: throw ToolError("\(path) is a directory, not a database file.")
         case .notSQLite: throw ToolError("\(path) is not an SQLite database.")
         case .sqlite(let id) where id != DatabaseFile.applicationID:
             throw ToolError("\(path) was not initialised by sqlite-stress; run `sqlite-stress stress` (or `sqlite-stress schema`) first.")
-        case .sqlite: break
+        case .sqlite, .damaged: break
         }
         let connection: Connection
         do {
             connection = try Connection(path: path, flags: [.readWrite])
-            connection.setBusyTimeout(milliseconds: busyTimeout)
+        } catch {
+            throw ToolError("cannot open \(path): \(error).")
+        }
+        connection.setBusyTimeout(milliseconds: busyTimeout)
+        do {
+            // The first read also recovers from a hot journal or a WAL.
             let bookkeeping = try connection.scalar(
                 "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN (?, ?, ?)",
                 [.text(Bookkeeping.meta), .text(Bookkeeping.ledger), .text(Bookkeeping.accounts)])
@@ -94,8 +100,18 @@ public enum CheckCommand {
                 throw ToolError("\(path) has no sqlite-stress bookkeeping; run `sqlite-stress stress` (or `sqlite-stress schema`) first.")
             }
         } catch let error as ToolError {
+            connection.close()
             throw error
+        } catch let error as SQLiteError where error.code.primary == .busy || error.code.primary == .locked {
+            connection.close()
+            throw ToolError("cannot read \(path): \(error).", isBusy: true)
+        } catch let error as SQLiteError
+                    where kind == .damaged && (error.code.primary == .corrupt || error.code.primary == .notADatabase) {
+            // Ours (its acknowledgement log says so) and damaged past recovery:
+            // the oracle reports that as an `integrity` violation.
+            return connection
         } catch {
+            connection.close()
             throw ToolError("cannot read \(path): \(error).")
         }
         return connection

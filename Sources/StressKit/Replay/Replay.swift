@@ -85,11 +85,11 @@ public enum Replay {
         }
         switch DatabaseFile.kind(at: databasePath) {
         case .missing: try DatabaseFile.checkCreatable(databasePath, what: "replay database")
-        case .sqlite(let id) where overwrite && id == DatabaseFile.applicationID:
+        case .sqlite(DatabaseFile.applicationID) where overwrite, .damaged where overwrite:
             for path in [databasePath] + DatabaseFile.sidecarSuffixes.map({ databasePath + $0 }) {
                 try? FileManager.default.removeItem(atPath: path)
             }
-        case .sqlite where !overwrite:
+        case .sqlite where !overwrite, .damaged:
             throw ToolError("\(databasePath) already exists; pass --overwrite to replace a database sqlite-stress created.")
         default:
             throw ToolError("refusing to overwrite \(databasePath): it was not created by sqlite-stress.")

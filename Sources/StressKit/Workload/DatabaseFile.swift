@@ -15,6 +15,11 @@ public enum DatabaseFile {
         case notSQLite
         /// An SQLite database with this application id.
         case sqlite(applicationID: UInt32)
+        /// No SQLite header, but this tool's acknowledgement log is beside it: a
+        /// database sqlite-stress created whose first page is damaged — by a
+        /// crash SQLite will recover from its journal or WAL on opening, or by a
+        /// storage fault. Only SQLite can say which.
+        case damaged
     }
 
     /// What is at `path`, judged from the 100-byte database header.
@@ -25,7 +30,9 @@ public enum DatabaseFile {
         guard let handle = FileHandle(forReadingAtPath: path) else { return .notSQLite }
         defer { try? handle.close() }
         let header = (try? handle.read(upToCount: 100)) ?? Data()
-        guard header.count == 100, header.prefix(16) == Data("SQLite format 3\0".utf8) else { return .notSQLite }
+        guard header.count == 100, header.prefix(16) == Data("SQLite format 3\0".utf8) else {
+            return starts(path + ".acks", with: "# sqlite-stress acknowledgements") ? .damaged : .notSQLite
+        }
         let id = header[68..<72].reduce(UInt32(0)) { ($0 << 8) | UInt32($1) }
         return .sqlite(applicationID: id)
     }

@@ -50,6 +50,8 @@ public struct DriverOutcome: Sendable {
     public var violations: [Violation]
     public var unexpectedErrors: [String]
     public var elapsed: Double
+    /// What the storage faults did, when the invocation injected any.
+    public var faults: FaultReport?
 
     public var passed: Bool { violations.isEmpty }
 
@@ -62,11 +64,14 @@ public struct DriverOutcome: Sendable {
         lines.append("transactions: \(c[.commits]) commits, \(c[.rollbacks]) rollbacks, \(c[.savepointRollbacks]) savepoint rollbacks; "
             + "errors: busy \(c[.busyErrors]), locked \(c[.lockedErrors]), constraint \(c[.constraintErrors]), "
             + "full \(c[.fullErrors]), i/o \(c[.ioErrors]), unexpected \(c[.unexpectedErrors])")
+        if let faults { lines.append(faults.summary) }
         for error in unexpectedErrors { lines.append("unexpected error: \(error)") }
         for violation in violations { lines.append(violation.description) }
         lines.append(String(format: "result: %@ in %.3f s", passed ? "PASS" : "FAIL", elapsed))
         if !passed, let seed {
-            lines.append("reproduce: sqlite-stress \(kind.rawValue) --db \(DatabaseFile.shellQuote(databasePath)) --seed \(Seed.format(seed))")
+            let faultArguments = (faults?.plan.arguments ?? []).map(DatabaseFile.shellQuote).joined(separator: " ")
+            lines.append("reproduce: sqlite-stress \(kind.rawValue) --db \(DatabaseFile.shellQuote(databasePath)) --seed \(Seed.format(seed))"
+                + (faultArguments.isEmpty ? "" : " " + faultArguments))
         }
         return lines.joined(separator: "\n")
     }
@@ -76,23 +81,42 @@ public struct DriverOutcome: Sendable {
             let command: String, result: String, database: String, seed: String?, label: String
             let counters: [String: Int], operations: [String: Int], violations: [Violation], unexpectedErrors: [String]
             let elapsedSeconds: Double
+            let faults: FaultReport?
         }
         return prettyJSON(Document(
             command: kind.rawValue, result: passed ? "pass" : "fail", database: databasePath, seed: seed.map(Seed.format),
             label: label, counters: counters.asDictionary, operations: counters.operations, violations: violations,
-            unexpectedErrors: unexpectedErrors, elapsedSeconds: elapsed))
+            unexpectedErrors: unexpectedErrors, elapsedSeconds: elapsed, faults: faults))
     }
 }
 
 extension DriverKind {
     /// Runs one batch against the database at `path`. With `seed` nil, every
     /// choice comes from `random` (Antithesis); otherwise from the seed.
+    ///
+    /// With `faults`, the batch runs through the fault-injecting VFS. A plan that
+    /// loses power holds the database exclusively for the whole batch (others
+    /// wait on their busy timeouts), so that when the power fails the files can
+    /// be rewritten with no other process reading them; the lock is released
+    /// only after the rewrite, and the next opener recovers.
     public func run(
-        databasePath path: String, seed: UInt64?, random external: (@Sendable () -> UInt64)?, busyTimeout: Int
+        databasePath path: String, seed: UInt64?, random external: (@Sendable () -> UInt64)?, busyTimeout: Int,
+        faults: FaultPlan = FaultPlan()
     ) throws(ToolError) -> DriverOutcome {
         let clock = ContinuousClock()
         let start = clock.now
-        let probe = try CheckCommand.openInitialised(path, busyTimeout: busyTimeout)
+        let probe: Connection
+        do {
+            probe = try CheckCommand.openInitialised(path, busyTimeout: busyTimeout)
+        } catch let error where error.isBusy {
+            // Locked past the busy timeout (another process holds it): expected
+            // trouble for a concurrent workload; this batch simply does nothing.
+            var counters = Counters()
+            counters[.busyErrors] = 1
+            return DriverOutcome(
+                kind: self, databasePath: path, seed: seed, label: "locked out", counters: counters, violations: [],
+                unexpectedErrors: [], elapsed: start.duration(to: clock.now).seconds, faults: nil)
+        }
         let schema: Schema, config: DatabaseConfig
         do {
             (schema, config) = try Bookkeeping.recorded(in: probe)
@@ -108,12 +132,33 @@ extension DriverKind {
         let units = rng.int(in: 1...8)
         let label = "d\(base)"
         let settings = StressSettings(
-            databasePath: path, seed: seed ?? 0, threads: 1, iterations: units, busyTimeout: busyTimeout, checkEvery: 0)
+            databasePath: path, seed: seed ?? 0, threads: 1, iterations: units, busyTimeout: busyTimeout, checkEvery: 0,
+            faults: faults)
         let context = RunContext(
             log: try SQLLog(path: settings.logPath, append: true), acks: try AckLog(path: AckLog.path(for: path)),
-            settings: settings, config: config, generator: WorkloadGenerator(schema: schema, swarm: swarm))
+            settings: settings, config: config, generator: WorkloadGenerator(schema: schema, swarm: swarm),
+            exclusive: faults.losesPower)
+        if !faults.isEmpty {
+            let faultSeed = seed.map { deriveSeed($0, "faults-\(rawValue)") } ?? rng.next()
+            try FaultInjector.arm(faults, seed: faultSeed, expectedWork: units)
+        }
         let worker = Worker(label: label, transactionBase: base, random: rng, context: context)
         worker.run()
+        var faultReport: FaultReport?
+        if !faults.isEmpty {
+            let relaxed = config.synchronous == "NORMAL"
+            if faults.losesPower {
+                // Rewritten through the connection's own handles, lock still held.
+                FaultInjector.crashNow()
+                try FaultInjector.applyPowerLoss()
+                context.acks.powerLoss(relaxed: relaxed)
+                context.log.append("-- \(label) power loss")
+                worker.abandon()
+            }
+            faultReport = FaultReport(
+                plan: faults, events: FaultInjector.events(), total: FaultInjector.eventTotal,
+                poweredOff: faults.losesPower, relaxedDurability: relaxed, synchronous: config.synchronous)
+        }
         context.log.close(sync: false)  // A driver's cost is paid thousands of times.
 
         let unexpected = context.unexpected.withLock { $0 }
@@ -121,6 +166,6 @@ extension DriverKind {
         return DriverOutcome(
             kind: self, databasePath: path, seed: seed, label: label, counters: worker.counters,
             violations: context.violations.withLock { $0 }, unexpectedErrors: unexpected,
-            elapsed: start.duration(to: clock.now).seconds)
+            elapsed: start.duration(to: clock.now).seconds, faults: faultReport)
     }
 }

@@ -57,6 +57,10 @@ public final class StressRun: Sendable {
             throw ToolError("\(db) is a directory, not a database file.")
         case .notSQLite:
             throw ToolError("\(db) exists and is not an SQLite database; refusing to touch it.")
+        case .damaged:
+            guard settings.overwrite else {
+                throw ToolError("\(db) already exists (its first page is damaged); pass --overwrite to replace it.")
+            }
         case .sqlite(let id):
             guard settings.overwrite else {
                 throw ToolError("\(db) already exists; pass --overwrite to replace a database sqlite-stress created.")

@@ -3,6 +3,12 @@
 /// before anything is written.
 public struct ToolError: Error, CustomStringConvertible, Sendable {
     public let message: String
-    public init(_ message: String) { self.message = message }
+    /// The database was locked past the busy timeout: trouble a concurrent
+    /// workload expects, which a driver reports without failing.
+    public let isBusy: Bool
+    public init(_ message: String, isBusy: Bool = false) {
+        self.message = message
+        self.isBusy = isBusy
+    }
     public var description: String { message }
 }

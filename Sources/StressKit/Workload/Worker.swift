@@ -26,8 +26,16 @@ final class RunContext: Sendable {
     /// Whether the run ends with a simulated power loss: workers leave their
     /// connections open for the run to abandon once the power has failed.
     let losesPower: Bool
+    /// Whether workers hold the database exclusively (`locking_mode = EXCLUSIVE`):
+    /// a driver that simulates a power loss must be alone with the files while
+    /// it rewrites them, as every process is when the power really fails.
+    let exclusive: Bool
 
-    init(log: SQLLog, acks: AckLog, settings: StressSettings, config: DatabaseConfig, generator: WorkloadGenerator) {
+    init(
+        log: SQLLog, acks: AckLog, settings: StressSettings, config: DatabaseConfig, generator: WorkloadGenerator,
+        exclusive: Bool = false
+    ) {
+        self.exclusive = exclusive
         self.log = log
         self.acks = acks
         self.settings = settings
@@ -169,7 +177,8 @@ final class Worker {
 
     /// Per-connection settings and the ledger's triggers.
     func prepareConnection(_ connection: Connection) throws {
-        let statements = context.config.connectionStatements + triggers
+        // Exclusive locking must be set before the first read (for WAL, before the wal-index is opened).
+        let statements = (context.exclusive ? ["PRAGMA locking_mode = EXCLUSIVE"] : []) + context.config.connectionStatements + triggers
         for sql in statements {
             if case .failed(let error) = execute(sql, on: connection) { throw error }
         }

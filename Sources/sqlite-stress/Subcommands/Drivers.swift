@@ -8,6 +8,8 @@ struct DriverOptions: ParsableArguments {
 
     @OptionGroup var lock: BusyTimeoutOption
 
+    @OptionGroup(title: "Storage faults") var faultOptions: FaultOptions
+
     /// The seed: --seed or $SQLITE_STRESS_SEED; else none inside Antithesis (its
     /// randomness steers every choice), else a fresh one.
     var seed: UInt64? {
@@ -16,8 +18,10 @@ struct DriverOptions: ParsableArguments {
     }
 
     func run(_ kind: DriverKind) throws {
+        let faults = try faultOptions.plan()
         let outcome = try kind.run(
-            databasePath: common.databasePath, seed: seed, random: Output.shared.random, busyTimeout: lock.busyTimeout)
+            databasePath: common.databasePath, seed: seed, random: Output.shared.random, busyTimeout: lock.busyTimeout,
+            faults: faults)
         try Console.finish(outcome, json: common.json, quiet: common.quiet)
     }
 }
