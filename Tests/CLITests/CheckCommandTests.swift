@@ -242,6 +242,20 @@ import Testing
         #expect(found.contains { $0["tx"] == String(lost) }, "\(found)")
     }
 
+    // A database of ours (its acknowledgement log is beside it) whose first page
+    // was destroyed is an integrity failure, not a file to refuse; a foreign
+    // file with a damaged header is still refused (see badDatabasesAreRefused).
+    @Test func destroyedHeaderIsAnIntegrityViolation() throws {
+        let finished = try Finished()
+        finished.connection.close()
+        let handle = try FileHandle(forWritingTo: finished.db)
+        try handle.write(contentsOf: Data(repeating: 0xA5, count: 100))
+        try handle.close()
+        let (result, json) = try finished.check()
+        #expect(result.status == 1, "\(result.stderr)")
+        #expect(Self.status(json, "integrity") == "fail")
+    }
+
     // rollback: a row carrying a rolled-back tag is named as a rollback leak,
     // not merely as a model mismatch.
     @Test func rolledBackTagIsARollbackViolation() throws {

@@ -67,12 +67,15 @@ import Testing
     @Test(arguments: ["wal", "delete", "truncate", "persist"])
     func powerLossWithFullSynchronousIsSurvived(_ mode: String) throws {
         let scratch = try Scratch()
-        for seed in ["3", "6"] {
+        // One thread, and four threads with I/O errors on top: whichever thread
+        // meets the power failure, every thread stops and its connection is abandoned.
+        for (seed, extra) in [("3", [String]()), ("12", ["--threads", "4", "--fault", "io-error:0.01"])] {
             let (status, report) = try Self.stress(
-                scratch, "s\(seed)", ["--seed", seed, "--iterations", "300", "--journal-mode", mode, "--synchronous", "full", "--crash"])
+                scratch, "s\(seed)", ["--seed", seed, "--iterations", "300", "--journal-mode", mode, "--synchronous", "full", "--crash"] + extra)
             #expect(status == 0, "\(mode) seed \(seed): \(Self.violations(report))")
             #expect(Self.events(report).contains { $0["kind"] as? String == "crash" })
             #expect(!Self.checked(report, "durability").contains("lost"))
+            #expect(Self.counter(report, "unexpected-errors") == 0, "\(report["unexpectedErrors"] ?? "")")
         }
     }
 

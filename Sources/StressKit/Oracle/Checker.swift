@@ -72,7 +72,12 @@ public final class Checker {
         // Acknowledgements are loaded before the snapshot begins: an id in the file
         // was acknowledged after its COMMIT returned, so the snapshot must contain it.
         // They stream into a TEMP table; only SQLite's cache holds them.
-        let acknowledged = try loadAcknowledgements(acknowledgements)
+        let acknowledged: Acknowledged
+        do {
+            acknowledged = try loadAcknowledgements(acknowledgements)
+        } catch let error as SQLiteError where error.code.primary == .corrupt || error.code.primary == .notADatabase {
+            return unreadable(error)  // Even the schema cannot be read.
+        }
         try connection.execute("BEGIN")
         defer { try? connection.execute("ROLLBACK") }
         // The first read fixes the snapshot. A file too damaged to read is an
@@ -82,13 +87,7 @@ public final class Checker {
             _ = try connection.scalar("SELECT count(*) FROM \(Bookkeeping.meta)")
             tables = try TrackedTable.load(from: connection)
         } catch let error as SQLiteError where error.code.primary == .corrupt || error.code.primary == .notADatabase {
-            let failed = PropertyResult(
-                property: .integrity, status: .fail, checked: "the database could not be read",
-                violations: [violation(.integrity, "the database could not be read: \(error)", ["error": error.code.name])],
-                moreViolations: 0)
-            return CheckReport(results: [failed] + Property.allCases.dropFirst().map {
-                PropertyResult(property: $0, status: .skipped, checked: "the database could not be read", violations: [], moreViolations: 0)
-            })
+            return unreadable(error)
         }
 
         var results: [PropertyResult] = []
@@ -107,6 +106,17 @@ public final class Checker {
         var rng = Xoshiro(seed: deriveSeed(seed, "query-consistency"))
         results.append(guarded(.queryConsistency) { try queryConsistency(tables, using: &rng) })
         return CheckReport(results: settle(results))
+    }
+
+    /// A file too damaged to read is an `integrity` failure, and nothing else can be judged.
+    private func unreadable(_ error: SQLiteError) -> CheckReport {
+        let failed = PropertyResult(
+            property: .integrity, status: .fail, checked: "the database could not be read",
+            violations: [violation(.integrity, "the database could not be read: \(error)", ["error": error.code.name])],
+            moreViolations: 0)
+        return CheckReport(results: [failed] + Property.allCases.dropFirst().map {
+            PropertyResult(property: $0, status: .skipped, checked: "the database could not be read", violations: [], moreViolations: 0)
+        })
     }
 
     /// Runs one property. An SQLite error met while checking proves nothing about

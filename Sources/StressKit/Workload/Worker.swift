@@ -539,6 +539,7 @@ final class Worker {
         case .constraint: counters[.constraintErrors] += 1
         case .full: counters[.fullErrors] += 1
         case .ioerr: counters[.ioErrors] += 1
+        case .cantOpen where context.workerVFS != nil: counters[.ioErrors] += 1  // A journal, after the power failed.
         case .corrupt, .notADatabase: break  // Reported as a violation.
         default:
             counters[.unexpectedErrors] += 1
