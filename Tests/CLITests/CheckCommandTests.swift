@@ -256,6 +256,23 @@ import Testing
         #expect(Self.status(json, "integrity") == "fail")
     }
 
+    // A database of ours whose schema page was destroyed (the header still names
+    // it ours): check and the drivers report integrity, exit 1, not a usage error.
+    @Test func destroyedSchemaIsAnIntegrityViolation() throws {
+        let finished = try Finished()
+        finished.connection.close()
+        let handle = try FileHandle(forWritingTo: finished.db)
+        try handle.seek(toOffset: 100)
+        try handle.write(contentsOf: Data(repeating: 0xA5, count: 400))
+        try handle.close()
+        let (result, json) = try finished.check()
+        #expect(result.status == 1, "\(result.stderr)")
+        #expect(Self.status(json, "integrity") == "fail")
+        let driver = try CLI.run(["insert", "--db", finished.db.path, "--seed", "1"])
+        #expect(driver.status == 1, "\(driver.stdout)\(driver.stderr)")
+        #expect(driver.stdout.contains("VIOLATION integrity"))
+    }
+
     // rollback: a row carrying a rolled-back tag is named as a rollback leak,
     // not merely as a model mismatch.
     @Test func rolledBackTagIsARollbackViolation() throws {

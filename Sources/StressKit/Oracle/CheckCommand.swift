@@ -105,10 +105,9 @@ public enum CheckCommand {
         } catch let error as SQLiteError where error.code.primary == .busy || error.code.primary == .locked {
             connection.close()
             throw ToolError("cannot read \(path): \(error).", isBusy: true)
-        } catch let error as SQLiteError
-                    where kind == .damaged && (error.code.primary == .corrupt || error.code.primary == .notADatabase) {
-            // Ours (its acknowledgement log says so) and damaged past recovery:
-            // the oracle reports that as an `integrity` violation.
+        } catch let error as SQLiteError where error.code.primary == .corrupt || error.code.primary == .notADatabase {
+            // Ours (its header or its acknowledgement log says so) and damaged
+            // past recovery: the oracle reports that as an `integrity` violation.
             return connection
         } catch {
             connection.close()

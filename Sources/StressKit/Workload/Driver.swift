@@ -120,6 +120,16 @@ extension DriverKind {
         let schema: Schema, config: DatabaseConfig
         do {
             (schema, config) = try Bookkeeping.recorded(in: probe)
+        } catch let error as SQLiteError where error.code.primary == .corrupt || error.code.primary == .notADatabase {
+            // A database of ours that cannot be read any more: what the oracle exists to report.
+            probe.close()
+            let violation = Violation(
+                property: "integrity", message: "the database could not be read: \(error)", thread: rawValue, logLine: 0,
+                details: ["error": error.code.name])
+            StressAssertions.record(violation)
+            return DriverOutcome(
+                kind: self, databasePath: path, seed: seed, label: rawValue, counters: Counters(), violations: [violation],
+                unexpectedErrors: [], elapsed: start.duration(to: clock.now).seconds, faults: nil)
         } catch {
             probe.close()
             throw ToolError("\(path) has no readable sqlite-stress schema (\(error)); run `sqlite-stress schema` first.")
