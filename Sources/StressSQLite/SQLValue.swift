@@ -1,4 +1,5 @@
 import Foundation
+import CSQLite
 
 /// One SQLite value, with SQLite's five storage classes.
 public enum SQLValue: Sendable, Hashable {
@@ -140,5 +141,15 @@ extension SQLValue: Codable {
         } else {
             self = .null
         }
+    }
+}
+
+extension SQLValue {
+    /// Writes `value` as SQL's `printf('%!.17g', value)` formats it (through
+    /// SQLite's own printf: 17 significant digits, so neighbouring doubles print
+    /// differently, and always a decimal point) into `buffer`, which must hold
+    /// 64 bytes. Returns the length.
+    public static func formatReal17(_ value: Double, into buffer: UnsafeMutableRawPointer) -> Int {
+        Int(sqlite_stress_format_real17(buffer.assumingMemoryBound(to: CChar.self), 64, value))
     }
 }

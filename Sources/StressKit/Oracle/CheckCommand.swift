@@ -85,7 +85,8 @@ public enum CheckCommand {
         }
         let connection: Connection
         do {
-            connection = try Connection(path: path, flags: [.readWrite])
+            // One thread per connection (the checker's second connection is opened on its own thread).
+            connection = try Connection(path: path, flags: [.readWrite, .noMutex])
             connection.setBusyTimeout(milliseconds: busyTimeout)
             let bookkeeping = try connection.scalar(
                 "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN (?, ?, ?)",
@@ -134,6 +135,7 @@ public enum CheckCommand {
         }
         let acks = AckLog.path(for: path)
         let checker = Checker(connection: connection, who: mode.rawValue)
+        checker.parallel = true
         do {
             let report = try checker.run(
                 acknowledgements: FileManager.default.fileExists(atPath: acks) ? acks : nil, seed: seed)
