@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import CSQLite
 
 /// One SQLite value, with SQLite's five storage classes.
@@ -109,7 +113,7 @@ extension SQLValue: Codable {
                 try container.encode(value, forKey: .real)
             }
         case .text(let value): try container.encode(value, forKey: .text)
-        case .blob(let bytes): try container.encode(bytes.map { String(format: "%02x", $0) }.joined(), forKey: .blob)
+        case .blob(let bytes): try container.encode(Self.hexLiteral(bytes).dropFirst(2).dropLast().lowercased(), forKey: .blob)
         case .null: try container.encode(true, forKey: .null)
         }
     }

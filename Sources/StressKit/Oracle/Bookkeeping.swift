@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import StressSQLite
 
 /// The oracle's bookkeeping inside the database under test.

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import StressSQLite
 
 /// The properties the oracle checks, by their stable names.
@@ -35,8 +39,8 @@ public struct CheckReport: Sendable, Codable {
     public var table: String {
         var lines = ["property           result   checked"]
         for result in results {
-            lines.append(result.property.rawValue.padding(toLength: 19, withPad: " ", startingAt: 0)
-                + result.status.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0) + result.checked)
+            lines.append(result.property.rawValue.column(19)
+                + result.status.rawValue.column(9) + result.checked)
         }
         return lines.joined(separator: "\n")
     }
@@ -714,7 +718,7 @@ public final class Checker {
                     "SELECT \(quoteIdentifier(first)) FROM \(name) NOT INDEXED LIMIT 1 OFFSET \(rng.below(32))") ?? .integer(1)
                 var predicate = "\(quoteIdentifier(first)) IS \(value.sqlLiteral)"
                 // A partial index is usable only where its own WHERE clause holds.
-                if let range = sql.range(of: ") WHERE ", options: .backwards) {
+                if let range = sql.ranges(of: ") WHERE ").last {
                     predicate = "(\(sql[range.upperBound...])) AND " + predicate
                 }
                 // Count and key range of the matching rows, through the index and around it.

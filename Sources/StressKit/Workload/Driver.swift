@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import StressAntithesis
 import StressSQLite
 
@@ -64,7 +68,7 @@ public struct DriverOutcome: Sendable {
             + "full \(c[.fullErrors]), i/o \(c[.ioErrors]), unexpected \(c[.unexpectedErrors])")
         for error in unexpectedErrors { lines.append("unexpected error: \(error)") }
         for violation in violations { lines.append(violation.description) }
-        lines.append(String(format: "result: %@ in %.3f s", passed ? "PASS" : "FAIL", elapsed))
+        lines.append("result: \(passed ? "PASS" : "FAIL") in \(Format.fixed(elapsed, 3)) s")
         if !passed, let seed {
             lines.append("reproduce: sqlite-stress \(kind.rawValue) --db \(DatabaseFile.shellQuote(databasePath)) --seed \(Seed.format(seed))")
         }

@@ -1,4 +1,13 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import StressSQLite
 import Synchronization
 
@@ -235,7 +244,7 @@ public final class StressRun: Sendable {
         for path in paths {
             guard FileManager.default.fileExists(atPath: path) else { continue }
             do { try FileManager.default.removeItem(atPath: path) } catch {
-                throw ToolError("cannot remove the old \(path): \(error.localizedDescription)")
+                throw ToolError("cannot remove the old \(path): \(error)")
             }
         }
     }
