@@ -73,6 +73,10 @@ final class Worker {
 
     /// The ledger's triggers for this worker's connections (they carry its label).
     private lazy var triggers = Bookkeeping.connectionStatements(tables: context.tracked, who: label)
+    /// Tables whose triggers the current connection has: `connect()` installs
+    /// none, each transaction those of the tables it writes (see `installTriggers`).
+    private var installed: Set<String> = []
+    private lazy var tableTriggers = context.tracked.map { ($0.name, $0.triggerStatements) }
 
     init(label: String, transactionBase: Int64, random: RandomSource, context: RunContext) {
         self.label = label
@@ -125,7 +129,8 @@ final class Worker {
             // Each connection lives on one thread, so SQLite's per-call mutex is pure cost.
             let connection = try Connection(path: context.settings.databasePath, flags: [.readWrite, .noMutex])
             connection.setBusyTimeout(milliseconds: context.settings.busyTimeout)
-            try prepareConnection(connection)
+            try prepareConnection(connection, triggers: false)
+            installed = []
             self.connection = connection
             return true
         } catch let error as SQLiteError where error.code.primary == .busy || error.code.primary == .locked {
@@ -141,9 +146,11 @@ final class Worker {
         }
     }
 
-    /// Per-connection settings and the ledger's triggers.
-    func prepareConnection(_ connection: Connection) throws {
-        let statements = context.config.connectionStatements + triggers
+    /// Per-connection settings and the ledger's triggers (with `triggers` false,
+    /// only the context table: `installTriggers` adds triggers as they are needed).
+    func prepareConnection(_ connection: Connection, triggers: Bool = true) throws {
+        let statements = context.config.connectionStatements
+            + (triggers ? self.triggers : Bookkeeping.contextStatements(who: label))
         for sql in statements {
             if case .failed(let error) = execute(sql, on: connection) { throw error }
         }
@@ -151,7 +158,24 @@ final class Worker {
 
     // MARK: - Transactions
 
+    /// Installs, outside any transaction, the triggers of the tables in `tables`
+    /// this connection lacks: created inside a transaction, a rollback would take
+    /// them away again. False (the error counted) when one could not be created.
+    private func installTriggers(_ tables: Set<String>) -> Bool {
+        for (table, statements) in tableTriggers where tables.contains(table) && !installed.contains(table) {
+            for sql in statements {
+                if let error = execute(sql).error {
+                    classify(error)
+                    return false
+                }
+            }
+            installed.insert(table)
+        }
+        return true
+    }
+
     private func runTransaction(_ plan: TransactionPlan, tx: Int64) {
+        guard installTriggers(plan.writes) else { return }
         // The triggers stamp this id on every ledger row the transaction writes.
         if let error = execute(Bookkeeping.contextStatement(tx: tx)).error {
             classify(error)
