@@ -15,6 +15,20 @@ import Synchronization
 /// `fdatasync`). Append-only and shared: many processes may append at once.
 /// The `durability` property is that every committed id here is in the ledger.
 ///
+/// ## When a record is not synced
+///
+/// A record is synced only where SQLite promises that the commit it records
+/// survives a power loss (`DatabaseConfig.commitsSurvivePowerLoss`): not with
+/// `synchronous=OFF`, nor with NORMAL in WAL mode. There a power loss (or OS
+/// crash) may take the last records away — and SQLite may take the commits they
+/// record away too, so no check could hold those commits to them anyway. Killed
+/// processes lose nothing either way: a record is in the kernel once `write(2)`
+/// returns, and so is a commit SQLite has made. What is given up: a record
+/// written just before a power loss under those settings may vanish, where it
+/// would have survived (pointlessly) synced. What is gained: one `fdatasync` per
+/// transaction, which under those settings is the only sync of a whole run and
+/// its largest cost (BENCHMARKS.md, harness overhead).
+///
 /// Transactions that ended in ROLLBACK are recorded too: none of their ids may
 /// ever appear in the ledger (`rollback`). Each record carries its id twice,
 /// the second time bit-inverted, so a line torn by a failed write can never be
@@ -31,17 +45,21 @@ public final class AckLog: Sendable {
 
     private let fd: Mutex<Int32>
     public let path: String
+    /// Whether each record is flushed to stable storage before `append` returns.
+    public let syncs: Bool
 
     /// The log for the database at `databasePath`.
     public static func path(for databasePath: String) -> String { databasePath + ".acks" }
 
-    /// Opens (creating if needed) the log for appending.
-    public init(path: String) throws(ToolError) {
+    /// Opens (creating if needed) the log for appending; with `syncs`, every
+    /// record is on stable storage before it counts (see "When a record is not synced").
+    public init(path: String, syncs: Bool = true) throws(ToolError) {
         let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
             throw ToolError("cannot open the acknowledgement log \(path): \(String(cString: strerror(errno))).")
         }
         self.path = path
+        self.syncs = syncs
         self.fd = Mutex(fd)
         var size = stat()
         if fstat(fd, &size) == 0, size.st_size == 0 { append(Self.header) }
@@ -49,7 +67,7 @@ public final class AckLog: Sendable {
 
     deinit { fd.withLock { if $0 >= 0 { _ = close($0) } } }
 
-    /// Records that `tx` committed. Durable when this returns.
+    /// Records that `tx` committed. Durable when this returns (as far as `syncs` says).
     public func acknowledge(_ tx: Int64) { record(.committed, tx) }
 
     /// Records that `tx` was rolled back (ROLLBACK returned OK, or SQLite rolled it back).
@@ -71,7 +89,7 @@ public final class AckLog: Sendable {
         fd.withLock { fd in
             // A record that could not be written whole is never acknowledged; the
             // bit-inverted check keeps a torn remainder from being read as an id.
-            if writeAll(fd, &text) { fdatasync(fd) }
+            if writeAll(fd, &text), syncs { fdatasync(fd) }
         }
     }
 

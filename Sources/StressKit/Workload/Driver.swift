@@ -114,7 +114,7 @@ extension DriverKind {
         let settings = StressSettings(
             databasePath: path, seed: seed ?? 0, threads: 1, iterations: units, busyTimeout: busyTimeout, checkEvery: 0)
         let context = RunContext(
-            log: try SQLLog(path: settings.logPath, append: true), acks: try AckLog(path: AckLog.path(for: path)),
+            log: try SQLLog(path: settings.logPath, append: true), acks: try AckLog(path: AckLog.path(for: path), syncs: config.commitsSurvivePowerLoss),
             settings: settings, config: config, generator: WorkloadGenerator(schema: schema, swarm: swarm))
         let worker = Worker(label: label, transactionBase: base, random: rng, context: context)
         worker.run()

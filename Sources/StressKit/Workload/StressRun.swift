@@ -125,7 +125,7 @@ public final class StressRun: Sendable {
     func create(command: String = "stress") throws(ToolError) -> RunContext {
         try removeOldFiles()
         let log = try SQLLog(path: settings.logPath)
-        let acks = try AckLog(path: AckLog.path(for: settings.databasePath))
+        let acks = try AckLog(path: AckLog.path(for: settings.databasePath), syncs: config.commitsSurvivePowerLoss)
         let generator = WorkloadGenerator(schema: schema, swarm: swarm)
         let context = RunContext(log: log, acks: acks, settings: settings, config: config, generator: generator)
         writeHeader(to: log, command: command)

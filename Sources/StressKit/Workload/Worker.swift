@@ -430,6 +430,10 @@ final class Worker {
     @discardableResult
     func execute(_ sql: String, on explicit: Connection? = nil, row: ((Statement) -> Void)? = nil) -> Outcome {
         let connection = explicit ?? self.connection!
+        // The log's buffer is written before a statement that may make effects
+        // durable, and the line of one that left no transaction open right after
+        // it (SQLLog): the lines that wait are those of an open transaction.
+        if connection.isAutocommit || Self.mayCommit(sql) { context.log.flush() }
         counters[.statements] += 1
         context.statementsDone.add(1, ordering: .relaxed)
         let outcome: Outcome
@@ -457,7 +461,7 @@ final class Worker {
         case .failed(let error):
             line += error.code.name
         }
-        let logLine = context.log.append(line)
+        let logLine = context.log.append(line, flush: connection.isAutocommit)
 
         if let error = outcome.error {
             classify(error)
@@ -468,6 +472,11 @@ final class Worker {
             }
         }
         return outcome
+    }
+
+    /// COMMIT, END or RELEASE: may end a transaction and make its effects durable.
+    static func mayCommit(_ sql: String) -> Bool {
+        sql.hasPrefix("COMMIT") || sql.hasPrefix("END") || sql.hasPrefix("RELEASE")
     }
 
     /// INSERT, REPLACE, UPDATE or DELETE: the statements `sqlite3_changes` describes.
