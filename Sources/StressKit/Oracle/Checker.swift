@@ -129,6 +129,7 @@ public final class Checker {
             try? connection.execute("ROLLBACK")
             inTransaction = false
             let (integrity, others) = side.join()
+            if let error = side.snapshotError { throw error }
             results.insert(integrity, at: 0)
             results += others
         } else {
@@ -146,10 +147,13 @@ public final class Checker {
 
     /// `integrity`, `conservation` and `query-consistency` on a connection and thread of their own.
     private final class SideCheck: @unchecked Sendable {
-        // `results` is written by the thread before it ends and read only after
-        // `join()`, which orders the two (pthread_join); nothing else is shared.
+        // `results` and `snapshotError` are written by the thread before it ends and
+        // read only after `join()`, which orders the two (pthread_join); nothing else is shared.
         private var results: (PropertyResult, [PropertyResult])?
         private var thread: OSThread?
+        /// Set when this connection's snapshot could not be taken (busy or locked past
+        /// the busy timeout): `run` then throws it, as it does for its own.
+        private(set) var snapshotError: SQLiteError?
 
         init(_ sibling: Connection.Sibling, who: String, logLine: Int, maxListed: Int, tables: [TrackedTable], rng: Xoshiro) {
             thread = OSThread { [self] in
@@ -161,8 +165,13 @@ public final class Checker {
                     checker.maxListed = maxListed
                     try connection.execute("BEGIN")
                     defer { try? connection.execute("ROLLBACK") }
+                    // The first read takes the snapshot, as in `run`.
+                    _ = try connection.scalar("SELECT count(*) FROM \(Bookkeeping.meta)")
                     results = (checker.guarded(.integrity) { try checker.integrity() },
                                checker.independentProperties(tables, rng: rng))
+                } catch let error as SQLiteError where error.code.primary == .busy || error.code.primary == .locked {
+                    self.snapshotError = error
+                    results = (Checker.guarded(.integrity, who: who, logLine: logLine) { throw error }, [])
                 } catch {
                     // Unable to open or begin: as for any SQLite error met while checking.
                     let stopped = { (property: Property) in Checker.guarded(property, who: who, logLine: logLine) { throw error } }
