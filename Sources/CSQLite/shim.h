@@ -14,4 +14,13 @@ static inline int sqlite_stress_db_config_int(sqlite3 *db, int op, int value, in
     return sqlite3_db_config(db, op, value, out);
 }
 
+// sqlite3_snprintf is variadic too. Formats a real exactly as SQL's
+// printf('%!.17g', x) does (the same code), returning the length written.
+static inline int sqlite_stress_format_real17(char *buffer, int size, double value) {
+    sqlite3_snprintf(size, buffer, "%!.17g", value);
+    int length = 0;
+    while (length < size && buffer[length] != 0) length++;
+    return length;
+}
+
 #endif

@@ -20,10 +20,14 @@ public final class Connection {
     /// The path the connection was opened with.
     public let path: String
 
+    private let flags: OpenFlags
+    private var busyTimeout = 0
+
     /// Opens `path` through the VFS named `vfs` (nil: the default one).
     /// Extended result codes are always on.
     public init(path: String, flags: OpenFlags = [.readWrite, .create], vfs: String? = nil) throws {
         self.path = path
+        self.flags = flags
         var db: OpaquePointer?
         let code = sqlite3_open_v2(path, &db, flags.rawValue | SQLITE_OPEN_EXRESCODE, vfs)
         guard code == SQLITE_OK, let db else {
@@ -95,7 +99,33 @@ public final class Connection {
 
     /// Sets how long SQLite retries a locked database before returning SQLITE_BUSY.
     public func setBusyTimeout(milliseconds: Int) {
+        busyTimeout = milliseconds
         sqlite3_busy_timeout(db, Int32(clamping: milliseconds))
+    }
+
+    /// What it takes to open another connection like this one, on another thread.
+    public struct Sibling: Sendable {
+        let path: String
+        let flags: OpenFlags
+        let vfs: String?
+        let busyTimeout: Int
+
+        /// Opens the connection: same file, flags, VFS and busy timeout.
+        public func open() throws -> Connection {
+            let connection = try Connection(path: path, flags: flags, vfs: vfs)
+            connection.setBusyTimeout(milliseconds: busyTimeout)
+            return connection
+        }
+    }
+
+    /// How to open another connection to this database as this one was opened
+    /// (its VFS included), for a thread of its own.
+    public var sibling: Sibling {
+        var vfs: UnsafeMutablePointer<sqlite3_vfs>?
+        let named = sqlite3_file_control(db, "main", SQLITE_FCNTL_VFS_POINTER, &vfs) == SQLITE_OK
+        return Sibling(
+            path: path, flags: flags, vfs: named ? vfs.flatMap { $0.pointee.zName.map { String(cString: $0) } } : nil,
+            busyTimeout: busyTimeout)
     }
 
     /// Whether no transaction is open. SQLite may roll a transaction back on

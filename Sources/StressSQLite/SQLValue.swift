@@ -1,4 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import CSQLite
 
 /// One SQLite value, with SQLite's five storage classes.
 public enum SQLValue: Sendable, Hashable {
@@ -108,7 +113,7 @@ extension SQLValue: Codable {
                 try container.encode(value, forKey: .real)
             }
         case .text(let value): try container.encode(value, forKey: .text)
-        case .blob(let bytes): try container.encode(bytes.map { String(format: "%02x", $0) }.joined(), forKey: .blob)
+        case .blob(let bytes): try container.encode(Self.hexLiteral(bytes).dropFirst(2).dropLast().lowercased(), forKey: .blob)
         case .null: try container.encode(true, forKey: .null)
         }
     }
@@ -140,5 +145,15 @@ extension SQLValue: Codable {
         } else {
             self = .null
         }
+    }
+}
+
+extension SQLValue {
+    /// Writes `value` as SQL's `printf('%!.17g', value)` formats it (through
+    /// SQLite's own printf: 17 significant digits, so neighbouring doubles print
+    /// differently, and always a decimal point) into `buffer`, which must hold
+    /// 64 bytes. Returns the length.
+    public static func formatReal17(_ value: Double, into buffer: UnsafeMutableRawPointer) -> Int {
+        Int(sqlite_stress_format_real17(buffer.assumingMemoryBound(to: CChar.self), 64, value))
     }
 }

@@ -91,6 +91,39 @@ public final class Statement {
         return String(decoding: UnsafeBufferPointer(start: text, count: count), as: UTF8.self)
     }
 
+    /// A column's storage class in the current row.
+    public enum ColumnType: Sendable, Equatable { case integer, real, text, blob, null }
+
+    /// The storage class of column `index` in the current row.
+    public func columnType(_ index: Int) -> ColumnType {
+        switch sqlite3_column_type(handle, Int32(index)) {
+        case SQLITE_INTEGER: .integer
+        case SQLITE_FLOAT: .real
+        case SQLITE_TEXT: .text
+        case SQLITE_BLOB: .blob
+        default: .null
+        }
+    }
+
+    /// Real value of column `index` (SQLite's conversion rules apply).
+    public func double(_ index: Int) -> Double { sqlite3_column_double(handle, Int32(index)) }
+
+    /// The stored bytes of a text (UTF-8) or blob column, without copying them.
+    /// Valid only until the statement steps, resets or converts this column:
+    /// read them at once. Empty for NULL and numbers (call it on text and blobs).
+    public func unsafeBytes(_ index: Int) -> UnsafeRawBufferPointer {
+        let i = Int32(index)
+        let start: UnsafeRawPointer?
+        switch sqlite3_column_type(handle, i) {
+        case SQLITE_TEXT: start = sqlite3_column_text(handle, i).map { UnsafeRawPointer($0) }
+        case SQLITE_BLOB: start = sqlite3_column_blob(handle, i)
+        default: return UnsafeRawBufferPointer(start: nil, count: 0)
+        }
+        // sqlite3_column_bytes after the pointer: the documented order that avoids a conversion.
+        let count = Int(sqlite3_column_bytes(handle, i))
+        return UnsafeRawBufferPointer(start: count == 0 ? nil : start, count: count)
+    }
+
     /// All columns of the current row.
     public func row() -> [SQLValue] { (0..<columnCount).map(column) }
 }

@@ -1,4 +1,13 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import StressKit
 import Synchronization
 
@@ -12,7 +21,7 @@ struct Console: Sendable {
     func say(_ text: String) {
         guard !quiet else { return }
         if json {
-            FileHandle.standardError.write(Data((text + "\n").utf8))
+            writeStandard(text + "\n", toError: true)
         } else {
             Console.out(text)
         }
@@ -20,7 +29,7 @@ struct Console: Sendable {
 
     /// Writes a line to stdout, unbuffered, so it interleaves correctly with stderr.
     static func out(_ text: String) {
-        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+        writeStandard(text + "\n")
     }
 
     var isTerminal: Bool { isatty(STDERR_FILENO) != 0 }
@@ -29,7 +38,7 @@ struct Console: Sendable {
         guard !quiet else { return nil }
         if isTerminal {
             return { progress in
-                FileHandle.standardError.write(Data(("\r" + Console.bar(progress)).utf8))
+                writeStandard("\r" + Console.bar(progress), toError: true)
             }
         }
         let lastReport = Mutex<Double>(0)
@@ -39,12 +48,12 @@ struct Console: Sendable {
                 last = progress.elapsed
                 return true
             }
-            if due { FileHandle.standardError.write(Data((Console.line(progress) + "\n").utf8)) }
+            if due { writeStandard(Console.line(progress) + "\n", toError: true) }
         }
     }
 
     func endProgress() {
-        if !quiet, isTerminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        if !quiet, isTerminal { writeStandard("\r\u{1B}[K", toError: true) }
     }
 
     static func bar(_ p: StressProgress) -> String {
@@ -54,13 +63,13 @@ struct Console: Sendable {
         let rate = p.elapsed > 0 ? Double(p.statements) / p.elapsed : 0
         let eta = fraction > 0 ? p.elapsed / fraction - p.elapsed : 0
         return "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "] "
-            + String(format: "%3.0f%% %d/%d iterations, %.0f stmt/s, ETA %.0fs ", fraction * 100, p.iterationsDone,
-                     p.iterationsTotal, rate, eta)
+            + "\(Format.right(Format.fixed(fraction * 100, 0), 3))% \(p.iterationsDone)/\(p.iterationsTotal) iterations, "
+            + "\(Format.fixed(rate, 0)) stmt/s, ETA \(Format.fixed(eta, 0))s "
     }
 
     static func line(_ p: StressProgress) -> String {
         let rate = p.elapsed > 0 ? Double(p.statements) / p.elapsed : 0
-        return String(format: "progress: %d/%d iterations, %d statements, %.0f stmt/s, %.0fs elapsed",
-                      p.iterationsDone, p.iterationsTotal, p.statements, rate, p.elapsed)
+        return "progress: \(p.iterationsDone)/\(p.iterationsTotal) iterations, \(p.statements) statements, "
+            + "\(Format.fixed(rate, 0)) stmt/s, \(Format.fixed(p.elapsed, 0))s elapsed"
     }
 }

@@ -1,5 +1,14 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import ArgumentParser
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import StressKit
 
 @main
@@ -41,7 +50,11 @@ struct Tool: ParsableCommand {
 
     static func fail(_ message: String) -> Never {
         let line = message.split(separator: "\n").first.map(String.init) ?? message
-        FileHandle.standardError.write(Data("sqlite-stress: error: \(line)\n".utf8))
-        Foundation.exit(2)
+        writeStandard("sqlite-stress: error: \(line)\n", toError: true)
+        #if canImport(Glibc)
+        Glibc.exit(2)
+        #else
+        Darwin.exit(2)
+        #endif
     }
 }

@@ -171,6 +171,87 @@ import Testing
         #expect(found.contains { $0["table"] == table && $0["key"] == "\(rowid)" }, "\(found)")
     }
 
+    // model (the merge of table and ledger order): a key with several ledger entries
+    // is judged by its last one — here a deletion recorded after the row's last write.
+    @Test func deletionRecordedAfterTheLastWriteIsAModelViolation() throws {
+        let finished = try Finished()
+        let (table, _, rowid) = try finished.rowidTable()
+        try finished.connection.execute(
+            "INSERT INTO stress_ledger (tx, who, tbl, key, image) VALUES (\(1 << 32 | 999), 't0', '\(table)', \(rowid), NULL)")
+        let (result, json) = try finished.check()
+        #expect(result.status == 1)
+        let found = Self.violations(json, "model").map(Self.details)
+        #expect(found.contains { $0["table"] == table && $0["key"] == "\(rowid)" && $0["expected"] == "(none)"
+            && $0["last-writer"] == "t0x999" }, "\(found)")
+    }
+
+    // model (merge boundaries): the first and the last row of a table, deleted, are
+    // both missing; a row before every ledger key, inserted, is unwritten.
+    @Test func rowsAtBothEndsOfTheMergeAreModelViolations() throws {
+        let finished = try Finished()
+        let c = finished.connection
+        try c.execute("DELETE FROM stress_accounts WHERE id IN (1, 16)")
+        try c.execute("INSERT INTO stress_accounts (id, balance, stress_tag) VALUES (-7, 0, 1)")
+        let (result, json) = try finished.check()
+        #expect(result.status == 1)
+        let found = Self.violations(json, "model").map(Self.details).filter { $0["table"] == "stress_accounts" }
+        #expect(found.contains { $0["key"] == "1" && $0["actual"] == "(none)" }, "\(found)")
+        #expect(found.contains { $0["key"] == "16" && $0["actual"] == "(none)" }, "\(found)")
+        #expect(found.contains { $0["key"] == "-7" && $0["expected"] == "(none)" }, "\(found)")
+    }
+
+    // model (key order): a ledger key stored as a real equal to the rowid is the same
+    // key, as SQL compares them — no false alarm; one a fraction away is another key.
+    @Test func realLedgerKeysCompareAsSQLComparesThem() throws {
+        let finished = try Finished()
+        let c = finished.connection
+        try c.execute("UPDATE stress_ledger SET key = CAST(key AS REAL) WHERE tbl = 'stress_accounts' AND key = 5")
+        let (clean, cleanJSON) = try finished.check()
+        #expect(clean.status == 0, "\(Self.violations(cleanJSON, "model"))")
+        let again = try Connection(path: finished.db.path)
+        try again.execute("""
+            UPDATE stress_ledger SET key = 6.5 WHERE seq = (SELECT max(seq) FROM stress_ledger WHERE tbl = 'stress_accounts' AND key = 6)
+            """)
+        again.close()
+        let (result, json) = try finished.check()
+        #expect(result.status == 1)
+        let found = Self.violations(json, "model").map(Self.details)
+        #expect(found.contains { $0["key"] == "6.5" && $0["actual"] == "(none)" }, "\(found)")
+    }
+
+    // model (key order): a ledger entry keyed by text for a rowid table names a row
+    // that cannot exist (a rowid is an integer): the row it claims is missing.
+    @Test func textLedgerKeyOfARowidTableIsAModelViolation() throws {
+        let finished = try Finished()
+        try finished.connection.execute(
+            "INSERT INTO stress_ledger (tx, who, tbl, key, image) VALUES (\(1 << 32 | 998), 't0', 'stress_accounts', '3', '3,1000,1')")
+        let (result, json) = try finished.check()
+        #expect(result.status == 1)
+        let found = Self.violations(json, "model").map(Self.details)
+        #expect(found.contains { $0["table"] == "stress_accounts" && $0["key"] == "3" && $0["actual"] == "(none)" }, "\(found)")
+    }
+
+    // model: a text column changed only after an embedded quote, or a blob by one
+    // bit, differs — the in-place comparison's slow paths.
+    @Test func quotedTextAndBlobChangesAreModelViolations() throws {
+        let finished = try Finished()
+        let c = finished.connection
+        try c.execute("""
+            CREATE TABLE extra (id INTEGER PRIMARY KEY, t TEXT, b BLOB, stress_tag INTEGER);
+            INSERT INTO extra VALUES (1, 'it''s', X'00ff', 1), (2, 'plain', X'0102', 1);
+            INSERT INTO stress_ledger (tx, who, tbl, key, image) SELECT 1, 't0', 'extra', id, quote(id) || ',' || quote(t) || ',' || quote(b) || ',' || quote(stress_tag) FROM extra;
+            """)
+        let (clean, cleanJSON) = try finished.check()
+        #expect(clean.status == 0, "\(Self.violations(cleanJSON, "model"))")
+        let again = try Connection(path: finished.db.path)
+        try again.execute("UPDATE extra SET t = 'it''S' WHERE id = 1; UPDATE extra SET b = X'0103' WHERE id = 2")
+        again.close()
+        let (result, json) = try finished.check()
+        #expect(result.status == 1)
+        let keys = Self.violations(json, "model").map(Self.details).filter { $0["table"] == "extra" }.compactMap { $0["key"] }
+        #expect(Set(keys) == ["1", "2"])
+    }
+
     // durability: an acknowledged transaction whose rows and ledger entries are
     // all gone is named by its id, and the contents alone still look consistent.
     @Test func droppedAcknowledgedTransactionIsADurabilityViolation() throws {

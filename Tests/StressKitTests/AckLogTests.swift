@@ -24,6 +24,20 @@ import Testing
         #expect(try String(contentsOfFile: path, encoding: .utf8).hasPrefix(AckLog.header + "\n"))
     }
 
+    // Records are synced exactly where SQLite promises a commit survives a power
+    // loss (https://www.sqlite.org/pragma.html#pragma_synchronous).
+    @Test func recordsAreSyncedWhereCommitsSurvivePowerLoss() {
+        func survives(_ mode: JournalMode, _ level: String) -> Bool {
+            DatabaseConfig(pageSize: 4096, journalMode: mode, synchronous: level, cacheSize: 100, autoVacuum: "NONE")
+                .commitsSurvivePowerLoss
+        }
+        for mode in JournalMode.allCases {
+            #expect(!survives(mode, "OFF"))
+            #expect(survives(mode, "FULL") && survives(mode, "EXTRA"))
+            #expect(survives(mode, "NORMAL") == (mode != .wal))
+        }
+    }
+
     @Test func parseRejectsAnythingButAWholeRecord() {
         #expect(AckLog.parse("c 12 -13")! == (.committed, 12))
         #expect(AckLog.parse("r -4 3")! == (.rolledBack, -4))

@@ -142,6 +142,48 @@ import Testing
         #expect(a.0 != c.0 || a.3 != c.3)
     }
 
+    // A plan's `writes` names every table its statements change: a connection
+    // installs ledger triggers for those tables only, so a table missing there
+    // would change unrecorded. Each plan runs against a database and every table
+    // whose contents moved must be in `writes`.
+    @Test func planWritesNameEveryChangedTable() throws {
+        for seed in UInt64(0)..<150 {
+            var rng = Xoshiro(seed: seed)
+            let schema = SchemaGenerator.generate(using: &rng)
+            let generator = WorkloadGenerator(schema: schema, swarm: Swarm.generate(using: &rng))
+            let db = try Connection(path: ":memory:")
+            for sql in schema.createStatements + Bookkeeping.creationStatements + [Bookkeeping.openAccountsStatement(tx: 1)] {
+                try db.execute(sql)
+            }
+            let tables = TrackedTable.tables(of: schema)
+            func contents() throws -> [String: SQLValue] {
+                var all: [String: SQLValue] = [:]
+                for table in tables {
+                    all[table.name] = try db.scalar(
+                        "SELECT group_concat(i, '|') FROM (SELECT \(table.imageExpression("t")) AS i FROM \"\(table.name)\" AS t ORDER BY 1)")
+                }
+                return all
+            }
+            for tx in Int64(1)...12 {
+                guard case .transaction(let plan) = generator.next(tx: tx, using: &rng) else { continue }
+                let before = try contents()
+                for step in plan.steps {
+                    switch step {
+                    case .statement(_, let sql): _ = try? db.execute(sql)
+                    case .transfer(let from, let to, let amount, let tag):
+                        try db.execute("UPDATE stress_accounts SET balance = balance - \(amount), stress_tag = \(tag) WHERE id = \(from)")
+                        try db.execute("UPDATE stress_accounts SET balance = balance + \(amount), stress_tag = \(tag) WHERE id = \(to)")
+                    default: continue  // Savepoints only undo; run as autocommit statements here.
+                    }
+                }
+                let after = try contents()
+                for table in tables where before[table.name] != after[table.name] {
+                    #expect(plan.writes.contains(table.name), "seed \(seed) tx \(tx): \(table.name) changed, writes \(plan.writes)")
+                }
+            }
+        }
+    }
+
     // The writes a plan tags as rolled back (-tx) are exactly those SQLite undoes:
     // each plan's savepoint structure is run in SQLite with a marker row per
     // statement, and the markers that vanish must be the doomed ones.

@@ -3,7 +3,11 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A command run by the composer: its own process group (so a signal reaches
 /// everything it started), stdout and stderr to files, and an exit status.

@@ -1,14 +1,60 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// What the SDK output of a run says about each assertion.
 public struct SDKSummary: Sendable, Codable {
     /// One message; a line whose start was torn off by a kill (a write cut short
     /// by SIGKILL, with the next process's message appended after it) still
     /// yields the message that follows the fragment.
-    static func parse(_ line: Substring) -> [String: Any]? {
-        if let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] { return object }
-        guard let start = line.range(of: "{\"antithesis_", options: .backwards), start.lowerBound != line.startIndex else { return nil }
-        return try? JSONSerialization.jsonObject(with: Data(line[start.lowerBound...].utf8)) as? [String: Any]
+    static func parse(_ line: Substring) -> Message? {
+        let decoder = JSONDecoder()
+        if let message = try? decoder.decode(Message.self, from: Data(line.utf8)) { return message }
+        guard let start = line.ranges(of: "{\"antithesis_").last, start.lowerBound != line.startIndex else { return nil }
+        return try? decoder.decode(Message.self, from: Data(line[start.lowerBound...].utf8))
+    }
+
+    /// The part of an SDK message this summary reads: any JSON object decodes.
+    struct Message: Decodable {
+        struct Assert: Decodable {
+            var id: String?
+            var assertType: String?
+            var displayType: String?
+            var mustHit: Bool?
+            var hit: Bool?
+            var condition: Bool?
+            var details: [String: Scalar]?
+
+            enum CodingKeys: String, CodingKey {
+                case id, hit, condition, details
+                case assertType = "assert_type", displayType = "display_type", mustHit = "must_hit"
+            }
+        }
+        var assert: Assert?
+
+        enum CodingKeys: String, CodingKey { case assert = "antithesis_assert" }
+    }
+
+    /// A details value as text, whatever its JSON type.
+    struct Scalar: Decodable {
+        var text: String
+
+        init(from decoder: Decoder) throws {
+            let value = try decoder.singleValueContainer()
+            if let string = try? value.decode(String.self) {
+                text = string
+            } else if let bool = try? value.decode(Bool.self) {
+                text = bool ? "true" : "false"
+            } else if let integer = try? value.decode(Int64.self) {
+                text = String(integer)
+            } else if let real = try? value.decode(Double.self) {
+                text = String(real)
+            } else {
+                text = value.decodeNil() ? "null" : "(JSON)"
+            }
+        }
     }
 
     public struct Entry: Sendable, Codable {
@@ -47,20 +93,20 @@ public struct SDKSummary: Sendable, Codable {
                 malformedLines += 1
                 continue
             }
-            guard let assert = object["antithesis_assert"] as? [String: Any], let id = assert["id"] as? String else { continue }
+            guard let assert = object.assert, let id = assert.id else { continue }
             if index[id] == nil {
                 index[id] = entries.count
                 entries.append(Entry(
-                    id: id, assertType: assert["assert_type"] as? String ?? "", displayType: assert["display_type"] as? String ?? "",
-                    mustHit: assert["must_hit"] as? Bool ?? false))
+                    id: id, assertType: assert.assertType ?? "", displayType: assert.displayType ?? "",
+                    mustHit: assert.mustHit ?? false))
             }
-            guard assert["hit"] as? Bool == true else { continue }
-            if assert["condition"] as? Bool == true {
+            guard assert.hit == true else { continue }
+            if assert.condition == true {
                 entries[index[id]!].trueHits += 1
             } else {
                 entries[index[id]!].falseHits += 1
                 if entries[index[id]!].firstFalseDetails == nil {
-                    entries[index[id]!].firstFalseDetails = (assert["details"] as? [String: Any])?.mapValues { "\($0)" } ?? [:]
+                    entries[index[id]!].firstFalseDetails = assert.details?.mapValues(\.text) ?? [:]
                 }
             }
         }
@@ -127,12 +173,12 @@ public struct ComposeReport: Sendable {
     public var text: String {
         var lines = ["sqlite-stress compose: \(settings.template), seed \(Seed.format(settings.seed)), run directory \(settings.runDirectory)"]
         lines.append("")
-        lines.append("assertion".padding(toLength: 72, withPad: " ", startingAt: 0) + "kind                 result")
+        lines.append("assertion".column(72) + "kind                 result")
         for entry in sdk.entries {
             var result = entry.verdict
             if entry.trueHits + entry.falseHits > 0 { result += " (\(entry.trueHits) true, \(entry.falseHits) false)" }
-            lines.append(String(entry.id.prefix(70)).padding(toLength: 72, withPad: " ", startingAt: 0)
-                + entry.displayType.padding(toLength: 21, withPad: " ", startingAt: 0) + result)
+            lines.append(String(entry.id.prefix(70)).column(72)
+                + entry.displayType.column(21) + result)
             if let details = entry.firstFalseDetails, entry.verdict == "failed" {
                 for key in details.keys.sorted() { lines.append("    \(key): \(details[key]!)") }
             }
@@ -159,7 +205,7 @@ public struct ComposeReport: Sendable {
         }
         for command in failedCommands.prefix(10) {
             lines.append("FAILED \(command.name) #\(command.sequence): \(command.outcome) (seed \(command.seed); "
-                + "output in commands/\(String(format: "%04d", command.sequence))-\(command.name).out/.err)")
+                + "output in commands/\(Format.right(command.sequence, 4, pad: "0"))-\(command.name).out/.err)")
         }
         let hit = injected.filter { $0.victim != nil }
         lines.append("faults: \(plannedFaults.count) planned, \(hit.count) injected ("
@@ -168,7 +214,7 @@ public struct ComposeReport: Sendable {
         if !notCovered.isEmpty {
             lines.append("not covered: " + notCovered.map(\.id).joined(separator: "; "))
         }
-        lines.append(String(format: "elapsed: %.1f s", elapsed))
+        lines.append("elapsed: \(Format.fixed(elapsed, 1)) s")
         if passed {
             lines.append("result: PASS — no property failed and every command ended as expected")
         } else {

@@ -3,7 +3,11 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Settings of one `compose` run.
 public struct ComposeSettings: Sendable {
@@ -106,7 +110,7 @@ public final class ComposeRunner {
             try FileManager.default.createDirectory(atPath: directory + "/commands", withIntermediateDirectories: true)
             try Data().write(to: URL(fileURLWithPath: DatabaseFile.join(directory, Self.marker)))
         } catch {
-            throw ToolError("cannot create the run directory \(directory): \(error.localizedDescription)")
+            throw ToolError("cannot create the run directory \(directory): \(error)")
         }
     }
 
@@ -124,7 +128,7 @@ public final class ComposeRunner {
     private func start(_ name: String, seed: String) throws(ToolError) -> Child {
         let command = template.commands.first { $0.name == name }!
         sequence += 1
-        let output = DatabaseFile.join(directory, "commands/\(String(format: "%04d", sequence))-\(name)")
+        let output = DatabaseFile.join(directory, "commands/\(Format.right(sequence, 4, pad: "0"))-\(name)")
         let child = try Child(command: command, seed: seed, environment: environment(seed: seed), output: output)
         children.append(child)
         return child

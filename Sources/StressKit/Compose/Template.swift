@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A Test Composer template directory, validated.
 public struct Template: Sendable {
@@ -31,11 +35,11 @@ public struct Template: Sendable {
     /// command is executable and has a shebang or is a binary; there is at least
     /// one driver or anytime command.
     public static func load(_ directory: String) throws(ToolError) -> Template {
-        var isDirectory: ObjCBool = false
+        var isDirectory = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) else {
             throw ToolError("the template directory \(directory) does not exist.")
         }
-        guard isDirectory.boolValue else { throw ToolError("\(directory) is not a directory.") }
+        guard isDirectory else { throw ToolError("\(directory) is not a directory.") }
         let names: [String]
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: directory).filter { !$0.hasPrefix(".") }.sorted()
@@ -45,16 +49,16 @@ public struct Template: Sendable {
         var commands: [Command] = []
         for name in names {
             let path = DatabaseFile.join(directory, name)
-            var isSubdirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: path, isDirectory: &isSubdirectory), isSubdirectory.boolValue { continue }
+            var isSubdirectory = false
+            if FileManager.default.fileExists(atPath: path, isDirectory: &isSubdirectory), isSubdirectory { continue }
             guard let prefix = Prefix.allCases.first(where: { name.hasPrefix($0.rawValue) && name.count > $0.rawValue.count }) else {
                 throw ToolError("\(path) has no Test Composer prefix (first_, parallel_driver_, serial_driver_, "
                     + "singleton_driver_, anytime_, eventually_, finally_ or helper_).")
             }
             if prefix != .helper {
                 guard FileManager.default.isExecutableFile(atPath: path) else { throw ToolError("\(path) is not executable.") }
-                let head = FileHandle(forReadingAtPath: path).flatMap { try? $0.read(upToCount: 4) } ?? Data()
-                guard head.starts(with: Data("#!".utf8)) || head == Data([0x7F, 0x45, 0x4C, 0x46]) else {
+                let head = DatabaseFile.head(of: path, count: 4) ?? []
+                guard head.starts(with: "#!".utf8) || head == [0x7F, 0x45, 0x4C, 0x46] else {
                     throw ToolError("\(path) has neither a shebang line nor a binary format.")
                 }
             }

@@ -55,6 +55,18 @@ public struct DatabaseConfig: Sendable, Hashable, Codable {
         ]
     }
 
+    /// Whether SQLite promises that a committed transaction survives a power loss
+    /// or OS crash: not with `synchronous=OFF`, nor with NORMAL in WAL mode
+    /// (<https://www.sqlite.org/pragma.html#pragma_synchronous>). It always
+    /// survives the writer's death. The acknowledgement log is synced to match.
+    public var commitsSurvivePowerLoss: Bool {
+        switch synchronous.uppercased() {
+        case "OFF", "0": false
+        case "NORMAL", "1": journalMode != .wal
+        default: true
+        }
+    }
+
     public var summary: String {
         "page_size=\(pageSize) journal_mode=\(journalMode.rawValue) synchronous=\(synchronous.lowercased()) "
             + "cache_size=\(cacheSize) auto_vacuum=\(autoVacuum.lowercased())"

@@ -132,7 +132,7 @@ public struct Schema: Sendable, Hashable, Codable {
 public func quoteIdentifier(_ name: String) -> String {
     // Called for every column of every statement: skip the rewrite when there is nothing to double.
     guard name.utf8.contains(UInt8(ascii: "\"")) else { return "\"" + name + "\"" }
-    return "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    return "\"" + name.replacing("\"", with: "\"\"") + "\""
 }
 
 /// DEFAULT accepts literals and signed numbers; parenthesise anything else.

@@ -18,6 +18,8 @@ public struct TransactionPlan: Sendable, Hashable {
     /// Indices of the steps whose writes the plan itself undoes (by a later
     /// ROLLBACK TO or the final ROLLBACK): their rows carry -tx, and so do their ledger entries.
     public var doomed: Set<Int> = []
+    /// The tables its statements write (a connection needs their ledger triggers first).
+    public var writes: Set<String> = []
 
     /// The statement that opens it (nil for autocommit).
     public var beginSQL: String? {
@@ -103,7 +105,9 @@ public struct WorkloadGenerator: Sendable {
     func transaction(tx: Int64, using rng: inout some RandomNumberGenerator) -> TransactionPlan {
         let kind = transactionKinds[rng.weightedIndex(transactionWeights)]
         if kind == .autocommit {
-            return TransactionPlan(kind: kind, steps: [statement(pickKind(using: &rng), tag: tx, using: &rng)], rollsBack: false)
+            var writes: Set<String> = []
+            let step = statement(pickKind(using: &rng), tag: tx, writes: &writes, using: &rng)
+            return TransactionPlan(kind: kind, steps: [step], rollsBack: false, writes: writes)
         }
 
         // 1. The shape: statements and well-nested savepoint operations.
@@ -141,21 +145,23 @@ public struct WorkloadGenerator: Sendable {
         let doomed = Self.doomedSlots(slots, rollsBack: rollsBack)
 
         // 3. The SQL.
+        var writes: Set<String> = []
         let steps = slots.enumerated().map { index, slot -> Step in
             switch slot {
             case .statement(let kind):
                 let tag = doomed.contains(index) ? -tx : tx
                 if kind == .transfer {
                     let (from, to, amount) = StatementGenerator.transfer(using: &rng)
+                    writes.insert(Bookkeeping.accounts)
                     return .transfer(from: from, to: to, amount: amount, tag: tag)
                 }
-                return statement(kind, tag: tag, using: &rng)
+                return statement(kind, tag: tag, writes: &writes, using: &rng)
             case .savepoint(let name): return .savepoint(name)
             case .rollbackTo(let name): return .rollbackTo(name)
             case .release(let name): return .release(name)
             }
         }
-        return TransactionPlan(kind: kind, steps: steps, rollsBack: rollsBack, doomed: doomed)
+        return TransactionPlan(kind: kind, steps: steps, rollsBack: rollsBack, doomed: doomed, writes: writes)
     }
 
     /// Indices of the statements that a later ROLLBACK TO (or the final ROLLBACK) undoes.
@@ -187,8 +193,11 @@ public struct WorkloadGenerator: Sendable {
         statementKinds[rng.weightedIndex(statementWeights)]
     }
 
-    func statement(_ kind: StatementKind, tag: Int64, using rng: inout some RandomNumberGenerator) -> Step {
+    func statement(
+        _ kind: StatementKind, tag: Int64, writes: inout Set<String>, using rng: inout some RandomNumberGenerator
+    ) -> Step {
         let table = rng.pick(schema.tables)
+        if kind.isWrite { writes.insert(kind == .transfer ? Bookkeeping.accounts : table.name) }
         return .statement(kind, sql: StatementGenerator.generate(kind, on: table, tag: tag, using: &rng))
     }
 }

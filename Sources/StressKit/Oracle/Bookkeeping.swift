@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import StressSQLite
 
 /// The oracle's bookkeeping inside the database under test.
@@ -95,13 +99,18 @@ public enum Bookkeeping {
     /// context table and the ledger triggers. Idempotent, so a replay through one
     /// shell connection accepts them again after a logged reconnect.
     public static func connectionStatements(tables: [TrackedTable], who: String) -> [String] {
-        var statements = [
+        contextStatements(who: who) + tables.flatMap(\.triggerStatements)
+    }
+
+    /// `connectionStatements` without the triggers, which a driver's connection
+    /// installs table by table before the first transaction that writes each
+    /// (`TrackedTable.triggerStatements`): an invocation pays for the tables it writes.
+    public static func contextStatements(who: String) -> [String] {
+        [
             "PRAGMA recursive_triggers = ON",
             "CREATE TEMP TABLE IF NOT EXISTS stress_ctx (id INTEGER PRIMARY KEY CHECK (id = 1), tx INTEGER NOT NULL, who TEXT)",
             "INSERT OR REPLACE INTO temp.stress_ctx (id, tx, who) VALUES (1, 0, \(SQLValue.text(who).sqlLiteral))",
         ]
-        for table in tables { statements += table.triggerStatements }
-        return statements
     }
 
     /// Undoes `connectionStatements` before a connection closes on purpose, so

@@ -1,4 +1,13 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import StressSQLite
 
 /// `check` and `integrity`: open a database made by this tool and run every property.
@@ -86,7 +95,8 @@ public enum CheckCommand {
         }
         let connection: Connection
         do {
-            connection = try Connection(path: path, flags: [.readWrite])
+            // One thread per connection (the checker's second connection is opened on its own thread).
+            connection = try Connection(path: path, flags: [.readWrite, .noMutex])
         } catch {
             throw ToolError("cannot open \(path): \(error).")
         }
@@ -149,6 +159,7 @@ public enum CheckCommand {
         }
         let acks = AckLog.path(for: path)
         let checker = Checker(connection: connection, who: mode.rawValue)
+        checker.parallel = true
         do {
             let report = try checker.run(
                 acknowledgements: FileManager.default.fileExists(atPath: acks) ? acks : nil, seed: seed)

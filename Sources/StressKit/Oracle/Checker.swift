@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import StressSQLite
 
 /// The properties the oracle checks, by their stable names.
@@ -35,8 +39,8 @@ public struct CheckReport: Sendable, Codable {
     public var table: String {
         var lines = ["property           result   checked"]
         for result in results {
-            lines.append(result.property.rawValue.padding(toLength: 19, withPad: " ", startingAt: 0)
-                + result.status.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0) + result.checked)
+            lines.append(result.property.rawValue.column(19)
+                + result.status.rawValue.column(9) + result.checked)
         }
         return lines.joined(separator: "\n")
     }
@@ -46,9 +50,10 @@ public struct CheckReport: Sendable, Codable {
 /// inside one read transaction so every property sees one snapshot while
 /// writers go on.
 ///
-/// Streams: the comparison of contents against the ledger is one SQL query per
-/// table that SQLite evaluates with its own temporary b-trees; only violations
-/// (at most `maxListed` per property) are held in memory.
+/// Streams: contents are compared with the ledger table by table, as a merge of
+/// the table in rowid order with the ledger index in key order (`RowidMerge`),
+/// or, for WITHOUT ROWID tables, one ledger index seek per row (`rowQuery`);
+/// only violations (at most `maxListed` per property) are held in memory.
 public final class Checker {
     public let connection: Connection
     /// Who runs the check (a thread label, or the command name) and where in the SQL log, for violations.
@@ -61,6 +66,17 @@ public final class Checker {
         self.who = who
         self.logLine = logLine
     }
+
+    /// Whether `integrity`, `conservation` and `query-consistency` run on a second
+    /// connection, on a thread of their own, while this one checks the rest. Off
+    /// by default: the monolith's periodic checks stay on one connection.
+    ///
+    /// Each property still sees one snapshot, but the two connections' snapshots
+    /// may differ when writers go on: none of those three properties is about
+    /// the ledger or the acknowledgements, so each holds in any snapshot on its own.
+    /// (`integrity_check` is as costly as everything else together; side by side,
+    /// a check takes little more wall time than `PRAGMA integrity_check`.)
+    public var parallel = false
 
     /// Runs every property. `acknowledgements` is the ack log to hold against the
     /// ledger (read before the snapshot starts, so every id in it committed before).
@@ -79,7 +95,8 @@ public final class Checker {
             return unreadable(error)  // Even the schema cannot be read.
         }
         try connection.execute("BEGIN")
-        defer { try? connection.execute("ROLLBACK") }
+        var inTransaction = true
+        defer { if inTransaction { try? connection.execute("ROLLBACK") } }
         // The first read fixes the snapshot. A file too damaged to read is an
         // `integrity` failure, and nothing else can be judged.
         let tables: [TrackedTable]
@@ -90,8 +107,11 @@ public final class Checker {
             return unreadable(error)
         }
 
+        let rng = Xoshiro(seed: deriveSeed(seed, "query-consistency"))
+        let side = parallel
+            ? SideCheck(connection.sibling, who: who, logLine: logLine(), maxListed: maxListed, tables: tables, rng: rng) : nil
         var results: [PropertyResult] = []
-        results.append(guarded(.integrity) { try integrity() })
+        if side == nil { results.append(guarded(.integrity) { try integrity() }) }
         do {
             var (model, rollback) = try modelAndRollback(tables)
             try leakedLedgerEntries(into: &rollback, rolledBack: acknowledged.rolledBack)
@@ -102,10 +122,69 @@ public final class Checker {
                 property: .rollback, status: .skipped, checked: "not reached", violations: [], moreViolations: 0))
         }
         results.append(guarded(.durability) { try durability(acknowledged) })
-        results.append(guarded(.conservation) { try conservation() })
-        var rng = Xoshiro(seed: deriveSeed(seed, "query-consistency"))
-        results.append(guarded(.queryConsistency) { try queryConsistency(tables, using: &rng) })
+        if let side {
+            // End this snapshot before waiting: in rollback-journal modes a writer
+            // queued behind this connection's lock would hold back the other's.
+            try? connection.execute("ROLLBACK")
+            inTransaction = false
+            let (integrity, others) = side.join()
+            if let error = side.snapshotError { throw error }
+            results.insert(integrity, at: 0)
+            results += others
+        } else {
+            results += independentProperties(tables, rng: rng)
+        }
         return CheckReport(results: settle(results))
+    }
+
+    /// The properties that need neither the ledger nor the acknowledgements after `integrity`.
+    fileprivate func independentProperties(_ tables: [TrackedTable], rng: Xoshiro) -> [PropertyResult] {
+        var rng = rng
+        return [guarded(.conservation) { try conservation() },
+                guarded(.queryConsistency) { try queryConsistency(tables, using: &rng) }]
+    }
+
+    /// `integrity`, `conservation` and `query-consistency` on a connection and thread of their own.
+    private final class SideCheck: @unchecked Sendable {
+        // `results` and `snapshotError` are written by the thread before it ends and
+        // read only after `join()`, which orders the two (pthread_join); nothing else is shared.
+        private var results: (PropertyResult, [PropertyResult])?
+        private var thread: OSThread?
+        /// Set when this connection's snapshot could not be taken (busy or locked past
+        /// the busy timeout): `run` then throws it, as it does for its own.
+        private(set) var snapshotError: SQLiteError?
+
+        init(_ sibling: Connection.Sibling, who: String, logLine: Int, maxListed: Int, tables: [TrackedTable], rng: Xoshiro) {
+            thread = OSThread { [self] in
+                let results: (PropertyResult, [PropertyResult])
+                do {
+                    let connection = try sibling.open()
+                    defer { connection.close() }
+                    let checker = Checker(connection: connection, who: who, logLine: { logLine })
+                    checker.maxListed = maxListed
+                    try connection.execute("BEGIN")
+                    defer { try? connection.execute("ROLLBACK") }
+                    // The first read takes the snapshot, as in `run`.
+                    _ = try connection.scalar("SELECT count(*) FROM \(Bookkeeping.meta)")
+                    results = (checker.guarded(.integrity) { try checker.integrity() },
+                               checker.independentProperties(tables, rng: rng))
+                } catch let error as SQLiteError where error.code.primary == .busy || error.code.primary == .locked {
+                    self.snapshotError = error
+                    results = (Checker.guarded(.integrity, who: who, logLine: logLine) { throw error }, [])
+                } catch {
+                    // Unable to open or begin: as for any SQLite error met while checking.
+                    let stopped = { (property: Property) in Checker.guarded(property, who: who, logLine: logLine) { throw error } }
+                    results = (stopped(.integrity), [stopped(.conservation), stopped(.queryConsistency)])
+                }
+                self.results = results
+            }
+        }
+
+        func join() -> (PropertyResult, [PropertyResult]) {
+            thread?.join()
+            thread = nil
+            return results!
+        }
     }
 
     /// A file too damaged to read is an `integrity` failure, and nothing else can be judged.
@@ -122,15 +201,22 @@ public final class Checker {
     /// Runs one property. An SQLite error met while checking proves nothing about
     /// the property: it is left without a verdict (`skipped`), except corruption,
     /// which is an `integrity` violation (moved there by `settle`).
-    private func guarded(_ property: Property, _ body: () throws -> PropertyResult) -> PropertyResult {
+    fileprivate func guarded(_ property: Property, _ body: () throws -> PropertyResult) -> PropertyResult {
+        Self.guarded(property, who: who, logLine: logLine(), body)
+    }
+
+    fileprivate static func guarded(
+        _ property: Property, who: String, logLine: @autoclosure () -> Int, _ body: () throws -> PropertyResult
+    ) -> PropertyResult {
         do {
             return try body()
         } catch let error as SQLiteError {
             let corrupt = error.code.primary == .corrupt || error.code.primary == .notADatabase
             return PropertyResult(
                 property: property, status: corrupt ? .fail : .skipped, checked: "stopped by \(error.code.name)",
-                violations: corrupt ? [violation(.integrity, "checking \(property.rawValue) met a corrupt database: \(error)",
-                                                 ["error": error.code.name])] : [],
+                violations: corrupt ? [Violation(
+                    property: Property.integrity.rawValue, message: "checking \(property.rawValue) met a corrupt database: \(error)",
+                    thread: who, logLine: logLine(), details: ["error": error.code.name])] : [],
                 moreViolations: 0)
         } catch {
             return PropertyResult(property: property, status: .skipped, checked: "stopped: \(error)", violations: [], moreViolations: 0)
@@ -164,7 +250,7 @@ public final class Checker {
         var relaxed = 0
     }
 
-    private func violation(_ property: Property, _ message: String, _ details: [String: String] = [:]) -> Violation {
+    fileprivate func violation(_ property: Property, _ message: String, _ details: [String: String] = [:]) -> Violation {
         Violation(property: property.rawValue, message: message, thread: who, logLine: logLine(), details: details)
     }
 
@@ -177,7 +263,7 @@ public final class Checker {
 
     // MARK: - integrity
 
-    private func integrity() throws -> PropertyResult {
+    fileprivate func integrity() throws -> PropertyResult {
         let messages = try connection.query("PRAGMA integrity_check").map { row -> String in
             if case .text(let text) = row[0] { return text }
             return "\(row[0])"
@@ -202,9 +288,9 @@ public final class Checker {
 
     // MARK: - model and rollback
 
-    /// Every row against the latest effect the ledger records for its key (the
-    /// fold of the ledger in commit order), in one scan of the table with one
-    /// index seek per row. Rows carrying a rolled-back tag come out of the same scan.
+    /// For WITHOUT ROWID tables: every row against the latest effect the ledger
+    /// records for its key (the fold of the ledger in commit order), in one scan
+    /// of the table with one index seek per row. Rows carrying a rolled-back tag come out of the same scan.
     /// (`+(…)` strips the rowid's INTEGER affinity; with it, SQLite would convert
     /// the untyped `key` column and could not use the index.)
     static func rowQuery(_ table: TrackedTable) -> String {
@@ -229,7 +315,16 @@ public final class Checker {
     private func modelAndRollback(_ tables: [TrackedTable]) throws -> (PropertyResult, PropertyResult) {
         var model: [Violation] = [], rollback: [Violation] = []
         var modelTotal = 0, rollbackTotal = 0, rows = 0
-        for table in tables {
+        for table in tables where !table.withoutRowid {
+            var merge = try RowidMerge(checker: self, table: table)
+            try merge.run()
+            rows += merge.rows
+            modelTotal += merge.modelTotal
+            rollbackTotal += merge.rollbackTotal
+            model += merge.model.prefix(maxListed - model.count)
+            rollback += merge.rollback.prefix(maxListed - rollback.count)
+        }
+        for table in tables where table.withoutRowid {
             let count = Int(try count("SELECT count(*) FROM main.\(quoteIdentifier(table.name))"))
             rows += count
             var mismatched = 0
@@ -271,6 +366,206 @@ public final class Checker {
             result(.model, checked: "\(tables.count) tables, \(rows) rows, \(entries) ledger entries", model, total: modelTotal),
             result(.rollback, checked: "\(rows) rows' tags", rollback, total: rollbackTotal)
         )
+    }
+
+    /// The model and rollback check of a rowid table, as one merge of two ordered
+    /// scans: the table in rowid order, and the table's ledger entries from the
+    /// ledger index in (key, seq) order, of which the last entry of each key is
+    /// that key's latest effect. Each row is compared with the latest image
+    /// in Swift, byte for byte as SQL renders it (`RowImage`); where they
+    /// differ, SQL renders and compares that row again, as `rowQuery` would, and
+    /// only its verdict counts.
+    ///
+    /// Why the orders agree: a rowid is an integer, and the index orders the
+    /// untyped `key` column as SQLite orders values (NULL, then numbers by value,
+    /// then text, then blobs), which `compare` follows, integers against reals
+    /// included. WITHOUT ROWID tables' keys are `quote()`d text whose order is
+    /// not the table's, so they keep one index seek per row (`rowQuery`).
+    private struct RowidMerge {
+        let checker: Checker
+        let table: TrackedTable
+        var rows = 0, modelTotal = 0, rollbackTotal = 0
+        var model: [Violation] = [], rollback: [Violation] = []
+
+        private let scan: Statement
+        private var haveRow = false
+        private let tagIndex: Int
+        private var confirm: Statement?
+        private var entryBySeq: Statement?
+
+        /// The latest ledger entry of one key: its key (`keyBytes` for text and blobs), seq, and image.
+        private enum Key { case null, integer(Int64), real(Double), text, blob }
+        private var key = Key.null
+        private var keyBytes: [UInt8] = []
+        private var seq: Int64 = 0
+        private var imageType = Statement.ColumnType.null
+        private var imageBytes: [UInt8] = []
+
+        init(checker: Checker, table: TrackedTable) throws {
+            self.checker = checker
+            self.table = table
+            let columns = table.columns.map { "t." + quoteIdentifier($0) }.joined(separator: ", ")
+            scan = try checker.connection.prepare(
+                "SELECT t.rowid, \(columns) FROM main.\(quoteIdentifier(table.name)) AS t ORDER BY t.rowid")
+            tagIndex = 1 + (table.columns.firstIndex(of: Bookkeeping.tagColumn) ?? -1)
+        }
+
+        mutating func run() throws {
+            let ledger = try checker.connection.prepare(
+                "SELECT key, seq, image FROM main.\(Bookkeeping.ledger) WHERE tbl = ? ORDER BY key, seq")
+            ledger.bind([.text(table.name)])
+            haveRow = try scan.step()
+            var haveKey = false
+            while try ledger.step() {
+                if haveKey && sameKey(ledger) {
+                    takeEntry(ledger)
+                    continue
+                }
+                if haveKey { try settleKey() }
+                startKey(ledger)
+                takeEntry(ledger)
+                haveKey = true
+            }
+            if haveKey { try settleKey() }
+            while haveRow {
+                try checkRow(expectedSeq: nil)
+                haveRow = try scan.step()
+            }
+        }
+
+        private mutating func startKey(_ ledger: Statement) {
+            switch ledger.columnType(0) {
+            case .null: key = .null
+            case .integer: key = .integer(ledger.int64(0))
+            case .real: key = .real(ledger.double(0))
+            case .text, .blob:
+                key = ledger.columnType(0) == .text ? .text : .blob
+                keyBytes.removeAll(keepingCapacity: true)
+                keyBytes.append(contentsOf: ledger.unsafeBytes(0))
+            }
+        }
+
+        private mutating func takeEntry(_ ledger: Statement) {
+            seq = ledger.int64(1)
+            imageType = ledger.columnType(2)
+            imageBytes.removeAll(keepingCapacity: true)
+            if imageType == .text { imageBytes.append(contentsOf: ledger.unsafeBytes(2)) }
+        }
+
+        /// Whether the ledger's current entry has the current key, as the index compares keys.
+        private func sameKey(_ ledger: Statement) -> Bool {
+            switch (key, ledger.columnType(0)) {
+            case (.null, .null): return true
+            case (.integer(let a), .integer): return a == ledger.int64(0)
+            case (.integer(let a), .real): return Self.compare(a, ledger.double(0)) == 0
+            case (.real(let a), .integer): return Self.compare(ledger.int64(0), a) == 0
+            case (.real(let a), .real): return a == ledger.double(0)
+            case (.text, .text), (.blob, .blob): return ledger.unsafeBytes(0).elementsEqual(keyBytes)
+            default: return false
+            }
+        }
+
+        /// The current key against `rowid`: negative when the key sorts first.
+        private func compareKey(to rowid: Int64) -> Int {
+            switch key {
+            case .null: return -1
+            case .integer(let k): return k < rowid ? -1 : k == rowid ? 0 : 1
+            case .real(let k): return -Self.compare(rowid, k)
+            case .text, .blob: return 1
+            }
+        }
+
+        /// An integer against a real, as SQLite compares them (exactly, not by
+        /// converting the integer to a double).
+        static func compare(_ i: Int64, _ r: Double) -> Int {
+            if r.isNaN { return 1 }
+            if r < -9223372036854775808.0 { return 1 }
+            if r >= 9223372036854775808.0 { return -1 }
+            let floor = r.rounded(.down)
+            let truncated = Int64(floor)
+            if i != truncated { return i < truncated ? -1 : 1 }
+            return floor == r ? 0 : -1
+        }
+
+        /// Rows before the current key have no ledger entry; a row with the key
+        /// is compared with the key's latest image; a key without a row is a missing row
+        /// unless its latest effect deleted it.
+        private mutating func settleKey() throws {
+            while haveRow, compareKey(to: scan.int64(0)) > 0 {
+                try checkRow(expectedSeq: nil)
+                haveRow = try scan.step()
+            }
+            if haveRow, compareKey(to: scan.int64(0)) == 0 {
+                try checkRow(expectedSeq: seq)
+                haveRow = try scan.step()
+            } else if imageType != .null {
+                let entry = try ledgerEntry(seq)
+                modelTotal += 1
+                if model.count < checker.maxListed {
+                    model.append(checker.modelViolation(
+                        table, key: entry[0], expected: entry[1], actual: .null, writer: entry[2], seq: .integer(seq)))
+                }
+            }
+        }
+
+        /// One row against the latest image of its key (`expectedSeq`), or against no entry.
+        private mutating func checkRow(expectedSeq: Int64?) throws {
+            rows += 1
+            let rowid = scan.int64(0)
+            if scan.columnType(tagIndex) == .integer, case let tag = scan.int64(tagIndex), tag < 0 {
+                // A rolled-back write that is visible: named as such, not as a model mismatch.
+                rollbackTotal += 1
+                if rollback.count < checker.maxListed {
+                    let actual = try sqlImage(rowid: rowid, expectedSeq: expectedSeq).image
+                    rollback.append(checker.violation(
+                        .rollback,
+                        "row \(rowid) of \(table.name) was written by \(TransactionID.describe(-tag)) in work that was rolled back, yet it is visible",
+                        ["table": table.name, "key": String(rowid), "rolled-back-writer": TransactionID.describe(-tag),
+                         "actual": Checker.shown(actual)]))
+                }
+                return
+            }
+            if expectedSeq != nil, imageType == .text {
+                let columns = 1..<(1 + table.columns.count)
+                if imageBytes.withUnsafeBytes({ RowImage.matches(scan, columns: columns, image: $0) }) { return }
+            }
+            // Different as rendered here: SQL has the last word.
+            let (differs, actual) = try sqlImage(rowid: rowid, expectedSeq: expectedSeq)
+            guard differs else { return }
+            modelTotal += 1
+            if model.count < checker.maxListed {
+                let entry = try expectedSeq.map { try ledgerEntry($0) } ?? [.null, .null, .null]
+                model.append(checker.modelViolation(
+                    table, key: .integer(rowid), expected: entry[1], actual: actual, writer: entry[2],
+                    seq: expectedSeq.map { .integer($0) } ?? .null))
+            }
+        }
+
+        /// The row's image as SQL renders it, and whether it differs from the ledger entry `expectedSeq`.
+        private mutating func sqlImage(rowid: Int64, expectedSeq: Int64?) throws -> (differs: Bool, image: SQLValue) {
+            if confirm == nil {
+                let image = table.imageExpression("t")
+                confirm = try checker.connection.prepare(
+                    "SELECT (\(image)) IS NOT (SELECT image FROM main.\(Bookkeeping.ledger) WHERE seq = ?2), \(image) "
+                        + "FROM main.\(quoteIdentifier(table.name)) AS t WHERE t.rowid = ?1")
+            }
+            let statement = confirm!
+            statement.reset()
+            statement.bind([.integer(rowid), expectedSeq.map { .integer($0) } ?? .null])
+            guard try statement.step() else { return (true, .null) }
+            return (statement.int64(0) != 0, statement.column(1))
+        }
+
+        /// Key, image and writer of ledger entry `seq`.
+        private mutating func ledgerEntry(_ seq: Int64) throws -> [SQLValue] {
+            if entryBySeq == nil {
+                entryBySeq = try checker.connection.prepare("SELECT key, image, tx FROM main.\(Bookkeeping.ledger) WHERE seq = ?")
+            }
+            let statement = entryBySeq!
+            statement.reset()
+            statement.bind([.integer(seq)])
+            return try statement.step() ? statement.row() : [.null, .null, .null]
+        }
     }
 
     /// Ledger entries of work that was rolled back: entries written by a statement
@@ -328,7 +623,7 @@ public final class Checker {
         return found
     }
 
-    private func modelViolation(
+    fileprivate func modelViolation(
         _ table: TrackedTable, key: SQLValue, expected: SQLValue, actual: SQLValue, writer: SQLValue, seq: SQLValue
     ) -> Violation {
         var details = ["table": table.name, "key": Self.shown(key), "expected": Self.shown(expected), "actual": Self.shown(actual)]
@@ -500,7 +795,7 @@ public final class Checker {
                     "SELECT \(quoteIdentifier(first)) FROM \(name) NOT INDEXED LIMIT 1 OFFSET \(rng.below(32))") ?? .integer(1)
                 var predicate = "\(quoteIdentifier(first)) IS \(value.sqlLiteral)"
                 // A partial index is usable only where its own WHERE clause holds.
-                if let range = sql.range(of: ") WHERE ", options: .backwards) {
+                if let range = sql.ranges(of: ") WHERE ").last {
                     predicate = "(\(sql[range.upperBound...])) AND " + predicate
                 }
                 // Count and key range of the matching rows, through the index and around it.

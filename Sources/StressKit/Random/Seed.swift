@@ -2,7 +2,11 @@
 public enum Seed {
     /// Parses a seed written in decimal or as `0x` hexadecimal; nil when malformed.
     public static func parse(_ text: String) -> UInt64? {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        // Spaces and tabs around it, as CharacterSet.whitespaces (category Zs, and tab).
+        let blank = { (c: Character) in
+            c == "\t" || (c.unicodeScalars.count == 1 && c.unicodeScalars.first!.properties.generalCategory == .spaceSeparator)
+        }
+        let trimmed = String(text.drop(while: blank).reversed().drop(while: blank).reversed())
         if trimmed.hasPrefix("0x") || trimmed.hasPrefix("0X") {
             let digits = trimmed.dropFirst(2)
             guard !digits.isEmpty, digits.count <= 16 else { return nil }
@@ -25,4 +29,8 @@ public enum Seed {
     }
 }
 
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif

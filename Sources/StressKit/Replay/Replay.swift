@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import StressSQLite
 
 /// `sqlite-stress replay`: re-executes an SQL log against a database, each
@@ -18,7 +22,7 @@ public enum Replay {
     /// comment-only lines. The comment is the last `; -- ` on the line: the
     /// comment itself never contains one.
     static func parse(_ line: Substring) -> Entry? {
-        guard !line.hasPrefix("--"), let marker = line.range(of: "; -- ", options: .backwards) else { return nil }
+        guard !line.hasPrefix("--"), let marker = line.ranges(of: "; -- ").last else { return nil }
         let sql = String(line[..<marker.lowerBound])
         let comment = line[marker.upperBound...].split(separator: " ", maxSplits: 2)
         guard comment.count == 3 else { return nil }

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Pretty, key-sorted JSON for `--json` output.
 func prettyJSON(_ value: some Encodable) -> String {

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import StressSQLite
 
 /// The outcome of a `stress` run, for the terminal and for `--json`.
@@ -64,7 +68,7 @@ public struct StressReport: Sendable {
             + "\(c[.checkpointsIncomplete]) incomplete), "
             + "\(c[.reconnects]) reconnects, \(c[.vacuums]) incremental vacuums, \(c[.checks]) checks (\(c[.checksSkipped]) skipped as busy), "
             + "\(c[.largeRows]) large rows")
-        lines.append(String(format: "throughput: %d statements in %.2f s, %.0f statements/s", c[.statements], elapsed, statementsPerSecond))
+        lines.append("throughput: \(c[.statements]) statements in \(Format.fixed(elapsed, 2)) s, \(Format.fixed(statementsPerSecond, 0)) statements/s")
         lines.append("SQL log: \(settings.logPath) (\(logLines) lines)")
         for error in unexpectedErrors { lines.append("unexpected error: \(error)") }
         if let finalCheck { lines.append(finalCheck.table) }

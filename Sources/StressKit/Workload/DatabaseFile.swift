@@ -1,4 +1,13 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Facts about files at a path, read without opening them through SQLite
 /// (which could create or change them).
@@ -24,13 +33,11 @@ public enum DatabaseFile {
 
     /// What is at `path`, judged from the 100-byte database header.
     public static func kind(at path: String) -> Kind {
-        var isDirectory: ObjCBool = false
+        var isDirectory = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return .missing }
-        if isDirectory.boolValue { return .directory }
-        guard let handle = FileHandle(forReadingAtPath: path) else { return .notSQLite }
-        defer { try? handle.close() }
-        let header = (try? handle.read(upToCount: 100)) ?? Data()
-        guard header.count == 100, header.prefix(16) == Data("SQLite format 3\0".utf8) else {
+        if isDirectory { return .directory }
+        guard let header = head(of: path, count: 100) else { return .notSQLite }
+        guard header.count == 100, header.prefix(16).elementsEqual("SQLite format 3\0".utf8) else {
             return starts(path + ".acks", with: "# sqlite-stress acknowledgements") ? .damaged : .notSQLite
         }
         let id = header[68..<72].reduce(UInt32(0)) { ($0 << 8) | UInt32($1) }
@@ -39,20 +46,33 @@ public enum DatabaseFile {
 
     /// Whether the file at `path` starts with `prefix` (used to recognise our own logs).
     public static func starts(_ path: String, with prefix: String) -> Bool {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
-        defer { try? handle.close() }
-        let head = (try? handle.read(upToCount: prefix.utf8.count)) ?? Data()
-        return head == Data(prefix.utf8)
+        head(of: path, count: prefix.utf8.count)?.elementsEqual(prefix.utf8) ?? false
+    }
+
+    /// The first `count` bytes of the file at `path` (fewer if it is shorter), or nil if it cannot be read.
+    public static func head(of path: String, count: Int) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes = [UInt8](repeating: 0, count: count)
+        var filled = 0
+        while filled < count {
+            let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + filled, count - filled) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { break }
+            filled += n
+        }
+        return Array(bytes.prefix(filled))
     }
 
     /// Checks that a new file can be created at `path`: its directory exists and is writable.
     public static func checkCreatable(_ path: String, what: String) throws(ToolError) {
         let parent = parentDirectory(of: path)
-        var isDirectory: ObjCBool = false
+        var isDirectory = false
         guard FileManager.default.fileExists(atPath: parent, isDirectory: &isDirectory) else {
             throw ToolError("cannot create the \(what) at \(path): the directory \(parent) does not exist.")
         }
-        guard isDirectory.boolValue else {
+        guard isDirectory else {
             throw ToolError("cannot create the \(what) at \(path): \(parent) is not a directory.")
         }
         guard access(parent, W_OK) == 0 else {
@@ -77,6 +97,6 @@ public enum DatabaseFile {
     public static func shellQuote(_ text: String) -> String {
         let safe = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./-=:,+@%")
         if !text.isEmpty, text.allSatisfy({ safe.contains($0) }) { return text }
-        return "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
+        return "'" + text.replacing("'", with: "'\\''") + "'"
     }
 }

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import StressAntithesis
 import StressSQLite
 
@@ -67,7 +71,7 @@ public struct DriverOutcome: Sendable {
         if let faults { lines.append(faults.summary) }
         for error in unexpectedErrors { lines.append("unexpected error: \(error)") }
         for violation in violations { lines.append(violation.description) }
-        lines.append(String(format: "result: %@ in %.3f s", passed ? "PASS" : "FAIL", elapsed))
+        lines.append("result: \(passed ? "PASS" : "FAIL") in \(Format.fixed(elapsed, 3)) s")
         if !passed, let seed {
             let faultArguments = (faults?.plan.arguments ?? []).map(DatabaseFile.shellQuote).joined(separator: " ")
             lines.append("reproduce: sqlite-stress \(kind.rawValue) --db \(DatabaseFile.shellQuote(databasePath)) --seed \(Seed.format(seed))"
@@ -145,7 +149,8 @@ extension DriverKind {
             databasePath: path, seed: seed ?? 0, threads: 1, iterations: units, busyTimeout: busyTimeout, checkEvery: 0,
             faults: faults)
         let context = RunContext(
-            log: try SQLLog(path: settings.logPath, append: true), acks: try AckLog(path: AckLog.path(for: path)),
+            log: try SQLLog(path: settings.logPath, append: true),
+            acks: try AckLog(path: AckLog.path(for: path), syncs: config.commitsSurvivePowerLoss),
             settings: settings, config: config, generator: WorkloadGenerator(schema: schema, swarm: swarm),
             exclusive: faults.losesPower)
         if !faults.isEmpty {

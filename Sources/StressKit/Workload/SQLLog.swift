@@ -11,14 +11,23 @@ import Synchronization
 ///     INSERT INTO "t0" ("c0") VALUES (1); -- t2 x17 ok changes=1
 ///
 /// The `sqlite3` shell replays it as it is (comments are ignored, failing
-/// statements are reported and skipped). Each line goes to the kernel with a
-/// single `write(2)` as soon as the statement finishes, so a killed run
-/// leaves a complete log up to its last statement.
+/// statements are reported and skipped).
+///
+/// Lines reach the kernel whole, several to a `write(2)`: a line appended with
+/// `flush: false` waits in a buffer until the next flush. The worker appends
+/// that way only inside a transaction, and flushes before any statement that
+/// may make effects durable (one run in autocommit mode, COMMIT, RELEASE) and
+/// right after one that left no transaction open. So a killed run leaves a
+/// complete log up to the last statement whose effect could be durable: what a
+/// kill can take from the buffer is the uncommitted part of an open
+/// transaction, which SQLite takes away too.
 public final class SQLLog: Sendable {
     /// The first characters of every log this tool writes.
     public static let headerPrefix = "-- sqlite-stress "
 
-    private struct State { var fd: Int32; var lines: Int }
+    private struct State { var fd: Int32; var lines: Int; var pending: String }
+    /// A buffer this long is written out even inside a transaction (memory stays flat).
+    private static let bufferLimit = 1 << 16
     private let state: Mutex<State>
     public let path: String
 
@@ -30,22 +39,39 @@ public final class SQLLog: Sendable {
             throw ToolError("cannot create the SQL log at \(path): \(String(cString: strerror(errno))).")
         }
         self.path = path
-        state = Mutex(State(fd: fd, lines: 0))
+        state = Mutex(State(fd: fd, lines: 0, pending: ""))
     }
 
-    deinit { state.withLock { if $0.fd >= 0 { _ = Glibc.close($0.fd) } } }
+    deinit {
+        state.withLock { state in
+            Self.writePending(&state)
+            if state.fd >= 0 { _ = Glibc.close(state.fd) }
+        }
+    }
 
     /// Appends one line (a newline is added) and returns its 1-based line number.
+    /// With `flush` false the line may wait in the buffer until the next flush.
     @discardableResult
-    public func append(_ line: String) -> Int {
-        var text = line
-        text.append("\n")
-        return state.withLock { state in
+    public func append(_ line: String, flush: Bool = true) -> Int {
+        state.withLock { state in
             guard state.fd >= 0 else { return state.lines }
-            writeAll(state.fd, &text)  // Disk full or similar: the run goes on; the log is best effort.
+            state.pending += line
+            state.pending.append("\n")
             state.lines += 1
+            if flush || state.pending.utf8.count >= Self.bufferLimit { Self.writePending(&state) }
             return state.lines
         }
+    }
+
+    /// Writes out the buffered lines, in one `write(2)`.
+    public func flush() {
+        state.withLock { Self.writePending(&$0) }
+    }
+
+    private static func writePending(_ state: inout State) {
+        guard state.fd >= 0, !state.pending.isEmpty else { return }
+        writeAll(state.fd, &state.pending)  // Disk full or similar: the run goes on; the log is best effort.
+        state.pending.removeAll(keepingCapacity: true)
     }
 
     /// The number of lines this process wrote so far.
@@ -55,6 +81,7 @@ public final class SQLLog: Sendable {
     public func close(sync: Bool = true) {
         state.withLock { state in
             guard state.fd >= 0 else { return }
+            Self.writePending(&state)
             if sync { fsync(state.fd) }
             _ = Glibc.close(state.fd)
             state.fd = -1

@@ -1,4 +1,13 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import StressSQLite
 import Synchronization
 
@@ -121,7 +130,7 @@ public final class StressRun: Sendable {
     func create(command: String = "stress") throws(ToolError) -> RunContext {
         try removeOldFiles()
         let log = try SQLLog(path: settings.logPath)
-        let acks = try AckLog(path: AckLog.path(for: settings.databasePath))
+        let acks = try AckLog(path: AckLog.path(for: settings.databasePath), syncs: config.commitsSurvivePowerLoss)
         let generator = WorkloadGenerator(schema: schema, swarm: swarm)
         let context = RunContext(log: log, acks: acks, settings: settings, config: config, generator: generator)
         writeHeader(to: log, command: command)
@@ -267,7 +276,7 @@ public final class StressRun: Sendable {
         for path in paths {
             guard FileManager.default.fileExists(atPath: path) else { continue }
             do { try FileManager.default.removeItem(atPath: path) } catch {
-                throw ToolError("cannot remove the old \(path): \(error.localizedDescription)")
+                throw ToolError("cannot remove the old \(path): \(error)")
             }
         }
     }

@@ -91,6 +91,10 @@ final class Worker {
 
     /// The ledger's triggers for this worker's connections (they carry its label).
     private lazy var triggers = Bookkeeping.connectionStatements(tables: context.tracked, who: label)
+    /// Tables whose triggers the current connection has: `connect()` installs
+    /// none, each transaction those of the tables it writes (see `installTriggers`).
+    private var installed: Set<String> = []
+    private lazy var tableTriggers = context.tracked.map { ($0.name, $0.triggerStatements) }
 
     init(label: String, transactionBase: Int64, random: RandomSource, context: RunContext) {
         self.label = label
@@ -156,7 +160,8 @@ final class Worker {
             let connection = try Connection(
                 path: context.settings.databasePath, flags: [.readWrite, .noMutex], vfs: context.workerVFS)
             connection.setBusyTimeout(milliseconds: context.settings.busyTimeout)
-            try prepareConnection(connection)
+            try prepareConnection(connection, triggers: false)
+            installed = []
             self.connection = connection
             return true
         } catch let error as SQLiteError where error.code.primary == .busy || error.code.primary == .locked {
@@ -175,10 +180,12 @@ final class Worker {
         }
     }
 
-    /// Per-connection settings and the ledger's triggers.
-    func prepareConnection(_ connection: Connection) throws {
+    /// Per-connection settings and the ledger's triggers (with `triggers` false,
+    /// only the context table: `installTriggers` adds triggers as they are needed).
+    func prepareConnection(_ connection: Connection, triggers: Bool = true) throws {
         // Exclusive locking must be set before the first read (for WAL, before the wal-index is opened).
-        let statements = (context.exclusive ? ["PRAGMA locking_mode = EXCLUSIVE"] : []) + context.config.connectionStatements + triggers
+        let statements = (context.exclusive ? ["PRAGMA locking_mode = EXCLUSIVE"] : []) + context.config.connectionStatements
+            + (triggers ? self.triggers : Bookkeeping.contextStatements(who: label))
         for sql in statements {
             if case .failed(let error) = execute(sql, on: connection) { throw error }
         }
@@ -186,7 +193,24 @@ final class Worker {
 
     // MARK: - Transactions
 
+    /// Installs, outside any transaction, the triggers of the tables in `tables`
+    /// this connection lacks: created inside a transaction, a rollback would take
+    /// them away again. False (the error counted) when one could not be created.
+    private func installTriggers(_ tables: Set<String>) -> Bool {
+        for (table, statements) in tableTriggers where tables.contains(table) && !installed.contains(table) {
+            for sql in statements {
+                if let error = execute(sql).error {
+                    classify(error)
+                    return false
+                }
+            }
+            installed.insert(table)
+        }
+        return true
+    }
+
     private func runTransaction(_ plan: TransactionPlan, tx: Int64) {
+        guard installTriggers(plan.writes) else { return }
         // The triggers stamp this id on every ledger row the transaction writes.
         if let error = execute(Bookkeeping.contextStatement(tx: tx)).error {
             classify(error)
@@ -484,6 +508,10 @@ final class Worker {
     @discardableResult
     func execute(_ sql: String, on explicit: Connection? = nil, row: ((Statement) -> Void)? = nil) -> Outcome {
         let connection = explicit ?? self.connection!
+        // The log's buffer is written before a statement that may make effects
+        // durable, and the line of one that left no transaction open right after
+        // it (SQLLog): the lines that wait are those of an open transaction.
+        if connection.isAutocommit || Self.mayCommit(sql) { context.log.flush() }
         counters[.statements] += 1
         context.statementsDone.add(1, ordering: .relaxed)
         let outcome: Outcome
@@ -511,7 +539,7 @@ final class Worker {
         case .failed(let error):
             line += error.code.name
         }
-        let logLine = context.log.append(line)
+        let logLine = context.log.append(line, flush: connection.isAutocommit)
 
         if let error = outcome.error {
             classify(error)
@@ -522,6 +550,11 @@ final class Worker {
             }
         }
         return outcome
+    }
+
+    /// COMMIT, END or RELEASE: may end a transaction and make its effects durable.
+    static func mayCommit(_ sql: String) -> Bool {
+        sql.hasPrefix("COMMIT") || sql.hasPrefix("END") || sql.hasPrefix("RELEASE")
     }
 
     /// INSERT, REPLACE, UPDATE or DELETE: the statements `sqlite3_changes` describes.

@@ -21,3 +21,10 @@ func writeAll(_ fd: Int32, _ line: inout String) -> Bool {
         return true
     }
 }
+
+/// Writes `text` whole and unbuffered to standard output, or to standard error,
+/// so lines interleave in the order they are written.
+public func writeStandard(_ text: String, toError: Bool = false) {
+    var text = text
+    writeAll(toError ? STDERR_FILENO : STDOUT_FILENO, &text)
+}

@@ -27,6 +27,7 @@ struct CheckOptions: ParsableArguments {
 
 struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "check",
         abstract: "Reconcile a quiescent database: every property, in full.",
         discussion: """
             Runs integrity, model (contents equal the ledger's fold), rollback (no rolled-back write \
@@ -43,6 +44,7 @@ struct Check: ParsableCommand {
 
 struct Integrity: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "integrity",
         abstract: "Check the properties that hold at any moment, in one snapshot, while writers run.",
         discussion: """
             The same properties as `check`, read inside one transaction so they see a single \

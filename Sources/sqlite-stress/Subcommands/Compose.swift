@@ -1,9 +1,14 @@
 import ArgumentParser
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import StressKit
 
 struct Compose: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "compose",
         abstract: "Run a Test Composer template directory locally, with faults, and report every property.",
         discussion: """
             Validates the template, runs one first_ command alone, then a driver phase (parallel \

@@ -28,25 +28,29 @@ struct DriverOptions: ParsableArguments {
 
 struct Insert: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "insert",
         abstract: "One batch of random inserts (plain, OR IGNORE, OR REPLACE, UPSERT) in random transactions.")
     @OptionGroup var options: DriverOptions
     func run() throws { try options.run(.insert) }
 }
 
 struct Update: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "One batch of random updates in random transactions.")
+    static let configuration = CommandConfiguration(
+        commandName: "update", abstract: "One batch of random updates in random transactions.")
     @OptionGroup var options: DriverOptions
     func run() throws { try options.run(.update) }
 }
 
 struct Delete: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "One batch of random deletes, by key and by range.")
+    static let configuration = CommandConfiguration(
+        commandName: "delete", abstract: "One batch of random deletes, by key and by range.")
     @OptionGroup var options: DriverOptions
     func run() throws { try options.run(.delete) }
 }
 
 struct Rollback: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "rollback",
         abstract: "Writes that are then rolled back: whole transactions, or to a savepoint.")
     @OptionGroup var options: DriverOptions
     func run() throws { try options.run(.rollback) }
@@ -54,6 +58,7 @@ struct Rollback: ParsableCommand {
 
 struct Transfer: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "transfer",
         abstract: "Balance transfers between accounts, whose total must never change.")
     @OptionGroup var options: DriverOptions
     func run() throws { try options.run(.transfer) }

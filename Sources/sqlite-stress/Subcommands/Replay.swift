@@ -3,6 +3,7 @@ import StressKit
 
 struct Replay: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "replay",
         abstract: "Re-execute a recorded SQL log and stop at the first statement whose result differs.",
         discussion: """
             Each statement runs on a connection of its own writer (thread or driver), in the order \

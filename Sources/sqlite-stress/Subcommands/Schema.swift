@@ -3,6 +3,7 @@ import StressKit
 
 struct Schema: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "schema",
         abstract: "Create a fresh database with a random schema and the oracle's bookkeeping, for the drivers.",
         discussion: """
             The Test Composer's first command. Draws the schema and configuration from the seed, \

@@ -1,9 +1,14 @@
 import ArgumentParser
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import StressKit
 
 struct Stress: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "stress",
         abstract: "Run the monolith: a random schema, T threads × N iterations of random transactions, integrity checks.",
         discussion: """
             Creates a fresh database (an existing file is replaced only with --overwrite, and only if \

@@ -1,0 +1,35 @@
+/// Number and column formatting without Foundation's `String(format:)` and
+/// `padding(toLength:)`: the tool links only FoundationEssentials, whose
+/// absence of ICU and Objective-C bridging saves every invocation a few
+/// milliseconds and megabytes (see BENCHMARKS.md).
+public enum Format {
+    /// `value` with `digits` digits after the point, as `%.<digits>f` prints it
+    /// (for the magnitudes a report shows: below 1e15).
+    public static func fixed(_ value: Double, _ digits: Int) -> String {
+        guard value.isFinite else { return value.isNaN ? "nan" : (value < 0 ? "-inf" : "inf") }
+        var scale = 1.0
+        for _ in 0..<digits { scale *= 10 }
+        let scaled = (value.magnitude * scale).rounded()
+        guard scaled < 9e18 else { return String(value) }
+        let units = UInt64(scaled), divisor = UInt64(scale)
+        var text = (value < 0 && units > 0 ? "-" : "") + String(units / divisor)
+        if digits > 0 {
+            let fraction = String(units % divisor)
+            text += "." + String(repeating: "0", count: digits - fraction.count) + fraction
+        }
+        return text
+    }
+
+    /// `value` right-aligned in `width` characters, padded with `pad`.
+    public static func right(_ value: some CustomStringConvertible, _ width: Int, pad: Character = " ") -> String {
+        let text = value.description
+        return String(repeating: pad, count: max(0, width - text.count)) + text
+    }
+}
+
+extension String {
+    /// The string cut or padded with spaces to exactly `width` characters (a table column).
+    public func column(_ width: Int) -> String {
+        count >= width ? String(prefix(width)) : self + String(repeating: " ", count: width - count)
+    }
+}

@@ -1,0 +1,40 @@
+import Foundation
+import Testing
+
+@testable import StressKit
+
+@Suite struct SQLLogTests {
+    // Lines appended with flush: false wait in the buffer, whole, until a flush
+    // (an explicit one, a line appended with flush, the buffer limit, or close);
+    // line numbers count every line at once.
+    @Test func bufferedLinesReachTheFileWholeAtTheNextFlush() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("x.sql")
+        let log = try SQLLog(path: path)
+        func file() throws -> String { try String(contentsOfFile: path, encoding: .utf8) }
+        #expect(log.append("BEGIN; -- t0 x1 ok", flush: false) == 1)
+        #expect(log.append("INSERT INTO t VALUES (1); -- t0 x1 ok changes=1", flush: false) == 2)
+        #expect(try file() == "")
+        log.flush()
+        #expect(try file() == "BEGIN; -- t0 x1 ok\nINSERT INTO t VALUES (1); -- t0 x1 ok changes=1\n")
+        log.append("INSERT INTO t VALUES (2); -- t0 x1 ok changes=1", flush: false)
+        #expect(log.append("COMMIT; -- t0 x1 ok") == 4)
+        #expect(try file().hasSuffix("(2); -- t0 x1 ok changes=1\nCOMMIT; -- t0 x1 ok\n"))
+        // Memory stays flat: a long transaction's lines go out at the limit.
+        let long = String(repeating: "x", count: 1000)
+        for _ in 0..<100 { log.append(long, flush: false) }
+        #expect(try file().utf8.count > 65_536)
+        #expect(try file().split(separator: "\n").allSatisfy { $0.count == 1000 || $0.contains("; -- ") })
+        log.append("tail", flush: false)
+        log.close(sync: false)
+        #expect(try file().hasSuffix("\ntail\n"))
+    }
+
+    // The worker's rule: a statement that may make effects durable first writes out what waits.
+    @Test func commitLikeStatementsAreRecognised() {
+        for sql in ["COMMIT", "END", "RELEASE tx", "RELEASE sp2"] { #expect(Worker.mayCommit(sql), "\(sql)") }
+        for sql in ["ROLLBACK", "ROLLBACK TO sp1", "REPLACE INTO t VALUES (1)", "INSERT INTO t VALUES (1)", "SAVEPOINT sp1", "BEGIN"] {
+            #expect(!Worker.mayCommit(sql), "\(sql)")
+        }
+    }
+}
