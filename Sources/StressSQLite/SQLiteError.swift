@@ -26,6 +26,18 @@ public struct SQLiteError: Error, CustomStringConvertible, Sendable {
         self.sql = sql
     }
 
+    /// The database is locked by another connection (SQLITE_BUSY or SQLITE_LOCKED):
+    /// trouble a concurrent workload expects.
+    public var isBusy: Bool { code.primary == .busy || code.primary == .locked }
+
+    /// The file is damaged (SQLITE_CORRUPT or SQLITE_NOTADB).
+    public var isCorruption: Bool { code.primary == .corrupt || code.primary == .notADatabase }
+
+    /// What a sick disk gives: an I/O error, a full disk, a file that cannot be opened.
+    public var isStorageTrouble: Bool {
+        code.primary == .ioerr || code.primary == .full || code.primary == .cantOpen
+    }
+
     public var description: String {
         var text = "SQLite error \(code.rawValue) (\(code.name)): \(message)"
         if let sql {

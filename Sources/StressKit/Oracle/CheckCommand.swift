@@ -112,10 +112,10 @@ public enum CheckCommand {
         } catch let error as ToolError {
             connection.close()
             throw error
-        } catch let error as SQLiteError where error.code.primary == .busy || error.code.primary == .locked {
+        } catch let error as SQLiteError where error.isBusy {
             connection.close()
             throw ToolError("cannot read \(path): \(error).", isBusy: true)
-        } catch let error as SQLiteError where error.code.primary == .corrupt || error.code.primary == .notADatabase {
+        } catch let error as SQLiteError where error.isCorruption {
             // Ours (its header or its acknowledgement log says so) and damaged
             // past recovery: the oracle reports that as an `integrity` violation.
             return connection
@@ -165,7 +165,7 @@ public enum CheckCommand {
                 acknowledgements: FileManager.default.fileExists(atPath: acks) ? acks : nil, seed: seed)
             StressAssertions.record(report)
             outcome.report = report
-        } catch let error as SQLiteError where error.code.primary == .busy || error.code.primary == .locked {
+        } catch let error as SQLiteError where error.isBusy {
             guard mode == .anytime else {
                 throw ToolError("\(path) stayed locked for \(busyTimeout) ms; `check` needs a quiescent database.")
             }

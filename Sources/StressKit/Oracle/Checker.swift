@@ -91,7 +91,7 @@ public final class Checker {
         let acknowledged: Acknowledged
         do {
             acknowledged = try loadAcknowledgements(acknowledgements)
-        } catch let error as SQLiteError where error.code.primary == .corrupt || error.code.primary == .notADatabase {
+        } catch let error as SQLiteError where error.isCorruption {
             return unreadable(error)  // Even the schema cannot be read.
         }
         try connection.execute("BEGIN")
@@ -103,7 +103,7 @@ public final class Checker {
         do {
             _ = try connection.scalar("SELECT count(*) FROM \(Bookkeeping.meta)")
             tables = try TrackedTable.load(from: connection)
-        } catch let error as SQLiteError where error.code.primary == .corrupt || error.code.primary == .notADatabase {
+        } catch let error as SQLiteError where error.isCorruption {
             return unreadable(error)
         }
 
@@ -168,7 +168,7 @@ public final class Checker {
                     _ = try connection.scalar("SELECT count(*) FROM \(Bookkeeping.meta)")
                     results = (checker.guarded(.integrity) { try checker.integrity() },
                                checker.independentProperties(tables, rng: rng))
-                } catch let error as SQLiteError where error.code.primary == .busy || error.code.primary == .locked {
+                } catch let error as SQLiteError where error.isBusy {
                     self.snapshotError = error
                     results = (Checker.guarded(.integrity, who: who, logLine: logLine) { throw error }, [])
                 } catch {
@@ -211,7 +211,7 @@ public final class Checker {
         do {
             return try body()
         } catch let error as SQLiteError {
-            let corrupt = error.code.primary == .corrupt || error.code.primary == .notADatabase
+            let corrupt = error.isCorruption
             return PropertyResult(
                 property: property, status: corrupt ? .fail : .skipped, checked: "stopped by \(error.code.name)",
                 violations: corrupt ? [Violation(

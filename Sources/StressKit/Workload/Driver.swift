@@ -124,7 +124,7 @@ extension DriverKind {
         let schema: Schema, config: DatabaseConfig
         do {
             (schema, config) = try Bookkeeping.recorded(in: probe)
-        } catch let error as SQLiteError where error.code.primary == .corrupt || error.code.primary == .notADatabase {
+        } catch let error as SQLiteError where error.isCorruption {
             // A database of ours that cannot be read any more: what the oracle exists to report.
             probe.close()
             let violation = Violation(

@@ -164,12 +164,12 @@ final class Worker {
             installed = []
             self.connection = connection
             return true
-        } catch let error as SQLiteError where error.code.primary == .busy || error.code.primary == .locked {
+        } catch let error as SQLiteError where error.isBusy {
             counters[.busyErrors] += 1
             return false
-        } catch let error as SQLiteError where error.code.primary == .corrupt || error.code.primary == .notADatabase {
+        } catch let error as SQLiteError where error.isCorruption {
             return false  // Reported by `execute` as it happened.
-        } catch let error as SQLiteError where context.workerVFS != nil && Self.isStorageTrouble(error) {
+        } catch let error as SQLiteError where context.workerVFS != nil && error.isStorageTrouble {
             counters[error.code.primary == .full ? .fullErrors : .ioErrors] += 1
             return false  // An injected fault (or the power failed): the next iteration tries again.
         } catch {
@@ -249,7 +249,7 @@ final class Worker {
                 sqliteRolledBack(tx)
                 return
             }
-            if error.code.primary == .busy || error.code.primary == .locked {
+            if error.isBusy {
                 // A deferred transaction that cannot upgrade must give way.
                 forceRollback(tx)
                 return
@@ -362,7 +362,7 @@ final class Worker {
                 context.acks.acknowledge(tx)
                 return
             }
-            if Self.isStorageTrouble(error) {
+            if error.isStorageTrouble {
                 // The commit may have reached the disk before the error (a WAL commit
                 // frame written, its sync failed): neither acknowledged nor rolled back.
                 counters[.uncertainCommits] += 1
@@ -373,15 +373,11 @@ final class Worker {
                 sqliteRolledBack(tx)
                 return
             }
-            guard error.code.primary == .busy || error.code.primary == .locked else { break }
+            guard error.isBusy else { break }
         }
         forceRollback(tx)
     }
 
-    /// An I/O error or a full disk: what a sick disk (or an injected fault) gives.
-    static func isStorageTrouble(_ error: SQLiteError) -> Bool {
-        error.code.primary == .ioerr || error.code.primary == .full || error.code.primary == .cantOpen
-    }
 
     /// Rolls back a transaction the workload must abandon; `tx` is recorded as rolled back.
     private func forceRollback(_ tx: Int64? = nil) {
@@ -440,12 +436,12 @@ final class Worker {
             report = try checker.run(
                 acknowledgements: context.acks.path,
                 seed: deriveSeed(context.settings.seed, "check-\(label)", counters[.checks]))
-        } catch let error as SQLiteError where error.code.primary == .busy || error.code.primary == .locked {
+        } catch let error as SQLiteError where error.isBusy {
             counters[.busyErrors] += 1
             counters[.checksSkipped] += 1
             context.log.append("-- \(label) check skipped: \(error.code.name)")
             return nil
-        } catch let error as SQLiteError where error.code.primary == .corrupt || error.code.primary == .notADatabase {
+        } catch let error as SQLiteError where error.isCorruption {
             context.report(Violation(
                 property: "integrity", message: "the check could not read the database: \(error)",
                 thread: label, logLine: context.log.lineCount + 1, details: ["error": error.code.name]))
@@ -543,7 +539,7 @@ final class Worker {
 
         if let error = outcome.error {
             classify(error)
-            if error.code.primary == .corrupt || error.code.primary == .notADatabase {
+            if error.isCorruption {
                 context.report(Violation(
                     property: "integrity", message: "SQLite reported corruption: \(error.message)",
                     thread: label, logLine: logLine, details: ["error": error.code.name, "sql": String(sql.prefix(200))]))
