@@ -225,10 +225,22 @@ typedef struct Target {
     int fd;                  // else a descriptor opened by path
 } Target;
 
+// The unix VFS writes at most 128 KiB per call (SQLite itself never asks for
+// more than a page), so restoring a long truncated range goes in pieces.
+#define HANDLE_WRITE_MAX 65536
+
 static int target_write(Target *t, const void *bytes, int64_t length, int64_t offset) {
-    if (length <= 0) return 0;
-    if (t->real) return t->real->pMethods->xWrite(t->real, bytes, (int)length, offset) == SQLITE_OK ? 0 : -1;
     const unsigned char *p = bytes;
+    if (t->real) {
+        while (length > 0) {
+            int n = length > HANDLE_WRITE_MAX ? HANDLE_WRITE_MAX : (int)length;
+            if (t->real->pMethods->xWrite(t->real, p, n, offset) != SQLITE_OK) return -1;
+            p += n;
+            offset += n;
+            length -= n;
+        }
+        return 0;
+    }
     while (length > 0) {
         ssize_t n = pwrite(t->fd, p, (size_t)length, offset);
         if (n < 0 && errno == EINTR) continue;

@@ -292,3 +292,27 @@ public enum FaultInjector {
         }
     }
 }
+
+extension RunContext {
+    /// Ends work under faults. If the plan loses power, the power fails now
+    /// (unless it already has); the files are rewritten as the power loss
+    /// leaves them — through the workers' still-open handles, so a lock they
+    /// hold (a driver's exclusive lock) is held until the rewrite is done; a
+    /// marker in the acknowledgement log tells the oracle what SQLite promised
+    /// across it; then the connections are abandoned (every I/O fails by now).
+    /// The next open recovers from the journal or the WAL, as after a reboot.
+    func endFaults(abandoning workers: [Worker], who: String) throws(ToolError) -> FaultReport {
+        let plan = settings.faults
+        let relaxed = config.powerLossMayTakeLatestCommits
+        if plan.losesPower {
+            FaultInjector.crashNow()
+            try FaultInjector.applyPowerLoss()
+            acks.powerLoss(relaxed: relaxed)
+            log.append("-- \(who) power loss (\(relaxed ? "each writer's latest acknowledged commits may be lost" : "every acknowledged commit must survive"))")
+            for worker in workers { worker.abandon() }
+        }
+        return FaultReport(
+            plan: plan, events: FaultInjector.events(), total: FaultInjector.eventTotal,
+            poweredOff: plan.losesPower, relaxedDurability: relaxed, synchronous: config.synchronous)
+    }
+}

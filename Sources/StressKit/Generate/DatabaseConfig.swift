@@ -67,6 +67,13 @@ public struct DatabaseConfig: Sendable, Hashable, Codable {
         }
     }
 
+    /// What the oracle allows a simulated power loss to cost: with NORMAL, each
+    /// writer's latest acknowledged commits (WAL syncs only at checkpoints; in
+    /// TRUNCATE and PERSIST the journal reset that commits is not synced either),
+    /// never a commit followed by a surviving later one. FULL and EXTRA must lose
+    /// nothing; OFF promises nothing, and what it loses is reported as found.
+    public var powerLossMayTakeLatestCommits: Bool { synchronous.uppercased() == "NORMAL" }
+
     public var summary: String {
         "page_size=\(pageSize) journal_mode=\(journalMode.rawValue) synchronous=\(synchronous.lowercased()) "
             + "cache_size=\(cacheSize) auto_vacuum=\(autoVacuum.lowercased())"

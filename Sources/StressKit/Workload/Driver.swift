@@ -159,21 +159,7 @@ extension DriverKind {
         }
         let worker = Worker(label: label, transactionBase: base, random: rng, context: context)
         worker.run()
-        var faultReport: FaultReport?
-        if !faults.isEmpty {
-            let relaxed = config.synchronous == "NORMAL"
-            if faults.losesPower {
-                // Rewritten through the connection's own handles, lock still held.
-                FaultInjector.crashNow()
-                try FaultInjector.applyPowerLoss()
-                context.acks.powerLoss(relaxed: relaxed)
-                context.log.append("-- \(label) power loss")
-                worker.abandon()
-            }
-            faultReport = FaultReport(
-                plan: faults, events: FaultInjector.events(), total: FaultInjector.eventTotal,
-                poweredOff: faults.losesPower, relaxedDurability: relaxed, synchronous: config.synchronous)
-        }
+        let faultReport = faults.isEmpty ? nil : try context.endFaults(abandoning: [worker], who: label)
         context.log.close(sync: false)  // A driver's cost is paid thousands of times.
 
         let unexpected = context.unexpected.withLock { $0 }

@@ -186,7 +186,7 @@ public final class StressRun: Sendable {
         let elapsed = start.duration(to: clock.now).seconds
         context.finished.store(true, ordering: .relaxed)
         monitor?.join()
-        let faultReport = settings.faults.isEmpty ? nil : try losePower(workers, context: context)
+        let faultReport = settings.faults.isEmpty ? nil : try context.endFaults(abandoning: workers, who: "run")
 
         let finalChecker = Worker(thread: settings.threads, label: "final", seed: 0, context: context)
         finalChecker.finalCheck()
@@ -200,26 +200,6 @@ public final class StressRun: Sendable {
             run: self, counters: counters, elapsed: elapsed, logLines: log.lineCount,
             violations: context.violations.withLock { $0 }, unexpectedErrors: context.unexpected.withLock { $0 },
             finalCheck: context.lastCheck.withLock { $0 }, faults: faultReport)
-    }
-
-    /// Ends a run under faults: if the plan loses power, the power fails now
-    /// (unless it already has), the workers' connections are abandoned, the
-    /// files are rewritten as the power loss leaves them, and a marker in the
-    /// acknowledgement log tells the oracle what SQLite promised across it. The
-    /// final check then opens the database afresh, as a reboot would: SQLite
-    /// recovers from the journal or the WAL first.
-    private func losePower(_ workers: [Worker], context: RunContext) throws(ToolError) -> FaultReport {
-        let relaxed = config.synchronous == "NORMAL"
-        if settings.faults.losesPower {
-            FaultInjector.crashNow()
-            for worker in workers { worker.abandon() }
-            try FaultInjector.applyPowerLoss()
-            context.acks.powerLoss(relaxed: relaxed)
-            context.log.append("-- power loss (\(relaxed ? "commits acknowledged before it may be lost" : "every acknowledged commit must survive"))")
-        }
-        return FaultReport(
-            plan: settings.faults, events: FaultInjector.events(), total: FaultInjector.eventTotal,
-            poweredOff: settings.faults.losesPower, relaxedDurability: relaxed, synchronous: config.synchronous)
     }
 
     private func writeHeader(to log: SQLLog, command: String) {
