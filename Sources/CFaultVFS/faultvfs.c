@@ -66,7 +66,6 @@ static struct {
     sqlite3_vfs *root;
     int registered;
     faultvfs_config config;
-    int suspended;
     int crashed;
     uint64_t state[4];
     uint64_t operations, syncs, writes;
@@ -107,7 +106,7 @@ static uint64_t below(uint64_t bound) { return next_random() % bound; }
 // so a configuration's random stream depends on nothing but the operations.
 static int strikes(const FaultFile *f, int kind) {
     double rate = G.config.rate[kind];
-    if (f->quiet || G.suspended || rate <= 0) return 0;
+    if (f->quiet || rate <= 0) return 0;
     return (double)(next_random() >> 11) * 0x1.0p-53 < rate;
 }
 
@@ -741,7 +740,6 @@ void faultvfs_configure(const faultvfs_config *config) {
     G.config = *config;
     uint64_t x = config->seed;
     for (int i = 0; i < 4; i++) G.state[i] = splitmix(&x);
-    G.suspended = 0;
     G.crashed = 0;
     G.operations = G.syncs = G.writes = 0;
     for (Tracked *t = G.files; t; t = t->next) {
@@ -750,12 +748,6 @@ void faultvfs_configure(const faultvfs_config *config) {
     }
     G.event_count = 0;
     G.event_total = 0;
-    pthread_mutex_unlock(&G.mutex);
-}
-
-void faultvfs_suspend(void) {
-    pthread_mutex_lock(&G.mutex);
-    G.suspended = 1;
     pthread_mutex_unlock(&G.mutex);
 }
 
@@ -866,25 +858,4 @@ int faultvfs_event_at(size_t index, faultvfs_event *out) {
     if (ok) *out = G.events[index];
     pthread_mutex_unlock(&G.mutex);
     return ok;
-}
-
-uint64_t faultvfs_operations(void) {
-    pthread_mutex_lock(&G.mutex);
-    uint64_t n = G.operations;
-    pthread_mutex_unlock(&G.mutex);
-    return n;
-}
-
-uint64_t faultvfs_syncs(void) {
-    pthread_mutex_lock(&G.mutex);
-    uint64_t n = G.syncs;
-    pthread_mutex_unlock(&G.mutex);
-    return n;
-}
-
-uint64_t faultvfs_writes(void) {
-    pthread_mutex_lock(&G.mutex);
-    uint64_t n = G.writes;
-    pthread_mutex_unlock(&G.mutex);
-    return n;
 }

@@ -70,17 +70,7 @@ public final class Output: Sendable {
         case .file:
             var line = message.text
             line += "\n"
-            line.withUTF8 { buffer in
-                var offset = 0
-                while offset < buffer.count {
-                    let written = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-                    if written < 0 {
-                        if errno == EINTR { continue }
-                        return
-                    }
-                    offset += written
-                }
-            }
+            writeAll(fd, &line)
         }
     }
 
@@ -126,5 +116,24 @@ final class Voidstar: Sendable {
         return Voidstar(
             jsonData: unsafeBitCast(data, to: JSONData.self), flush: unsafeBitCast(flush, to: Flush.self),
             getRandom: unsafeBitCast(random, to: GetRandom.self))
+    }
+}
+
+/// Writes all of `line` to `fd` with as few `write(2)` calls as it takes
+/// (retrying after EINTR and short writes). Returns false when the write
+/// failed, e.g. with ENOSPC.
+@discardableResult
+public func writeAll(_ fd: Int32, _ line: inout String) -> Bool {
+    line.withUTF8 { buffer in
+        var offset = 0
+        while offset < buffer.count {
+            let written = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+            if written < 0 {
+                if errno == EINTR { continue }
+                return false
+            }
+            offset += written
+        }
+        return true
     }
 }

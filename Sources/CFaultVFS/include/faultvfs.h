@@ -49,10 +49,9 @@ enum { FAULTVFS_FILE_DB = 1, FAULTVFS_FILE_JOURNAL, FAULTVFS_FILE_WAL };
 
 // Where a simulated power loss strikes.
 enum {
-    FAULTVFS_CRASH_NEVER = 0,
+    FAULTVFS_CRASH_NEVER = 0,    // only when faultvfs_crash_now() is called
     FAULTVFS_CRASH_AFTER_SYNC,   // right after the Nth successful sync
     FAULTVFS_CRASH_AT_WRITE,     // at the Nth write, which may or may not land
-    FAULTVFS_CRASH_ON_REQUEST,   // only when faultvfs_crash_now() is called
 };
 
 typedef struct faultvfs_config {
@@ -83,9 +82,6 @@ int faultvfs_register(void);
 // history, counters, the crashed flag. Call with no connection open on the VFS.
 void faultvfs_configure(const faultvfs_config *config);
 
-// Stops injecting faults (power-loss tracking and the crashed flag stay).
-void faultvfs_suspend(void);
-
 // Whether the simulated power loss has struck. Once it has, every read, write,
 // sync, truncate, delete and open on the VFS fails until faultvfs_configure.
 int faultvfs_crashed(void);
@@ -104,10 +100,5 @@ int faultvfs_apply_power_loss(void);
 size_t faultvfs_event_count(void);
 uint64_t faultvfs_event_total(void);
 int faultvfs_event_at(size_t index, faultvfs_event *out);
-
-// Operations seen so far (reads, writes, syncs, truncates on tracked files).
-uint64_t faultvfs_operations(void);
-uint64_t faultvfs_syncs(void);
-uint64_t faultvfs_writes(void);
 
 #endif

@@ -233,7 +233,7 @@ public enum FaultInjector {
                 config.crash_at = UInt64(rng.int(in: 1...(25 * work)))
             }
         } else {
-            config.crash_mode = Int32(plan.losesPower ? FAULTVFS_CRASH_ON_REQUEST : FAULTVFS_CRASH_NEVER)
+            config.crash_mode = Int32(FAULTVFS_CRASH_NEVER)  // A power loss, if any, comes at the end.
         }
         faultvfs_configure(&config)
     }
@@ -243,9 +243,6 @@ public enum FaultInjector {
 
     /// Makes the power fail now (no-op if it already has).
     public static func crashNow() { faultvfs_crash_now() }
-
-    /// Stops injecting faults; the power-loss record goes on.
-    public static func suspend() { faultvfs_suspend() }
 
     /// Rewrites the files as the power loss leaves them. Throws if a file could not be rewritten.
     public static func applyPowerLoss() throws(ToolError) {

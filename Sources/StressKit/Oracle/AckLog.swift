@@ -9,6 +9,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import Synchronization
+import StressAntithesis
 
 /// The acknowledgement log beside a database: after COMMIT returns OK, the
 /// writer appends the transaction id here (one line, one `write(2)`, then

@@ -245,7 +245,6 @@ public final class Checker {
     struct Acknowledged {
         var committed = 0
         var rolledBack = 0
-        var powerLosses = 0
         /// Power losses after which earlier commits may be missing.
         var relaxed = 0
     }
@@ -669,7 +668,6 @@ public final class Checker {
                 seq += 1
                 switch outcome {
                 case .powerLoss:
-                    counts.powerLosses += 1
                     if id == 1 {
                         relax.reset()
                         relax.bind([.integer(era)])

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Synchronization
+import StressAntithesis
 
 /// The SQL log: every executed statement, one per line, with the thread,
 /// transaction and result in a trailing comment, e.g.
