@@ -4,6 +4,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import StressAntithesis
 import StressKit
 
 /// Options every subcommand shares.
@@ -13,7 +14,8 @@ struct CommonOptions: ParsableArguments {
     var db: String?
 
     @Option(help: ArgumentHelp(
-        "The 64-bit seed, decimal or 0x hex. (default: $SQLITE_STRESS_SEED, else fresh)", valueName: "n"))
+        "The 64-bit seed, decimal or 0x hex. (default: $SQLITE_STRESS_SEED; else, inside Antithesis, "
+            + "its randomness at every choice; else fresh)", valueName: "n"))
     var seed: String?
 
     @Flag(help: "Print a machine-readable result on stdout.")
@@ -38,16 +40,14 @@ struct CommonOptions: ParsableArguments {
         return "stress.db"
     }
 
-    /// $SQLITE_STRESS_SEED, when set.
-    var environmentSeed: UInt64? {
-        ProcessInfo.processInfo.environment["SQLITE_STRESS_SEED"].flatMap(Seed.parse)
-    }
-
-    /// The seed: --seed, else $SQLITE_STRESS_SEED, else a fresh one.
-    var resolvedSeed: UInt64 {
-        if let seed, let value = Seed.parse(seed) { return value }
-        if let text = ProcessInfo.processInfo.environment["SQLITE_STRESS_SEED"], let value = Seed.parse(text) { return value }
-        return Seed.fresh()
+    /// Where every random choice comes from: --seed, else $SQLITE_STRESS_SEED;
+    /// else, inside Antithesis (libvoidstar loaded), `fuzz_get_random` at every
+    /// choice, so its fuzzer steers each one; else a fresh seed.
+    var randomness: Randomness {
+        if let seed, let value = Seed.parse(seed) { return .seed(value) }
+        if let text = ProcessInfo.processInfo.environment["SQLITE_STRESS_SEED"], let value = Seed.parse(text) { return .seed(value) }
+        if let random = Output.shared.random { return .antithesis(random) }
+        return .seed(Seed.fresh())
     }
 }
 

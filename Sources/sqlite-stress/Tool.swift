@@ -25,17 +25,17 @@ struct Tool: ParsableCommand {
         version: StressKit.version,
         subcommands: [
             Stress.self, Schema.self, Insert.self, Update.self, Delete.self, Rollback.self, Transfer.self,
-            Integrity.self, Check.self, Compose.self, Replay.self,
+            Integrity.self, Check.self, Compose.self, Replay.self, SetupComplete.self,
         ]
     )
 
     /// Parses and runs, mapping every usage or environment error to exit status 2
     /// with one sentence on stderr (argument-parser alone would use 64 and print usage).
     static func main() {
-        // Every process sends the assertion catalog first (when an SDK output is set).
-        _ = StressAssertions.reporter
         do {
             var command = try parseAsRoot()
+            // A command that makes assertions sends its catalog first (when an SDK output is set).
+            if let asserting = command as? AssertingCommand { StressAssertions.declare(asserting.assertionScope) }
             try command.run()
         } catch let error as ToolError {
             fail(error.message)
@@ -57,4 +57,10 @@ struct Tool: ParsableCommand {
         Darwin.exit(2)
         #endif
     }
+}
+
+/// A subcommand that makes Antithesis assertions: its process declares exactly
+/// the catalog of `assertionScope`, everything it can reach and nothing else.
+protocol AssertingCommand {
+    var assertionScope: StressAssertions.Scope { get }
 }

@@ -72,4 +72,56 @@ import Testing
         #expect(output.sink == .none)
         #expect(output.random == nil)
     }
+
+    // A catalog entry names where the assertion is declared; a hit names the
+    // call that evaluated it (file, function and line), as the official SDKs do.
+    @Test func hitsNameTheirCallSite() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("sdk.jsonl").path
+        setenv("ANTITHESIS_SDK_LOCAL_OUTPUT", path, 1)
+        defer { unsetenv("ANTITHESIS_SDK_LOCAL_OUTPUT") }
+        let declaredLine = #line + 1
+        let assertion = Assertion(.sometimes, "located")
+        let reporter = Reporter(catalog: [assertion], output: Output())
+        let evaluatedLine = #line + 1
+        reporter.record(assertion, true)
+
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+        let locations = try lines.dropFirst().map { line in
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            return try #require((object["antithesis_assert"] as? [String: Any])?["location"] as? [String: Any])
+        }
+        #expect(locations.count == 2)
+        #expect(locations[0]["begin_line"] as? Int == declaredLine)
+        #expect(locations[1]["begin_line"] as? Int == evaluatedLine)
+        #expect(locations[1]["function"] as? String == "hitsNameTheirCallSite()")
+        #expect(locations[1]["file"] as? String == "StressAntithesisTests/ProtocolTests.swift")
+    }
+
+    // The SDK line reports the compiler that built the binary: the version the
+    // toolchain running these tests prints.
+    @Test func sdkLineReportsTheSwiftVersion() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["swift", "--version"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(text.contains("Swift version \(swiftCompilerVersion) ("), "\(text) vs \(swiftCompilerVersion)")
+
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("sdk.jsonl").path
+        setenv("ANTITHESIS_SDK_LOCAL_OUTPUT", path, 1)
+        defer { unsetenv("ANTITHESIS_SDK_LOCAL_OUTPUT") }
+        _ = Reporter(catalog: [], output: Output())
+        let line = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").first.map(String.init) ?? ""
+        #expect(line.contains(#""language":{"name":"Swift","version":"\#(swiftCompilerVersion)"}"#), "\(line)")
+    }
 }

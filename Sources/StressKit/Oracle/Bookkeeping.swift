@@ -54,16 +54,17 @@ public enum Bookkeeping {
         ]
     }
 
-    /// Records the run's seed, schema and configuration in `stress_meta`, so every
-    /// later command reads them back from the database itself.
-    static func recordStatement(seed: UInt64, schema: Schema, config: DatabaseConfig) -> String {
+    /// Records the run's seed (`antithesis` when Antithesis made every choice),
+    /// schema and configuration in `stress_meta`, so every later command reads them
+    /// back from the database itself.
+    static func recordStatement(randomness: Randomness, schema: Schema, config: DatabaseConfig) -> String {
         func json(_ value: some Encodable) -> String {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             return String(decoding: (try? encoder.encode(value)) ?? Data(), as: UTF8.self)
         }
         let values: [(String, String)] = [
-            ("seed", Seed.format(seed)), ("journal_mode", config.journalMode.rawValue),
+            ("seed", randomness.seed.map(Seed.format) ?? randomness.kind), ("journal_mode", config.journalMode.rawValue),
             ("synchronous", config.synchronous.lowercased()), ("schema", json(schema)), ("config", json(config)),
         ]
         return "INSERT INTO \(meta) (key, value) VALUES "

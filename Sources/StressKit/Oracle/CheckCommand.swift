@@ -25,8 +25,10 @@ public enum CheckCommand {
     public struct Outcome: Sendable {
         public var mode: Mode
         public var databasePath: String
-        public var seed: UInt64
-        /// The seed that created the database, when it recorded one.
+        /// The seed of the random predicates, or Antithesis's randomness.
+        public var randomness: Randomness
+        /// The seed that created the database (`antithesis` when Antithesis made
+        /// every choice), when it recorded one.
         public var creationSeed: String?
         /// Nil when the snapshot could not be taken (anytime mode, busy).
         public var report: CheckReport?
@@ -34,13 +36,18 @@ public enum CheckCommand {
 
         public var passed: Bool { report?.passed ?? true }
 
-        public var reproduce: String {
-            "sqlite-stress \(mode.rawValue) --db \(DatabaseFile.shellQuote(databasePath)) --seed \(Seed.format(seed))"
+        /// The command that repeats this check; nil without a seed.
+        public var reproduce: String? {
+            randomness.seed.map {
+                "sqlite-stress \(mode.rawValue) --db \(DatabaseFile.shellQuote(databasePath)) --seed \(Seed.format($0))"
+            }
         }
 
         public var text: String {
-            var lines = ["sqlite-stress \(mode.rawValue): \(databasePath), seed \(Seed.format(seed))"
-                + (creationSeed.map { " (database created by seed \($0))" } ?? "")]
+            let creation = creationSeed.map {
+                $0 == "antithesis" ? " (database created with randomness from Antithesis)" : " (database created by seed \($0))"
+            }
+            var lines = ["sqlite-stress \(mode.rawValue): \(databasePath), \(randomness.description)" + (creation ?? "")]
             guard let report else {
                 lines.append("result: NO VERDICT — \(skipped ?? "skipped")")
                 return lines.joined(separator: "\n")
@@ -57,7 +64,7 @@ public enum CheckCommand {
             } else {
                 let failed = report.results.filter { $0.status == .fail }.map(\.property.rawValue)
                 lines.append("result: FAIL — \(failed.joined(separator: ", ")) violated")
-                lines.append("reproduce: \(reproduce)")
+                lines.append("reproduce: " + (reproduce ?? Randomness.notReproducible))
             }
             return lines.joined(separator: "\n")
         }
@@ -67,15 +74,17 @@ public enum CheckCommand {
                 let command: String
                 let result: String
                 let database: String
-                let seed: String
+                let randomness: String
+                let seed: String?
                 let creationSeed: String?
-                let reproduce: String
+                let reproduce: String?
                 let skipped: String?
                 let properties: [PropertyResult]
             }
             let document = Document(
                 command: mode.rawValue, result: report == nil ? "skipped" : (passed ? "pass" : "fail"),
-                database: databasePath, seed: Seed.format(seed), creationSeed: creationSeed, reproduce: reproduce,
+                database: databasePath, randomness: randomness.kind, seed: randomness.seed.map(Seed.format),
+                creationSeed: creationSeed, reproduce: reproduce,
                 skipped: skipped, properties: report?.results ?? [])
             return prettyJSON(document)
         }
@@ -127,22 +136,21 @@ public enum CheckCommand {
     }
 
     /// Runs every property on the database at `path`. With `wait` > 0 (an
-    /// `eventually_` check after drivers were killed), a database that is locked
-    /// or missing its bookkeeping is retried until `wait` seconds have passed.
+    /// `eventually_` or `finally_` check after the workload stopped), a database
+    /// that is locked or missing its bookkeeping is retried until `wait` seconds have passed.
     public static func run(
-        mode: Mode, databasePath path: String, seed: UInt64, busyTimeout: Int, wait: Double = 0
+        mode: Mode, databasePath path: String, randomness: Randomness, busyTimeout: Int, wait: Double = 0
     ) throws(ToolError) -> Outcome {
-        guard wait > 0 else { return try runOnce(mode: mode, databasePath: path, seed: seed, busyTimeout: busyTimeout) }
+        guard wait > 0 else { return try runOnce(mode: mode, databasePath: path, randomness: randomness, busyTimeout: busyTimeout) }
         let deadline = Date().addingTimeInterval(wait)
         while true {
             do {
-                let outcome = try runOnce(mode: .final, databasePath: path, seed: seed, busyTimeout: busyTimeout)
-                StressAssertions.reporter.record(StressAssertions.reachableAgain, true)
+                let outcome = try runOnce(mode: .final, databasePath: path, randomness: randomness, busyTimeout: busyTimeout)
+                StressAssertions.opensAfterWait(true)
                 return outcome
             } catch {
                 guard Date() < deadline else {
-                    StressAssertions.reporter.record(
-                        StressAssertions.reachableAgain, false, details: .details(["error": error.message, "waited": "\(wait) s"]))
+                    StressAssertions.opensAfterWait(false, details: ["error": error.message, "waited": "\(wait) s"])
                     throw ToolError("\(error.message.dropLast()) (after retrying for \(Int(wait)) s).")
                 }
                 usleep(250_000)
@@ -150,10 +158,10 @@ public enum CheckCommand {
         }
     }
 
-    static func runOnce(mode: Mode, databasePath path: String, seed: UInt64, busyTimeout: Int) throws(ToolError) -> Outcome {
+    static func runOnce(mode: Mode, databasePath path: String, randomness: Randomness, busyTimeout: Int) throws(ToolError) -> Outcome {
         let connection = try openInitialised(path, busyTimeout: busyTimeout)
         defer { connection.close() }
-        var outcome = Outcome(mode: mode, databasePath: path, seed: seed)
+        var outcome = Outcome(mode: mode, databasePath: path, randomness: randomness)
         if case .text(let creation)? = try? connection.scalar("SELECT value FROM \(Bookkeeping.meta) WHERE key = 'seed'") {
             outcome.creationSeed = creation
         }
@@ -162,7 +170,7 @@ public enum CheckCommand {
         checker.parallel = true
         do {
             let report = try checker.run(
-                acknowledgements: FileManager.default.fileExists(atPath: acks) ? acks : nil, seed: seed)
+                acknowledgements: FileManager.default.fileExists(atPath: acks) ? acks : nil, randomness: randomness)
             StressAssertions.record(report)
             outcome.report = report
         } catch let error as SQLiteError where error.isBusy {

@@ -80,11 +80,11 @@ public final class Checker {
 
     /// Runs every property. `acknowledgements` is the ack log to hold against the
     /// ledger (read before the snapshot starts, so every id in it committed before).
-    /// `seed` drives query-consistency's random predicates.
+    /// `randomness` drives query-consistency's random predicates.
     ///
     /// Throws only when the snapshot cannot be taken (SQLITE_BUSY after the busy
     /// timeout, or an unreadable file); corruption met along the way is a violation.
-    public func run(acknowledgements: String?, seed: UInt64) throws -> CheckReport {
+    public func run(acknowledgements: String?, randomness: Randomness) throws -> CheckReport {
         // Acknowledgements are loaded before the snapshot begins: an id in the file
         // was acknowledged after its COMMIT returned, so the snapshot must contain it.
         // They stream into a TEMP table; only SQLite's cache holds them.
@@ -107,7 +107,7 @@ public final class Checker {
             return unreadable(error)
         }
 
-        let rng = Xoshiro(seed: deriveSeed(seed, "query-consistency"))
+        let rng = randomness.stream("query-consistency")
         let side = parallel
             ? SideCheck(connection.sibling, who: who, logLine: logLine(), maxListed: maxListed, tables: tables, rng: rng) : nil
         var results: [PropertyResult] = []
@@ -138,7 +138,7 @@ public final class Checker {
     }
 
     /// The properties that need neither the ledger nor the acknowledgements after `integrity`.
-    fileprivate func independentProperties(_ tables: [TrackedTable], rng: Xoshiro) -> [PropertyResult] {
+    fileprivate func independentProperties(_ tables: [TrackedTable], rng: RandomSource) -> [PropertyResult] {
         var rng = rng
         return [guarded(.conservation) { try conservation() },
                 guarded(.queryConsistency) { try queryConsistency(tables, using: &rng) }]
@@ -154,7 +154,7 @@ public final class Checker {
         /// the busy timeout): `run` then throws it, as it does for its own.
         private(set) var snapshotError: SQLiteError?
 
-        init(_ sibling: Connection.Sibling, who: String, logLine: Int, maxListed: Int, tables: [TrackedTable], rng: Xoshiro) {
+        init(_ sibling: Connection.Sibling, who: String, logLine: Int, maxListed: Int, tables: [TrackedTable], rng: RandomSource) {
             thread = OSThread { [self] in
                 let results: (PropertyResult, [PropertyResult])
                 do {
@@ -754,7 +754,7 @@ public final class Checker {
 
     // MARK: - query-consistency
 
-    private func queryConsistency(_ tables: [TrackedTable], using rng: inout Xoshiro) throws -> PropertyResult {
+    private func queryConsistency(_ tables: [TrackedTable], using rng: inout RandomSource) throws -> PropertyResult {
         var violations: [Violation] = []
         var predicates = 0, lookups = 0
         let user = tables.filter { $0.name != Bookkeeping.accounts }

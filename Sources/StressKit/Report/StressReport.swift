@@ -7,8 +7,10 @@ import StressSQLite
 
 /// The outcome of a `stress` run, for the terminal and for `--json`.
 public struct StressReport: Sendable {
-    public let seed: UInt64
-    public let reproduce: String
+    /// The seed, or Antithesis's randomness.
+    public let randomness: Randomness
+    /// The command that reproduces the run; nil without a seed.
+    public let reproduce: String?
     public let settings: StressSettings
     public let config: DatabaseConfig
     public let swarm: Swarm
@@ -27,7 +29,7 @@ public struct StressReport: Sendable {
         run: StressRun, counters: Counters, elapsed: Double, logLines: Int, violations: [Violation],
         unexpectedErrors: [String], finalCheck: CheckReport?, faults: FaultReport? = nil
     ) {
-        seed = run.settings.seed
+        randomness = run.settings.randomness
         reproduce = run.reproduceCommand
         settings = run.settings
         config = run.config
@@ -77,8 +79,8 @@ public struct StressReport: Sendable {
         } else {
             for violation in violations.prefix(10) { lines.append(violation.description) }
             if violations.count > 10 { lines.append("… and \(violations.count - 10) more (see --json)") }
-            lines.append("result: FAIL — \(violations.count) violation(s); seed \(Seed.format(seed))")
-            lines.append("reproduce: \(reproduce)")
+            lines.append("result: FAIL — \(violations.count) violation(s); \(randomness.description)")
+            lines.append(reproduceLine)
         }
         return lines.joined(separator: "\n")
     }
@@ -87,8 +89,9 @@ public struct StressReport: Sendable {
     public func json() -> String {
         struct Document: Encodable {
             let result: String
-            let seed: String
-            let reproduce: String
+            let randomness: String
+            let seed: String?
+            let reproduce: String?
             let sqliteVersion: String
             let database: String
             let sqlLog: String
@@ -108,7 +111,8 @@ public struct StressReport: Sendable {
             let faults: FaultReport?
         }
         let document = Document(
-            result: passed ? "pass" : "fail", seed: Seed.format(seed), reproduce: reproduce,
+            result: passed ? "pass" : "fail", randomness: randomness.kind, seed: randomness.seed.map(Seed.format),
+            reproduce: reproduce,
             sqliteVersion: Connection.libraryVersion, database: settings.databasePath, sqlLog: settings.logPath,
             sqlLogLines: logLines, threads: settings.threads, iterations: settings.iterations, tables: tables,
             configuration: config, swarm: swarm, counters: counters.asDictionary, operations: counters.operations,
@@ -121,7 +125,9 @@ public struct StressReport: Sendable {
 extension StressReport {
     /// Violations and the reproduce line only, for --quiet.
     public var violationSummary: String {
-        (violations.map(\.description) + ["result: FAIL — seed \(Seed.format(seed))", "reproduce: \(reproduce)"])
-            .joined(separator: "\n")
+        (violations.map(\.description) + ["result: FAIL — \(randomness.description)", reproduceLine]).joined(separator: "\n")
     }
+
+    /// `reproduce: <command>`, or why there is none.
+    public var reproduceLine: String { "reproduce: " + (reproduce ?? Randomness.notReproducible) }
 }

@@ -47,8 +47,8 @@ public enum DriverKind: String, CaseIterable, Sendable {
 public struct DriverOutcome: Sendable {
     public var kind: DriverKind
     public var databasePath: String
-    /// The seed, or nil when Antithesis supplied every choice.
-    public var seed: UInt64?
+    /// The seed, or Antithesis's randomness at every choice.
+    public var randomness: Randomness
     public var label: String
     public var counters: Counters
     public var violations: [Violation]
@@ -61,8 +61,7 @@ public struct DriverOutcome: Sendable {
 
     public var summary: String {
         let c = counters
-        var lines = ["sqlite-stress \(kind.rawValue) (\(label)): \(databasePath), "
-            + (seed.map { "seed \(Seed.format($0))" } ?? "randomness from Antithesis")]
+        var lines = ["sqlite-stress \(kind.rawValue) (\(label)): \(databasePath), \(randomness.description)"]
         let operations = StatementKind.allCases.filter { c[$0] > 0 }.map { "\($0.rawValue) \(c[$0])" }
         lines.append("operations: " + (operations.isEmpty ? "none" : operations.joined(separator: ", ")))
         lines.append("transactions: \(c[.commits]) commits, \(c[.rollbacks]) rollbacks, \(c[.savepointRollbacks]) savepoint rollbacks; "
@@ -72,31 +71,34 @@ public struct DriverOutcome: Sendable {
         for error in unexpectedErrors { lines.append("unexpected error: \(error)") }
         for violation in violations { lines.append(violation.description) }
         lines.append("result: \(passed ? "PASS" : "FAIL") in \(Format.fixed(elapsed, 3)) s")
-        if !passed, let seed {
+        if !passed, let seed = randomness.seed {
             let faultArguments = (faults?.plan.arguments ?? []).map(DatabaseFile.shellQuote).joined(separator: " ")
             lines.append("reproduce: sqlite-stress \(kind.rawValue) --db \(DatabaseFile.shellQuote(databasePath)) --seed \(Seed.format(seed))"
                 + (faultArguments.isEmpty ? "" : " " + faultArguments))
+        } else if !passed {
+            lines.append("reproduce: " + Randomness.notReproducible)
         }
         return lines.joined(separator: "\n")
     }
 
     public func json() -> String {
         struct Document: Encodable {
-            let command: String, result: String, database: String, seed: String?, label: String
+            let command: String, result: String, database: String, randomness: String, seed: String?, label: String
             let counters: [String: Int], operations: [String: Int], violations: [Violation], unexpectedErrors: [String]
             let elapsedSeconds: Double
             let faults: FaultReport?
         }
         return prettyJSON(Document(
-            command: kind.rawValue, result: passed ? "pass" : "fail", database: databasePath, seed: seed.map(Seed.format),
+            command: kind.rawValue, result: passed ? "pass" : "fail", database: databasePath, randomness: randomness.kind,
+            seed: randomness.seed.map(Seed.format),
             label: label, counters: counters.asDictionary, operations: counters.operations, violations: violations,
             unexpectedErrors: unexpectedErrors, elapsedSeconds: elapsed, faults: faults))
     }
 }
 
 extension DriverKind {
-    /// Runs one batch against the database at `path`. With `seed` nil, every
-    /// choice comes from `random` (Antithesis); otherwise from the seed.
+    /// Runs one batch against the database at `path`, every choice drawn from
+    /// `randomness` (the seed's `<kind>` stream, or Antithesis at every choice).
     ///
     /// With `faults`, the batch runs through the fault-injecting VFS. A plan that
     /// loses power holds the database exclusively for the whole batch (others
@@ -104,7 +106,7 @@ extension DriverKind {
     /// be rewritten with no other process reading them; the lock is released
     /// only after the rewrite, and the next opener recovers.
     public func run(
-        databasePath path: String, seed: UInt64?, random external: (@Sendable () -> UInt64)?, busyTimeout: Int,
+        databasePath path: String, randomness: Randomness, busyTimeout: Int,
         faults: FaultPlan = FaultPlan()
     ) throws(ToolError) -> DriverOutcome {
         let clock = ContinuousClock()
@@ -118,7 +120,7 @@ extension DriverKind {
             var counters = Counters()
             counters[.busyErrors] = 1
             return DriverOutcome(
-                kind: self, databasePath: path, seed: seed, label: "locked out", counters: counters, violations: [],
+                kind: self, databasePath: path, randomness: randomness, label: "locked out", counters: counters, violations: [],
                 unexpectedErrors: [], elapsed: start.duration(to: clock.now).seconds, faults: nil)
         }
         let schema: Schema, config: DatabaseConfig
@@ -132,7 +134,7 @@ extension DriverKind {
                 details: ["error": error.code.name])
             StressAssertions.record(violation)
             return DriverOutcome(
-                kind: self, databasePath: path, seed: seed, label: rawValue, counters: Counters(), violations: [violation],
+                kind: self, databasePath: path, randomness: randomness, label: rawValue, counters: Counters(), violations: [violation],
                 unexpectedErrors: [], elapsed: start.duration(to: clock.now).seconds, faults: nil)
         } catch {
             probe.close()
@@ -140,13 +142,13 @@ extension DriverKind {
         }
         probe.close()
 
-        var rng = seed.map { RandomSource(seed: deriveSeed($0, rawValue)) } ?? RandomSource(external: external!)
+        var rng = randomness.stream(rawValue)
         let base = TransactionID.driverBase(using: &rng)
         let swarm = swarm(using: &rng)
         let units = rng.int(in: 1...8)
         let label = "d\(base)"
         let settings = StressSettings(
-            databasePath: path, seed: seed ?? 0, threads: 1, iterations: units, busyTimeout: busyTimeout, checkEvery: 0,
+            databasePath: path, randomness: randomness, threads: 1, iterations: units, busyTimeout: busyTimeout, checkEvery: 0,
             faults: faults)
         let context = RunContext(
             log: try SQLLog(path: settings.logPath, append: true),
@@ -154,8 +156,7 @@ extension DriverKind {
             settings: settings, config: config, generator: WorkloadGenerator(schema: schema, swarm: swarm),
             exclusive: faults.losesPower)
         if !faults.isEmpty {
-            let faultSeed = seed.map { deriveSeed($0, "faults-\(rawValue)") } ?? rng.next()
-            try FaultInjector.arm(faults, seed: faultSeed, expectedWork: units)
+            try FaultInjector.arm(faults, randomness: randomness.derived("faults-\(rawValue)"), expectedWork: units)
         }
         let worker = Worker(label: label, transactionBase: base, random: rng, context: context)
         worker.run()
@@ -165,7 +166,7 @@ extension DriverKind {
         let unexpected = context.unexpected.withLock { $0 }
         StressAssertions.record(worker.counters, unexpected: unexpected)
         return DriverOutcome(
-            kind: self, databasePath: path, seed: seed, label: label, counters: worker.counters,
+            kind: self, databasePath: path, randomness: randomness, label: label, counters: worker.counters,
             violations: context.violations.withLock { $0 }, unexpectedErrors: unexpected,
             elapsed: start.duration(to: clock.now).seconds, faults: faultReport)
     }

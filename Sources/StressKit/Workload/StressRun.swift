@@ -30,17 +30,17 @@ public final class StressRun: Sendable {
     public let schema: Schema
     public let swarm: Swarm
 
-    /// Validates `settings` and the paths, and draws schema, configuration and swarm from the seed.
-    /// Writes nothing.
+    /// Validates `settings` and the paths, and draws schema, configuration and swarm
+    /// (from the seed, or from Antithesis at every choice). Writes nothing.
     public static func prepare(_ settings: StressSettings) throws(ToolError) -> StressRun {
         try settings.validate()
         try checkPaths(settings)
-        var schemaRNG = Xoshiro(seed: deriveSeed(settings.seed, "schema"))
+        var schemaRNG = settings.randomness.stream("schema")
         let drawnTables = schemaRNG.int(in: 1...10)  // Drawn always, so --tables only overrides it.
         let schema = SchemaGenerator.generate(tableCount: settings.tables ?? drawnTables, using: &schemaRNG)
-        var configRNG = Xoshiro(seed: deriveSeed(settings.seed, "config"))
+        var configRNG = settings.randomness.stream("config")
         let config = DatabaseConfig.generate(journalMode: settings.journalMode, synchronous: settings.synchronous, using: &configRNG)
-        var swarmRNG = Xoshiro(seed: deriveSeed(settings.seed, "swarm"))
+        var swarmRNG = settings.randomness.stream("swarm")
         let swarm = Swarm.generate(using: &swarmRNG)
         return StressRun(settings: settings, config: config, schema: schema, swarm: swarm)
     }
@@ -105,10 +105,12 @@ public final class StressRun: Sendable {
         }
     }
 
-    /// The resolved settings (tables and journal mode as drawn), as command-line arguments.
-    public var reproduceArguments: [String] {
-        [
-            "stress", "--seed", Seed.format(settings.seed), "--threads", "\(settings.threads)",
+    /// The resolved settings (tables and journal mode as drawn), as command-line
+    /// arguments; nil when Antithesis supplied the choices (no seed reproduces them).
+    public var reproduceArguments: [String]? {
+        guard let seed = settings.randomness.seed else { return nil }
+        return [
+            "stress", "--seed", Seed.format(seed), "--threads", "\(settings.threads)",
             "--iterations", "\(settings.iterations)", "--tables", "\(schema.tables.count)",
             "--journal-mode", config.journalMode.rawValue, "--synchronous", config.synchronous.lowercased(),
             "--busy-timeout", "\(settings.busyTimeout)",
@@ -117,9 +119,9 @@ public final class StressRun: Sendable {
             + settings.faults.arguments + ["--overwrite"]
     }
 
-    /// The exact command line that reproduces this run.
-    public var reproduceCommand: String {
-        (["sqlite-stress"] + reproduceArguments).map(DatabaseFile.shellQuote).joined(separator: " ")
+    /// The exact command line that reproduces this run; nil without a seed.
+    public var reproduceCommand: String? {
+        reproduceArguments.map { (["sqlite-stress"] + $0).map(DatabaseFile.shellQuote).joined(separator: " ") }
     }
 
     // MARK: - Running
@@ -159,12 +161,13 @@ public final class StressRun: Sendable {
         if !settings.faults.isEmpty {
             // Armed after the database is set up: the faults strike the workload only.
             try FaultInjector.arm(
-                settings.faults, seed: deriveSeed(settings.seed, "faults"), expectedWork: settings.threads * settings.iterations)
+                settings.faults, randomness: settings.randomness.derived("faults"),
+                expectedWork: settings.threads * settings.iterations)
         }
         let clock = ContinuousClock()
         let start = clock.now
         let workers = (0..<settings.threads).map { index in
-            Worker(thread: index, seed: deriveSeed(settings.seed, "thread", index), context: context)
+            Worker(thread: index, random: settings.randomness.stream("thread", index), context: context)
         }
         let monitor = onProgress.map { callback in
             let total = settings.threads * settings.iterations
@@ -188,7 +191,7 @@ public final class StressRun: Sendable {
         monitor?.join()
         let faultReport = settings.faults.isEmpty ? nil : try context.endFaults(abandoning: workers, who: "run")
 
-        let finalChecker = Worker(thread: settings.threads, label: "final", seed: 0, context: context)
+        let finalChecker = Worker(thread: settings.threads, label: "final", context: context)
         finalChecker.finalCheck()
         log.close()
 
@@ -206,8 +209,10 @@ public final class StressRun: Sendable {
         // No paths or times: one seed and one thread give a byte-identical log.
         let run = command == "stress"
             ? "threads=\(settings.threads) iterations=\(settings.iterations) check-every=\(settings.checkEvery) " : ""
-        log.append(SQLLog.headerPrefix + "\(command) seed=\(Seed.format(settings.seed)) \(run)tables=\(schema.tables.count) "
+        let randomness = settings.randomness.seed.map { "seed=" + Seed.format($0) } ?? "randomness=antithesis"
+        log.append(SQLLog.headerPrefix + "\(command) \(randomness) \(run)tables=\(schema.tables.count) "
             + "sqlite=\(Connection.libraryVersion)")
+        if settings.randomness.seed == nil { log.append("-- " + Randomness.notReproducible) }
         log.append("-- configuration: " + config.summary)
         if !settings.faults.isEmpty { log.append("-- faults: " + settings.faults.summary) }
         if command == "stress" {
@@ -225,10 +230,10 @@ public final class StressRun: Sendable {
             throw ToolError("cannot create the database at \(settings.databasePath): \(error).")
         }
         defer { connection.close() }
-        let setup = Worker(thread: -1, label: "setup", seed: 0, context: context)
+        let setup = Worker(thread: -1, label: "setup", context: context)
         let statements = config.creationStatements + ["PRAGMA application_id = \(DatabaseFile.applicationID)"]
             + schema.createStatements + Bookkeeping.creationStatements
-            + [Bookkeeping.recordStatement(seed: settings.seed, schema: schema, config: config)]
+            + [Bookkeeping.recordStatement(randomness: settings.randomness, schema: schema, config: config)]
         for sql in statements {
             if case .failed(let error) = setup.execute(sql, on: connection) {
                 throw ToolError("cannot set up the database at \(settings.databasePath): \(error).")

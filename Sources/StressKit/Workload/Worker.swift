@@ -50,9 +50,10 @@ final class RunContext: Sendable {
     /// Whether the simulated power has failed (never, without faults).
     var poweredOff: Bool { workerVFS != nil && FaultInjector.crashed }
 
-    func report(_ violation: Violation) {
+    /// Records a violation found while running; the assertion names the caller's location.
+    func report(_ violation: Violation, function: String = #function, file: String = #fileID, line: Int = #line) {
         violations.withLock { $0.append(violation) }
-        StressAssertions.record(violation)
+        StressAssertions.record(violation, function: function, file: file, line: line)
         stop.store(true, ordering: .relaxed)
     }
 
@@ -84,9 +85,10 @@ final class Worker {
     private var transactionNumber = 0
     private var transactionLabel = "x0"
 
-    /// A monolith thread (its transaction ids are `t<thread>x<n>`).
-    convenience init(thread: Int, label: String? = nil, seed: UInt64, context: RunContext) {
-        self.init(label: label ?? "t\(thread)", transactionBase: Int64(thread + 1), random: RandomSource(seed: seed), context: context)
+    /// A monolith thread (its transaction ids are `t<thread>x<n>`). The setup and
+    /// the final check draw nothing, so they need no stream of their own.
+    convenience init(thread: Int, label: String? = nil, random: RandomSource = RandomSource(seed: 0), context: RunContext) {
+        self.init(label: label ?? "t\(thread)", transactionBase: Int64(thread + 1), random: random, context: context)
     }
 
     /// The ledger's triggers for this worker's connections (they carry its label).
@@ -435,7 +437,7 @@ final class Worker {
         do {
             report = try checker.run(
                 acknowledgements: context.acks.path,
-                seed: deriveSeed(context.settings.seed, "check-\(label)", counters[.checks]))
+                randomness: context.settings.randomness.derived("check-\(label)", counters[.checks]))
         } catch let error as SQLiteError where error.isBusy {
             counters[.busyErrors] += 1
             counters[.checksSkipped] += 1

@@ -19,13 +19,13 @@ struct CheckOptions: ParsableArguments {
     /// Runs every property, prints the outcome, and exits 1 on a violation.
     func run(_ mode: CheckCommand.Mode) throws {
         let outcome = try CheckCommand.run(
-            mode: mode, databasePath: common.databasePath, seed: common.resolvedSeed, busyTimeout: lock.busyTimeout,
+            mode: mode, databasePath: common.databasePath, randomness: common.randomness, busyTimeout: lock.busyTimeout,
             wait: wait)
         try Console.finish(outcome, json: common.json, quiet: common.quiet)
     }
 }
 
-struct Check: ParsableCommand {
+struct Check: ParsableCommand, AssertingCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
         abstract: "Reconcile a quiescent database: every property, in full.",
@@ -39,10 +39,12 @@ struct Check: ParsableCommand {
 
     @OptionGroup var options: CheckOptions
 
+    var assertionScope: StressAssertions.Scope { .check(waits: options.wait > 0) }
+
     func run() throws { try options.run(.final) }
 }
 
-struct Integrity: ParsableCommand {
+struct Integrity: ParsableCommand, AssertingCommand {
     static let configuration = CommandConfiguration(
         commandName: "integrity",
         abstract: "Check the properties that hold at any moment, in one snapshot, while writers run.",
@@ -54,6 +56,8 @@ struct Integrity: ParsableCommand {
     )
 
     @OptionGroup var options: CheckOptions
+
+    var assertionScope: StressAssertions.Scope { .check(waits: options.wait > 0) }
 
     func run() throws { try options.run(.anytime) }
 }

@@ -1,12 +1,14 @@
 import ArgumentParser
+import StressAntithesis
 import StressKit
 
-struct Schema: ParsableCommand {
+struct Schema: ParsableCommand, AssertingCommand {
     static let configuration = CommandConfiguration(
         commandName: "schema",
         abstract: "Create a fresh database with a random schema and the oracle's bookkeeping, for the drivers.",
         discussion: """
-            The Test Composer's first command. Draws the schema and configuration from the seed, \
+            The Test Composer's first command. Draws the schema and configuration from the seed \
+            (inside Antithesis with no seed, from Antithesis at every choice), \
             creates the tables, indexes, ledger and accounts, and records the schema in the database \
             so every later command reads it back from there. An existing file is replaced only with \
             --overwrite, and only if sqlite-stress created it.
@@ -17,19 +19,25 @@ struct Schema: ParsableCommand {
 
     @OptionGroup var creation: CreationOptions
 
+    var assertionScope: StressAssertions.Scope { .schema }
+
     func run() throws {
         let settings = StressSettings(
-            databasePath: common.databasePath, seed: common.resolvedSeed, tables: creation.tables,
+            databasePath: common.databasePath, randomness: common.randomness, tables: creation.tables,
             journalMode: creation.journalMode, synchronous: creation.synchronousLevel, overwrite: creation.overwrite)
         let run = try StressRun.prepare(settings)
         let console = Console(quiet: common.quiet, json: common.json)
-        console.say("sqlite-stress schema: seed \(Seed.format(settings.seed))")
+        console.say("sqlite-stress schema: \(settings.randomness.description)")
         try run.createOnly()
         StressAssertions.schemaCreated()
         console.say("database: \(settings.databasePath) — \(run.config.summary)")
         console.say("schema: \(run.schema.tables.count) table(s): " + run.schema.tables.map(\.shape).joined(separator: ", "))
         if common.json {
-            Console.out(#"{"command": "schema", "result": "pass", "database": "\#(settings.databasePath)", "seed": "\#(Seed.format(settings.seed))"}"#)
+            let seed = settings.randomness.seed.map { [("seed", JSON.string(Seed.format($0)))] } ?? []
+            Console.out(JSON.object([
+                ("command", "schema"), ("result", "pass"), ("database", .string(settings.databasePath)),
+                ("randomness", .string(settings.randomness.kind)),
+            ] + seed).text)
         }
     }
 }

@@ -6,7 +6,7 @@ import Foundation
 #endif
 import StressKit
 
-struct Stress: ParsableCommand {
+struct Stress: ParsableCommand, AssertingCommand {
     static let configuration = CommandConfiguration(
         commandName: "stress",
         abstract: "Run the monolith: a random schema, T threads × N iterations of random transactions, integrity checks.",
@@ -14,7 +14,8 @@ struct Stress: ParsableCommand {
             Creates a fresh database (an existing file is replaced only with --overwrite, and only if \
             sqlite-stress created it), writes every statement to an SQL log the sqlite3 shell can replay, \
             checks integrity every --check-every iterations per thread and once more at the end on a \
-            fresh connection, and prints a summary. With --threads 1 a seed reproduces the run exactly.
+            fresh connection, and prints a summary. With --threads 1 a seed reproduces the run exactly; \
+            inside Antithesis with no seed, every choice comes from Antithesis instead.
             """
     )
 
@@ -38,17 +39,19 @@ struct Stress: ParsableCommand {
     @Option(help: ArgumentHelp("Where to write the SQL log. (default: <db>.sql)", valueName: "path"))
     var sqlLog: String?
 
+    var assertionScope: StressAssertions.Scope { .stress }
+
     func run() throws {
         let settings = StressSettings(
-            databasePath: common.databasePath, logPath: sqlLog, seed: common.resolvedSeed, threads: threads,
+            databasePath: common.databasePath, logPath: sqlLog, randomness: common.randomness, threads: threads,
             iterations: iterations, tables: creation.tables, journalMode: creation.journalMode,
             synchronous: creation.synchronousLevel, busyTimeout: lock.busyTimeout, checkEvery: checkEvery,
             overwrite: creation.overwrite, faults: try faultOptions.plan())
         let run = try StressRun.prepare(settings)
         let console = Console(quiet: common.quiet, json: common.json)
 
-        console.say("sqlite-stress stress: seed \(Seed.format(settings.seed))")
-        console.say("reproduce: \(run.reproduceCommand)")
+        console.say("sqlite-stress stress: \(settings.randomness.description)")
+        console.say("reproduce: " + (run.reproduceCommand ?? Randomness.notReproducible))
         console.say("database: \(settings.databasePath) — \(run.config.summary)")
         console.say("schema: \(run.schema.tables.count) table(s): " + run.schema.tables.map(\.shape).joined(separator: ", "))
         console.say(run.swarm.summary.split(separator: "\n").map { "swarm " + $0 }.joined(separator: "\n"))
