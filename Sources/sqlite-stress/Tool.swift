@@ -18,7 +18,8 @@ struct Tool: ParsableCommand {
         abstract: "Stress-test SQLite under concurrency and prove no committed data was lost or corrupted.",
         discussion: """
             Every run is driven by one 64-bit seed (--seed, or $SQLITE_STRESS_SEED), printed first \
-            with the command line that reproduces it.
+            with the command line that reproduces it. Inside Antithesis with no seed, Antithesis \
+            supplies every random choice instead, and the output says so.
 
             Exit status: 0 no property violated; 1 a property was violated; 2 usage or environment error.
             """,
