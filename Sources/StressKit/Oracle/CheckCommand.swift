@@ -45,7 +45,8 @@ public enum CheckCommand {
 
         public var text: String {
             let creation = creationSeed.map {
-                $0 == "antithesis" ? " (database created with randomness from Antithesis)" : " (database created by seed \($0))"
+                $0 == Randomness.antithesisKind
+                    ? " (database created with randomness from Antithesis)" : " (database created by seed \($0))"
             }
             var lines = ["sqlite-stress \(mode.rawValue): \(databasePath), \(randomness.description)" + (creation ?? "")]
             guard let report else {

@@ -8,7 +8,7 @@ import StressAntithesis
 /// - `antithesis`: inside Antithesis with no seed given, `fuzz_get_random` is
 ///   called at every choice, so its fuzzer can steer each one. Nothing
 ///   reproduces such a run outside Antithesis, and every output says so.
-public enum Randomness: Sendable {
+public enum Randomness: Sendable, CustomStringConvertible {
     case seed(UInt64)
     case antithesis(Output.PlatformRandom)
 
@@ -40,8 +40,11 @@ public enum Randomness: Sendable {
         seed.map { "seed " + Seed.format($0) } ?? "randomness from Antithesis"
     }
 
-    /// The same, as one word for JSON and logs: `seed` or `antithesis`.
-    public var kind: String { seed == nil ? "antithesis" : "seed" }
+    /// The same, as one word for JSON, logs and `stress_meta`: `seed` or `antithesis`.
+    public var kind: String { seed == nil ? Self.antithesisKind : "seed" }
+
+    /// `kind` when Antithesis supplied every choice.
+    public static let antithesisKind = "antithesis"
 
     /// What a failure report says instead of a reproduce line when there is no seed.
     public static let notReproducible = "no seed reproduces this run: Antithesis supplied every random choice"

@@ -209,7 +209,7 @@ public final class StressRun: Sendable {
         // No paths or times: one seed and one thread give a byte-identical log.
         let run = command == "stress"
             ? "threads=\(settings.threads) iterations=\(settings.iterations) check-every=\(settings.checkEvery) " : ""
-        let randomness = settings.randomness.seed.map { "seed=" + Seed.format($0) } ?? "randomness=antithesis"
+        let randomness = settings.randomness.seed.map { "seed=" + Seed.format($0) } ?? "randomness=" + Randomness.antithesisKind
         log.append(SQLLog.headerPrefix + "\(command) \(randomness) \(run)tables=\(schema.tables.count) "
             + "sqlite=\(Connection.libraryVersion)")
         if settings.randomness.seed == nil { log.append("-- " + Randomness.notReproducible) }
