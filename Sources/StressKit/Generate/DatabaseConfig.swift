@@ -36,11 +36,15 @@ public struct DatabaseConfig: Sendable, Hashable, Codable {
             autoVacuum: rng.pick(["NONE", "FULL", "INCREMENTAL"]))
     }
 
-    /// Statements that fix the file's layout; run once, before the first table exists.
-    public var creationStatements: [String] {
+    /// Statements that create the file, run once before the first table exists:
+    /// the layout, then `firstWrite` — the first page written, through the
+    /// default rollback journal, so it lands in the database file itself and
+    /// not in a WAL — then the journal mode.
+    public func creationStatements(firstWrite: String) -> [String] {
         [
             "PRAGMA page_size = \(pageSize)",
             "PRAGMA auto_vacuum = \(autoVacuum)",
+            firstWrite,
             "PRAGMA journal_mode = \(journalMode.rawValue.uppercased())",
         ]
     }

@@ -127,8 +127,10 @@ public enum CheckCommand {
     }
 
     /// Runs every property on the database at `path`. With `wait` > 0 (an
-    /// `eventually_` check after drivers were killed), a database that is locked
-    /// or missing its bookkeeping is retried until `wait` seconds have passed.
+    /// `eventually_` check after drivers were killed), a database that is locked,
+    /// missing or missing its bookkeeping is retried until `wait` seconds have
+    /// passed; then `integrity` gives no verdict on a database still locked, as it
+    /// does without `--wait`, and everything else is an error.
     public static func run(
         mode: Mode, databasePath path: String, seed: UInt64, busyTimeout: Int, wait: Double = 0
     ) throws(ToolError) -> Outcome {
@@ -136,40 +138,69 @@ public enum CheckCommand {
         let deadline = Date().addingTimeInterval(wait)
         while true {
             do {
-                let outcome = try runOnce(mode: .final, databasePath: path, seed: seed, busyTimeout: busyTimeout)
-                StressAssertions.reporter.record(StressAssertions.reachableAgain, true)
+                let outcome = try runOnce(mode: mode, databasePath: path, seed: seed, busyTimeout: busyTimeout, retrying: true)
+                if mode == .final { StressAssertions.reporter.record(StressAssertions.reachableAgain, true) }
                 return outcome
             } catch {
                 guard Date() < deadline else {
-                    StressAssertions.reporter.record(
-                        StressAssertions.reachableAgain, false, details: .details(["error": error.message, "waited": "\(wait) s"]))
-                    throw ToolError("\(error.message.dropLast()) (after retrying for \(Int(wait)) s).")
+                    if mode == .anytime && error.isBusy {
+                        return locked(path, seed: seed, busyTimeout: busyTimeout, waited: wait)
+                    }
+                    if mode == .final {
+                        StressAssertions.reporter.record(
+                            StressAssertions.reachableAgain, false, details: .details(["error": error.message, "waited": "\(wait) s"]))
+                    }
+                    throw ToolError("\(error.message.dropLast()) (after retrying for \(Int(wait)) s).", isBusy: error.isBusy)
                 }
                 usleep(250_000)
             }
         }
     }
 
-    static func runOnce(mode: Mode, databasePath path: String, seed: UInt64, busyTimeout: Int) throws(ToolError) -> Outcome {
-        let connection = try openInitialised(path, busyTimeout: busyTimeout)
+    /// `integrity`'s answer for a database that stayed locked: no verdict, and no violation.
+    private static func locked(_ path: String, seed: UInt64, busyTimeout: Int, waited: Double = 0) -> Outcome {
+        var outcome = Outcome(mode: .anytime, databasePath: path, seed: seed)
+        outcome.skipped = "the database stayed locked for \(busyTimeout) ms"
+            + (waited > 0 ? " at every try for \(Int(waited)) s" : "")
+        return outcome
+    }
+
+    /// One check. `retrying`: a locked database is an error to retry, even for `integrity`.
+    static func runOnce(
+        mode: Mode, databasePath path: String, seed: UInt64, busyTimeout: Int, retrying: Bool = false
+    ) throws(ToolError) -> Outcome {
+        let connection: Connection
+        do {
+            connection = try openInitialised(path, busyTimeout: busyTimeout)
+        } catch let error where error.isBusy && mode == .anytime && !retrying {
+            return locked(path, seed: seed, busyTimeout: busyTimeout)
+        }
         defer { connection.close() }
         var outcome = Outcome(mode: mode, databasePath: path, seed: seed)
-        if case .text(let creation)? = try? connection.scalar("SELECT value FROM \(Bookkeeping.meta) WHERE key = 'seed'") {
-            outcome.creationSeed = creation
-        }
-        let acks = AckLog.path(for: path)
         let checker = Checker(connection: connection, who: mode.rawValue)
         checker.parallel = true
         do {
-            let report = try checker.run(
-                acknowledgements: FileManager.default.fileExists(atPath: acks) ? acks : nil, seed: seed)
+            if case .text(let creation)? = try connection.scalar("SELECT value FROM \(Bookkeeping.meta) WHERE key = 'seed'") {
+                outcome.creationSeed = creation
+            }
+        } catch where error.isCorruption {
+            // The check below reports the damage as an `integrity` violation.
+        } catch where error.isBusy {
+            // The check below meets the lock again and says what it means.
+        } catch {
+            throw ToolError("cannot read \(path): \(error).")
+        }
+        do {
+            let report = try checker.run(acknowledgements: AckLog.path(for: path), seed: seed)
             StressAssertions.record(report)
             outcome.report = report
         } catch let error as SQLiteError where error.isBusy {
-            guard mode == .anytime else {
-                throw ToolError("\(path) stayed locked for \(busyTimeout) ms; `check` needs a quiescent database.")
+            guard mode == .anytime, !retrying else {
+                throw ToolError("\(path) stayed locked for \(busyTimeout) ms; `\(mode.rawValue)` needs a readable database.", isBusy: true)
             }
             outcome.skipped = "the database stayed locked for \(busyTimeout) ms (\(error.code.name))"
+        } catch let error as ToolError {
+            throw error
         } catch {
             throw ToolError("cannot check \(path): \(error).")
         }

@@ -22,10 +22,12 @@ public struct StressReport: Sendable {
     public let finalCheck: CheckReport?
     /// What the storage faults did, when the run injected any.
     public let faults: FaultReport?
+    /// Evidence the run could not record or read (a full disk): what its checks could not verify.
+    public let incompleteEvidence: [EvidenceGap]
 
     init(
         run: StressRun, counters: Counters, elapsed: Double, logLines: Int, violations: [Violation],
-        unexpectedErrors: [String], finalCheck: CheckReport?, faults: FaultReport? = nil
+        unexpectedErrors: [String], finalCheck: CheckReport?, incompleteEvidence: [EvidenceGap], faults: FaultReport? = nil
     ) {
         seed = run.settings.seed
         reproduce = run.reproduceCommand
@@ -40,6 +42,7 @@ public struct StressReport: Sendable {
         self.unexpectedErrors = unexpectedErrors
         self.finalCheck = finalCheck
         self.faults = faults
+        self.incompleteEvidence = incompleteEvidence
     }
 
     /// Whether no property was violated.
@@ -71,9 +74,10 @@ public struct StressReport: Sendable {
         lines.append("throughput: \(c[.statements]) statements in \(Format.fixed(elapsed, 2)) s, \(Format.fixed(statementsPerSecond, 0)) statements/s")
         lines.append("SQL log: \(settings.logPath) (\(logLines) lines)")
         for error in unexpectedErrors { lines.append("unexpected error: \(error)") }
+        for gap in incompleteEvidence { lines.append("incomplete evidence: \(gap)") }
         if let finalCheck { lines.append(finalCheck.table) }
         if violations.isEmpty {
-            lines.append("result: PASS — every property held (\(c[.checks]) checks)")
+            lines.append("result: PASS — every property held (\(c[.checks]) checks)" + EvidenceGap.verdictClause(incompleteEvidence))
         } else {
             for violation in violations.prefix(10) { lines.append(violation.description) }
             if violations.count > 10 { lines.append("… and \(violations.count - 10) more (see --json)") }
@@ -106,6 +110,7 @@ public struct StressReport: Sendable {
             let unexpectedErrors: [String]
             let properties: [PropertyResult]
             let faults: FaultReport?
+            let incompleteEvidence: [EvidenceGap]
         }
         let document = Document(
             result: passed ? "pass" : "fail", seed: Seed.format(seed), reproduce: reproduce,
@@ -113,7 +118,8 @@ public struct StressReport: Sendable {
             sqlLogLines: logLines, threads: settings.threads, iterations: settings.iterations, tables: tables,
             configuration: config, swarm: swarm, counters: counters.asDictionary, operations: counters.operations,
             elapsedSeconds: elapsed, statementsPerSecond: statementsPerSecond, violations: violations,
-            unexpectedErrors: unexpectedErrors, properties: finalCheck?.results ?? [], faults: faults)
+            unexpectedErrors: unexpectedErrors, properties: finalCheck?.results ?? [], faults: faults,
+            incompleteEvidence: incompleteEvidence)
         return prettyJSON(document)
     }
 }
@@ -121,7 +127,8 @@ public struct StressReport: Sendable {
 extension StressReport {
     /// Violations and the reproduce line only, for --quiet.
     public var violationSummary: String {
-        (violations.map(\.description) + ["result: FAIL — seed \(Seed.format(seed))", "reproduce: \(reproduce)"])
+        (violations.map(\.description) + incompleteEvidence.map { "incomplete evidence: \($0)" }
+            + ["result: FAIL — seed \(Seed.format(seed))", "reproduce: \(reproduce)"])
             .joined(separator: "\n")
     }
 }
