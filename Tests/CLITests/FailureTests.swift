@@ -66,6 +66,31 @@ import Testing
         #expect(verdict.hasPrefix("result: PASS") && verdict.contains("the evidence is incomplete, not checked: "), "\(verdict)")
     }
 
+    // The acknowledgement log removed under a running `stress`: its checks stop
+    // for want of it and the run says so — no verdict, incomplete evidence
+    // naming the log — instead of a durability "pass" over nothing.
+    @Test func ackLogRemovedMidRunIsNoPass() throws {
+        let scratch = try Scratch()
+        let db = scratch.file("m.db").path
+        let process = Process()
+        process.executableURL = CLI.binary
+        process.arguments = ["stress", "--seed", "21", "--iterations", "300", "--check-every", "100", "--db", db, "--json", "-q"]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(60)
+        while process.isRunning, Date() < deadline, !FileManager.default.fileExists(atPath: db) { usleep(2_000) }
+        try FileManager.default.removeItem(atPath: db + ".acks")
+        let output = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(output)) as? [String: Any])
+        #expect(report["result"] as? String == "skipped", "\(report["result"] ?? "")")
+        let gaps = try #require(report["incompleteEvidence"] as? [[String: String]])
+        #expect(gaps.contains { $0["source"] == "acknowledgement log \(db).acks" && $0["unchecked"]?.contains("every property") == true }, "\(gaps)")
+    }
+
     // A run killed with SIGKILL leaves a log whose every line is complete and
     // which the sqlite3 shell replays.
     @Test func killedRunLeavesAUsableLog() throws {

@@ -38,8 +38,8 @@ public struct EvidenceGap: Sendable, Codable, Hashable, CustomStringConvertible 
         }
         if let (reason, checks) = unreadableAcks {
             gaps.append(EvidenceGap(
-                source: "acknowledgement log", problem: reason,
-                unchecked: "durability and rollback against the acknowledgement log, in \(checks) check(s)"))
+                source: ackSource, problem: reason.hasSuffix(".") ? String(reason.dropLast()) : reason,
+                unchecked: "every property, in \(checks) check(s) that stopped for want of it"))
         }
         let logLost = log.losses
         if logLost.unwrittenLines > 0 {

@@ -48,6 +48,9 @@ public struct StressReport: Sendable {
     /// Whether no property was violated.
     public var passed: Bool { violations.isEmpty }
 
+    /// No property was violated, but no check ran to say so either.
+    var noVerdict: Bool { passed && counters[.checks] == 0 }
+
     public var statementsPerSecond: Double {
         elapsed > 0 ? Double(counters[.statements]) / elapsed : 0
     }
@@ -69,14 +72,16 @@ public struct StressReport: Sendable {
         if let faults { lines.append(faults.summary) }
         lines.append("maintenance: \(c[.checkpoints]) checkpoints (\(c[.checkpointsMovedFrames]) moved frames, "
             + "\(c[.checkpointsIncomplete]) incomplete), "
-            + "\(c[.reconnects]) reconnects, \(c[.vacuums]) incremental vacuums, \(c[.checks]) checks (\(c[.checksSkipped]) skipped as busy), "
+            + "\(c[.reconnects]) reconnects, \(c[.vacuums]) incremental vacuums, \(c[.checks]) checks (\(c[.checksSkipped]) skipped), "
             + "\(c[.largeRows]) large rows")
         lines.append("throughput: \(c[.statements]) statements in \(Format.fixed(elapsed, 2)) s, \(Format.fixed(statementsPerSecond, 0)) statements/s")
         lines.append("SQL log: \(settings.logPath) (\(logLines) lines)")
         for error in unexpectedErrors { lines.append("unexpected error: \(error)") }
         for gap in incompleteEvidence { lines.append("incomplete evidence: \(gap)") }
         if let finalCheck { lines.append(finalCheck.table) }
-        if violations.isEmpty {
+        if noVerdict {
+            lines.append("result: NO VERDICT — no check ran to completion" + EvidenceGap.verdictClause(incompleteEvidence))
+        } else if violations.isEmpty {
             lines.append("result: PASS — every property held (\(c[.checks]) checks)" + EvidenceGap.verdictClause(incompleteEvidence))
         } else {
             for violation in violations.prefix(10) { lines.append(violation.description) }
@@ -113,7 +118,7 @@ public struct StressReport: Sendable {
             let incompleteEvidence: [EvidenceGap]
         }
         let document = Document(
-            result: passed ? "pass" : "fail", seed: Seed.format(seed), reproduce: reproduce,
+            result: noVerdict ? "skipped" : passed ? "pass" : "fail", seed: Seed.format(seed), reproduce: reproduce,
             sqliteVersion: Connection.libraryVersion, database: settings.databasePath, sqlLog: settings.logPath,
             sqlLogLines: logLines, threads: settings.threads, iterations: settings.iterations, tables: tables,
             configuration: config, swarm: swarm, counters: counters.asDictionary, operations: counters.operations,

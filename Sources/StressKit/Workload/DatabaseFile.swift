@@ -54,6 +54,9 @@ public enum DatabaseFile {
         head(of: path, count: prefix.utf8.count)?.elementsEqual(prefix.utf8) ?? false
     }
 
+    /// Whether the file at `path` exists and holds no byte.
+    public static func isEmpty(_ path: String) -> Bool { head(of: path, count: 1)?.isEmpty == true }
+
     /// The first `count` bytes of the file at `path` (fewer if it is shorter), or nil if it cannot be read.
     public static func head(of path: String, count: Int) -> [UInt8]? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)

@@ -84,7 +84,8 @@ public final class StressRun: Sendable {
         case .missing: break
         case .directory: throw ToolError("the acknowledgement log path \(acks) is a directory.")
         default:
-            guard DatabaseFile.starts(acks, with: AckLog.header) else {
+            // Empty: a run killed between creating the log and writing its header.
+            guard DatabaseFile.starts(acks, with: AckLog.header) || DatabaseFile.isEmpty(acks) else {
                 throw ToolError("refusing to overwrite \(acks): it is not an acknowledgement log written by sqlite-stress.")
             }
             guard settings.overwrite || DatabaseFile.kind(at: db) == .missing else {
@@ -108,7 +109,7 @@ public final class StressRun: Sendable {
         case .directory:
             throw ToolError("the SQL log path \(log) is a directory.")
         default:
-            guard DatabaseFile.starts(log, with: SQLLog.headerPrefix) else {
+            guard DatabaseFile.starts(log, with: SQLLog.headerPrefix) || DatabaseFile.isEmpty(log) else {
                 throw ToolError("refusing to overwrite \(log): it is not an SQL log written by sqlite-stress.")
             }
             guard access(log, W_OK) == 0 else { throw ToolError("the SQL log \(log) is not writable.") }
@@ -125,7 +126,7 @@ public final class StressRun: Sendable {
     private static func isInterruptedSetup(_ path: String) -> Bool {
         switch DatabaseFile.kind(at: path) {
         case .sqlite(let id): id == DatabaseFile.applicationID
-        case .notSQLite, .damaged: DatabaseFile.head(of: path, count: 1)?.isEmpty == true
+        case .notSQLite, .damaged: DatabaseFile.isEmpty(path)
         case .missing, .directory: false
         }
     }
