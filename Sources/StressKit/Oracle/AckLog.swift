@@ -91,7 +91,7 @@ public final class AckLog: Sendable {
     /// record is on stable storage before it counts (see "When a record is not synced").
     ///
     /// The process holds a shared `flock` on the log while it is open, so that
-    /// `inUse(at:)` can tell that a process of this tool is writing the database.
+    /// `DatabaseFile.openingProcess(of:)` can tell that a process of this tool is writing the database.
     public init(path: String, syncs: Bool = true) throws(ToolError) {
         let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard fd >= 0 else {

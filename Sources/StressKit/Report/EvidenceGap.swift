@@ -25,11 +25,11 @@ public struct EvidenceGap: Sendable, Codable, Hashable, CustomStringConvertible 
             if let n = lost.unwritten[.committed] { unchecked.append("durability of \(n) committed transaction(s)") }
             if let n = lost.unwritten[.rolledBack] { unchecked.append("rollback of \(n) rolled-back transaction(s)") }
             if let n = lost.unwritten[.powerLoss] {
-                unchecked.append("which commits \(n) power loss(es) may have taken (durability may report those SQLite may lose)")
+                unchecked.append("\(n) power loss marker(s), so durability may report commits a power loss was allowed to take")
             }
             gaps.append(EvidenceGap(
                 source: ackSource, problem: "\(unwritten) record(s) could not be written (\(lost.error ?? "unknown error"))",
-                unchecked: unchecked.isEmpty ? "nothing (only the header line)" : unchecked.joined(separator: ", ")))
+                unchecked: unchecked.joined(separator: ", ")))
         }
         if lost.unsynced > 0 {
             gaps.append(EvidenceGap(

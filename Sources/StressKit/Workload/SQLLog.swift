@@ -22,6 +22,11 @@ import StressAntithesis
 /// complete log up to the last statement whose effect could be durable: what a
 /// kill can take from the buffer is the uncommitted part of an open
 /// transaction, which SQLite takes away too.
+///
+/// A write that fails (a full disk) does not stop the run, but it is never
+/// silent: the lost lines are counted in `losses`, a warning goes to stderr
+/// once, the report names what a replay of the log would lack, and the next
+/// write starts on a fresh line.
 public final class SQLLog: Sendable {
     /// The first characters of every log this tool writes.
     public static let headerPrefix = "-- sqlite-stress "

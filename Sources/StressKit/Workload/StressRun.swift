@@ -98,9 +98,8 @@ public final class StressRun: Sendable {
         }
         let log = settings.logPath
         // SQLite would delete or overwrite the log, or the log would mix into another file.
-        let own = [db, acks, setup] + DatabaseFile.sidecarSuffixes.flatMap { [db + $0, setup + $0] }
         let canonicalLog = DatabaseFile.canonical(log)
-        if own.contains(where: { DatabaseFile.canonical($0) == canonicalLog }) {
+        if ownFiles(of: db).contains(where: { DatabaseFile.canonical($0) == canonicalLog }) {
             throw ToolError("the SQL log \(log) would be one of the database's own files; give --sql-log another path.")
         }
         switch DatabaseFile.kind(at: log) {
@@ -372,15 +371,16 @@ public final class StressRun: Sendable {
     /// The transaction id of the setup's own writes (the opening balances).
     static let setupTransaction: Int64 = 1
 
-    /// Every file a run makes beside its log: the database and its sidecars, the
-    /// acknowledgement log, and the database being set up with its sidecars.
-    private var ownFiles: [String] {
-        let db = settings.databasePath, setup = DatabaseFile.setupPath(for: db)
+    /// Every file a run makes for the database at `db` besides its log: the
+    /// database and its sidecars, the acknowledgement log, and the database being
+    /// set up with its sidecars.
+    private static func ownFiles(of db: String) -> [String] {
+        let setup = DatabaseFile.setupPath(for: db)
         return [db, AckLog.path(for: db), setup] + DatabaseFile.sidecarSuffixes.flatMap { [db + $0, setup + $0] }
     }
 
     private func removeOldFiles() throws(ToolError) {
-        for path in ownFiles where FileManager.default.fileExists(atPath: path) {
+        for path in Self.ownFiles(of: settings.databasePath) where FileManager.default.fileExists(atPath: path) {
             do { try FileManager.default.removeItem(atPath: path) } catch {
                 throw ToolError("cannot remove the old \(path): \(error)")
             }
@@ -389,7 +389,7 @@ public final class StressRun: Sendable {
 
     /// Removes what a failed setup made. Best effort: the setup's own error is the one to report.
     private func removeFiles() {
-        for path in ownFiles + [settings.logPath] { _ = unlink(path) }
+        for path in Self.ownFiles(of: settings.databasePath) + [settings.logPath] { _ = unlink(path) }
     }
 }
 
