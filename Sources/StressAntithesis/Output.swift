@@ -154,11 +154,17 @@ final class Voidstar: Sendable {
 
 /// Writes all of `line` to `fd` with as few `write(2)` calls as it takes
 /// (retrying after EINTR and short writes). Returns false when the write
-/// failed, e.g. with ENOSPC.
+/// failed, e.g. with ENOSPC (`errno` says why).
 @discardableResult
 public func writeAll(_ fd: Int32, _ line: inout String) -> Bool {
-    line.withUTF8 { buffer in
-        var offset = 0
+    var written = 0
+    return writeAll(fd, &line, written: &written)
+}
+
+/// `writeAll`, also telling how many bytes reached the file (all of them, on success).
+public func writeAll(_ fd: Int32, _ line: inout String, written offset: inout Int) -> Bool {
+    offset = 0
+    return line.withUTF8 { buffer in
         while offset < buffer.count {
             let written = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
             if written < 0 {

@@ -43,6 +43,8 @@ extension DriverOutcome: CommandResult {
 
 extension ComposeReport: CommandResult {}
 
+extension StressRun.SetupOutcome: CommandResult {}
+
 /// `--busy-timeout`, shared by every command that opens the database.
 struct BusyTimeoutOption: ParsableArguments {
     @Option(help: ArgumentHelp("Milliseconds SQLite waits on a locked database before SQLITE_BUSY.", valueName: "ms"))

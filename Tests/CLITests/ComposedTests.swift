@@ -241,6 +241,38 @@ import Testing
         #expect(try scratch.snapshot() == before)
     }
 
+    // A stress_meta whose schema is damaged (a blob default of odd-length hex,
+    // a missing key) stops every driver with one sentence and exit 2 naming
+    // stress_meta — never a crash, and never blamed on SQLite.
+    @Test func damagedSchemaRecordIsOneSentence() throws {
+        let scratch = try Scratch()
+        let db = scratch.file("meta.db").path
+        #expect(try CLI.run(["schema", "--db", db, "--seed", "2", "-q"]).status == 0)
+        let connection = try Connection(path: db)
+        let recorded = try connection.scalar("SELECT value FROM stress_meta WHERE key = 'schema'")
+        let text = try #require({ if case .text(let json)? = recorded { json } else { nil } }(), "no schema recorded")
+        var schema = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        var tables = try #require(schema["tables"] as? [[String: Any]])
+        var columns = try #require(tables[0]["columns"] as? [[String: Any]])
+        columns[0]["defaultValue"] = ["blob": "abc"]
+        tables[0]["columns"] = columns
+        schema["tables"] = tables
+        let damaged = String(decoding: try JSONSerialization.data(withJSONObject: schema), as: UTF8.self)
+        let update = try connection.prepare("UPDATE stress_meta SET value = ? WHERE key = 'schema'")
+        update.bind([.text(damaged)])
+        try update.step()
+        for (edit, name) in [("", "odd-length hex"), ("DELETE FROM stress_meta WHERE key = 'config'", "no config")] {
+            if !edit.isEmpty { try connection.execute(edit) }
+            for kind in Self.drivers {
+                let result = try CLI.run([kind, "--db", db, "--seed", "1"])
+                #expect(result.status == 2, "\(kind), \(name): \(result.stderr)")
+                #expect(result.stderr.split(separator: "\n").count == 1 && result.stderr.contains("stress_meta"), "\(result.stderr)")
+                #expect(!result.stderr.contains("SQLITE_"), "\(result.stderr)")
+            }
+        }
+        connection.close()
+    }
+
     // A deliberately failing property shows in the SDK output as an always hit
     // with condition false and its details.
     @Test func failingPropertyIsAnAlwaysFalse() throws {

@@ -85,8 +85,19 @@ public struct SDKSummary: Sendable, Codable {
     /// Lines that were not JSON (a broken command output).
     public var malformedLines = 0
 
-    init(path: String) {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return }
+    /// Reads the SDK output at `path`. No file means no command wrote any (commands
+    /// other than sqlite-stress's); a file that cannot be read is an error, never
+    /// an empty summary. Bytes that are not UTF-8 (a write torn by a kill) only
+    /// make their line malformed.
+    init(path: String) throws(ToolError) {
+        guard FileManager.default.fileExists(atPath: path) else { return }
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw ToolError("cannot read the SDK output \(path): \(error)")
+        }
+        let text = String(decoding: data, as: UTF8.self)
         var index: [String: Int] = [:]
         for line in text.split(separator: "\n") {
             guard let object = Self.parse(line) else {
@@ -229,7 +240,8 @@ public struct ComposeReport: Sendable {
         return lines.joined(separator: "\n")
     }
 
-    func write(to path: String) {
+    /// report.json: what `--json` prints, and what `write(to:)` saves in the run directory.
+    public func json() -> String {
         struct Document: Encodable {
             let result: String, seed: String, template: String, reproduce: String, interrupted: Bool, elapsedSeconds: Double
             let schedule: [PlannedStart], plannedFaults: [PlannedFault], injectedFaults: [InjectedFault]
@@ -248,11 +260,15 @@ public struct ComposeReport: Sendable {
                                 trueHits: $0.trueHits, falseHits: $0.falseHits, firstFalseDetails: $0.firstFalseDetails)
             },
             notes: notes)
-        try? Data(prettyJSON(document).utf8).write(to: URL(fileURLWithPath: path))
+        return prettyJSON(document)
     }
 
-    /// report.json as written to the run directory.
-    public func json() -> String {
-        (try? String(contentsOfFile: DatabaseFile.join(settings.runDirectory, "report.json"), encoding: .utf8)) ?? "{}"
+    /// Saves `json()` at `path`.
+    func write(to path: String) throws(ToolError) {
+        do {
+            try Data(json().utf8).write(to: URL(fileURLWithPath: path))
+        } catch {
+            throw ToolError("cannot write \(path): \(error)")
+        }
     }
 }

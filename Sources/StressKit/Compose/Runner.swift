@@ -197,10 +197,14 @@ public final class ComposeRunner {
             killAll()
             notes.append("interrupted: every command was killed")
         }
-        let report = ComposeReport(
+        var report = ComposeReport(
             settings: settings, children: children, schedule: schedule, plannedFaults: plannedFaults, injected: injected,
-            notes: notes, sdk: SDKSummary(path: sdkPath), interrupted: !completed, elapsed: Date().timeIntervalSince(started))
-        report.write(to: DatabaseFile.join(directory, "report.json"))
+            notes: notes, sdk: try SDKSummary(path: sdkPath), interrupted: !completed, elapsed: Date().timeIntervalSince(started))
+        do {
+            try report.write(to: DatabaseFile.join(directory, "report.json"))
+        } catch {
+            report.notes.append("\(error.message) (the report below is complete; only the file is missing)")
+        }
         return report
     }
 

@@ -138,7 +138,9 @@ public enum CheckCommand {
 
     /// Runs every property on the database at `path`. With `wait` > 0 (an
     /// `eventually_` or `finally_` check after the workload stopped), a database
-    /// that is locked or missing its bookkeeping is retried until `wait` seconds have passed.
+    /// that is locked, missing or missing its bookkeeping is retried until `wait`
+    /// seconds have passed; then `integrity` gives no verdict on a database still
+    /// locked, as it does without `--wait`, and everything else is an error.
     public static func run(
         mode: Mode, databasePath path: String, randomness: Randomness, busyTimeout: Int, wait: Double = 0
     ) throws(ToolError) -> Outcome {
@@ -146,39 +148,69 @@ public enum CheckCommand {
         let deadline = Date().addingTimeInterval(wait)
         while true {
             do {
-                let outcome = try runOnce(mode: .final, databasePath: path, randomness: randomness, busyTimeout: busyTimeout)
-                StressAssertions.opensAfterWait(true)
+                let outcome = try runOnce(
+                    mode: mode, databasePath: path, randomness: randomness, busyTimeout: busyTimeout, retrying: true)
+                if mode == .final { StressAssertions.opensAfterWait(true) }
                 return outcome
             } catch {
                 guard Date() < deadline else {
-                    StressAssertions.opensAfterWait(false, details: ["error": error.message, "waited": "\(wait) s"])
-                    throw ToolError("\(error.message.dropLast()) (after retrying for \(Int(wait)) s).")
+                    if mode == .anytime && error.isBusy {
+                        return locked(path, randomness: randomness, busyTimeout: busyTimeout, waited: wait)
+                    }
+                    if mode == .final {
+                        StressAssertions.opensAfterWait(false, details: ["error": error.message, "waited": "\(wait) s"])
+                    }
+                    throw ToolError("\(error.message.dropLast()) (after retrying for \(Int(wait)) s).", isBusy: error.isBusy)
                 }
                 usleep(250_000)
             }
         }
     }
 
-    static func runOnce(mode: Mode, databasePath path: String, randomness: Randomness, busyTimeout: Int) throws(ToolError) -> Outcome {
-        let connection = try openInitialised(path, busyTimeout: busyTimeout)
+    /// `integrity`'s answer for a database that stayed locked: no verdict, and no violation.
+    private static func locked(_ path: String, randomness: Randomness, busyTimeout: Int, waited: Double = 0) -> Outcome {
+        var outcome = Outcome(mode: .anytime, databasePath: path, randomness: randomness)
+        outcome.skipped = "the database stayed locked for \(busyTimeout) ms"
+            + (waited > 0 ? " at every try for \(Int(waited)) s" : "")
+        return outcome
+    }
+
+    /// One check. `retrying`: a locked database is an error to retry, even for `integrity`.
+    static func runOnce(
+        mode: Mode, databasePath path: String, randomness: Randomness, busyTimeout: Int, retrying: Bool = false
+    ) throws(ToolError) -> Outcome {
+        let connection: Connection
+        do {
+            connection = try openInitialised(path, busyTimeout: busyTimeout)
+        } catch let error where error.isBusy && mode == .anytime && !retrying {
+            return locked(path, randomness: randomness, busyTimeout: busyTimeout)
+        }
         defer { connection.close() }
         var outcome = Outcome(mode: mode, databasePath: path, randomness: randomness)
-        if case .text(let creation)? = try? connection.scalar("SELECT value FROM \(Bookkeeping.meta) WHERE key = 'seed'") {
-            outcome.creationSeed = creation
-        }
-        let acks = AckLog.path(for: path)
         let checker = Checker(connection: connection, who: mode.rawValue)
         checker.parallel = true
         do {
-            let report = try checker.run(
-                acknowledgements: FileManager.default.fileExists(atPath: acks) ? acks : nil, randomness: randomness)
+            if case .text(let creation)? = try connection.scalar("SELECT value FROM \(Bookkeeping.meta) WHERE key = 'seed'") {
+                outcome.creationSeed = creation
+            }
+        } catch where error.isCorruption {
+            // The check below reports the damage as an `integrity` violation.
+        } catch where error.isBusy {
+            // The check below meets the lock again and says what it means.
+        } catch {
+            throw ToolError("cannot read \(path): \(error).")
+        }
+        do {
+            let report = try checker.run(acknowledgements: AckLog.path(for: path), randomness: randomness)
             StressAssertions.record(report)
             outcome.report = report
         } catch let error as SQLiteError where error.isBusy {
-            guard mode == .anytime else {
-                throw ToolError("\(path) stayed locked for \(busyTimeout) ms; `check` needs a quiescent database.")
+            guard mode == .anytime, !retrying else {
+                throw ToolError("\(path) stayed locked for \(busyTimeout) ms; `\(mode.rawValue)` needs a readable database.", isBusy: true)
             }
             outcome.skipped = "the database stayed locked for \(busyTimeout) ms (\(error.code.name))"
+        } catch let error as ToolError {
+            throw error
         } catch {
             throw ToolError("cannot check \(path): \(error).")
         }

@@ -14,7 +14,7 @@ public enum StressAssertions {
     public enum Scope: Sendable, Equatable {
         /// `stress`: the monolith's workload, its checks and its final check.
         case stress
-        /// `schema`: a fresh database for the drivers.
+        /// `schema`: a fresh database for the drivers (or corruption met making it).
         case schema
         /// One driver: its workload, which reports corruption it meets.
         case driver(DriverKind)
@@ -28,7 +28,8 @@ public enum StressAssertions {
         case .stress:
             properties + coverage.map(\.assertion) + [unexpected]
         case .schema:
-            [schemaCreatedAssertion]
+            // Corruption of the file it is creating is an `integrity` finding.
+            [schemaCreatedAssertion, integrity]
         case .driver(let kind):
             // A driver checks nothing; it meets corruption only as an error.
             [integrity] + coverage.filter { $0.reachable(kind) }.map(\.assertion) + [unexpected]

@@ -38,7 +38,7 @@ public enum Replay {
 
     /// The result of one statement, in the log's words.
     static func describe(_ connection: Connection, _ sql: String) -> String {
-        do {
+        do throws(SQLiteError) {
             let statement = try connection.prepare(sql)
             var rows = 0
             while try statement.step() { rows += 1 }
@@ -46,10 +46,8 @@ public enum Replay {
             if Worker.isDML(sql) { text += " changes=\(connection.changes)" }
             if rows > 0 { text += " rows=\(rows)" }
             return text
-        } catch let error as SQLiteError {
-            return error.code.name
         } catch {
-            return "\(error)"
+            return error.code.name
         }
     }
 

@@ -24,10 +24,12 @@ public struct StressReport: Sendable {
     public let finalCheck: CheckReport?
     /// What the storage faults did, when the run injected any.
     public let faults: FaultReport?
+    /// Evidence the run could not record or read (a full disk): what its checks could not verify.
+    public let incompleteEvidence: [EvidenceGap]
 
     init(
         run: StressRun, counters: Counters, elapsed: Double, logLines: Int, violations: [Violation],
-        unexpectedErrors: [String], finalCheck: CheckReport?, faults: FaultReport? = nil
+        unexpectedErrors: [String], finalCheck: CheckReport?, incompleteEvidence: [EvidenceGap], faults: FaultReport? = nil
     ) {
         randomness = run.settings.randomness
         reproduce = run.reproduceCommand
@@ -42,10 +44,14 @@ public struct StressReport: Sendable {
         self.unexpectedErrors = unexpectedErrors
         self.finalCheck = finalCheck
         self.faults = faults
+        self.incompleteEvidence = incompleteEvidence
     }
 
     /// Whether no property was violated.
     public var passed: Bool { violations.isEmpty }
+
+    /// No property was violated, but no check ran to say so either.
+    var noVerdict: Bool { passed && counters[.checks] == 0 }
 
     public var statementsPerSecond: Double {
         elapsed > 0 ? Double(counters[.statements]) / elapsed : 0
@@ -68,14 +74,17 @@ public struct StressReport: Sendable {
         if let faults { lines.append(faults.summary) }
         lines.append("maintenance: \(c[.checkpoints]) checkpoints (\(c[.checkpointsMovedFrames]) moved frames, "
             + "\(c[.checkpointsIncomplete]) incomplete), "
-            + "\(c[.reconnects]) reconnects, \(c[.vacuums]) incremental vacuums, \(c[.checks]) checks (\(c[.checksSkipped]) skipped as busy), "
+            + "\(c[.reconnects]) reconnects, \(c[.vacuums]) incremental vacuums, \(c[.checks]) checks (\(c[.checksSkipped]) skipped), "
             + "\(c[.largeRows]) large rows")
         lines.append("throughput: \(c[.statements]) statements in \(Format.fixed(elapsed, 2)) s, \(Format.fixed(statementsPerSecond, 0)) statements/s")
         lines.append("SQL log: \(settings.logPath) (\(logLines) lines)")
         for error in unexpectedErrors { lines.append("unexpected error: \(error)") }
+        for gap in incompleteEvidence { lines.append("incomplete evidence: \(gap)") }
         if let finalCheck { lines.append(finalCheck.table) }
-        if violations.isEmpty {
-            lines.append("result: PASS — every property held (\(c[.checks]) checks)")
+        if noVerdict {
+            lines.append("result: NO VERDICT — no check ran to completion" + EvidenceGap.verdictClause(incompleteEvidence))
+        } else if violations.isEmpty {
+            lines.append("result: PASS — every property held (\(c[.checks]) checks)" + EvidenceGap.verdictClause(incompleteEvidence))
         } else {
             for violation in violations.prefix(10) { lines.append(violation.description) }
             if violations.count > 10 { lines.append("… and \(violations.count - 10) more (see --json)") }
@@ -109,15 +118,17 @@ public struct StressReport: Sendable {
             let unexpectedErrors: [String]
             let properties: [PropertyResult]
             let faults: FaultReport?
+            let incompleteEvidence: [EvidenceGap]
         }
         let document = Document(
-            result: passed ? "pass" : "fail", randomness: randomness.kind, seed: randomness.seed.map(Seed.format),
-            reproduce: reproduce,
+            result: noVerdict ? "skipped" : passed ? "pass" : "fail", randomness: randomness.kind,
+            seed: randomness.seed.map(Seed.format), reproduce: reproduce,
             sqliteVersion: Connection.libraryVersion, database: settings.databasePath, sqlLog: settings.logPath,
             sqlLogLines: logLines, threads: settings.threads, iterations: settings.iterations, tables: tables,
             configuration: config, swarm: swarm, counters: counters.asDictionary, operations: counters.operations,
             elapsedSeconds: elapsed, statementsPerSecond: statementsPerSecond, violations: violations,
-            unexpectedErrors: unexpectedErrors, properties: finalCheck?.results ?? [], faults: faults)
+            unexpectedErrors: unexpectedErrors, properties: finalCheck?.results ?? [], faults: faults,
+            incompleteEvidence: incompleteEvidence)
         return prettyJSON(document)
     }
 }
@@ -125,7 +136,9 @@ public struct StressReport: Sendable {
 extension StressReport {
     /// Violations and the reproduce line only, for --quiet.
     public var violationSummary: String {
-        (violations.map(\.description) + ["result: FAIL — \(randomness.description)", reproduceLine]).joined(separator: "\n")
+        (violations.map(\.description) + incompleteEvidence.map { "incomplete evidence: \($0)" }
+            + ["result: FAIL — \(randomness.description)", reproduceLine])
+            .joined(separator: "\n")
     }
 
     /// `reproduce: <command>`, or why there is none.

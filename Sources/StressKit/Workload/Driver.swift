@@ -56,6 +56,8 @@ public struct DriverOutcome: Sendable {
     public var elapsed: Double
     /// What the storage faults did, when the invocation injected any.
     public var faults: FaultReport?
+    /// Evidence the invocation could not record (a full disk): what no check can verify.
+    public var incompleteEvidence: [EvidenceGap] = []
 
     public var passed: Bool { violations.isEmpty }
 
@@ -69,8 +71,9 @@ public struct DriverOutcome: Sendable {
             + "full \(c[.fullErrors]), i/o \(c[.ioErrors]), unexpected \(c[.unexpectedErrors])")
         if let faults { lines.append(faults.summary) }
         for error in unexpectedErrors { lines.append("unexpected error: \(error)") }
+        for gap in incompleteEvidence { lines.append("incomplete evidence: \(gap)") }
         for violation in violations { lines.append(violation.description) }
-        lines.append("result: \(passed ? "PASS" : "FAIL") in \(Format.fixed(elapsed, 3)) s")
+        lines.append("result: \(passed ? "PASS" : "FAIL") in \(Format.fixed(elapsed, 3)) s" + EvidenceGap.verdictClause(incompleteEvidence))
         if !passed, let seed = randomness.seed {
             let faultArguments = (faults?.plan.arguments ?? []).map(DatabaseFile.shellQuote).joined(separator: " ")
             lines.append("reproduce: sqlite-stress \(kind.rawValue) --db \(DatabaseFile.shellQuote(databasePath)) --seed \(Seed.format(seed))"
@@ -87,12 +90,13 @@ public struct DriverOutcome: Sendable {
             let counters: [String: Int], operations: [String: Int], violations: [Violation], unexpectedErrors: [String]
             let elapsedSeconds: Double
             let faults: FaultReport?
+            let incompleteEvidence: [EvidenceGap]
         }
         return prettyJSON(Document(
             command: kind.rawValue, result: passed ? "pass" : "fail", database: databasePath, randomness: randomness.kind,
             seed: randomness.seed.map(Seed.format),
             label: label, counters: counters.asDictionary, operations: counters.operations, violations: violations,
-            unexpectedErrors: unexpectedErrors, elapsedSeconds: elapsed, faults: faults))
+            unexpectedErrors: unexpectedErrors, elapsedSeconds: elapsed, faults: faults, incompleteEvidence: incompleteEvidence))
     }
 }
 
@@ -168,6 +172,6 @@ extension DriverKind {
         return DriverOutcome(
             kind: self, databasePath: path, randomness: randomness, label: label, counters: worker.counters,
             violations: context.violations.withLock { $0 }, unexpectedErrors: unexpected,
-            elapsed: start.duration(to: clock.now).seconds, faults: faultReport)
+            elapsed: start.duration(to: clock.now).seconds, faults: faultReport, incompleteEvidence: context.incompleteEvidence)
     }
 }

@@ -21,6 +21,8 @@ final class RunContext: Sendable {
     let unexpected = Mutex<[String]>([])
     /// The latest result of each property, and how many checks ran.
     let lastCheck = Mutex<CheckReport?>(nil)
+    /// Why checks could not read the acknowledgement log (the first reason), and how many.
+    let unreadableAcks = Mutex<(reason: String, checks: Int)?>(nil)
     /// The VFS workers open their connections with: the fault-injecting one when the run injects faults.
     let workerVFS: String?
     /// Whether the run ends with a simulated power loss: workers leave their
@@ -57,8 +59,14 @@ final class RunContext: Sendable {
         stop.store(true, ordering: .relaxed)
     }
 
-    func noteUnexpected(_ error: SQLiteError) {
-        unexpected.withLock { list in if list.count < 10 { list.append(error.description) } }
+    /// Records an error the workload does not expect from a healthy SQLite (or a tool condition, described).
+    func noteUnexpected(_ description: String) {
+        unexpected.withLock { list in if list.count < 10 { list.append(description) } }
+    }
+
+    /// What the run could not record or read, and so what its checks could not verify.
+    var incompleteEvidence: [EvidenceGap] {
+        EvidenceGap.gaps(acks: acks, log: log, unreadableAcks: unreadableAcks.withLock { $0 })
     }
 }
 
@@ -117,7 +125,7 @@ final class Worker {
             // A transaction must never be left open into the next unit: its writes
             // would be acknowledged before they commit.
             if !connection!.isAutocommit {
-                context.noteUnexpected(SQLiteError(code: .misuse, message: "a transaction was left open", sql: nil))
+                context.noteUnexpected("a transaction was left open at the end of a unit of work")
                 counters[.unexpectedErrors] += 1
                 forceRollback()
             }
@@ -157,7 +165,7 @@ final class Worker {
     private func connect() -> Bool {
         transactionLabel = "connect"
         connection = nil
-        do {
+        do throws(SQLiteError) {
             // Each connection lives on one thread, so SQLite's per-call mutex is pure cost.
             let connection = try Connection(
                 path: context.settings.databasePath, flags: [.readWrite, .noMutex], vfs: context.workerVFS)
@@ -166,12 +174,12 @@ final class Worker {
             installed = []
             self.connection = connection
             return true
-        } catch let error as SQLiteError where error.isBusy {
+        } catch where error.isBusy {
             counters[.busyErrors] += 1
             return false
-        } catch let error as SQLiteError where error.isCorruption {
+        } catch where error.isCorruption {
             return false  // Reported by `execute` as it happened.
-        } catch let error as SQLiteError where context.workerVFS != nil && error.isStorageTrouble {
+        } catch where context.workerVFS != nil && error.isStorageTrouble {
             counters[error.code.primary == .full ? .fullErrors : .ioErrors] += 1
             return false  // An injected fault (or the power failed): the next iteration tries again.
         } catch {
@@ -184,7 +192,7 @@ final class Worker {
 
     /// Per-connection settings and the ledger's triggers (with `triggers` false,
     /// only the context table: `installTriggers` adds triggers as they are needed).
-    func prepareConnection(_ connection: Connection, triggers: Bool = true) throws {
+    func prepareConnection(_ connection: Connection, triggers: Bool = true) throws(SQLiteError) {
         // Exclusive locking must be set before the first read (for WAL, before the wal-index is opened).
         let statements = (context.exclusive ? ["PRAGMA locking_mode = EXCLUSIVE"] : []) + context.config.connectionStatements
             + (triggers ? self.triggers : Bookkeeping.contextStatements(who: label))
@@ -454,8 +462,15 @@ final class Worker {
             counters[.checksSkipped] += 1
             context.log.append("-- \(label) check skipped: \(error.code.name)")
             return nil
+        } catch let error as ToolError {
+            // The acknowledgement log is gone or unreadable (removed under the run, say):
+            // no verdict on what it would prove, and the report says so.
+            counters[.checksSkipped] += 1
+            context.unreadableAcks.withLock { $0 = ($0?.reason ?? error.message, ($0?.checks ?? 0) + 1) }
+            context.log.append("-- \(label) check skipped: the acknowledgement log cannot be read")
+            return nil
         } catch {
-            context.noteUnexpected(SQLiteError(code: .error, message: "\(error)", sql: nil))
+            context.noteUnexpected("the check failed: \(error)")
             counters[.unexpectedErrors] += 1
             return nil
         }
@@ -513,7 +528,7 @@ final class Worker {
         counters[.statements] += 1
         context.statementsDone.add(1, ordering: .relaxed)
         let outcome: Outcome
-        do {
+        do throws(SQLiteError) {
             let statement = try connection.prepare(sql)
             var rows = 0
             while try statement.step() {
@@ -521,10 +536,8 @@ final class Worker {
                 row?(statement)
             }
             outcome = .ok(rows: rows, changes: Self.isDML(sql) ? connection.changes : nil)
-        } catch let error as SQLiteError {
-            outcome = .failed(error)
         } catch {
-            outcome = .failed(SQLiteError(code: .error, message: "\(error)", sql: sql))
+            outcome = .failed(error)
         }
 
         var line = sql
@@ -574,7 +587,7 @@ final class Worker {
         case .corrupt, .notADatabase: break  // Reported as a violation.
         default:
             counters[.unexpectedErrors] += 1
-            context.noteUnexpected(error)
+            context.noteUnexpected(error.description)
         }
     }
 }

@@ -33,7 +33,9 @@ struct Check: ParsableCommand, AssertingCommand {
             Runs integrity, model (contents equal the ledger's fold), rollback (no rolled-back write \
             visible), durability (every acknowledged transaction present), conservation (the accounts' \
             total) and query-consistency in one snapshot, and prints a table of properties. The seed \
-            drives query-consistency's random predicates.
+            drives query-consistency's random predicates. A database locked past the busy timeout, or \
+            an acknowledgement log that is missing or unreadable once transactions committed, is an \
+            error (exit status 2), never a pass.
             """
     )
 
@@ -50,8 +52,8 @@ struct Integrity: ParsableCommand, AssertingCommand {
         abstract: "Check the properties that hold at any moment, in one snapshot, while writers run.",
         discussion: """
             The same properties as `check`, read inside one transaction so they see a single \
-            snapshot. If the database stays locked past the busy timeout, there is no verdict and \
-            the exit status is 0.
+            snapshot. If the database stays locked past the busy timeout (with --wait: at every try), \
+            there is no verdict and the exit status is 0.
             """
     )
 

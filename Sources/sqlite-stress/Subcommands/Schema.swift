@@ -28,16 +28,8 @@ struct Schema: ParsableCommand, AssertingCommand {
         let run = try StressRun.prepare(settings)
         let console = Console(quiet: common.quiet, json: common.json)
         console.say("sqlite-stress schema: \(settings.randomness.description)")
-        try run.createOnly()
-        StressAssertions.schemaCreated()
-        console.say("database: \(settings.databasePath) — \(run.config.summary)")
-        console.say("schema: \(run.schema.tables.count) table(s): " + run.schema.tables.map(\.shape).joined(separator: ", "))
-        if common.json {
-            let seed = settings.randomness.seed.map { [("seed", JSON.string(Seed.format($0)))] } ?? []
-            Console.out(JSON.object([
-                ("command", "schema"), ("result", "pass"), ("database", .string(settings.databasePath)),
-                ("randomness", .string(settings.randomness.kind)),
-            ] + seed).text)
-        }
+        let outcome = try run.createOnly()
+        if outcome.passed { StressAssertions.schemaCreated() }
+        try Console.finish(outcome, json: common.json, quiet: common.quiet)
     }
 }
