@@ -140,12 +140,11 @@ public enum StressAssertions {
 
     /// A violation found while running (SQLITE_CORRUPT met by a statement, say).
     static func record(_ violation: Violation, function: String = #function, file: String = #fileID, line: Int = #line) {
-        guard let property = Property(rawValue: violation.property) else { return }
         var details = violation.details
         details["message"] = violation.message
         details["thread"] = violation.thread
         reporter?.record(
-            StressAssertions.property(property), false, details: .details(details), function: function, file: file, line: line)
+            StressAssertions.property(violation.property), false, details: .details(details), function: function, file: file, line: line)
     }
 
     /// The coverage this process declared, from a run's counters, and unexpected errors.

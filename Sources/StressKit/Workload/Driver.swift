@@ -134,7 +134,7 @@ extension DriverKind {
             // A database of ours that cannot be read any more: what the oracle exists to report.
             probe.close()
             let violation = Violation(
-                property: "integrity", message: "the database could not be read: \(error)", thread: rawValue, logLine: 0,
+                property: .integrity, message: "the database could not be read: \(error)", thread: rawValue, logLine: 0,
                 details: ["error": error.code.name])
             StressAssertions.record(violation)
             return DriverOutcome(

@@ -184,7 +184,7 @@ final class Worker {
             return false  // An injected fault (or the power failed): the next iteration tries again.
         } catch {
             context.report(Violation(
-                property: "integrity", message: "could not open the database: \(error)",
+                property: .integrity, message: "could not open the database: \(error)",
                 thread: label, logLine: context.log.lineCount))
             return false
         }
@@ -453,7 +453,7 @@ final class Worker {
             return nil
         } catch let error as SQLiteError where error.isCorruption {
             context.report(Violation(
-                property: "integrity", message: "the check could not read the database: \(error)",
+                property: .integrity, message: "the check could not read the database: \(error)",
                 thread: label, logLine: context.log.lineCount + 1, details: ["error": error.code.name]))
             return nil
         } catch let error as SQLiteError {
@@ -509,7 +509,7 @@ final class Worker {
             connection.close()
         } catch {
             context.report(Violation(
-                property: "integrity", message: "could not reopen the database for the final check: \(error)",
+                property: .integrity, message: "could not reopen the database for the final check: \(error)",
                 thread: label, logLine: context.log.lineCount))
         }
     }
@@ -556,7 +556,7 @@ final class Worker {
             classify(error)
             if error.isCorruption {
                 context.report(Violation(
-                    property: "integrity", message: "SQLite reported corruption: \(error.message)",
+                    property: .integrity, message: "SQLite reported corruption: \(error.message)",
                     thread: label, logLine: logLine, details: ["error": error.code.name, "sql": String(sql.prefix(200))]))
             }
         }
@@ -568,12 +568,15 @@ final class Worker {
         sql.hasPrefix("COMMIT") || sql.hasPrefix("END") || sql.hasPrefix("RELEASE")
     }
 
-    /// INSERT, REPLACE, UPDATE or DELETE: the statements `sqlite3_changes` describes.
+    /// INSERT, REPLACE, UPDATE or DELETE: the statements whose rows `sqlite3_changes`
+    /// counts, decided by the statement's first word. After any other statement
+    /// (ROLLBACK, RELEASE, REINDEX, DROP, a PRAGMA…) it still reports the last of
+    /// those, which would be a stale count on that statement's line.
     static func isDML(_ sql: String) -> Bool {
-        switch sql.utf8.first {
-        case UInt8(ascii: "I"), UInt8(ascii: "R"), UInt8(ascii: "U"), UInt8(ascii: "D"): true
-        default: false
-        }
+        let word = sql.utf8.prefix { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0 & 0xDF) }
+        guard (6...7).contains(word.count) else { return false }
+        let upper = String(decoding: word.map { $0 & 0xDF }, as: UTF8.self)
+        return ["INSERT", "REPLACE", "UPDATE", "DELETE"].contains(upper)
     }
 
     private func classify(_ error: SQLiteError) {
