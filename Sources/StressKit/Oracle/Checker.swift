@@ -45,13 +45,16 @@ public final class Checker {
     /// way is a violation. Throws `ToolError` when the ack log cannot serve as
     /// evidence (see `loadAcknowledgements`): no verdict is better than a durability
     /// "pass" with nothing to compare.
-    public func run(acknowledgements: String, randomness: Randomness) throws -> CheckReport {
+    ///
+    /// With `acknowledgedBytes`, only that much of the ack log counts: the
+    /// acknowledgements recorded before a copy (VACUUM INTO) was taken.
+    public func run(acknowledgements: String, acknowledgedBytes: Int? = nil, randomness: Randomness) throws -> CheckReport {
         // Acknowledgements are loaded before the snapshot begins: an id in the file
         // was acknowledged after its COMMIT returned, so the snapshot must contain it.
         // They stream into a TEMP table; only SQLite's cache holds them.
         let acknowledged: Acknowledged
         do {
-            acknowledged = try loadAcknowledgements(acknowledgements)
+            acknowledged = try loadAcknowledgements(acknowledgements, limit: acknowledgedBytes)
         } catch let error as SQLiteError where error.isCorruption {
             return unreadable(error)  // Even the schema cannot be read.
         }
@@ -60,33 +63,38 @@ public final class Checker {
         defer { if inTransaction { try? connection.execute("ROLLBACK") } }
         // The first read fixes the snapshot. A file too damaged to read is an
         // `integrity` failure, and nothing else can be judged.
-        let tables: [TrackedTable]
+        let recorded: RecordedSchema
         do {
             _ = try connection.scalar("SELECT count(*) FROM \(Bookkeeping.meta)")
-            tables = try TrackedTable.load(from: connection)
+            recorded = try RecordedSchema(connection)
         } catch let error as SQLiteError where error.isCorruption {
             return unreadable(error)
         }
 
         let rng = randomness.stream("query-consistency")
         let side = parallel
-            ? SideCheck(connection.sibling, who: who, logLine: logLine(), maxListed: maxListed, tables: tables, rng: rng) : nil
+            ? SideCheck(connection.sibling, who: who, logLine: logLine(), maxListed: maxListed, rng: rng) : nil
         var results: [PropertyResult] = []
         if side == nil { results.append(guarded(.integrity) { try integrity() }) }
-        do {
-            let scan = ContentScan(checker: self)
-            try scan.run(tables)
-            var rollback = scan.rollback
-            try leakedLedgerEntries(into: &rollback)
-            results += [
-                scan.model.result(checked: try modelChecked(tables, rows: scan.rows)),
-                rollback.result(checked: Self.rollbackChecked(rows: scan.rows, rolledBack: acknowledged.rolledBack)),
-            ]
-        } catch {
-            results.append(guarded(.model) { throw error })
-            results.append(.skipped(.rollback, "not reached"))
+        if let schema = recorded.schema {
+            do {
+                let scan = ContentScan(checker: self)
+                try scan.run(TrackedTable.tables(of: schema))
+                var rollback = scan.rollback
+                try leakedLedgerEntries(into: &rollback)
+                results += [
+                    scan.model.result(checked: try modelChecked(scan)),
+                    rollback.result(checked: Self.rollbackChecked(rows: scan.rows, rolledBack: acknowledged.rolledBack)),
+                ]
+            } catch {
+                results.append(guarded(.model) { throw error })
+                results.append(.skipped(.rollback, "not reached"))
+            }
+        } else {
+            results += [.skipped(.model, recorded.unreadable), .skipped(.rollback, recorded.unreadable)]
         }
         results.append(guarded(.durability) { try durability(acknowledged) })
+        results.append(guarded(.schema) { try schemaProperty(recorded) })
         if let side {
             // End this snapshot before waiting: in rollback-journal modes a writer
             // queued behind this connection's lock would hold back the other's.
@@ -97,16 +105,43 @@ public final class Checker {
             results.insert(integrity, at: 0)
             results += others
         } else {
-            results += independentProperties(tables, rng: rng)
+            results += independentProperties(recorded, rng: rng)
         }
         return CheckReport(results: settle(results))
     }
 
+    /// The schema recorded in `stress_meta`, which every property but
+    /// `integrity`, `durability` and `conservation` judges by; when it cannot be
+    /// read (or decoded), why (a `schema` violation, and no verdict on the rest).
+    struct RecordedSchema {
+        var schema: Schema?
+        var unreadable = ""
+
+        init(_ connection: Connection) throws {
+            do {
+                schema = try Bookkeeping.recordedSchema(in: connection)
+            } catch let error as ToolError {
+                unreadable = "the recorded schema cannot be read (\(error.message))"
+            }
+        }
+    }
+
+    /// `schema`, or its violation when there is no schema to compare.
+    private func schemaProperty(_ recorded: RecordedSchema) throws -> PropertyResult {
+        guard let schema = recorded.schema else {
+            return result(.schema, checked: "stress_meta", [violation(.schema, recorded.unreadable)])
+        }
+        return try schemaProperty(schema)
+    }
+
     /// The properties that need neither the ledger nor the acknowledgements after `integrity`.
-    fileprivate func independentProperties(_ tables: [TrackedTable], rng: RandomSource) -> [PropertyResult] {
+    fileprivate func independentProperties(_ recorded: RecordedSchema, rng: RandomSource) -> [PropertyResult] {
         var rng = rng
         return [guarded(.conservation) { try conservation() },
-                guarded(.queryConsistency) { try queryConsistency(tables, using: &rng) }]
+                guarded(.queryConsistency) {
+                    guard let schema = recorded.schema else { return .skipped(.queryConsistency, recorded.unreadable) }
+                    return try queryConsistency(schema, using: &rng)
+                }]
     }
 
     /// `integrity`, `conservation` and `query-consistency` on a connection and thread of their own.
@@ -119,7 +154,7 @@ public final class Checker {
         /// the busy timeout): `run` then throws it, as it does for its own.
         private(set) var snapshotError: SQLiteError?
 
-        init(_ sibling: Connection.Sibling, who: String, logLine: Int, maxListed: Int, tables: [TrackedTable], rng: RandomSource) {
+        init(_ sibling: Connection.Sibling, who: String, logLine: Int, maxListed: Int, rng: RandomSource) {
             thread = OSThread { [self] in
                 let results: (PropertyResult, [PropertyResult])
                 do {
@@ -129,10 +164,11 @@ public final class Checker {
                     checker.maxListed = maxListed
                     try connection.execute("BEGIN")
                     defer { try? connection.execute("ROLLBACK") }
-                    // The first read takes the snapshot, as in `run`.
+                    // The first read takes the snapshot, as in `run`; this snapshot's schema is read in it.
                     _ = try connection.scalar("SELECT count(*) FROM \(Bookkeeping.meta)")
+                    let recorded = try RecordedSchema(connection)
                     results = (checker.guarded(.integrity) { try checker.integrity() },
-                               checker.independentProperties(tables, rng: rng))
+                               checker.independentProperties(recorded, rng: rng))
                 } catch let error as SQLiteError where error.isBusy {
                     self.snapshotError = error
                     results = (Checker.guarded(.integrity, who: who, logLine: logLine) { throw error }, [])
@@ -176,7 +212,7 @@ public final class Checker {
         } catch let error as SQLiteError {
             let corrupt = error.isCorruption
             return PropertyResult(
-                property: property, status: corrupt ? .fail : .skipped, checked: "stopped by \(error.code.name)",
+                property: property, status: corrupt ? .fail : .skipped, checked: "stopped by \(error.code.name): \(error.message)",
                 violations: corrupt ? [Violation(
                     property: .integrity, message: "checking \(property.rawValue) met a corrupt database: \(error)",
                     thread: who, logLine: logLine(), details: ["error": error.code.name])] : [],
@@ -186,7 +222,8 @@ public final class Checker {
         }
     }
 
-    /// Moves `integrity` violations found while checking other properties to `integrity`.
+    /// Moves `integrity` violations found while checking other properties to
+    /// `integrity`, and puts the results in the properties' order.
     private func settle(_ results: [PropertyResult]) -> [PropertyResult] {
         var results = results
         let stray = results.indices.filter { results[$0].property != .integrity }
@@ -201,7 +238,8 @@ public final class Checker {
             results[index].violations += stray
             results[index].status = .fail
         }
-        return results
+        let order = Property.allCases
+        return results.sorted { order.firstIndex(of: $0.property)! < order.firstIndex(of: $1.property)! }
     }
 
     // MARK: - Shared by the properties
@@ -220,8 +258,16 @@ public final class Checker {
         return found.result(checked: checked)
     }
 
-    func count(_ sql: String) throws -> Int64 {
-        if case .integer(let n)? = try connection.scalar(sql) { return n }
+    /// Whether the database has `table` with every column the schema gives it
+    /// (the properties that read rows read those; `schema` judges the rest).
+    func hasColumns(of table: TrackedTable) throws -> Bool {
+        let present = try connection.query("SELECT name FROM pragma_table_xinfo(?)", [.text(table.name)])
+            .compactMap { if case .text(let name) = $0[0] { name } else { nil } }
+        return Set(present).isSuperset(of: table.columns)
+    }
+
+    func count(_ sql: String, _ arguments: [SQLValue] = []) throws -> Int64 {
+        if case .integer(let n)? = try connection.scalar(sql, arguments) { return n }
         return 0
     }
 
@@ -255,7 +301,7 @@ public final class Checker {
     /// rollback, and 2 for a commit acknowledged before a power loss that the
     /// synchronous level allowed to lose it (`p 1` in the log); `era` counts the
     /// power losses before the record, `seq` is its place in the log.
-    private func loadAcknowledgements(_ path: String) throws -> Acknowledged {
+    private func loadAcknowledgements(_ path: String, limit: Int?) throws -> Acknowledged {
         try connection.execute("""
             CREATE TEMP TABLE IF NOT EXISTS stress_check_acks (
                 tx INTEGER PRIMARY KEY, committed INTEGER NOT NULL, seq INTEGER NOT NULL, era INTEGER NOT NULL);
@@ -271,7 +317,7 @@ public final class Checker {
             let insert = try connection.prepare("INSERT OR REPLACE INTO temp.stress_check_acks (tx, committed, seq, era) VALUES (?, ?, ?, ?)")
             let relax = try connection.prepare("UPDATE temp.stress_check_acks SET committed = 2 WHERE committed = 1 AND era = ?")
             var seq: Int64 = 0, era: Int64 = 0
-            try AckLog.forEach(at: path) { outcome, id in
+            try AckLog.forEach(at: path, limit: limit) { outcome, id in
                 seq += 1
                 switch outcome {
                 case .powerLoss:

@@ -16,8 +16,13 @@ final class ContentScan {
     let checker: Checker
     var model: Findings
     var rollback: Findings
-    /// Rows read.
+    /// Rows read, and tables compared.
     var rows = 0
+    var compared = 0
+    /// Tables not compared: missing, or without every column the schema gives
+    /// them (the `schema` property reports how they differ). Columns the schema
+    /// does not know are not read: `model` judges the schema's columns.
+    var unlike: [String] = []
 
     init(checker: Checker) {
         self.checker = checker
@@ -26,6 +31,12 @@ final class ContentScan {
     }
 
     func run(_ tables: [TrackedTable]) throws {
+        var tables = tables
+        for (index, table) in tables.enumerated().reversed() where try !checker.hasColumns(of: table) {
+            unlike.insert(table.name, at: 0)
+            tables.remove(at: index)
+        }
+        compared = tables.count
         for table in tables where !table.withoutRowid {
             var merge = try RowidMerge(scan: self, table: table)
             try merge.run()
@@ -43,7 +54,7 @@ final class ContentScan {
     /// (`+(…)` strips the rowid's INTEGER affinity; with it, SQLite would convert
     /// the untyped `key` column and could not use the index.)
     static func rowQuery(_ table: TrackedTable) -> String {
-        let name = SQLValue.text(table.name).sqlLiteral
+        let name = SQLValue.text(table.ledgerName).sqlLiteral
         return """
             SELECT c.k, l.image, c.img, l.tx, l.seq, c.tag \
             FROM (SELECT \(table.keyExpression("t")) AS k, \(table.imageExpression("t")) AS img, \
@@ -55,11 +66,7 @@ final class ContentScan {
             """
     }
 
-    /// The latest effect of every key of a table, in key order, from the index.
-    static func latestQuery(_ table: TrackedTable) -> String {
-        "SELECT key, image, tx, max(seq) AS seq FROM main.\(Bookkeeping.ledger) "
-            + "WHERE tbl = \(SQLValue.text(table.name).sqlLiteral) GROUP BY key"
-    }
+    static func latestQuery(_ table: TrackedTable) -> String { Bookkeeping.latestEntriesQuery(table.ledgerName) }
 
     private func scanWithoutRowid(_ table: TrackedTable) throws {
         let count = Int(try checker.count("SELECT count(*) FROM main.\(quoteIdentifier(table.name))"))
@@ -156,7 +163,7 @@ final class ContentScan {
         mutating func run() throws {
             let ledger = try checker.connection.prepare(
                 "SELECT key, seq, image FROM main.\(Bookkeeping.ledger) WHERE tbl = ? ORDER BY key, seq")
-            ledger.bind([.text(table.name)])
+            ledger.bind([.text(table.ledgerName)])
             haveRow = try rowScan.step()
             var haveKey = false
             while try ledger.step() {

@@ -6,6 +6,7 @@ public enum Property: String, CaseIterable, Sendable, Codable {
     case durability
     case conservation
     case queryConsistency = "query-consistency"
+    case schema
 }
 
 /// The outcome of one property in one check.

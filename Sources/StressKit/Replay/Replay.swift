@@ -51,6 +51,16 @@ public enum Replay {
         }
     }
 
+    /// A VACUUM INTO writes its copy beside the replay database, not where the
+    /// recorded run wrote it (beside the original, which it must not touch); a
+    /// copy left by an earlier statement is removed first. Every other statement is as logged.
+    static func redirected(_ sql: String, besides databasePath: String) -> String {
+        guard sql.hasPrefix("VACUUM INTO ") else { return sql }
+        let copy = databasePath + ".copy"
+        for path in [copy] + DatabaseFile.sidecarSuffixes.map({ copy + $0 }) { try? FileManager.default.removeItem(atPath: path) }
+        return "VACUUM INTO \(SQLValue.text(copy).sqlLiteral)"
+    }
+
     /// Results match exactly, except that lock contention is timing: any
     /// SQLITE_BUSY variant matches another, and so does any SQLITE_LOCKED.
     static func same(_ replayed: String, _ recorded: String) -> Bool {
@@ -122,7 +132,7 @@ public enum Replay {
             }
             guard let entry = parse(line) else { continue }
             statements += 1
-            let replayed = describe(try connection(entry.writer), entry.sql)
+            let replayed = describe(try connection(entry.writer), redirected(entry.sql, besides: databasePath))
             if !same(replayed, entry.result) {
                 return Outcome(statements: statements, mismatch: (index + 1, entry.sql, entry.result, replayed))
             }

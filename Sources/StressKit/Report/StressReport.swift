@@ -75,7 +75,13 @@ public struct StressReport: Sendable {
         lines.append("maintenance: \(c[.checkpoints]) checkpoints (\(c[.checkpointsMovedFrames]) moved frames, "
             + "\(c[.checkpointsIncomplete]) incomplete), "
             + "\(c[.reconnects]) reconnects, \(c[.vacuums]) incremental vacuums, \(c[.checks]) checks (\(c[.checksSkipped]) skipped), "
-            + "\(c[.largeRows]) large rows")
+            + "\(c[.largeRows]) large rows; VACUUM \(c[MaintenanceKind.vacuum]), VACUUM INTO \(c[MaintenanceKind.vacuumInto]) "
+            + "(\(c[.copiesChecked]) copies checked), REINDEX \(c[MaintenanceKind.reindex]), ANALYZE \(c[MaintenanceKind.analyze]), "
+            + "PRAGMA optimize \(c[MaintenanceKind.optimize])")
+        lines.append("schema changes: \(c[.schemaChangesCommitted]) committed (" + Counters.list { (kind: SchemaChangeKind) in
+            kind == .rollback ? 0 : c[kind] } + "), \(c[.schemaChangesRolledBack]) rolled back, "
+            + "\(c[.schemaChangesUnavailable]) not possible; \(c[.staleSchema]) statements met a schema changed under them")
+        lines.append("schema features exercised: " + Counters.list { (feature: SchemaFeature) in c[feature] })
         lines.append("throughput: \(c[.statements]) statements in \(Format.fixed(elapsed, 2)) s, \(Format.fixed(statementsPerSecond, 0)) statements/s")
         lines.append("SQL log: \(settings.logPath) (\(logLines) lines)")
         for error in unexpectedErrors { lines.append("unexpected error: \(error)") }
@@ -112,6 +118,9 @@ public struct StressReport: Sendable {
             let swarm: Swarm
             let counters: [String: Int]
             let operations: [String: Int]
+            let maintenance: [String: Int]
+            let schemaChanges: [String: Int]
+            let schemaFeatures: [String: Int]
             let elapsedSeconds: Double
             let statementsPerSecond: Double
             let violations: [Violation]
@@ -126,6 +135,7 @@ public struct StressReport: Sendable {
             sqliteVersion: Connection.libraryVersion, database: settings.databasePath, sqlLog: settings.logPath,
             sqlLogLines: logLines, threads: settings.threads, iterations: settings.iterations, tables: tables,
             configuration: config, swarm: swarm, counters: counters.asDictionary, operations: counters.operations,
+            maintenance: counters.maintenance, schemaChanges: counters.schemaChanges, schemaFeatures: counters.features,
             elapsedSeconds: elapsed, statementsPerSecond: statementsPerSecond, violations: violations,
             unexpectedErrors: unexpectedErrors, properties: finalCheck?.results ?? [], faults: faults,
             incompleteEvidence: incompleteEvidence)

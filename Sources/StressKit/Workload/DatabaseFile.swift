@@ -54,6 +54,12 @@ public enum DatabaseFile {
         head(of: path, count: prefix.utf8.count)?.elementsEqual(prefix.utf8) ?? false
     }
 
+    /// The size of the file at `path` in bytes (0 when it cannot be examined).
+    public static func size(of path: String) -> Int {
+        var info = stat()
+        return stat(path, &info) == 0 ? Int(info.st_size) : 0
+    }
+
     /// Whether the file at `path` exists and holds no byte.
     public static func isEmpty(_ path: String) -> Bool { head(of: path, count: 1)?.isEmpty == true }
 

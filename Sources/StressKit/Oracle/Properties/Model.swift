@@ -20,9 +20,13 @@ extension Checker {
         return violation(.model, message, details)
     }
 
-    /// What `model` examined.
-    func modelChecked(_ tables: [TrackedTable], rows: Int) throws -> String {
+    /// What `model` examined, and the tables it could not compare (see `ContentScan.unlike`).
+    func modelChecked(_ scan: ContentScan) throws -> String {
         let entries = try count("SELECT count(*) FROM main.\(Bookkeeping.ledger)")
-        return "\(tables.count) tables, \(rows) rows, \(entries) ledger entries"
+        var checked = "\(scan.compared) tables, \(scan.rows) rows, \(entries) ledger entries"
+        if !scan.unlike.isEmpty {
+            checked += "; not compared, their columns not the schema's (see schema): " + scan.unlike.joined(separator: ", ")
+        }
+        return checked
     }
 }
