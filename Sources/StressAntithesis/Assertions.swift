@@ -79,9 +79,12 @@ public final class Reporter: Sendable {
 
     private let output: Output
     private let sent = Mutex<Set<String>>([])
+    /// Added to the details of every hit (e.g. which SQLite the process runs on).
+    private let context: [(String, JSON)]
 
-    public init(catalog: [Assertion], output: Output = .shared) {
+    public init(catalog: [Assertion], output: Output = .shared, context: [(String, JSON)] = []) {
         self.output = output
+        self.context = context
         guard output.isActive else { return }
         output.emit([
             "antithesis_sdk": [
@@ -104,7 +107,14 @@ public final class Reporter: Sendable {
         }
         guard output.isActive else { return }
         let first = sent.withLock { $0.insert("\(condition)|\(assertion.message)").inserted }
-        if first { output.emit(assertion.message(hit: true, condition: condition, details: details)) }
+        guard first else { return }
+        var merged = details
+        if !context.isEmpty {
+            var pairs: [(String, JSON)] = if case .object(let existing) = details { existing } else { [] }
+            for (key, value) in context where !pairs.contains(where: { $0.0 == key }) { pairs.append((key, value)) }
+            merged = .object(pairs)
+        }
+        output.emit(assertion.message(hit: true, condition: condition, details: merged))
     }
 
 }

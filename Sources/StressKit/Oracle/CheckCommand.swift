@@ -40,7 +40,7 @@ public enum CheckCommand {
 
         public var text: String {
             var lines = ["sqlite-stress \(mode.rawValue): \(databasePath), seed \(Seed.format(seed))"
-                + (creationSeed.map { " (database created by seed \($0))" } ?? "")]
+                + (creationSeed.map { " (database created by seed \($0))" } ?? ""), SQLiteChoice.line]
             guard let report else {
                 lines.append("result: NO VERDICT — \(skipped ?? "skipped")")
                 return lines.joined(separator: "\n")
@@ -72,11 +72,12 @@ public enum CheckCommand {
                 let reproduce: String
                 let skipped: String?
                 let properties: [PropertyResult]
+                let sqlite: SQLiteLibrary
             }
             let document = Document(
                 command: mode.rawValue, result: report == nil ? "skipped" : (passed ? "pass" : "fail"),
                 database: databasePath, seed: Seed.format(seed), creationSeed: creationSeed, reproduce: reproduce,
-                skipped: skipped, properties: report?.results ?? [])
+                skipped: skipped, properties: report?.results ?? [], sqlite: SQLiteChoice.library)
             return prettyJSON(document)
         }
     }

@@ -46,7 +46,12 @@ public enum StressAssertions {
         Property.allCases.map(property) + coverage.map(\.1) + [unexpected, schemaCreatedAssertion, reachableAgain]
 
     /// The process's reporter; created on first use, which sends the catalog.
-    public static let reporter = Reporter(catalog: catalog)
+    /// Every hit's details name the SQLite the process runs on.
+    public static let reporter = Reporter(catalog: catalog, context: [
+        ("sqlite_version", .string(SQLiteChoice.library.version)),
+        ("sqlite_source_id", .string(SQLiteChoice.library.sourceId)),
+        ("sqlite_path", .string(SQLiteChoice.library.path)),
+    ])
 
     /// `schema` finished setting up a database.
     public static func schemaCreated() { reporter.record(schemaCreatedAssertion, true) }

@@ -62,7 +62,7 @@ public struct DriverOutcome: Sendable {
     public var summary: String {
         let c = counters
         var lines = ["sqlite-stress \(kind.rawValue) (\(label)): \(databasePath), "
-            + (seed.map { "seed \(Seed.format($0))" } ?? "randomness from Antithesis")]
+            + (seed.map { "seed \(Seed.format($0))" } ?? "randomness from Antithesis"), SQLiteChoice.line]
         let operations = StatementKind.allCases.filter { c[$0] > 0 }.map { "\($0.rawValue) \(c[$0])" }
         lines.append("operations: " + (operations.isEmpty ? "none" : operations.joined(separator: ", ")))
         lines.append("transactions: \(c[.commits]) commits, \(c[.rollbacks]) rollbacks, \(c[.savepointRollbacks]) savepoint rollbacks; "
@@ -86,11 +86,12 @@ public struct DriverOutcome: Sendable {
             let counters: [String: Int], operations: [String: Int], violations: [Violation], unexpectedErrors: [String]
             let elapsedSeconds: Double
             let faults: FaultReport?
+            let sqlite: SQLiteLibrary
         }
         return prettyJSON(Document(
             command: kind.rawValue, result: passed ? "pass" : "fail", database: databasePath, seed: seed.map(Seed.format),
             label: label, counters: counters.asDictionary, operations: counters.operations, violations: violations,
-            unexpectedErrors: unexpectedErrors, elapsedSeconds: elapsed, faults: faults))
+            unexpectedErrors: unexpectedErrors, elapsedSeconds: elapsed, faults: faults, sqlite: SQLiteChoice.library))
     }
 }
 

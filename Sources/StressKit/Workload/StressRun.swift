@@ -150,6 +150,14 @@ public final class StressRun: Sendable {
         context.log.close()
     }
 
+    /// `schema --json`: what was created, and on which SQLite.
+    public var schemaJSON: String {
+        struct Document: Encodable { let command, result, database, seed: String; let sqlite: SQLiteLibrary }
+        return prettyJSON(Document(
+            command: "schema", result: "pass", database: settings.databasePath, seed: Seed.format(settings.seed),
+            sqlite: SQLiteChoice.library))
+    }
+
     /// Creates the database and log, runs the workload, checks, and reports.
     /// Throws `ToolError` only when the files cannot be set up.
     public func run(progressInterval: Double = 0.2, onProgress: (@Sendable (StressProgress) -> Void)? = nil) throws(ToolError) -> StressReport {
@@ -206,8 +214,8 @@ public final class StressRun: Sendable {
         // No paths or times: one seed and one thread give a byte-identical log.
         let run = command == "stress"
             ? "threads=\(settings.threads) iterations=\(settings.iterations) check-every=\(settings.checkEvery) " : ""
-        log.append(SQLLog.headerPrefix + "\(command) seed=\(Seed.format(settings.seed)) \(run)tables=\(schema.tables.count) "
-            + "sqlite=\(Connection.libraryVersion)")
+        log.append(SQLLog.headerPrefix + "\(command) seed=\(Seed.format(settings.seed)) \(run)tables=\(schema.tables.count)")
+        log.append("-- " + SQLiteChoice.line)
         log.append("-- configuration: " + config.summary)
         if !settings.faults.isEmpty { log.append("-- faults: " + settings.faults.summary) }
         if command == "stress" {

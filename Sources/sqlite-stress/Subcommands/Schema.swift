@@ -24,12 +24,13 @@ struct Schema: ParsableCommand {
         let run = try StressRun.prepare(settings)
         let console = Console(quiet: common.quiet, json: common.json)
         console.say("sqlite-stress schema: seed \(Seed.format(settings.seed))")
+        console.say(SQLiteChoice.line)
         try run.createOnly()
         StressAssertions.schemaCreated()
         console.say("database: \(settings.databasePath) — \(run.config.summary)")
         console.say("schema: \(run.schema.tables.count) table(s): " + run.schema.tables.map(\.shape).joined(separator: ", "))
         if common.json {
-            Console.out(#"{"command": "schema", "result": "pass", "database": "\#(settings.databasePath)", "seed": "\#(Seed.format(settings.seed))"}"#)
+            Console.out(run.schemaJSON)
         }
     }
 }

@@ -49,6 +49,7 @@ struct Stress: ParsableCommand {
 
         console.say("sqlite-stress stress: seed \(Seed.format(settings.seed))")
         console.say("reproduce: \(run.reproduceCommand)")
+        console.say(SQLiteChoice.line)
         console.say("database: \(settings.databasePath) — \(run.config.summary)")
         console.say("schema: \(run.schema.tables.count) table(s): " + run.schema.tables.map(\.shape).joined(separator: ", "))
         console.say(run.swarm.summary.split(separator: "\n").map { "swarm " + $0 }.joined(separator: "\n"))
