@@ -41,7 +41,7 @@ RUN swift build -c release --product sqlite-stress --static-swift-stdlib \
 FROM debian:bookworm-slim
 # The same layout scripts/install-layout makes in the tests: binary on PATH,
 # templates under /opt/antithesis/test/v1/, the SQLite under test in
-# /usr/local/lib (no libsqlite3-0 package: that library is the only one).
+# /usr/local/lib (and no Debian SQLite package: that library is the only one).
 COPY --from=build /install/ /
 ARG SQLITE_COVERAGE=none
 # The binary must load the SQLite built above (an instrumented one only runs inside Antithesis).
