@@ -26,6 +26,12 @@ public enum SQLiteChoice {
     /// The line every report prints: "sqlite: 3.50.4, source id …, from /x/libsqlite3.so.0".
     public static var line: String { "sqlite: " + library.summary }
 
+    /// `--sqlite DIR` for a reproduce line when a library was chosen (a run is
+    /// reproduced on the same SQLite); empty on the system's.
+    public static var reproduceArguments: [String] {
+        variable(environmentVariable).map { ["--sqlite", $0] } ?? []
+    }
+
     /// `--sqlite DIR` or `--sqlite=DIR` among `arguments` (the last one, before
     /// any `--`), as argument-parser will read it; nil when absent or without a value.
     public static func directoryArgument(in arguments: [String]) -> String? {

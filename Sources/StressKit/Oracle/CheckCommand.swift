@@ -35,7 +35,8 @@ public enum CheckCommand {
         public var passed: Bool { report?.passed ?? true }
 
         public var reproduce: String {
-            "sqlite-stress \(mode.rawValue) --db \(DatabaseFile.shellQuote(databasePath)) --seed \(Seed.format(seed))"
+            (["sqlite-stress", mode.rawValue, "--db", databasePath, "--seed", Seed.format(seed)] + SQLiteChoice.reproduceArguments)
+                .map(DatabaseFile.shellQuote).joined(separator: " ")
         }
 
         public var text: String {

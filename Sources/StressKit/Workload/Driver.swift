@@ -73,7 +73,8 @@ public struct DriverOutcome: Sendable {
         for violation in violations { lines.append(violation.description) }
         lines.append("result: \(passed ? "PASS" : "FAIL") in \(Format.fixed(elapsed, 3)) s")
         if !passed, let seed {
-            let faultArguments = (faults?.plan.arguments ?? []).map(DatabaseFile.shellQuote).joined(separator: " ")
+            let faultArguments = ((faults?.plan.arguments ?? []) + SQLiteChoice.reproduceArguments)
+                .map(DatabaseFile.shellQuote).joined(separator: " ")
             lines.append("reproduce: sqlite-stress \(kind.rawValue) --db \(DatabaseFile.shellQuote(databasePath)) --seed \(Seed.format(seed))"
                 + (faultArguments.isEmpty ? "" : " " + faultArguments))
         }

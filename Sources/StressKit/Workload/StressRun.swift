@@ -114,7 +114,7 @@ public final class StressRun: Sendable {
             "--busy-timeout", "\(settings.busyTimeout)",
             "--check-every", "\(settings.checkEvery)", "--db", settings.databasePath,
         ] + (settings.logPath == settings.databasePath + ".sql" ? [] : ["--sql-log", settings.logPath])
-            + settings.faults.arguments + ["--overwrite"]
+            + settings.faults.arguments + SQLiteChoice.reproduceArguments + ["--overwrite"]
     }
 
     /// The exact command line that reproduces this run.
