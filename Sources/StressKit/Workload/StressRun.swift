@@ -211,7 +211,8 @@ public final class StressRun: Sendable {
     }
 
     private func writeHeader(to log: SQLLog, command: String) {
-        // No paths or times: one seed and one thread give a byte-identical log.
+        // No times, and no path but the library's: one seed, one thread and one
+        // SQLite library give a byte-identical log.
         let run = command == "stress"
             ? "threads=\(settings.threads) iterations=\(settings.iterations) check-every=\(settings.checkEvery) " : ""
         log.append(SQLLog.headerPrefix + "\(command) seed=\(Seed.format(settings.seed)) \(run)tables=\(schema.tables.count)")
