@@ -152,15 +152,17 @@ import Testing
         #expect(version.stdout.contains("from " + library))
     }
 
-    // The SQLite 3.40.1 WAL bug (forum post b490f726db, fixed in 3.50.2): the
-    // same seed loses an acknowledged commit on Debian's 3.40.1 — `durability`
-    // fails — and keeps it on 3.50.4.
+    // SQLite's WAL bug (forum post b490f726db, fixed in 3.50.2): the same seed
+    // loses acknowledged commits on Debian's 3.40.1 — `durability` fails — and
+    // keeps them on 3.50.4; once through an I/O error that stops the last
+    // checkpoint, once through a power loss with synchronous=FULL.
     @Test(.enabled(if: SQLiteBuilds.hasAmalgamation, "\(SQLiteBuilds.unavailable)"),
-          .enabled(if: SQLiteLibrary.loaded.version == "3.40.1", "the failing half needs Debian 12's SQLite 3.40.1 as the system library"))
-    func walBugSeedFailsOn3401AndPassesOn3504() throws {
+          .enabled(if: SQLiteLibrary.loaded.version == "3.40.1", "the failing half needs Debian 12's SQLite 3.40.1 as the system library"),
+          arguments: WALBugSeed.allCases)
+    func walBugSeedFailsOn3401AndPassesOn3504(_ seed: WALBugSeed) throws {
         let directory = try Self.built()
         let scratch = try Scratch()
-        let arguments = WALBugSeed.arguments
+        let arguments = seed.arguments
         func run(_ name: String, _ extra: [String]) throws -> (Int32, [String]) {
             let result = try CLI.run(["stress", "--db", scratch.file("\(name).db").path, "--json", "-q"] + arguments + extra)
             let report = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any],
@@ -208,7 +210,14 @@ import Testing
     }
 }
 
-/// The seed that meets SQLite 3.40.1's WAL bug (see BENCHMARKS.md).
-enum WALBugSeed {
-    static let arguments = ["--seed", "108", "--iterations", "400", "--journal-mode", "wal", "--synchronous", "full", "--crash"]
+/// Seeds that meet SQLite 3.40.1's WAL bug (see BENCHMARKS.md).
+enum WALBugSeed: CaseIterable {
+    case ioError, powerLoss
+
+    var arguments: [String] {
+        switch self {
+        case .ioError: ["--seed", "82", "--fault", "io-error", "--journal-mode", "wal", "--threads", "1"]
+        case .powerLoss: ["--seed", "108", "--iterations", "400", "--journal-mode", "wal", "--synchronous", "full", "--crash"]
+        }
+    }
 }
