@@ -89,11 +89,15 @@ public final class Reporter: Sendable {
     private let output: Output
     private let declared: Set<String>
     private let sent = Mutex<Set<String>>([])
+    /// Added to the details of every hit (e.g. which SQLite the process runs on).
+    private let context: [(String, JSON)]
 
     /// `catalog` is every assertion this process can evaluate, and only those:
     /// Antithesis counts a declared `must_hit` assertion that nothing hits as failing.
-    public init(catalog: [Assertion], output: Output = .shared) {
+    /// `context` is added to the details of every hit.
+    public init(catalog: [Assertion], output: Output = .shared, context: [(String, JSON)] = []) {
         self.output = output
+        self.context = context
         declared = Set(catalog.map(\.message))
         guard output.isActive else { return }
         output.emitSDKInfo()
@@ -119,9 +123,14 @@ public final class Reporter: Sendable {
         }
         guard output.isActive else { return }
         let first = sent.withLock { $0.insert("\(condition)|\(assertion.message)").inserted }
-        if first {
-            let location = Location(function: function, file: file, line: line)
-            output.emit(assertion.message(hit: true, condition: condition, details: details, at: location))
+        guard first else { return }
+        var merged = details
+        if !context.isEmpty {
+            var pairs: [(String, JSON)] = if case .object(let existing) = details { existing } else { [] }
+            for (key, value) in context where !pairs.contains(where: { $0.0 == key }) { pairs.append((key, value)) }
+            merged = .object(pairs)
         }
+        let location = Location(function: function, file: file, line: line)
+        output.emit(assertion.message(hit: true, condition: condition, details: merged, at: location))
     }
 }

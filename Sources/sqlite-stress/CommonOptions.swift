@@ -24,6 +24,8 @@ struct CommonOptions: ParsableArguments {
     @Flag(name: [.short, .long], help: "Print nothing but violations and errors.")
     var quiet = false
 
+    @OptionGroup var library: SQLiteOption
+
     mutating func validate() throws {
         if let seed, Seed.parse(seed) == nil {
             throw ValidationError("--seed must be a 64-bit number in decimal or 0x hex (got '\(seed)').")
@@ -49,6 +51,16 @@ struct CommonOptions: ParsableArguments {
         if let random = Output.shared.random { return .antithesis(random) }
         return .seed(Seed.fresh())
     }
+}
+
+/// `--sqlite DIR`, which every command takes. `Tool.main` acts on it before
+/// parsing (`SQLiteChoice.activate`), so the process already runs on that
+/// library when a command starts; it is declared here for parsing and help.
+struct SQLiteOption: ParsableArguments {
+    @Option(help: ArgumentHelp(
+        "The directory holding the libsqlite3.so.0 to test (scripts/build-sqlite makes one); every command this one starts inherits it. (default: $SQLITE_STRESS_SQLITE, else the system's)",
+        valueName: "dir"))
+    var sqlite: String?
 }
 
 extension JournalMode: ExpressibleByArgument {}

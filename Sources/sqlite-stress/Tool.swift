@@ -21,9 +21,13 @@ struct Tool: ParsableCommand {
             with the command line that reproduces it. Inside Antithesis with no seed, Antithesis \
             supplies every random choice instead, and the output says so.
 
+            The SQLite under test is the system's libsqlite3, or the one in the directory given to \
+            --sqlite (or $SQLITE_STRESS_SQLITE), which every command takes and every process it starts \
+            inherits; every report names the version, source id and path of the library loaded.
+
             Exit status: 0 no property violated; 1 a property was violated; 2 usage or environment error.
             """,
-        version: StressKit.version,
+        version: "sqlite-stress \(StressKit.version)\nSQLite \(SQLiteChoice.library.summary)",
         subcommands: [
             Stress.self, Schema.self, Insert.self, Update.self, Delete.self, Rollback.self, Transfer.self, Savepoint.self,
             CreateTable.self, DropTable.self, CreateIndex.self, DropIndex.self, AlterTable.self, SchemaRollback.self,
@@ -31,9 +35,17 @@ struct Tool: ParsableCommand {
         ]
     )
 
+    @OptionGroup var library: SQLiteOption
+
     /// Parses and runs, mapping every usage or environment error to exit status 2
     /// with one sentence on stderr (argument-parser alone would use 64 and print usage).
     static func main() {
+        do {
+            // Before anything else: the library under test (this may re-execute the process).
+            try SQLiteChoice.activate()
+        } catch {
+            fail(error.message)
+        }
         do {
             var command = try parseAsRoot()
             // A command that makes assertions sends its catalog first (when an SDK output is set).

@@ -68,6 +68,22 @@ import Testing
     }
     #endif
 
+    // A reporter's context (which SQLite the process runs on) joins every hit's
+    // details, after the hit's own keys; catalog lines carry none.
+    @Test func contextJoinsEveryHitsDetails() throws {
+        try withLocalOutput { path in
+            let always = Assertion(.always, "p holds")
+            let reporter = Reporter(catalog: [always], output: Output(), context: [("sqlite_version", "3.50.4")])
+            reporter.record(always, true)
+            reporter.record(always, false, details: ["table": "t0"])
+            let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+            #expect(lines.count == 4)
+            #expect(lines[1].contains(#""details":null"#))
+            #expect(lines[2].contains(#""details":{"sqlite_version":"3.50.4"}"#), "\(lines[2])")
+            #expect(lines[3].contains(#""details":{"table":"t0","sqlite_version":"3.50.4"}"#), "\(lines[3])")
+        }
+    }
+
     // With no output configured (and no libvoidstar), nothing is written anywhere.
     @Test func noOutputWithoutEnvironment() {
         unsetenv("ANTITHESIS_SDK_LOCAL_OUTPUT")

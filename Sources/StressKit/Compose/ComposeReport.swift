@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import StressSQLite
 
 /// What the SDK output of a run says about each assertion.
 public struct SDKSummary: Sendable, Codable {
@@ -182,7 +183,8 @@ public struct ComposeReport: Sendable {
     public var passed: Bool { !interrupted && failedCommands.isEmpty && failedAssertions.isEmpty && !malformedOutputFails }
 
     public var text: String {
-        var lines = ["sqlite-stress compose: \(settings.template), seed \(Seed.format(settings.seed)), run directory \(settings.runDirectory)"]
+        var lines = ["sqlite-stress compose: \(settings.template), seed \(Seed.format(settings.seed)), run directory \(settings.runDirectory)",
+                     SQLiteChoice.line + " (every command inherits it)"]
         lines.append("")
         lines.append("assertion".column(72) + "kind                 result")
         for entry in sdk.entries {
@@ -246,6 +248,8 @@ public struct ComposeReport: Sendable {
             let result: String, seed: String, template: String, reproduce: String, interrupted: Bool, elapsedSeconds: Double
             let schedule: [PlannedStart], plannedFaults: [PlannedFault], injectedFaults: [InjectedFault]
             let commands: [CommandRecord], assertions: [AssertionRecord], notes: [String]
+            /// The library every command was handed (each names what it loaded in its own output and SDK details).
+            let sqlite: SQLiteLibrary
         }
         struct AssertionRecord: Encodable {
             let id: String, kind: String, mustHit: Bool, verdict: String, trueHits: Int, falseHits: Int
@@ -259,7 +263,7 @@ public struct ComposeReport: Sendable {
                 AssertionRecord(id: $0.id, kind: $0.displayType, mustHit: $0.mustHit, verdict: $0.verdict,
                                 trueHits: $0.trueHits, falseHits: $0.falseHits, firstFalseDetails: $0.firstFalseDetails)
             },
-            notes: notes)
+            notes: notes, sqlite: SQLiteChoice.library)
         return prettyJSON(document)
     }
 

@@ -45,7 +45,7 @@ public struct ComposeSettings: Sendable {
         words += ["--max-parallel", "\(maxParallel)"]
         if !faults.isEmpty { words += ["--faults", faults.map(\.rawValue).joined(separator: ",")] }
         if let end { words += ["--end", end.rawValue] }
-        words += ["--run-dir", runDirectory, "--overwrite"]
+        words += SQLiteChoice.reproduceArguments + ["--run-dir", runDirectory, "--overwrite"]
         return words.map(DatabaseFile.shellQuote).joined(separator: " ")
     }
 }

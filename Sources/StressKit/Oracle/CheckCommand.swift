@@ -39,7 +39,8 @@ public enum CheckCommand {
         /// The command that repeats this check; nil without a seed.
         public var reproduce: String? {
             randomness.seed.map {
-                "sqlite-stress \(mode.rawValue) --db \(DatabaseFile.shellQuote(databasePath)) --seed \(Seed.format($0))"
+                (["sqlite-stress", mode.rawValue, "--db", databasePath, "--seed", Seed.format($0)] + SQLiteChoice.reproduceArguments)
+                    .map(DatabaseFile.shellQuote).joined(separator: " ")
             }
         }
 
@@ -48,7 +49,8 @@ public enum CheckCommand {
                 $0 == Randomness.antithesisKind
                     ? " (database created with randomness from Antithesis)" : " (database created by seed \($0))"
             }
-            var lines = ["sqlite-stress \(mode.rawValue): \(databasePath), \(randomness.description)" + (creation ?? "")]
+            var lines = ["sqlite-stress \(mode.rawValue): \(databasePath), \(randomness.description)" + (creation ?? ""),
+                         SQLiteChoice.line]
             guard let report else {
                 lines.append("result: NO VERDICT — \(skipped ?? "skipped")")
                 return lines.joined(separator: "\n")
@@ -81,12 +83,13 @@ public enum CheckCommand {
                 let reproduce: String?
                 let skipped: String?
                 let properties: [PropertyResult]
+                let sqlite: SQLiteLibrary
             }
             let document = Document(
                 command: mode.rawValue, result: report == nil ? "skipped" : (passed ? "pass" : "fail"),
                 database: databasePath, randomness: randomness.kind, seed: randomness.seed.map(Seed.format),
                 creationSeed: creationSeed, reproduce: reproduce,
-                skipped: skipped, properties: report?.results ?? [])
+                skipped: skipped, properties: report?.results ?? [], sqlite: SQLiteChoice.library)
             return prettyJSON(document)
         }
     }

@@ -124,9 +124,16 @@ public enum StressAssertions {
     private static let declared = Mutex<Reporter?>(nil)
 
     /// Sends the SDK line and `scope`'s catalog, once per process, before any hit.
+    /// Every hit's details name the SQLite the process runs on.
     public static func declare(_ scope: Scope) {
         declared.withLock { reporter in
-            if reporter == nil { reporter = Reporter(catalog: catalog(for: scope)) }
+            if reporter == nil {
+                reporter = Reporter(catalog: catalog(for: scope), context: [
+                    ("sqlite_version", .string(SQLiteChoice.library.version)),
+                    ("sqlite_source_id", .string(SQLiteChoice.library.sourceId)),
+                    ("sqlite_path", .string(SQLiteChoice.library.path)),
+                ])
+            }
         }
     }
 

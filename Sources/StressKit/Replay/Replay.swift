@@ -77,13 +77,14 @@ public enum Replay {
         public var mismatch: (line: Int, sql: String, recorded: String, replayed: String)?
 
         public var text: String {
-            guard let mismatch else { return "replay: \(statements) statements, every result as recorded" }
+            guard let mismatch else { return "replay: \(statements) statements, every result as recorded\n" + SQLiteChoice.line }
             let sql = mismatch.sql.count > 300 ? String(mismatch.sql.prefix(300)) + "…" : mismatch.sql
             return """
                 replay: the result differs at log line \(mismatch.line), after \(statements - 1) matching statements
                     statement: \(sql)
                     recorded: \(mismatch.recorded)
                     replayed: \(mismatch.replayed)
+                \(SQLiteChoice.line)
                 """
         }
     }

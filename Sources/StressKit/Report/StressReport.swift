@@ -107,7 +107,7 @@ public struct StressReport: Sendable {
             let randomness: String
             let seed: String?
             let reproduce: String?
-            let sqliteVersion: String
+            let sqlite: SQLiteLibrary
             let database: String
             let sqlLog: String
             let sqlLogLines: Int
@@ -132,7 +132,7 @@ public struct StressReport: Sendable {
         let document = Document(
             result: noVerdict ? "skipped" : passed ? "pass" : "fail", randomness: randomness.kind,
             seed: randomness.seed.map(Seed.format), reproduce: reproduce,
-            sqliteVersion: Connection.libraryVersion, database: settings.databasePath, sqlLog: settings.logPath,
+            sqlite: SQLiteChoice.library, database: settings.databasePath, sqlLog: settings.logPath,
             sqlLogLines: logLines, threads: settings.threads, iterations: settings.iterations, tables: tables,
             configuration: config, swarm: swarm, counters: counters.asDictionary, operations: counters.operations,
             maintenance: counters.maintenance, schemaChanges: counters.schemaChanges, schemaFeatures: counters.features,

@@ -132,7 +132,7 @@ public struct DriverOutcome: Sendable {
 
     public var summary: String {
         let c = counters
-        var lines = ["sqlite-stress \(kind.rawValue) (\(label)): \(databasePath), \(randomness.description)"]
+        var lines = ["sqlite-stress \(kind.rawValue) (\(label)): \(databasePath), \(randomness.description)", SQLiteChoice.line]
         let operations = StatementKind.allCases.filter { c[$0] > 0 }.map { "\($0.rawValue) \(c[$0])" }
         lines.append("operations: " + (operations.isEmpty ? "none" : operations.joined(separator: ", ")))
         lines.append("transactions: \(c[.commits]) commits, \(c[.rollbacks]) rollbacks, \(c[.savepointRollbacks]) savepoint rollbacks; "
@@ -144,7 +144,8 @@ public struct DriverOutcome: Sendable {
         for violation in violations { lines.append(violation.description) }
         lines.append("result: \(passed ? "PASS" : "FAIL") in \(Format.fixed(elapsed, 3)) s" + EvidenceGap.verdictClause(incompleteEvidence))
         if !passed, let seed = randomness.seed {
-            let faultArguments = (faults?.plan.arguments ?? []).map(DatabaseFile.shellQuote).joined(separator: " ")
+            let faultArguments = ((faults?.plan.arguments ?? []) + SQLiteChoice.reproduceArguments)
+                .map(DatabaseFile.shellQuote).joined(separator: " ")
             lines.append("reproduce: sqlite-stress \(kind.rawValue) --db \(DatabaseFile.shellQuote(databasePath)) --seed \(Seed.format(seed))"
                 + (faultArguments.isEmpty ? "" : " " + faultArguments))
         } else if !passed {
@@ -161,13 +162,15 @@ public struct DriverOutcome: Sendable {
             let elapsedSeconds: Double
             let faults: FaultReport?
             let incompleteEvidence: [EvidenceGap]
+            let sqlite: SQLiteLibrary
         }
         return prettyJSON(Document(
             command: kind.rawValue, result: passed ? "pass" : "fail", database: databasePath, randomness: randomness.kind,
             seed: randomness.seed.map(Seed.format),
             label: label, counters: counters.asDictionary, operations: counters.operations,
             maintenance: counters.maintenance, schemaChanges: counters.schemaChanges, schemaFeatures: counters.features, violations: violations,
-            unexpectedErrors: unexpectedErrors, elapsedSeconds: elapsed, faults: faults, incompleteEvidence: incompleteEvidence))
+            unexpectedErrors: unexpectedErrors, elapsedSeconds: elapsed, faults: faults, incompleteEvidence: incompleteEvidence,
+            sqlite: SQLiteChoice.library))
     }
 }
 

@@ -146,7 +146,8 @@ public final class StressRun: Sendable {
             "--busy-timeout", "\(settings.busyTimeout)",
             "--check-every", "\(settings.checkEvery)", "--db", settings.databasePath,
         ] + (settings.logPath == settings.databasePath + ".sql" ? [] : ["--sql-log", settings.logPath])
-            + settings.faults.arguments + (settings.schemaChanges ? [] : ["--no-schema-changes"]) + ["--overwrite"]
+            + settings.faults.arguments + (settings.schemaChanges ? [] : ["--no-schema-changes"])
+            + SQLiteChoice.reproduceArguments + ["--overwrite"]
     }
 
     /// The exact command line that reproduces this run; nil without a seed.
@@ -222,10 +223,12 @@ public final class StressRun: Sendable {
             struct Document: Encodable {
                 let command: String, result: String, database: String, randomness: String, seed: String?
                 let violations: [Violation], incompleteEvidence: [EvidenceGap]
+                let sqlite: SQLiteLibrary
             }
             return prettyJSON(Document(
                 command: "schema", result: passed ? "pass" : "fail", database: databasePath, randomness: randomness.kind,
-                seed: randomness.seed.map(Seed.format), violations: violations, incompleteEvidence: incompleteEvidence))
+                seed: randomness.seed.map(Seed.format), violations: violations, incompleteEvidence: incompleteEvidence,
+                sqlite: SQLiteChoice.library))
         }
     }
 
@@ -297,12 +300,13 @@ public final class StressRun: Sendable {
     }
 
     private func writeHeader(to log: SQLLog, command: String) {
-        // No paths or times: one seed and one thread give a byte-identical log.
+        // No times, and no path but the library's: one seed, one thread and one
+        // SQLite library give a byte-identical log.
         let run = command == "stress"
             ? "threads=\(settings.threads) iterations=\(settings.iterations) check-every=\(settings.checkEvery) " : ""
         let randomness = settings.randomness.seed.map { "seed=" + Seed.format($0) } ?? "randomness=" + Randomness.antithesisKind
-        log.append(SQLLog.headerPrefix + "\(command) \(randomness) \(run)tables=\(tableCount) "
-            + "sqlite=\(Connection.libraryVersion)")
+        log.append(SQLLog.headerPrefix + "\(command) \(randomness) \(run)tables=\(tableCount)")
+        log.append("-- " + SQLiteChoice.line)
         if settings.randomness.seed == nil { log.append("-- " + Randomness.notReproducible) }
         log.append("-- configuration: " + config.summary)
         if !settings.faults.isEmpty { log.append("-- faults: " + settings.faults.summary) }

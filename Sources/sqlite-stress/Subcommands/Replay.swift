@@ -24,6 +24,8 @@ struct Replay: ParsableCommand {
     @Flag(name: [.short, .long], help: "Print nothing unless a result differs.")
     var quiet = false
 
+    @OptionGroup var library: SQLiteOption
+
     func run() throws {
         let outcome = try StressKit.Replay.run(logPath: log, databasePath: db ?? log + ".replay.db", overwrite: overwrite)
         if !quiet || outcome.mismatch != nil { Console.out(outcome.text) }

@@ -28,6 +28,7 @@ struct Schema: ParsableCommand, AssertingCommand {
         let run = try StressRun.prepare(settings)
         let console = Console(quiet: common.quiet, json: common.json)
         console.say("sqlite-stress schema: \(settings.randomness.description)")
+        console.say(SQLiteChoice.line)
         let outcome = try run.createOnly()
         if outcome.passed { StressAssertions.schemaCreated() }
         try Console.finish(outcome, json: common.json, quiet: common.quiet)

@@ -55,6 +55,7 @@ struct Stress: ParsableCommand, AssertingCommand {
 
         console.say("sqlite-stress stress: \(settings.randomness.description)")
         console.say("reproduce: " + (run.reproduceCommand ?? Randomness.notReproducible))
+        console.say(SQLiteChoice.line)
         console.say("database: \(settings.databasePath) — \(run.config.summary)")
         console.say("schema: \(run.schema.tables.count) table(s): " + run.schema.tables.map(\.shape).joined(separator: ", "))
         console.say(run.swarm.summary.split(separator: "\n").map { "swarm " + $0 }.joined(separator: "\n"))
