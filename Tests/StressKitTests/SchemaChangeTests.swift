@@ -140,6 +140,125 @@ import Testing
     }
 }
 
+extension SchemaChangeTests {
+    // Foreign-key actions and the user's own triggers write other tables than
+    // the statement names; those writes land in the ledger through the other
+    // tables' ledger triggers, exactly: after a parent's rows are deleted and
+    // re-keyed, the ledger holds the cascaded deletions, the children set to
+    // NULL and the audit rows, and every property holds.
+    @Test func cascadesAndTriggerWritesLandInTheLedger() throws {
+        let (scratch, db, acks) = try Self.parentAndChildren(triggersOn: nil)
+        defer { withExtendedLifetime(scratch) {} }
+        #expect(try db.scalar("SELECT count(*) FROM c") == .integer(2))
+        #expect(try db.scalar("SELECT group_concat(c1) FROM (SELECT c1 FROM c ORDER BY c0)") == .text("7,3"))
+        #expect(try db.scalar("SELECT count(*) FROM n WHERE c1 IS NULL") == .integer(2))
+        let entries = { (table: String) throws -> SQLValue? in
+            try db.scalar("SELECT count(*) FROM stress_ledger WHERE tx = 2 AND tbl = ?", [.text(table)])
+        }
+        #expect(try entries("c") == .integer(2))  // Child 10 deleted, child 11 re-keyed.
+        #expect(try entries("n") == .integer(2))  // Children 20 and 21 set to NULL.
+        #expect(try entries("a") == .integer(2))  // The delete and the update audited.
+        let report = try Checker(connection: db, who: "test").run(acknowledgements: acks, randomness: .seed(1))
+        #expect(report.results.allSatisfy { $0.status == .pass }, "\(report.table)\n\(report.violations)")
+    }
+
+    // The same writes with ledger triggers on the parent alone (what a
+    // connection would have if it installed only the tables its statements
+    // name): the children's and the audit table's changes go unrecorded, and
+    // `model` names them.
+    @Test func writesAFewTablesAwayNeedTheirTriggers() throws {
+        let (scratch, db, acks) = try Self.parentAndChildren(triggersOn: ["p", Bookkeeping.accounts])
+        defer { withExtendedLifetime(scratch) {} }
+        let report = try Checker(connection: db, who: "test").run(acknowledgements: acks, randomness: .seed(1))
+        #expect(report.result(.model)?.status == .fail)
+        let tables = Set((report.result(.model)?.violations ?? []).compactMap { $0.details["table"] })
+        #expect(tables == ["c", "n", "a"], "\(tables)")
+    }
+
+    /// A parent, a child that CASCADEs, one that is SET NULL, and an audit table
+    /// filled by the parent's triggers; rows written (tx 1), then a parent
+    /// deleted and another re-keyed (tx 2), both acknowledged. Ledger triggers on
+    /// `triggersOn` (every table when nil). Returns the directory (removed when
+    /// released), the connection and the ack log.
+    static func parentAndChildren(triggersOn: Set<String>?) throws -> (TemporaryDirectory, Connection, String) {
+        func column(_ id: Int, _ type: ColumnType) -> Column { Column(id: id, name: "c\(id)", type: type) }
+        func table(_ id: String, _ columns: [Column]) -> Table {
+            Table(id: id, name: id, columns: columns + [.tag(id: columns.count)], key: .integerPrimaryKey(column: 0),
+                  withoutRowid: false, indexes: [], keySpace: 8, nextColumn: columns.count + 1)
+        }
+        var cascade = column(1, .integer), setNull = column(1, .integer)
+        cascade.references = ForeignKey(table: "p", column: 0, onDelete: .cascade, onUpdate: .cascade, parentType: .integer, parentKeySpace: 8)
+        setNull.references = ForeignKey(table: "p", column: 0, onDelete: .setNull, onUpdate: .setNull, parentType: .integer, parentKeySpace: 8)
+        var schema = Schema(
+            tables: [table("p", [column(0, .integer), column(1, .text)]), table("c", [column(0, .integer), cascade]),
+                     table("n", [column(0, .integer), setNull]),
+                     table("a", [column(0, .integer), column(1, .text), column(2, .untyped), column(3, .untyped)])],
+            nextName: 10)
+        schema.tables[3].autoincrement = true
+        for event in UserTrigger.Event.allCases {
+            let row = event == .delete ? "OLD." : "NEW."
+            let audit = (1...4).map { ColumnRef(table: "a", id: $0) }
+            schema.triggers.append(UserTrigger(
+                name: "g_\(event.rawValue)", table: "p", target: "a", event: event,
+                body: "INSERT INTO \(table: "a") (\(audit[0]), \(audit[1]), \(audit[2]), \(audit[3])) "
+                    + "VALUES ('\(event.rawValue)', \(row)\(ColumnRef(table: "p", id: 0)), \(row)\(ColumnRef(table: "p", id: 1)), \(row)\(ColumnRef(table: "p", id: 2)))"))
+        }
+        let directory = try TemporaryDirectory()
+        let path = directory.path("fk.db")
+        let db = try Connection(path: path)
+        var rng = Xoshiro(seed: 1)
+        let config = DatabaseConfig.generate(journalMode: .delete, using: &rng)
+        for sql in Bookkeeping.creationStatements + schema.createStatements
+            + [Bookkeeping.recordStatement(randomness: .seed(1), schema: schema, config: config)] + Bookkeeping.contextStatements(who: "t0") {
+            try db.execute(sql)
+        }
+        guard case .integer(let cookie)? = try db.scalar("PRAGMA schema_version") else { throw CancellationError() }
+        for table in TrackedTable.tables(of: schema) where triggersOn?.contains(table.ledgerName) ?? true {
+            for sql in table.triggerStatements(cookie: cookie) { try db.execute(sql) }
+        }
+        let acks = try AckLog(path: AckLog.path(for: path), syncs: false)
+        try db.execute("""
+            UPDATE temp.stress_ctx SET tx = 1;
+            \(Bookkeeping.openAccountsStatement(tx: 1));
+            INSERT INTO p VALUES (1, 'one', 1), (2, 'two', 1), (3, 'three', 1);
+            INSERT INTO c VALUES (10, 1, 1), (11, 2, 1), (12, 3, 1);
+            INSERT INTO n VALUES (20, 1, 1), (21, 2, 1), (22, 3, 1);
+            UPDATE temp.stress_ctx SET tx = 2;
+            DELETE FROM p WHERE c0 = 1;
+            UPDATE p SET c0 = 7, stress_tag = 2 WHERE c0 = 2;
+            """)
+        acks.acknowledge(1)
+        acks.acknowledge(2)
+        return (directory, db, acks.path)
+    }
+}
+
+extension SchemaChangeTests {
+    // A VACUUM INTO copy is judged as of its snapshot: held to the
+    // acknowledgements recorded before it was taken it passes; held to a
+    // commit acknowledged afterwards (which only the original has), durability
+    // names that commit.
+    @Test func vacuumIntoCopyIsCheckedAsOfItsSnapshot() throws {
+        let directory = try TemporaryDirectory()
+        let db = directory.path("orig.db"), copy = directory.path("copy.db")
+        #expect(try stress(db, seed: 4, iterations: 80, checkEvery: 0).passed)
+        let original = try Connection(path: db)
+        try original.execute("VACUUM INTO '\(copy)'")
+        let before = DatabaseFile.size(of: AckLog.path(for: db))
+        let later = TransactionID.make(thread: 0, number: 999)
+        try original.execute(Bookkeeping.commitRecordStatement(tx: later, who: "t0"))
+        try AckLog(path: AckLog.path(for: db), syncs: false).acknowledge(later)
+        original.close()
+
+        let checker = Checker(connection: try Connection(path: copy), who: "copy")
+        let asTaken = try checker.run(acknowledgements: AckLog.path(for: db), acknowledgedBytes: before, randomness: .seed(1))
+        #expect(asTaken.passed, "\(asTaken.violations)")
+        let whole = try checker.run(acknowledgements: AckLog.path(for: db), randomness: .seed(1))
+        #expect(whole.result(.durability)?.status == .fail)
+        #expect(whole.result(.durability)?.violations.first?.details["transaction"] == "t0x999")
+    }
+}
+
 /// What a hundred short runs exercise, summed.
 @Suite struct CoverageTests {
     // Over 100 seeds, every statement kind, maintenance kind, schema change and
