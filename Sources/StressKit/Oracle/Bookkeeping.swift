@@ -11,14 +11,18 @@ import StressSQLite
 ///
 /// Every row-level effect (table, key, full row image or deletion) is written
 /// to `stress_ledger` by TEMP triggers that each connection installs on every
-/// tracked table. Triggers run inside the very statement that changes the row,
+/// tracked table a transaction can change (the tables its statements name, and
+/// those their foreign-key actions and the user's triggers reach), built for the
+/// schema cookie the connection read (`TrackedTable.triggerStatements`).
+/// Triggers run inside the very statement that changes the row,
 /// so the ledger commits or vanishes with the data in every case the workload
 /// produces: autocommit statements (which commit before a caller could add
 /// anything), failed statements (their effects are undone with them),
 /// savepoint rollbacks and whole rollbacks. With `recursive_triggers` on, the
 /// DELETE triggers also fire for rows that OR REPLACE removes, and UPSERT's DO
-/// UPDATE fires the UPDATE triggers, so effects are exact for every statement
-/// the generator emits, WITHOUT ROWID tables included. The preupdate hook
+/// UPDATE fires the UPDATE triggers, and a foreign-key action or a user's
+/// trigger fires the triggers of the table it writes, so effects are exact for
+/// every statement the generator emits, WITHOUT ROWID tables included. The preupdate hook
 /// could see the same changes, but nothing can write to the database from
 /// inside it, which leaves autocommit statements unrecorded; and plain SQL
 /// triggers are replayed by the `sqlite3` shell exactly, so a replayed SQL log

@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -57,7 +62,7 @@ public enum Replay {
     static func redirected(_ sql: String, besides databasePath: String) -> String {
         guard sql.hasPrefix("VACUUM INTO ") else { return sql }
         let copy = databasePath + ".copy"
-        for path in [copy] + DatabaseFile.sidecarSuffixes.map({ copy + $0 }) { try? FileManager.default.removeItem(atPath: path) }
+        for path in [copy] + DatabaseFile.sidecarSuffixes.map({ copy + $0 }) { _ = unlink(path) }
         return "VACUUM INTO \(SQLValue.text(copy).sqlLiteral)"
     }
 

@@ -256,11 +256,7 @@ final class Worker {
         var read: (cookie: Int64, json: String?)?
         guard execute(Bookkeeping.schemaQuery, row: { read = ($0.int64(0), $0.text(1)) }).error == nil, let read else { return nil }
         guard read.cookie != cookie else { return false }
-        guard let json = read.json, let schema = try? JSONDecoder().decode(Schema.self, from: Data(json.utf8)) else {
-            counters[.unexpectedErrors] += 1
-            context.noteUnexpected("\(Bookkeeping.meta) holds no schema that can be read")
-            return nil
-        }
+        guard let schema = decodeSchema(read.json) else { return nil }
         let orphaned = installed.contains { ledgerName in
             ledgerName != Bookkeeping.accounts && schema.table(id: ledgerName)?.name != self.schema.table(id: ledgerName)?.name
         }
@@ -745,12 +741,20 @@ final class Worker {
         guard execute("SELECT value FROM \(Bookkeeping.meta) WHERE key = 'schema'", row: { json = $0.text(0) }).error == nil else {
             return nil
         }
-        guard let json, let schema = try? JSONDecoder().decode(Schema.self, from: Data(json.utf8)) else {
+        return decodeSchema(json)
+    }
+
+    /// The schema `stress_meta` holds, or nil (counted as unexpected, with why)
+    /// when there is none or it does not decode: damage the checks report.
+    private func decodeSchema(_ json: String?) -> Schema? {
+        do {
+            guard let json else { throw ToolError("it has none") }
+            return try JSONDecoder().decode(Schema.self, from: Data(json.utf8))
+        } catch {
             counters[.unexpectedErrors] += 1
-            context.noteUnexpected("\(Bookkeeping.meta) holds no schema that can be read")
+            context.noteUnexpected("\(Bookkeeping.meta) holds no schema that can be read: \(error)")
             return nil
         }
-        return schema
     }
 
     /// Makes `change` inside the open transaction: its statements, the ledger's
