@@ -696,10 +696,12 @@ final class Worker {
             }
         }
         guard let current = readSchema() else { return abandon(tx) }
+        var changed = false
         if let change = SchemaChange.draw(rng.pick(SchemaChangeKind.changes), in: current, using: &rng) {
             // Inside the transaction: the rollback brings them back.
             guard dropTriggers() else { return abandon(tx) }
-            if apply(change, ledgerID: -tx) {
+            changed = apply(change, ledgerID: -tx)
+            if changed {
                 // Writes for the changed schema, through triggers built for it.
                 var inside: Int64 = -1
                 guard execute("PRAGMA schema_version", row: { inside = $0.int64(0) }).error == nil else { return abandon(tx) }
@@ -726,8 +728,10 @@ final class Worker {
             (installed, cookie, generator) = saved
             guard commit(tx) else { return }
         }
-        counters[.schemaChangesRolledBack] += 1
-        counters[.rollback] += 1
+        if changed {
+            counters[.schemaChangesRolledBack] += 1
+            counters[.rollback] += 1
+        }
     }
 
     /// Gives up a transaction that went wrong: rolled back (recorded as such) if it is still open.
