@@ -51,4 +51,7 @@ struct CommonOptions: ParsableArguments {
     }
 }
 
-extension JournalMode: ExpressibleByArgument {}
+extension JournalMode: ExpressibleByArgument {
+    /// `WAL`, `wal` and `Wal` alike: SQLite's own pragma takes any case.
+    public init?(argument: String) { self.init(rawValue: argument.lowercased()) }
+}

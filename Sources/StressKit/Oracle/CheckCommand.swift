@@ -49,7 +49,7 @@ public enum CheckCommand {
             for result in report.results {
                 for violation in result.violations { lines.append(violation.description) }
                 if result.moreViolations > 0 {
-                    lines.append("… and \(result.moreViolations) more \(result.property.rawValue) violation(s)")
+                    lines.append("… and \(result.moreViolations) more \(result.property.rawValue) " + (result.moreViolations == 1 ? "violation" : "violations"))
                 }
             }
             if report.passed {
@@ -161,8 +161,10 @@ public enum CheckCommand {
         let checker = Checker(connection: connection, who: mode.rawValue)
         checker.parallel = true
         do {
-            let report = try checker.run(
+            var report = try checker.run(
                 acknowledgements: FileManager.default.fileExists(atPath: acks) ? acks : nil, seed: seed)
+            // A lost transaction is shown where it committed, when the SQL log is beside the database.
+            for index in report.results.indices { SQLLog.placeCommits(of: &report.results[index].violations, in: path + ".sql") }
             StressAssertions.record(report)
             outcome.report = report
         } catch let error as SQLiteError where error.isBusy {

@@ -8,7 +8,12 @@ import StressSQLite
 /// The outcome of a `stress` run, for the terminal and for `--json`.
 public struct StressReport: Sendable {
     public let seed: UInt64
+    /// The command line that reproduces the run (exactly with one thread).
     public let reproduce: String
+    /// With several threads: the exact one-thread line for the same seed.
+    public let reproduceOneThread: String?
+    /// The reproduce lines as printed, labelled.
+    public let reproduceLines: [String]
     public let settings: StressSettings
     public let config: DatabaseConfig
     public let swarm: Swarm
@@ -22,13 +27,21 @@ public struct StressReport: Sendable {
     public let finalCheck: CheckReport?
     /// What the storage faults did, when the run injected any.
     public let faults: FaultReport?
+    /// Stopped by Ctrl-C (or SIGTERM) before the work was done; no final check ran.
+    public let interrupted: Bool
+    public let iterationsDone: Int
 
     init(
         run: StressRun, counters: Counters, elapsed: Double, logLines: Int, violations: [Violation],
-        unexpectedErrors: [String], finalCheck: CheckReport?, faults: FaultReport? = nil
+        unexpectedErrors: [String], finalCheck: CheckReport?, faults: FaultReport? = nil, interrupted: Bool = false,
+        iterationsDone: Int = 0
     ) {
         seed = run.settings.seed
         reproduce = run.reproduceCommand
+        reproduceOneThread = run.singleThreadCommand
+        reproduceLines = run.reproduceLines
+        self.interrupted = interrupted
+        self.iterationsDone = iterationsDone
         settings = run.settings
         config = run.config
         swarm = run.swarm
@@ -64,23 +77,46 @@ public struct StressReport: Sendable {
             + (c[.uncertainCommits] > 0 ? ", commits of unknown outcome \(c[.uncertainCommits])" : "")
             + (c[.abandonedConnections] > 0 ? ", connections abandoned \(c[.abandonedConnections])" : ""))
         if let faults { lines.append(faults.summary) }
-        lines.append("maintenance: \(c[.checkpoints]) checkpoints (\(c[.checkpointsMovedFrames]) moved frames, "
-            + "\(c[.checkpointsIncomplete]) incomplete), "
-            + "\(c[.reconnects]) reconnects, \(c[.vacuums]) incremental vacuums, \(c[.checks]) checks (\(c[.checksSkipped]) skipped as busy), "
-            + "\(c[.largeRows]) large rows")
+        // A checkpoint outside WAL mode does nothing, and is not counted.
+        let checkpoints = config.journalMode == .wal
+            ? Format.count(c[.checkpoints], "checkpoint") + " (\(c[.checkpointsMovedFrames]) moved frames, "
+                + "\(c[.checkpointsIncomplete]) incomplete), "
+            : ""
+        lines.append("maintenance: " + checkpoints
+            + "\(Format.count(c[.reconnects], "reconnect")), \(Format.count(c[.vacuums], "incremental vacuum")), "
+            + "\(Format.count(c[.checks], "check")) (\(c[.checksSkipped]) skipped as busy), "
+            + "\(Format.count(c[.largeRows], "large row"))")
         lines.append("throughput: \(c[.statements]) statements in \(Format.fixed(elapsed, 2)) s, \(Format.fixed(statementsPerSecond, 0)) statements/s")
-        lines.append("SQL log: \(settings.logPath) (\(logLines) lines)")
+        lines.append("files: \(settings.databasePath) \(Format.mebibytes(DatabaseFile.size(of: settings.databasePath))), "
+            + "SQL log \(settings.logPath) \(Format.mebibytes(DatabaseFile.size(of: settings.logPath))) (\(Format.count(logLines, "line")))")
         for error in unexpectedErrors { lines.append("unexpected error: \(error)") }
         if let finalCheck { lines.append(finalCheck.table) }
-        if violations.isEmpty {
-            lines.append("result: PASS — every property held (\(c[.checks]) checks)")
-        } else {
+        if !violations.isEmpty {
             for violation in violations.prefix(10) { lines.append(violation.description) }
             if violations.count > 10 { lines.append("… and \(violations.count - 10) more (see --json)") }
-            lines.append("result: FAIL — \(violations.count) violation(s); seed \(Seed.format(seed))")
-            lines.append("reproduce: \(reproduce)")
+            lines.append("result: FAIL — \(Format.count(violations.count, "violation"))"
+                + (interrupted ? " before the run was interrupted" : "") + "; seed \(Seed.format(seed))")
+            lines += reproduceLines
+        } else if interrupted {
+            lines.append(interruptedResult)
+        } else {
+            lines.append("result: PASS — every property held (\(Format.count(c[.checks], "check")))")
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// The result line of a run stopped by Ctrl-C with nothing found so far.
+    private var interruptedResult: String {
+        let total = settings.threads * settings.iterations
+        return "result: INTERRUPTED after \(iterationsDone) of \(total) iterations — no violation so far "
+            + "(\(Format.count(counters[.checks], "check"))); the final check did not run: "
+            + "sqlite-stress check --db \(DatabaseFile.shellQuote(settings.databasePath))"
+    }
+
+    /// 0 no property violated; 1 one was; 130 (128 + the signal) stopped by Ctrl-C with nothing found.
+    public var exitStatus: Int32 {
+        if !violations.isEmpty { return 1 }
+        return interrupted ? Interrupt.exitStatus : 0
     }
 
     /// The machine-readable report.
@@ -89,6 +125,9 @@ public struct StressReport: Sendable {
             let result: String
             let seed: String
             let reproduce: String
+            let reproduceExact: Bool
+            let reproduceOneThread: String?
+            let iterationsDone: Int
             let sqliteVersion: String
             let database: String
             let sqlLog: String
@@ -108,7 +147,8 @@ public struct StressReport: Sendable {
             let faults: FaultReport?
         }
         let document = Document(
-            result: passed ? "pass" : "fail", seed: Seed.format(seed), reproduce: reproduce,
+            result: passed ? (interrupted ? "interrupted" : "pass") : "fail", seed: Seed.format(seed), reproduce: reproduce,
+            reproduceExact: reproduceOneThread == nil, reproduceOneThread: reproduceOneThread, iterationsDone: iterationsDone,
             sqliteVersion: Connection.libraryVersion, database: settings.databasePath, sqlLog: settings.logPath,
             sqlLogLines: logLines, threads: settings.threads, iterations: settings.iterations, tables: tables,
             configuration: config, swarm: swarm, counters: counters.asDictionary, operations: counters.operations,
@@ -121,7 +161,8 @@ public struct StressReport: Sendable {
 extension StressReport {
     /// Violations and the reproduce line only, for --quiet.
     public var violationSummary: String {
-        (violations.map(\.description) + ["result: FAIL — seed \(Seed.format(seed))", "reproduce: \(reproduce)"])
+        guard !violations.isEmpty else { return interrupted ? interruptedResult : "" }
+        return (violations.map(\.description) + ["result: FAIL — seed \(Seed.format(seed))"] + reproduceLines)
             .joined(separator: "\n")
     }
 }

@@ -56,8 +56,32 @@ public struct DriverOutcome: Sendable {
     public var elapsed: Double
     /// What the storage faults did, when the invocation injected any.
     public var faults: FaultReport?
+    /// Stopped by Ctrl-C (or SIGTERM) after `unitsDone` of `units` units of work.
+    public var interrupted = false
+    public var unitsDone = 0
+    public var units = 0
 
     public var passed: Bool { violations.isEmpty }
+
+    /// 0 no property violated; 1 one was; 130 (128 + the signal) stopped by Ctrl-C with nothing found.
+    public var exitStatus: Int32 {
+        if !violations.isEmpty { return 1 }
+        return interrupted ? Interrupt.exitStatus : 0
+    }
+
+    /// The reproduce line, when the choices came from a seed. Not exact: other
+    /// writers have changed the database since, so it runs the same choices on a
+    /// copy of the database as it is now (`stress.db` → `stress-repro.db`,
+    /// with its WAL or rollback journal), never on the database itself.
+    public var reproduce: String? {
+        guard let seed else { return nil }
+        let copy = DatabaseFile.reproductionPath(databasePath)
+        let faultArguments = (faults?.plan.arguments ?? []).map(DatabaseFile.shellQuote).joined(separator: " ")
+        let (from, to) = (DatabaseFile.shellQuote(databasePath), DatabaseFile.shellQuote(copy))
+        return "for f in '' -wal -shm -journal; do rm -f \(to)$f; [ ! -e \(from)$f ] || cp \(from)$f \(to)$f; done; "
+            + "sqlite-stress \(kind.rawValue) --db \(to) --seed \(Seed.format(seed))"
+            + (faultArguments.isEmpty ? "" : " " + faultArguments)
+    }
 
     public var summary: String {
         let c = counters
@@ -71,25 +95,30 @@ public struct DriverOutcome: Sendable {
         if let faults { lines.append(faults.summary) }
         for error in unexpectedErrors { lines.append("unexpected error: \(error)") }
         for violation in violations { lines.append(violation.description) }
-        lines.append("result: \(passed ? "PASS" : "FAIL") in \(Format.fixed(elapsed, 3)) s")
-        if !passed, let seed {
-            let faultArguments = (faults?.plan.arguments ?? []).map(DatabaseFile.shellQuote).joined(separator: " ")
-            lines.append("reproduce: sqlite-stress \(kind.rawValue) --db \(DatabaseFile.shellQuote(databasePath)) --seed \(Seed.format(seed))"
-                + (faultArguments.isEmpty ? "" : " " + faultArguments))
+        if passed, interrupted {
+            lines.append("result: INTERRUPTED after \(unitsDone) of \(Format.count(units, "unit")) of work, "
+                + "no violation so far, in \(Format.fixed(elapsed, 3)) s")
+        } else {
+            lines.append("result: \(passed ? "PASS" : "FAIL") in \(Format.fixed(elapsed, 3)) s"
+                + (interrupted ? " (interrupted)" : ""))
+        }
+        if !passed, let reproduce {
+            lines.append("reproduce (not exact: other writers changed the database since; this runs the same choices on a copy): "
+                + reproduce)
         }
         return lines.joined(separator: "\n")
     }
 
     public func json() -> String {
         struct Document: Encodable {
-            let command: String, result: String, database: String, seed: String?, label: String
+            let command: String, result: String, database: String, seed: String?, label: String, reproduce: String?
             let counters: [String: Int], operations: [String: Int], violations: [Violation], unexpectedErrors: [String]
             let elapsedSeconds: Double
             let faults: FaultReport?
         }
         return prettyJSON(Document(
-            command: kind.rawValue, result: passed ? "pass" : "fail", database: databasePath, seed: seed.map(Seed.format),
-            label: label, counters: counters.asDictionary, operations: counters.operations, violations: violations,
+            command: kind.rawValue, result: passed ? (interrupted ? "interrupted" : "pass") : "fail", database: databasePath,
+            seed: seed.map(Seed.format), label: label, reproduce: reproduce, counters: counters.asDictionary, operations: counters.operations, violations: violations,
             unexpectedErrors: unexpectedErrors, elapsedSeconds: elapsed, faults: faults))
     }
 }
@@ -167,6 +196,7 @@ extension DriverKind {
         return DriverOutcome(
             kind: self, databasePath: path, seed: seed, label: label, counters: worker.counters,
             violations: context.violations.withLock { $0 }, unexpectedErrors: unexpected,
-            elapsed: start.duration(to: clock.now).seconds, faults: faultReport)
+            elapsed: start.duration(to: clock.now).seconds, faults: faultReport, interrupted: Interrupt.requested,
+            unitsDone: context.iterationsDone.load(ordering: .relaxed), units: units)
     }
 }

@@ -17,6 +17,8 @@ public struct StressProgress: Sendable {
     public var iterationsTotal: Int
     public var statements: Int
     public var elapsed: Double
+    /// The run's growing files (the database, its WAL, the SQL log) and their sizes in bytes.
+    public var fileSizes: [(path: String, bytes: Int64)] = []
 }
 
 /// The monolith: a fresh database with a random schema, T threads × N
@@ -105,21 +107,48 @@ public final class StressRun: Sendable {
         }
     }
 
-    /// The resolved settings (tables and journal mode as drawn), as command-line arguments.
-    public var reproduceArguments: [String] {
-        [
-            "stress", "--seed", Seed.format(settings.seed), "--threads", "\(settings.threads)",
+    /// The resolved settings (tables and journal mode as drawn) as command-line
+    /// arguments, with `threads` threads. The files go to fresh paths
+    /// (`stress.db` → `stress-repro.db`): running the line never replaces the
+    /// database and logs it came from (and it refuses to replace an earlier
+    /// reproduction without `--overwrite`).
+    public func reproduceArguments(threads: Int) -> [String] {
+        let database = DatabaseFile.reproductionPath(settings.databasePath)
+        return [
+            "stress", "--seed", Seed.format(settings.seed), "--threads", "\(threads)",
             "--iterations", "\(settings.iterations)", "--tables", "\(schema.tables.count)",
             "--journal-mode", config.journalMode.rawValue, "--synchronous", config.synchronous.lowercased(),
             "--busy-timeout", "\(settings.busyTimeout)",
-            "--check-every", "\(settings.checkEvery)", "--db", settings.databasePath,
-        ] + (settings.logPath == settings.databasePath + ".sql" ? [] : ["--sql-log", settings.logPath])
-            + settings.faults.arguments + ["--overwrite"]
+            "--check-every", "\(settings.checkEvery)", "--db", database,
+        ] + (settings.logPath == settings.databasePath + ".sql" ? [] : ["--sql-log", DatabaseFile.reproductionPath(settings.logPath)])
+            + settings.faults.arguments
     }
 
-    /// The exact command line that reproduces this run.
-    public var reproduceCommand: String {
-        (["sqlite-stress"] + reproduceArguments).map(DatabaseFile.shellQuote).joined(separator: " ")
+    /// Whether the reproduce line repeats the run exactly: one thread does; with
+    /// several, the scheduler decides how their transactions interleave.
+    public var reproducesExactly: Bool { settings.threads == 1 }
+
+    /// The command line that reproduces this run (exactly when `reproducesExactly`).
+    public var reproduceCommand: String { Self.command(reproduceArguments(threads: settings.threads)) }
+
+    /// With several threads: the same seed with one thread, which reproduces
+    /// exactly (thread t0's work alone; it may not meet the same failure).
+    public var singleThreadCommand: String? {
+        reproducesExactly ? nil : Self.command(reproduceArguments(threads: 1))
+    }
+
+    /// The reproduce lines as the report prints them: with several threads, the
+    /// line is labelled as not exact and the exact one-thread line follows.
+    public var reproduceLines: [String] {
+        guard let singleThreadCommand else { return ["reproduce: \(reproduceCommand)"] }
+        return [
+            "reproduce (not exact: \(settings.threads) threads interleave as the scheduler runs them): \(reproduceCommand)",
+            "reproduce exactly with one thread (thread t0's work alone; it may not meet the same failure): \(singleThreadCommand)",
+        ]
+    }
+
+    private static func command(_ arguments: [String]) -> String {
+        (["sqlite-stress"] + arguments).map(DatabaseFile.shellQuote).joined(separator: " ")
     }
 
     // MARK: - Running
@@ -168,13 +197,15 @@ public final class StressRun: Sendable {
         }
         let monitor = onProgress.map { callback in
             let total = settings.threads * settings.iterations
+            let files = [settings.databasePath, settings.databasePath + "-wal", settings.logPath]
             return OSThread { [context] in
                 while !context.finished.load(ordering: .relaxed) {
                     usleep(UInt32(progressInterval * 1_000_000))
                     let elapsed = start.duration(to: clock.now)
                     callback(StressProgress(
                         iterationsDone: context.iterationsDone.load(ordering: .relaxed), iterationsTotal: total,
-                        statements: context.statementsDone.load(ordering: .relaxed), elapsed: elapsed.seconds))
+                        statements: context.statementsDone.load(ordering: .relaxed), elapsed: elapsed.seconds,
+                        fileSizes: files.map { ($0, DatabaseFile.size(of: $0)) }))
                 }
             }
         }
@@ -188,18 +219,28 @@ public final class StressRun: Sendable {
         monitor?.join()
         let faultReport = settings.faults.isEmpty ? nil : try context.endFaults(abandoning: workers, who: "run")
 
+        // Interrupted (Ctrl-C): the work stops where it is; the final check is
+        // left to `sqlite-stress check`, which the report names.
+        let interrupted = Interrupt.requested
         let finalChecker = Worker(thread: settings.threads, label: "final", seed: 0, context: context)
-        finalChecker.finalCheck()
+        if !interrupted { finalChecker.finalCheck() }
         log.close()
 
         var counters = Counters()
         for worker in workers { counters.add(worker.counters) }
         counters.add(finalChecker.counters)
         StressAssertions.record(counters, unexpected: context.unexpected.withLock { $0 })
+        var violations = context.violations.withLock { $0 }
+        var finalCheck = context.lastCheck.withLock { $0 }
+        SQLLog.placeCommits(of: &violations, in: settings.logPath)
+        if var check = finalCheck {
+            for index in check.results.indices { SQLLog.placeCommits(of: &check.results[index].violations, in: settings.logPath) }
+            finalCheck = check
+        }
         return StressReport(
-            run: self, counters: counters, elapsed: elapsed, logLines: log.lineCount,
-            violations: context.violations.withLock { $0 }, unexpectedErrors: context.unexpected.withLock { $0 },
-            finalCheck: context.lastCheck.withLock { $0 }, faults: faultReport)
+            run: self, counters: counters, elapsed: elapsed, logLines: log.lineCount, violations: violations,
+            unexpectedErrors: context.unexpected.withLock { $0 }, finalCheck: finalCheck, faults: faultReport,
+            interrupted: interrupted, iterationsDone: context.iterationsDone.load(ordering: .relaxed))
     }
 
     private func writeHeader(to log: SQLLog, command: String) {
@@ -209,7 +250,7 @@ public final class StressRun: Sendable {
         log.append(SQLLog.headerPrefix + "\(command) seed=\(Seed.format(settings.seed)) \(run)tables=\(schema.tables.count) "
             + "sqlite=\(Connection.libraryVersion)")
         log.append("-- configuration: " + config.summary)
-        if !settings.faults.isEmpty { log.append("-- faults: " + settings.faults.summary) }
+        if !settings.faults.isEmpty { log.append(SQLLog.faultsPrefix + settings.faults.summary) }
         if command == "stress" {
             for line in swarm.summary.split(separator: "\n") { log.append("-- swarm " + line) }
         }

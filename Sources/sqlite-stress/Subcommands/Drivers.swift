@@ -19,6 +19,7 @@ struct DriverOptions: ParsableArguments {
 
     func run(_ kind: DriverKind) throws {
         let faults = try faultOptions.plan()
+        Interrupt.install(repeatStops: true)
         let outcome = try kind.run(
             databasePath: common.databasePath, seed: seed, random: Output.shared.random, busyTimeout: lock.busyTimeout,
             faults: faults)

@@ -15,7 +15,7 @@ struct Schema: ParsableCommand {
 
     @OptionGroup var common: CommonOptions
 
-    @OptionGroup var creation: CreationOptions
+    @OptionGroup(title: CreationOptions.title) var creation: CreationOptions
 
     func run() throws {
         let settings = StressSettings(
@@ -27,7 +27,7 @@ struct Schema: ParsableCommand {
         try run.createOnly()
         StressAssertions.schemaCreated()
         console.say("database: \(settings.databasePath) — \(run.config.summary)")
-        console.say("schema: \(run.schema.tables.count) table(s): " + run.schema.tables.map(\.shape).joined(separator: ", "))
+        console.say(run.schema.summary)
         if common.json {
             Console.out(#"{"command": "schema", "result": "pass", "database": "\#(settings.databasePath)", "seed": "\#(Seed.format(settings.seed))"}"#)
         }

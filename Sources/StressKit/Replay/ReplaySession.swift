@@ -1,0 +1,332 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import StressSQLite
+
+extension Replay {
+    /// The replay's writers — a connection each, the entries waiting to run, the
+    /// entries of the transaction open in the replay — and the order they run in.
+    ///
+    /// The log records each statement as it finishes, and a writer can be held up
+    /// between a statement and its line while others go on, so the log's order is
+    /// the run's only nearly. Where they differ, the replay meets a lock the run
+    /// did not meet, or a result that needs another writer's statement logged a
+    /// little later. Either way the writer's replay transaction (or its one
+    /// autocommit statement) is rolled back, and run again once another writer
+    /// has committed or rolled back; entries run in log order otherwise, and
+    /// while a writer waits for a lock no other writer starts a transaction that
+    /// the log puts after it. Only a difference that this reordering does not
+    /// remove within `window` log lines is reported. A writer that holds a lock
+    /// that long and logs nothing more vanished in the run (a killed driver):
+    /// SQLite rolled its transaction back there, and the replay does too.
+    final class Session {
+        let databasePath: String
+        /// Log lines an entry may wait, for a lock or for a result that other
+        /// writers' later lines explain, before the replay says the result differs.
+        let window: Int
+
+        private enum Wait {
+            /// Met a lock only the replay holds, first at log line `since`.
+            case lock(since: Int)
+            /// Got another result than recorded: `mismatch` is reported if no reordering removes it.
+            case result(Mismatch)
+        }
+
+        private enum Count { case statement, skipped, timing, none }
+
+        private struct Writer {
+            var connection: Connection?
+            /// Entries not yet run, in log order.
+            var queue: [Entry] = []
+            /// The entries run in the transaction open in the replay, with what each counted.
+            var transaction: [(Entry, Count)] = []
+            var wait: Wait?
+            /// The `epoch` of the writer's last failed attempt: it tries again after the next one.
+            var triedAt = 0
+            /// The log line of the writer's last entry run (to tell a writer that vanished).
+            var lastLine = 0
+            /// The `tick` of the writer's last entry run, and the tick after which its
+            /// current read snapshot began.
+            var lastTick = 0
+            var snapshotTick = 0
+
+            var inTransaction: Bool { connection.map { !$0.isAutocommit } ?? false }
+        }
+
+        private var writers: [String: Writer] = [:]
+        /// Writers with entries waiting in their queues.
+        private var pending: Set<String> = []
+        /// Entries run so far; commits and rollbacks so far (a waiting writer tries again after one).
+        private var tick = 0
+        private var epoch = 0
+        /// The latest entry that committed a change, and the latest by another writer than its.
+        private var latestChange: (writer: String, tick: Int) = ("", 0)
+        private var previousChange: (writer: String, tick: Int) = ("", 0)
+        /// The log line fed last.
+        private var line = 0
+
+        private(set) var statements = 0
+        private(set) var skipped = 0
+        private(set) var deferred = 0
+        private(set) var restarts = 0
+        private(set) var abandoned = 0
+        private(set) var timingReads = 0
+        var writerCount: Int { writers.count }
+
+        init(databasePath: String, window: Int) {
+            self.databasePath = databasePath
+            self.window = window
+            raiseFileLimit()  // A composed run's log has a writer per driver invocation.
+        }
+
+        deinit {
+            for writer in writers.values { writer.connection?.close() }
+        }
+
+        // MARK: - Scheduling
+
+        /// Queues one log entry and runs what can run; returns the first difference
+        /// that no reordering explains, if any.
+        func feed(_ entry: Entry) throws(ToolError) -> Mismatch? {
+            line = entry.line
+            writers[entry.writer, default: Writer()].queue.append(entry)
+            pending.insert(entry.writer)
+            try pump()
+            return try overdue(endOfLog: false)
+        }
+
+        /// At the end of the log nothing may still wait.
+        func finish() throws(ToolError) -> Mismatch? {
+            return try overdue(endOfLog: true)
+        }
+
+        /// Runs queued entries, the lowest log line first, until none can run.
+        private func pump() throws(ToolError) {
+            while true {
+                // While a writer waits for a lock, no transaction the log puts after it starts.
+                let barrier = pending.compactMap { name -> Int? in
+                    guard case .lock? = writers[name]!.wait else { return nil }
+                    return writers[name]!.queue.first?.line
+                }.min() ?? Int.max
+                var next: (name: String, line: Int)?
+                for name in pending {
+                    let writer = writers[name]!
+                    guard let head = writer.queue.first, writer.wait == nil || writer.triedAt < epoch,
+                          writer.inTransaction || writer.wait != nil || head.line <= barrier,
+                          head.line < (next?.line ?? Int.max) else { continue }
+                    next = (name, head.line)
+                }
+                guard let name = next?.name else { return }
+                try attempt(name)
+            }
+        }
+
+        /// Runs the writer's next entry, or rolls its transaction back to wait.
+        private func attempt(_ name: String) throws(ToolError) {
+            let head = writers[name]!.queue.first!
+            let wasWaiting = writers[name]!.wait != nil
+            let step = try perform(name, head)
+            guard case .done(let count) = step else {
+                // A transaction it held until now: its rollback may let another writer on.
+                if !wasWaiting, !writers[name]!.transaction.isEmpty || writers[name]!.inTransaction { epoch += 1 }
+                restart(name)
+                switch (step, writers[name]!.wait) {
+                case (.blocked, .lock?), (.differs, .result?): break  // Still waiting, since the first time.
+                case (.differs(let mismatch), _): writers[name]!.wait = .result(mismatch)
+                default: writers[name]!.wait = .lock(since: head.line)
+                }
+                writers[name]!.triedAt = epoch
+                return
+            }
+            writers[name]!.queue.removeFirst()
+            if writers[name]!.queue.isEmpty { pending.remove(name) }
+            if wasWaiting { deferred += 1 }
+            // Past the entry that had to wait: the wait is over.
+            if let start = waitStart(name), head.line >= start { writers[name]!.wait = nil }
+            if writers[name]!.inTransaction {
+                writers[name]!.transaction.append((head, count))
+            } else {
+                // Committed or rolled back: what it waited for is behind it, and others may go on.
+                writers[name]!.transaction.removeAll()
+                writers[name]!.wait = nil
+                epoch += 1
+            }
+        }
+
+        /// Rolls back the writer's replay transaction (if SQLite has not already)
+        /// and queues its entries again, to run after another writer has moved on.
+        private func restart(_ name: String) {
+            if let connection = writers[name]!.connection, !connection.isAutocommit {
+                _ = Replay.describe(connection, "ROLLBACK")
+            }
+            let transaction = writers[name]!.transaction
+            guard !transaction.isEmpty else { return }
+            for (_, count) in transaction { uncount(count) }
+            writers[name]!.queue.insert(contentsOf: transaction.map(\.0), at: 0)
+            writers[name]!.transaction.removeAll()
+            restarts += 1
+        }
+
+        /// The log line of the entry a waiting writer waits at.
+        private func waitStart(_ name: String) -> Int? {
+            switch writers[name]!.wait {
+            case .lock(let since)?: since
+            case .result(let mismatch)?: mismatch.line
+            case nil: nil
+            }
+        }
+
+        /// The waiting writer that waits longest, and the line it waits at.
+        private var oldestWait: (name: String, line: Int)? {
+            pending.compactMap { name in waitStart(name).map { (name, $0) } }.min { $0.1 < $1.1 }
+        }
+
+        /// The difference of a writer that waited too long, if any. First, writers
+        /// that hold a transaction open and logged nothing since before the wait
+        /// began (or nothing more at all, at the end of the log) vanished in the
+        /// run, and SQLite rolled them back there: the replay does too, and runs
+        /// what that lets on.
+        private func overdue(endOfLog: Bool) throws(ToolError) -> Mismatch? {
+            while let (name, start) = oldestWait, endOfLog || line - start > window {
+                let vanished = rollBackVanished(before: endOfLog ? Int.max : start)
+                try pump()
+                if vanished > 0 || oldestWait.map({ $0 != (name, start) }) == true { continue }
+                switch writers[name]!.wait! {
+                case .result(let mismatch):
+                    return mismatch
+                case .lock:
+                    let head = writers[name]!.queue.first!
+                    guard case .statement(let sql, let recorded) = head.action else { return nil }
+                    let holders = writers.filter { $0.key != name && $0.value.inTransaction }
+                        .map { "\($0.key) (last line \($0.value.lastLine))" }.sorted()
+                    let waited = endOfLog ? "to the end of the log" : "for \(window) log lines"
+                    return Mismatch(
+                        line: head.line, writer: name, sql: sql, recorded: recorded,
+                        replayed: "SQLITE_BUSY (the database stayed locked in the replay \(waited); "
+                            + (holders.isEmpty ? "no other writer has a transaction open" : "transactions open: "
+                                + holders.joined(separator: ", ")) + ")")
+                }
+            }
+            return nil
+        }
+
+        /// Rolls back and closes the open transactions of writers with nothing
+        /// queued whose last line came before `line`; returns how many.
+        private func rollBackVanished(before line: Int) -> Int {
+            var count = 0
+            for (name, writer) in writers where writer.queue.isEmpty && writer.lastLine < line && writer.inTransaction {
+                _ = Replay.describe(writer.connection!, "ROLLBACK")
+                writer.connection!.close()
+                writers[name]!.connection = nil
+                writers[name]!.transaction.removeAll()
+                count += 1
+            }
+            abandoned += count
+            if count > 0 { epoch += 1 }
+            return count
+        }
+
+        // MARK: - Running one entry
+
+        private enum Step { case done(Count), blocked, differs(Mismatch) }
+
+        private func perform(_ name: String, _ entry: Entry) throws(ToolError) -> Step {
+            tick += 1
+            defer {
+                writers[name]!.lastTick = tick
+                writers[name]!.lastLine = max(writers[name]!.lastLine, entry.line)
+            }
+            switch entry.action {
+            case .disconnect:
+                writers[name]!.connection?.close()
+                writers[name]!.connection = nil
+                return .done(.none)
+            case .rolledBackBySQLite:
+                if let connection = writers[name]!.connection, !connection.isAutocommit {
+                    _ = Replay.describe(connection, "ROLLBACK")
+                }
+                return .done(.none)
+            case .statement(let sql, let recorded):
+                if Replay.isContention(recorded) {
+                    skipped += 1  // No effect in the run: SQLite undid it.
+                    return .done(.skipped)
+                }
+                let connection = try connection(name)
+                let autocommit = connection.isAutocommit
+                // A read sees the database as of its transaction's first read, which came after this.
+                if autocommit { writers[name]!.snapshotTick = writers[name]!.lastTick }
+                // An autocommit write runs in a transaction of its own, so that it can be undone.
+                let wrapped = autocommit && Worker.isDML(sql)
+                if wrapped, Replay.isContention(Replay.describe(connection, "BEGIN")) { return .blocked }
+                let replayed = Replay.describe(connection, sql)
+                if Replay.isContention(replayed) { return .blocked }
+                var count = Count.statement
+                if replayed != recorded {
+                    guard isTiming(sql, name, recorded: recorded, replayed: replayed) else {
+                        return .differs(Mismatch(line: entry.line, writer: name, sql: sql, recorded: recorded, replayed: replayed))
+                    }
+                    count = .timing
+                }
+                if wrapped, !connection.isAutocommit, Replay.isContention(Replay.describe(connection, "COMMIT")) {
+                    return .blocked
+                }
+                if replayed.hasPrefix("ok"), connection.isAutocommit, Worker.isDML(sql) || Worker.mayCommit(sql) {
+                    if latestChange.writer != name { previousChange = latestChange }
+                    latestChange = (name, tick)
+                }
+                if count == .timing { timingReads += 1 } else { statements += 1 }
+                return .done(count)
+            }
+        }
+
+        private func uncount(_ count: Count) {
+            switch count {
+            case .statement: statements -= 1
+            case .skipped: skipped -= 1
+            case .timing: timingReads -= 1
+            case .none: break
+            }
+        }
+
+        /// A successful read (rows, no change) whose row count differs is timing,
+        /// not content, when another writer committed a change after the read's
+        /// snapshot could have begun (in WAL mode a read sees the database as of its
+        /// start, and the log records it at its end), or when it counts pages, not
+        /// rows (`PRAGMA incremental_vacuum`).
+        private func isTiming(_ sql: String, _ name: String, recorded: String, replayed: String) -> Bool {
+            guard recorded.hasPrefix("ok"), replayed.hasPrefix("ok"), !Worker.isDML(sql), !Worker.mayCommit(sql) else {
+                return false
+            }
+            if sql.hasPrefix("PRAGMA incremental_vacuum") { return true }
+            let otherChange = latestChange.writer != name ? latestChange.tick : previousChange.tick
+            return otherChange > writers[name]!.snapshotTick
+        }
+
+        private func connection(_ name: String) throws(ToolError) -> Connection {
+            if let existing = writers[name]!.connection { return existing }
+            do {
+                // No busy timeout: a lock the run waited out is met at once, and the entry waits here.
+                let opened = try Connection(path: databasePath, flags: [.readWrite, .create, .noMutex])
+                writers[name]!.connection = opened
+                return opened
+            } catch {
+                throw ToolError("cannot open \(databasePath): \(error).")
+            }
+        }
+    }
+}
+
+/// Raises the soft limit on open files to the hard limit.
+private func raiseFileLimit() {
+    #if canImport(Glibc)
+    let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+    #else
+    let resource = RLIMIT_NOFILE
+    #endif
+    var limit = rlimit()
+    guard getrlimit(resource, &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+    limit.rlim_cur = limit.rlim_max
+    _ = setrlimit(resource, &limit)
+}
