@@ -132,7 +132,15 @@ public enum Bookkeeping {
     /// The commit record an explicit transaction writes just before COMMIT, so a
     /// committed transaction is in the ledger even when none of its statements changed a row.
     public static func commitRecordStatement(tx: Int64, who: String) -> String {
-        "INSERT INTO \(ledger) (tx, who, tbl, key, image) VALUES (\(tx), \(SQLValue.text(who).sqlLiteral), '', NULL, NULL)"
+        commitRecordPrefix + "\(tx), \(SQLValue.text(who).sqlLiteral), '', NULL, NULL)"
+    }
+
+    private static let commitRecordPrefix = "INSERT INTO \(ledger) (tx, who, tbl, key, image) VALUES ("
+
+    /// The transaction id of a commit record statement (`commitRecordStatement`), or nil for any other SQL.
+    public static func commitRecordTransaction(_ sql: String) -> Int64? {
+        guard sql.hasPrefix(commitRecordPrefix) else { return nil }
+        return Int64(sql.dropFirst(commitRecordPrefix.count).prefix { $0 != "," })
     }
 }
 

@@ -32,7 +32,10 @@ import StressSQLite
 ///   the recorded one (nor is `PRAGMA incremental_vacuum`'s, which counts pages);
 /// - a writer that vanishes mid-transaction (a killed driver) had its transaction
 ///   rolled back by SQLite; when an entry has waited `window` log lines for the
-///   lock it holds, the replay rolls it back too.
+///   lock it holds (or the log ends), the replay rolls it back too — unless the
+///   writer was killed inside its COMMIT after the commit took effect, which the
+///   ledger of the run's database (`<log>` without `.sql`, when it is there)
+///   shows: then the replay commits it.
 /// It cannot replay what a storage fault changed: the replay injects none.
 ///
 /// The log is streamed: memory does not grow with its length.
@@ -131,6 +134,9 @@ public enum Replay {
         public var restarts: Int
         /// Open transactions of writers that vanished from the log, rolled back.
         public var abandoned: Int
+        /// Open transactions of writers that vanished inside their COMMIT, which
+        /// the run's database shows committed: committed in the replay too.
+        public var finished: Int
         /// Reads whose row count differs where another writer's commit could have
         /// landed while they ran (or that count pages): timing, not content.
         public var timingReads: Int
@@ -154,6 +160,10 @@ public enum Replay {
             }
             if timingReads > 0 { timing.append("\(Format.count(timingReads, "read")) whose rows differ where another writer committed while it ran") }
             if abandoned > 0 { timing.append("\(Format.count(abandoned, "transaction")) of writers that vanished from the log rolled back") }
+            if finished > 0 {
+                timing.append("\(Format.count(finished, "transaction")) of writers that vanished inside COMMIT committed, "
+                    + "as the run's database shows")
+            }
             let detail = timing.isEmpty ? "" : " (" + timing.joined(separator: "; ") + ")"
             guard let mismatch else {
                 lines.append("replay: \(Format.count(statements, "statement")) of \(Format.count(writers, "writer")), every result as recorded" + detail)
@@ -196,7 +206,9 @@ public enum Replay {
             throw ToolError("refusing to overwrite \(databasePath): it was not created by sqlite-stress.")
         }
         let reader = try LogReader(path: logPath)
-        let session = Session(databasePath: databasePath, window: window)
+        // The run's database, when the log is beside it as `<db>.sql`.
+        let original = logPath.hasSuffix(".sql") ? String(logPath.dropLast(4)) : nil
+        let session = Session(databasePath: databasePath, window: window, original: original)
         let clock = ContinuousClock()
         let start = clock.now
         var lastReport = start
@@ -205,7 +217,7 @@ public enum Replay {
         func outcome(_ mismatch: Mismatch?) -> Outcome {
             Outcome(
                 statements: session.statements, skipped: session.skipped, deferred: session.deferred,
-                restarts: session.restarts, abandoned: session.abandoned, timingReads: session.timingReads,
+                restarts: session.restarts, abandoned: session.abandoned, finished: session.finished, timingReads: session.timingReads,
                 writers: session.writerCount, faults: faults, mismatch: mismatch)
         }
         while let line = try reader.next() {

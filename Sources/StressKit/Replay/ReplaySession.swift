@@ -26,10 +26,14 @@ extension Replay {
         /// Log lines an entry may wait, for a lock or for a result that other
         /// writers' later lines explain, before the replay says the result differs.
         let window: Int
+        /// The database the log was written beside, when it is there: its ledger
+        /// says whether a writer that vanished inside its COMMIT committed.
+        let original: String?
+        private var originalConnection: Connection?
 
         private enum Wait {
-            /// Met a lock only the replay holds, first at log line `since`.
-            case lock(since: Int)
+            /// `entry` met a lock only the replay holds.
+            case lock(Entry)
             /// Got another result than recorded: `mismatch` is reported if no reordering removes it.
             case result(Mismatch)
         }
@@ -45,6 +49,9 @@ extension Replay {
             var wait: Wait?
             /// The `epoch` of the writer's last failed attempt: it tries again after the next one.
             var triedAt = 0
+            /// While waiting and running again, it held a lock another writer met:
+            /// its rollback lets that one try again.
+            var heldAnother = false
             /// The log line of the writer's last entry run (to tell a writer that vanished).
             var lastLine = 0
             /// The `tick` of the writer's last entry run, and the tick after which its
@@ -53,6 +60,8 @@ extension Replay {
             var snapshotTick = 0
 
             var inTransaction: Bool { connection.map { !$0.isAutocommit } ?? false }
+            /// The log line of its replay transaction's first entry (or of its next entry).
+            var start: Int { transaction.first?.0.line ?? queue.first?.line ?? Int.max }
         }
 
         private var writers: [String: Writer] = [:]
@@ -72,17 +81,20 @@ extension Replay {
         private(set) var deferred = 0
         private(set) var restarts = 0
         private(set) var abandoned = 0
+        private(set) var finished = 0
         private(set) var timingReads = 0
         var writerCount: Int { writers.count }
 
-        init(databasePath: String, window: Int) {
+        init(databasePath: String, window: Int, original: String?) {
             self.databasePath = databasePath
             self.window = window
+            self.original = original
             raiseFileLimit()  // A composed run's log has a writer per driver invocation.
         }
 
         deinit {
             for writer in writers.values { writer.connection?.close() }
+            originalConnection?.close()
         }
 
         // MARK: - Scheduling
@@ -127,15 +139,22 @@ extension Replay {
         private func attempt(_ name: String) throws(ToolError) {
             let head = writers[name]!.queue.first!
             let wasWaiting = writers[name]!.wait != nil
-            let step = try perform(name, head)
+            var step = try perform(name, head)
+            if case .blocked = step, woundYounger(than: name) > 0 {
+                step = try perform(name, head)
+            }
             guard case .done(let count) = step else {
-                // A transaction it held until now: its rollback may let another writer on.
-                if !wasWaiting, !writers[name]!.transaction.isEmpty || writers[name]!.inTransaction { epoch += 1 }
+                if case .blocked = step { noteHolders(blocking: name) }
+                // A transaction it held until now (or, waiting, one that held up
+                // another writer): its rollback may let another writer on.
+                let held = !writers[name]!.transaction.isEmpty || writers[name]!.inTransaction
+                if held, !wasWaiting || writers[name]!.heldAnother { epoch += 1 }
+                writers[name]!.heldAnother = false
                 restart(name)
                 switch (step, writers[name]!.wait) {
                 case (.blocked, .lock?), (.differs, .result?): break  // Still waiting, since the first time.
                 case (.differs(let mismatch), _): writers[name]!.wait = .result(mismatch)
-                default: writers[name]!.wait = .lock(since: head.line)
+                default: writers[name]!.wait = .lock(head)
                 }
                 writers[name]!.triedAt = epoch
                 return
@@ -151,7 +170,31 @@ extension Replay {
                 // Committed or rolled back: what it waited for is behind it, and others may go on.
                 writers[name]!.transaction.removeAll()
                 writers[name]!.wait = nil
+                writers[name]!.heldAnother = false
                 epoch += 1
+            }
+        }
+
+        /// The older transaction goes first: when a writer meets a lock, the
+        /// transactions that began later in the log than its own are rolled back
+        /// and queued to run again (it is their turn after it). Returns how many.
+        private func woundYounger(than name: String) -> Int {
+            let start = writers[name]!.start
+            var wounded = 0
+            for (other, writer) in writers where other != name && writer.inTransaction && writer.start > start {
+                restart(other)
+                if writers[other]!.wait == nil, let head = writers[other]!.queue.first { writers[other]!.wait = .lock(head) }
+                writers[other]!.triedAt = epoch
+                if writers[other]!.queue.isEmpty { pending.remove(other) } else { pending.insert(other) }
+                wounded += 1
+            }
+            return wounded
+        }
+
+        /// Waiting writers running their transactions again may hold what `name` met.
+        private func noteHolders(blocking name: String) {
+            for (other, writer) in writers where other != name && writer.wait != nil && writer.inTransaction {
+                writers[other]!.heldAnother = true
             }
         }
 
@@ -172,7 +215,7 @@ extension Replay {
         /// The log line of the entry a waiting writer waits at.
         private func waitStart(_ name: String) -> Int? {
             switch writers[name]!.wait {
-            case .lock(let since)?: since
+            case .lock(let entry)?: entry.line
             case .result(let mismatch)?: mismatch.line
             case nil: nil
             }
@@ -190,14 +233,15 @@ extension Replay {
         /// what that lets on.
         private func overdue(endOfLog: Bool) throws(ToolError) -> Mismatch? {
             while let (name, start) = oldestWait, endOfLog || line - start > window {
-                let vanished = rollBackVanished(before: endOfLog ? Int.max : start)
+                let vanished = endVanished(before: endOfLog ? Int.max : start)
+                // Every waiting writer tries once more, whatever changed since it last tried.
+                epoch += 1
                 try pump()
                 if vanished > 0 || oldestWait.map({ $0 != (name, start) }) == true { continue }
                 switch writers[name]!.wait! {
                 case .result(let mismatch):
                     return mismatch
-                case .lock:
-                    let head = writers[name]!.queue.first!
+                case .lock(let head):
                     guard case .statement(let sql, let recorded) = head.action else { return nil }
                     let holders = writers.filter { $0.key != name && $0.value.inTransaction }
                         .map { "\($0.key) (last line \($0.value.lastLine))" }.sorted()
@@ -212,20 +256,51 @@ extension Replay {
             return nil
         }
 
-        /// Rolls back and closes the open transactions of writers with nothing
-        /// queued whose last line came before `line`; returns how many.
-        private func rollBackVanished(before line: Int) -> Int {
+        /// Ends the open transactions of writers with nothing queued whose last
+        /// line came before `line` (they vanished in the run), and closes their
+        /// connections; returns how many. SQLite rolled such a transaction back,
+        /// unless the writer was killed inside its COMMIT after the commit took
+        /// effect and before the line was logged: when its commit record is there
+        /// and the run's database (`original`) has it in its ledger, the replay
+        /// commits it too.
+        private func endVanished(before line: Int) -> Int {
             var count = 0
             for (name, writer) in writers where writer.queue.isEmpty && writer.lastLine < line && writer.inTransaction {
-                _ = Replay.describe(writer.connection!, "ROLLBACK")
+                let record = writer.transaction.lazy.compactMap { entry -> Int64? in
+                    guard case .statement(let sql, _) = entry.0.action else { return nil }
+                    return Bookkeeping.commitRecordTransaction(sql)
+                }.last
+                if let record, committedInOriginal(record), commitVanished(name) {
+                    finished += 1
+                } else {
+                    _ = Replay.describe(writer.connection!, "ROLLBACK")
+                    abandoned += 1
+                }
                 writer.connection!.close()
                 writers[name]!.connection = nil
                 writers[name]!.transaction.removeAll()
                 count += 1
             }
-            abandoned += count
             if count > 0 { epoch += 1 }
             return count
+        }
+
+        /// Commits a vanished writer's transaction, making way if younger
+        /// transactions hold the database (their turn comes after it).
+        private func commitVanished(_ name: String) -> Bool {
+            let connection = writers[name]!.connection!
+            var result = Replay.describe(connection, "COMMIT")
+            if Replay.isContention(result), woundYounger(than: name) > 0 { result = Replay.describe(connection, "COMMIT") }
+            return result == "ok"
+        }
+
+        /// Whether the run's database has transaction `tx` in its ledger.
+        private func committedInOriginal(_ tx: Int64) -> Bool {
+            guard let original, case .sqlite(DatabaseFile.applicationID) = DatabaseFile.kind(at: original) else { return false }
+            if originalConnection == nil { originalConnection = try? Connection(path: original, flags: [.readOnly]) }
+            guard let connection = originalConnection else { return false }
+            let found = try? connection.scalar("SELECT EXISTS (SELECT 1 FROM \(Bookkeeping.ledger) WHERE tx = ?)", [.integer(tx)])
+            return found == .integer(1)
         }
 
         // MARK: - Running one entry
