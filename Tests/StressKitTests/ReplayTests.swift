@@ -111,7 +111,9 @@ import Testing
     // Log lines: statements with their writer and result; events; everything else ignored.
     @Test func logLinesParse() {
         #expect(Replay.parse("INSERT INTO t VALUES ('; -- x'); -- t1 x5 ok changes=1", number: 7)
-            == Replay.Entry(line: 7, writer: "t1", action: .statement(sql: "INSERT INTO t VALUES ('; -- x')", result: "ok changes=1")))
+            == Replay.Entry(line: 7, writer: "t1", action: .statement(sql: "INSERT INTO t VALUES ('; -- x')", result: "ok changes=1"), transaction: "x5"))
+        #expect(Replay.parse("COMMIT; -- d300 x2 ok", number: 1)?.transactionID == TransactionID.make(base: 300, number: 2))
+        #expect(Replay.parse("COMMIT; -- t1 x2 ok", number: 1)?.transactionID == TransactionID.make(base: 2, number: 2))
         #expect(Replay.parse("-- t0 x5 reconnect", number: 1)?.action == .disconnect)
         #expect(Replay.parse("-- d77 x2 disconnect", number: 1)?.action == .disconnect)
         #expect(Replay.parse("-- t0 x5 rolled back by SQLite", number: 1)?.action == .rolledBackBySQLite)

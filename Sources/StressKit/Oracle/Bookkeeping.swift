@@ -161,6 +161,19 @@ public enum TransactionID {
         256 + Int64(rng.below(Int(Int32.max) - 256))
     }
 
+    /// The id that a log line's writer and transaction labels name (`t0 x5`,
+    /// `d77 x2`; the setup's writes are transaction 1), or nil for other writers.
+    public static func parse(writer: String, transaction: String) -> Int64? {
+        if writer == "setup" { return 1 }
+        guard transaction.hasPrefix("x"), let number = Int(transaction.dropFirst()), number >= 0,
+              let kind = writer.first, let base = Int64(writer.dropFirst()), base >= 0 else { return nil }
+        switch kind {
+        case "t" where base < 256: return make(base: base + 1, number: number)
+        case "d" where base >= 256: return make(base: base, number: number)
+        default: return nil
+        }
+    }
+
     public static func describe(_ id: Int64) -> String {
         let magnitude = id.magnitude
         let base = Int(magnitude >> 32)

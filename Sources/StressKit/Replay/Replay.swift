@@ -30,6 +30,9 @@ import StressSQLite
 /// - a read in WAL mode sees the database as of its start, and another writer's
 ///   commit may land while it runs: where one did, its row count is not held to
 ///   the recorded one (nor is `PRAGMA incremental_vacuum`'s, which counts pages);
+/// - commits follow the run's own order, which the ledger of the run's database
+///   records (`<log>` without `.sql`, when it is there, `CommitOrder`): a
+///   transaction whose turn has not come waits, rolled back, for the one before it;
 /// - a writer that vanishes mid-transaction (a killed driver) had its transaction
 ///   rolled back by SQLite; when an entry has waited `window` log lines for the
 ///   lock it holds (or the log ends), the replay rolls it back too — unless the
@@ -56,6 +59,11 @@ public enum Replay {
         var line: Int
         var writer: String
         var action: Action
+        /// The transaction label (`x5`).
+        var transaction = ""
+
+        /// The transaction id the labels name, when the writer is a thread, a driver or the setup.
+        var transactionID: Int64? { TransactionID.parse(writer: writer, transaction: transaction) }
     }
 
     /// Parses a log line; nil for lines the replay does not act on (headers,
@@ -66,12 +74,12 @@ public enum Replay {
             // `-- <writer> <transaction> <event>`
             let words = line.split(separator: " ", maxSplits: 3)
             guard words.count == 4 else { return nil }
-            let writer = String(words[1])
+            let (writer, transaction) = (String(words[1]), String(words[2]))
             switch words[3] {
             case SQLLog.Event.reconnect.rawValue, SQLLog.Event.disconnect.rawValue, SQLLog.Event.abandoned.rawValue:
-                return Entry(line: number, writer: writer, action: .disconnect)
+                return Entry(line: number, writer: writer, action: .disconnect, transaction: transaction)
             case SQLLog.Event.rolledBackBySQLite.rawValue:
-                return Entry(line: number, writer: writer, action: .rolledBackBySQLite)
+                return Entry(line: number, writer: writer, action: .rolledBackBySQLite, transaction: transaction)
             default:
                 return nil
             }
@@ -81,7 +89,8 @@ public enum Replay {
         guard comment.count == 3 else { return nil }
         return Entry(
             line: number, writer: String(comment[0]),
-            action: .statement(sql: String(line[..<marker.lowerBound]), result: String(comment[2])))
+            action: .statement(sql: String(line[..<marker.lowerBound]), result: String(comment[2])),
+            transaction: String(comment[1]))
     }
 
     /// Lock contention: SQLITE_BUSY or SQLITE_LOCKED, any variant.
@@ -144,10 +153,16 @@ public enum Replay {
         public var writers: Int
         /// The `-- faults:` header line, when the run injected storage faults.
         public var faults: String?
+        /// Whether the run's database was beside the log, so that commits followed its ledger's order.
+        public var commitOrder: Bool
         public var mismatch: Mismatch?
 
         public var text: String {
             var lines: [String] = []
+            if !commitOrder, writers > 2 {
+                lines.append("note: the run's database is not beside the log (<db>.sql), so commits follow the log's "
+                    + "order, which can differ from the run's where a writer was held up before logging its COMMIT")
+            }
             if let faults {
                 lines.append("note: the run injected storage faults (\(faults)); the replay injects none, "
                     + "so it stops at the first result a fault changed")
@@ -206,9 +221,12 @@ public enum Replay {
             throw ToolError("refusing to overwrite \(databasePath): it was not created by sqlite-stress.")
         }
         let reader = try LogReader(path: logPath)
-        // The run's database, when the log is beside it as `<db>.sql`.
+        // The run's database, when the log is beside it as `<db>.sql` (and its seed is the log's).
         let original = logPath.hasSuffix(".sql") ? String(logPath.dropLast(4)) : nil
-        let session = Session(databasePath: databasePath, window: window, original: original)
+        let header = try LogReader(path: logPath).next() ?? ""
+        let seed = header.split(separator: " ").first { $0.hasPrefix("seed=") }.map { String($0.dropFirst(5)) }
+        let order = original.flatMap { path in seed.flatMap { CommitOrder(database: path, seed: $0) } }
+        let session = Session(databasePath: databasePath, window: window, original: order == nil ? nil : original, order: order)
         let clock = ContinuousClock()
         let start = clock.now
         var lastReport = start
@@ -218,7 +236,7 @@ public enum Replay {
             Outcome(
                 statements: session.statements, skipped: session.skipped, deferred: session.deferred,
                 restarts: session.restarts, abandoned: session.abandoned, finished: session.finished, timingReads: session.timingReads,
-                writers: session.writerCount, faults: faults, mismatch: mismatch)
+                writers: session.writerCount, faults: faults, commitOrder: order != nil, mismatch: mismatch)
         }
         while let line = try reader.next() {
             number += 1

@@ -30,6 +30,8 @@ extension Replay {
         /// says whether a writer that vanished inside its COMMIT committed.
         let original: String?
         private var originalConnection: Connection?
+        /// The run's commit order, from its ledger, when the run's database is there.
+        let order: CommitOrder?
 
         private enum Wait {
             /// `entry` met a lock only the replay holds.
@@ -54,25 +56,24 @@ extension Replay {
             var heldAnother = false
             /// The log line of the writer's last entry run (to tell a writer that vanished).
             var lastLine = 0
-            /// The `tick` of the writer's last entry run, and the tick after which its
-            /// current read snapshot began.
-            var lastTick = 0
-            var snapshotTick = 0
+            /// The log line of its last entry that left no transaction open: its
+            /// current snapshot began after that line in the run.
+            var settledLine = 0
 
             var inTransaction: Bool { connection.map { !$0.isAutocommit } ?? false }
             /// The log line of its replay transaction's first entry (or of its next entry).
             var start: Int { transaction.first?.0.line ?? queue.first?.line ?? Int.max }
+            /// The savepoint that opened its replay transaction (`RELEASE` of it commits).
+            var outermost: String?
         }
 
         private var writers: [String: Writer] = [:]
         /// Writers with entries waiting in their queues.
         private var pending: Set<String> = []
-        /// Entries run so far; commits and rollbacks so far (a waiting writer tries again after one).
-        private var tick = 0
+        /// Commits and rollbacks so far: a waiting writer tries again after one.
         private var epoch = 0
-        /// The latest entry that committed a change, and the latest by another writer than its.
-        private var latestChange: (writer: String, tick: Int) = ("", 0)
-        private var previousChange: (writer: String, tick: Int) = ("", 0)
+        /// The most recent commits that changed the database, by log line and writer.
+        private var changes: [(line: Int, writer: String)] = []
         /// The log line fed last.
         private var line = 0
 
@@ -85,10 +86,11 @@ extension Replay {
         private(set) var timingReads = 0
         var writerCount: Int { writers.count }
 
-        init(databasePath: String, window: Int, original: String?) {
+        init(databasePath: String, window: Int, original: String?, order: CommitOrder?) {
             self.databasePath = databasePath
             self.window = window
             self.original = original
+            self.order = order
             raiseFileLimit()  // A composed run's log has a writer per driver invocation.
         }
 
@@ -126,7 +128,7 @@ extension Replay {
                 for name in pending {
                     let writer = writers[name]!
                     guard let head = writer.queue.first, writer.wait == nil || writer.triedAt < epoch,
-                          writer.inTransaction || writer.wait != nil || head.line <= barrier,
+                          writer.inTransaction || writer.wait != nil || head.line <= barrier || isNextToCommit(head),
                           head.line < (next?.line ?? Int.max) else { continue }
                     next = (name, head.line)
                 }
@@ -168,6 +170,7 @@ extension Replay {
                 writers[name]!.transaction.append((head, count))
             } else {
                 // Committed or rolled back: what it waited for is behind it, and others may go on.
+                writers[name]!.settledLine = head.line
                 writers[name]!.transaction.removeAll()
                 writers[name]!.wait = nil
                 writers[name]!.heldAnother = false
@@ -175,13 +178,23 @@ extension Replay {
             }
         }
 
-        /// The older transaction goes first: when a writer meets a lock, the
-        /// transactions that began later in the log than its own are rolled back
-        /// and queued to run again (it is their turn after it). Returns how many.
+        /// Whether `entry` belongs to the transaction whose turn it is to commit.
+        private func isNextToCommit(_ entry: Entry) -> Bool {
+            guard let order, let next = order.next, let tx = entry.transactionID else { return false }
+            return order.position(of: tx) == next
+        }
+
+        /// Among writers running a transaction again, the older goes first: when
+        /// a writer meets a lock, waiting writers whose transactions began later
+        /// in the log than its own and hold one now are rolled back and queued to
+        /// run again (it is their turn after it). A transaction running in log
+        /// order is never undone: it holds its locks as it did in the run.
+        /// Returns how many were rolled back.
         private func woundYounger(than name: String) -> Int {
             let start = writers[name]!.start
             var wounded = 0
-            for (other, writer) in writers where other != name && writer.inTransaction && writer.start > start {
+            for (other, writer) in writers
+            where other != name && writer.wait != nil && writer.inTransaction && writer.start > start {
                 restart(other)
                 if writers[other]!.wait == nil, let head = writers[other]!.queue.first { writers[other]!.wait = .lock(head) }
                 writers[other]!.triedAt = epoch
@@ -272,6 +285,7 @@ extension Replay {
                 }.last
                 if let record, committedInOriginal(record), commitVanished(name) {
                     finished += 1
+                    if let position = order?.position(of: record) { order?.committed(at: position) }
                 } else {
                     _ = Replay.describe(writer.connection!, "ROLLBACK")
                     abandoned += 1
@@ -308,11 +322,7 @@ extension Replay {
         private enum Step { case done(Count), blocked, differs(Mismatch) }
 
         private func perform(_ name: String, _ entry: Entry) throws(ToolError) -> Step {
-            tick += 1
-            defer {
-                writers[name]!.lastTick = tick
-                writers[name]!.lastLine = max(writers[name]!.lastLine, entry.line)
-            }
+            defer { writers[name]!.lastLine = max(writers[name]!.lastLine, entry.line) }
             switch entry.action {
             case .disconnect:
                 writers[name]!.connection?.close()
@@ -330,30 +340,56 @@ extension Replay {
                 }
                 let connection = try connection(name)
                 let autocommit = connection.isAutocommit
-                // A read sees the database as of its transaction's first read, which came after this.
-                if autocommit { writers[name]!.snapshotTick = writers[name]!.lastTick }
+                // A commit waits for its turn in the run's order.
+                var position: Int64?
+                if let order, commits(sql, name, autocommit: autocommit, recorded: recorded), let tx = entry.transactionID {
+                    position = order.position(of: tx)
+                    if let position, let next = order.next, position > next { return .blocked }
+                }
                 // An autocommit write runs in a transaction of its own, so that it can be undone.
                 let wrapped = autocommit && Worker.isDML(sql)
                 if wrapped, Replay.isContention(Replay.describe(connection, "BEGIN")) { return .blocked }
                 let replayed = Replay.describe(connection, sql)
                 if Replay.isContention(replayed) { return .blocked }
                 var count = Count.statement
+                var undo = false
                 if replayed != recorded {
-                    guard isTiming(sql, name, recorded: recorded, replayed: replayed) else {
+                    if wrapped, Self.hadNoEffect(recorded), changedByOthers(name, before: entry.line) {
+                        // Run at another moment than the run ran it: it had no effect there, and has none here.
+                        undo = true
+                    } else if !isTiming(sql, name, entry.line, recorded: recorded, replayed: replayed) {
                         return .differs(Mismatch(line: entry.line, writer: name, sql: sql, recorded: recorded, replayed: replayed))
                     }
                     count = .timing
                 }
-                if wrapped, !connection.isAutocommit, Replay.isContention(Replay.describe(connection, "COMMIT")) {
+                if wrapped, !connection.isAutocommit,
+                   Replay.isContention(Replay.describe(connection, undo ? "ROLLBACK" : "COMMIT")) {
                     return .blocked
                 }
-                if replayed.hasPrefix("ok"), connection.isAutocommit, Worker.isDML(sql) || Worker.mayCommit(sql) {
-                    if latestChange.writer != name { previousChange = latestChange }
-                    latestChange = (name, tick)
+                if autocommit, !connection.isAutocommit, sql.hasPrefix("SAVEPOINT ") {
+                    writers[name]!.outermost = String(sql.dropFirst("SAVEPOINT ".count))
+                }
+                if replayed.hasPrefix("ok"), connection.isAutocommit, !undo, Worker.isDML(sql) || Worker.mayCommit(sql) {
+                    changes.append((entry.line, name))
+                    if changes.count > 4096 { changes.removeFirst(2048) }
+                    if let position { order?.committed(at: position) }
                 }
                 if count == .timing { timingReads += 1 } else { statements += 1 }
                 return .done(count)
             }
+        }
+
+        /// Whether running `sql` would commit the writer's work: COMMIT or END, the
+        /// RELEASE of the savepoint that opened the transaction, or a write to the
+        /// database's own tables that changed rows outside a transaction.
+        private func commits(_ sql: String, _ name: String, autocommit: Bool, recorded: String) -> Bool {
+            if autocommit {
+                return Worker.isDML(sql) && !sql.hasPrefix("UPDATE temp.") && !sql.contains(" INTO temp.")
+                    && recorded.hasPrefix("ok changes=") && !recorded.hasPrefix("ok changes=0")
+            }
+            if sql.hasPrefix("COMMIT") || sql.hasPrefix("END") { return true }
+            guard let outermost = writers[name]!.outermost else { return false }
+            return sql == "RELEASE " + outermost || sql == "RELEASE SAVEPOINT " + outermost
         }
 
         private func uncount(_ count: Count) {
@@ -369,14 +405,29 @@ extension Replay {
         /// not content, when another writer committed a change after the read's
         /// snapshot could have begun (in WAL mode a read sees the database as of its
         /// start, and the log records it at its end), or when it counts pages, not
-        /// rows (`PRAGMA incremental_vacuum`).
-        private func isTiming(_ sql: String, _ name: String, recorded: String, replayed: String) -> Bool {
+        /// rows (`PRAGMA incremental_vacuum`). So is an autocommit write that changed
+        /// nothing in the run (the log records it when its lock is already free, so
+        /// another writer's commit can come first in the log): it is undone.
+        private func isTiming(_ sql: String, _ name: String, _ line: Int, recorded: String, replayed: String) -> Bool {
             guard recorded.hasPrefix("ok"), replayed.hasPrefix("ok"), !Worker.isDML(sql), !Worker.mayCommit(sql) else {
                 return false
             }
             if sql.hasPrefix("PRAGMA incremental_vacuum") { return true }
-            let otherChange = latestChange.writer != name ? latestChange.tick : previousChange.tick
-            return otherChange > writers[name]!.snapshotTick
+            return changedByOthers(name, before: line)
+        }
+
+        /// Whether another writer committed a change that the log puts between
+        /// the start of the writer's current snapshot (after its last entry that
+        /// left no transaction open) and `line`: in the run, the entry at `line`
+        /// may have run before that change or after it.
+        private func changedByOthers(_ name: String, before line: Int) -> Bool {
+            let after = writers[name]!.settledLine
+            return changes.reversed().contains { $0.line > after && $0.line < line && $0.writer != name }
+        }
+
+        /// A recorded result of a write that changed nothing: no row, or an error.
+        static func hadNoEffect(_ recorded: String) -> Bool {
+            !recorded.hasPrefix("ok") || recorded == "ok changes=0" || recorded.hasPrefix("ok changes=0 ")
         }
 
         private func connection(_ name: String) throws(ToolError) -> Connection {

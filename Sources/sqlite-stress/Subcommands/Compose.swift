@@ -85,4 +85,6 @@ struct Compose: ParsableCommand {
     }
 }
 
-extension EndKind: ExpressibleByArgument {}
+extension EndKind: ExpressibleByArgument {
+    public init?(argument: String) { self.init(rawValue: argument.lowercased()) }
+}
