@@ -87,6 +87,7 @@ static uint64_t splitmix(uint64_t *x) {
 static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
 static uint64_t next_random(void) {
+    if (G.config.random) return G.config.random();
     uint64_t *s = G.state;
     uint64_t result = rotl(s[1] * 5, 7) * 9;
     uint64_t t = s[1] << 17;

@@ -23,4 +23,24 @@ static inline int sqlite_stress_format_real17(char *buffer, int size, double val
     return length;
 }
 
+#ifdef __linux__
+// dladdr is a GNU extension the Glibc module does not declare: its signature
+// under a name of our own, bound to the same symbol, with Dl_info's layout.
+typedef struct {
+    const char *fname;
+    void *fbase;
+    const char *sname;
+    void *saddr;
+} sqlite_stress_dl_info;
+extern int sqlite_stress_dladdr(const void *address, sqlite_stress_dl_info *info) __asm__("dladdr");
+
+// The file the dynamic linker loaded SQLite from (the object that defines
+// sqlite3_libversion), or NULL when it cannot tell.
+static inline const char *sqlite_stress_library_path(void) {
+    sqlite_stress_dl_info info = {0, 0, 0, 0};
+    if (sqlite_stress_dladdr((const void *)sqlite3_libversion, &info) == 0) return 0;
+    return info.fname;
+}
+#endif
+
 #endif

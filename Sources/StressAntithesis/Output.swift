@@ -16,6 +16,9 @@ import Synchronization
 /// them, and the entrypoint's `setup_complete` line must survive. Each message
 /// is one `write(2)` of the whole line.
 public final class Output: Sendable {
+    public static let protocolVersion = "1.1.0"
+    public static let sdkVersion = "0.1.0"
+
     public enum Sink: Sendable, Equatable {
         case voidstar(path: String)
         case file(path: String)
@@ -32,14 +35,18 @@ public final class Output: Sendable {
     public static let shared = Output()
 
     public let sink: Sink
+    /// Why a configured file could not be opened (messages then go nowhere).
+    public let failure: String?
     private let voidstar: Voidstar?
     private let fd: Int32
+    private let sentSDKInfo = Atomic<Bool>(false)
 
     init() {
         if let library = Voidstar.load(Output.voidstarPath) {
             voidstar = library
             sink = .voidstar(path: Output.voidstarPath)
             fd = -1
+            failure = nil
             return
         }
         voidstar = nil
@@ -48,38 +55,64 @@ public final class Output: Sendable {
         if let path {
             fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
             sink = fd >= 0 ? .file(path: path) : .none
+            failure = fd >= 0 ? nil : "cannot open \(path): \(String(cString: strerror(errno)))"
         } else {
             fd = -1
             sink = .none
+            failure = nil
         }
     }
 
     /// Whether messages go anywhere.
     public var isActive: Bool { sink != .none }
 
-    /// Sends one message.
-    public func emit(_ message: JSON) {
+    /// Sends one message. Returns false when it went nowhere or its write failed.
+    @discardableResult
+    public func emit(_ message: JSON) -> Bool {
         switch sink {
-        case .none: return
+        case .none: return false
         case .voidstar:
             var text = message.text
             text.withUTF8 { buffer in
                 buffer.withMemoryRebound(to: CChar.self) { voidstar!.jsonData($0.baseAddress!, $0.count) }
             }
             voidstar!.flush()
+            return true
         case .file:
             var line = message.text
             line += "\n"
-            writeAll(fd, &line)
+            return writeAll(fd, &line)
         }
     }
 
-    /// Antithesis's randomness, when `libvoidstar` is loaded: each call is a
-    /// choice its fuzzer can steer.
-    public var random: (@Sendable () -> UInt64)? {
-        guard let voidstar else { return nil }
-        return { voidstar.getRandom() }
+    /// Sends the SDK line (the language, SDK and protocol versions), once per
+    /// process, before anything else this process sends.
+    public func emitSDKInfo() {
+        guard isActive, !sentSDKInfo.exchange(true, ordering: .relaxed) else { return }
+        emit([
+            "antithesis_sdk": [
+                "language": ["name": "Swift", "version": .string(swiftCompilerVersion)],
+                "sdk_version": .string(Self.sdkVersion),
+                "protocol_version": .string(Self.protocolVersion),
+            ],
+        ])
     }
+
+    /// Tells Antithesis that the system is ready: it snapshots it and starts the
+    /// test commands and faults. The platform takes the first such message from
+    /// any process as the moment setup completed and ignores later ones.
+    /// Returns false when the message went nowhere or could not be written.
+    public func setupComplete() -> Bool {
+        emitSDKInfo()
+        return emit(["antithesis_setup": ["status": "complete", "details": .null]])
+    }
+
+    /// Antithesis's `fuzz_get_random`, when `libvoidstar` is loaded: each call
+    /// is a choice its fuzzer can steer. A C function, so C code can call it too.
+    public var random: PlatformRandom? { voidstar?.getRandom }
+
+    /// `fuzz_get_random`'s type.
+    public typealias PlatformRandom = @Sendable @convention(c) () -> UInt64
 
     static func environment(_ name: String) -> String? {
         guard let value = getenv(name) else { return nil }
@@ -92,7 +125,7 @@ public final class Output: Sendable {
 final class Voidstar: Sendable {
     typealias JSONData = @convention(c) (UnsafePointer<CChar>, Int) -> Void
     typealias Flush = @convention(c) () -> Void
-    typealias GetRandom = @convention(c) () -> UInt64
+    typealias GetRandom = Output.PlatformRandom
 
     let jsonData: JSONData
     let flush: Flush
@@ -121,11 +154,17 @@ final class Voidstar: Sendable {
 
 /// Writes all of `line` to `fd` with as few `write(2)` calls as it takes
 /// (retrying after EINTR and short writes). Returns false when the write
-/// failed, e.g. with ENOSPC.
+/// failed, e.g. with ENOSPC (`errno` says why).
 @discardableResult
 public func writeAll(_ fd: Int32, _ line: inout String) -> Bool {
-    line.withUTF8 { buffer in
-        var offset = 0
+    var written = 0
+    return writeAll(fd, &line, written: &written)
+}
+
+/// `writeAll`, also telling how many bytes reached the file (all of them, on success).
+public func writeAll(_ fd: Int32, _ line: inout String, written offset: inout Int) -> Bool {
+    offset = 0
+    return line.withUTF8 { buffer in
         while offset < buffer.count {
             let written = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
             if written < 0 {

@@ -25,7 +25,7 @@ public final class Connection {
 
     /// Opens `path` through the VFS named `vfs` (nil: the default one).
     /// Extended result codes are always on.
-    public init(path: String, flags: OpenFlags = [.readWrite, .create], vfs: String? = nil) throws {
+    public init(path: String, flags: OpenFlags = [.readWrite, .create], vfs: String? = nil) throws(SQLiteError) {
         self.path = path
         self.flags = flags
         var db: OpaquePointer?
@@ -57,7 +57,7 @@ public final class Connection {
     }
 
     /// Compiles one SQL statement.
-    public func prepare(_ sql: String) throws -> Statement {
+    public func prepare(_ sql: String) throws(SQLiteError) -> Statement {
         var statement: OpaquePointer?
         let code = sqlite3_prepare_v2(db, sql, -1, &statement, nil)
         guard code == SQLITE_OK else {
@@ -67,11 +67,11 @@ public final class Connection {
             // Only whitespace or a comment: nothing to run.
             throw SQLiteError(code: .misuse, message: "no statement in SQL", sql: sql)
         }
-        return Statement(handle: statement, sql: sql, connection: self)
+        return Statement(handle: statement, sql: sql)
     }
 
     /// Runs one or more statements, discarding any rows.
-    public func execute(_ sql: String) throws {
+    public func execute(_ sql: String) throws(SQLiteError) {
         var errorMessage: UnsafeMutablePointer<CChar>?
         let code = sqlite3_exec(db, sql, nil, nil, &errorMessage)
         defer { sqlite3_free(errorMessage) }
@@ -82,7 +82,7 @@ public final class Connection {
     }
 
     /// Runs a single statement to completion and returns every row.
-    public func query(_ sql: String, _ arguments: [SQLValue] = []) throws -> [[SQLValue]] {
+    public func query(_ sql: String, _ arguments: [SQLValue] = []) throws(SQLiteError) -> [[SQLValue]] {
         let statement = try prepare(sql)
         statement.bind(arguments)
         var rows: [[SQLValue]] = []
@@ -91,7 +91,7 @@ public final class Connection {
     }
 
     /// The first column of the first row, or nil when there is no row.
-    public func scalar(_ sql: String, _ arguments: [SQLValue] = []) throws -> SQLValue? {
+    public func scalar(_ sql: String, _ arguments: [SQLValue] = []) throws(SQLiteError) -> SQLValue? {
         let statement = try prepare(sql)
         statement.bind(arguments)
         return try statement.step() ? statement.column(0) : nil
@@ -111,7 +111,7 @@ public final class Connection {
         let busyTimeout: Int
 
         /// Opens the connection: same file, flags, VFS and busy timeout.
-        public func open() throws -> Connection {
+        public func open() throws(SQLiteError) -> Connection {
             let connection = try Connection(path: path, flags: flags, vfs: vfs)
             connection.setBusyTimeout(milliseconds: busyTimeout)
             return connection

@@ -131,15 +131,9 @@ extension SQLValue: Codable {
         } else if let value = try container.decodeIfPresent(String.self, forKey: .text) {
             self = .text(value)
         } else if let hex = try container.decodeIfPresent(String.self, forKey: .blob) {
-            var bytes: [UInt8] = []
-            var index = hex.startIndex
-            while index < hex.endIndex {
-                let next = hex.index(index, offsetBy: 2)
-                guard let byte = UInt8(hex[index..<next], radix: 16) else {
-                    throw DecodingError.dataCorruptedError(forKey: .blob, in: container, debugDescription: "bad hex")
-                }
-                bytes.append(byte)
-                index = next
+            guard let bytes = Self.bytes(hex: hex) else {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .blob, in: container, debugDescription: "a blob must be an even number of hex digits")
             }
             self = .blob(bytes)
         } else {
@@ -149,6 +143,27 @@ extension SQLValue: Codable {
 }
 
 extension SQLValue {
+    /// The bytes `hex` spells (two hex digits each), or nil when it is not an even number of hex digits.
+    static func bytes(hex: String) -> [UInt8]? {
+        let digits = Array(hex.utf8)
+        guard digits.count.isMultiple(of: 2) else { return nil }
+        func value(_ digit: UInt8) -> UInt8? {
+            switch digit {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
+            default: nil
+            }
+        }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(digits.count / 2)
+        for index in stride(from: 0, to: digits.count, by: 2) {
+            guard let high = value(digits[index]), let low = value(digits[index + 1]) else { return nil }
+            bytes.append(high << 4 | low)
+        }
+        return bytes
+    }
+
     /// Writes `value` as SQL's `printf('%!.17g', value)` formats it (through
     /// SQLite's own printf: 17 significant digits, so neighbouring doubles print
     /// differently, and always a decimal point) into `buffer`, which must hold

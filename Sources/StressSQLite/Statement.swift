@@ -8,12 +8,10 @@ public final class Statement {
     let handle: OpaquePointer
     /// The SQL the statement was prepared from.
     public let sql: String
-    private unowned let connection: Connection
 
-    init(handle: OpaquePointer, sql: String, connection: Connection) {
+    init(handle: OpaquePointer, sql: String) {
         self.handle = handle
         self.sql = sql
-        self.connection = connection
     }
 
     deinit { sqlite3_finalize(handle) }
@@ -24,13 +22,16 @@ public final class Statement {
     /// Advances to the next row. Returns `true` when a row is available and
     /// `false` when the statement is done; throws on any other result.
     @discardableResult
-    public func step() throws -> Bool {
+    public func step() throws(SQLiteError) -> Bool {
         let code = sqlite3_step(handle)
         switch code {
         case SQLITE_ROW: return true
         case SQLITE_DONE: return false
         default:
-            throw SQLiteError(code: sqlite3_extended_errcode(connection.handle), connection: connection.handle, sql: sql)
+            // The statement's own connection: still there after `Connection.close()`
+            // (a zombie until its last statement is finalized), unlike the handle of the wrapper.
+            let db = sqlite3_db_handle(handle)
+            throw SQLiteError(code: sqlite3_extended_errcode(db), connection: db, sql: sql)
         }
     }
 

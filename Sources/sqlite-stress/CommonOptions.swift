@@ -4,6 +4,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import StressAntithesis
 import StressKit
 
 /// Options every subcommand shares.
@@ -13,7 +14,8 @@ struct CommonOptions: ParsableArguments {
     var db: String?
 
     @Option(help: ArgumentHelp(
-        "The 64-bit seed, decimal or 0x hex. (default: $SQLITE_STRESS_SEED, else fresh)", valueName: "n"))
+        "The 64-bit seed, decimal or 0x hex. (default: $SQLITE_STRESS_SEED; else, inside Antithesis, "
+            + "its randomness at every choice; else fresh)", valueName: "n"))
     var seed: String?
 
     @Flag(help: "Print a machine-readable result on stdout.")
@@ -21,6 +23,8 @@ struct CommonOptions: ParsableArguments {
 
     @Flag(name: [.short, .long], help: "Print nothing but violations and errors.")
     var quiet = false
+
+    @OptionGroup var library: SQLiteOption
 
     mutating func validate() throws {
         if let seed, Seed.parse(seed) == nil {
@@ -38,17 +42,25 @@ struct CommonOptions: ParsableArguments {
         return "stress.db"
     }
 
-    /// $SQLITE_STRESS_SEED, when set.
-    var environmentSeed: UInt64? {
-        ProcessInfo.processInfo.environment["SQLITE_STRESS_SEED"].flatMap(Seed.parse)
+    /// Where every random choice comes from: --seed, else $SQLITE_STRESS_SEED;
+    /// else, inside Antithesis (libvoidstar loaded), `fuzz_get_random` at every
+    /// choice, so its fuzzer steers each one; else a fresh seed.
+    var randomness: Randomness {
+        if let seed, let value = Seed.parse(seed) { return .seed(value) }
+        if let text = ProcessInfo.processInfo.environment["SQLITE_STRESS_SEED"], let value = Seed.parse(text) { return .seed(value) }
+        if let random = Output.shared.random { return .antithesis(random) }
+        return .seed(Seed.fresh())
     }
+}
 
-    /// The seed: --seed, else $SQLITE_STRESS_SEED, else a fresh one.
-    var resolvedSeed: UInt64 {
-        if let seed, let value = Seed.parse(seed) { return value }
-        if let text = ProcessInfo.processInfo.environment["SQLITE_STRESS_SEED"], let value = Seed.parse(text) { return value }
-        return Seed.fresh()
-    }
+/// `--sqlite DIR`, which every command takes. `Tool.main` acts on it before
+/// parsing (`SQLiteChoice.activate`), so the process already runs on that
+/// library when a command starts; it is declared here for parsing and help.
+struct SQLiteOption: ParsableArguments {
+    @Option(help: ArgumentHelp(
+        "The directory holding the libsqlite3.so.0 to test (scripts/build-sqlite makes one); every command this one starts inherits it. (default: $SQLITE_STRESS_SQLITE, else the system's)",
+        valueName: "dir"))
+    var sqlite: String?
 }
 
 extension JournalMode: ExpressibleByArgument {

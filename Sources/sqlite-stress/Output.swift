@@ -48,6 +48,8 @@ extension ComposeReport: CommandResult {
     var exitStatus: Int32 { interrupted ? Interrupt.exitStatus : (passed ? 0 : 1) }
 }
 
+extension StressRun.SetupOutcome: CommandResult {}
+
 /// `--busy-timeout`, shared by every command that opens the database.
 struct BusyTimeoutOption: ParsableArguments {
     @Option(help: ArgumentHelp("Milliseconds SQLite waits on a locked database before SQLITE_BUSY.", valueName: "ms"))

@@ -18,24 +18,37 @@ struct Tool: ParsableCommand {
         abstract: "Stress-test SQLite under concurrency and prove no committed data was lost or corrupted.",
         discussion: """
             Every run is driven by one 64-bit seed (--seed, or $SQLITE_STRESS_SEED), printed first \
-            with the command line that reproduces it.
+            with the command line that reproduces it. Inside Antithesis with no seed, Antithesis \
+            supplies every random choice instead, and the output says so.
+
+            The SQLite under test is the system's libsqlite3, or the one in the directory given to \
+            --sqlite (or $SQLITE_STRESS_SQLITE), which every command takes and every process it starts \
+            inherits; every report names the version, source id and path of the library loaded.
 
             Exit status: 0 no property violated; 1 a property was violated; 2 usage or environment error.
             """,
-        version: StressKit.version,
+        version: "sqlite-stress \(StressKit.version)\nSQLite \(SQLiteChoice.library.summary)",
         subcommands: [
             Stress.self, Schema.self, Insert.self, Update.self, Delete.self, Rollback.self, Transfer.self,
-            Integrity.self, Check.self, Compose.self, Replay.self,
+            Integrity.self, Check.self, Compose.self, Replay.self, SetupComplete.self,
         ]
     )
+
+    @OptionGroup var library: SQLiteOption
 
     /// Parses and runs, mapping every usage or environment error to exit status 2
     /// with one sentence on stderr (argument-parser alone would use 64 and print usage).
     static func main() {
-        // Every process sends the assertion catalog first (when an SDK output is set).
-        _ = StressAssertions.reporter
+        do {
+            // Before anything else: the library under test (this may re-execute the process).
+            try SQLiteChoice.activate()
+        } catch {
+            fail(error.message)
+        }
         do {
             var command = try parseAsRoot()
+            // A command that makes assertions sends its catalog first (when an SDK output is set).
+            if let asserting = command as? AssertingCommand { StressAssertions.declare(asserting.assertionScope) }
             try command.run()
         } catch let error as ToolError {
             fail(error.message)
@@ -57,4 +70,10 @@ struct Tool: ParsableCommand {
         Darwin.exit(2)
         #endif
     }
+}
+
+/// A subcommand that makes Antithesis assertions: its process declares exactly
+/// the catalog of `assertionScope`, everything it can reach and nothing else.
+protocol AssertingCommand {
+    var assertionScope: StressAssertions.Scope { get }
 }

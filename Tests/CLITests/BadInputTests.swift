@@ -91,6 +91,17 @@ import Testing
         try expectRejected(result, scratch: scratch, before: before, "foreign log")
     }
 
+    // --sql-log naming one of the database's own files (SQLite would delete the
+    // log, or two logs would mix in one file) is refused, however it is spelled.
+    @Test(arguments: ["q.db-wal", "q.db-shm", "q.db-journal", "q.db.acks", "./q.db", "sub/../q.db-wal", "q.db.setup"])
+    func sqlLogNamingTheDatabasesOwnFilesIsRefused(_ log: String) throws {
+        let scratch = try Scratch()
+        try FileManager.default.createDirectory(at: scratch.file("sub"), withIntermediateDirectories: false)
+        let before = try scratch.snapshot()
+        let result = try CLI.run(["stress", "--db", "q.db", "--sql-log", log, "--iterations", "5"], in: scratch.url)
+        try expectRejected(result, scratch: scratch, before: before, "--sql-log \(log)")
+    }
+
     private func expectRejected(
         _ result: CommandResult, scratch: Scratch, before: [String: Data], _ name: String
     ) throws {

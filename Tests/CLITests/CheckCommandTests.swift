@@ -264,7 +264,7 @@ import Testing
             HAVING sum(tbl <> '' AND (image IS NULL OR (SELECT count(*) FROM stress_ledger AS o WHERE o.tbl = l.tbl AND o.key = l.key) > 1)) = 0
             ORDER BY count(*) DESC, tx DESC LIMIT 1
             """)
-        guard case .integer(let tx)? = candidate else { Issue.record("no candidate transaction"); return }
+        let tx = try #require({ if case .integer(let id)? = candidate { id } else { nil } }(), "no candidate transaction")
         let acks = try String(contentsOf: finished.scratch.file("done.db.acks"), encoding: .utf8)
         #expect(acks.split(separator: "\n").contains("c \(tx) \(~tx)"), "transaction \(tx) was not acknowledged")
         for row in try c.query("SELECT tbl, key FROM stress_ledger WHERE tx = ? AND tbl <> ''", [.integer(tx)]) {
@@ -458,6 +458,72 @@ import Testing
         #expect(result.status == 1)
         let found = Self.violations(json, "query-consistency").map(Self.details)
         #expect(found.contains { $0["index"] == index }, "\(found)")
+    }
+
+    // durability and rollback never pass without the acknowledgement log: once
+    // the ledger records committed transactions, a log that is missing, empty,
+    // not ours or a directory stops `check` and `integrity` with exit 2 and the
+    // reason — where the intact log turns the same edit into a violation.
+    @Test(arguments: ["missing", "empty", "garbage", "directory"])
+    func unusableAckLogIsNoPass(_ damage: String) throws {
+        let finished = try Finished()
+        // The commit record of the last transaction that changed no row: only durability can miss it.
+        try finished.connection.execute("""
+            DELETE FROM stress_ledger WHERE tx = (SELECT max(tx) FROM (SELECT tx FROM stress_ledger GROUP BY tx HAVING count(*) = 1 AND max(tbl) = ''))
+            """)
+        #expect(finished.connection.changes == 1)
+        let (intact, json) = try finished.check()
+        #expect(intact.status == 1)
+        let failed = (json["properties"] as? [[String: Any]])?.filter { $0["status"] as? String == "fail" }.compactMap { $0["property"] as? String }
+        #expect(failed == ["durability"], "\(intact.stdout)")
+        let acks = finished.scratch.file("done.db.acks")
+        try FileManager.default.removeItem(at: acks)
+        switch damage {
+        case "empty": try Data().write(to: acks)
+        case "garbage": try Data((0..<512).map { UInt8(truncatingIfNeeded: $0 &* 167 &+ 13) }).write(to: acks)
+        case "directory": try FileManager.default.createDirectory(at: acks, withIntermediateDirectories: false)
+        default: break
+        }
+        for command in ["check", "integrity"] {
+            let result = try CLI.run([command, "--db", finished.db.path, "--seed", "7", "--json"])
+            #expect(result.status == 2, "\(command) with a \(damage) ack log: \(result.stdout)")
+            #expect(result.stdout.isEmpty)
+            let lines = result.stderr.split(separator: "\n")
+            #expect(lines.count == 1 && lines[0].contains("done.db.acks"), "\(result.stderr)")
+        }
+    }
+
+    // `integrity` on a database locked past the busy timeout gives no verdict and
+    // exits 0, as its help says, with and without --wait; `check` needs the
+    // database and exits 2.
+    @Test func lockedDatabaseIsNoVerdictForIntegrity() throws {
+        let finished = try Finished()
+        try finished.connection.execute("BEGIN EXCLUSIVE; UPDATE stress_meta SET value = value WHERE key = 'seed'")
+        defer { try? finished.connection.execute("ROLLBACK") }
+        for wait in [[], ["--wait", "0.5"]] {
+            let result = try CLI.run(["integrity", "--db", finished.db.path, "--busy-timeout", "100", "--json"] + wait)
+            #expect(result.status == 0, "\(wait): \(result.stderr)")
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.stderr)")
+            #expect(json["command"] as? String == "integrity")
+            #expect(json["result"] as? String == "skipped")
+            #expect((json["skipped"] as? String)?.contains("locked") == true)
+        }
+        let check = try CLI.run(["check", "--db", finished.db.path, "--busy-timeout", "100"])
+        #expect(check.status == 2)
+        #expect(check.stderr.split(separator: "\n").count == 1, "\(check.stderr)")
+    }
+
+    // `integrity --wait` runs integrity, not check: its header, JSON and reproduce line say so.
+    @Test func integrityWithWaitIsIntegrity() throws {
+        let finished = try Finished()
+        finished.connection.close()
+        let result = try CLI.run(["integrity", "--db", finished.db.path, "--seed", "3", "--wait", "5", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect(json["command"] as? String == "integrity")
+        #expect(json["reproduce"] as? String == "sqlite-stress integrity --db \(finished.db.path) --seed 0x0000000000000003")
+        let text = try CLI.run(["integrity", "--db", finished.db.path, "--wait", "5"])
+        #expect(text.stdout.hasPrefix("sqlite-stress integrity: "), "\(text.stdout)")
     }
 
     // Bad databases: one sentence, exit 2, nothing written.

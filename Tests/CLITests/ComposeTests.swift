@@ -120,6 +120,37 @@ import Testing
         #expect(Self.assertion(try Self.report(run), "x holds")?["verdict"] as? String == "failed")
     }
 
+    // SDK output with a byte that is not UTF-8 (a write torn by a kill) still
+    // yields every assertion in it: a failing `always` beside it fails the run,
+    // where an unreadable file once read as no assertions at all.
+    @Test func nonUTF8SDKOutputStillCounts() throws {
+        let template = try ScriptTemplate([
+            "parallel_driver_ok": "exit 0",
+            "anytime_check": #"""
+                printf '%s\n' '{"antithesis_assert":{"assert_type":"always","display_type":"Always","condition":false,"message":"x holds","location":{"class":"","function":"f","file":"f.sh","begin_line":1,"begin_column":0},"hit":true,"must_hit":true,"id":"x holds","details":{"why":"planted"}}}' >> "$ANTITHESIS_SDK_LOCAL_OUTPUT"
+                printf '\377\n' >> "$ANTITHESIS_SDK_LOCAL_OUTPUT"
+                """#,
+        ])
+        let run = template.scratch.file("run")
+        let result = try CLI.run(["compose", template.directory.path, "--seed", "1", "--runs", "4", "--run-dir", run.path])
+        #expect(result.status == 1, "\(result.stdout)")
+        #expect(Self.assertion(try Self.report(run), "x holds")?["verdict"] as? String == "failed")
+    }
+
+    // report.json that cannot be written is a note, and --json still prints the
+    // whole report (built in memory), never an empty "{}".
+    @Test func unwritableReportIsANote() throws {
+        let template = try ScriptTemplate([
+            "parallel_driver_block": #"mkdir -p "$(dirname "$ANTITHESIS_SDK_LOCAL_OUTPUT")/report.json""#,
+        ])
+        let run = template.scratch.file("run")
+        let result = try CLI.run(["compose", template.directory.path, "--seed", "1", "--runs", "2", "--run-dir", run.path, "--json"])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.stdout)")
+        #expect((json["commands"] as? [Any])?.count == 2)
+        #expect((json["notes"] as? [String])?.contains { $0.contains("report.json") } == true, "\(json["notes"] ?? "")")
+    }
+
     // A driver that exits 3 fails the run, and the report names it.
     @Test func failingDriverIsReported() throws {
         let template = try ScriptTemplate(["parallel_driver_bad": "exit 3"])

@@ -76,19 +76,76 @@ import Testing
         for name in composed { #expect(fm.isExecutableFile(atPath: installed.command("composed", name).path)) }
     }
 
-    // The entrypoint appends setup_complete (keeping what is there) and runs its arguments.
+    static let setupComplete = #"{"antithesis_setup":{"status":"complete","details":null}}"#
+
+    /// Runs the installed entrypoint with `environment` on top of the test's own.
+    func entrypoint(_ installed: Installed, _ environment: [String: String], _ command: [String] = ["sh", "-c", "echo ran"]) throws -> CommandResult {
+        try CLI.exec(installed.root.appendingPathComponent("usr/local/bin/sqlite-stress-entrypoint"), command, environment: environment)
+    }
+
+    // The entrypoint appends setup_complete to $ANTITHESIS_OUTPUT_DIR/sdk.jsonl
+    // (keeping what is there, after the SDK line) and runs its arguments.
     @Test func entrypointSignalsSetupComplete() throws {
         let installed = try Installed()
         let directory = installed.scratch.file("out")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try Data("earlier\n".utf8).write(to: directory.appendingPathComponent("sdk.jsonl"))
-        let result = try CLI.exec(
-            installed.root.appendingPathComponent("usr/local/bin/sqlite-stress-entrypoint"), ["sh", "-c", "echo ran"],
-            environment: ["ANTITHESIS_OUTPUT_DIR": directory.path])
-        #expect(result.status == 0)
+        let result = try entrypoint(installed, ["ANTITHESIS_OUTPUT_DIR": directory.path])
+        #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout == "ran\n")
         let lines = try String(contentsOf: directory.appendingPathComponent("sdk.jsonl"), encoding: .utf8).split(separator: "\n")
-        #expect(lines == ["earlier", #"{"antithesis_setup":{"status":"complete","details":null}}"#])
+        #expect(lines.count == 3)
+        #expect(lines.first == "earlier")
+        #expect(lines.dropFirst().first?.hasPrefix(#"{"antithesis_sdk":"#) == true)
+        #expect(lines.last.map(String.init) == Self.setupComplete)
+    }
+
+    // With only $ANTITHESIS_SDK_LOCAL_OUTPUT set, setup_complete lands in that file,
+    // as every other SDK message does.
+    @Test func entrypointFollowsTheLocalOutput() throws {
+        let installed = try Installed()
+        let file = installed.scratch.file("local.jsonl")
+        let result = try entrypoint(installed, ["ANTITHESIS_SDK_LOCAL_OUTPUT": file.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == "ran\n")
+        let lines = try String(contentsOf: file, encoding: .utf8).split(separator: "\n").map(String.init)
+        #expect(lines.last == Self.setupComplete)
+        #expect(lines.count == 2)
+    }
+
+    // Inside Antithesis setup_complete goes to libvoidstar, not to any file.
+    @Test func entrypointUsesLibvoidstar() throws {
+        let installed = try Installed()
+        let directory = installed.scratch.file("out")
+        var environment = StandIn.environment(installed.scratch, "entrypoint")
+        environment["ANTITHESIS_OUTPUT_DIR"] = directory.path
+        let result = try entrypoint(installed, environment)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(StandIn.messages(installed.scratch, "entrypoint").last == Self.setupComplete)
+        #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("sdk.jsonl").path))
+    }
+
+    // A container told not to announce (all but the last to come up) sends
+    // nothing and still runs its command.
+    @Test func entrypointCanStayQuiet() throws {
+        let installed = try Installed()
+        let file = installed.scratch.file("local.jsonl")
+        let result = try entrypoint(installed, ["ANTITHESIS_SDK_LOCAL_OUTPUT": file.path, "SQLITE_STRESS_ANNOUNCE_SETUP": "0"])
+        #expect(result.status == 0)
+        #expect(result.stdout == "ran\n")
+        #expect(!FileManager.default.fileExists(atPath: file.path))
+    }
+
+    // An SDK output that cannot be written stops the container with one sentence
+    // (Antithesis would otherwise wait for setup forever), and runs nothing.
+    @Test func entrypointFailsLoudlyWhenItCannotAnnounce() throws {
+        let installed = try Installed()
+        let file = installed.scratch.file("missing-directory/local.jsonl")
+        let result = try entrypoint(installed, ["ANTITHESIS_SDK_LOCAL_OUTPUT": file.path])
+        #expect(result.status == 2)
+        #expect(result.stdout.isEmpty)
+        #expect(result.stderr.split(separator: "\n").count == 1)
+        #expect(result.stderr.contains("setup_complete"), "\(result.stderr)")
     }
 
     // first_schema; then ten drivers of every kind at once, as separate processes,
@@ -121,11 +178,14 @@ import Testing
         #expect(properties.count == 6)
         #expect(properties.allSatisfy { $0["status"] as? String == "pass" }, "\(properties)")
 
-        // Every line is JSON; some catalog precedes the first hit; no always failed.
+        // Every line is JSON; every hit follows a catalog entry of its id; no always failed.
         let lines = try installed.sdkLines()
         let asserts = lines.compactMap { $0["antithesis_assert"] as? [String: Any] }
-        let firstHit = try #require(asserts.firstIndex { $0["hit"] as? Bool == true })
-        #expect(asserts[..<firstHit].count >= 10)
+        var declared = Set<String>()
+        for assert in asserts {
+            let id = assert["id"] as? String ?? ""
+            if assert["hit"] as? Bool == false { declared.insert(id) } else { #expect(declared.contains(id), "\(id) hit before it was declared") }
+        }
         #expect(!asserts.contains { $0["hit"] as? Bool == true && $0["assert_type"] as? String == "always" && $0["condition"] as? Bool == false })
         #expect(asserts.contains { $0["id"] as? String == "model: contents equal the fold of the ledger" && $0["hit"] as? Bool == true && $0["condition"] as? Bool == true })
         #expect(asserts.contains { $0["id"] as? String == "coverage: a transaction committed" && $0["condition"] as? Bool == true })
@@ -160,7 +220,7 @@ import Testing
         let json = try #require(try JSONSerialization.jsonObject(with: Data(eventually.stdout.utf8)) as? [String: Any])
         #expect(json["result"] as? String == "pass", "killed \(killed): \(eventually.stdout)")
         let asserts = try installed.sdkLines(tornAllowed: true).compactMap { $0["antithesis_assert"] as? [String: Any] }
-        #expect(asserts.contains { $0["id"] as? String == "eventually: the database opens after drivers were killed" && $0["hit"] as? Bool == true })
+        #expect(asserts.contains { $0["id"] as? String == "check --wait: the database opens once the workload has stopped" && $0["hit"] as? Bool == true })
     }
 
     // A driver before first_schema, or against a database made by something else:
@@ -180,6 +240,38 @@ import Testing
             }
         }
         #expect(try scratch.snapshot() == before)
+    }
+
+    // A stress_meta whose schema is damaged (a blob default of odd-length hex,
+    // a missing key) stops every driver with one sentence and exit 2 naming
+    // stress_meta — never a crash, and never blamed on SQLite.
+    @Test func damagedSchemaRecordIsOneSentence() throws {
+        let scratch = try Scratch()
+        let db = scratch.file("meta.db").path
+        #expect(try CLI.run(["schema", "--db", db, "--seed", "2", "-q"]).status == 0)
+        let connection = try Connection(path: db)
+        let recorded = try connection.scalar("SELECT value FROM stress_meta WHERE key = 'schema'")
+        let text = try #require({ if case .text(let json)? = recorded { json } else { nil } }(), "no schema recorded")
+        var schema = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        var tables = try #require(schema["tables"] as? [[String: Any]])
+        var columns = try #require(tables[0]["columns"] as? [[String: Any]])
+        columns[0]["defaultValue"] = ["blob": "abc"]
+        tables[0]["columns"] = columns
+        schema["tables"] = tables
+        let damaged = String(decoding: try JSONSerialization.data(withJSONObject: schema), as: UTF8.self)
+        let update = try connection.prepare("UPDATE stress_meta SET value = ? WHERE key = 'schema'")
+        update.bind([.text(damaged)])
+        try update.step()
+        for (edit, name) in [("", "odd-length hex"), ("DELETE FROM stress_meta WHERE key = 'config'", "no config")] {
+            if !edit.isEmpty { try connection.execute(edit) }
+            for kind in Self.drivers {
+                let result = try CLI.run([kind, "--db", db, "--seed", "1"])
+                #expect(result.status == 2, "\(kind), \(name): \(result.stderr)")
+                #expect(result.stderr.split(separator: "\n").count == 1 && result.stderr.contains("stress_meta"), "\(result.stderr)")
+                #expect(!result.stderr.contains("SQLITE_"), "\(result.stderr)")
+            }
+        }
+        connection.close()
     }
 
     // A deliberately failing property shows in the SDK output as an always hit
@@ -203,54 +295,26 @@ import Testing
         #expect(details["actual"]?.hasPrefix("16007") == true, "\(details)")
     }
 
-    // A stand-in libvoidstar (built here from C) receives every message, and with
-    // no --seed it supplies every random choice: two drivers fed the same
-    // stand-in sequence on the same database do exactly the same work.
+    // A stand-in libvoidstar receives every message, and with no --seed it
+    // supplies every random choice: two drivers fed the same stand-in sequence
+    // on the same database do exactly the same work.
     @Test func voidstarCarriesMessagesAndRandomness() throws {
         let scratch = try Scratch()
-        let source = scratch.file("voidstar.c")
-        try Data("""
-            #include <stdint.h>
-            #include <stdio.h>
-            #include <stdlib.h>
-            static uint64_t state = 0x2545F4914F6CDD1DULL;
-            static void append(const char *name, const char *bytes, size_t length) {
-                FILE *file = fopen(getenv(name), "a");
-                if (!file) return;
-                fwrite(bytes, 1, length, file);
-                fputc('\\n', file);
-                fclose(file);
-            }
-            void fuzz_json_data(const char *message, size_t length) { append("STANDIN_MESSAGES", message, length); }
-            void fuzz_flush(void) {}
-            uint64_t fuzz_get_random(void) {
-                state = state * 6364136223846793005ULL + 1442695040888963407ULL;
-                append("STANDIN_RANDOM", "r", 1);
-                return state;
-            }
-            """.utf8).write(to: source)
-        let library = scratch.file("libvoidstar.so")
-        let cc = try CLI.exec(URL(fileURLWithPath: "/usr/bin/cc"), ["-shared", "-fPIC", "-o", library.path, source.path])
-        #expect(cc.status == 0, "\(cc.stderr)")
-
         var logs: [String] = []
         for round in 0..<2 {
             let db = scratch.file("v\(round).db").path
             #expect(try CLI.run(["schema", "--db", db, "--seed", "5", "-q"]).status == 0)
-            let environment = [
-                "SQLITE_STRESS_VOIDSTAR": library.path,
-                "STANDIN_MESSAGES": scratch.file("messages-\(round)").path,
-                "STANDIN_RANDOM": scratch.file("random-\(round)").path,
-                "ANTITHESIS_SDK_LOCAL_OUTPUT": scratch.file("ignored.jsonl").path,
-            ]
+            var environment = StandIn.environment(scratch, "insert-\(round)")
+            environment["ANTITHESIS_SDK_LOCAL_OUTPUT"] = scratch.file("ignored.jsonl").path
             let result = try CLI.run(["insert", "--db", db, "--json"], environment: environment)
             #expect(result.status == 0, "\(result.stderr)")
             let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
-            #expect(json["seed"] == nil || json["seed"] is NSNull)
-            let messages = try String(contentsOf: scratch.file("messages-\(round)"), encoding: .utf8).split(separator: "\n")
+            #expect(json["seed"] == nil)
+            #expect(json["randomness"] as? String == "antithesis")
+            let messages = StandIn.messages(scratch, "insert-\(round)")
             #expect(messages.first?.contains("antithesis_sdk") == true)
             #expect(messages.contains { $0.contains("\"hit\":true") })
-            let draws = try Data(contentsOf: scratch.file("random-\(round)")).count / 2
+            let draws = StandIn.draws(scratch, "insert-\(round)")
             #expect(draws > 10, "only \(draws) random draws")
             // The driver's own lines in the SQL log (after the schema's).
             let log = try String(contentsOfFile: db + ".sql", encoding: .utf8)
@@ -267,5 +331,71 @@ import Testing
             URL(fileURLWithPath: "/usr/bin/docker-compose"),
             ["-f", CLI.packageRoot.appendingPathComponent("docker-compose.yaml").path, "config", "-q"])
         #expect(result.status == 0, "\(result.stderr)")
+    }
+
+    // The image builds with exactly the tested dependencies and compiler:
+    // Package.resolved is part of the repository and the build may not
+    // re-resolve; the Swift image tag names an exact release, which the build
+    // checks against the compiler inside it.
+    @Test func imageBuildIsPinned() throws {
+        let root = CLI.packageRoot
+        let dockerfile = try String(contentsOf: root.appendingPathComponent("Dockerfile"), encoding: .utf8)
+        #expect(FileManager.default.fileExists(atPath: root.appendingPathComponent("Package.resolved").path))
+        let ignored = try String(contentsOf: root.appendingPathComponent(".gitignore"), encoding: .utf8).split(separator: "\n")
+        #expect(!ignored.contains { $0.contains("Package.resolved") })
+        let version = try #require(dockerfile.firstMatch(of: /ARG SWIFT_VERSION=(\d+\.\d+\.\d+)\n/)?.1)
+        #expect(!version.isEmpty)
+        #expect(dockerfile.contains("FROM swift:${SWIFT_VERSION}-bookworm AS build"))
+        #expect(dockerfile.contains(#"RUN check-swift-version "$SWIFT_VERSION""#))
+        let build = try #require(dockerfile.split(separator: "\n").first { $0.hasPrefix("RUN swift build ") })
+        #expect(build.contains("--force-resolved-versions"), "\(build)")
+    }
+
+    // scripts/check-swift-version passes the compiler it names (an x.y.0
+    // release prints as x.y) and stops a build with any other, in one sentence.
+    @Test func swiftVersionCheck() throws {
+        let scratch = try Scratch()
+        let fake = scratch.file("swift")
+        try Data("#!/bin/sh\necho 'Swift version 6.3 (swift-6.3-RELEASE)'\necho 'Target: x86_64-unknown-linux-gnu'\n".utf8).write(to: fake)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: fake.path)
+        let script = CLI.packageRoot.appendingPathComponent("scripts/check-swift-version")
+        let environment = ["PATH": scratch.url.path + ":/usr/bin:/bin"]
+        for (version, passes) in [("6.3.0", true), ("6.3", true), ("6.3.1", false), ("6.2", false)] {
+            let result = try CLI.exec(script, [version], environment: environment)
+            #expect((result.status == 0) == passes, "\(version): \(result.stderr)")
+            #expect(result.stderr.split(separator: "\n").count == (passes ? 0 : 1), "\(version): \(result.stderr)")
+        }
+    }
+
+    // Antithesis takes the first setup_complete from any process: exactly one
+    // workload container announces, and it starts only once every other one is
+    // healthy (read from docker-compose's normalized configuration).
+    @Test func oneContainerAnnouncesSetupWhenTheOthersAreHealthy() throws {
+        let result = try CLI.exec(
+            URL(fileURLWithPath: "/usr/bin/docker-compose"),
+            ["-f", CLI.packageRoot.appendingPathComponent("docker-compose.yaml").path, "config"])
+        #expect(result.status == 0, "\(result.stderr)")
+        // Each service's block: the lines indented under "  <name>:" in "services:".
+        var services: [String: [String]] = [:]
+        var section = "", current: String?
+        for line in result.stdout.split(separator: "\n").map(String.init) {
+            if !line.hasPrefix(" ") { section = line; current = nil; continue }
+            guard section == "services:" else { continue }
+            if line.hasPrefix("  "), !line.hasPrefix("   ") {
+                current = String(line.dropFirst(2).dropLast())
+                services[current!] = []
+            } else if let current {
+                services[current]!.append(line.trimmingCharacters(in: .whitespaces))
+            }
+        }
+        #expect(services.count == 2, "\(services.keys)")
+        let announcers = services.filter { !$0.value.contains("SQLITE_STRESS_ANNOUNCE_SETUP: '0'") }
+        #expect(announcers.count == 1, "\(announcers.keys)")
+        let announcer = try #require(announcers.first)
+        for (name, lines) in services where name != announcer.key {
+            #expect(lines.contains("healthcheck:"), "\(name) has no healthcheck")
+            let dependency = try #require(announcer.value.firstIndex(of: "\(name):"), "\(announcer.key) does not wait for \(name)")
+            #expect(announcer.value.dropFirst(dependency + 1).first == "condition: service_healthy")
+        }
     }
 }

@@ -18,9 +18,10 @@ import Testing
         writer.standardOutput = FileHandle.nullDevice
         writer.standardError = FileHandle.nullDevice
         try writer.run()
-        // Wait until the database is set up (the log is past its setup lines).
+        // Wait until the database is set up (it appears once complete) and writers are at work.
         let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline, ((try? Data(contentsOf: scratch.file("live.db.sql")))?.count ?? 0) < 20_000 { usleep(10_000) }
+        while Date() < deadline, !FileManager.default.fileExists(atPath: db.path)
+            || ((try? Data(contentsOf: scratch.file("live.db.sql")))?.count ?? 0) < 40_000 { usleep(10_000) }
 
         var checked = 0, skipped = 0, runs = 0
         while writer.isRunning || runs == 0 {

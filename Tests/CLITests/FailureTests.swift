@@ -34,6 +34,63 @@ import Testing
         #expect(output.contains("reproduce: sqlite-stress stress --seed 0x0000000000000015"))
     }
 
+    // A full disk: failed writes of the SQL log and the acknowledgement log are
+    // incomplete evidence — a warning on stderr when they happen, named in the
+    // summary and the JSON, and the verdict says what it could not check. The
+    // summary's line count is what the file holds.
+    @Test(.enabled(if: Tmpfs.canMount, "mounting a 1 MiB tmpfs needs root"))
+    func fullDiskIsIncompleteEvidence() throws {
+        let disk = try Tmpfs(kibibytes: 1024)
+        let arguments = ["stress", "--seed", "11", "--threads", "2", "--iterations", "1000", "--journal-mode", "wal"]
+        let db = disk.url.appendingPathComponent("full.db").path
+        let json = try CLI.run(arguments + ["--db", db, "--json"])
+        #expect(json.status == 0, "\(json.stderr)")
+        #expect(json.stderr.contains("warning: cannot write the SQL log \(db).sql"), "\(json.stderr)")
+        #expect(json.stderr.contains("warning: cannot write the acknowledgement log \(db).acks"), "\(json.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let gaps = try #require(report["incompleteEvidence"] as? [[String: String]])
+        #expect(Set(gaps.compactMap { $0["source"] }) == ["SQL log \(db).sql", "acknowledgement log \(db).acks"], "\(gaps)")
+        #expect(gaps.allSatisfy { !($0["unchecked"] ?? "").isEmpty })
+        let lines = try String(contentsOfFile: db + ".sql", encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).count - 1
+        #expect(report["sqlLogLines"] as? Int == lines)
+
+        // The same run on an empty disk again, for the text report (the same seed fills it the same way).
+        let again = try Tmpfs(kibibytes: 1024)
+        let textDB = again.url.appendingPathComponent("full.db").path
+        let text = try CLI.run(arguments + ["--db", textDB])
+        #expect(text.status == 0, "\(text.stderr)")
+        let textLines = try String(contentsOfFile: textDB + ".sql", encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).count - 1
+        #expect(text.stdout.contains("SQL log: \(textDB).sql (\(textLines) lines)"), "\(text.stdout.suffix(1500))")
+        #expect(text.stdout.contains("incomplete evidence: acknowledgement log \(textDB).acks: "))
+        let verdict = try #require(text.stdout.split(separator: "\n").last { $0.hasPrefix("result: ") })
+        #expect(verdict.hasPrefix("result: PASS") && verdict.contains("the evidence is incomplete, not checked: "), "\(verdict)")
+    }
+
+    // The acknowledgement log removed under a running `stress`: its checks stop
+    // for want of it and the run says so — no verdict, incomplete evidence
+    // naming the log — instead of a durability "pass" over nothing.
+    @Test func ackLogRemovedMidRunIsNoPass() throws {
+        let scratch = try Scratch()
+        let db = scratch.file("m.db").path
+        let process = Process()
+        process.executableURL = CLI.binary
+        process.arguments = ["stress", "--seed", "21", "--iterations", "300", "--check-every", "100", "--db", db, "--json", "-q"]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(60)
+        while process.isRunning, Date() < deadline, !FileManager.default.fileExists(atPath: db) { usleep(2_000) }
+        try FileManager.default.removeItem(atPath: db + ".acks")
+        let output = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(output)) as? [String: Any])
+        #expect(report["result"] as? String == "skipped", "\(report["result"] ?? "")")
+        let gaps = try #require(report["incompleteEvidence"] as? [[String: String]])
+        #expect(gaps.contains { $0["source"] == "acknowledgement log \(db).acks" && $0["unchecked"]?.contains("every property") == true }, "\(gaps)")
+    }
+
     // A run killed with SIGKILL leaves a log whose every line is complete and
     // which the sqlite3 shell replays.
     @Test func killedRunLeavesAUsableLog() throws {
@@ -99,6 +156,33 @@ private func pageSize(of url: URL) throws -> Int {
     let header = try Data(contentsOf: url).prefix(18)
     let size = Int(header[16]) << 8 | Int(header[17])
     return size == 1 ? 65_536 : size
+}
+
+/// A small tmpfs, mounted for one test and unmounted after (mounting needs root).
+final class Tmpfs {
+    let url: URL
+
+    /// Whether this machine lets the tests mount one (tried once).
+    static let canMount: Bool = {
+        guard getuid() == 0, let probe = try? Tmpfs(kibibytes: 64) else { return false }
+        _ = probe
+        return true
+    }()
+
+    init(kibibytes: Int) throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("sqlite-stress-tmpfs-" + UUID().uuidString)
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        let mount = try CLI.exec(URL(fileURLWithPath: "/bin/mount"), ["-t", "tmpfs", "-o", "size=\(kibibytes)k", "tmpfs", url.path])
+        guard mount.status == 0 else {
+            try? FileManager.default.removeItem(at: url)
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: mount.stderr])
+        }
+    }
+
+    deinit {
+        _ = try? CLI.exec(URL(fileURLWithPath: "/bin/umount"), [url.path])
+        try? FileManager.default.removeItem(at: url)
+    }
 }
 
 /// Overwrites everything after the first page of the file with garbage.

@@ -1,4 +1,5 @@
 import Foundation
+import StressSQLite
 import Testing
 
 @Suite struct StressCommandTests {
@@ -255,6 +256,83 @@ import Testing
         #expect(commit.hasPrefix("COMMIT;") || commit.hasPrefix("RELEASE ") || commit.hasPrefix("END"), "\(commit)")
         #expect(commit.hasSuffix("; -- \(label) ok"), "\(commit)")
         #expect(check.stdout.contains("    seen: by check"))
+    }
+
+    // --overwrite never replaces a database another process has open: a running
+    // `stress` (its lock on the acknowledgement log), a connection in WAL mode
+    // (the wal-index lock), a transaction (SQLite's lock bytes). Exit 2 with one
+    // sentence, and the run in progress goes on unharmed.
+    @Test func overwriteRefusesADatabaseInUse() throws {
+        let scratch = try Scratch()
+        let db = scratch.file("b.db").path
+        let first = Process()
+        first.executableURL = CLI.binary
+        first.arguments = ["stress", "--seed", "5", "--threads", "2", "--iterations", "300", "--db", db, "-q"]
+        first.standardOutput = FileHandle.nullDevice
+        first.standardError = FileHandle.nullDevice
+        try first.run()
+        let deadline = Date().addingTimeInterval(60)
+        while first.isRunning, Date() < deadline, !FileManager.default.fileExists(atPath: db) { usleep(5_000) }
+        try #require(first.isRunning, "the first run ended before the second could start")
+        let second = try CLI.run(["stress", "--seed", "6", "--iterations", "10", "--db", db, "--overwrite"])
+        #expect(second.status == 2, "\(second.stdout)")
+        #expect(second.stderr.split(separator: "\n").count == 1 && second.stderr.contains("refusing to replace"), "\(second.stderr)")
+        first.waitUntilExit()
+        #expect(first.terminationStatus == 0)
+        #expect(try String(contentsOfFile: db + ".sql", encoding: .utf8).hasPrefix("-- sqlite-stress stress seed=0x0000000000000005 "))
+        #expect(try CLI.run(["check", "--db", db]).status == 0)
+
+        for (mode, hold) in [("wal", "SELECT count(*) FROM stress_ledger"), ("delete", "BEGIN IMMEDIATE")] {
+            let other = scratch.file("\(mode).db").path
+            #expect(try CLI.run(["stress", "--seed", "7", "--iterations", "20", "--journal-mode", mode, "--db", other]).status == 0)
+            let holder = try Connection(path: other)
+            try holder.execute(hold)
+            let refused = try CLI.run(["stress", "--seed", "8", "--iterations", "20", "--db", other, "--overwrite"])
+            #expect(refused.status == 2, "\(mode): \(refused.stderr)")
+            #expect(try CLI.run(["schema", "--seed", "8", "--db", other, "--overwrite"]).status == 2)
+            if mode == "delete" { try holder.execute("ROLLBACK") }
+            holder.close()
+            #expect(try CLI.run(["stress", "--seed", "8", "--iterations", "20", "--db", other, "--overwrite"]).status == 0)
+        }
+    }
+
+    // A run killed at any moment, during setup included, leaves either no
+    // database or one of this tool's that `check` accepts and `--overwrite`
+    // replaces: never a half set-up file that `check` calls "not initialised"
+    // (the application id still in the WAL) and `--overwrite` refuses.
+    @Test func killedAtAnyMomentLeavesAReplaceableDatabase() throws {
+        let scratch = try Scratch()
+        let db = scratch.file("k.db").path
+        var caught = 0, delay = 0
+        // From before the setup to well into the run, however slow the machine is today.
+        while caught < 4, delay < 5_000 {
+            defer { delay += max(6, delay / 8) }
+            let process = try CLI.start(["stress", "--seed", "3", "--journal-mode", "wal", "--threads", "4", "--iterations", "3000", "--db", db, "--overwrite"])
+            usleep(UInt32(delay * 1_000))
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            let check = try CLI.run(["check", "--db", db])
+            if FileManager.default.fileExists(atPath: db) {
+                caught += 1
+                #expect(check.status == 0, "killed after \(delay) ms: \(check.stdout)\(check.stderr)")
+            } else {
+                #expect(check.status == 2 && check.stderr.contains("does not exist"), "killed after \(delay) ms: \(check.stderr)")
+            }
+        }
+        #expect(caught > 0, "no kill landed after the setup")
+        let replaced = try CLI.run(["stress", "--seed", "4", "--iterations", "20", "--db", db, "--overwrite"])
+        #expect(replaced.status == 0, "\(replaced.stderr)")
+    }
+
+    // `schema --json` is one valid JSON document whatever the path holds (quotes, backslashes).
+    @Test func schemaJSONQuotesThePath() throws {
+        let scratch = try Scratch()
+        let db = scratch.file(#"odd "name" \ here.db"#).path
+        let result = try CLI.run(["schema", "--db", db, "--seed", "1", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.stdout)")
+        #expect(json["database"] as? String == db)
+        #expect(json["result"] as? String == "pass")
     }
 
     // The top-level help names the subcommand and the exit statuses.

@@ -20,18 +20,18 @@ func stress(
     _ db: String, seed: UInt64, threads: Int = 1, iterations: Int = 100, journalMode: JournalMode? = nil, checkEvery: Int = 25
 ) throws -> StressReport {
     let settings = StressSettings(
-        databasePath: db, seed: seed, threads: threads, iterations: iterations, journalMode: journalMode, checkEvery: checkEvery)
+        databasePath: db, randomness: .seed(seed), threads: threads, iterations: iterations, journalMode: journalMode, checkEvery: checkEvery)
     return try StressRun.prepare(settings).run()
 }
 
 /// A worker wired the way the monolith wires its threads, to run checks on `db`.
 func checkingWorker(thread: Int, db: String, in directory: TemporaryDirectory) throws -> (Worker, RunContext) {
-    let run = try StressRun.prepare(StressSettings(databasePath: directory.path("unused.db"), seed: 1))
+    let run = try StressRun.prepare(StressSettings(databasePath: directory.path("unused.db"), randomness: .seed(1)))
     let context = RunContext(
         log: try SQLLog(path: directory.path("check.sql")), acks: try AckLog(path: AckLog.path(for: db)),
-        settings: StressSettings(databasePath: db, seed: 1), config: run.config,
+        settings: StressSettings(databasePath: db, randomness: .seed(1)), config: run.config,
         generator: WorkloadGenerator(schema: run.schema, swarm: run.swarm))
-    return (Worker(thread: thread, seed: 0, context: context), context)
+    return (Worker(thread: thread, context: context), context)
 }
 
 /// A database with the oracle's bookkeeping and nothing else, made by `sql` after it.
@@ -107,7 +107,7 @@ func bookkeepingDatabase(_ path: String, _ sql: String) throws {
             UPDATE sqlite_schema SET sql = 'CREATE TABLE w(b, a NOT NULL, c, PRIMARY KEY (c, b)) WITHOUT ROWID' WHERE name = 'w';
             PRAGMA writable_schema = OFF;
             """)
-        let report = try Checker(connection: try Connection(path: db), who: "check").run(acknowledgements: nil, seed: 1)
+        let report = try Checker(connection: try Connection(path: db), who: "check").run(acknowledgements: db + ".acks", randomness: .seed(1))
         let integrity = try #require(report.result(.integrity))
         #expect(integrity.status == .fail)
         #expect(integrity.violations.first?.details["integrity_check"]?.contains("NULL value in w.a") == true)
@@ -119,7 +119,7 @@ func bookkeepingDatabase(_ path: String, _ sql: String) throws {
         let directory = try TemporaryDirectory()
         let db = directory.path("false.db")
         try bookkeepingDatabase(db, "CREATE TABLE w(b, a NOT NULL, c, PRIMARY KEY (c, b)) WITHOUT ROWID; INSERT INTO w VALUES (1, 2, 3)")
-        let report = try Checker(connection: try Connection(path: db), who: "check").run(acknowledgements: nil, seed: 1)
+        let report = try Checker(connection: try Connection(path: db), who: "check").run(acknowledgements: db + ".acks", randomness: .seed(1))
         let integrity = try #require(report.result(.integrity))
         #expect(integrity.status == .pass, "\(integrity.violations)")
         #expect(integrity.checked.contains("disproved") == IntegrityCheck.libraryHasFalseNullReport)

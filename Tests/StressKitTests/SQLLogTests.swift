@@ -30,6 +30,22 @@ import Testing
         #expect(try file().hasSuffix("\ntail\n"))
     }
 
+    // Lines that cannot be written (a full disk) are counted, with the system's
+    // reason: the report says how many lines the log lacks and never claims them.
+    @Test func unwritableLinesAreCounted() throws {
+        let log = try SQLLog(path: "/dev/full", append: true)  // Every write fails with ENOSPC.
+        log.append("BEGIN; -- t0 x1 ok", flush: false)
+        log.append("COMMIT; -- t0 x1 ok")
+        log.append("SELECT 1; -- t0 x2 ok rows=1")
+        #expect(log.lineCount == 3)
+        #expect(log.writtenLines == 0)
+        #expect(log.losses.unwrittenLines == 3)
+        #expect(log.losses.error != nil)
+        let fine = try SQLLog(path: "/dev/null", append: true)
+        fine.append("SELECT 1; -- t0 x1 ok rows=1")
+        #expect(fine.writtenLines == 1 && fine.losses.isEmpty)
+    }
+
     // The worker's rule: a statement that may make effects durable first writes out what waits.
     @Test func commitLikeStatementsAreRecognised() {
         for sql in ["COMMIT", "END", "RELEASE tx", "RELEASE sp2"] { #expect(Worker.mayCommit(sql), "\(sql)") }

@@ -38,7 +38,7 @@ import Testing
         do {
             try db.execute(sql)
             Issue.record("a duplicate insert succeeded")
-        } catch let error as SQLiteError {
+        } catch {
             #expect(error.code == .constraintUnique)
             #expect(error.code.primary == .constraint)
             #expect(error.sql == sql)
@@ -47,6 +47,28 @@ import Testing
         }
         let statement = try db.prepare(sql)
         #expect(throws: SQLiteError.self) { try statement.step() }
+    }
+
+    // A statement stepped after its connection was closed fails as what it is,
+    // SQLITE_MISUSE: the error is read from the statement's own (zombie)
+    // connection, not from the closed wrapper's nil handle (which says SQLITE_NOMEM).
+    @Test func errorsAfterCloseNameTheirOwnCause() throws {
+        let db = try Connection(path: ":memory:")
+        try db.execute("CREATE TABLE t(a UNIQUE); INSERT INTO t VALUES (1)")
+        let statement = try db.prepare("INSERT INTO t VALUES (1)")
+        db.close()
+        #expect { try statement.step() } throws: { ($0 as? SQLiteError)?.code == .misuse }
+    }
+
+    // A blob in JSON must be an even number of hex digits; anything else is a
+    // decoding error (stress_meta is read by every command), never a trap.
+    @Test func malformedBlobHexIsADecodingError() throws {
+        #expect(try JSONDecoder().decode(SQLValue.self, from: Data(#"{"blob": "00ff7A"}"#.utf8)) == .blob([0, 255, 0x7A]))
+        for hex in ["abc", "0", "zz", "0g", "é0", "0 "] {
+            #expect(throws: DecodingError.self, "\(hex)") {
+                try JSONDecoder().decode(SQLValue.self, from: Data(#"{"blob": "\#(hex)"}"#.utf8))
+            }
+        }
     }
 
     // A syntax error fails at prepare time with SQLITE_ERROR.

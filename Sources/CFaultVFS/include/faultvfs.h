@@ -56,6 +56,9 @@ enum {
 
 typedef struct faultvfs_config {
     uint64_t seed;
+    // When set, every decision calls this instead of the seeded generator
+    // (Antithesis's fuzz_get_random, so its fuzzer steers each fault).
+    uint64_t (*random)(void);
     // Probability per eligible operation, 0 = off, for each kind.
     double rate[FAULTVFS_KIND_COUNT];
     int crash_mode;

@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import StressSQLite
 
 /// What the SDK output of a run says about each assertion.
 public struct SDKSummary: Sendable, Codable {
@@ -85,8 +86,19 @@ public struct SDKSummary: Sendable, Codable {
     /// Lines that were not JSON (a broken command output).
     public var malformedLines = 0
 
-    init(path: String) {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return }
+    /// Reads the SDK output at `path`. No file means no command wrote any (commands
+    /// other than sqlite-stress's); a file that cannot be read is an error, never
+    /// an empty summary. Bytes that are not UTF-8 (a write torn by a kill) only
+    /// make their line malformed.
+    init(path: String) throws(ToolError) {
+        guard FileManager.default.fileExists(atPath: path) else { return }
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw ToolError("cannot read the SDK output \(path): \(error)")
+        }
+        let text = String(decoding: data, as: UTF8.self)
         var index: [String: Int] = [:]
         for line in text.split(separator: "\n") {
             guard let object = Self.parse(line) else {
@@ -178,7 +190,8 @@ public struct ComposeReport: Sendable {
     public var passed: Bool { !interrupted && failedCommands.isEmpty && failedAssertions.isEmpty && !malformedOutputFails }
 
     public var text: String {
-        var lines = ["sqlite-stress compose: \(settings.template), seed \(Seed.format(settings.seed)), run directory \(settings.runDirectory)"]
+        var lines = ["sqlite-stress compose: \(settings.template), seed \(Seed.format(settings.seed)), run directory \(settings.runDirectory)",
+                     SQLiteChoice.line + " (every command inherits it)"]
         if let binary = ComposeRunner.binaryDirectory { lines.append("commands run with \(binary) first on their PATH") }
         lines.append("")
         lines.append("assertion".column(72) + "kind                 result")
@@ -244,11 +257,14 @@ public struct ComposeReport: Sendable {
         return lines.joined(separator: "\n")
     }
 
-    func write(to path: String) {
+    /// report.json: what `--json` prints, and what `write(to:)` saves in the run directory.
+    public func json() -> String {
         struct Document: Encodable {
             let result: String, seed: String, template: String, reproduce: String, interrupted: Bool, elapsedSeconds: Double
             let schedule: [PlannedStart], plannedFaults: [PlannedFault], injectedFaults: [InjectedFault]
             let commands: [CommandRecord], assertions: [AssertionRecord], notes: [String]
+            /// The library every command was handed (each names what it loaded in its own output and SDK details).
+            let sqlite: SQLiteLibrary
         }
         struct AssertionRecord: Encodable {
             let id: String, kind: String, mustHit: Bool, verdict: String, trueHits: Int, falseHits: Int
@@ -262,12 +278,16 @@ public struct ComposeReport: Sendable {
                 AssertionRecord(id: $0.id, kind: $0.displayType, mustHit: $0.mustHit, verdict: $0.verdict,
                                 trueHits: $0.trueHits, falseHits: $0.falseHits, firstFalseDetails: $0.firstFalseDetails)
             },
-            notes: notes)
-        try? Data(prettyJSON(document).utf8).write(to: URL(fileURLWithPath: path))
+            notes: notes, sqlite: SQLiteChoice.library)
+        return prettyJSON(document)
     }
 
-    /// report.json as written to the run directory.
-    public func json() -> String {
-        (try? String(contentsOfFile: DatabaseFile.join(settings.runDirectory, "report.json"), encoding: .utf8)) ?? "{}"
+    /// Saves `json()` at `path`.
+    func write(to path: String) throws(ToolError) {
+        do {
+            try Data(json().utf8).write(to: URL(fileURLWithPath: path))
+        } catch {
+            throw ToolError("cannot write \(path): \(error)")
+        }
     }
 }

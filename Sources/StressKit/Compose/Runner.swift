@@ -53,7 +53,7 @@ public struct ComposeSettings: Sendable {
         words += ["--max-parallel", "\(maxParallel)"]
         if !faults.isEmpty { words += ["--faults", faults.map(\.rawValue).joined(separator: ",")] }
         if let end { words += ["--end", end.rawValue] }
-        words += ["--run-dir", DatabaseFile.reproductionPath(runDirectory)]
+        words += SQLiteChoice.reproduceArguments + ["--run-dir", DatabaseFile.reproductionPath(runDirectory)]
         let line = words.map(DatabaseFile.shellQuote).joined(separator: " ")
         guard let sharedDatabase else { return line }
         return "SQLITE_STRESS_DB=" + DatabaseFile.shellQuote(DatabaseFile.reproductionPath(sharedDatabase)) + " " + line
@@ -213,10 +213,14 @@ public final class ComposeRunner {
             killAll()
             notes.append("interrupted: every command was killed")
         }
-        let report = ComposeReport(
+        var report = ComposeReport(
             settings: settings, children: children, schedule: schedule, plannedFaults: plannedFaults, injected: injected,
-            notes: notes, sdk: SDKSummary(path: sdkPath), interrupted: !completed, elapsed: Date().timeIntervalSince(started))
-        report.write(to: DatabaseFile.join(directory, "report.json"))
+            notes: notes, sdk: try SDKSummary(path: sdkPath), interrupted: !completed, elapsed: Date().timeIntervalSince(started))
+        do {
+            try report.write(to: DatabaseFile.join(directory, "report.json"))
+        } catch {
+            report.notes.append("\(error.message) (the report below is complete; only the file is missing)")
+        }
         return report
     }
 

@@ -207,12 +207,16 @@ public enum FaultInjector {
     /// The same files and power-loss record, never a fault: for the oracle's reads during a run.
     public static let quietVFSName = FAULTVFS_QUIET_NAME
 
-    /// Registers the VFS and arms `plan`, drawing every choice from `seed`.
+    /// Registers the VFS and arms `plan`, drawing every choice from `randomness`
+    /// (inside Antithesis, the VFS calls `fuzz_get_random` at each decision).
     /// `expectedWork` sizes the window in which the power loss may strike.
-    public static func arm(_ plan: FaultPlan, seed: UInt64, expectedWork: Int) throws(ToolError) {
+    public static func arm(_ plan: FaultPlan, randomness: Randomness, expectedWork: Int) throws(ToolError) {
         guard faultvfs_register() == 0 else { throw ToolError("cannot register the fault-injecting VFS.") }
         var config = faultvfs_config()
-        config.seed = seed
+        switch randomness {
+        case .seed(let seed): config.seed = seed
+        case .antithesis(let next): config.random = next
+        }
         withUnsafeMutableBytes(of: &config.rate) { raw in
             let rates = raw.bindMemory(to: Double.self)
             for spec in plan.faults { rates[spec.kind.cValue] = spec.rate }
@@ -223,7 +227,7 @@ public enum FaultInjector {
             // middle of a write, anywhere in the run. A unit of work does a few
             // syncs and some tens of writes (more with FULL, fewer with OFF); a
             // point the run never reaches means power fails at the end.
-            var rng = Xoshiro(seed: deriveSeed(seed, "crash-point"))
+            var rng = randomness.stream("crash-point")
             let work = max(1, expectedWork)
             if rng.int(in: 0...1) == 0 {
                 config.crash_mode = Int32(FAULTVFS_CRASH_AFTER_SYNC)

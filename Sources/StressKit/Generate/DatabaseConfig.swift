@@ -36,11 +36,19 @@ public struct DatabaseConfig: Sendable, Hashable, Codable {
             autoVacuum: rng.pick(["NONE", "FULL", "INCREMENTAL"]))
     }
 
-    /// Statements that fix the file's layout; run once, before the first table exists.
-    public var creationStatements: [String] {
+    /// Statements that create the file, run once before the first table exists:
+    /// the page size, then one transaction with `auto_vacuum` (which writes page
+    /// 1 of an empty database by itself, and takes effect only before it is
+    /// written) and `firstWrite`, so that the first page written holds both and
+    /// lands, through the default rollback journal, in the database file itself
+    /// and not in a WAL; then the journal mode.
+    public func creationStatements(firstWrite: String) -> [String] {
         [
             "PRAGMA page_size = \(pageSize)",
+            "BEGIN",
             "PRAGMA auto_vacuum = \(autoVacuum)",
+            firstWrite,
+            "COMMIT",
             "PRAGMA journal_mode = \(journalMode.rawValue.uppercased())",
         ]
     }

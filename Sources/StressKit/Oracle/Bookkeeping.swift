@@ -54,38 +54,34 @@ public enum Bookkeeping {
         ]
     }
 
-    /// Records the run's seed, schema and configuration in `stress_meta`, so every
-    /// later command reads them back from the database itself.
-    static func recordStatement(seed: UInt64, schema: Schema, config: DatabaseConfig) -> String {
-        func json(_ value: some Encodable) -> String {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            return String(decoding: (try? encoder.encode(value)) ?? Data(), as: UTF8.self)
-        }
+    /// Records the run's seed (`antithesis` when Antithesis made every choice),
+    /// schema and configuration in `stress_meta`, so every later command reads them
+    /// back from the database itself.
+    static func recordStatement(randomness: Randomness, schema: Schema, config: DatabaseConfig) -> String {
         let values: [(String, String)] = [
-            ("seed", Seed.format(seed)), ("journal_mode", config.journalMode.rawValue),
-            ("synchronous", config.synchronous.lowercased()), ("schema", json(schema)), ("config", json(config)),
+            ("seed", randomness.seed.map(Seed.format) ?? randomness.kind), ("journal_mode", config.journalMode.rawValue),
+            ("synchronous", config.synchronous.lowercased()), ("schema", encodeJSON(schema, pretty: false)),
+            ("config", encodeJSON(config, pretty: false)),
         ]
         return "INSERT INTO \(meta) (key, value) VALUES "
             + values.map { "(\(SQLValue.text($0.0).sqlLiteral), \(SQLValue.text($0.1).sqlLiteral))" }.joined(separator: ", ")
     }
 
-    /// The schema and configuration a database was created with.
+    /// The schema and configuration a database was created with. Throws
+    /// `SQLiteError` when the database cannot be read, and `ToolError` when
+    /// `stress_meta` lacks them or holds something that does not decode.
     public static func recorded(in connection: Connection) throws -> (Schema, DatabaseConfig) {
-        func value(_ key: String) throws -> Data {
+        func decoded<Value: Decodable>(_ type: Value.Type, _ key: String) throws -> Value {
             guard case .text(let text)? = try connection.scalar("SELECT value FROM \(meta) WHERE key = ?", [.text(key)]) else {
-                throw SQLiteError(code: .notFound, message: "stress_meta has no \(key)", sql: nil)
+                throw ToolError("\(meta) has no \(key).")
             }
-            return Data(text.utf8)
+            do {
+                return try JSONDecoder().decode(type, from: Data(text.utf8))
+            } catch {
+                throw ToolError("\(meta) holds an unreadable \(key): \(error).")
+            }
         }
-        let decoder = JSONDecoder()
-        do {
-            return (try decoder.decode(Schema.self, from: value("schema")), try decoder.decode(DatabaseConfig.self, from: value("config")))
-        } catch let error as SQLiteError {
-            throw error
-        } catch {
-            throw SQLiteError(code: .notFound, message: "stress_meta holds an unreadable schema: \(error)", sql: nil)
-        }
+        return (try decoded(Schema.self, "schema"), try decoded(DatabaseConfig.self, "config"))
     }
 
     /// Statements that open the accounts, as transaction `tx` (after the triggers exist,

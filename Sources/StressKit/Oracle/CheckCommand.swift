@@ -25,8 +25,10 @@ public enum CheckCommand {
     public struct Outcome: Sendable {
         public var mode: Mode
         public var databasePath: String
-        public var seed: UInt64
-        /// The seed that created the database, when it recorded one.
+        /// The seed of the random predicates, or Antithesis's randomness.
+        public var randomness: Randomness
+        /// The seed that created the database (`antithesis` when Antithesis made
+        /// every choice), when it recorded one.
         public var creationSeed: String?
         /// Nil when the snapshot could not be taken (anytime mode, busy).
         public var report: CheckReport?
@@ -34,13 +36,21 @@ public enum CheckCommand {
 
         public var passed: Bool { report?.passed ?? true }
 
-        public var reproduce: String {
-            "sqlite-stress \(mode.rawValue) --db \(DatabaseFile.shellQuote(databasePath)) --seed \(Seed.format(seed))"
+        /// The command that repeats this check; nil without a seed.
+        public var reproduce: String? {
+            randomness.seed.map {
+                (["sqlite-stress", mode.rawValue, "--db", databasePath, "--seed", Seed.format($0)] + SQLiteChoice.reproduceArguments)
+                    .map(DatabaseFile.shellQuote).joined(separator: " ")
+            }
         }
 
         public var text: String {
-            var lines = ["sqlite-stress \(mode.rawValue): \(databasePath), seed \(Seed.format(seed))"
-                + (creationSeed.map { " (database created by seed \($0))" } ?? "")]
+            let creation = creationSeed.map {
+                $0 == Randomness.antithesisKind
+                    ? " (database created with randomness from Antithesis)" : " (database created by seed \($0))"
+            }
+            var lines = ["sqlite-stress \(mode.rawValue): \(databasePath), \(randomness.description)" + (creation ?? ""),
+                         SQLiteChoice.line]
             guard let report else {
                 lines.append("result: NO VERDICT — \(skipped ?? "skipped")")
                 return lines.joined(separator: "\n")
@@ -57,7 +67,7 @@ public enum CheckCommand {
             } else {
                 let failed = report.results.filter { $0.status == .fail }.map(\.property.rawValue)
                 lines.append("result: FAIL — \(failed.joined(separator: ", ")) violated")
-                lines.append("reproduce: \(reproduce)")
+                lines.append("reproduce: " + (reproduce ?? Randomness.notReproducible))
             }
             return lines.joined(separator: "\n")
         }
@@ -67,16 +77,19 @@ public enum CheckCommand {
                 let command: String
                 let result: String
                 let database: String
-                let seed: String
+                let randomness: String
+                let seed: String?
                 let creationSeed: String?
-                let reproduce: String
+                let reproduce: String?
                 let skipped: String?
                 let properties: [PropertyResult]
+                let sqlite: SQLiteLibrary
             }
             let document = Document(
                 command: mode.rawValue, result: report == nil ? "skipped" : (passed ? "pass" : "fail"),
-                database: databasePath, seed: Seed.format(seed), creationSeed: creationSeed, reproduce: reproduce,
-                skipped: skipped, properties: report?.results ?? [])
+                database: databasePath, randomness: randomness.kind, seed: randomness.seed.map(Seed.format),
+                creationSeed: creationSeed, reproduce: reproduce,
+                skipped: skipped, properties: report?.results ?? [], sqlite: SQLiteChoice.library)
             return prettyJSON(document)
         }
     }
@@ -127,51 +140,82 @@ public enum CheckCommand {
     }
 
     /// Runs every property on the database at `path`. With `wait` > 0 (an
-    /// `eventually_` check after drivers were killed), a database that is locked
-    /// or missing its bookkeeping is retried until `wait` seconds have passed.
+    /// `eventually_` or `finally_` check after the workload stopped), a database
+    /// that is locked, missing or missing its bookkeeping is retried until `wait`
+    /// seconds have passed; then `integrity` gives no verdict on a database still
+    /// locked, as it does without `--wait`, and everything else is an error.
     public static func run(
-        mode: Mode, databasePath path: String, seed: UInt64, busyTimeout: Int, wait: Double = 0
+        mode: Mode, databasePath path: String, randomness: Randomness, busyTimeout: Int, wait: Double = 0
     ) throws(ToolError) -> Outcome {
-        guard wait > 0 else { return try runOnce(mode: mode, databasePath: path, seed: seed, busyTimeout: busyTimeout) }
+        guard wait > 0 else { return try runOnce(mode: mode, databasePath: path, randomness: randomness, busyTimeout: busyTimeout) }
         let deadline = Date().addingTimeInterval(wait)
         while true {
             do {
-                let outcome = try runOnce(mode: .final, databasePath: path, seed: seed, busyTimeout: busyTimeout)
-                StressAssertions.reporter.record(StressAssertions.reachableAgain, true)
+                let outcome = try runOnce(
+                    mode: mode, databasePath: path, randomness: randomness, busyTimeout: busyTimeout, retrying: true)
+                if mode == .final { StressAssertions.opensAfterWait(true) }
                 return outcome
             } catch {
                 guard Date() < deadline else {
-                    StressAssertions.reporter.record(
-                        StressAssertions.reachableAgain, false, details: .details(["error": error.message, "waited": "\(wait) s"]))
-                    throw ToolError("\(error.message.dropLast()) (after retrying for \(Int(wait)) s).")
+                    if mode == .anytime && error.isBusy {
+                        return locked(path, randomness: randomness, busyTimeout: busyTimeout, waited: wait)
+                    }
+                    if mode == .final {
+                        StressAssertions.opensAfterWait(false, details: ["error": error.message, "waited": "\(wait) s"])
+                    }
+                    throw ToolError("\(error.message.dropLast()) (after retrying for \(Int(wait)) s).", isBusy: error.isBusy)
                 }
                 usleep(250_000)
             }
         }
     }
 
-    static func runOnce(mode: Mode, databasePath path: String, seed: UInt64, busyTimeout: Int) throws(ToolError) -> Outcome {
-        let connection = try openInitialised(path, busyTimeout: busyTimeout)
-        defer { connection.close() }
-        var outcome = Outcome(mode: mode, databasePath: path, seed: seed)
-        if case .text(let creation)? = try? connection.scalar("SELECT value FROM \(Bookkeeping.meta) WHERE key = 'seed'") {
-            outcome.creationSeed = creation
+    /// `integrity`'s answer for a database that stayed locked: no verdict, and no violation.
+    private static func locked(_ path: String, randomness: Randomness, busyTimeout: Int, waited: Double = 0) -> Outcome {
+        var outcome = Outcome(mode: .anytime, databasePath: path, randomness: randomness)
+        outcome.skipped = "the database stayed locked for \(busyTimeout) ms"
+            + (waited > 0 ? " at every try for \(Int(waited)) s" : "")
+        return outcome
+    }
+
+    /// One check. `retrying`: a locked database is an error to retry, even for `integrity`.
+    static func runOnce(
+        mode: Mode, databasePath path: String, randomness: Randomness, busyTimeout: Int, retrying: Bool = false
+    ) throws(ToolError) -> Outcome {
+        let connection: Connection
+        do {
+            connection = try openInitialised(path, busyTimeout: busyTimeout)
+        } catch let error where error.isBusy && mode == .anytime && !retrying {
+            return locked(path, randomness: randomness, busyTimeout: busyTimeout)
         }
-        let acks = AckLog.path(for: path)
+        defer { connection.close() }
+        var outcome = Outcome(mode: mode, databasePath: path, randomness: randomness)
         let checker = Checker(connection: connection, who: mode.rawValue)
         checker.parallel = true
         do {
-            var report = try checker.run(
-                acknowledgements: FileManager.default.fileExists(atPath: acks) ? acks : nil, seed: seed)
+            if case .text(let creation)? = try connection.scalar("SELECT value FROM \(Bookkeeping.meta) WHERE key = 'seed'") {
+                outcome.creationSeed = creation
+            }
+        } catch where error.isCorruption {
+            // The check below reports the damage as an `integrity` violation.
+        } catch where error.isBusy {
+            // The check below meets the lock again and says what it means.
+        } catch {
+            throw ToolError("cannot read \(path): \(error).")
+        }
+        do {
+            var report = try checker.run(acknowledgements: AckLog.path(for: path), randomness: randomness)
             // A lost transaction is shown where it committed, when the SQL log is beside the database.
             for index in report.results.indices { SQLLog.placeCommits(of: &report.results[index].violations, in: path + ".sql") }
             StressAssertions.record(report)
             outcome.report = report
         } catch let error as SQLiteError where error.isBusy {
-            guard mode == .anytime else {
-                throw ToolError("\(path) stayed locked for \(busyTimeout) ms; `check` needs a quiescent database.")
+            guard mode == .anytime, !retrying else {
+                throw ToolError("\(path) stayed locked for \(busyTimeout) ms; `\(mode.rawValue)` needs a readable database.", isBusy: true)
             }
             outcome.skipped = "the database stayed locked for \(busyTimeout) ms (\(error.code.name))"
+        } catch let error as ToolError {
+            throw error
         } catch {
             throw ToolError("cannot check \(path): \(error).")
         }

@@ -78,13 +78,16 @@ public final class Checker {
     /// a check takes little more wall time than `PRAGMA integrity_check`.)
     public var parallel = false
 
-    /// Runs every property. `acknowledgements` is the ack log to hold against the
-    /// ledger (read before the snapshot starts, so every id in it committed before).
-    /// `seed` drives query-consistency's random predicates.
+    /// Runs every property. `acknowledgements` is the path of the ack log to hold
+    /// against the ledger (read before the snapshot starts, so every id in it
+    /// committed before). `randomness` drives query-consistency's random predicates.
     ///
-    /// Throws only when the snapshot cannot be taken (SQLITE_BUSY after the busy
-    /// timeout, or an unreadable file); corruption met along the way is a violation.
-    public func run(acknowledgements: String?, seed: UInt64) throws -> CheckReport {
+    /// Throws `SQLiteError` only when the snapshot cannot be taken (SQLITE_BUSY
+    /// after the busy timeout, or an unreadable file); corruption met along the
+    /// way is a violation. Throws `ToolError` when the ack log cannot serve as
+    /// evidence (see `loadAcknowledgements`): no verdict is better than a durability
+    /// "pass" with nothing to compare.
+    public func run(acknowledgements: String, randomness: Randomness) throws -> CheckReport {
         // Acknowledgements are loaded before the snapshot begins: an id in the file
         // was acknowledged after its COMMIT returned, so the snapshot must contain it.
         // They stream into a TEMP table; only SQLite's cache holds them.
@@ -107,7 +110,7 @@ public final class Checker {
             return unreadable(error)
         }
 
-        let rng = Xoshiro(seed: deriveSeed(seed, "query-consistency"))
+        let rng = randomness.stream("query-consistency")
         let side = parallel
             ? SideCheck(connection.sibling, who: who, logLine: logLine(), maxListed: maxListed, tables: tables, rng: rng) : nil
         var results: [PropertyResult] = []
@@ -138,7 +141,7 @@ public final class Checker {
     }
 
     /// The properties that need neither the ledger nor the acknowledgements after `integrity`.
-    fileprivate func independentProperties(_ tables: [TrackedTable], rng: Xoshiro) -> [PropertyResult] {
+    fileprivate func independentProperties(_ tables: [TrackedTable], rng: RandomSource) -> [PropertyResult] {
         var rng = rng
         return [guarded(.conservation) { try conservation() },
                 guarded(.queryConsistency) { try queryConsistency(tables, using: &rng) }]
@@ -154,7 +157,7 @@ public final class Checker {
         /// the busy timeout): `run` then throws it, as it does for its own.
         private(set) var snapshotError: SQLiteError?
 
-        init(_ sibling: Connection.Sibling, who: String, logLine: Int, maxListed: Int, tables: [TrackedTable], rng: Xoshiro) {
+        init(_ sibling: Connection.Sibling, who: String, logLine: Int, maxListed: Int, tables: [TrackedTable], rng: RandomSource) {
             thread = OSThread { [self] in
                 let results: (PropertyResult, [PropertyResult])
                 do {
@@ -649,18 +652,27 @@ public final class Checker {
     /// Streams the acknowledgement log into `temp.stress_check_acks` (touching only
     /// the TEMP database): committed ids, and rolled-back ids. Returns the counts.
     ///
+    /// Every writer creates the log before its first transaction, so once the
+    /// ledger records a committed transaction the log must be there and
+    /// readable: missing, empty, not ours, a directory or a read error is a
+    /// `ToolError`, never an empty log. Only a database whose ledger records no
+    /// committed transaction may have none (nothing was ever acknowledged).
+    ///
     /// `committed` is 1 for a commit that must be in the database, 0 for a
     /// rollback, and 2 for a commit acknowledged before a power loss that the
     /// synchronous level allowed to lose it (`p 1` in the log); `era` counts the
     /// power losses before the record, `seq` is its place in the log.
-    private func loadAcknowledgements(_ path: String?) throws -> Acknowledged {
+    private func loadAcknowledgements(_ path: String) throws -> Acknowledged {
         try connection.execute("""
             CREATE TEMP TABLE IF NOT EXISTS stress_check_acks (
                 tx INTEGER PRIMARY KEY, committed INTEGER NOT NULL, seq INTEGER NOT NULL, era INTEGER NOT NULL);
             DELETE FROM temp.stress_check_acks
             """)
         var counts = Acknowledged()
-        guard let path else { return counts }
+        if !FileManager.default.fileExists(atPath: path),
+           try connection.scalar("SELECT EXISTS (SELECT 1 FROM main.\(Bookkeeping.ledger) WHERE tx > 0)") == .integer(0) {
+            return counts
+        }
         try connection.execute("BEGIN")
         do {
             let insert = try connection.prepare("INSERT OR REPLACE INTO temp.stress_check_acks (tx, committed, seq, era) VALUES (?, ?, ?, ?)")
@@ -687,7 +699,8 @@ public final class Checker {
             try connection.execute("COMMIT")
         } catch {
             try? connection.execute("ROLLBACK")
-            throw error
+            guard let error = error as? ToolError else { throw error }
+            throw ToolError("cannot check durability or rollback: \(error.message)")
         }
         return counts
     }
@@ -756,7 +769,7 @@ public final class Checker {
 
     // MARK: - query-consistency
 
-    private func queryConsistency(_ tables: [TrackedTable], using rng: inout Xoshiro) throws -> PropertyResult {
+    private func queryConsistency(_ tables: [TrackedTable], using rng: inout RandomSource) throws -> PropertyResult {
         var violations: [Violation] = []
         var predicates = 0, lookups = 0
         let user = tables.filter { $0.name != Bookkeeping.accounts }

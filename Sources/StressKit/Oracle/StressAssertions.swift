@@ -1,9 +1,43 @@
 import StressAntithesis
+import Synchronization
 
-/// Every assertion the binary can make, declared in one place so each process
-/// can send the whole catalog before any hit (Antithesis learns of `must_hit`
-/// assertions only from the catalog). Messages are ids: keep them stable.
+/// Every assertion the binary can make, and which command can make which.
+///
+/// A process declares the catalog of its own command before any hit, and only
+/// that: Antithesis learns of `must_hit` assertions from the catalog, and counts
+/// one that nothing in the template hits as failing. So a template passes only if
+/// its commands can reach everything they declare. Messages are ids: keep them
+/// stable; their prefix says what makes them (a property of the oracle,
+/// `coverage` of the workload, or the command).
 public enum StressAssertions {
+    /// The commands that make assertions, each a catalog of its own.
+    public enum Scope: Sendable, Equatable {
+        /// `stress`: the monolith's workload, its checks and its final check.
+        case stress
+        /// `schema`: a fresh database for the drivers (or corruption met making it).
+        case schema
+        /// One driver: its workload, which reports corruption it meets.
+        case driver(DriverKind)
+        /// `check` or `integrity`; `waits` with `--wait`.
+        case check(waits: Bool)
+    }
+
+    /// What a process running `scope` can evaluate.
+    public static func catalog(for scope: Scope) -> [Assertion] {
+        switch scope {
+        case .stress:
+            properties + coverage.map(\.assertion) + [unexpected]
+        case .schema:
+            // Corruption of the file it is creating is an `integrity` finding.
+            [schemaCreatedAssertion, integrity]
+        case .driver(let kind):
+            // A driver checks nothing; it meets corruption only as an error.
+            [integrity] + coverage.filter { $0.reachable(kind) }.map(\.assertion) + [unexpected]
+        case .check(let waits):
+            properties + (waits ? [opensAfterWaitAssertion] : [])
+        }
+    }
+
     /// One `always` per property of the oracle.
     public static func property(_ property: Property) -> Assertion {
         switch property {
@@ -16,6 +50,7 @@ public enum StressAssertions {
         }
     }
 
+    static let properties = Property.allCases.map(property)
     static let integrity = Assertion(.always, "integrity: PRAGMA integrity_check returns ok")
     static let model = Assertion(.always, "model: contents equal the fold of the ledger")
     static let rollback = Assertion(.always, "rollback: no rolled-back write is visible")
@@ -23,36 +58,80 @@ public enum StressAssertions {
     static let conservation = Assertion(.always, "conservation: the accounts' total never changes")
     static let queryConsistency = Assertion(.always, "query-consistency: equivalent queries agree")
 
-    /// Coverage: the run exercised what it claims.
-    static let coverage: [(Counter, Assertion)] = [
-        (.commits, Assertion(.sometimes, "coverage: a transaction committed")),
-        (.rollbacks, Assertion(.sometimes, "coverage: a transaction rolled back")),
-        (.savepointRollbacks, Assertion(.sometimes, "coverage: a savepoint was rolled back")),
-        (.busyErrors, Assertion(.sometimes, "coverage: SQLITE_BUSY was met")),
-        (.constraintErrors, Assertion(.sometimes, "coverage: a constraint failed")),
-        (.checkpointsMovedFrames, Assertion(.sometimes, "coverage: a WAL checkpoint moved frames into the database")),
-        (.largeRows, Assertion(.sometimes, "coverage: a row large enough for overflow pages was written")),
-        (.reconnects, Assertion(.sometimes, "coverage: a connection was reopened")),
+    /// Coverage of the workload (`stress` and the drivers): the run exercised what it claims.
+    struct Coverage: Sendable {
+        let counter: Counter
+        let assertion: Assertion
+        /// The drivers whose statements can make it true (maintenance, busy
+        /// databases and transactions come with every driver).
+        let reachable: @Sendable (DriverKind) -> Bool
+    }
+
+    static let coverage: [Coverage] = [
+        Coverage(counter: .commits, assertion: Assertion(.sometimes, "coverage: a transaction committed"), reachable: { _ in true }),
+        Coverage(counter: .rollbacks, assertion: Assertion(.sometimes, "coverage: a transaction rolled back"), reachable: { _ in true }),
+        Coverage(
+            counter: .savepointRollbacks, assertion: Assertion(.sometimes, "coverage: a savepoint was rolled back"),
+            reachable: { _ in true }),
+        Coverage(counter: .busyErrors, assertion: Assertion(.sometimes, "coverage: SQLITE_BUSY was met"), reachable: { _ in true }),
+        // Keys, UNIQUE, NOT NULL and CHECK fail only on writes of table rows;
+        // deletes and transfers (accounts have no constraint to break) cannot.
+        Coverage(
+            counter: .constraintErrors, assertion: Assertion(.sometimes, "coverage: a constraint failed"),
+            reachable: { [.insert, .update, .rollback].contains($0) }),
+        Coverage(
+            counter: .checkpointsMovedFrames,
+            assertion: Assertion(.sometimes, "coverage: a WAL checkpoint moved frames into the database"), reachable: { _ in true }),
+        Coverage(
+            counter: .largeRows, assertion: Assertion(.sometimes, "coverage: a row large enough for overflow pages was written"),
+            reachable: { [.insert, .update, .rollback].contains($0) }),
+        Coverage(counter: .reconnects, assertion: Assertion(.sometimes, "coverage: a connection was reopened"), reachable: { _ in true }),
     ]
 
     /// A healthy SQLite never gives the workload an error it does not expect.
     static let unexpected = Assertion(.unreachable, "an SQLite error the workload does not expect")
     /// `schema` made a database for the drivers.
     static let schemaCreatedAssertion = Assertion(.reachable, "schema: a fresh database was set up")
-    /// After drivers were killed, the database opens again (eventually).
-    static let reachableAgain = Assertion(.alwaysOrUnreachable, "eventually: the database opens after drivers were killed")
+    /// `check --wait` (the templates' `eventually_` and `finally_` commands): once the
+    /// workload has stopped, killed or finished, the database opens within the wait.
+    static let opensAfterWaitAssertion = Assertion(
+        .alwaysOrUnreachable, "check --wait: the database opens once the workload has stopped")
 
-    public static let catalog: [Assertion] =
-        Property.allCases.map(property) + coverage.map(\.1) + [unexpected, schemaCreatedAssertion, reachableAgain]
+    /// The process's reporter, once `declare` has run; before that (a library
+    /// used without the command line) nothing is reported.
+    private static let declared = Mutex<Reporter?>(nil)
 
-    /// The process's reporter; created on first use, which sends the catalog.
-    public static let reporter = Reporter(catalog: catalog)
+    /// Sends the SDK line and `scope`'s catalog, once per process, before any hit.
+    /// Every hit's details name the SQLite the process runs on.
+    public static func declare(_ scope: Scope) {
+        declared.withLock { reporter in
+            if reporter == nil {
+                reporter = Reporter(catalog: catalog(for: scope), context: [
+                    ("sqlite_version", .string(SQLiteChoice.library.version)),
+                    ("sqlite_source_id", .string(SQLiteChoice.library.sourceId)),
+                    ("sqlite_path", .string(SQLiteChoice.library.path)),
+                ])
+            }
+        }
+    }
+
+    private static var reporter: Reporter? { declared.withLock { $0 } }
 
     /// `schema` finished setting up a database.
-    public static func schemaCreated() { reporter.record(schemaCreatedAssertion, true) }
+    public static func schemaCreated(function: String = #function, file: String = #fileID, line: Int = #line) {
+        reporter?.record(schemaCreatedAssertion, true, function: function, file: file, line: line)
+    }
+
+    /// Whether the database opened within `check --wait`.
+    static func opensAfterWait(
+        _ opened: Bool, details: [String: String] = [:], function: String = #function, file: String = #fileID, line: Int = #line
+    ) {
+        reporter?.record(opensAfterWaitAssertion, opened, details: .details(details), function: function, file: file, line: line)
+    }
 
     /// Each judged property of a check as an `always` (skipped ones are not evaluated).
-    static func record(_ report: CheckReport) {
+    static func record(_ report: CheckReport, function: String = #function, file: String = #fileID, line: Int = #line) {
+        guard let reporter else { return }
         for result in report.results where result.status != .skipped {
             let first = result.violations.first
             var details = first?.details ?? [:]
@@ -60,26 +139,37 @@ public enum StressAssertions {
             if result.moreViolations + result.violations.count > 1 {
                 details["violations"] = String(result.violations.count + result.moreViolations)
             }
-            reporter.record(property(result.property), result.status == .pass, details: .details(details))
+            reporter.record(
+                property(result.property), result.status == .pass, details: .details(details),
+                function: function, file: file, line: line)
         }
     }
 
     /// A violation found while running (SQLITE_CORRUPT met by a statement, say).
-    static func record(_ violation: Violation) {
+    static func record(_ violation: Violation, function: String = #function, file: String = #fileID, line: Int = #line) {
         guard let property = Property(rawValue: violation.property) else { return }
         var details = violation.details
         details["message"] = violation.message
         details["thread"] = violation.thread
-        reporter.record(StressAssertions.property(property), false, details: .details(details))
+        reporter?.record(
+            StressAssertions.property(property), false, details: .details(details), function: function, file: file, line: line)
     }
 
-    /// Coverage from a run's counters, and unexpected errors.
-    static func record(_ counters: Counters, unexpected errors: [String]) {
-        for (counter, assertion) in coverage {
-            reporter.record(assertion, counters[counter] > 0, details: .details([counter.rawValue: String(counters[counter])]))
+    /// The coverage this process declared, from a run's counters, and unexpected errors.
+    static func record(
+        _ counters: Counters, unexpected errors: [String], function: String = #function, file: String = #fileID, line: Int = #line
+    ) {
+        guard let reporter else { return }
+        for item in coverage where reporter.declares(item.assertion) {
+            reporter.record(
+                item.assertion, counters[item.counter] > 0,
+                details: .details([item.counter.rawValue: String(counters[item.counter])]),
+                function: function, file: file, line: line)
         }
         if !errors.isEmpty {
-            reporter.record(unexpected, false, details: .details(["first": errors[0], "count": String(errors.count)]))
+            reporter.record(
+                unexpected, false, details: .details(["first": errors[0], "count": String(errors.count)]),
+                function: function, file: file, line: line)
         }
     }
 }

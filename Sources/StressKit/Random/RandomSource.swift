@@ -13,7 +13,7 @@ public struct RandomSource: RandomNumberGenerator, Sendable {
         external = nil
     }
 
-    /// Every value from `next` (e.g. `Output.shared.random`).
+    /// Every value from `next` (Antithesis's `fuzz_get_random`).
     public init(external next: @escaping @Sendable () -> UInt64) {
         prng = Xoshiro(seed: 0)
         external = next

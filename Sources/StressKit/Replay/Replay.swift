@@ -100,7 +100,7 @@ public enum Replay {
 
     /// The result of one statement, in the log's words.
     static func describe(_ connection: Connection, _ sql: String) -> String {
-        do {
+        do throws(SQLiteError) {
             let statement = try connection.prepare(sql)
             var rows = 0
             while try statement.step() { rows += 1 }
@@ -108,10 +108,8 @@ public enum Replay {
             if Worker.isDML(sql) { text += " changes=\(connection.changes)" }
             if rows > 0 { text += " rows=\(rows)" }
             return text
-        } catch let error as SQLiteError {
-            return error.code.name
         } catch {
-            return "\(error)"
+            return error.code.name
         }
     }
 
@@ -182,6 +180,7 @@ public enum Replay {
             let detail = timing.isEmpty ? "" : " (" + timing.joined(separator: "; ") + ")"
             guard let mismatch else {
                 lines.append("replay: \(Format.count(statements, "statement")) of \(Format.count(writers, "writer")), every result as recorded" + detail)
+                lines.append(SQLiteChoice.line)
                 return lines.joined(separator: "\n")
             }
             let sql = mismatch.sql.count > 300 ? String(mismatch.sql.prefix(300)) + "…" : mismatch.sql
@@ -190,6 +189,7 @@ public enum Replay {
             lines.append("    statement: \(sql)")
             lines.append("    recorded: \(mismatch.recorded)")
             lines.append("    replayed: \(mismatch.replayed)")
+            lines.append(SQLiteChoice.line)
             return lines.joined(separator: "\n")
         }
     }

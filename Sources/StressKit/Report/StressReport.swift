@@ -7,9 +7,10 @@ import StressSQLite
 
 /// The outcome of a `stress` run, for the terminal and for `--json`.
 public struct StressReport: Sendable {
-    public let seed: UInt64
-    /// The command line that reproduces the run (exactly with one thread).
-    public let reproduce: String
+    /// The seed, or Antithesis's randomness.
+    public let randomness: Randomness
+    /// The command that reproduces the run (exactly with one thread); nil without a seed.
+    public let reproduce: String?
     /// With several threads: the exact one-thread line for the same seed.
     public let reproduceOneThread: String?
     /// The reproduce lines as printed, labelled.
@@ -27,16 +28,18 @@ public struct StressReport: Sendable {
     public let finalCheck: CheckReport?
     /// What the storage faults did, when the run injected any.
     public let faults: FaultReport?
+    /// Evidence the run could not record or read (a full disk): what its checks could not verify.
+    public let incompleteEvidence: [EvidenceGap]
     /// Stopped by Ctrl-C (or SIGTERM) before the work was done; no final check ran.
     public let interrupted: Bool
     public let iterationsDone: Int
 
     init(
         run: StressRun, counters: Counters, elapsed: Double, logLines: Int, violations: [Violation],
-        unexpectedErrors: [String], finalCheck: CheckReport?, faults: FaultReport? = nil, interrupted: Bool = false,
-        iterationsDone: Int = 0
+        unexpectedErrors: [String], finalCheck: CheckReport?, incompleteEvidence: [EvidenceGap], faults: FaultReport? = nil,
+        interrupted: Bool = false, iterationsDone: Int = 0
     ) {
-        seed = run.settings.seed
+        randomness = run.settings.randomness
         reproduce = run.reproduceCommand
         reproduceOneThread = run.singleThreadCommand
         reproduceLines = run.reproduceLines
@@ -53,10 +56,14 @@ public struct StressReport: Sendable {
         self.unexpectedErrors = unexpectedErrors
         self.finalCheck = finalCheck
         self.faults = faults
+        self.incompleteEvidence = incompleteEvidence
     }
 
     /// Whether no property was violated.
     public var passed: Bool { violations.isEmpty }
+
+    /// No property was violated, but no check ran to say so either.
+    var noVerdict: Bool { passed && counters[.checks] == 0 }
 
     public var statementsPerSecond: Double {
         elapsed > 0 ? Double(counters[.statements]) / elapsed : 0
@@ -84,23 +91,27 @@ public struct StressReport: Sendable {
             : ""
         lines.append("maintenance: " + checkpoints
             + "\(Format.count(c[.reconnects], "reconnect")), \(Format.count(c[.vacuums], "incremental vacuum")), "
-            + "\(Format.count(c[.checks], "check")) (\(c[.checksSkipped]) skipped as busy), "
+            + "\(Format.count(c[.checks], "check")) (\(c[.checksSkipped]) skipped), "
             + "\(Format.count(c[.largeRows], "large row"))")
         lines.append("throughput: \(c[.statements]) statements in \(Format.fixed(elapsed, 2)) s, \(Format.fixed(statementsPerSecond, 0)) statements/s")
         lines.append("files: \(settings.databasePath) \(Format.mebibytes(DatabaseFile.size(of: settings.databasePath))), "
             + "SQL log \(settings.logPath) \(Format.mebibytes(DatabaseFile.size(of: settings.logPath))) (\(Format.count(logLines, "line")))")
         for error in unexpectedErrors { lines.append("unexpected error: \(error)") }
+        for gap in incompleteEvidence { lines.append("incomplete evidence: \(gap)") }
         if let finalCheck { lines.append(finalCheck.table) }
         if !violations.isEmpty {
             for violation in violations.prefix(10) { lines.append(violation.description) }
             if violations.count > 10 { lines.append("… and \(violations.count - 10) more (see --json)") }
             lines.append("result: FAIL — \(Format.count(violations.count, "violation"))"
-                + (interrupted ? " before the run was interrupted" : "") + "; seed \(Seed.format(seed))")
+                + (interrupted ? " before the run was interrupted" : "") + "; \(randomness.description)")
             lines += reproduceLines
         } else if interrupted {
             lines.append(interruptedResult)
+        } else if noVerdict {
+            lines.append("result: NO VERDICT — no check ran to completion" + EvidenceGap.verdictClause(incompleteEvidence))
         } else {
-            lines.append("result: PASS — every property held (\(Format.count(c[.checks], "check")))")
+            lines.append("result: PASS — every property held (\(Format.count(c[.checks], "check")))"
+                + EvidenceGap.verdictClause(incompleteEvidence))
         }
         return lines.joined(separator: "\n")
     }
@@ -123,12 +134,13 @@ public struct StressReport: Sendable {
     public func json() -> String {
         struct Document: Encodable {
             let result: String
-            let seed: String
-            let reproduce: String
+            let randomness: String
+            let seed: String?
+            let reproduce: String?
             let reproduceExact: Bool
             let reproduceOneThread: String?
             let iterationsDone: Int
-            let sqliteVersion: String
+            let sqlite: SQLiteLibrary
             let database: String
             let sqlLog: String
             let sqlLogLines: Int
@@ -145,15 +157,18 @@ public struct StressReport: Sendable {
             let unexpectedErrors: [String]
             let properties: [PropertyResult]
             let faults: FaultReport?
+            let incompleteEvidence: [EvidenceGap]
         }
         let document = Document(
-            result: passed ? (interrupted ? "interrupted" : "pass") : "fail", seed: Seed.format(seed), reproduce: reproduce,
+            result: !passed ? "fail" : interrupted ? "interrupted" : noVerdict ? "skipped" : "pass",
+            randomness: randomness.kind, seed: randomness.seed.map(Seed.format), reproduce: reproduce,
             reproduceExact: reproduceOneThread == nil, reproduceOneThread: reproduceOneThread, iterationsDone: iterationsDone,
-            sqliteVersion: Connection.libraryVersion, database: settings.databasePath, sqlLog: settings.logPath,
+            sqlite: SQLiteChoice.library, database: settings.databasePath, sqlLog: settings.logPath,
             sqlLogLines: logLines, threads: settings.threads, iterations: settings.iterations, tables: tables,
             configuration: config, swarm: swarm, counters: counters.asDictionary, operations: counters.operations,
             elapsedSeconds: elapsed, statementsPerSecond: statementsPerSecond, violations: violations,
-            unexpectedErrors: unexpectedErrors, properties: finalCheck?.results ?? [], faults: faults)
+            unexpectedErrors: unexpectedErrors, properties: finalCheck?.results ?? [], faults: faults,
+            incompleteEvidence: incompleteEvidence)
         return prettyJSON(document)
     }
 }
@@ -162,7 +177,8 @@ extension StressReport {
     /// Violations and the reproduce line only, for --quiet.
     public var violationSummary: String {
         guard !violations.isEmpty else { return interrupted ? interruptedResult : "" }
-        return (violations.map(\.description) + ["result: FAIL — seed \(Seed.format(seed))"] + reproduceLines)
+        return (violations.map(\.description) + incompleteEvidence.map { "incomplete evidence: \($0)" }
+            + ["result: FAIL — \(randomness.description)"] + reproduceLines)
             .joined(separator: "\n")
     }
 }

@@ -32,7 +32,8 @@ public enum Counter: String, CaseIterable, Sendable, Codable, CodingKeyRepresent
     case vacuums
     /// Checks of every property (periodic and final).
     case checks
-    /// Checks that could not take a snapshot in time (SQLITE_BUSY): no verdict, no violation.
+    /// Checks that gave no verdict: no snapshot in time (SQLITE_BUSY), I/O trouble,
+    /// or an acknowledgement log they could not read. No violation either.
     case checksSkipped = "checks-skipped"
     /// Statements carrying a value large enough to need overflow pages.
     case largeRows = "large-rows"

@@ -18,6 +18,11 @@ public enum DatabaseFile {
     /// Files SQLite keeps beside a database.
     public static let sidecarSuffixes = ["-wal", "-shm", "-journal"]
 
+    /// Where a database is set up before it is renamed to `path`: a database
+    /// at `path` is always complete, never half set up (a run killed during
+    /// setup leaves this file, which the next run replaces).
+    public static func setupPath(for path: String) -> String { path + ".setup" }
+
     public enum Kind: Equatable {
         case missing
         case directory
@@ -49,6 +54,9 @@ public enum DatabaseFile {
         head(of: path, count: prefix.utf8.count)?.elementsEqual(prefix.utf8) ?? false
     }
 
+    /// Whether the file at `path` exists and holds no byte.
+    public static func isEmpty(_ path: String) -> Bool { head(of: path, count: 1)?.isEmpty == true }
+
     /// The first `count` bytes of the file at `path` (fewer if it is shorter), or nil if it cannot be read.
     public static func head(of path: String, count: Int) -> [UInt8]? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
@@ -63,6 +71,66 @@ public enum DatabaseFile {
             filled += n
         }
         return Array(bytes.prefix(filled))
+    }
+
+    // MARK: - Whether a process has the database open
+
+    /// Why some other process has the database at `path` open, or nil when no
+    /// lock shows it. Reads locks only; takes none that outlive the call.
+    ///
+    /// Three probes: a process of this tool writing the database holds a shared
+    /// `flock` on its acknowledgement log for as long as it runs (`AckLog`); a
+    /// connection inside a transaction holds SQLite's lock bytes of the file; a
+    /// connection in WAL mode holds a lock on the wal-index (`-shm`) for as long
+    /// as it is open (<https://www.sqlite.org/walformat.html#the_wal_index_file_format>).
+    /// An idle connection in a rollback-journal mode holds no lock at all, so
+    /// nothing can see it. Must not run while this process has the database open
+    /// through SQLite: closing a descriptor drops the process's POSIX locks on the file.
+    public static func openingProcess(of path: String) -> String? {
+        let acks = open(path + ".acks", O_RDONLY | O_CLOEXEC)
+        if acks >= 0 {
+            defer { close(acks) }
+            if flock(acks, LOCK_EX | LOCK_NB) != 0 {
+                if errno == EWOULDBLOCK { return "an sqlite-stress process is writing it" }
+            } else {
+                flock(acks, LOCK_UN)
+            }
+        }
+        // SQLite's lock bytes: PENDING at 1 GiB, then RESERVED and the 510 SHARED bytes.
+        if isLocked(path, from: 0x4000_0000, count: 512) { return "a process holds a lock on it (an open transaction)" }
+        // The wal-index's eight locks and its DMS byte (120…128), which every open connection holds.
+        if isLocked(path + "-shm", from: 120, count: 9) { return "a process has it open in WAL mode" }
+        return nil
+    }
+
+    /// Whether another process holds a POSIX lock on any of `count` bytes of `path` from `from`.
+    private static func isLocked(_ path: String, from start: Int, count: Int) -> Bool {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var lock = flock()
+        lock.l_type = Int16(F_WRLCK)
+        lock.l_whence = Int16(SEEK_SET)
+        lock.l_start = off_t(start)
+        lock.l_len = off_t(count)
+        guard fcntl(fd, F_GETLK, &lock) == 0 else { return false }
+        return lock.l_type != Int16(F_UNLCK)
+    }
+
+    // MARK: - Paths
+
+    /// `path` with its directory resolved (symbolic links, `.` and `..`), so
+    /// two spellings of one file compare equal. The whole path is resolved when
+    /// the file exists; otherwise its directory, when that exists.
+    public static func canonical(_ path: String) -> String {
+        func resolved(_ path: String) -> String? {
+            guard let real = realpath(path, nil) else { return nil }
+            defer { free(real) }
+            return String(cString: real)
+        }
+        if let whole = resolved(path) { return whole }
+        let name = path.lastIndex(of: "/").map { String(path[path.index(after: $0)...]) } ?? path
+        return resolved(parentDirectory(of: path)).map { join($0, name) } ?? path
     }
 
     /// Checks that a new file can be created at `path`: its directory exists and is writable.

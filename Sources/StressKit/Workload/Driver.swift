@@ -47,8 +47,8 @@ public enum DriverKind: String, CaseIterable, Sendable {
 public struct DriverOutcome: Sendable {
     public var kind: DriverKind
     public var databasePath: String
-    /// The seed, or nil when Antithesis supplied every choice.
-    public var seed: UInt64?
+    /// The seed, or Antithesis's randomness at every choice.
+    public var randomness: Randomness
     public var label: String
     public var counters: Counters
     public var violations: [Violation]
@@ -56,6 +56,8 @@ public struct DriverOutcome: Sendable {
     public var elapsed: Double
     /// What the storage faults did, when the invocation injected any.
     public var faults: FaultReport?
+    /// Evidence the invocation could not record (a full disk): what no check can verify.
+    public var incompleteEvidence: [EvidenceGap] = []
     /// Stopped by Ctrl-C (or SIGTERM) after `unitsDone` of `units` units of work.
     public var interrupted = false
     public var unitsDone = 0
@@ -74,9 +76,10 @@ public struct DriverOutcome: Sendable {
     /// copy of the database as it is now (`stress.db` → `stress-repro.db`,
     /// with its WAL or rollback journal), never on the database itself.
     public var reproduce: String? {
-        guard let seed else { return nil }
+        guard let seed = randomness.seed else { return nil }
         let copy = DatabaseFile.reproductionPath(databasePath)
-        let faultArguments = (faults?.plan.arguments ?? []).map(DatabaseFile.shellQuote).joined(separator: " ")
+        let faultArguments = ((faults?.plan.arguments ?? []) + SQLiteChoice.reproduceArguments)
+            .map(DatabaseFile.shellQuote).joined(separator: " ")
         let (from, to) = (DatabaseFile.shellQuote(databasePath), DatabaseFile.shellQuote(copy))
         return "for f in '' -wal -shm -journal; do rm -f \(to)$f; [ ! -e \(from)$f ] || cp \(from)$f \(to)$f; done; "
             + "sqlite-stress \(kind.rawValue) --db \(to) --seed \(Seed.format(seed))"
@@ -85,8 +88,7 @@ public struct DriverOutcome: Sendable {
 
     public var summary: String {
         let c = counters
-        var lines = ["sqlite-stress \(kind.rawValue) (\(label)): \(databasePath), "
-            + (seed.map { "seed \(Seed.format($0))" } ?? "randomness from Antithesis")]
+        var lines = ["sqlite-stress \(kind.rawValue) (\(label)): \(databasePath), \(randomness.description)", SQLiteChoice.line]
         let operations = StatementKind.allCases.filter { c[$0] > 0 }.map { "\($0.rawValue) \(c[$0])" }
         lines.append("operations: " + (operations.isEmpty ? "none" : operations.joined(separator: ", ")))
         lines.append("transactions: \(c[.commits]) commits, \(c[.rollbacks]) rollbacks, \(c[.savepointRollbacks]) savepoint rollbacks; "
@@ -94,38 +96,45 @@ public struct DriverOutcome: Sendable {
             + "full \(c[.fullErrors]), i/o \(c[.ioErrors]), unexpected \(c[.unexpectedErrors])")
         if let faults { lines.append(faults.summary) }
         for error in unexpectedErrors { lines.append("unexpected error: \(error)") }
+        for gap in incompleteEvidence { lines.append("incomplete evidence: \(gap)") }
         for violation in violations { lines.append(violation.description) }
         if passed, interrupted {
             lines.append("result: INTERRUPTED after \(unitsDone) of \(Format.count(units, "unit")) of work, "
-                + "no violation so far, in \(Format.fixed(elapsed, 3)) s")
+                + "no violation so far, in \(Format.fixed(elapsed, 3)) s" + EvidenceGap.verdictClause(incompleteEvidence))
         } else {
             lines.append("result: \(passed ? "PASS" : "FAIL") in \(Format.fixed(elapsed, 3)) s"
-                + (interrupted ? " (interrupted)" : ""))
+                + (interrupted ? " (interrupted)" : "") + EvidenceGap.verdictClause(incompleteEvidence))
         }
-        if !passed, let reproduce {
-            lines.append("reproduce (not exact: other writers changed the database since; this runs the same choices on a copy): "
-                + reproduce)
+        if !passed {
+            lines.append(reproduce.map {
+                "reproduce (not exact: other writers changed the database since; this runs the same choices on a copy): " + $0
+            } ?? "reproduce: " + Randomness.notReproducible)
         }
         return lines.joined(separator: "\n")
     }
 
     public func json() -> String {
         struct Document: Encodable {
-            let command: String, result: String, database: String, seed: String?, label: String, reproduce: String?
+            let command: String, result: String, database: String, randomness: String, seed: String?, label: String
+            let reproduce: String?
             let counters: [String: Int], operations: [String: Int], violations: [Violation], unexpectedErrors: [String]
             let elapsedSeconds: Double
             let faults: FaultReport?
+            let incompleteEvidence: [EvidenceGap]
+            let sqlite: SQLiteLibrary
         }
         return prettyJSON(Document(
             command: kind.rawValue, result: passed ? (interrupted ? "interrupted" : "pass") : "fail", database: databasePath,
-            seed: seed.map(Seed.format), label: label, reproduce: reproduce, counters: counters.asDictionary, operations: counters.operations, violations: violations,
-            unexpectedErrors: unexpectedErrors, elapsedSeconds: elapsed, faults: faults))
+            randomness: randomness.kind, seed: randomness.seed.map(Seed.format), label: label, reproduce: reproduce,
+            counters: counters.asDictionary, operations: counters.operations, violations: violations,
+            unexpectedErrors: unexpectedErrors, elapsedSeconds: elapsed, faults: faults, incompleteEvidence: incompleteEvidence,
+            sqlite: SQLiteChoice.library))
     }
 }
 
 extension DriverKind {
-    /// Runs one batch against the database at `path`. With `seed` nil, every
-    /// choice comes from `random` (Antithesis); otherwise from the seed.
+    /// Runs one batch against the database at `path`, every choice drawn from
+    /// `randomness` (the seed's `<kind>` stream, or Antithesis at every choice).
     ///
     /// With `faults`, the batch runs through the fault-injecting VFS. A plan that
     /// loses power holds the database exclusively for the whole batch (others
@@ -133,7 +142,7 @@ extension DriverKind {
     /// be rewritten with no other process reading them; the lock is released
     /// only after the rewrite, and the next opener recovers.
     public func run(
-        databasePath path: String, seed: UInt64?, random external: (@Sendable () -> UInt64)?, busyTimeout: Int,
+        databasePath path: String, randomness: Randomness, busyTimeout: Int,
         faults: FaultPlan = FaultPlan()
     ) throws(ToolError) -> DriverOutcome {
         let clock = ContinuousClock()
@@ -147,7 +156,7 @@ extension DriverKind {
             var counters = Counters()
             counters[.busyErrors] = 1
             return DriverOutcome(
-                kind: self, databasePath: path, seed: seed, label: "locked out", counters: counters, violations: [],
+                kind: self, databasePath: path, randomness: randomness, label: "locked out", counters: counters, violations: [],
                 unexpectedErrors: [], elapsed: start.duration(to: clock.now).seconds, faults: nil)
         }
         let schema: Schema, config: DatabaseConfig
@@ -161,7 +170,7 @@ extension DriverKind {
                 details: ["error": error.code.name])
             StressAssertions.record(violation)
             return DriverOutcome(
-                kind: self, databasePath: path, seed: seed, label: rawValue, counters: Counters(), violations: [violation],
+                kind: self, databasePath: path, randomness: randomness, label: rawValue, counters: Counters(), violations: [violation],
                 unexpectedErrors: [], elapsed: start.duration(to: clock.now).seconds, faults: nil)
         } catch {
             probe.close()
@@ -169,13 +178,13 @@ extension DriverKind {
         }
         probe.close()
 
-        var rng = seed.map { RandomSource(seed: deriveSeed($0, rawValue)) } ?? RandomSource(external: external!)
+        var rng = randomness.stream(rawValue)
         let base = TransactionID.driverBase(using: &rng)
         let swarm = swarm(using: &rng)
         let units = rng.int(in: 1...8)
         let label = "d\(base)"
         let settings = StressSettings(
-            databasePath: path, seed: seed ?? 0, threads: 1, iterations: units, busyTimeout: busyTimeout, checkEvery: 0,
+            databasePath: path, randomness: randomness, threads: 1, iterations: units, busyTimeout: busyTimeout, checkEvery: 0,
             faults: faults)
         let context = RunContext(
             log: try SQLLog(path: settings.logPath, append: true),
@@ -183,8 +192,7 @@ extension DriverKind {
             settings: settings, config: config, generator: WorkloadGenerator(schema: schema, swarm: swarm),
             exclusive: faults.losesPower)
         if !faults.isEmpty {
-            let faultSeed = seed.map { deriveSeed($0, "faults-\(rawValue)") } ?? rng.next()
-            try FaultInjector.arm(faults, seed: faultSeed, expectedWork: units)
+            try FaultInjector.arm(faults, randomness: randomness.derived("faults-\(rawValue)"), expectedWork: units)
         }
         let worker = Worker(label: label, transactionBase: base, random: rng, context: context)
         worker.run()
@@ -194,9 +202,9 @@ extension DriverKind {
         let unexpected = context.unexpected.withLock { $0 }
         StressAssertions.record(worker.counters, unexpected: unexpected)
         return DriverOutcome(
-            kind: self, databasePath: path, seed: seed, label: label, counters: worker.counters,
+            kind: self, databasePath: path, randomness: randomness, label: label, counters: worker.counters,
             violations: context.violations.withLock { $0 }, unexpectedErrors: unexpected,
-            elapsed: start.duration(to: clock.now).seconds, faults: faultReport, interrupted: Interrupt.requested,
-            unitsDone: context.iterationsDone.load(ordering: .relaxed), units: units)
+            elapsed: start.duration(to: clock.now).seconds, faults: faultReport, incompleteEvidence: context.incompleteEvidence,
+            interrupted: Interrupt.requested, unitsDone: context.iterationsDone.load(ordering: .relaxed), units: units)
     }
 }

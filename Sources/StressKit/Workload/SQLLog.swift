@@ -22,6 +22,11 @@ import StressAntithesis
 /// complete log up to the last statement whose effect could be durable: what a
 /// kill can take from the buffer is the uncommitted part of an open
 /// transaction, which SQLite takes away too.
+///
+/// A write that fails (a full disk) does not stop the run, but it is never
+/// silent: the lost lines are counted in `losses`, a warning goes to stderr
+/// once, the report names what a replay of the log would lack, and the next
+/// write starts on a fresh line.
 public final class SQLLog: Sendable {
     /// The first characters of every log this tool writes.
     public static let headerPrefix = "-- sqlite-stress "
@@ -42,7 +47,26 @@ public final class SQLLog: Sendable {
         case rolledBackBySQLite = "rolled back by SQLite"
     }
 
-    private struct State { var fd: Int32; var lines: Int; var pending: String }
+    private struct State {
+        var fd: Int32
+        var lines = 0
+        var pending = ""
+        /// The last write failed, perhaps half way: the next starts on a fresh line.
+        var mayEndMidLine = false
+        var losses = Losses()
+    }
+
+    /// Lines this process could not write, and whether the log could not be
+    /// synced: what a replay of the log will lack. Empty when the log is whole.
+    public struct Losses: Sendable, Equatable {
+        public var unwrittenLines = 0
+        public var unsynced = false
+        /// The first error, as the system described it.
+        public var error: String?
+
+        public var isEmpty: Bool { unwrittenLines == 0 && !unsynced }
+    }
+
     /// A buffer this long is written out even inside a transaction (memory stays flat).
     private static let bufferLimit = 1 << 16
     private let state: Mutex<State>
@@ -56,12 +80,12 @@ public final class SQLLog: Sendable {
             throw ToolError("cannot create the SQL log at \(path): \(String(cString: strerror(errno))).")
         }
         self.path = path
-        state = Mutex(State(fd: fd, lines: 0, pending: ""))
+        state = Mutex(State(fd: fd))
     }
 
     deinit {
         state.withLock { state in
-            Self.writePending(&state)
+            writePending(&state)
             if state.fd >= 0 { _ = Glibc.close(state.fd) }
         }
     }
@@ -75,31 +99,58 @@ public final class SQLLog: Sendable {
             state.pending += line
             state.pending.append("\n")
             state.lines += 1
-            if flush || state.pending.utf8.count >= Self.bufferLimit { Self.writePending(&state) }
+            if flush || state.pending.utf8.count >= Self.bufferLimit { writePending(&state) }
             return state.lines
         }
     }
 
     /// Writes out the buffered lines, in one `write(2)`.
     public func flush() {
-        state.withLock { Self.writePending(&$0) }
+        state.withLock { writePending(&$0) }
     }
 
-    private static func writePending(_ state: inout State) {
+    private func writePending(_ state: inout State) {
         guard state.fd >= 0, !state.pending.isEmpty else { return }
-        writeAll(state.fd, &state.pending)  // Disk full or similar: the run goes on; the log is best effort.
+        let ending = state.mayEndMidLine  // A newline that ends a fragment is not a line of its own.
+        if ending { state.pending = "\n" + state.pending }
+        // Disk full or similar: the run goes on, and its report says what the log lacks.
+        var written = 0
+        state.mayEndMidLine = !writeAll(state.fd, &state.pending, written: &written)
+        if state.mayEndMidLine {
+            let code = errno
+            // Every line not ended in the file is lost (a line cut short included).
+            let unended = state.pending.utf8.dropFirst(written).count { $0 == UInt8(ascii: "\n") }
+            state.losses.unwrittenLines += unended - (ending && written == 0 ? 1 : 0)
+            noteFirstError(&state.losses, "cannot write the SQL log", code)
+        }
         state.pending.removeAll(keepingCapacity: true)
     }
 
-    /// The number of lines this process wrote so far.
+    private func noteFirstError(_ losses: inout Losses, _ what: String, _ code: Int32) {
+        guard losses.error == nil else { return }
+        let reason = String(cString: strerror(code))
+        losses.error = reason
+        writeStandard("sqlite-stress: warning: \(what) \(path): \(reason); the report will say what the log lacks.\n", toError: true)
+    }
+
+    /// The number of lines this process appended so far (the line numbers it hands out).
     public var lineCount: Int { state.withLock { $0.lines } }
+
+    /// The number of those lines that reached the file.
+    public var writtenLines: Int { state.withLock { $0.lines - $0.losses.unwrittenLines } }
+
+    /// What this process could not write or sync so far.
+    public var losses: Losses { state.withLock { $0.losses } }
 
     /// Closes the file; with `sync`, first flushes it to stable storage.
     public func close(sync: Bool = true) {
         state.withLock { state in
             guard state.fd >= 0 else { return }
-            Self.writePending(&state)
-            if sync { fsync(state.fd) }
+            writePending(&state)
+            if sync, fsync(state.fd) != 0 {
+                state.losses.unsynced = true
+                noteFirstError(&state.losses, "cannot sync the SQL log", errno)
+            }
             _ = Glibc.close(state.fd)
             state.fd = -1
         }

@@ -32,17 +32,17 @@ public final class StressRun: Sendable {
     public let schema: Schema
     public let swarm: Swarm
 
-    /// Validates `settings` and the paths, and draws schema, configuration and swarm from the seed.
-    /// Writes nothing.
+    /// Validates `settings` and the paths, and draws schema, configuration and swarm
+    /// (from the seed, or from Antithesis at every choice). Writes nothing.
     public static func prepare(_ settings: StressSettings) throws(ToolError) -> StressRun {
         try settings.validate()
         try checkPaths(settings)
-        var schemaRNG = Xoshiro(seed: deriveSeed(settings.seed, "schema"))
+        var schemaRNG = settings.randomness.stream("schema")
         let drawnTables = schemaRNG.int(in: 1...10)  // Drawn always, so --tables only overrides it.
         let schema = SchemaGenerator.generate(tableCount: settings.tables ?? drawnTables, using: &schemaRNG)
-        var configRNG = Xoshiro(seed: deriveSeed(settings.seed, "config"))
+        var configRNG = settings.randomness.stream("config")
         let config = DatabaseConfig.generate(journalMode: settings.journalMode, synchronous: settings.synchronous, using: &configRNG)
-        var swarmRNG = Xoshiro(seed: deriveSeed(settings.seed, "swarm"))
+        var swarmRNG = settings.randomness.stream("swarm")
         let swarm = Swarm.generate(using: &swarmRNG)
         return StressRun(settings: settings, config: config, schema: schema, swarm: swarm)
     }
@@ -86,60 +86,89 @@ public final class StressRun: Sendable {
         case .missing: break
         case .directory: throw ToolError("the acknowledgement log path \(acks) is a directory.")
         default:
-            guard DatabaseFile.starts(acks, with: AckLog.header) else {
+            // Empty: a run killed between creating the log and writing its header.
+            guard DatabaseFile.starts(acks, with: AckLog.header) || DatabaseFile.isEmpty(acks) else {
                 throw ToolError("refusing to overwrite \(acks): it is not an acknowledgement log written by sqlite-stress.")
             }
             guard settings.overwrite || DatabaseFile.kind(at: db) == .missing else {
                 throw ToolError("\(acks) already exists; pass --overwrite to replace it.")
             }
         }
+        let setup = DatabaseFile.setupPath(for: db)
+        if FileManager.default.fileExists(atPath: setup), !isInterruptedSetup(setup) {
+            throw ToolError("refusing to remove \(setup): it is not a database sqlite-stress was setting up.")
+        }
         let log = settings.logPath
+        // SQLite would delete or overwrite the log, or the log would mix into another file.
+        let canonicalLog = DatabaseFile.canonical(log)
+        if ownFiles(of: db).contains(where: { DatabaseFile.canonical($0) == canonicalLog }) {
+            throw ToolError("the SQL log \(log) would be one of the database's own files; give --sql-log another path.")
+        }
         switch DatabaseFile.kind(at: log) {
         case .missing:
             try DatabaseFile.checkCreatable(log, what: "SQL log")
         case .directory:
             throw ToolError("the SQL log path \(log) is a directory.")
         default:
-            guard DatabaseFile.starts(log, with: SQLLog.headerPrefix) else {
+            guard DatabaseFile.starts(log, with: SQLLog.headerPrefix) || DatabaseFile.isEmpty(log) else {
                 throw ToolError("refusing to overwrite \(log): it is not an SQL log written by sqlite-stress.")
             }
             guard access(log, W_OK) == 0 else { throw ToolError("the SQL log \(log) is not writable.") }
         }
+        // Last, as close to the replacement as it can be: never pull files from under a running process.
+        if let user = DatabaseFile.openingProcess(of: db) {
+            throw ToolError("refusing to replace \(db): \(user).")
+        }
+    }
+
+    /// Whether the file at `path` is what a setup killed part way leaves: empty
+    /// (SQLite had not written yet), or a database carrying this tool's
+    /// application id (the first thing written).
+    private static func isInterruptedSetup(_ path: String) -> Bool {
+        switch DatabaseFile.kind(at: path) {
+        case .sqlite(let id): id == DatabaseFile.applicationID
+        case .notSQLite, .damaged: DatabaseFile.isEmpty(path)
+        case .missing, .directory: false
+        }
     }
 
     /// The resolved settings (tables and journal mode as drawn) as command-line
-    /// arguments, with `threads` threads. The files go to fresh paths
+    /// arguments, with `threads` threads; nil when Antithesis supplied the
+    /// choices (no seed reproduces them). The files go to fresh paths
     /// (`stress.db` → `stress-repro.db`): running the line never replaces the
     /// database and logs it came from (and it refuses to replace an earlier
     /// reproduction without `--overwrite`).
-    public func reproduceArguments(threads: Int) -> [String] {
+    public func reproduceArguments(threads: Int) -> [String]? {
+        guard let seed = settings.randomness.seed else { return nil }
         let database = DatabaseFile.reproductionPath(settings.databasePath)
         return [
-            "stress", "--seed", Seed.format(settings.seed), "--threads", "\(threads)",
+            "stress", "--seed", Seed.format(seed), "--threads", "\(threads)",
             "--iterations", "\(settings.iterations)", "--tables", "\(schema.tables.count)",
             "--journal-mode", config.journalMode.rawValue, "--synchronous", config.synchronous.lowercased(),
             "--busy-timeout", "\(settings.busyTimeout)",
             "--check-every", "\(settings.checkEvery)", "--db", database,
         ] + (settings.logPath == settings.databasePath + ".sql" ? [] : ["--sql-log", DatabaseFile.reproductionPath(settings.logPath)])
-            + settings.faults.arguments
+            + settings.faults.arguments + SQLiteChoice.reproduceArguments
     }
 
     /// Whether the reproduce line repeats the run exactly: one thread does; with
     /// several, the scheduler decides how their transactions interleave.
     public var reproducesExactly: Bool { settings.threads == 1 }
 
-    /// The command line that reproduces this run (exactly when `reproducesExactly`).
-    public var reproduceCommand: String { Self.command(reproduceArguments(threads: settings.threads)) }
+    /// The command line that reproduces this run (exactly when
+    /// `reproducesExactly`); nil without a seed.
+    public var reproduceCommand: String? { reproduceArguments(threads: settings.threads).map(Self.command) }
 
     /// With several threads: the same seed with one thread, which reproduces
     /// exactly (thread t0's work alone; it may not meet the same failure).
     public var singleThreadCommand: String? {
-        reproducesExactly ? nil : Self.command(reproduceArguments(threads: 1))
+        reproducesExactly ? nil : reproduceArguments(threads: 1).map(Self.command)
     }
 
     /// The reproduce lines as the report prints them: with several threads, the
     /// line is labelled as not exact and the exact one-thread line follows.
     public var reproduceLines: [String] {
+        guard let reproduceCommand else { return ["reproduce: " + Randomness.notReproducible] }
         guard let singleThreadCommand else { return ["reproduce: \(reproduceCommand)"] }
         return [
             "reproduce (not exact: \(settings.threads) threads interleave as the scheduler runs them): \(reproduceCommand)",
@@ -155,8 +184,12 @@ public final class StressRun: Sendable {
 
     /// Creates the database (schema, configuration, bookkeeping), its SQL log and
     /// acknowledgement log, replacing old ones as `prepare` allowed. This is all
-    /// `sqlite-stress schema` does.
-    func create(command: String = "stress") throws(ToolError) -> RunContext {
+    /// `sqlite-stress schema` does. Corruption met while setting up the new
+    /// file is not an environment problem but a finding: it is in the
+    /// context's violations, and the files stay as evidence.
+    ///
+    /// `setupVFS` names the VFS the setup writes through (tests plant storage faults there).
+    func create(command: String = "stress", setupVFS: String? = nil) throws(ToolError) -> RunContext {
         try removeOldFiles()
         let log = try SQLLog(path: settings.logPath)
         let acks = try AckLog(path: AckLog.path(for: settings.databasePath), syncs: config.commitsSurvivePowerLoss)
@@ -164,7 +197,7 @@ public final class StressRun: Sendable {
         let context = RunContext(log: log, acks: acks, settings: settings, config: config, generator: generator)
         writeHeader(to: log, command: command)
         do {
-            try createDatabase(context)
+            try createDatabase(context, vfs: setupVFS)
         } catch {
             log.close()
             removeFiles()
@@ -173,27 +206,89 @@ public final class StressRun: Sendable {
         return context
     }
 
-    /// Creates the files as `create` does, and nothing more.
-    public func createOnly() throws(ToolError) {
+    /// Creates the files as `create` does, and nothing more (`sqlite-stress schema`).
+    public func createOnly() throws(ToolError) -> SetupOutcome {
         let context = try create(command: "schema")
         context.log.close()
+        return SetupOutcome(
+            run: self, violations: context.violations.withLock { $0 }, incompleteEvidence: context.incompleteEvidence)
+    }
+
+    /// What `createOnly` made, and what it found wrong: corruption of the new
+    /// file (an `integrity` violation), or evidence that could not be written.
+    public struct SetupOutcome: Sendable {
+        public var databasePath: String
+        /// The seed, or Antithesis's randomness.
+        public var randomness: Randomness
+        public var configuration: String
+        public var tables: [String]
+        /// The printed schema line.
+        public var schema: String
+        public var violations: [Violation]
+        public var incompleteEvidence: [EvidenceGap]
+
+        init(run: StressRun, violations: [Violation], incompleteEvidence: [EvidenceGap]) {
+            databasePath = run.settings.databasePath
+            randomness = run.settings.randomness
+            configuration = run.config.summary
+            tables = run.schema.tables.map(\.shape)
+            schema = run.schema.summary
+            self.violations = violations
+            self.incompleteEvidence = incompleteEvidence
+        }
+
+        public var passed: Bool { violations.isEmpty }
+
+        public var text: String {
+            var lines = ["database: \(databasePath) — \(configuration)", schema]
+            lines += incompleteEvidence.map { "incomplete evidence: \($0)" } + violations.map(\.description)
+            if !passed { lines.append("result: FAIL — the new database came out damaged; \(randomness.description)") }
+            return lines.joined(separator: "\n")
+        }
+
+        public func json() -> String {
+            struct Document: Encodable {
+                let command: String, result: String, database: String, randomness: String, seed: String?
+                let violations: [Violation], incompleteEvidence: [EvidenceGap]
+                let sqlite: SQLiteLibrary
+            }
+            return prettyJSON(Document(
+                command: "schema", result: passed ? "pass" : "fail", database: databasePath, randomness: randomness.kind,
+                seed: randomness.seed.map(Seed.format), violations: violations, incompleteEvidence: incompleteEvidence,
+                sqlite: SQLiteChoice.library))
+        }
     }
 
     /// Creates the database and log, runs the workload, checks, and reports.
     /// Throws `ToolError` only when the files cannot be set up.
     public func run(progressInterval: Double = 0.2, onProgress: (@Sendable (StressProgress) -> Void)? = nil) throws(ToolError) -> StressReport {
-        let context = try create()
+        try run(progressInterval: progressInterval, onProgress: onProgress, setupVFS: nil)
+    }
+
+    /// `run`, with the setup written through `setupVFS` (see `create`).
+    func run(
+        progressInterval: Double = 0.2, onProgress: (@Sendable (StressProgress) -> Void)? = nil, setupVFS: String?
+    ) throws(ToolError) -> StressReport {
+        let context = try create(setupVFS: setupVFS)
         let log = context.log
+        let setupViolations = context.violations.withLock { $0 }
+        guard setupViolations.isEmpty else {
+            log.close()
+            return StressReport(
+                run: self, counters: Counters(), elapsed: 0, logLines: log.writtenLines, violations: setupViolations,
+                unexpectedErrors: [], finalCheck: nil, incompleteEvidence: context.incompleteEvidence)
+        }
 
         if !settings.faults.isEmpty {
             // Armed after the database is set up: the faults strike the workload only.
             try FaultInjector.arm(
-                settings.faults, seed: deriveSeed(settings.seed, "faults"), expectedWork: settings.threads * settings.iterations)
+                settings.faults, randomness: settings.randomness.derived("faults"),
+                expectedWork: settings.threads * settings.iterations)
         }
         let clock = ContinuousClock()
         let start = clock.now
         let workers = (0..<settings.threads).map { index in
-            Worker(thread: index, seed: deriveSeed(settings.seed, "thread", index), context: context)
+            Worker(thread: index, random: settings.randomness.stream("thread", index), context: context)
         }
         let monitor = onProgress.map { callback in
             let total = settings.threads * settings.iterations
@@ -222,7 +317,7 @@ public final class StressRun: Sendable {
         // Interrupted (Ctrl-C): the work stops where it is; the final check is
         // left to `sqlite-stress check`, which the report names.
         let interrupted = Interrupt.requested
-        let finalChecker = Worker(thread: settings.threads, label: "final", seed: 0, context: context)
+        let finalChecker = Worker(thread: settings.threads, label: "final", context: context)
         if !interrupted { finalChecker.finalCheck() }
         log.close()
 
@@ -238,17 +333,21 @@ public final class StressRun: Sendable {
             finalCheck = check
         }
         return StressReport(
-            run: self, counters: counters, elapsed: elapsed, logLines: log.lineCount, violations: violations,
-            unexpectedErrors: context.unexpected.withLock { $0 }, finalCheck: finalCheck, faults: faultReport,
-            interrupted: interrupted, iterationsDone: context.iterationsDone.load(ordering: .relaxed))
+            run: self, counters: counters, elapsed: elapsed, logLines: log.writtenLines, violations: violations,
+            unexpectedErrors: context.unexpected.withLock { $0 }, finalCheck: finalCheck,
+            incompleteEvidence: context.incompleteEvidence, faults: faultReport, interrupted: interrupted,
+            iterationsDone: context.iterationsDone.load(ordering: .relaxed))
     }
 
     private func writeHeader(to log: SQLLog, command: String) {
-        // No paths or times: one seed and one thread give a byte-identical log.
+        // No times, and no path but the library's: one seed, one thread and one
+        // SQLite library give a byte-identical log.
         let run = command == "stress"
             ? "threads=\(settings.threads) iterations=\(settings.iterations) check-every=\(settings.checkEvery) " : ""
-        log.append(SQLLog.headerPrefix + "\(command) seed=\(Seed.format(settings.seed)) \(run)tables=\(schema.tables.count) "
-            + "sqlite=\(Connection.libraryVersion)")
+        let randomness = settings.randomness.seed.map { "seed=" + Seed.format($0) } ?? "randomness=" + Randomness.antithesisKind
+        log.append(SQLLog.headerPrefix + "\(command) \(randomness) \(run)tables=\(schema.tables.count)")
+        log.append("-- " + SQLiteChoice.line)
+        if settings.randomness.seed == nil { log.append("-- " + Randomness.notReproducible) }
         log.append("-- configuration: " + config.summary)
         if !settings.faults.isEmpty { log.append(SQLLog.faultsPrefix + settings.faults.summary) }
         if command == "stress" {
@@ -256,57 +355,96 @@ public final class StressRun: Sendable {
         }
     }
 
-    private func createDatabase(_ context: RunContext) throws(ToolError) {
+    /// Sets the database up at `DatabaseFile.setupPath` and renames it into
+    /// place when it is complete, so a run killed part way never leaves a half
+    /// set-up database at `--db` (a check would find its bookkeeping missing or
+    /// its accounts unopened). The application id is the first page written,
+    /// so even the file being set up is recognisably this tool's.
+    private func createDatabase(_ context: RunContext, vfs: String?) throws(ToolError) {
+        let db = settings.databasePath
+        let setupPath = DatabaseFile.setupPath(for: db)
         let connection: Connection
         do {
-            connection = try Connection(path: settings.databasePath, flags: [.readWrite, .create])
-        } catch let error as SQLiteError {
-            throw ToolError("cannot create the database at \(settings.databasePath): \(error.message).")
+            connection = try Connection(path: setupPath, flags: [.readWrite, .create], vfs: vfs)
         } catch {
-            throw ToolError("cannot create the database at \(settings.databasePath): \(error).")
+            throw ToolError("cannot create the database at \(db): \(error.message).")
         }
-        defer { connection.close() }
-        let setup = Worker(thread: -1, label: "setup", seed: 0, context: context)
-        let statements = config.creationStatements + ["PRAGMA application_id = \(DatabaseFile.applicationID)"]
+        let setup = Worker(thread: -1, label: "setup", context: context)
+        let statements = config.creationStatements(firstWrite: "PRAGMA application_id = \(DatabaseFile.applicationID)")
             + schema.createStatements + Bookkeeping.creationStatements
-            + [Bookkeeping.recordStatement(seed: settings.seed, schema: schema, config: config)]
-        for sql in statements {
-            if case .failed(let error) = setup.execute(sql, on: connection) {
-                throw ToolError("cannot set up the database at \(settings.databasePath): \(error).")
-            }
-        }
+            + [Bookkeeping.recordStatement(randomness: settings.randomness, schema: schema, config: config)]
         // The opening balances go through the ledger like any other write.
         let opening = [Bookkeeping.contextStatement(tx: Self.setupTransaction), Bookkeeping.openAccountsStatement(tx: Self.setupTransaction)]
-        do {
+        var failure: SQLiteError?
+        do throws(SQLiteError) {
+            for sql in statements {
+                if case .failed(let error) = setup.execute(sql, on: connection) { throw error }
+            }
             try setup.prepareConnection(connection)
             for sql in opening {
                 if case .failed(let error) = setup.execute(sql, on: connection) { throw error }
             }
         } catch {
-            throw ToolError("cannot set up the database at \(settings.databasePath): \(error).")
+            failure = error
         }
+        connection.close()
+        if let failure {
+            // A file this tool is creating came out corrupt: SQLite or the storage
+            // beneath it is at fault, which is what the oracle exists to report
+            // (`execute` has reported it). The files stay as evidence.
+            guard failure.isCorruption else {
+                throw ToolError("cannot set up the database at \(db): \(failure).")
+            }
+            try moveIntoPlace(setupPath)
+            return
+        }
+        try moveIntoPlace(setupPath)
         context.acks.acknowledge(Self.setupTransaction)
+    }
+
+    /// Renames the set-up database (with a WAL or journal it left, which holds
+    /// committed pages) to `--db`, then syncs the directory so the rename survives a power loss.
+    private func moveIntoPlace(_ setupPath: String) throws(ToolError) {
+        let db = settings.databasePath
+        // The sidecars first: a database renamed without its WAL would lack commits.
+        for suffix in ["-wal", "-journal"] where FileManager.default.fileExists(atPath: setupPath + suffix) {
+            guard rename(setupPath + suffix, db + suffix) == 0 else {
+                throw ToolError("cannot rename \(setupPath + suffix) to \(db + suffix): \(String(cString: strerror(errno))).")
+            }
+        }
+        _ = unlink(setupPath + "-shm")  // Rebuilt from the WAL by the next opener.
+        guard rename(setupPath, db) == 0 else {
+            throw ToolError("cannot rename \(setupPath) to \(db): \(String(cString: strerror(errno))).")
+        }
+        let directory = open(DatabaseFile.parentDirectory(of: db), O_RDONLY | O_CLOEXEC)
+        if directory >= 0 {
+            fsync(directory)
+            close(directory)
+        }
     }
 
     /// The transaction id of the setup's own writes (the opening balances).
     static let setupTransaction: Int64 = 1
 
+    /// Every file a run makes for the database at `db` besides its log: the
+    /// database and its sidecars, the acknowledgement log, and the database being
+    /// set up with its sidecars.
+    private static func ownFiles(of db: String) -> [String] {
+        let setup = DatabaseFile.setupPath(for: db)
+        return [db, AckLog.path(for: db), setup] + DatabaseFile.sidecarSuffixes.flatMap { [db + $0, setup + $0] }
+    }
+
     private func removeOldFiles() throws(ToolError) {
-        let paths = [settings.databasePath, AckLog.path(for: settings.databasePath)]
-            + DatabaseFile.sidecarSuffixes.map { settings.databasePath + $0 }
-        for path in paths {
-            guard FileManager.default.fileExists(atPath: path) else { continue }
+        for path in Self.ownFiles(of: settings.databasePath) where FileManager.default.fileExists(atPath: path) {
             do { try FileManager.default.removeItem(atPath: path) } catch {
                 throw ToolError("cannot remove the old \(path): \(error)")
             }
         }
     }
 
+    /// Removes what a failed setup made. Best effort: the setup's own error is the one to report.
     private func removeFiles() {
-        for path in [settings.databasePath, settings.logPath, AckLog.path(for: settings.databasePath)]
-            + DatabaseFile.sidecarSuffixes.map({ settings.databasePath + $0 }) {
-            try? FileManager.default.removeItem(atPath: path)
-        }
+        for path in Self.ownFiles(of: settings.databasePath) + [settings.logPath] { _ = unlink(path) }
     }
 }
 

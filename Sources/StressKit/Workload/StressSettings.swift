@@ -1,8 +1,9 @@
-/// Everything that defines one `stress` run. With the seed, these reproduce it.
-public struct StressSettings: Sendable, Codable, Hashable {
+/// Everything that defines one `stress` run. With a seed, these reproduce it.
+public struct StressSettings: Sendable {
     public var databasePath: String
     public var logPath: String
-    public var seed: UInt64
+    /// The seed, or Antithesis's randomness at every choice.
+    public var randomness: Randomness
     public var threads: Int
     public var iterations: Int
     /// Tables to create; nil draws 1…10 from the seed.
@@ -20,13 +21,13 @@ public struct StressSettings: Sendable, Codable, Hashable {
     public var faults: FaultPlan
 
     public init(
-        databasePath: String, logPath: String? = nil, seed: UInt64, threads: Int = 1, iterations: Int = 1000,
+        databasePath: String, logPath: String? = nil, randomness: Randomness, threads: Int = 1, iterations: Int = 1000,
         tables: Int? = nil, journalMode: JournalMode? = nil, synchronous: String? = nil, busyTimeout: Int = 5000,
         checkEvery: Int = 1000, overwrite: Bool = false, faults: FaultPlan = FaultPlan()
     ) {
         self.databasePath = databasePath
         self.logPath = logPath ?? databasePath + ".sql"
-        self.seed = seed
+        self.randomness = randomness
         self.threads = threads
         self.iterations = iterations
         self.tables = tables

@@ -21,6 +21,8 @@ final class RunContext: Sendable {
     let unexpected = Mutex<[String]>([])
     /// The latest result of each property, and how many checks ran.
     let lastCheck = Mutex<CheckReport?>(nil)
+    /// Why checks could not read the acknowledgement log (the first reason), and how many.
+    let unreadableAcks = Mutex<(reason: String, checks: Int)?>(nil)
     /// The VFS workers open their connections with: the fault-injecting one when the run injects faults.
     let workerVFS: String?
     /// Whether the run ends with a simulated power loss: workers leave their
@@ -50,14 +52,21 @@ final class RunContext: Sendable {
     /// Whether the simulated power has failed (never, without faults).
     var poweredOff: Bool { workerVFS != nil && FaultInjector.crashed }
 
-    func report(_ violation: Violation) {
+    /// Records a violation found while running; the assertion names the caller's location.
+    func report(_ violation: Violation, function: String = #function, file: String = #fileID, line: Int = #line) {
         violations.withLock { $0.append(violation) }
-        StressAssertions.record(violation)
+        StressAssertions.record(violation, function: function, file: file, line: line)
         stop.store(true, ordering: .relaxed)
     }
 
-    func noteUnexpected(_ error: SQLiteError) {
-        unexpected.withLock { list in if list.count < 10 { list.append(error.description) } }
+    /// Records an error the workload does not expect from a healthy SQLite (or a tool condition, described).
+    func noteUnexpected(_ description: String) {
+        unexpected.withLock { list in if list.count < 10 { list.append(description) } }
+    }
+
+    /// What the run could not record or read, and so what its checks could not verify.
+    var incompleteEvidence: [EvidenceGap] {
+        EvidenceGap.gaps(acks: acks, log: log, unreadableAcks: unreadableAcks.withLock { $0 })
     }
 }
 
@@ -84,9 +93,10 @@ final class Worker {
     private var transactionNumber = 0
     private var transactionLabel = "x0"
 
-    /// A monolith thread (its transaction ids are `t<thread>x<n>`).
-    convenience init(thread: Int, label: String? = nil, seed: UInt64, context: RunContext) {
-        self.init(label: label ?? "t\(thread)", transactionBase: Int64(thread + 1), random: RandomSource(seed: seed), context: context)
+    /// A monolith thread (its transaction ids are `t<thread>x<n>`). The setup and
+    /// the final check draw nothing, so they need no stream of their own.
+    convenience init(thread: Int, label: String? = nil, random: RandomSource = RandomSource(seed: 0), context: RunContext) {
+        self.init(label: label ?? "t\(thread)", transactionBase: Int64(thread + 1), random: random, context: context)
     }
 
     /// The ledger's triggers for this worker's connections (they carry its label).
@@ -115,7 +125,7 @@ final class Worker {
             // A transaction must never be left open into the next unit: its writes
             // would be acknowledged before they commit.
             if !connection!.isAutocommit {
-                context.noteUnexpected(SQLiteError(code: .misuse, message: "a transaction was left open", sql: nil))
+                context.noteUnexpected("a transaction was left open at the end of a unit of work")
                 counters[.unexpectedErrors] += 1
                 forceRollback()
             }
@@ -163,7 +173,7 @@ final class Worker {
     private func connect() -> Bool {
         transactionLabel = "connect"
         connection = nil
-        do {
+        do throws(SQLiteError) {
             // Each connection lives on one thread, so SQLite's per-call mutex is pure cost.
             let connection = try Connection(
                 path: context.settings.databasePath, flags: [.readWrite, .noMutex], vfs: context.workerVFS)
@@ -172,12 +182,12 @@ final class Worker {
             installed = []
             self.connection = connection
             return true
-        } catch let error as SQLiteError where error.isBusy {
+        } catch where error.isBusy {
             counters[.busyErrors] += 1
             return false
-        } catch let error as SQLiteError where error.isCorruption {
+        } catch where error.isCorruption {
             return false  // Reported by `execute` as it happened.
-        } catch let error as SQLiteError where context.workerVFS != nil && error.isStorageTrouble {
+        } catch where context.workerVFS != nil && error.isStorageTrouble {
             counters[error.code.primary == .full ? .fullErrors : .ioErrors] += 1
             return false  // An injected fault (or the power failed): the next iteration tries again.
         } catch {
@@ -190,7 +200,7 @@ final class Worker {
 
     /// Per-connection settings and the ledger's triggers (with `triggers` false,
     /// only the context table: `installTriggers` adds triggers as they are needed).
-    func prepareConnection(_ connection: Connection, triggers: Bool = true) throws {
+    func prepareConnection(_ connection: Connection, triggers: Bool = true) throws(SQLiteError) {
         // Exclusive locking must be set before the first read (for WAL, before the wal-index is opened).
         let statements = (context.exclusive ? ["PRAGMA locking_mode = EXCLUSIVE"] : []) + context.config.connectionStatements
             + (triggers ? self.triggers : Bookkeeping.contextStatements(who: label))
@@ -446,7 +456,7 @@ final class Worker {
         do {
             report = try checker.run(
                 acknowledgements: context.acks.path,
-                seed: deriveSeed(context.settings.seed, "check-\(label)", counters[.checks]))
+                randomness: context.settings.randomness.derived("check-\(label)", counters[.checks]))
         } catch let error as SQLiteError where error.isBusy {
             counters[.busyErrors] += 1
             counters[.checksSkipped] += 1
@@ -463,8 +473,15 @@ final class Worker {
             counters[.checksSkipped] += 1
             context.log.append("-- \(label) check skipped: \(error.code.name)")
             return nil
+        } catch let error as ToolError {
+            // The acknowledgement log is gone or unreadable (removed under the run, say):
+            // no verdict on what it would prove, and the report says so.
+            counters[.checksSkipped] += 1
+            context.unreadableAcks.withLock { $0 = ($0?.reason ?? error.message, ($0?.checks ?? 0) + 1) }
+            context.log.append("-- \(label) check skipped: the acknowledgement log cannot be read")
+            return nil
         } catch {
-            context.noteUnexpected(SQLiteError(code: .error, message: "\(error)", sql: nil))
+            context.noteUnexpected("the check failed: \(error)")
             counters[.unexpectedErrors] += 1
             return nil
         }
@@ -522,7 +539,7 @@ final class Worker {
         counters[.statements] += 1
         context.statementsDone.add(1, ordering: .relaxed)
         let outcome: Outcome
-        do {
+        do throws(SQLiteError) {
             let statement = try connection.prepare(sql)
             var rows = 0
             while try statement.step() {
@@ -530,10 +547,8 @@ final class Worker {
                 row?(statement)
             }
             outcome = .ok(rows: rows, changes: Self.isDML(sql) ? connection.changes : nil)
-        } catch let error as SQLiteError {
-            outcome = .failed(error)
         } catch {
-            outcome = .failed(SQLiteError(code: .error, message: "\(error)", sql: sql))
+            outcome = .failed(error)
         }
 
         var line = sql
@@ -589,7 +604,7 @@ final class Worker {
         case .corrupt, .notADatabase: break  // Reported as a violation.
         default:
             counters[.unexpectedErrors] += 1
-            context.noteUnexpected(error)
+            context.noteUnexpected(error.description)
         }
     }
 }

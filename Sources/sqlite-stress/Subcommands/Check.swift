@@ -19,13 +19,13 @@ struct CheckOptions: ParsableArguments {
     /// Runs every property, prints the outcome, and exits 1 on a violation.
     func run(_ mode: CheckCommand.Mode) throws {
         let outcome = try CheckCommand.run(
-            mode: mode, databasePath: common.databasePath, seed: common.resolvedSeed, busyTimeout: lock.busyTimeout,
+            mode: mode, databasePath: common.databasePath, randomness: common.randomness, busyTimeout: lock.busyTimeout,
             wait: wait)
         try Console.finish(outcome, json: common.json, quiet: common.quiet)
     }
 }
 
-struct Check: ParsableCommand {
+struct Check: ParsableCommand, AssertingCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
         abstract: "Reconcile a quiescent database: every property, in full.",
@@ -33,27 +33,33 @@ struct Check: ParsableCommand {
             Runs integrity, model (contents equal the ledger's fold), rollback (no rolled-back write \
             visible), durability (every acknowledged transaction present), conservation (the accounts' \
             total) and query-consistency in one snapshot, and prints a table of properties. The seed \
-            drives query-consistency's random predicates.
+            drives query-consistency's random predicates. A database locked past the busy timeout, or \
+            an acknowledgement log that is missing or unreadable once transactions committed, is an \
+            error (exit status 2), never a pass.
             """
     )
 
     @OptionGroup var options: CheckOptions
 
+    var assertionScope: StressAssertions.Scope { .check(waits: options.wait > 0) }
+
     func run() throws { try options.run(.final) }
 }
 
-struct Integrity: ParsableCommand {
+struct Integrity: ParsableCommand, AssertingCommand {
     static let configuration = CommandConfiguration(
         commandName: "integrity",
         abstract: "Check the properties that hold at any moment, in one snapshot, while writers run.",
         discussion: """
             The same properties as `check`, read inside one transaction so they see a single \
-            snapshot. If the database stays locked past the busy timeout, there is no verdict and \
-            the exit status is 0.
+            snapshot. If the database stays locked past the busy timeout (with --wait: at every try), \
+            there is no verdict and the exit status is 0.
             """
     )
 
     @OptionGroup var options: CheckOptions
+
+    var assertionScope: StressAssertions.Scope { .check(waits: options.wait > 0) }
 
     func run() throws { try options.run(.anytime) }
 }

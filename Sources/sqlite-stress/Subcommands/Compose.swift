@@ -55,6 +55,8 @@ struct Compose: ParsableCommand {
     @Flag(name: [.short, .long], help: "Print nothing unless the run fails.")
     var quiet = false
 
+    @OptionGroup var library: SQLiteOption
+
     func validate() throws {
         if let seed, Seed.parse(seed) == nil {
             throw ValidationError("--seed must be a 64-bit number in decimal or 0x hex (got '\(seed)').")

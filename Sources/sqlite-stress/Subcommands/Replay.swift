@@ -30,6 +30,8 @@ struct Replay: ParsableCommand {
     @Flag(name: [.short, .long], help: "Print nothing unless a result differs.")
     var quiet = false
 
+    @OptionGroup var library: SQLiteOption
+
     func run() throws {
         let console = Console(quiet: quiet, json: false)
         let outcome = try StressKit.Replay.run(

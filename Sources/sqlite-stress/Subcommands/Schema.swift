@@ -1,12 +1,14 @@
 import ArgumentParser
+import StressAntithesis
 import StressKit
 
-struct Schema: ParsableCommand {
+struct Schema: ParsableCommand, AssertingCommand {
     static let configuration = CommandConfiguration(
         commandName: "schema",
         abstract: "Create a fresh database with a random schema and the oracle's bookkeeping, for the drivers.",
         discussion: """
-            The Test Composer's first command. Draws the schema and configuration from the seed, \
+            The Test Composer's first command. Draws the schema and configuration from the seed \
+            (inside Antithesis with no seed, from Antithesis at every choice), \
             creates the tables, indexes, ledger and accounts, and records the schema in the database \
             so every later command reads it back from there. An existing file is replaced only with \
             --overwrite, and only if sqlite-stress created it.
@@ -17,19 +19,18 @@ struct Schema: ParsableCommand {
 
     @OptionGroup(title: CreationOptions.title) var creation: CreationOptions
 
+    var assertionScope: StressAssertions.Scope { .schema }
+
     func run() throws {
         let settings = StressSettings(
-            databasePath: common.databasePath, seed: common.resolvedSeed, tables: creation.tables,
+            databasePath: common.databasePath, randomness: common.randomness, tables: creation.tables,
             journalMode: creation.journalMode, synchronous: creation.synchronousLevel, overwrite: creation.overwrite)
         let run = try StressRun.prepare(settings)
         let console = Console(quiet: common.quiet, json: common.json)
-        console.say("sqlite-stress schema: seed \(Seed.format(settings.seed))")
-        try run.createOnly()
-        StressAssertions.schemaCreated()
-        console.say("database: \(settings.databasePath) — \(run.config.summary)")
-        console.say(run.schema.summary)
-        if common.json {
-            Console.out(#"{"command": "schema", "result": "pass", "database": "\#(settings.databasePath)", "seed": "\#(Seed.format(settings.seed))"}"#)
-        }
+        console.say("sqlite-stress schema: \(settings.randomness.description)")
+        console.say(SQLiteChoice.line)
+        let outcome = try run.createOnly()
+        if outcome.passed { StressAssertions.schemaCreated() }
+        try Console.finish(outcome, json: common.json, quiet: common.quiet)
     }
 }

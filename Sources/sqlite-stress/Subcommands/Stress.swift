@@ -6,7 +6,7 @@ import Foundation
 #endif
 import StressKit
 
-struct Stress: ParsableCommand {
+struct Stress: ParsableCommand, AssertingCommand {
     static let configuration = CommandConfiguration(
         commandName: "stress",
         abstract: "Run the monolith: a random schema, T threads × N iterations of random transactions, every property checked.",
@@ -15,8 +15,9 @@ struct Stress: ParsableCommand {
             sqlite-stress created it), writes every statement to an SQL log the sqlite3 shell can replay, \
             checks every property every --check-every iterations per thread and once more at the end on \
             a fresh connection, and prints a summary. With --threads 1 a seed reproduces the run exactly; \
-            with more, the scheduler interleaves the threads, and the reproduce line says so. Ctrl-C stops \
-            after the current transactions and prints what was done (exit status 130).
+            with more, the scheduler interleaves the threads, and the reproduce line says so. Inside \
+            Antithesis with no seed, every choice comes from Antithesis instead. Ctrl-C stops after the \
+            current transactions and prints what was done (exit status 130).
             """
     )
 
@@ -43,17 +44,20 @@ struct Stress: ParsableCommand {
     @Option(help: ArgumentHelp("Where to write the SQL log. (default: <db>.sql)", valueName: "path"))
     var sqlLog: String?
 
+    var assertionScope: StressAssertions.Scope { .stress }
+
     func run() throws {
         let settings = StressSettings(
-            databasePath: common.databasePath, logPath: sqlLog, seed: common.resolvedSeed, threads: threads,
+            databasePath: common.databasePath, logPath: sqlLog, randomness: common.randomness, threads: threads,
             iterations: iterations, tables: creation.tables, journalMode: creation.journalMode,
             synchronous: creation.synchronousLevel, busyTimeout: lock.busyTimeout, checkEvery: checkEvery,
             overwrite: creation.overwrite, faults: try faultOptions.plan())
         let run = try StressRun.prepare(settings)
         let console = Console(quiet: common.quiet, json: common.json)
 
-        console.say("sqlite-stress stress: seed \(Seed.format(settings.seed))")
+        console.say("sqlite-stress stress: \(settings.randomness.description)")
         for line in run.reproduceLines { console.say(line) }
+        console.say(SQLiteChoice.line)
         console.say("database: \(settings.databasePath) — \(run.config.summary)")
         console.say(run.schema.summary)
         console.say(run.swarm.summary.split(separator: "\n").map { "swarm " + $0 }.joined(separator: "\n"))
