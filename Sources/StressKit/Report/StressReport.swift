@@ -94,8 +94,8 @@ public struct StressReport: Sendable {
             + "\(Format.count(c[.checks], "check")) (\(c[.checksSkipped]) skipped), "
             + "\(Format.count(c[.largeRows], "large row"))")
         lines.append("throughput: \(c[.statements]) statements in \(Format.fixed(elapsed, 2)) s, \(Format.fixed(statementsPerSecond, 0)) statements/s")
-        lines.append("files: \(settings.databasePath) \(Format.mebibytes(DatabaseFile.size(of: settings.databasePath))), "
-            + "SQL log \(settings.logPath) \(Format.mebibytes(DatabaseFile.size(of: settings.logPath))) (\(Format.count(logLines, "line")))")
+        lines.append("SQL log: \(settings.logPath) (\(Format.count(logLines, "line"))) — "
+            + "\(Format.mebibytes(DatabaseFile.size(of: settings.logPath))), the database \(Format.mebibytes(DatabaseFile.size(of: settings.databasePath)))")
         for error in unexpectedErrors { lines.append("unexpected error: \(error)") }
         for gap in incompleteEvidence { lines.append("incomplete evidence: \(gap)") }
         if let finalCheck { lines.append(finalCheck.table) }
