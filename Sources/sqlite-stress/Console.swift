@@ -36,7 +36,7 @@ struct Console: Sendable {
 
     /// A progress callback: each report redraws a bar on a terminal, else a line
     /// goes out every ten seconds. Nil under --quiet.
-    func progressHandler<Report: ProgressReport>(_ type: Report.Type = Report.self) -> (@Sendable (Report) -> Void)? {
+    func progressHandler<Report: ProgressReport>() -> (@Sendable (Report) -> Void)? {
         guard !quiet else { return nil }
         let warnings = Mutex(GrowthWarnings())
         if isTerminal {

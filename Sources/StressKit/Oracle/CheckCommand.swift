@@ -59,7 +59,7 @@ public enum CheckCommand {
             for result in report.results {
                 for violation in result.violations { lines.append(violation.description) }
                 if result.moreViolations > 0 {
-                    lines.append("… and \(result.moreViolations) more \(result.property.rawValue) " + (result.moreViolations == 1 ? "violation" : "violations"))
+                    lines.append("… and " + Format.count(result.moreViolations, "more \(result.property.rawValue) violation"))
                 }
             }
             if report.passed {

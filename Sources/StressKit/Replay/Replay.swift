@@ -30,6 +30,8 @@ import StressSQLite
 /// - a read in WAL mode sees the database as of its start, and another writer's
 ///   commit may land while it runs: where one did, its row count is not held to
 ///   the recorded one (nor is `PRAGMA incremental_vacuum`'s, which counts pages);
+///   nor is the result of an autocommit write that changed nothing in the run
+///   (the log records it after its lock is free): it is undone in the replay;
 /// - commits follow the run's own order, which the ledger of the run's database
 ///   records (`<log>` without `.sql`, when it is there, `CommitOrder`): a
 ///   transaction whose turn has not come waits, rolled back, for the one before it;
@@ -37,8 +39,7 @@ import StressSQLite
 ///   rolled back by SQLite; when an entry has waited `window` log lines for the
 ///   lock it holds (or the log ends), the replay rolls it back too — unless the
 ///   writer was killed inside its COMMIT after the commit took effect, which the
-///   ledger of the run's database (`<log>` without `.sql`, when it is there)
-///   shows: then the replay commits it.
+///   run's ledger shows: then the replay commits it.
 /// It cannot replay what a storage fault changed: the replay injects none.
 ///
 /// The log is streamed: memory does not grow with its length.
@@ -226,7 +227,7 @@ public enum Replay {
         let header = try LogReader(path: logPath).next() ?? ""
         let seed = header.split(separator: " ").first { $0.hasPrefix("seed=") }.map { String($0.dropFirst(5)) }
         let order = original.flatMap { path in seed.flatMap { CommitOrder(database: path, seed: $0) } }
-        let session = Session(databasePath: databasePath, window: window, original: order == nil ? nil : original, order: order)
+        let session = Session(databasePath: databasePath, window: window, order: order)
         let clock = ContinuousClock()
         let start = clock.now
         var lastReport = start

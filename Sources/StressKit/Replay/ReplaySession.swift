@@ -17,20 +17,20 @@ extension Replay {
     /// autocommit statement) is rolled back, and run again once another writer
     /// has committed or rolled back; entries run in log order otherwise, and
     /// while a writer waits for a lock no other writer starts a transaction that
-    /// the log puts after it. Only a difference that this reordering does not
-    /// remove within `window` log lines is reported. A writer that holds a lock
-    /// that long and logs nothing more vanished in the run (a killed driver):
-    /// SQLite rolled its transaction back there, and the replay does too.
+    /// the log puts after it. With the run's ledger (`order`), commits happen in
+    /// the run's own order: one whose turn has not come waits the same way. Only
+    /// a difference that this reordering does not remove within `window` log
+    /// lines is reported. A writer that holds a lock that long and logs nothing
+    /// more vanished in the run (a killed driver): SQLite rolled its transaction
+    /// back there, and the replay does too.
     final class Session {
         let databasePath: String
         /// Log lines an entry may wait, for a lock or for a result that other
         /// writers' later lines explain, before the replay says the result differs.
         let window: Int
-        /// The database the log was written beside, when it is there: its ledger
-        /// says whether a writer that vanished inside its COMMIT committed.
-        let original: String?
-        private var originalConnection: Connection?
-        /// The run's commit order, from its ledger, when the run's database is there.
+        /// The run's commit order, from the ledger of the run's database, when it
+        /// is beside the log; it also says whether a writer that vanished inside
+        /// its COMMIT committed.
         let order: CommitOrder?
 
         private enum Wait {
@@ -86,17 +86,15 @@ extension Replay {
         private(set) var timingReads = 0
         var writerCount: Int { writers.count }
 
-        init(databasePath: String, window: Int, original: String?, order: CommitOrder?) {
+        init(databasePath: String, window: Int, order: CommitOrder?) {
             self.databasePath = databasePath
             self.window = window
-            self.original = original
             self.order = order
             raiseFileLimit()  // A composed run's log has a writer per driver invocation.
         }
 
         deinit {
             for writer in writers.values { writer.connection?.close() }
-            originalConnection?.close()
         }
 
         // MARK: - Scheduling
@@ -274,8 +272,8 @@ extension Replay {
         /// connections; returns how many. SQLite rolled such a transaction back,
         /// unless the writer was killed inside its COMMIT after the commit took
         /// effect and before the line was logged: when its commit record is there
-        /// and the run's database (`original`) has it in its ledger, the replay
-        /// commits it too.
+        /// and the run's ledger (`order`) has the transaction, the replay commits
+        /// it too.
         private func endVanished(before line: Int) -> Int {
             var count = 0
             for (name, writer) in writers where writer.queue.isEmpty && writer.lastLine < line && writer.inTransaction {
@@ -283,9 +281,9 @@ extension Replay {
                     guard case .statement(let sql, _) = entry.0.action else { return nil }
                     return Bookkeeping.commitRecordTransaction(sql)
                 }.last
-                if let record, committedInOriginal(record), commitVanished(name) {
+                if let record, let position = order?.position(of: record), commitVanished(name) {
                     finished += 1
-                    if let position = order?.position(of: record) { order?.committed(at: position) }
+                    order?.committed(at: position)
                 } else {
                     _ = Replay.describe(writer.connection!, "ROLLBACK")
                     abandoned += 1
@@ -306,15 +304,6 @@ extension Replay {
             var result = Replay.describe(connection, "COMMIT")
             if Replay.isContention(result), woundYounger(than: name) > 0 { result = Replay.describe(connection, "COMMIT") }
             return result == "ok"
-        }
-
-        /// Whether the run's database has transaction `tx` in its ledger.
-        private func committedInOriginal(_ tx: Int64) -> Bool {
-            guard let original, case .sqlite(DatabaseFile.applicationID) = DatabaseFile.kind(at: original) else { return false }
-            if originalConnection == nil { originalConnection = try? Connection(path: original, flags: [.readOnly]) }
-            guard let connection = originalConnection else { return false }
-            let found = try? connection.scalar("SELECT EXISTS (SELECT 1 FROM \(Bookkeeping.ledger) WHERE tx = ?)", [.integer(tx)])
-            return found == .integer(1)
         }
 
         // MARK: - Running one entry
