@@ -145,9 +145,11 @@ public enum Replay {
         /// Open transactions of writers that vanished inside their COMMIT, which
         /// the run's database shows committed: committed in the replay too.
         public var finished: Int
-        /// Reads whose row count differs where another writer's commit could have
-        /// landed while they ran (or that count pages): timing, not content.
-        public var timingReads: Int
+        /// Statements whose recorded result depended on when they ran: reads whose
+        /// row count differs where another writer's commit could have landed while
+        /// they ran (or that count pages), autocommit writes that changed nothing in
+        /// the run and would here. Timing, not content.
+        public var timed: Int
         /// Writers (threads, drivers, the setup) seen in the log.
         public var writers: Int
         /// The `-- faults:` header line, when the run injected storage faults.
@@ -172,7 +174,10 @@ public enum Replay {
                 timing.append("\(Format.count(deferred, "statement")) run later than logged, after other writers' statements"
                     + (restarts > 0 ? " (\(Format.count(restarts, "transaction")) run again)" : ""))
             }
-            if timingReads > 0 { timing.append("\(Format.count(timingReads, "read")) whose rows differ where another writer committed while it ran") }
+            if timed > 0 {
+                timing.append(Format.count(timed, "statement") + " not held to a result that depended on when "
+                    + (timed == 1 ? "it ran (another writer committed around it)" : "they ran (other writers committed around them)"))
+            }
             if abandoned > 0 { timing.append("\(Format.count(abandoned, "transaction")) of writers that vanished from the log rolled back") }
             if finished > 0 {
                 timing.append("\(Format.count(finished, "transaction")) of writers that vanished inside COMMIT committed, "
@@ -236,7 +241,7 @@ public enum Replay {
         func outcome(_ mismatch: Mismatch?) -> Outcome {
             Outcome(
                 statements: session.statements, skipped: session.skipped, deferred: session.deferred,
-                restarts: session.restarts, abandoned: session.abandoned, finished: session.finished, timingReads: session.timingReads,
+                restarts: session.restarts, abandoned: session.abandoned, finished: session.finished, timed: session.timed,
                 writers: session.writerCount, faults: faults, commitOrder: order != nil, mismatch: mismatch)
         }
         while let line = try reader.next() {

@@ -36,6 +36,8 @@ extension Replay {
         private enum Wait {
             /// `entry` met a lock only the replay holds.
             case lock(Entry)
+            /// `entry` commits a transaction whose turn in the run's commit order has not come.
+            case turn(Entry)
             /// Got another result than recorded: `mismatch` is reported if no reordering removes it.
             case result(Mismatch)
         }
@@ -83,7 +85,7 @@ extension Replay {
         private(set) var restarts = 0
         private(set) var abandoned = 0
         private(set) var finished = 0
-        private(set) var timingReads = 0
+        private(set) var timed = 0
         var writerCount: Int { writers.count }
 
         init(databasePath: String, window: Int, order: CommitOrder?) {
@@ -126,7 +128,7 @@ extension Replay {
                 for name in pending {
                     let writer = writers[name]!
                     guard let head = writer.queue.first, writer.wait == nil || writer.triedAt < epoch,
-                          writer.inTransaction || writer.wait != nil || head.line <= barrier || isNextToCommit(head),
+                          writer.inTransaction || writer.wait != nil || head.line <= barrier,
                           head.line < (next?.line ?? Int.max) else { continue }
                     next = (name, head.line)
                 }
@@ -152,8 +154,9 @@ extension Replay {
                 writers[name]!.heldAnother = false
                 restart(name)
                 switch (step, writers[name]!.wait) {
-                case (.blocked, .lock?), (.differs, .result?): break  // Still waiting, since the first time.
+                case (.blocked, .lock?), (.outOfTurn, .turn?), (.differs, .result?): break  // Still waiting, since the first time.
                 case (.differs(let mismatch), _): writers[name]!.wait = .result(mismatch)
+                case (.outOfTurn, _): writers[name]!.wait = .turn(head)
                 default: writers[name]!.wait = .lock(head)
                 }
                 writers[name]!.triedAt = epoch
@@ -174,12 +177,6 @@ extension Replay {
                 writers[name]!.heldAnother = false
                 epoch += 1
             }
-        }
-
-        /// Whether `entry` belongs to the transaction whose turn it is to commit.
-        private func isNextToCommit(_ entry: Entry) -> Bool {
-            guard let order, let next = order.next, let tx = entry.transactionID else { return false }
-            return order.position(of: tx) == next
         }
 
         /// Among writers running a transaction again, the older goes first: when
@@ -226,7 +223,7 @@ extension Replay {
         /// The log line of the entry a waiting writer waits at.
         private func waitStart(_ name: String) -> Int? {
             switch writers[name]!.wait {
-            case .lock(let entry)?: entry.line
+            case .lock(let entry)?, .turn(let entry)?: entry.line
             case .result(let mismatch)?: mismatch.line
             case nil: nil
             }
@@ -248,10 +245,16 @@ extension Replay {
                 // Every waiting writer tries once more, whatever changed since it last tried.
                 epoch += 1
                 try pump()
-                if vanished > 0 || oldestWait.map({ $0 != (name, start) }) == true { continue }
+                guard let current = oldestWait else { return nil }
+                if vanished > 0 || current != (name, start) { continue }
                 switch writers[name]!.wait! {
                 case .result(let mismatch):
                     return mismatch
+                case .turn(let head):
+                    guard case .statement(let sql, let recorded) = head.action else { return nil }
+                    return Mismatch(
+                        line: head.line, writer: name, sql: sql, recorded: recorded,
+                        replayed: "not run: the run committed other transactions before this one, and they never came")
                 case .lock(let head):
                     guard case .statement(let sql, let recorded) = head.action else { return nil }
                     let holders = writers.filter { $0.key != name && $0.value.inTransaction }
@@ -308,7 +311,7 @@ extension Replay {
 
         // MARK: - Running one entry
 
-        private enum Step { case done(Count), blocked, differs(Mismatch) }
+        private enum Step { case done(Count), blocked, outOfTurn, differs(Mismatch) }
 
         private func perform(_ name: String, _ entry: Entry) throws(ToolError) -> Step {
             defer { writers[name]!.lastLine = max(writers[name]!.lastLine, entry.line) }
@@ -333,13 +336,20 @@ extension Replay {
                 var position: Int64?
                 if let order, commits(sql, name, autocommit: autocommit, recorded: recorded), let tx = entry.transactionID {
                     position = order.position(of: tx)
-                    if let position, let next = order.next, position > next { return .blocked }
+                    if let position, let next = order.next, position > next { return .outOfTurn }
                 }
                 // An autocommit write runs in a transaction of its own, so that it can be undone.
                 let wrapped = autocommit && Worker.isDML(sql)
-                if wrapped, Replay.isContention(Replay.describe(connection, "BEGIN")) { return .blocked }
+                // One that changed nothing in the run, and meets a lock here, ran there before the
+                // lock's holder took it and logged after it: nothing to run, as for SQLITE_BUSY.
+                let passes = wrapped && Self.hadNoEffect(recorded)
+                if wrapped, Replay.isContention(Replay.describe(connection, "BEGIN")) { return passes ? notHeld() : .blocked }
                 let replayed = Replay.describe(connection, sql)
-                if Replay.isContention(replayed) { return .blocked }
+                if Replay.isContention(replayed) {
+                    guard passes, !connection.isAutocommit else { return .blocked }
+                    _ = Replay.describe(connection, "ROLLBACK")
+                    return notHeld()
+                }
                 var count = Count.statement
                 var undo = false
                 if replayed != recorded {
@@ -363,7 +373,7 @@ extension Replay {
                     if changes.count > 4096 { changes.removeFirst(2048) }
                     if let position { order?.committed(at: position) }
                 }
-                if count == .timing { timingReads += 1 } else { statements += 1 }
+                if count == .timing { timed += 1 } else { statements += 1 }
                 return .done(count)
             }
         }
@@ -381,11 +391,17 @@ extension Replay {
             return sql == "RELEASE " + outermost || sql == "RELEASE SAVEPOINT " + outermost
         }
 
+        /// A statement whose recorded result is timing, not content: counted, not held to it.
+        private func notHeld() -> Step {
+            timed += 1
+            return .done(.timing)
+        }
+
         private func uncount(_ count: Count) {
             switch count {
             case .statement: statements -= 1
             case .skipped: skipped -= 1
-            case .timing: timingReads -= 1
+            case .timing: timed -= 1
             case .none: break
             }
         }
