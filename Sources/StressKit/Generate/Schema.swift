@@ -143,7 +143,7 @@ private func defaultLiteral(_ value: SQLValue) -> String {
 }
 
 extension Table {
-    /// A few words on the table's shape, e.g. `t0(4 cols, composite key, WITHOUT ROWID, 2 indexes)`.
+    /// A few words on the table's shape, e.g. `t0(4 columns, composite key, WITHOUT ROWID, 2 indexes)`.
     public var shape: String {
         let key: String
         switch self.key {
@@ -151,9 +151,17 @@ extension Table {
         case .integerPrimaryKey: key = "INTEGER PRIMARY KEY"
         case .primaryKey(let columns): key = columns.count > 1 ? "composite key" : "non-integer key"
         }
-        var parts = ["\(columns.count) cols", key]
+        var parts = [Format.count(columns.count, "column"), key]
         if withoutRowid { parts.append("WITHOUT ROWID") }
-        if !indexes.isEmpty { parts.append("\(indexes.count) index\(indexes.count == 1 ? "" : "es")") }
+        if !indexes.isEmpty { parts.append(Format.count(indexes.count, "index", plural: "indexes")) }
         return "\(name)(" + parts.joined(separator: ", ") + ")"
+    }
+}
+
+extension Schema {
+    /// The printed schema line: the generated tables (the oracle's accounts
+    /// table comes on top of them, and `check` counts it too).
+    public var summary: String {
+        "schema: \(Format.count(tables.count, "table")) plus the accounts: " + tables.map(\.shape).joined(separator: ", ")
     }
 }

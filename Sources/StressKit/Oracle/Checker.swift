@@ -365,8 +365,10 @@ public final class Checker {
         }
         let entries = try count("SELECT count(*) FROM main.\(Bookkeeping.ledger)")
         return (
-            result(.model, checked: "\(tables.count) tables, \(rows) rows, \(entries) ledger entries", model, total: modelTotal),
-            result(.rollback, checked: "\(rows) rows' tags", rollback, total: rollbackTotal)
+            result(.model, checked: Format.count(tables.filter { $0.name != Bookkeeping.accounts }.count, "table")
+                + (tables.contains { $0.name == Bookkeeping.accounts } ? " plus the accounts, " : ", ") + "\(Format.count(rows, "row")), "
+                + Format.count(entries, "ledger entry", plural: "ledger entries"), model, total: modelTotal),
+            result(.rollback, checked: "the tags of \(Format.count(rows, "row"))", rollback, total: rollbackTotal)
         )
     }
 
@@ -827,7 +829,7 @@ public final class Checker {
                 }
             }
         }
-        return result(.queryConsistency, checked: "\(predicates) predicates, \(lookups) index lookups", violations)
+        return result(.queryConsistency, checked: Format.count(predicates, "predicate") + ", " + Format.count(lookups, "index lookup"), violations)
     }
 
     private func count(_ sql: String) throws -> Int64 {

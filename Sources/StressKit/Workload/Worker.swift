@@ -117,7 +117,7 @@ final class Worker {
     func run() {
         let settings = context.settings
         for iteration in 1...settings.iterations {
-            if context.stop.load(ordering: .relaxed) || context.poweredOff { break }
+            if context.stop.load(ordering: .relaxed) || context.poweredOff || Interrupt.requested { break }
             defer { context.iterationsDone.add(1, ordering: .relaxed) }
             // (Re)connect when there is no connection: the first time, or after a
             // reconnect that met a locked database.
@@ -147,7 +147,15 @@ final class Worker {
         }
         // After a power loss nothing more may reach the files: the run abandons
         // the connection once the power has failed.
-        if !context.losesPower { connection?.close() }
+        if !context.losesPower, let connection {
+            connection.close()
+            log(.disconnect)
+        }
+    }
+
+    /// Logs what happened to the connection or transaction outside a statement.
+    private func log(_ event: SQLLog.Event) {
+        context.log.append("-- \(label) \(transactionLabel) \(event.rawValue)")
     }
 
     /// Closes the connection left open for the power loss (every write fails by now).
@@ -287,6 +295,7 @@ final class Worker {
     private func sqliteRolledBack(_ tx: Int64) {
         counters[.autoRollbacks] += 1
         counters[.rollbacks] += 1
+        log(.rolledBackBySQLite)
         context.acks.rolledBack(tx)
     }
 
@@ -400,7 +409,7 @@ final class Worker {
             // The rollback itself failed (an I/O error): closing the connection
             // finishes it, or leaves a hot journal the next opener rolls back.
             counters[.abandonedConnections] += 1
-            context.log.append("-- \(label) \(transactionLabel) connection abandoned after a failed ROLLBACK")
+            log(.abandoned)
             abandon()
         }
     }
@@ -413,18 +422,20 @@ final class Worker {
             for sql in context.disconnectionStatements { execute(sql) }
             connection?.close()
             counters[.reconnects] += 1
-            context.log.append("-- \(label) \(transactionLabel) reconnect")
+            log(.reconnect)
             _ = connect()  // On failure the next iteration tries again.
         case .incrementalVacuum:
             if execute(sql!).error == nil { counters[.vacuums] += 1 }
         default:
-            var incomplete = false, moved = false
+            var incomplete = false, moved = false, wal = false
             let outcome = execute(sql!) { statement in
-                // (busy, log frames, checkpointed frames): busy = 1 means it could not finish.
+                // (busy, log frames, checkpointed frames): busy = 1 means it could not finish;
+                // -1 frames: the database is not in WAL mode and nothing was done.
                 if statement.int64(0) != 0 { incomplete = true }
+                if statement.int64(1) >= 0 { wal = true }
                 if statement.int64(2) > 0 { moved = true }
             }
-            if outcome.error == nil {
+            if outcome.error == nil, wal {
                 counters[.checkpoints] += 1
                 if incomplete { counters[.checkpointsIncomplete] += 1 }
                 if moved { counters[.checkpointsMovedFrames] += 1 }
@@ -569,10 +580,16 @@ final class Worker {
     }
 
     /// INSERT, REPLACE, UPDATE or DELETE: the statements `sqlite3_changes` describes.
+    /// (After any other statement it repeats the last of those, which says nothing
+    /// about the statement: ROLLBACK and RELEASE start with R too.)
     static func isDML(_ sql: String) -> Bool {
-        switch sql.utf8.first {
-        case UInt8(ascii: "I"), UInt8(ascii: "R"), UInt8(ascii: "U"), UInt8(ascii: "D"): true
-        default: false
+        let utf8 = sql.utf8
+        switch utf8.first {
+        case UInt8(ascii: "I"): return utf8.starts(with: "INSERT".utf8)
+        case UInt8(ascii: "U"): return utf8.starts(with: "UPDATE".utf8)
+        case UInt8(ascii: "D"): return utf8.starts(with: "DELETE".utf8)
+        case UInt8(ascii: "R"): return utf8.starts(with: "REPLACE".utf8)
+        default: return false
         }
     }
 
