@@ -51,10 +51,11 @@ import Testing
         /// SIGKILLed, which can cut a write short), lines that are not JSON are skipped.
         func sdkLines(tornAllowed: Bool = false) throws -> [[String: Any]] {
             let text = (try? String(contentsOf: scratch.file("sdk.jsonl"), encoding: .utf8)) ?? ""
-            return try text.split(separator: "\n").compactMap { line in
-                let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            return try text.split(separator: "\n").compactMap { line -> [String: Any]? in
+                let object = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
                 if tornAllowed { return object }
-                return try #require(object, "not JSON: \(line)")
+                let parsed: [String: Any] = try #require(object, "not JSON: \(line)")
+                return parsed
             }
         }
     }

@@ -190,7 +190,7 @@ import Testing
         let result = try CLI.run([
             "compose", CLI.packageRoot.appendingPathComponent("composer/composed").path, "--seed", "3", "--runs", "8",
             "--run-dir", run.path, "--sqlite", directory.path,
-        ], environment: ComposeTests.path)
+        ])
         #expect(result.status == 0, "\(result.stdout.suffix(2000))")
         #expect(result.stdout.contains("sqlite: 3.50.4, source id 2025-07-30 19:33:53 4d8adfb30e03"))
         let report = try ComposeTests.report(run)

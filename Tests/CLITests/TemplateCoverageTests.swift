@@ -48,8 +48,7 @@ import Testing
             let run = scratch.file("run")
             let result = try CLI.run(
                 ["compose", CLI.packageRoot.appendingPathComponent("composer/\(template)").path, "--seed", seed, "--runs", "12",
-                 "--run-dir", run.path, "-q"],
-                environment: ComposeTests.path)
+                 "--run-dir", run.path, "-q"])
             #expect(result.status == 0, "\(template) seed \(seed): \(result.stdout.suffix(2000))")
             let report = try ComposeTests.report(run)
             let assertions = try #require(report["assertions"] as? [[String: Any]])

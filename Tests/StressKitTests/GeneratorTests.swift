@@ -37,7 +37,7 @@ import Testing
                 do {
                     let statement = try db.prepare(sql)
                     while try statement.step() {}
-                } catch let error as SQLiteError where error.code.primary == .constraint {
+                } catch where error.code.primary == .constraint {
                     continue
                 } catch {
                     Issue.record("seed \(seed): \(error)")

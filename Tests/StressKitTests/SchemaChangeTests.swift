@@ -251,7 +251,7 @@ extension SchemaChangeTests {
         original.close()
 
         let checker = Checker(connection: try Connection(path: copy), who: "copy")
-        let asTaken = try checker.run(acknowledgements: AckLog.path(for: db), acknowledgedBytes: before, randomness: .seed(1))
+        let asTaken = try checker.run(acknowledgements: AckLog.path(for: db), acknowledgedBytes: Int(before), randomness: .seed(1))
         #expect(asTaken.passed, "\(asTaken.violations)")
         let whole = try checker.run(acknowledgements: AckLog.path(for: db), randomness: .seed(1))
         #expect(whole.result(.durability)?.status == .fail)

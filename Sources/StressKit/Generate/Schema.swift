@@ -485,14 +485,22 @@ extension Table {
         case .primaryKey(let columns): key = columns.count > 1 ? "composite key" : "non-integer key"
         }
         let count = columns.count - 1
-        var parts = ["\(count) column\(count == 1 ? "" : "s")", key]
+        var parts = [Format.count(count, "column"), key]
         if withoutRowid { parts.append("WITHOUT ROWID") }
         if strict { parts.append("STRICT") }
         let references = columns.filter { $0.references != nil }.count
-        if references > 0 { parts.append("\(references) foreign key\(references == 1 ? "" : "s")") }
+        if references > 0 { parts.append(Format.count(references, "foreign key")) }
         let generated = columns.filter { $0.generated != nil }.count
         if generated > 0 { parts.append("\(generated) generated") }
-        if !indexes.isEmpty { parts.append("\(indexes.count) index\(indexes.count == 1 ? "" : "es")") }
+        if !indexes.isEmpty { parts.append(Format.count(indexes.count, "index", plural: "indexes")) }
         return "\(name)(" + parts.joined(separator: ", ") + ")"
+    }
+}
+
+extension Schema {
+    /// The printed schema line: the generated tables (the oracle's accounts
+    /// table comes on top of them, and `check` counts it too).
+    public var summary: String {
+        "schema: \(Format.count(tables.count, "table")) plus the accounts: " + tables.map(\.shape).joined(separator: ", ")
     }
 }

@@ -157,7 +157,15 @@ public enum Bookkeeping {
     /// The commit record an explicit transaction writes just before COMMIT, so a
     /// committed transaction is in the ledger even when none of its statements changed a row.
     public static func commitRecordStatement(tx: Int64, who: String) -> String {
-        "INSERT INTO \(ledger) (tx, who, tbl, key, image) VALUES (\(tx), \(SQLValue.text(who).sqlLiteral), '', NULL, NULL)"
+        commitRecordPrefix + "\(tx), \(SQLValue.text(who).sqlLiteral), '', NULL, NULL)"
+    }
+
+    private static let commitRecordPrefix = "INSERT INTO \(ledger) (tx, who, tbl, key, image) VALUES ("
+
+    /// The transaction id of a commit record statement (`commitRecordStatement`), or nil for any other SQL.
+    public static func commitRecordTransaction(_ sql: String) -> Int64? {
+        guard sql.hasPrefix(commitRecordPrefix) else { return nil }
+        return Int64(sql.dropFirst(commitRecordPrefix.count).prefix { $0 != "," })
     }
 }
 
@@ -176,6 +184,19 @@ public enum TransactionID {
     /// A random driver base: 256 ..< 2^31.
     public static func driverBase(using rng: inout some RandomNumberGenerator) -> Int64 {
         256 + Int64(rng.below(Int(Int32.max) - 256))
+    }
+
+    /// The id that a log line's writer and transaction labels name (`t0 x5`,
+    /// `d77 x2`; the setup's writes are transaction 1), or nil for other writers.
+    public static func parse(writer: String, transaction: String) -> Int64? {
+        if writer == "setup" { return 1 }
+        guard transaction.hasPrefix("x"), let number = Int(transaction.dropFirst()), number >= 0,
+              let kind = writer.first, let base = Int64(writer.dropFirst()), base >= 0 else { return nil }
+        switch kind {
+        case "t" where base < 256: return make(base: base + 1, number: number)
+        case "d" where base >= 256: return make(base: base, number: number)
+        default: return nil
+        }
     }
 
     public static func describe(_ id: Int64) -> String {

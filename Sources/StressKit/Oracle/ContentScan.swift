@@ -19,6 +19,8 @@ final class ContentScan {
     /// Rows read, and tables compared.
     var rows = 0
     var compared = 0
+    /// Whether the accounts table was among those compared (the summary names it apart).
+    var comparedAccounts = false
     /// Tables not compared: missing, or without every column the schema gives
     /// them (the `schema` property reports how they differ). Columns the schema
     /// does not know are not read: `model` judges the schema's columns.
@@ -36,7 +38,8 @@ final class ContentScan {
             unlike.insert(table.name, at: 0)
             tables.remove(at: index)
         }
-        compared = tables.count
+        compared = tables.filter { $0.name != Bookkeeping.accounts }.count
+        comparedAccounts = tables.contains { $0.name == Bookkeeping.accounts }
         for table in tables where !table.withoutRowid {
             var merge = try RowidMerge(scan: self, table: table)
             try merge.run()

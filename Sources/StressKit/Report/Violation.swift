@@ -19,12 +19,23 @@ public struct Violation: Sendable, Codable, Hashable, CustomStringConvertible {
         self.details = details
     }
 
+    /// The violation for a terminal: its sentence on one line, then one line per
+    /// detail. Text that spans lines (an SQL statement the oracle ran, the
+    /// messages of `integrity_check`) is folded onto its line.
     public var description: String {
         // Inside the monolith a violation has a thread and a place in the SQL log;
         // a standalone command has neither.
         let context = logLine > 0 ? "thread \(thread), SQL log line \(logLine)" : "seen by \(thread)"
-        var text = "VIOLATION \(property.rawValue): \(message) (\(context))"
-        for key in details.keys.sorted() { text += "\n    \(key): \(details[key]!)" }
+        var text = "VIOLATION \(property.rawValue): \(Self.oneLine(message, separator: " ")) (\(context))"
+        for key in details.keys.sorted() { text += "\n    \(key): \(Self.oneLine(details[key]!, separator: " | "))" }
         return text
+    }
+
+    /// `text` on one line: its lines trimmed and joined with `separator`, at most 500 characters.
+    static func oneLine(_ text: String, separator: String) -> String {
+        let joined = text.split(whereSeparator: \.isNewline)
+            .map { $0.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed() }
+            .filter { !$0.isEmpty }.map { String($0) }.joined(separator: separator)
+        return joined.count > 500 ? String(joined.prefix(500)) + "…" : joined
     }
 }

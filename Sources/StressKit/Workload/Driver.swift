@@ -127,8 +127,33 @@ public struct DriverOutcome: Sendable {
     public var faults: FaultReport?
     /// Evidence the invocation could not record (a full disk): what no check can verify.
     public var incompleteEvidence: [EvidenceGap] = []
+    /// Stopped by Ctrl-C (or SIGTERM) after `unitsDone` of `units` units of work.
+    public var interrupted = false
+    public var unitsDone = 0
+    public var units = 0
 
     public var passed: Bool { violations.isEmpty }
+
+    /// 0 no property violated; 1 one was; 130 (128 + the signal) stopped by Ctrl-C with nothing found.
+    public var exitStatus: Int32 {
+        if !violations.isEmpty { return 1 }
+        return interrupted ? Interrupt.exitStatus : 0
+    }
+
+    /// The reproduce line, when the choices came from a seed. Not exact: other
+    /// writers have changed the database since, so it runs the same choices on a
+    /// copy of the database as it is now (`stress.db` → `stress-repro.db`,
+    /// with its WAL or rollback journal), never on the database itself.
+    public var reproduce: String? {
+        guard let seed = randomness.seed else { return nil }
+        let copy = DatabaseFile.reproductionPath(databasePath)
+        let faultArguments = ((faults?.plan.arguments ?? []) + SQLiteChoice.reproduceArguments)
+            .map(DatabaseFile.shellQuote).joined(separator: " ")
+        let (from, to) = (DatabaseFile.shellQuote(databasePath), DatabaseFile.shellQuote(copy))
+        return "for f in '' -wal -shm -journal; do rm -f \(to)$f; [ ! -e \(from)$f ] || cp \(from)$f \(to)$f; done; "
+            + "sqlite-stress \(kind.rawValue) --db \(to) --seed \(Seed.format(seed))"
+            + (faultArguments.isEmpty ? "" : " " + faultArguments)
+    }
 
     public var summary: String {
         let c = counters
@@ -142,14 +167,17 @@ public struct DriverOutcome: Sendable {
         for error in unexpectedErrors { lines.append("unexpected error: \(error)") }
         for gap in incompleteEvidence { lines.append("incomplete evidence: \(gap)") }
         for violation in violations { lines.append(violation.description) }
-        lines.append("result: \(passed ? "PASS" : "FAIL") in \(Format.fixed(elapsed, 3)) s" + EvidenceGap.verdictClause(incompleteEvidence))
-        if !passed, let seed = randomness.seed {
-            let faultArguments = ((faults?.plan.arguments ?? []) + SQLiteChoice.reproduceArguments)
-                .map(DatabaseFile.shellQuote).joined(separator: " ")
-            lines.append("reproduce: sqlite-stress \(kind.rawValue) --db \(DatabaseFile.shellQuote(databasePath)) --seed \(Seed.format(seed))"
-                + (faultArguments.isEmpty ? "" : " " + faultArguments))
-        } else if !passed {
-            lines.append("reproduce: " + Randomness.notReproducible)
+        if passed, interrupted {
+            lines.append("result: INTERRUPTED after \(unitsDone) of \(Format.count(units, "unit")) of work, "
+                + "no violation so far, in \(Format.fixed(elapsed, 3)) s" + EvidenceGap.verdictClause(incompleteEvidence))
+        } else {
+            lines.append("result: \(passed ? "PASS" : "FAIL") in \(Format.fixed(elapsed, 3)) s"
+                + (interrupted ? " (interrupted)" : "") + EvidenceGap.verdictClause(incompleteEvidence))
+        }
+        if !passed {
+            lines.append(reproduce.map {
+                "reproduce (not exact: other writers changed the database since; this runs the same choices on a copy): " + $0
+            } ?? "reproduce: " + Randomness.notReproducible)
         }
         return lines.joined(separator: "\n")
     }
@@ -157,6 +185,7 @@ public struct DriverOutcome: Sendable {
     public func json() -> String {
         struct Document: Encodable {
             let command: String, result: String, database: String, randomness: String, seed: String?, label: String
+            let reproduce: String?
             let counters: [String: Int], operations: [String: Int], maintenance: [String: Int], schemaChanges: [String: Int]
             let schemaFeatures: [String: Int], violations: [Violation], unexpectedErrors: [String]
             let elapsedSeconds: Double
@@ -165,9 +194,9 @@ public struct DriverOutcome: Sendable {
             let sqlite: SQLiteLibrary
         }
         return prettyJSON(Document(
-            command: kind.rawValue, result: passed ? "pass" : "fail", database: databasePath, randomness: randomness.kind,
-            seed: randomness.seed.map(Seed.format),
-            label: label, counters: counters.asDictionary, operations: counters.operations,
+            command: kind.rawValue, result: passed ? (interrupted ? "interrupted" : "pass") : "fail", database: databasePath,
+            randomness: randomness.kind, seed: randomness.seed.map(Seed.format), label: label, reproduce: reproduce,
+            counters: counters.asDictionary, operations: counters.operations,
             maintenance: counters.maintenance, schemaChanges: counters.schemaChanges, schemaFeatures: counters.features, violations: violations,
             unexpectedErrors: unexpectedErrors, elapsedSeconds: elapsed, faults: faults, incompleteEvidence: incompleteEvidence,
             sqlite: SQLiteChoice.library))
@@ -247,6 +276,7 @@ extension DriverKind {
         return DriverOutcome(
             kind: self, databasePath: path, randomness: randomness, label: label, counters: worker.counters,
             violations: context.violations.withLock { $0 }, unexpectedErrors: unexpected,
-            elapsed: start.duration(to: clock.now).seconds, faults: faultReport, incompleteEvidence: context.incompleteEvidence)
+            elapsed: start.duration(to: clock.now).seconds, faults: faultReport, incompleteEvidence: context.incompleteEvidence,
+            interrupted: Interrupt.requested, unitsDone: context.iterationsDone.load(ordering: .relaxed), units: units)
     }
 }

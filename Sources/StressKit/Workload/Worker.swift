@@ -135,7 +135,7 @@ final class Worker {
     func run() {
         let settings = context.settings
         for iteration in 1...settings.iterations {
-            if context.stop.load(ordering: .relaxed) || context.poweredOff { break }
+            if context.stop.load(ordering: .relaxed) || context.poweredOff || Interrupt.requested { break }
             defer { context.iterationsDone.add(1, ordering: .relaxed) }
             // (Re)connect when there is no connection: the first time, or after a
             // reconnect that met a locked database.
@@ -173,7 +173,15 @@ final class Worker {
         }
         // After a power loss nothing more may reach the files: the run abandons
         // the connection once the power has failed.
-        if !context.losesPower { connection?.close() }
+        if !context.losesPower, let connection {
+            connection.close()
+            log(.disconnect)
+        }
+    }
+
+    /// Logs what happened to the connection or transaction outside a statement.
+    private func log(_ event: SQLLog.Event) {
+        context.log.append("-- \(label) \(transactionLabel) \(event.rawValue)")
     }
 
     /// Closes the connection left open for the power loss (every write fails by now).
@@ -287,7 +295,7 @@ final class Worker {
         let label = transactionLabel
         connection?.close()
         counters[.reconnects] += 1
-        context.log.append("-- \(self.label) \(label) reconnect")
+        context.log.append("-- \(self.label) \(label) \(SQLLog.Event.reconnect.rawValue)")
         _ = connect(loadingSchema: false)  // On failure the next iteration connects again.
         transactionLabel = label
     }
@@ -406,7 +414,7 @@ final class Worker {
     private func sqliteRolledBack(_ tx: Int64) {
         counters[.autoRollbacks] += 1
         counters[.rollbacks] += 1
-        context.log.append("-- \(label) \(transactionLabel) SQLite rolled the transaction back itself")
+        log(.rolledBackBySQLite)
         context.acks.rolledBack(tx)
     }
 
@@ -538,7 +546,7 @@ final class Worker {
             // The rollback itself failed (an I/O error): closing the connection
             // finishes it, or leaves a hot journal the next opener rolls back.
             counters[.abandonedConnections] += 1
-            context.log.append("-- \(label) \(transactionLabel) connection abandoned after a failed ROLLBACK")
+            log(.abandoned)
             abandon()
         }
     }
@@ -555,7 +563,7 @@ final class Worker {
             connection?.close()
             counters[.reconnects] += 1
             counters[kind] += 1
-            context.log.append("-- \(label) \(transactionLabel) reconnect")
+            log(.reconnect)
             _ = connect()  // On failure the next iteration tries again.
         case .incrementalVacuum:
             if execute("PRAGMA incremental_vacuum(8)").error == nil {
@@ -564,13 +572,15 @@ final class Worker {
             }
         case .checkpointPassive, .checkpointFull, .checkpointRestart, .checkpointTruncate:
             let mode = ["PASSIVE", "FULL", "RESTART", "TRUNCATE"][MaintenanceKind.checkpoints.firstIndex(of: kind)!]
-            var incomplete = false, moved = false
+            var incomplete = false, moved = false, wal = false
             let outcome = execute("PRAGMA wal_checkpoint(\(mode))") { statement in
-                // (busy, log frames, checkpointed frames): busy = 1 means it could not finish.
+                // (busy, log frames, checkpointed frames): busy = 1 means it could not finish;
+                // -1 frames: the database is not in WAL mode and nothing was done.
                 if statement.int64(0) != 0 { incomplete = true }
+                if statement.int64(1) >= 0 { wal = true }
                 if statement.int64(2) > 0 { moved = true }
             }
-            if outcome.error == nil {
+            if outcome.error == nil, wal {
                 counters[.checkpoints] += 1
                 counters[kind] += 1
                 if incomplete { counters[.checkpointsIncomplete] += 1 }
@@ -603,7 +613,7 @@ final class Worker {
     private func vacuumInto() {
         let copy = context.settings.databasePath + ".copy-" + label
         for path in [copy] + DatabaseFile.sidecarSuffixes.map({ copy + $0 }) { _ = unlink(path) }
-        let acknowledged = DatabaseFile.size(of: context.acks.path)
+        let acknowledged = Int(DatabaseFile.size(of: context.acks.path))
         guard execute("VACUUM INTO \(SQLValue.text(copy).sqlLiteral)").error == nil else { return }
         counters[.vacuumInto] += 1
         guard context.workerVFS == nil else {

@@ -11,6 +11,7 @@ struct DriverOptions: ParsableArguments {
 
     func run(_ kind: DriverKind) throws {
         let faults = try faultOptions.plan()
+        Interrupt.install(repeatStops: true)
         let outcome = try kind.run(
             databasePath: common.databasePath, randomness: common.randomness, busyTimeout: lock.busyTimeout, faults: faults)
         try Console.finish(outcome, json: common.json, quiet: common.quiet)

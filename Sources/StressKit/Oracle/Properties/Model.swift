@@ -23,7 +23,8 @@ extension Checker {
     /// What `model` examined, and the tables it could not compare (see `ContentScan.unlike`).
     func modelChecked(_ scan: ContentScan) throws -> String {
         let entries = try count("SELECT count(*) FROM main.\(Bookkeeping.ledger)")
-        var checked = "\(scan.compared) tables, \(scan.rows) rows, \(entries) ledger entries"
+        var checked = Format.count(scan.compared, "table") + (scan.comparedAccounts ? " plus the accounts, " : ", ")
+            + Format.count(scan.rows, "row") + ", " + Format.count(entries, "ledger entry", plural: "ledger entries")
         if !scan.unlike.isEmpty {
             checked += "; not compared, their columns not the schema's (see schema): " + scan.unlike.joined(separator: ", ")
         }

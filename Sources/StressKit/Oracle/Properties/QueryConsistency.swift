@@ -78,6 +78,6 @@ extension Checker {
                 }
             }
         }
-        return result(.queryConsistency, checked: "\(predicates) predicates, \(lookups) index lookups", violations)
+        return result(.queryConsistency, checked: Format.count(predicates, "predicate") + ", " + Format.count(lookups, "index lookup"), violations)
     }
 }
