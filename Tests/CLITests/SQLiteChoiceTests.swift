@@ -129,7 +129,7 @@ import Testing
         #expect(header.contains { $0.hasPrefix("sqlite: 3.50.4, source id 2025-07-30 19:33:53 4d8adfb30e03") && $0.hasSuffix("from " + library) },
                 "\(header)")
         // The reproduce line runs on the same library.
-        #expect(header.contains { $0.hasPrefix("reproduce: ") && $0.contains(" --sqlite \(directory.path) ") }, "\(header)")
+        #expect(header.contains { $0.hasPrefix("reproduce: ") && ($0 + " ").contains(" --sqlite \(directory.path) ") }, "\(header)")
 
         let json = try CLI.run(["stress", "--db", scratch.file("j.db").path, "--seed", "7", "--iterations", "60", "--json"],
                                environment: ["SQLITE_STRESS_SQLITE": directory.path])

@@ -53,6 +53,9 @@ public final class SQLLog: Sendable {
         var pending = ""
         /// The last write failed, perhaps half way: the next starts on a fresh line.
         var mayEndMidLine = false
+        /// Lines cut short by a failed write that a later write ended: in the
+        /// file as lines, though not whole ones (counted in `unwrittenLines` too).
+        var fragmentsEnded = 0
         var losses = Losses()
     }
 
@@ -116,6 +119,7 @@ public final class SQLLog: Sendable {
         // Disk full or similar: the run goes on, and its report says what the log lacks.
         var written = 0
         state.mayEndMidLine = !writeAll(state.fd, &state.pending, written: &written)
+        if ending && written > 0 { state.fragmentsEnded += 1 }
         if state.mayEndMidLine {
             let code = errno
             // Every line not ended in the file is lost (a line cut short included).
@@ -136,8 +140,9 @@ public final class SQLLog: Sendable {
     /// The number of lines this process appended so far (the line numbers it hands out).
     public var lineCount: Int { state.withLock { $0.lines } }
 
-    /// The number of those lines that reached the file.
-    public var writtenLines: Int { state.withLock { $0.lines - $0.losses.unwrittenLines } }
+    /// The number of lines the file holds: those that reached it whole, and any
+    /// fragment of a line cut short that a later write ended (what `wc -l` counts).
+    public var writtenLines: Int { state.withLock { $0.lines - $0.losses.unwrittenLines + $0.fragmentsEnded } }
 
     /// What this process could not write or sync so far.
     public var losses: Losses { state.withLock { $0.losses } }
