@@ -58,7 +58,8 @@ import Testing
     }
 
     // The printed reproduce line repeats a one-thread run exactly — the same
-    // SQL log, byte for byte — into fresh files: the database and logs it came
+    // SQL log, byte for byte but for the name of the database in VACUUM INTO
+    // copies — into fresh files: the database and logs it came
     // from stay as they were, and run again it refuses to replace even the
     // reproduction.
     @Test func reproduceLineReproducesIntoFreshFiles() throws {
@@ -78,7 +79,10 @@ import Testing
         #expect(again.status == 0, "\(again.stderr)")
         let after = try scratch.snapshot()
         for (name, data) in before { #expect(after[name] == data, "\(name) changed") }
-        #expect(after["r-repro.db.sql"] == before["r.db.sql"], "the reproduction's log differs")
+        // The log names the database only in the paths of VACUUM INTO copies, which sit beside it.
+        let replayedLog = String(decoding: try #require(after["r-repro.db.sql"]), as: UTF8.self)
+        let recordedLog = String(decoding: try #require(before["r.db.sql"]), as: UTF8.self)
+        #expect(replayedLog.replacing("r-repro.db.copy-", with: "r.db.copy-") == recordedLog, "the reproduction's log differs")
         #expect(try CLI.dump(scratch.file("r-repro.db")) == CLI.dump(scratch.file("r.db")))
 
         let third = try CLI.shell(reproduce, in: scratch.url)
