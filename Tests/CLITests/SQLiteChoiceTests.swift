@@ -216,8 +216,8 @@ enum WALBugSeed: CaseIterable {
 
     var arguments: [String] {
         switch self {
-        case .ioError: ["--seed", "82", "--fault", "io-error", "--journal-mode", "wal", "--threads", "1"]
-        case .powerLoss: ["--seed", "108", "--iterations", "400", "--journal-mode", "wal", "--synchronous", "full", "--crash"]
+        case .ioError: ["--seed", "61", "--fault", "io-error", "--journal-mode", "wal", "--threads", "1"]
+        case .powerLoss: ["--seed", "112", "--iterations", "400", "--journal-mode", "wal", "--synchronous", "full", "--crash"]
         }
     }
 }

@@ -127,7 +127,7 @@ import Testing
     // they carry (an SQL statement over several lines, integrity_check's messages).
     @Test func violationsPrintOneLineEach() {
         let violation = Violation(
-            property: "integrity", message: "the database could not be read: error — while executing `CREATE TABLE x (\n    a INTEGER,\n    b TEXT);\nDELETE FROM x`",
+            property: .integrity, message: "the database could not be read: error — while executing `CREATE TABLE x (\n    a INTEGER,\n    b TEXT);\nDELETE FROM x`",
             thread: "final", logLine: 12, details: ["integrity_check": "*** in database main ***\nPage 72: error 11\nPage 69: error 11"])
         let lines = violation.description.split(separator: "\n")
         #expect(lines.count == 2, "\(violation.description)")

@@ -114,6 +114,16 @@ public enum Replay {
         }
     }
 
+    /// A VACUUM INTO writes its copy beside the replay database, not where the
+    /// recorded run wrote it (beside the original, which it must not touch); a
+    /// copy left by an earlier statement is removed first. Every other statement is as logged.
+    static func redirected(_ sql: String, besides databasePath: String) -> String {
+        guard sql.hasPrefix("VACUUM INTO ") else { return sql }
+        let copy = databasePath + ".copy"
+        for path in [copy] + DatabaseFile.sidecarSuffixes.map({ copy + $0 }) { _ = unlink(path) }
+        return "VACUUM INTO \(SQLValue.text(copy).sqlLiteral)"
+    }
+
     /// The first statement whose result differs.
     public struct Mismatch: Sendable, Equatable {
         public var line: Int

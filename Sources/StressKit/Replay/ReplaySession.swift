@@ -344,7 +344,7 @@ extension Replay {
                 // lock's holder took it and logged after it: nothing to run, as for SQLITE_BUSY.
                 let passes = wrapped && Self.hadNoEffect(recorded)
                 if wrapped, Replay.isContention(Replay.describe(connection, "BEGIN")) { return passes ? notHeld() : .blocked }
-                let replayed = Replay.describe(connection, sql)
+                let replayed = Replay.describe(connection, Replay.redirected(sql, besides: databasePath))
                 if Replay.isContention(replayed) {
                     guard passes, !connection.isAutocommit else { return .blocked }
                     _ = Replay.describe(connection, "ROLLBACK")

@@ -92,7 +92,15 @@ public struct StressReport: Sendable {
         lines.append("maintenance: " + checkpoints
             + "\(Format.count(c[.reconnects], "reconnect")), \(Format.count(c[.vacuums], "incremental vacuum")), "
             + "\(Format.count(c[.checks], "check")) (\(c[.checksSkipped]) skipped), "
-            + "\(Format.count(c[.largeRows], "large row"))")
+            + "\(Format.count(c[.largeRows], "large row")); VACUUM \(c[MaintenanceKind.vacuum]), "
+            + "VACUUM INTO \(c[MaintenanceKind.vacuumInto]) (\(Format.count(c[.copiesChecked], "copy", plural: "copies")) checked), "
+            + "REINDEX \(c[MaintenanceKind.reindex]), ANALYZE \(c[MaintenanceKind.analyze]), "
+            + "PRAGMA optimize \(c[MaintenanceKind.optimize])")
+        lines.append("schema changes: \(c[.schemaChangesCommitted]) committed (" + Counters.list { (kind: SchemaChangeKind) in
+            kind == .rollback ? 0 : c[kind] } + "), \(c[.schemaChangesRolledBack]) rolled back, "
+            + "\(c[.schemaChangesUnavailable]) not possible; "
+            + "\(Format.count(c[.staleSchema], "statement")) met a schema changed under them")
+        lines.append("schema features exercised: " + Counters.list { (feature: SchemaFeature) in c[feature] })
         lines.append("throughput: \(c[.statements]) statements in \(Format.fixed(elapsed, 2)) s, \(Format.fixed(statementsPerSecond, 0)) statements/s")
         lines.append("SQL log: \(settings.logPath) (\(Format.count(logLines, "line"))) — "
             + "\(Format.mebibytes(DatabaseFile.size(of: settings.logPath))), the database \(Format.mebibytes(DatabaseFile.size(of: settings.databasePath)))")
@@ -151,6 +159,9 @@ public struct StressReport: Sendable {
             let swarm: Swarm
             let counters: [String: Int]
             let operations: [String: Int]
+            let maintenance: [String: Int]
+            let schemaChanges: [String: Int]
+            let schemaFeatures: [String: Int]
             let elapsedSeconds: Double
             let statementsPerSecond: Double
             let violations: [Violation]
@@ -166,6 +177,7 @@ public struct StressReport: Sendable {
             sqlite: SQLiteChoice.library, database: settings.databasePath, sqlLog: settings.logPath,
             sqlLogLines: logLines, threads: settings.threads, iterations: settings.iterations, tables: tables,
             configuration: config, swarm: swarm, counters: counters.asDictionary, operations: counters.operations,
+            maintenance: counters.maintenance, schemaChanges: counters.schemaChanges, schemaFeatures: counters.features,
             elapsedSeconds: elapsed, statementsPerSecond: statementsPerSecond, violations: violations,
             unexpectedErrors: unexpectedErrors, properties: finalCheck?.results ?? [], faults: faults,
             incompleteEvidence: incompleteEvidence)

@@ -170,7 +170,7 @@ extension SQLLog {
     /// is such a violation; a log that cannot be read leaves them as they are.
     public static func placeCommits(of violations: inout [Violation], in path: String) {
         var wanted: [String: String] = [:]  // "t0 x425" → "t0x425"
-        for violation in violations where violation.property == Property.durability.rawValue {
+        for violation in violations where violation.property == .durability {
             guard let id = violation.details["transaction"], let x = id.lastIndex(of: "x") else { continue }
             wanted[id[..<x] + " " + id[x...]] = id
         }

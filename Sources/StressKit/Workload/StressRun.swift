@@ -30,6 +30,8 @@ public final class StressRun: Sendable {
     public let settings: StressSettings
     public let config: DatabaseConfig
     public let schema: Schema
+    /// The number of tables drawn (or given with `--tables`); the schema may add an audit table.
+    public let tableCount: Int
     public let swarm: Swarm
 
     /// Validates `settings` and the paths, and draws schema, configuration and swarm
@@ -39,18 +41,21 @@ public final class StressRun: Sendable {
         try checkPaths(settings)
         var schemaRNG = settings.randomness.stream("schema")
         let drawnTables = schemaRNG.int(in: 1...10)  // Drawn always, so --tables only overrides it.
-        let schema = SchemaGenerator.generate(tableCount: settings.tables ?? drawnTables, using: &schemaRNG)
+        let tableCount = settings.tables ?? drawnTables
+        let schema = SchemaGenerator.generate(tableCount: tableCount, using: &schemaRNG)
         var configRNG = settings.randomness.stream("config")
         let config = DatabaseConfig.generate(journalMode: settings.journalMode, synchronous: settings.synchronous, using: &configRNG)
         var swarmRNG = settings.randomness.stream("swarm")
-        let swarm = Swarm.generate(using: &swarmRNG)
-        return StressRun(settings: settings, config: config, schema: schema, swarm: swarm)
+        var swarm = Swarm.generate(using: &swarmRNG)
+        if !settings.schemaChanges { swarm.schemaChanges = [:] }
+        return StressRun(settings: settings, config: config, schema: schema, tableCount: tableCount, swarm: swarm)
     }
 
-    private init(settings: StressSettings, config: DatabaseConfig, schema: Schema, swarm: Swarm) {
+    private init(settings: StressSettings, config: DatabaseConfig, schema: Schema, tableCount: Int, swarm: Swarm) {
         self.settings = settings
         self.config = config
         self.schema = schema
+        self.tableCount = tableCount
         self.swarm = swarm
     }
 
@@ -143,12 +148,13 @@ public final class StressRun: Sendable {
         let database = DatabaseFile.reproductionPath(settings.databasePath)
         return [
             "stress", "--seed", Seed.format(seed), "--threads", "\(threads)",
-            "--iterations", "\(settings.iterations)", "--tables", "\(schema.tables.count)",
+            "--iterations", "\(settings.iterations)", "--tables", "\(tableCount)",
             "--journal-mode", config.journalMode.rawValue, "--synchronous", config.synchronous.lowercased(),
             "--busy-timeout", "\(settings.busyTimeout)",
             "--check-every", "\(settings.checkEvery)", "--db", database,
         ] + (settings.logPath == settings.databasePath + ".sql" ? [] : ["--sql-log", DatabaseFile.reproductionPath(settings.logPath)])
-            + settings.faults.arguments + SQLiteChoice.reproduceArguments
+            + settings.faults.arguments + (settings.schemaChanges ? [] : ["--no-schema-changes"])
+            + SQLiteChoice.reproduceArguments
     }
 
     /// Whether the reproduce line repeats the run exactly: one thread does; with
@@ -345,7 +351,7 @@ public final class StressRun: Sendable {
         let run = command == "stress"
             ? "threads=\(settings.threads) iterations=\(settings.iterations) check-every=\(settings.checkEvery) " : ""
         let randomness = settings.randomness.seed.map { "seed=" + Seed.format($0) } ?? "randomness=" + Randomness.antithesisKind
-        log.append(SQLLog.headerPrefix + "\(command) \(randomness) \(run)tables=\(schema.tables.count)")
+        log.append(SQLLog.headerPrefix + "\(command) \(randomness) \(run)tables=\(tableCount)")
         log.append("-- " + SQLiteChoice.line)
         if settings.randomness.seed == nil { log.append("-- " + Randomness.notReproducible) }
         log.append("-- configuration: " + config.summary)
@@ -381,6 +387,12 @@ public final class StressRun: Sendable {
                 if case .failed(let error) = setup.execute(sql, on: connection) { throw error }
             }
             try setup.prepareConnection(connection)
+            var cookie: Int64 = 0
+            if case .failed(let error) = setup.execute("PRAGMA schema_version", on: connection, row: { cookie = $0.int64(0) }) {
+                throw error
+            }
+            setup.adopt(connection, cookie: cookie)
+            if let error = setup.installTriggers([Bookkeeping.accounts]) { throw error }
             for sql in opening {
                 if case .failed(let error) = setup.execute(sql, on: connection) { throw error }
             }
