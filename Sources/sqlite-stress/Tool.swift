@@ -30,7 +30,7 @@ struct Tool: ParsableCommand {
         version: "sqlite-stress \(StressKit.version)\nSQLite \(SQLiteChoice.library.summary)",
         subcommands: [
             Stress.self, Schema.self, Insert.self, Update.self, Delete.self, Rollback.self, Transfer.self,
-            Integrity.self, Check.self, Compose.self, Replay.self, SetupComplete.self,
+            Integrity.self, Check.self, Compose.self, Replay.self, Shrink.self, SetupComplete.self,
         ]
     )
 

@@ -1,0 +1,199 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import CFaultVFS
+import StressSQLite
+
+/// Runs a script in-process as the `sqlite3` shell runs it — each statement to
+/// completion on its connection, an error reported and passed over, never a
+/// wait on a lock — on a fresh database in a work directory, under a fault and
+/// crash setting, and asks the oracle.
+///
+/// The files are the names a written script uses (`shrink.db`, and its crashed
+/// copy `shrink-crash.db`), so what runs here is what the script does.
+final class ScriptRunner {
+    static let databaseName = "shrink.db"
+    static let crashedName = "shrink-crash.db"
+    /// The database's own files a crash copies, in the order the script copies them.
+    static let copiedSuffixes = ["", "-wal", "-journal"]
+
+    let directory: String
+    var databasePath: String { DatabaseFile.join(directory, Self.databaseName) }
+    var crashedPath: String { DatabaseFile.join(directory, Self.crashedName) }
+
+    init(directory: String) {
+        self.directory = directory
+    }
+
+    /// How one run ended.
+    struct Result {
+        /// The oracle's verdict; nil when the script ended inside a transaction
+        /// (nothing to compare a crash with) or the database never opened.
+        var verdict: ShrinkVerdict?
+        /// The files the crash copied (suffixes of the database's name).
+        var copied: [String] = []
+        /// The live database's tables at the end, for the rendered check.
+        var tables: [ShrinkOracle.Table] = []
+        /// Faults the fault-injecting VFS injected.
+        var faultsInjected: [FaultEvent] = []
+    }
+
+    /// Runs `steps` from a fresh database under `setting`, then crashes as it says and judges.
+    /// `checkpoints` lists step indices after which to judge too (a scan for the
+    /// first failing point); `stop` is asked after each such verdict and ends the run when true.
+    ///
+    /// With `syncs` false and no fault in `setting`, syncs report success and do
+    /// nothing: the files a process crash leaves are the same either way (the
+    /// operating system keeps every write), and a reduction runs many times faster.
+    func run(
+        _ steps: [ScriptStep], setting: ShrinkSetting, syncs: Bool = true, checkpoints: Set<Int> = [],
+        stop: (Int, Result) -> Bool = { _, _ in false }
+    ) throws(ToolError) -> Result {
+        try clear()
+        let skipsSyncs = !syncs && !setting.hasFaults
+        if setting.hasFaults {
+            try FaultInjector.arm(
+                FaultPlan(faults: setting.faults), randomness: .seed(setting.faultSeed), expectedWork: 1)
+        } else if skipsSyncs {
+            try FaultInjector.armWithoutSyncs()
+        }
+        var connections: [Int: Connection] = [:]
+        defer {
+            for slot in connections.keys.sorted() { connections[slot]?.close() }
+        }
+        let vfs = setting.hasFaults || skipsSyncs ? FaultInjector.vfsName : nil
+        func open(_ slot: Int) -> Connection? {
+            if let connection = connections[slot] { return connection }
+            // An open that fails (an injected fault) is tried again at the slot's next statement.
+            guard let connection = try? Connection(path: databasePath, flags: [.readWrite, .create], vfs: vfs) else { return nil }
+            connections[slot] = connection
+            return connection
+        }
+        for (index, step) in steps.enumerated() {
+            switch step.action {
+            case .reopen:
+                connections.removeValue(forKey: step.connection)?.close()
+                _ = open(step.connection)
+            case .sql(let sql):
+                guard let connection = open(step.connection) else { continue }
+                Self.execute(sql, on: connection)
+            }
+            if checkpoints.contains(index) {
+                let result = try judge(connections, setting: setting, through: vfs)
+                if stop(index, result) { return result }
+            }
+        }
+        return try judge(connections, setting: setting, through: vfs)
+    }
+
+    /// Runs one statement to completion; its error, like the shell's, changes nothing but its own effect.
+    static func execute(_ sql: String, on connection: Connection) {
+        do throws(SQLiteError) {
+            let statement = try connection.prepare(sql)
+            while try statement.step() {}
+        } catch {
+            // The shell reports the error and goes on; so does the script.
+        }
+    }
+
+    /// Crashes (copies the files) as `setting` says and asks the oracle, on a
+    /// connection of its own that reads what was committed.
+    private func judge(_ connections: [Int: Connection], setting: ShrinkSetting, through vfs: String?) throws(ToolError) -> Result {
+        var result = Result()
+        if setting.hasFaults { result.faultsInjected = FaultInjector.events() }
+        guard connections.values.allSatisfy(\.isAutocommit), FileManager.default.fileExists(atPath: databasePath) else {
+            return result
+        }
+        if setting.crash == .kill {
+            try removeCrashed()
+            for suffix in Self.copiedSuffixes where FileManager.default.fileExists(atPath: databasePath + suffix) {
+                try copy(databasePath + suffix, to: crashedPath + suffix)
+                result.copied.append(suffix)
+            }
+        }
+        // Through the quiet twin of the fault-injecting VFS: the oracle's reads never fault.
+        let reader: Connection
+        do {
+            reader = try Connection(path: databasePath, flags: [.readWrite], vfs: vfs == nil ? nil : FaultInjector.quietVFSName)
+        } catch {
+            return result
+        }
+        defer { reader.close() }
+        do throws(SQLiteError) {
+            result.tables = try ShrinkOracle.tables(reader)
+            if setting.crash == .kill {
+                try reader.execute("ATTACH \(SQLValue.text(crashedPath).sqlLiteral) AS \(ShrinkOracle.crashedSchema)")
+            }
+        } catch {
+            // The live database itself cannot be read: judged as it stands.
+            result.verdict = ShrinkVerdict(unreadable: error.message)
+            return result
+        }
+        result.verdict = ShrinkOracle.judge(reader, crash: setting.crash)
+        return result
+    }
+
+    private func clear() throws(ToolError) {
+        for suffix in DatabaseFile.sidecarSuffixes + [""] { try remove(databasePath + suffix) }
+        try removeCrashed()
+    }
+
+    private func removeCrashed() throws(ToolError) {
+        for suffix in DatabaseFile.sidecarSuffixes + [""] { try remove(crashedPath + suffix) }
+    }
+
+    private func remove(_ path: String) throws(ToolError) {
+        guard unlink(path) == 0 || errno == ENOENT else {
+            throw ToolError("cannot remove \(path): \(String(cString: strerror(errno))).")
+        }
+    }
+
+    private func copy(_ source: String, to destination: String) throws(ToolError) {
+        do {
+            try FileManager.default.copyItem(atPath: source, toPath: destination)
+        } catch {
+            throw ToolError("cannot copy \(source) to \(destination): \(error).")
+        }
+    }
+}
+
+/// A directory of its own in the temporary directory, removed with the object.
+final class WorkDirectory {
+    let path: String
+
+    init() throws(ToolError) {
+        var template = Array((FileManager.default.temporaryDirectory.path + "/sqlite-stress-shrink-XXXXXX").utf8CString)
+        guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else {
+            throw ToolError("cannot create a work directory: \(String(cString: strerror(errno))).")
+        }
+        path = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    deinit {
+        // What is left in a temporary directory is no one's loss; nothing to report to.
+        try? FileManager.default.removeItem(atPath: path)
+    }
+}
+
+extension FaultInjector {
+    /// Arms the fault-injecting VFS to do nothing but skip syncs: each reports
+    /// success at once (a lying fsync at every sync), no write is kept for a
+    /// power loss, no power loss comes.
+    static func armWithoutSyncs() throws(ToolError) {
+        guard faultvfs_register() == 0 else { throw ToolError("cannot register the fault-injecting VFS.") }
+        var config = faultvfs_config()
+        withUnsafeMutableBytes(of: &config.rate) { raw in
+            raw.bindMemory(to: Double.self)[StorageFault.lyingFsync.cValue] = 1
+        }
+        config.track_unsynced = 0
+        config.crash_mode = Int32(FAULTVFS_CRASH_NEVER)
+        faultvfs_configure(&config)
+    }
+}

@@ -1,0 +1,479 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// `sqlite-stress shrink`: from a failing run to the smallest script the
+/// `sqlite3` shell runs that still fails the same way.
+///
+/// 1. The failing run is run again (or its SQL log read). A run of several
+///    threads is first tried with one thread and the same seed; otherwise its
+///    log is serialised: each writer on its own connection, in the order the
+///    log holds the statements.
+/// 2. The setting: the smallest fault and crash setting under which the log,
+///    replayed on a fresh database, fails the property — no fault and no crash
+///    (`integrity` only), no fault and a crash at the end, then the run's own
+///    faults with a crash at the end. Each is tried at every point where the
+///    writers are between transactions; the first failing point ends the script.
+/// 3. Reduction (`Reducer`), in rounds while anything goes: connections merged
+///    into one, units of work (transactions), statements (schema, indexes and
+///    pragmas included), rows of multi-row INSERTs, then literals.
+/// 4. The faults: none, each kind alone, then halved rates, while it still fails.
+///
+/// The predicate throughout: replay the candidate on a fresh database
+/// (`ScriptRunner`), crash as the setting says, and the same property must
+/// fail (`ShrinkOracle`). Deterministic: the same input gives the same script.
+public final class Shrinker {
+    public struct Request: Sendable {
+        /// The failing run to run again; nil when `logPath` is given.
+        public var settings: StressSettings?
+        /// The SQL log of a failing run, instead of running it.
+        public var logPath: String?
+        /// Faults for a given log (default: those its header names).
+        public var faults: FaultPlan
+        /// The seed of a given log's run (default: its header's).
+        public var seed: UInt64?
+        /// The property to keep failing (default: the first the run violated, durability first).
+        public var property: Property?
+        /// Where to write the script.
+        public var outPath: String
+        /// Predicate evaluations allowed, and the wall-clock limit in seconds (0: none).
+        public var maxTests: Int
+        public var timeLimit: Double
+
+        public init(
+            settings: StressSettings?, logPath: String?, faults: FaultPlan = FaultPlan(), seed: UInt64? = nil,
+            property: Property?, outPath: String, maxTests: Int, timeLimit: Double
+        ) {
+            self.settings = settings
+            self.logPath = logPath
+            self.faults = faults
+            self.seed = seed
+            self.property = property
+            self.outPath = outPath
+            self.maxTests = maxTests
+            self.timeLimit = timeLimit
+        }
+    }
+
+    /// Progress: a line for each step, and ticks while reducing.
+    public struct Progress: Sendable {
+        public var phase: String
+        public var size: Int
+        public var tests: Int
+        public var elapsed: Double
+    }
+
+    let request: Request
+    let say: (String) -> Void
+    let tick: (Progress) -> Void
+    private let workDirectory: WorkDirectory
+    private var work: String { workDirectory.path }
+    private let runner: ScriptRunner
+    private let started = Date()
+    private var reducer: Reducer
+
+    public init(
+        _ request: Request, say: @escaping (String) -> Void = { _ in }, tick: @escaping (Progress) -> Void = { _ in }
+    ) throws(ToolError) {
+        self.request = request
+        self.say = say
+        self.tick = tick
+        try Self.checkOut(request.outPath)
+        guard request.maxTests > 0 else { throw ToolError("--max-tests must be at least 1 (got \(request.maxTests)).") }
+        guard request.timeLimit >= 0 else { throw ToolError("--time-limit must not be negative.") }
+        workDirectory = try WorkDirectory()
+        runner = ScriptRunner(directory: workDirectory.path)
+        reducer = Reducer(
+            tests: request.maxTests, deadline: request.timeLimit > 0 ? Date().addingTimeInterval(request.timeLimit) : nil)
+    }
+
+    /// The script is written only over nothing or over a script `shrink` wrote.
+    static func checkOut(_ path: String) throws(ToolError) {
+        switch DatabaseFile.kind(at: path) {
+        case .missing: try DatabaseFile.checkCreatable(path, what: "script")
+        case .directory: throw ToolError("--out \(path) is a directory.")
+        default:
+            guard DatabaseFile.starts(path, with: ScriptFile.headerPrefix) || DatabaseFile.isEmpty(path) else {
+                throw ToolError("refusing to overwrite \(path): it is not a script sqlite-stress shrink wrote.")
+            }
+        }
+    }
+
+    // MARK: - The failing run
+
+    /// What the failing run was, and the log to shrink.
+    struct Source {
+        var log: ShrinkLog
+        /// The properties to shrink for, by preference: the one asked for, else
+        /// those the run violated (or, for a log alone, every one a script can judge).
+        var properties: [Property]
+        /// Properties the run violated (empty when only a log was given).
+        var violated: [Property]
+        var faults: FaultPlan
+        var faultSeed: UInt64
+        var description: String
+        var notes: [String] = []
+    }
+
+    /// The preference among several violated properties: a loss of data before its symptoms.
+    static let preference: [Property] = [.durability, .rollback, .model, .conservation, .integrity, .queryConsistency]
+
+    private func source() throws(ToolError) -> Source {
+        if let logPath = request.logPath {
+            let log = try ShrinkLog.read(logPath)
+            var properties = Self.preference.filter(ShrinkOracle.supported.contains)
+            if let wanted = request.property { properties = [try supported(wanted)] }
+            let faults = request.faults.isEmpty ? FaultPlan(faults: log.faults, crash: log.losesPower) : request.faults
+            let seed = request.seed ?? log.seed ?? 0
+            return Source(
+                log: log, properties: properties,
+                violated: [], faults: faults,
+                faultSeed: Randomness.seed(seed).derived("faults").seed!, description: "the SQL log \(logPath)")
+        }
+        guard var settings = request.settings else { throw ToolError("shrink needs a failing run's options or --log.") }
+        guard settings.randomness.seed != nil else {
+            throw ToolError("shrink needs the failing run's --seed (or its SQL log with --log).")
+        }
+        settings.databasePath = DatabaseFile.join(work, "run.db")
+        settings.logPath = settings.databasePath + ".sql"
+        settings.overwrite = true
+        let (run, report) = try stress(settings)
+        let command = Self.command(run)
+        guard !report.passed else {
+            throw ToolError("\(command) violates no property; there is nothing to shrink.")
+        }
+        let violated = Self.preference.filter { property in report.violations.contains { $0.property == property.rawValue } }
+        let properties = try choose(violated, description: command)
+        var source = Source(
+            log: try ShrinkLog.read(settings.logPath), properties: properties, violated: violated, faults: settings.faults,
+            faultSeed: settings.randomness.derived("faults").seed!, description: command)
+        say("the run violates \(violated.map(\.rawValue).joined(separator: ", ")) (\(report.violations.count) violation(s), "
+            + "\(source.log.statements) statements in its SQL log)")
+        if settings.faults.losesPower {
+            source.notes.append("the run ended with a power loss (\(settings.faults.summary)); shrink replays a crash of the "
+                + "process instead, which keeps every write: a failure only a power loss shows is not reproduced")
+        }
+        if settings.threads > 1 {
+            var single = settings
+            single.threads = 1
+            let (_, again) = try stress(single)
+            let names = properties.map(\.rawValue).joined(separator: " or ")
+            if again.violations.contains(where: { violation in properties.contains { $0.rawValue == violation.property } }) {
+                source.log = try ShrinkLog.read(single.logPath)
+                source.notes.append("one thread with the same seed fails \(names) too; its log is shrunk")
+            } else {
+                source.notes.append("one thread with the same seed does not fail \(names); the "
+                    + "\(settings.threads) writers' interleaving is replayed in the log's order, each on its own connection")
+            }
+            say(source.notes.last!)
+        }
+        return source
+    }
+
+    /// The properties to try: the one asked for, else those violated that a script can judge.
+    private func choose(_ violated: [Property], description: String) throws(ToolError) -> [Property] {
+        if let wanted = request.property {
+            guard violated.contains(wanted) else {
+                throw ToolError("\(description) violates \(violated.map(\.rawValue).joined(separator: ", ")), not \(wanted.rawValue).")
+            }
+            return [try supported(wanted)]
+        }
+        let judged = violated.filter { ShrinkOracle.supported.contains($0) }
+        guard !judged.isEmpty else { return [try supported(violated.first ?? .queryConsistency)] }
+        return judged
+    }
+
+    private func supported(_ property: Property) throws(ToolError) -> Property {
+        guard ShrinkOracle.supported.contains(property) else {
+            throw ToolError("shrink cannot make a script for \(property.rawValue): a script judges only "
+                + ShrinkOracle.supported.map(\.rawValue).joined(separator: ", ") + ".")
+        }
+        return property
+    }
+
+    /// Runs `stress` in this process; its database and logs stay in the work directory.
+    private func stress(_ settings: StressSettings) throws(ToolError) -> (StressRun, StressReport) {
+        let run = try StressRun.prepare(settings)
+        say("running " + Self.command(run))
+        return (run, try run.run())
+    }
+
+    /// The run's reproduce line without the work directory's paths.
+    static func command(_ run: StressRun) -> String {
+        var arguments = run.reproduceArguments ?? ["stress"]
+        if let db = arguments.firstIndex(of: "--db") { arguments.removeSubrange(db...(db + 1)) }
+        if let log = arguments.firstIndex(of: "--sql-log") { arguments.removeSubrange(log...(log + 1)) }
+        arguments.removeAll { $0 == "--overwrite" }
+        return (["sqlite-stress"] + arguments).map(DatabaseFile.shellQuote).joined(separator: " ")
+    }
+
+    // MARK: - Shrinking
+
+    public func run() throws(ToolError) -> ShrinkOutcome {
+        let source = try source()
+        var atoms = source.log.atoms
+        let ladder = settings(source)
+
+        // The setting, and the first point at which the log fails under it.
+        var found: (Property, ShrinkSetting)?
+        for setting in ladder {
+            let properties = source.properties
+            say("replaying the log: \(setting)")
+            if let (property, end) = try firstFailure(atoms, setting: setting, properties: properties) {
+                atoms = Array(atoms[...end])
+                found = (property, setting)
+                say("\(property.rawValue) fails under \(setting), after \(atoms.count { $0.step.sql != nil }) statements")
+                break
+            }
+        }
+        guard let (property, initialSetting) = found else {
+            return ShrinkOutcome(
+                source: source.description, property: nil, violated: source.violated, notes: source.notes,
+                originalStatements: source.log.statements,
+                notReproduced: "replaying its SQL log on a fresh database fails "
+                    + source.properties.map(\.rawValue).joined(separator: ", ") + " under none of these settings: "
+                    + ladder.map(\.description).joined(separator: "; "))
+        }
+
+        var setting = initialSetting
+        atoms = try reduce(atoms, property: property, setting: setting)
+        if setting.hasFaults {
+            let smaller = try smallestFaults(atoms, property: property, setting: setting)
+            if smaller != setting {
+                setting = smaller
+                say("a smaller setting still fails: \(setting)")
+                atoms = try reduce(atoms, property: property, setting: setting)
+            }
+        }
+
+        // The script, and proof that the script as written fails.
+        let steps = atoms.map(\.step)
+        let final = try runner.run(steps, setting: setting)
+        guard let verdict = final.verdict, verdict.violates(property) else {
+            throw ToolError("the reduced script no longer fails when run again; shrink is not deterministic here (a bug in shrink).")
+        }
+        let script = ScriptFile(property: property, setting: setting, steps: steps)
+        let outcome = ShrinkOutcome(
+            source: source.description, property: property, violated: source.violated, notes: source.notes,
+            originalStatements: source.log.statements, setting: setting, originalFaults: source.faults,
+            statements: ScriptFile.statementCount(steps, property: property, crash: setting.crash),
+            tests: reducer.testsRun, elapsed: Date().timeIntervalSince(started), exhausted: reducer.exhausted,
+            verdict: verdict, faultsInjected: final.faultsInjected,
+            scriptPath: request.outPath)
+        let text = script.render(comments: outcome.scriptComments, tables: final.tables, copied: final.copied)
+        let reread = try ScriptFile.parse(text, path: request.outPath)
+        guard reread.steps == ScriptFile.normalized(steps), try runner.run(reread.steps, setting: reread.setting).verdict?.violates(property) == true else {
+            throw ToolError("the script as written does not fail as the reduced one did (a bug in shrink).")
+        }
+        try write(text, to: request.outPath)
+        return outcome
+    }
+
+    /// Fault seeds tried before a failure under faults is called not reproducible.
+    static let faultSeeds = 8
+
+    /// The settings to try, smallest first.
+    private func settings(_ source: Source) -> [ShrinkSetting] {
+        var ladder: [ShrinkSetting] = []
+        if source.properties.contains(.integrity) { ladder.append(ShrinkSetting(crash: .none)) }
+        ladder.append(ShrinkSetting(crash: .kill))
+        // Faults strike by the seeded draw at each I/O operation, and a replay's
+        // operations are not the run's: the run's fault seed first, then a few others.
+        // A lying fsync changes nothing a process crash leaves: it needs a power loss, which shrink does not replay.
+        let faults = source.faults.faults.filter { $0.kind != .lyingFsync }
+        if !faults.isEmpty {
+            let random = faults.contains { $0.rate < 1 }
+            let seeds = [source.faultSeed] + (random ? (1..<Self.faultSeeds).map { Randomness.seed(source.faultSeed).derived("shrink", $0).seed! } : [])
+            ladder += seeds.map { ShrinkSetting(faults: faults, faultSeed: $0, crash: .kill) }
+        }
+        return ladder
+    }
+
+    /// The first property of `properties` that fails at the first point the writers
+    /// are all between units of work, and the index of the atom it fails after.
+    private func firstFailure(
+        _ atoms: [Atom], setting: ShrinkSetting, properties: [Property]
+    ) throws(ToolError) -> (Property, Int)? {
+        var ends = Set<Int>()
+        for index in atoms.indices where index == atoms.count - 1 || atoms[index + 1].unit != atoms[index].unit {
+            ends.insert(index)
+        }
+        var from = 0
+        // A point found by the scan is confirmed by replaying the prefix on its own;
+        // a few are tried before giving up on this setting.
+        for _ in 0..<3 {
+            var failing: (Property, Int)?
+            let candidates = ends.filter { $0 >= from }
+            guard !candidates.isEmpty else { return nil }
+            _ = try runner.run(atoms.map(\.step), setting: setting, syncs: false, checkpoints: candidates) { index, result in
+                tick(Progress(phase: "scan", size: index + 1, tests: reducer.testsRun, elapsed: Date().timeIntervalSince(started)))
+                guard let verdict = result.verdict, let property = properties.first(where: verdict.violates) else { return false }
+                failing = (property, index)
+                return true
+            }
+            guard let (property, index) = failing else { return nil }
+            let prefix = atoms[...index].map(\.step)
+            if try runner.run(prefix, setting: setting, syncs: false).verdict?.violates(property) == true { return (property, index) }
+            from = index + 1
+        }
+        return nil
+    }
+
+    private func fails(_ atoms: [Atom], _ property: Property, _ setting: ShrinkSetting) throws(ToolError) -> Bool {
+        try runner.run(atoms.map(\.step), setting: setting, syncs: false).verdict?.violates(property) == true
+    }
+
+    /// Rounds of reduction while a round removes anything and the budget lasts.
+    private func reduce(_ atoms: [Atom], property: Property, setting: ShrinkSetting) throws(ToolError) -> [Atom] {
+        var atoms = atoms
+        reducer.progress = { [tick, started] phase, size, tests in
+            tick(Progress(phase: phase, size: size, tests: tests, elapsed: Date().timeIntervalSince(started)))
+        }
+        let test = { [self] (candidate: [Atom]) throws(ToolError) -> Bool in try fails(candidate, property, setting) }
+        var round = 0
+        while reducer.canTest {
+            round += 1
+            let before = atoms
+            // One connection, if that still fails.
+            if Set(atoms.map(\.step.connection)).count > 1 {
+                let merged = atoms.map { Atom(step: ScriptStep(connection: 0, action: $0.step.action), unit: $0.unit) }
+                if try reducer.check(merged, phase: "connections", test) { atoms = merged }
+            }
+            // Units of work: transactions, maintenance, connection set-ups.
+            var units: [[Atom]] = []
+            for atom in atoms {
+                if let last = units.last?.last, last.unit == atom.unit { units[units.count - 1].append(atom) } else { units.append([atom]) }
+            }
+            let unitCount = units.count
+            atoms = try reducer.reduce(units, phase: "transactions") { (candidate: [[Atom]]) throws(ToolError) -> Bool in
+                try test(candidate.flatMap { $0 })
+            }.flatMap { $0 }
+            report("transactions", before: unitCount, after: Set(atoms.map(\.unit)).count)
+            let statementsBefore = atoms.count
+            atoms = try reducer.reduce(atoms, phase: "statements", test)
+            report("statements", before: statementsBefore, after: atoms.count)
+            atoms = try reduceRows(atoms, test)
+            atoms = try reduceLiterals(atoms, test)
+            if atoms == before { break }
+            say("round \(round): \(ScriptFile.statementCount(atoms.map(\.step), property: property, crash: setting.crash)) statements, "
+                + "\(reducer.testsRun) tests so far")
+        }
+        return atoms
+    }
+
+    private func report(_ phase: String, before: Int, after: Int) {
+        if after < before { say("\(phase): \(before) → \(after)") }
+    }
+
+    /// Drops rows of multi-row INSERTs (a statement that loses every row goes).
+    private func reduceRows(_ atoms: [Atom], _ test: ([Atom]) throws(ToolError) -> Bool) throws(ToolError) -> [Atom] {
+        let tokens = atoms.map { $0.step.sql.map(SQLTokens.init) }
+        var rows: [(atom: Int, tuple: Int)] = []
+        for (index, parsed) in tokens.enumerated() {
+            guard let tuples = parsed?.valueTuples, tuples.count > 1 else { continue }
+            rows += tuples.indices.map { (index, $0) }
+        }
+        guard !rows.isEmpty else { return atoms }
+        func build(_ kept: [(atom: Int, tuple: Int)]) -> [Atom] {
+            var keptByAtom: [Int: [Int]] = [:]
+            for row in kept { keptByAtom[row.atom, default: []].append(row.tuple) }
+            return atoms.indices.compactMap { index in
+                guard let tuples = tokens[index]?.valueTuples, tuples.count > 1 else { return atoms[index] }
+                guard let kept = keptByAtom[index] else { return nil }
+                var atom = atoms[index]
+                atom.step.action = .sql(tokens[index]!.keepingTuples(kept))
+                return atom
+            }
+        }
+        let kept = try reducer.reduce(rows, phase: "rows") { (candidate: [(atom: Int, tuple: Int)]) throws(ToolError) -> Bool in
+            try test(build(candidate))
+        }
+        report("rows of multi-row INSERTs", before: rows.count, after: kept.count)
+        return build(kept)
+    }
+
+    /// Replaces literals of DML statements with `0`, `''` or `X''` where the failure stays.
+    private func reduceLiterals(_ atoms: [Atom], _ test: ([Atom]) throws(ToolError) -> Bool) throws(ToolError) -> [Atom] {
+        let dml = ["INSERT", "REPLACE", "UPDATE", "DELETE", "SELECT", "WITH"]
+        let tokens = atoms.map { atom -> SQLTokens? in
+            guard let sql = atom.step.sql, let word = sql.split(separator: " ").first, dml.contains(word.uppercased()) else { return nil }
+            return SQLTokens(sql)
+        }
+        var literals: [(atom: Int, token: Int)] = []
+        for (index, parsed) in tokens.enumerated() {
+            guard let parsed else { continue }
+            literals += parsed.literals.filter { SQLTokens.simpler(parsed.tokens[$0]) != nil }.map { (index, $0) }
+        }
+        guard !literals.isEmpty else { return atoms }
+        // The reducer removes from the list the literals it simplifies.
+        func build(_ kept: [(atom: Int, token: Int)]) -> [Atom] {
+            let keep = Set(kept.map { $0.atom << 32 | $0.token })
+            return atoms.indices.map { index in
+                guard var parsed = tokens[index] else { return atoms[index] }
+                for token in parsed.literals where !keep.contains(index << 32 | token) {
+                    if let simpler = SQLTokens.simpler(parsed.tokens[token]) { parsed.tokens[token].text = Substring(simpler) }
+                }
+                var atom = atoms[index]
+                atom.step.action = .sql(parsed.text)
+                return atom
+            }
+        }
+        let kept = try reducer.reduce(literals, phase: "values") { (candidate: [(atom: Int, token: Int)]) throws(ToolError) -> Bool in
+            try test(build(candidate))
+        }
+        report("values", before: literals.count, after: kept.count)
+        return build(kept)
+    }
+
+    /// The smallest fault setting that still fails: none; each kind alone; halved rates.
+    private func smallestFaults(_ atoms: [Atom], property: Property, setting: ShrinkSetting) throws(ToolError) -> ShrinkSetting {
+        let test = { [self] (setting: ShrinkSetting) throws(ToolError) -> Bool in
+            try reducer.check(atoms, phase: "faults") { (candidate: [Atom]) throws(ToolError) -> Bool in
+                try fails(candidate, property, setting)
+            }
+        }
+        var best = setting
+        var none = setting
+        none.faults = []
+        if try test(none) { return none }
+        if best.faults.count > 1 {
+            for spec in best.faults {
+                var alone = best
+                alone.faults = [spec]
+                if try test(alone) {
+                    best = alone
+                    break
+                }
+            }
+        }
+        for index in best.faults.indices {
+            for _ in 0..<8 {
+                var lower = best
+                lower.faults[index].rate = best.faults[index].rate / 2
+                guard try test(lower) else { break }
+                best = lower
+            }
+        }
+        return best
+    }
+
+    private func write(_ text: String, to path: String) throws(ToolError) {
+        let temporary = path + ".tmp-\(getpid())"
+        do {
+            try text.write(toFile: temporary, atomically: false, encoding: .utf8)
+        } catch {
+            throw ToolError("cannot write \(path): \(error).")
+        }
+        guard rename(temporary, path) == 0 else {
+            unlink(temporary)
+            throw ToolError("cannot write \(path): \(String(cString: strerror(errno))).")
+        }
+    }
+}
