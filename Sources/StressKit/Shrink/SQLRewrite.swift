@@ -161,3 +161,229 @@ struct SQLTokens: Hashable {
         return token.text == replacement ? nil : replacement
     }
 }
+
+extension SQLTokens {
+    /// The name a token stands for when it is an identifier (quotes removed), else nil.
+    static func identifier(_ token: Token) -> String? {
+        switch token.kind {
+        case .word: return String(token.text)
+        case .quotedIdentifier:
+            guard let quote = token.text.first, token.text.count >= 2 else { return nil }
+            let closing: Character = quote == "[" ? "]" : quote
+            return String(token.text.dropFirst().dropLast()).replacing(String([closing, closing]), with: String(closing))
+        default: return nil
+        }
+    }
+
+    /// Whether an identifier token names `name` (SQLite compares identifiers without regard to ASCII case).
+    func mentions(_ name: String) -> Bool {
+        tokens.contains { Self.identifier($0)?.lowercased() == name.lowercased() }
+    }
+
+    func isIdentifier(_ index: Int, _ name: String) -> Bool {
+        Self.identifier(tokens[index])?.lowercased() == name.lowercased()
+    }
+
+    /// The index of the first non-space token at or after `index`.
+    func next(_ index: Int) -> Int? {
+        (index..<tokens.count).first { tokens[$0].kind != .space }
+    }
+
+    /// The index just past the parenthesis that closes the one at `open`.
+    func closing(_ open: Int) -> Int {
+        var depth = 0
+        var index = open
+        while index < tokens.count {
+            if tokens[index].text == "(" { depth += 1 }
+            if tokens[index].text == ")" { depth -= 1 }
+            index += 1
+            if depth == 0 { break }
+        }
+        return index
+    }
+
+    /// The parts of `range` between commas at its own nesting depth.
+    func commaSeparated(_ range: Range<Int>) -> [Range<Int>] {
+        var parts: [Range<Int>] = []
+        var depth = 0
+        var start = range.lowerBound
+        for index in range {
+            switch tokens[index].text {
+            case "(": depth += 1
+            case ")": depth -= 1
+            case "," where depth == 0:
+                parts.append(start..<index)
+                start = index + 1
+            default: break
+            }
+        }
+        parts.append(start..<range.upperBound)
+        return parts
+    }
+
+    /// The first identifier of `range`.
+    func firstIdentifier(_ range: Range<Int>) -> String? {
+        range.lazy.compactMap { Self.identifier(self.tokens[$0]) }.first
+    }
+
+    /// The text of the list in `list` (the tokens inside its parentheses, or a bare
+    /// list) without the parts at `removed`, their commas with them.
+    func without(_ removed: Set<Int>, of parts: [Range<Int>]) -> String {
+        parts.enumerated().filter { !removed.contains($0.offset) }
+            .map { tokens[$0.element].map(\.text).joined().trimmingSpaces }
+            .joined(separator: ", ")
+    }
+}
+
+extension String {
+    var trimmingSpaces: String {
+        String(drop { $0.isWhitespace }.reversed().drop { $0.isWhitespace }.reversed())
+    }
+}
+
+/// Drops a column from every statement of a script that involves its table:
+/// its definition, its values in INSERTs, its assignments in UPDATEs and
+/// upserts, its part of the ledger triggers' row images; an index on it goes.
+/// A statement that would still need the column (a WHERE on it, say) makes
+/// the drop impossible.
+enum ColumnDrop {
+    /// A table as its CREATE TABLE statement defines it.
+    struct Table: Hashable {
+        var name: String
+        var columns: [String]
+        /// Columns of its PRIMARY KEY (a column constraint or a table constraint).
+        var key: Set<String>
+    }
+
+    /// The table a CREATE TABLE statement defines; nil for any other statement.
+    static func table(_ sql: String) -> Table? {
+        let parsed = SQLTokens(sql)
+        let words = parsed.tokens.indices.filter { parsed.tokens[$0].kind != .space }
+        guard words.count > 3, parsed.tokens[words[0]].text.uppercased() == "CREATE" else { return nil }
+        var position = 1
+        if ["TEMP", "TEMPORARY"].contains(parsed.tokens[words[position]].text.uppercased()) { position += 1 }
+        guard parsed.tokens[words[position]].text.uppercased() == "TABLE" else { return nil }
+        position += 1
+        if parsed.tokens[words[position]].text.uppercased() == "IF" { position += 3 }
+        guard position < words.count, let name = SQLTokens.identifier(parsed.tokens[words[position]]),
+              let open = parsed.tokens.indices.first(where: { $0 > words[position] && parsed.tokens[$0].text == "(" }) else { return nil }
+        var columns: [String] = []
+        var key: Set<String> = []
+        for part in parsed.commaSeparated((open + 1)..<(parsed.closing(open) - 1)) {
+            guard let first = parsed.next(part.lowerBound), first < part.upperBound else { continue }
+            let words = part.filter { parsed.tokens[$0].kind == .word }.map { parsed.tokens[$0].text.uppercased() }
+            let leading = parsed.tokens[first].text.uppercased()
+            if ["PRIMARY", "UNIQUE", "CHECK", "FOREIGN", "CONSTRAINT"].contains(leading) && parsed.tokens[first].kind == .word {
+                if leading == "PRIMARY" {
+                    for index in part where SQLTokens.identifier(parsed.tokens[index]) != nil && parsed.tokens[index].kind == .quotedIdentifier {
+                        key.insert(SQLTokens.identifier(parsed.tokens[index])!)
+                    }
+                }
+                continue
+            }
+            guard let column = SQLTokens.identifier(parsed.tokens[first]) else { continue }
+            columns.append(column)
+            if words.contains("PRIMARY") { key.insert(column) }
+        }
+        return Table(name: name, columns: columns, key: key)
+    }
+
+    /// `sql` without `column` of `table`: unchanged when it does not involve
+    /// both, "" when the statement goes with the column (an index on it, a
+    /// SELECT reading it), nil when it cannot do without it.
+    static func rewrite(_ sql: String, table: String, column: String) -> String? {
+        let parsed = SQLTokens(sql)
+        guard parsed.mentions(table), parsed.mentions(column) else { return sql }
+        let words = parsed.tokens.indices.filter { parsed.tokens[$0].kind != .space }
+        guard let first = words.first else { return sql }
+        let verb = parsed.tokens[first].text.uppercased()
+        let second = words.count > 1 ? parsed.tokens[words[1]].text.uppercased() : ""
+        let third = words.count > 2 ? parsed.tokens[words[2]].text.uppercased() : ""
+        var result: String?
+        switch verb {
+        case "CREATE" where second == "TABLE" || (["TEMP", "TEMPORARY"].contains(second) && third == "TABLE"):
+            result = definition(parsed, column)
+        case "CREATE" where second == "INDEX" || (second == "UNIQUE" && third == "INDEX"):
+            return ""
+        case "CREATE" where second == "TRIGGER" || (["TEMP", "TEMPORARY"].contains(second) && third == "TRIGGER"):
+            result = trigger(sql, column)
+        case "INSERT", "REPLACE":
+            result = insert(parsed, column)
+        case "UPDATE":
+            result = assignments(parsed, column, after: words.first { parsed.tokens[$0].text.uppercased() == "SET" })
+        case "SELECT", "WITH":
+            return ""
+        default:
+            return nil
+        }
+        guard let result, !SQLTokens(result).mentions(column) else { return nil }
+        return result
+    }
+
+    private static func definition(_ parsed: SQLTokens, _ column: String) -> String? {
+        guard let open = parsed.tokens.firstIndex(where: { $0.text == "(" }) else { return nil }
+        let close = parsed.closing(open)
+        let parts = parsed.commaSeparated((open + 1)..<(close - 1))
+        let removed = Set(parts.indices.filter { index in
+            parsed.next(parts[index].lowerBound).map { parsed.isIdentifier($0, column) && $0 < parts[index].upperBound } ?? false
+        })
+        guard removed.count == 1, removed.count < parts.count else { return nil }
+        return parsed.tokens[...open].map(\.text).joined() + parsed.without(removed, of: parts) + parsed.tokens[(close - 1)...].map(\.text).joined()
+    }
+
+    private static func insert(_ parsed: SQLTokens, _ column: String) -> String? {
+        guard let values = parsed.tokens.firstIndex(where: { $0.kind == .word && $0.text.uppercased() == "VALUES" }),
+              let open = parsed.tokens[..<values].firstIndex(where: { $0.text == "(" }) else { return nil }
+        let close = parsed.closing(open)
+        let names = parsed.commaSeparated((open + 1)..<(close - 1))
+        guard let position = names.firstIndex(where: { parsed.firstIdentifier($0)?.lowercased() == column.lowercased() }),
+              names.count > 1 else { return nil }
+        var text = parsed.tokens[...open].map(\.text).joined() + parsed.without([position], of: names)
+            + parsed.tokens[(close - 1)...values].map(\.text).joined()
+        var cursor = values + 1
+        for tuple in parsed.valueTuples {
+            guard let tupleOpen = tuple.first(where: { parsed.tokens[$0].text == "(" }) else { return nil }
+            let tupleClose = parsed.closing(tupleOpen)
+            let items = parsed.commaSeparated((tupleOpen + 1)..<(tupleClose - 1))
+            guard items.count == names.count else { return nil }
+            text += parsed.tokens[cursor...tupleOpen].map(\.text).joined() + parsed.without([position], of: items) + ")"
+            cursor = tupleClose
+        }
+        let rest = SQLTokens(parsed.tokens[cursor...].map(\.text).joined())
+        guard let set = rest.tokens.indices.first(where: { rest.tokens[$0].kind == .word && rest.tokens[$0].text.uppercased() == "SET" }) else {
+            return text + rest.text
+        }
+        guard let assigned = assignments(rest, column, after: set) else { return nil }
+        return text + assigned
+    }
+
+    /// Removes `column = …` from the assignments after `SET` (at index `set`), up to WHERE, FROM or RETURNING.
+    private static func assignments(_ parsed: SQLTokens, _ column: String, after set: Int?) -> String? {
+        guard let set else { return nil }
+        var end = set + 1
+        var depth = 0
+        while end < parsed.tokens.count {
+            let token = parsed.tokens[end]
+            if token.text == "(" { depth += 1 }
+            if token.text == ")" { depth -= 1 }
+            if depth == 0, token.kind == .word, ["WHERE", "FROM", "RETURNING"].contains(token.text.uppercased()) { break }
+            end += 1
+        }
+        let parts = parsed.commaSeparated((set + 1)..<end)
+        let removed = Set(parts.indices.filter { parsed.firstIdentifier(parts[$0])?.lowercased() == column.lowercased() })
+        guard !removed.isEmpty, removed.count < parts.count else { return nil }
+        let tail = parsed.tokens[end...].map(\.text).joined()
+        return parsed.tokens[...set].map(\.text).joined() + " " + parsed.without(removed, of: parts) + (tail.isEmpty ? "" : " " + tail.trimmingSpaces)
+    }
+
+    /// Removes the column's part of the ledger triggers' row images (`TrackedTable.imageExpression`).
+    private static func trigger(_ sql: String, _ column: String) -> String {
+        var text = sql
+        let probe = TrackedTable(name: "", columns: [column], keyColumns: [], withoutRowid: false)
+        for row in ["NEW", "OLD"] {
+            let piece = probe.imageExpression(row)
+            for pattern in [piece + " || ',' || ", " || ',' || " + piece] { text = text.replacing(pattern, with: "") }
+        }
+        return text
+    }
+}

@@ -54,7 +54,9 @@ public struct ScriptFile: Sendable {
         }
         switch setting.crash {
         case .none:
-            lines.append(Self.checkMarker + " PRAGMA integrity_check of the database as the workload left it.")
+            lines.append(Self.checkMarker + " PRAGMA integrity_check of the database as the workload left it, opened again.")
+            for slot in opened.sorted() where slot != current { lines.append(".connection close \(slot)") }
+            lines.append(".open \(db)")
         case .kill:
             lines.append(Self.checkMarker + " the crash — the files copied exactly as a crash (SIGKILL) right now would leave them —")
             lines.append("-- then the copy, recovered by SQLite as it opens, against what was committed.")

@@ -86,9 +86,15 @@ final class ScriptRunner {
                 Self.execute(sql, on: connection)
             }
             if checkpoints.contains(index) {
+                // Part way, connections stay open: without a crash, the check only approximates the end's.
                 let result = try judge(connections, setting: setting, through: vfs)
                 if stop(index, result) { return result }
             }
+        }
+        if setting.crash == .none {
+            // Without a crash the script closes its connections and opens the database again to check it.
+            guard connections.values.allSatisfy(\.isAutocommit) else { return Result() }
+            for slot in connections.keys.sorted() { connections.removeValue(forKey: slot)?.close() }
         }
         return try judge(connections, setting: setting, through: vfs)
     }
@@ -128,15 +134,14 @@ final class ScriptRunner {
         defer { reader.close() }
         do throws(SQLiteError) {
             result.tables = try ShrinkOracle.tables(reader)
-            if setting.crash == .kill {
-                try reader.execute("ATTACH \(SQLValue.text(crashedPath).sqlLiteral) AS \(ShrinkOracle.crashedSchema)")
-            }
-        } catch {
-            // The live database itself cannot be read: judged as it stands.
+        } catch where error.isCorruption {
+            // The live database itself cannot be read: that is the verdict.
             result.verdict = ShrinkVerdict(unreadable: error.message)
             return result
+        } catch {
+            return result
         }
-        result.verdict = ShrinkOracle.judge(reader, crash: setting.crash)
+        result.verdict = ShrinkOracle.judge(reader, crash: setting.crash, crashedPath: crashedPath)
         return result
     }
 

@@ -91,12 +91,14 @@ struct ShrinkLog {
         var slotOf: [String: Int] = [:]
         var slotWriters: [String?] = []
         var unit = -1
-        var unitKey = ("", "")
+        // Each writer's current unit: its label and number. Another writer's
+        // statements in between (a multi-threaded log) do not end it.
+        var current: [String: (label: String, unit: Int)] = [:]
         var statements = 0
         for (index, entry, closed) in parsed {
             if let closed, let slot = slotOf[closed] {
                 unit += 1
-                unitKey = ("", "")
+                current[closed] = nil
                 atoms.append(Atom(step: ScriptStep(connection: slot, action: .reopen), unit: unit))
                 continue
             }
@@ -115,11 +117,11 @@ struct ShrinkLog {
                     slotWriters.append(entry.writer)
                 }
             }
-            if unitKey != (entry.writer, entry.label) {
+            if current[entry.writer]?.label != entry.label {
                 unit += 1
-                unitKey = (entry.writer, entry.label)
+                current[entry.writer] = (entry.label, unit)
             }
-            atoms.append(Atom(step: .sql(entry.sql, on: slotOf[entry.writer]!), unit: unit))
+            atoms.append(Atom(step: .sql(entry.sql, on: slotOf[entry.writer]!), unit: current[entry.writer]!.unit))
         }
         return ShrinkLog(
             atoms: atoms, statements: statements, seed: seed, faults: faults, losesPower: losesPower, writers: writers)

@@ -125,8 +125,10 @@ enum ShrinkOracle {
         return "SELECT count(*) FROM (SELECT \(columns) FROM \(from).\(name) EXCEPT SELECT \(columns) FROM \(other).\(name))"
     }
 
+    /// `PRAGMA <schema>.integrity_check` as a query (a `WHERE schema = …` on the
+    /// table-valued pragma returns no row at all in SQLite 3.40).
     static func integrityQuery(schema: String) -> String {
-        "SELECT integrity_check FROM pragma_integrity_check WHERE schema = \(SQLValue.text(schema).sqlLiteral)"
+        "SELECT integrity_check FROM \(schema).pragma_integrity_check"
     }
 
     /// 1 when a "NULL value in T.C" claim about `schema` is false: T is WITHOUT ROWID
@@ -144,26 +146,29 @@ enum ShrinkOracle {
 
     // MARK: - Judging in-process
 
-    /// Judges the database that `connection` reads as `main`, with the crashed copy
-    /// attached as `crashed` (`crash` is `.kill`) or without a crash (`.none`).
-    static func judge(_ connection: Connection, crash: CrashKind) -> ShrinkVerdict {
+    /// Judges the database that `connection` reads as `main`: after a crash
+    /// (`.kill`), the crashed copy at `crashedPath` attached as `crashed` against
+    /// it; without one (`.none`), the database itself. Nil when the crashed copy
+    /// cannot be attached for a reason other than damage (no verdict).
+    static func judge(_ connection: Connection, crash: CrashKind, crashedPath: String) -> ShrinkVerdict? {
         var verdict = ShrinkVerdict()
-        let judged = crash == .none ? "main" : crashedSchema
-        do {
+        // Damage is a verdict; any other error (a query the schema no longer
+        // fits, a lock) is none: never a violation without evidence.
+        do throws(SQLiteError) {
+            if crash == .kill {
+                try connection.execute("ATTACH \(SQLValue.text(crashedPath).sqlLiteral) AS \(crashedSchema)")
+            }
+            let judged = crash == .none ? "main" : crashedSchema
             let problems = try connection.query(integrityQuery(schema: judged)).compactMap { row -> String? in
                 if case .text(let text) = row[0] { return text }
                 return nil
             }
             if problems != ["ok"] {
-                for problem in problems where !(try isFalseNullClaim(problem, connection, schema: judged)) {
+                for problem in problems where try !isFalseNullClaim(problem, connection, schema: judged) {
                     verdict.integrityProblems.append(problem)
                 }
             }
-        } catch {
-            if error.isCorruption { verdict.unreadable = error.message } else { verdict.integrityProblems.append(error.message) }
-        }
-        guard crash != .none, verdict.unreadable == nil else { return verdict }
-        do {
+            guard crash == .kill else { return verdict }
             let live = try tables(connection)
             let crashed = Set(try tables(connection, schema: crashedSchema).map(\.name))
             for table in live {
@@ -176,13 +181,21 @@ enum ShrinkOracle {
                 verdict.lost += try integer(connection, missingQuery(table, from: "main", in: crashedSchema))
                 verdict.extra += try integer(connection, missingQuery(table, from: crashedSchema, in: "main"))
             }
-            if live.contains(where: { $0.name == Bookkeeping.accounts }) && crashed.contains(Bookkeeping.accounts) {
-                verdict.balances = ShrinkVerdict.Balances(
-                    committed: Int64(try integer(connection, balanceQuery(schema: "main"))),
-                    after: Int64(try integer(connection, balanceQuery(schema: crashedSchema))))
-            }
-        } catch {
+        } catch where error.isCorruption {
             verdict.unreadable = error.message
+            return verdict
+        } catch {
+            return nil
+        }
+        // The accounts' totals, where both copies have the accounts as sqlite-stress makes them.
+        do throws(SQLiteError) {
+            verdict.balances = ShrinkVerdict.Balances(
+                committed: Int64(try integer(connection, balanceQuery(schema: "main"))),
+                after: Int64(try integer(connection, balanceQuery(schema: crashedSchema))))
+        } catch where error.isCorruption {
+            verdict.unreadable = error.message
+        } catch {
+            verdict.balances = nil  // No accounts table, or not one with balances: nothing to conserve.
         }
         return verdict
     }
@@ -211,7 +224,7 @@ enum ShrinkOracle {
         let name = property.rawValue
         switch property {
         case .integrity:
-            let problems = "(SELECT group_concat(integrity_check, '; ') FROM pragma_integrity_check WHERE schema = '\(judged)')"
+            let problems = "(SELECT group_concat(integrity_check, '; ') FROM \(judged).pragma_integrity_check)"
             statements.append(
                 "SELECT CASE WHEN \(problems) = 'ok' THEN '\(name): held — \(integrityHeld(crash))' "
                     + "ELSE '\(name): VIOLATED — ' || \(problems) END")

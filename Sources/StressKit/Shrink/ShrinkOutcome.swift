@@ -77,12 +77,12 @@ public struct ShrinkOutcome: Sendable {
                 "    sqlite3 < <this file>",
             ]
         }
-        lines += [
-            "It prints one line. SQLite promises:",
-            "    \(expected)",
-            "SQLite \(SQLiteChoice.library.version) printed:",
-            "    \(observed)",
-        ]
+        lines += ["It prints one line. SQLite promises:", "    \(expected)"]
+        if let unreadable = verdict.unreadable {
+            lines += ["SQLite \(SQLiteChoice.library.version) cannot read the database and reports an error instead:", "    \(unreadable)"]
+        } else {
+            lines += ["SQLite \(SQLiteChoice.library.version) printed:", "    \(observed)"]
+        }
         return lines
     }
 

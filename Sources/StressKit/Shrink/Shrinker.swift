@@ -346,19 +346,22 @@ public final class Shrinker {
                 let merged = atoms.map { Atom(step: ScriptStep(connection: 0, action: $0.step.action), unit: $0.unit) }
                 if try reducer.check(merged, phase: "connections", test) { atoms = merged }
             }
-            // Units of work: transactions, maintenance, connection set-ups.
-            var units: [[Atom]] = []
-            for atom in atoms {
-                if let last = units.last?.last, last.unit == atom.unit { units[units.count - 1].append(atom) } else { units.append([atom]) }
+            // Units of work (transactions, maintenance, connection set-ups), each whole, in the log's order.
+            var units: [Int] = []
+            var seen: Set<Int> = []
+            for atom in atoms where seen.insert(atom.unit).inserted { units.append(atom.unit) }
+            let current = atoms
+            let keptUnits = try reducer.reduce(units, phase: "transactions") { (candidate: [Int]) throws(ToolError) -> Bool in
+                let kept = Set(candidate)
+                return try test(current.filter { kept.contains($0.unit) })
             }
-            let unitCount = units.count
-            atoms = try reducer.reduce(units, phase: "transactions") { (candidate: [[Atom]]) throws(ToolError) -> Bool in
-                try test(candidate.flatMap { $0 })
-            }.flatMap { $0 }
-            report("transactions", before: unitCount, after: Set(atoms.map(\.unit)).count)
+            let keptSet = Set(keptUnits)
+            atoms = atoms.filter { keptSet.contains($0.unit) }
+            report("transactions", before: units.count, after: keptUnits.count)
             let statementsBefore = atoms.count
             atoms = try reducer.reduce(atoms, phase: "statements", test)
             report("statements", before: statementsBefore, after: atoms.count)
+            atoms = try reduceColumns(atoms, test)
             atoms = try reduceRows(atoms, test)
             atoms = try reduceLiterals(atoms, test)
             if atoms == before { break }
@@ -370,6 +373,41 @@ public final class Shrinker {
 
     private func report(_ phase: String, before: Int, after: Int) {
         if after < before { say("\(phase): \(before) → \(after)") }
+    }
+
+    /// Drops columns (not those of a primary key) from tables and every statement on them.
+    private func reduceColumns(_ atoms: [Atom], _ test: ([Atom]) throws(ToolError) -> Bool) throws(ToolError) -> [Atom] {
+        let tables = atoms.compactMap { $0.step.sql.flatMap(ColumnDrop.table) }
+        let columns = tables.flatMap { table in
+            table.columns.filter { !table.key.contains($0) }.map { (table: table.name, column: $0) }
+        }
+        guard !columns.isEmpty else { return atoms }
+        func build(_ kept: [(table: String, column: String)]) -> [Atom]? {
+            let keep = Set(kept.map { $0.table + "\u{0}" + $0.column })
+            var result = atoms
+            for (table, column) in columns where !keep.contains(table + "\u{0}" + column) {
+                var rewritten: [Atom] = []
+                for atom in result {
+                    guard let sql = atom.step.sql else {
+                        rewritten.append(atom)
+                        continue
+                    }
+                    guard let text = ColumnDrop.rewrite(sql, table: table, column: column) else { return nil }
+                    if text.isEmpty { continue }
+                    var changed = atom
+                    changed.step.action = .sql(text)
+                    rewritten.append(changed)
+                }
+                result = rewritten
+            }
+            return result
+        }
+        let kept = try reducer.reduce(columns, phase: "columns") { (candidate: [(table: String, column: String)]) throws(ToolError) -> Bool in
+            guard let built = build(candidate) else { return false }
+            return try test(built)
+        }
+        report("columns", before: columns.count, after: kept.count)
+        return build(kept) ?? atoms
     }
 
     /// Drops rows of multi-row INSERTs (a statement that loses every row goes).
