@@ -149,6 +149,22 @@ struct SQLTokens: Hashable {
         return result
     }
 
+    /// A long string or blob literal written as its size only, so the reader need
+    /// not read it: `printf('%.N c', 'x')` (N bytes of text) or `zeroblob(N)`;
+    /// nil for anything shorter than `minimum` bytes.
+    static func sized(_ token: Token, minimum: Int = 32) -> String? {
+        switch token.kind {
+        case .string:
+            let bytes = token.text.dropFirst().dropLast().replacing("''", with: "'").utf8.count
+            return bytes >= minimum ? "printf('%.\(bytes)c', 'x')" : nil
+        case .blob:
+            let bytes = (token.text.count - 3) / 2
+            return bytes >= minimum ? "zeroblob(\(bytes))" : nil
+        default:
+            return nil
+        }
+    }
+
     /// The simplest literal of the same sort: `0`, `''` or `X''`; nil when already that.
     static func simpler(_ token: Token) -> String? {
         let replacement: String

@@ -1,3 +1,5 @@
+import StressSQLite
+
 /// `sqlite-stress shrink --verify SCRIPT`: runs a script `shrink` wrote, under
 /// the fault and crash setting its header names, and says whether it still
 /// fails its property — on this process's SQLite, so `--sqlite DIR` asks another release.
@@ -21,6 +23,18 @@ public struct ScriptVerification: Sendable {
         return ScriptVerification(
             path: path, property: script.property, setting: script.setting, verdict: verdict,
             faultsInjected: result.faultsInjected.count)
+    }
+
+    public func json() -> String {
+        struct Document: Encodable {
+            let command: String, result: String, script: String, property: String
+            let faults: [String], faultSeed: String, crash: String, faultsInjected: Int
+            let prints: String, sqlite: SQLiteLibrary
+        }
+        return prettyJSON(Document(
+            command: "shrink --verify", result: fails ? "fail" : "pass", script: path, property: property.rawValue,
+            faults: setting.faults.map(\.description), faultSeed: Seed.format(setting.faultSeed), crash: setting.crash.rawValue,
+            faultsInjected: faultsInjected, prints: verdict.sentence(property, crash: setting.crash), sqlite: SQLiteChoice.library))
     }
 
     public var text: String {

@@ -147,6 +147,10 @@ public final class Shrinker {
         let (run, report) = try stress(settings)
         let command = Self.command(run)
         guard !report.passed else {
+            if settings.threads > 1 {
+                throw ToolError("\(command) violates no property this time; a run of several threads depends on their "
+                    + "timing, so give the failing run's SQL log with --log.")
+            }
             throw ToolError("\(command) violates no property; there is nothing to shrink.")
         }
         let violated = Self.preference.filter { property in report.violations.contains { $0.property == property.rawValue } }
@@ -437,8 +441,17 @@ public final class Shrinker {
         return build(kept)
     }
 
-    /// Replaces literals of DML statements with `0`, `''` or `X''` where the failure stays.
+    /// Replaces literals of DML statements with `0`, `''` or `X''` where the failure
+    /// stays; then long strings and blobs that must keep their size by an expression of it.
     private func reduceLiterals(_ atoms: [Atom], _ test: ([Atom]) throws(ToolError) -> Bool) throws(ToolError) -> [Atom] {
+        let simplified = try replaceLiterals(atoms, phase: "values", with: { SQLTokens.simpler($0) }, test)
+        return try replaceLiterals(simplified, phase: "long values", with: { SQLTokens.sized($0) }, test)
+    }
+
+    private func replaceLiterals(
+        _ atoms: [Atom], phase: String, with replacement: (SQLTokens.Token) -> String?,
+        _ test: ([Atom]) throws(ToolError) -> Bool
+    ) throws(ToolError) -> [Atom] {
         let dml = ["INSERT", "REPLACE", "UPDATE", "DELETE", "SELECT", "WITH"]
         let tokens = atoms.map { atom -> SQLTokens? in
             guard let sql = atom.step.sql, let word = sql.split(separator: " ").first, dml.contains(word.uppercased()) else { return nil }
@@ -447,7 +460,7 @@ public final class Shrinker {
         var literals: [(atom: Int, token: Int)] = []
         for (index, parsed) in tokens.enumerated() {
             guard let parsed else { continue }
-            literals += parsed.literals.filter { SQLTokens.simpler(parsed.tokens[$0]) != nil }.map { (index, $0) }
+            literals += parsed.literals.filter { replacement(parsed.tokens[$0]) != nil }.map { (index, $0) }
         }
         guard !literals.isEmpty else { return atoms }
         // The reducer removes from the list the literals it simplifies.
@@ -456,17 +469,17 @@ public final class Shrinker {
             return atoms.indices.map { index in
                 guard var parsed = tokens[index] else { return atoms[index] }
                 for token in parsed.literals where !keep.contains(index << 32 | token) {
-                    if let simpler = SQLTokens.simpler(parsed.tokens[token]) { parsed.tokens[token].text = Substring(simpler) }
+                    if let replaced = replacement(parsed.tokens[token]) { parsed.tokens[token].text = Substring(replaced) }
                 }
                 var atom = atoms[index]
                 atom.step.action = .sql(parsed.text)
                 return atom
             }
         }
-        let kept = try reducer.reduce(literals, phase: "values") { (candidate: [(atom: Int, token: Int)]) throws(ToolError) -> Bool in
+        let kept = try reducer.reduce(literals, phase: phase) { (candidate: [(atom: Int, token: Int)]) throws(ToolError) -> Bool in
             try test(build(candidate))
         }
-        report("values", before: literals.count, after: kept.count)
+        report(phase, before: literals.count, after: kept.count)
         return build(kept)
     }
 

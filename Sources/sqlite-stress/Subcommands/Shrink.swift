@@ -43,11 +43,11 @@ struct Shrink: ParsableCommand {
     var log: String?
 
     @Option(help: ArgumentHelp(
-        "The property to keep failing. (default: the run's first, in the order durability, rollback, model, conservation, integrity)",
+        "The property to keep failing. (default: the first of those the run violated that its log reproduces, in the order durability, rollback, model, conservation, integrity)",
         valueName: "name"))
     var property: String?
 
-    @Option(help: "Predicate runs allowed (each replays a candidate script); the result is the same for the same input.")
+    @Option(help: ArgumentHelp("Candidate scripts replayed at most; the result is the same for the same input.", valueName: "n"))
     var maxTests = 3000
 
     @Option(help: ArgumentHelp("Stop reducing after this many seconds (0: no limit); a result cut short depends on the machine's speed.", valueName: "s"))
@@ -153,11 +153,5 @@ final class ShrinkProgress: Sendable {
 
     func end() {
         if !console.quiet, console.isTerminal { writeStandard("\r\u{1B}[K", toError: true) }
-    }
-}
-
-extension ScriptVerification {
-    func json() -> String {
-        "{\"command\": \"shrink --verify\", \"result\": \"\(fails ? "fail" : "pass")\", \"property\": \"\(property.rawValue)\"}"
     }
 }
