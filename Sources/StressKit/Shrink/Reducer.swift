@@ -28,6 +28,9 @@ struct Reducer {
         self.deadline = deadline
     }
 
+    /// Whether the wall-clock limit has passed.
+    var pastDeadline: Bool { deadline.map { Date() >= $0 } ?? false }
+
     /// Whether the budget still allows a test.
     var canTest: Bool {
         exhausted == nil

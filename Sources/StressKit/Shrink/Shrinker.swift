@@ -314,13 +314,22 @@ public final class Shrinker {
         // a few are tried before giving up on this setting.
         for _ in 0..<3 {
             var failing: (Property, Int)?
+            var outOfTime = false
             let candidates = ends.filter { $0 >= from }
             guard !candidates.isEmpty else { return nil }
             _ = try runner.run(atoms.map(\.step), setting: setting, syncs: false, checkpoints: candidates) { index, result in
                 tick(Progress(phase: "scan", size: index + 1, tests: reducer.testsRun, elapsed: Date().timeIntervalSince(started)))
+                if reducer.pastDeadline {
+                    outOfTime = true
+                    return true
+                }
                 guard let verdict = result.verdict, let property = properties.first(where: verdict.violates) else { return false }
                 failing = (property, index)
                 return true
+            }
+            if outOfTime {
+                throw ToolError("the time limit (--time-limit \(Format.fixed(request.timeLimit, 0))) ran out while the log was "
+                    + "replayed to find where it fails; nothing written.")
             }
             guard let (property, index) = failing else { return nil }
             let prefix = atoms[...index].map(\.step)
