@@ -103,14 +103,7 @@ struct SQLTokens: Hashable {
                 continue
             }
             if token.text == "(" {
-                var depth = 0
-                var end = index
-                while end < tokens.count {
-                    if tokens[end].text == "(" { depth += 1 }
-                    if tokens[end].text == ")" { depth -= 1 }
-                    end += 1
-                    if depth == 0 { break }
-                }
+                let end = closing(index)
                 tuples.append(start..<end)
                 index = end
                 start = end
