@@ -114,6 +114,9 @@ public struct ShrinkOutcome: Sendable {
             + (exhausted.map { "; stopped by \($0), so it may not be minimal" } ?? ""))
         lines.append("prints: \(observed)")
         lines.append("SQLite promises: \(expected)")
+        if !releases.isEmpty {
+            lines.append("release: SQLite \(SQLiteChoice.library.version) (this one, \(SQLiteChoice.library.path)) fails — \(observed)")
+        }
         for release in releases { lines.append("release: \(release.line)") }
         lines.append("verify: \(verifyCommand)")
         return lines.joined(separator: "\n")
