@@ -100,19 +100,42 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: script.path))
     }
 
-    // A failure its log cannot reproduce — a lying fsync needs the power loss
-    // shrink does not replay — is said to be so, with exit 1 and no script.
+    // A failure its log cannot reproduce — a power loss with synchronous=OFF,
+    // across which SQLite promises nothing, so shrink replays only a crash of
+    // the process — is said to be so, with exit 1 and no script.
     @Test func aFailureTheLogCannotReproduceIsSaidSo() throws {
+        let scratch = try Scratch()
+        let script = scratch.file("out.sql")
+        let result = try CLI.run([
+            "shrink", "--out", script.path, "--seed", "1", "--crash", "--synchronous", "off", "--iterations", "200",
+        ])
+        #expect(result.status == 1, "\(result.stderr)")
+        #expect(result.stdout.contains("result: NOT REPRODUCED — the run fails integrity, but replaying its SQL log"), "\(result.stdout)")
+        #expect(result.stdout.contains("note: the run lost power with synchronous=off, across which SQLite promises nothing"))
+        #expect(!FileManager.default.fileExists(atPath: script.path))
+    }
+
+    // A lying fsync shows only at a power loss: shrink replays one (the run's
+    // synchronous=FULL promises durability across it), and the script, which
+    // the shell cannot run, fails under `shrink --verify`; a crash of the
+    // process alone does not make it fail.
+    @Test func aLyingFsyncShrinksWithAPowerLoss() throws {
         let scratch = try Scratch()
         let script = scratch.file("out.sql")
         let result = try CLI.run([
             "shrink", "--out", script.path, "--seed", "1", "--fault", "lying-fsync", "--iterations", "100",
             "--journal-mode", "wal", "--synchronous", "full",
-        ])
-        #expect(result.status == 1, "\(result.stderr)")
-        #expect(result.stdout.contains("result: NOT REPRODUCED — the run fails integrity, but replaying its SQL log"), "\(result.stdout)")
-        #expect(result.stdout.contains("note: the run ended with a power loss"))
-        #expect(!FileManager.default.fileExists(atPath: script.path))
+        ], in: scratch.url)
+        try #require(result.status == 0, "\(result.stderr)\(result.stdout)")
+        #expect(result.stdout.contains("setting: fault lying-fsync:"), "\(result.stdout)")
+        #expect(result.stdout.contains("a power loss right after the last statement"))
+        let verify = try CLI.run(["shrink", "--verify", script.path])
+        #expect(verify.status == 1, "\(verify.stdout)\(verify.stderr)")
+        let text = try String(contentsOf: script, encoding: .utf8)
+        let crashOnly = scratch.file("crash-only.sql")
+        try text.replacingOccurrences(of: "crash=power-loss", with: "crash=kill").write(to: crashOnly, atomically: true, encoding: .utf8)
+        let held = try CLI.run(["shrink", "--verify", crashOnly.path])
+        #expect(held.status == 0, "\(held.stdout)\(held.stderr)")
     }
 
     // Bad input is one sentence and exit 2, and nothing is written: a file

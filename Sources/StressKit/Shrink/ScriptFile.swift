@@ -61,6 +61,10 @@ public struct ScriptFile: Sendable {
             lines.append(Self.checkMarker + " the crash — the files copied exactly as a crash (SIGKILL) right now would leave them —")
             lines.append("-- then the copy, recovered by SQLite as it opens, against what was committed.")
             lines.append(".shell " + copied.map { "cp \(db)\($0) \(crashed)\($0)" }.joined(separator: " && "))
+        case .powerLoss:
+            lines.append(Self.checkMarker + " a power loss right now, then the files it leaves against what was committed.")
+            lines.append("-- The shell cannot cut the power: `sqlite-stress shrink --verify` runs this script and does.")
+            return lines.joined(separator: "\n") + "\n"
         }
         lines.append(".output stdout")
         for sql in ShrinkOracle.renderedCheck(property, crash: setting.crash, tables: tables, crashedFile: crashed) {
@@ -134,6 +138,11 @@ public struct ScriptFile: Sendable {
 
     /// SQL statements in the rendered script, the check included.
     static func statementCount(_ steps: [ScriptStep], property: Property, crash: CrashKind) -> Int {
-        steps.count { $0.sql != nil } + (crash == .none ? 1 : 2)
+        let check = switch crash {
+        case .none: 1
+        case .kill: 2
+        case .powerLoss: 0
+        }
+        return steps.count { $0.sql != nil } + check
     }
 }

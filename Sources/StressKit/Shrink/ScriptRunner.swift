@@ -21,12 +21,15 @@ import StressSQLite
 final class ScriptRunner {
     static let databaseName = "shrink.db"
     static let crashedName = "shrink-crash.db"
+    /// Before a power loss, the files as they stand: what was committed, to compare the power loss's files with.
+    static let committedName = "shrink-committed.db"
     /// The database's own files a crash copies, in the order the script copies them.
     static let copiedSuffixes = ["", "-wal", "-journal"]
 
     let directory: String
     var databasePath: String { DatabaseFile.join(directory, Self.databaseName) }
     var crashedPath: String { DatabaseFile.join(directory, Self.crashedName) }
+    var committedPath: String { DatabaseFile.join(directory, Self.committedName) }
 
     init(directory: String) {
         self.directory = directory
@@ -49,26 +52,27 @@ final class ScriptRunner {
     /// `checkpoints` lists step indices after which to judge too (a scan for the
     /// first failing point); `stop` is asked after each such verdict and ends the run when true.
     ///
-    /// With `syncs` false and no fault in `setting`, syncs report success and do
-    /// nothing: the files a process crash leaves are the same either way (the
-    /// operating system keeps every write), and a reduction runs many times faster.
+    /// With `syncs` false, syncs report success without waiting on the disk: the
+    /// files a crash of the process leaves are the same either way (the
+    /// operating system keeps every write), a simulated power loss still knows
+    /// what was synced, and a reduction runs many times faster. Under faults
+    /// syncs stay real: they are I/O operations the faults' draws count.
+    /// A power loss is judged only at the end (`checkpoints` do not apply).
     func run(
         _ steps: [ScriptStep], setting: ShrinkSetting, syncs: Bool = true, checkpoints: Set<Int> = [],
         stop: (Int, Result) -> Bool = { _, _ in false }
     ) throws(ToolError) -> Result {
         try clear()
-        let skipsSyncs = !syncs && !setting.hasFaults
-        if setting.hasFaults {
-            try FaultInjector.arm(
-                FaultPlan(faults: setting.faults), randomness: .seed(setting.faultSeed), expectedWork: 1)
-        } else if skipsSyncs {
-            try FaultInjector.armWithoutSyncs()
+        let simulatesSyncs = !syncs && !setting.hasFaults
+        if setting.needsVFS || simulatesSyncs {
+            try FaultInjector.armForReplay(
+                setting.faults, seed: setting.faultSeed, simulatedSyncs: simulatesSyncs, powerLoss: setting.crash == .powerLoss)
         }
         var connections: [Int: Connection] = [:]
         defer {
             for slot in connections.keys.sorted() { connections[slot]?.close() }
         }
-        let vfs = setting.hasFaults || skipsSyncs ? FaultInjector.vfsName : nil
+        let vfs = setting.needsVFS || simulatesSyncs ? FaultInjector.vfsName : nil
         func open(_ slot: Int) -> Connection? {
             if let connection = connections[slot] { return connection }
             // An open that fails (an injected fault) is tried again at the slot's next statement.
@@ -85,16 +89,21 @@ final class ScriptRunner {
                 guard let connection = open(step.connection) else { continue }
                 Self.execute(sql, on: connection)
             }
-            if checkpoints.contains(index) {
+            if checkpoints.contains(index) && setting.crash != .powerLoss {
                 // Part way, connections stay open: without a crash, the check only approximates the end's.
                 let result = try judge(connections, setting: setting, through: vfs)
                 if stop(index, result) { return result }
             }
         }
-        if setting.crash == .none {
+        switch setting.crash {
+        case .none:
             // Without a crash the script closes its connections and opens the database again to check it.
             guard connections.values.allSatisfy(\.isAutocommit) else { return Result() }
             for slot in connections.keys.sorted() { connections.removeValue(forKey: slot)?.close() }
+        case .powerLoss:
+            return try losePower(&connections, setting: setting)
+        case .kill:
+            break
         }
         return try judge(connections, setting: setting, through: vfs)
     }
@@ -117,13 +126,7 @@ final class ScriptRunner {
         guard connections.values.allSatisfy(\.isAutocommit), FileManager.default.fileExists(atPath: databasePath) else {
             return result
         }
-        if setting.crash == .kill {
-            try removeCrashed()
-            for suffix in Self.copiedSuffixes where FileManager.default.fileExists(atPath: databasePath + suffix) {
-                try copy(databasePath + suffix, to: crashedPath + suffix)
-                result.copied.append(suffix)
-            }
-        }
+        if setting.crash == .kill { result.copied = try copyFiles(to: crashedPath) }
         // Through the quiet twin of the fault-injecting VFS: the oracle's reads never fault.
         let reader: Connection
         do {
@@ -145,8 +148,62 @@ final class ScriptRunner {
         return result
     }
 
+    /// The power fails right after the last statement. What was committed is
+    /// what a crash of the process would leave (copied first); the power loss
+    /// then drops, keeps or garbles every unsynced write, the connections are
+    /// abandoned, and the files it leaves are judged against the committed copy.
+    /// No verdict where SQLite promises nothing across a power loss (a
+    /// connection below synchronous FULL) or a transaction is open.
+    private func losePower(_ connections: inout [Int: Connection], setting: ShrinkSetting) throws(ToolError) -> Result {
+        var result = Result()
+        guard connections.values.allSatisfy(\.isAutocommit), FileManager.default.fileExists(atPath: databasePath) else {
+            return result
+        }
+        for connection in connections.values {
+            do {
+                guard case .integer(let level)? = try connection.scalar("PRAGMA synchronous"), level >= 2 else { return result }
+            } catch {
+                return result
+            }
+        }
+        try copyFiles(to: committedPath)
+        FaultInjector.crashNow()
+        try FaultInjector.applyPowerLoss()
+        result.faultsInjected = FaultInjector.events()
+        for slot in connections.keys.sorted() { connections.removeValue(forKey: slot)?.close() }
+        result.copied = try copyFiles(to: crashedPath)
+        let reader: Connection
+        do {
+            reader = try Connection(path: committedPath, flags: [.readWrite])
+        } catch {
+            return result
+        }
+        defer { reader.close() }
+        do throws(SQLiteError) {
+            result.tables = try ShrinkOracle.tables(reader)
+        } catch {
+            return result  // What a crash of the process leaves cannot be read: kill settings judge that.
+        }
+        result.verdict = ShrinkOracle.judge(reader, crash: .kill, crashedPath: crashedPath)
+        return result
+    }
+
+    /// Copies the database and its WAL or journal, those that exist, to `destination` (and its suffixes).
+    @discardableResult
+    private func copyFiles(to destination: String) throws(ToolError) -> [String] {
+        for suffix in DatabaseFile.sidecarSuffixes + [""] { try remove(destination + suffix) }
+        var copied: [String] = []
+        for suffix in Self.copiedSuffixes where FileManager.default.fileExists(atPath: databasePath + suffix) {
+            try copy(databasePath + suffix, to: destination + suffix)
+            copied.append(suffix)
+        }
+        return copied
+    }
+
     private func clear() throws(ToolError) {
-        for suffix in DatabaseFile.sidecarSuffixes + [""] { try remove(databasePath + suffix) }
+        for path in [databasePath, committedPath] {
+            for suffix in DatabaseFile.sidecarSuffixes + [""] { try remove(path + suffix) }
+        }
         try removeCrashed()
     }
 
@@ -188,16 +245,20 @@ final class WorkDirectory {
 }
 
 extension FaultInjector {
-    /// Arms the fault-injecting VFS to do nothing but skip syncs: each reports
-    /// success at once (a lying fsync at every sync), no write is kept for a
-    /// power loss, no power loss comes.
-    static func armWithoutSyncs() throws(ToolError) {
+    /// Arms the fault-injecting VFS for one replay: `faults` drawn from `seed`;
+    /// with `simulatedSyncs`, syncs that succeed without waiting on the disk;
+    /// with `powerLoss`, unsynced writes kept for the power loss the replay
+    /// brings about itself at its end (`crashNow`), never at a point of its own.
+    static func armForReplay(_ faults: [FaultSpec], seed: UInt64, simulatedSyncs: Bool, powerLoss: Bool) throws(ToolError) {
         guard faultvfs_register() == 0 else { throw ToolError("cannot register the fault-injecting VFS.") }
         var config = faultvfs_config()
+        config.seed = seed
         withUnsafeMutableBytes(of: &config.rate) { raw in
-            raw.bindMemory(to: Double.self)[StorageFault.lyingFsync.cValue] = 1
+            let rates = raw.bindMemory(to: Double.self)
+            for spec in faults { rates[spec.kind.cValue] = spec.rate }
         }
-        config.track_unsynced = 0
+        config.track_unsynced = powerLoss ? 1 : 0
+        config.simulated_sync = simulatedSyncs ? 1 : 0
         config.crash_mode = Int32(FAULTVFS_CRASH_NEVER)
         faultvfs_configure(&config)
     }

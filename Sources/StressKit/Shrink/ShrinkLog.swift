@@ -18,6 +18,8 @@ struct ShrinkLog {
     var faults: [FaultSpec]
     /// Whether the run lost power (`--crash`, or a lying fsync's power loss at the end).
     var losesPower: Bool
+    /// The run's synchronous level (`full`…), from the header's configuration line.
+    var synchronous: String?
     /// Writers (threads, the setup, drivers) in order of appearance.
     var writers: [String]
 
@@ -57,6 +59,7 @@ struct ShrinkLog {
         var seed: UInt64?
         var faults: [FaultSpec] = []
         var losesPower = false
+        var synchronous: String?
         // Each writer's last line: a writer whose work is over hands its connection on.
         var lastLine: [String: Int] = [:]
         var parsed: [(index: Int, entry: (sql: String, writer: String, label: String)?, closed: String?)] = []
@@ -64,6 +67,12 @@ struct ShrinkLog {
             if line.hasPrefix(SQLLog.headerPrefix) {
                 for word in line.split(separator: " ") where word.hasPrefix("seed=") {
                     seed = Seed.parse(String(word.dropFirst(5)))
+                }
+                continue
+            }
+            if line.hasPrefix("-- configuration: ") {
+                for word in line.split(separator: " ") where word.hasPrefix("synchronous=") {
+                    synchronous = String(word.dropFirst("synchronous=".count))
                 }
                 continue
             }
@@ -124,6 +133,7 @@ struct ShrinkLog {
             atoms.append(Atom(step: .sql(entry.sql, on: slotOf[entry.writer]!), unit: current[entry.writer]!.unit))
         }
         return ShrinkLog(
-            atoms: atoms, statements: statements, seed: seed, faults: faults, losesPower: losesPower, writers: writers)
+            atoms: atoms, statements: statements, seed: seed, faults: faults, losesPower: losesPower, synchronous: synchronous,
+            writers: writers)
     }
 }

@@ -36,7 +36,7 @@ public struct ShrinkOutcome: Sendable {
     public var verifyCommand: String {
         guard let setting else { return "" }
         let path = DatabaseFile.shellQuote(DatabaseFile.canonical(scriptPath))
-        if setting.hasFaults {
+        if setting.needsVFS {
             return (["sqlite-stress"] + SQLiteChoice.reproduceArguments).map(DatabaseFile.shellQuote).joined(separator: " ")
                 + " shrink --verify " + path
         }
@@ -59,15 +59,17 @@ public struct ShrinkOutcome: Sendable {
     var scriptComments: [String] {
         guard let property, let setting else { return [] }
         var lines = [
-            "A \(property.rawValue) failure of SQLite \(SQLiteChoice.library.version) (source id \(SQLiteChoice.library.sourceId)),",
+            "\(property == .integrity ? "An" : "A") \(property.rawValue) failure of SQLite \(SQLiteChoice.library.version) (source id \(SQLiteChoice.library.sourceId)),",
             "found by: \(source)",
             "and reduced by sqlite-stress shrink from \(originalStatements) statements to \(statements).",
             "",
         ]
-        if setting.hasFaults {
+        if setting.needsVFS {
+            let needs = [setting.hasFaults ? "a storage fault (\(setting.faults.map(\.description).joined(separator: ", ")))" : nil,
+                         setting.crash == .powerLoss ? "a power loss right after the last statement" : nil].compactMap { $0 }
             lines += [
-                "It needs a storage fault the shell cannot inject: \(setting.faults.map(\.description).joined(separator: ", ")),",
-                "drawn from fault seed \(Seed.format(setting.faultSeed)) by sqlite-stress's fault-injecting VFS. Run it with:",
+                "It needs \(needs.joined(separator: " and ")), which the shell cannot bring about: sqlite-stress's",
+                "fault-injecting VFS does, its choices drawn from fault seed \(Seed.format(setting.faultSeed)). Run it with:",
                 "    sqlite-stress shrink --verify <this file>",
             ]
         } else {
@@ -106,7 +108,7 @@ public struct ShrinkOutcome: Sendable {
             settingLine += " — the run's faults (\(originalFaults.summary)) are not needed"
         }
         lines.append(settingLine)
-        if setting.hasFaults {
+        if setting.needsVFS {
             lines.append("faults injected by the script: \(faultsInjected.count)"
                 + (faultsInjected.isEmpty ? "" : " (" + faultsInjected.prefix(3).map(\.description).joined(separator: "; ") + ")"))
         }

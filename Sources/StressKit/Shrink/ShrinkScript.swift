@@ -46,6 +46,12 @@ public enum CrashKind: String, Sendable, Codable, CaseIterable {
     /// crash of the process) leaves them: the operating system keeps every
     /// write, synced or not.
     case kill
+    /// A power loss right after the last statement, simulated by the
+    /// fault-injecting VFS: every write not yet synced is dropped, kept or
+    /// garbled sector by sector (drawn from the fault seed). Only where SQLite
+    /// promises durability across one (synchronous FULL or EXTRA); only
+    /// `shrink --verify` runs such a script, as the shell cannot cut the power.
+    case powerLoss = "power-loss"
 }
 
 /// The fault and crash setting a candidate runs under.
@@ -64,13 +70,18 @@ public struct ShrinkSetting: Hashable, Sendable, CustomStringConvertible {
 
     public var hasFaults: Bool { !faults.isEmpty }
 
+    /// Whether the script needs sqlite-stress's fault-injecting VFS (a fault, or a power loss), not just the shell.
+    public var needsVFS: Bool { hasFaults || crash == .powerLoss }
+
     /// e.g. "no fault, a crash right after the last statement".
     public var description: String {
+        let seed = " (fault seed \(Seed.format(faultSeed)))"
         let fault = faults.isEmpty
-            ? "no fault" : "fault " + faults.map(\.description).joined(separator: " ") + " (fault seed \(Seed.format(faultSeed)))"
+            ? "no fault" + (crash == .powerLoss ? seed : "") : "fault " + faults.map(\.description).joined(separator: " ") + seed
         switch crash {
         case .none: return fault + ", no crash"
         case .kill: return fault + ", a crash right after the last statement"
+        case .powerLoss: return fault + ", a power loss right after the last statement"
         }
     }
 

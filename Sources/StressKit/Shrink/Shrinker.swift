@@ -126,6 +126,22 @@ public final class Shrinker {
     static let preference: [Property] = [.durability, .rollback, .model, .conservation, .integrity, .queryConsistency]
 
     private func source() throws(ToolError) -> Source {
+        var source = try failingRun()
+        if source.faults.losesPower {
+            source.notes.append(Self.promisesDurability(source.log.synchronous)
+                ? "the run lost power; shrink replays a crash of the process first (it keeps every write), then a power loss at the end of the script"
+                : "the run lost power with synchronous=\(source.log.synchronous ?? "?"), across which SQLite promises nothing; "
+                    + "shrink replays only a crash of the process, which keeps every write")
+        }
+        return source
+    }
+
+    /// Whether SQLite promises that a commit survives a power loss at this synchronous level.
+    static func promisesDurability(_ synchronous: String?) -> Bool {
+        ["full", "extra"].contains(synchronous?.lowercased())
+    }
+
+    private func failingRun() throws(ToolError) -> Source {
         if let logPath = request.logPath {
             let log = try ShrinkLog.read(logPath)
             var properties = Self.preference.filter(ShrinkOracle.supported.contains)
@@ -160,10 +176,7 @@ public final class Shrinker {
             faultSeed: settings.randomness.derived("faults").seed!, description: command)
         say("the run violates \(violated.map(\.rawValue).joined(separator: ", ")) (\(report.violations.count) violation(s), "
             + "\(source.log.statements) statements in its SQL log)")
-        if settings.faults.losesPower {
-            source.notes.append("the run ended with a power loss (\(settings.faults.summary)); shrink replays a crash of the "
-                + "process instead, which keeps every write: a failure only a power loss shows is not reproduced")
-        }
+
         if settings.threads > 1 {
             var single = settings
             single.threads = 1
@@ -248,7 +261,7 @@ public final class Shrinker {
 
         var setting = initialSetting
         atoms = try reduce(atoms, property: property, setting: setting)
-        if setting.hasFaults {
+        if setting.needsVFS {
             let smaller = try smallestFaults(atoms, property: property, setting: setting)
             if smaller != setting {
                 setting = smaller
@@ -290,12 +303,20 @@ public final class Shrinker {
         ladder.append(ShrinkSetting(crash: .kill))
         // Faults strike by the seeded draw at each I/O operation, and a replay's
         // operations are not the run's: the run's fault seed first, then a few others.
-        // A lying fsync changes nothing a process crash leaves: it needs a power loss, which shrink does not replay.
+        let seeds = [source.faultSeed] + (1..<Self.faultSeeds).map { Randomness.seed(source.faultSeed).derived("shrink", $0).seed! }
+        // A lying fsync changes nothing a crash of the process leaves: it needs a power loss.
         let faults = source.faults.faults.filter { $0.kind != .lyingFsync }
         if !faults.isEmpty {
             let random = faults.contains { $0.rate < 1 }
-            let seeds = [source.faultSeed] + (random ? (1..<Self.faultSeeds).map { Randomness.seed(source.faultSeed).derived("shrink", $0).seed! } : [])
-            ladder += seeds.map { ShrinkSetting(faults: faults, faultSeed: $0, crash: .kill) }
+            ladder += (random ? seeds : [source.faultSeed]).map { ShrinkSetting(faults: faults, faultSeed: $0, crash: .kill) }
+        }
+        // A power loss, where the run had one and SQLite promises to survive it; its
+        // garbling is drawn from the fault seed, so several are tried, with no fault first.
+        if source.faults.losesPower && Self.promisesDurability(source.log.synchronous) {
+            ladder += seeds.map { ShrinkSetting(faultSeed: $0, crash: .powerLoss) }
+            if !source.faults.faults.isEmpty {
+                ladder += seeds.map { ShrinkSetting(faults: source.faults.faults, faultSeed: $0, crash: .powerLoss) }
+            }
         }
         return ladder
     }
@@ -308,6 +329,11 @@ public final class Shrinker {
         var ends = Set<Int>()
         for index in atoms.indices where index == atoms.count - 1 || atoms[index + 1].unit != atoms[index].unit {
             ends.insert(index)
+        }
+        if setting.crash == .powerLoss {
+            // A power loss ends the replay: it is tried at the end only.
+            let verdict = try runner.run(atoms.map(\.step), setting: setting, syncs: false).verdict
+            return verdict.flatMap { verdict in properties.first(where: verdict.violates) }.map { ($0, atoms.count - 1) }
         }
         var from = 0
         // A point found by the scan is confirmed by replaying the prefix on its own;
@@ -502,6 +528,7 @@ public final class Shrinker {
         var best = setting
         var none = setting
         none.faults = []
+        if setting.crash == .powerLoss, try test(ShrinkSetting(crash: .kill)) { return ShrinkSetting(crash: .kill) }
         if try test(none) { return none }
         if best.faults.count > 1 {
             for spec in best.faults {
