@@ -18,12 +18,15 @@ import Foundation
 ///    log holds the statements.
 /// 2. The setting: the smallest fault and crash setting under which the log,
 ///    replayed on a fresh database, fails the property — no fault and no crash
-///    (`integrity` only), no fault and a crash at the end, then the run's own
-///    faults with a crash at the end. Each is tried at every point where the
-///    writers are between transactions; the first failing point ends the script.
+///    (`integrity` only), no fault and a crash of the process at the end, the
+///    run's own faults with one; each tried at every point where the writers
+///    are between transactions, the first failing point ending the script;
+///    last, where the run lost power and SQLite promises to survive that, a
+///    power loss at the end of the whole log.
 /// 3. Reduction (`Reducer`), in rounds while anything goes: connections merged
 ///    into one, units of work (transactions), statements (schema, indexes and
-///    pragmas included), rows of multi-row INSERTs, then literals.
+///    pragmas included), columns, rows of multi-row INSERTs, literals, long
+///    literals written as their size.
 /// 4. The faults: none, each kind alone, then halved rates, while it still fails.
 ///
 /// The predicate throughout: replay the candidate on a fresh database
