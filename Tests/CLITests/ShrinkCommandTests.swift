@@ -151,6 +151,7 @@ import Testing
             (["shrink", "--out", scratch.file("x.sql").path], "needs the failing run's --seed"),
             (["shrink", "--out", scratch.file("x.sql").path, "--seed", "1", "--property", "speed"], "--property must be one of"),
             (["shrink", "--seed", "1"], "needs --out FILE"),
+            (["shrink", "--out", scratch.file("x.sql").path, "--seed", "1", "--against", scratch.url.path], "holds no libsqlite3.so.0"),
         ]
         for (arguments, message) in cases {
             let result = try CLI.run(arguments)

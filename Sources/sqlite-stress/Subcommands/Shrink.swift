@@ -80,6 +80,9 @@ struct Shrink: ParsableCommand {
     func validate() throws {
         if verify != nil && out != nil { throw ValidationError("--verify and --out do not go together.") }
         if verify == nil && out == nil { throw ValidationError("shrink needs --out FILE (or --verify FILE).") }
+        for directory in against where !FileManager.default.fileExists(atPath: DatabaseFile.join(directory, "libsqlite3.so.0")) {
+            throw ValidationError("--against \(directory) holds no libsqlite3.so.0; give a directory scripts/build-sqlite made.")
+        }
         if let property, Property(rawValue: property) == nil {
             throw ValidationError("--property must be one of \(Property.allCases.map(\.rawValue).joined(separator: ", ")) (got '\(property)').")
         }
