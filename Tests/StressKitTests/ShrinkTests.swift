@@ -103,6 +103,17 @@ func syntheticLog() -> String {
             == "CREATE TEMP TRIGGER x AFTER INSERT ON main.\"t\" BEGIN INSERT INTO stress_ledger (image) VALUES (\(smaller.imageExpression("NEW"))); END")
     }
 
+    // A ledger trigger's row image can be written with quote() alone, one
+    // column at a time; anything else in the statement stays as it was.
+    @Test func rowImagesBecomeQuotes() {
+        let tracked = TrackedTable(name: "t", columns: ["a", "b"], keyColumns: [], withoutRowid: false)
+        let sql = "CREATE TEMP TRIGGER x AFTER INSERT ON main.\"t\" BEGIN INSERT INTO l (image) VALUES (\(tracked.imageExpression("NEW"))); END"
+        #expect(ImageExpression.occurrences(in: sql).map(\.quoted) == ["quote(NEW.\"a\")", "quote(NEW.\"b\")"])
+        #expect(ImageExpression.quoting(sql, [1]) == "CREATE TEMP TRIGGER x AFTER INSERT ON main.\"t\" BEGIN INSERT INTO l (image) VALUES ("
+            + "CASE typeof(NEW.\"a\") WHEN 'real' THEN printf('%!.17g', NEW.\"a\") ELSE quote(NEW.\"a\") END || ',' || quote(NEW.\"b\")); END")
+        #expect(ImageExpression.quoting(sql, [0, 1]).hasSuffix("VALUES (quote(NEW.\"a\") || ',' || quote(NEW.\"b\")); END"))
+    }
+
     // A log becomes steps: the setup's connection is handed to the first
     // thread (closed and opened again), a second writer gets a connection of
     // its own, a logged reconnect reopens, and each writer's transaction is one unit.

@@ -396,3 +396,33 @@ enum ColumnDrop {
         return text
     }
 }
+
+/// The ledger triggers' row images render each column as
+/// `CASE typeof(NEW."c") WHEN 'real' THEN printf('%!.17g', NEW."c") ELSE quote(NEW."c") END`
+/// (`TrackedTable.imageExpression`); in a script `quote(NEW."c")` is the same
+/// but for a real's last digits, and far shorter to read.
+enum ImageExpression {
+    static let opening = "CASE typeof("
+
+    /// The ranges of such expressions in `sql`, each with the `quote(…)` it can become.
+    static func occurrences(in sql: String) -> [(range: Range<String.Index>, quoted: String)] {
+        sql.ranges(of: opening).compactMap { start in
+            let rest = sql[start.upperBound...]
+            guard let close = rest.firstIndex(of: ")") else { return nil }
+            let value = String(rest[..<close])
+            let expression = opening + value + ") WHEN 'real' THEN printf('%!.17g', \(value)) ELSE quote(\(value)) END"
+            guard sql[start.lowerBound...].hasPrefix(expression) else { return nil }
+            let end = sql.index(start.lowerBound, offsetBy: expression.count)
+            return (start.lowerBound..<end, "quote(\(value))")
+        }
+    }
+
+    /// `sql` with the occurrences at `indices` (into `occurrences(in:)`) replaced by their `quote(…)`.
+    static func quoting(_ sql: String, _ indices: Set<Int>) -> String {
+        var text = sql
+        for (index, occurrence) in occurrences(in: sql).enumerated().reversed() where indices.contains(index) {
+            text.replaceSubrange(occurrence.range, with: occurrence.quoted)
+        }
+        return text
+    }
+}

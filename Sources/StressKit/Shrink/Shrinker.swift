@@ -25,8 +25,8 @@ import Foundation
 ///    power loss at the end of the whole log.
 /// 3. Reduction (`Reducer`), in rounds while anything goes: connections merged
 ///    into one, units of work (transactions), statements (schema, indexes and
-///    pragmas included), columns, rows of multi-row INSERTs, literals, long
-///    literals written as their size.
+///    pragmas included), columns, the ledger triggers' row images, rows of
+///    multi-row INSERTs, literals, long literals written as their size.
 /// 4. The faults: none, each kind alone, then halved rates, while it still fails.
 ///
 /// The predicate throughout: replay the candidate on a fresh database
@@ -404,6 +404,7 @@ public final class Shrinker {
             atoms = try reducer.reduce(atoms, phase: "statements", test)
             report("statements", before: statementsBefore, after: atoms.count)
             atoms = try reduceColumns(atoms, test)
+            atoms = try reduceImages(atoms, test)
             atoms = try reduceRows(atoms, test)
             atoms = try reduceLiterals(atoms, test)
             if atoms == before { break }
@@ -450,6 +451,33 @@ public final class Shrinker {
         }
         report("columns", before: columns.count, after: kept.count)
         return build(kept) ?? atoms
+    }
+
+    /// Writes the ledger triggers' row images with `quote()` alone where the failure stays.
+    private func reduceImages(_ atoms: [Atom], _ test: ([Atom]) throws(ToolError) -> Bool) throws(ToolError) -> [Atom] {
+        var images: [(atom: Int, occurrence: Int)] = []
+        for (index, atom) in atoms.enumerated() {
+            guard let sql = atom.step.sql, sql.hasPrefix("CREATE") else { continue }
+            images += ImageExpression.occurrences(in: sql).indices.map { (index, $0) }
+        }
+        guard !images.isEmpty else { return atoms }
+        // The reducer removes from the list the expressions it simplifies.
+        func build(_ kept: [(atom: Int, occurrence: Int)]) -> [Atom] {
+            var simplified: [Int: Set<Int>] = [:]
+            for image in images { simplified[image.atom, default: []].insert(image.occurrence) }
+            for image in kept { simplified[image.atom]?.remove(image.occurrence) }
+            return atoms.enumerated().map { index, atom in
+                guard let sql = atom.step.sql, let quoted = simplified[index], !quoted.isEmpty else { return atom }
+                var changed = atom
+                changed.step.action = .sql(ImageExpression.quoting(sql, quoted))
+                return changed
+            }
+        }
+        let kept = try reducer.reduce(images, phase: "row images") { (candidate: [(atom: Int, occurrence: Int)]) throws(ToolError) -> Bool in
+            try test(build(candidate))
+        }
+        report("row images", before: images.count, after: kept.count)
+        return build(kept)
     }
 
     /// Drops rows of multi-row INSERTs (a statement that loses every row goes).
