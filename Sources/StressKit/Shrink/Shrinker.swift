@@ -172,7 +172,7 @@ public final class Shrinker {
             }
             throw ToolError("\(command) violates no property; there is nothing to shrink.")
         }
-        let violated = Self.preference.filter { property in report.violations.contains { $0.property == property.rawValue } }
+        let violated = Self.violated(report)
         let properties = try choose(violated, description: command)
         var source = Source(
             log: try ShrinkLog.read(settings.logPath), properties: properties, violated: violated, faults: settings.faults,
@@ -185,7 +185,7 @@ public final class Shrinker {
             single.threads = 1
             let (_, again) = try stress(single)
             let names = properties.map(\.rawValue).joined(separator: " or ")
-            if again.violations.contains(where: { violation in properties.contains { $0.rawValue == violation.property } }) {
+            if !Set(Self.violated(again)).isDisjoint(with: properties) {
                 source.log = try ShrinkLog.read(single.logPath)
                 source.notes.append("one thread with the same seed fails \(names) too; its log is shrunk")
             } else {
@@ -196,6 +196,16 @@ public final class Shrinker {
         }
         return source
     }
+
+    /// The properties a run violated, in the order of preference.
+    static func violated(_ report: StressReport) -> [Property] {
+        let names = Set(report.violations.map { name($0.property) })
+        return preference.filter { names.contains($0.rawValue) }
+    }
+
+    /// A violation's property by its stable name, whether the report types it or names it.
+    private static func name(_ property: Property) -> String { property.rawValue }
+    private static func name(_ property: String) -> String { property }
 
     /// The properties to try: the one asked for, else those violated that a script can judge.
     private func choose(_ violated: [Property], description: String) throws(ToolError) -> [Property] {
