@@ -319,9 +319,14 @@ public final class Shrinker {
         let seeds = [source.faultSeed] + (1..<Self.faultSeeds).map { Randomness.seed(source.faultSeed).derived("shrink", $0).seed! }
         // A lying fsync changes nothing a crash of the process leaves: it needs a power loss.
         let faults = source.faults.faults.filter { $0.kind != .lyingFsync }
+        // Without a crash the connections close under the faults (a checkpoint an
+        // I/O error cuts short, say) and the database is opened again: `integrity` only.
         if !faults.isEmpty {
             let random = faults.contains { $0.rate < 1 }
-            ladder += (random ? seeds : [source.faultSeed]).map { ShrinkSetting(faults: faults, faultSeed: $0, crash: .kill) }
+            let crashes: [CrashKind] = source.properties.contains(.integrity) ? [.none, .kill] : [.kill]
+            for seed in random ? seeds : [source.faultSeed] {
+                ladder += crashes.map { ShrinkSetting(faults: faults, faultSeed: seed, crash: $0) }
+            }
         }
         // A power loss, where the run had one and SQLite promises to survive it; its
         // garbling is drawn from the fault seed, so several are tried, with no fault first.
@@ -343,8 +348,9 @@ public final class Shrinker {
         for index in atoms.indices where index == atoms.count - 1 || atoms[index + 1].unit != atoms[index].unit {
             ends.insert(index)
         }
-        if setting.crash == .powerLoss {
-            // A power loss ends the replay: it is tried at the end only.
+        if setting.crash == .powerLoss || (setting.crash == .none && setting.hasFaults) {
+            // A power loss ends the replay, and what closing under faults does shows
+            // only when the connections close: these are tried at the end only.
             let verdict = try runner.run(atoms.map(\.step), setting: setting, syncs: false).verdict
             return verdict.flatMap { verdict in properties.first(where: verdict.violates) }.map { ($0, atoms.count - 1) }
         }
