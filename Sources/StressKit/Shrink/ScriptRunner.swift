@@ -75,10 +75,13 @@ final class ScriptRunner {
         let vfs = setting.needsVFS || simulatesSyncs ? FaultInjector.vfsName : nil
         func open(_ slot: Int) -> Connection? {
             if let connection = connections[slot] { return connection }
-            // An open that fails (an injected fault) is tried again at the slot's next statement.
-            guard let connection = try? Connection(path: databasePath, flags: [.readWrite, .create], vfs: vfs) else { return nil }
-            connections[slot] = connection
-            return connection
+            do {
+                let connection = try Connection(path: databasePath, flags: [.readWrite, .create], vfs: vfs)
+                connections[slot] = connection
+                return connection
+            } catch {
+                return nil  // An open that fails (an injected fault) is tried again at the slot's next statement.
+            }
         }
         for (index, step) in steps.enumerated() {
             switch step.action {
