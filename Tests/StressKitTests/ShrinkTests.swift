@@ -197,6 +197,45 @@ func syntheticLog() -> String {
         #expect(try judged("ALTER TABLE t ADD COLUMN z") == nil)
     }
 
+    // A log of two writers whose statements interleave is replayed in its
+    // order, each writer on a connection of its own; shrinking it keeps what
+    // damages the database (here one writer's, on one connection), and
+    // `shrink --verify` finds the script still failing.
+    @Test func twoWriterLogIsSerialisedAndShrunk() throws {
+        let directory = try TemporaryDirectory()
+        var lines = [
+            "-- sqlite-stress stress seed=0x0000000000000002 threads=2 iterations=10 check-every=1000 tables=1",
+            "CREATE TABLE t (a, b); -- setup x0 ok",
+            "CREATE INDEX t_b ON t (b); -- setup x0 ok",
+        ]
+        for n in 1...5 {
+            lines += [
+                "BEGIN; -- t0 x\(n) ok",
+                "INSERT INTO t VALUES (\(n), \(n * 3)); -- t0 x\(n) ok changes=1",
+                "SELECT count(*) FROM t; -- t1 x\(n) ok rows=1",
+                "COMMIT; -- t0 x\(n) ok",
+            ]
+        }
+        lines += [
+            "PRAGMA writable_schema = ON; -- t1 x6 ok",
+            "SELECT 1; -- t0 x6 ok rows=1",
+            "UPDATE sqlite_schema SET sql = 'CREATE INDEX t_b ON t (a)' WHERE name = 't_b'; -- t1 x6 ok changes=1",
+        ]
+        let log = directory.path("two.sql")
+        try (lines.joined(separator: "\n") + "\n").write(toFile: log, atomically: true, encoding: .utf8)
+        let parsed = try ShrinkLog.read(log)
+        #expect(Set(parsed.atoms.map(\.step.connection)) == [0, 1], "t0 takes the setup's connection, t1 has its own")
+        let script = directory.path("two-out.sql")
+        let outcome = try Shrinker(Shrinker.Request(
+            settings: nil, logPath: log, property: .integrity, outPath: script, maxTests: 500, timeLimit: 0)).run()
+        #expect(outcome.produced)
+        #expect(outcome.setting == ShrinkSetting(crash: .none))
+        let steps = try ScriptFile.read(script).steps
+        #expect(steps.compactMap(\.sql).contains { $0.hasPrefix("UPDATE sqlite_schema") })
+        #expect(steps.compactMap(\.sql).count <= 5, "\(steps)")
+        #expect(try ScriptVerification.run(script).fails)
+    }
+
     // A synthetic failure — a log whose replay damages an index with SQL alone —
     // shrinks to the few statements that do it, under the smallest setting (no
     // fault, no crash), and the same input gives the same script byte for byte.
