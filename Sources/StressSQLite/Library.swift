@@ -63,6 +63,9 @@ public struct SQLiteLibrary: Sendable, Equatable, Encodable {
     static let omissionsThatBreakTheTool = [
         "OMIT_WAL", "OMIT_TRIGGER", "OMIT_AUTOVACUUM", "OMIT_INTEGRITY_CHECK", "OMIT_UPSERT", "OMIT_CHECK",
         "OMIT_SUBQUERY", "OMIT_PRAGMA",
+        // What the generated schemas and the schema changes use.
+        "OMIT_ALTERTABLE", "OMIT_VACUUM", "OMIT_VIEW", "OMIT_FOREIGN_KEY", "OMIT_GENERATED_COLUMNS", "OMIT_JSON",
+        "OMIT_AUTOINCREMENT", "OMIT_REINDEX", "OMIT_ANALYZE",
     ]
 
     /// Why a library with these traits cannot run sqlite-stress, or nil.
@@ -72,6 +75,10 @@ public struct SQLiteLibrary: Sendable, Equatable, Encodable {
         }
         if threadsafe == 0 {
             return "was built with SQLITE_THREADSAFE=0; sqlite-stress runs a connection per thread and needs 1 or 2"
+        }
+        // The JSON functions are built in from 3.38.0; 3.37 has them only with SQLITE_ENABLE_JSON1.
+        if versionNumber < 3_038_000, !uses("ENABLE_JSON1") {
+            return "was built without the JSON functions (SQLite \(version) has them only with SQLITE_ENABLE_JSON1), which sqlite-stress uses"
         }
         let omitted = omissionsThatBreakTheTool.filter(uses)
         if !omitted.isEmpty {

@@ -63,4 +63,7 @@ struct SQLiteOption: ParsableArguments {
     var sqlite: String?
 }
 
-extension JournalMode: ExpressibleByArgument {}
+extension JournalMode: ExpressibleByArgument {
+    /// `WAL`, `wal` and `Wal` alike: SQLite's own pragma takes any case.
+    public init?(argument: String) { self.init(rawValue: argument.lowercased()) }
+}

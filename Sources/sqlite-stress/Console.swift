@@ -34,42 +34,89 @@ struct Console: Sendable {
 
     var isTerminal: Bool { isatty(STDERR_FILENO) != 0 }
 
-    func progressHandler() -> (@Sendable (StressProgress) -> Void)? {
+    /// A progress callback: each report redraws a bar on a terminal, else a line
+    /// goes out every ten seconds. Nil under --quiet.
+    func progressHandler<Report: ProgressReport>() -> (@Sendable (Report) -> Void)? {
         guard !quiet else { return nil }
+        let warnings = Mutex(GrowthWarnings())
         if isTerminal {
             return { progress in
-                writeStandard("\r" + Console.bar(progress), toError: true)
+                let warning = warnings.withLock { $0.check(progress.files) }
+                writeStandard("\r" + progress.bar + (warning.map { "\r\u{1B}[K" + $0 + "\n" } ?? ""), toError: true)
             }
         }
         let lastReport = Mutex<Double>(0)
         return { progress in
+            if let warning = warnings.withLock({ $0.check(progress.files) }) { writeStandard(warning + "\n", toError: true) }
             let due = lastReport.withLock { last in
                 guard progress.elapsed - last >= 10 else { return false }
                 last = progress.elapsed
                 return true
             }
-            if due { writeStandard(Console.line(progress) + "\n", toError: true) }
+            if due { writeStandard(progress.line + "\n", toError: true) }
         }
     }
 
     func endProgress() {
         if !quiet, isTerminal { writeStandard("\r\u{1B}[K", toError: true) }
     }
+}
 
-    static func bar(_ p: StressProgress) -> String {
-        let fraction = p.iterationsTotal > 0 ? Double(p.iterationsDone) / Double(p.iterationsTotal) : 0
+/// What a long-running command reports as it goes.
+protocol ProgressReport: Sendable {
+    var elapsed: Double { get }
+    /// The terminal's bar (redrawn in place).
+    var bar: String { get }
+    /// The line written every ten seconds when stderr is not a terminal.
+    var line: String { get }
+    /// Files that grow as the command runs, with their sizes in bytes.
+    var files: [(path: String, bytes: Int64)] { get }
+}
+
+extension ProgressReport {
+    var files: [(path: String, bytes: Int64)] { [] }
+
+    /// `[#####.....]  50%`: the bar itself.
+    static func meter(_ fraction: Double) -> String {
         let width = 30
-        let filled = min(width, Int(fraction * Double(width)))
-        let rate = p.elapsed > 0 ? Double(p.statements) / p.elapsed : 0
-        let eta = fraction > 0 ? p.elapsed / fraction - p.elapsed : 0
+        let filled = min(width, max(0, Int(fraction * Double(width))))
         return "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "] "
-            + "\(Format.right(Format.fixed(fraction * 100, 0), 3))% \(p.iterationsDone)/\(p.iterationsTotal) iterations, "
-            + "\(Format.fixed(rate, 0)) stmt/s, ETA \(Format.fixed(eta, 0))s "
+            + Format.right(Format.fixed(fraction * 100, 0), 3) + "%"
     }
 
-    static func line(_ p: StressProgress) -> String {
-        let rate = p.elapsed > 0 ? Double(p.statements) / p.elapsed : 0
-        return "progress: \(p.iterationsDone)/\(p.iterationsTotal) iterations, \(p.statements) statements, "
-            + "\(Format.fixed(rate, 0)) stmt/s, \(Format.fixed(p.elapsed, 0))s elapsed"
+    /// Seconds left at the rate so far.
+    static func eta(_ fraction: Double, _ elapsed: Double) -> String {
+        fraction > 0 ? Format.fixed(elapsed / fraction - elapsed, 0) + "s" : "?"
+    }
+}
+
+extension StressProgress: ProgressReport {
+    var bar: String {
+        let fraction = iterationsTotal > 0 ? Double(iterationsDone) / Double(iterationsTotal) : 0
+        let rate = elapsed > 0 ? Double(statements) / elapsed : 0
+        return Self.meter(fraction) + " \(iterationsDone)/\(iterationsTotal) iterations, "
+            + "\(Format.fixed(rate, 0)) stmt/s, ETA \(Self.eta(fraction, elapsed)) "
+    }
+
+    var line: String {
+        let rate = elapsed > 0 ? Double(statements) / elapsed : 0
+        return "progress: \(iterationsDone)/\(iterationsTotal) iterations, \(statements) statements, "
+            + "\(Format.fixed(rate, 0)) stmt/s, \(Format.fixed(elapsed, 0))s elapsed"
+    }
+
+    var files: [(path: String, bytes: Int64)] { fileSizes }
+}
+
+extension StressKit.Replay.Progress: ProgressReport {
+    private var fraction: Double { bytesTotal > 0 ? Double(bytesRead) / Double(bytesTotal) : 0 }
+
+    var bar: String {
+        Self.meter(fraction) + " \(Format.mebibytes(bytesRead))/\(Format.mebibytes(bytesTotal)) of the log, "
+            + "\(statements) statements, ETA \(Self.eta(fraction, elapsed)) "
+    }
+
+    var line: String {
+        "progress: \(Format.mebibytes(bytesRead)) of \(Format.mebibytes(bytesTotal)) of the log "
+            + "(\(Format.fixed(fraction * 100, 0))%), \(statements) statements, \(Format.fixed(elapsed, 0))s elapsed"
     }
 }

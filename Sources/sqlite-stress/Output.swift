@@ -4,6 +4,8 @@ import StressKit
 /// A command's outcome as every subcommand prints it.
 protocol CommandResult {
     var passed: Bool { get }
+    /// 0 passed, 1 a property was violated, 130 interrupted (Ctrl-C) with nothing found.
+    var exitStatus: Int32 { get }
     /// The human report.
     var text: String { get }
     /// What --quiet still prints when the command failed.
@@ -13,20 +15,21 @@ protocol CommandResult {
 
 extension CommandResult {
     var failureText: String { text }
+    var exitStatus: Int32 { passed ? 0 : 1 }
 }
 
 extension Console {
-    /// Prints `result` (JSON; else the report, which --quiet keeps to failures)
-    /// and exits with `failureStatus` when it did not pass.
-    static func finish(_ result: some CommandResult, json: Bool, quiet: Bool, failureStatus: Int32 = 1) throws {
+    /// Prints `result` (JSON; else the report, which --quiet keeps to failures
+    /// and interruptions) and exits with its status when that is not 0.
+    static func finish(_ result: some CommandResult, json: Bool, quiet: Bool) throws {
         if json {
             out(result.json())
         } else if !quiet {
             out(result.text)
-        } else if !result.passed {
+        } else if result.exitStatus != 0 {
             out(result.failureText)
         }
-        if !result.passed { throw ExitCode(failureStatus) }
+        if result.exitStatus != 0 { throw ExitCode(result.exitStatus) }
     }
 }
 
@@ -41,7 +44,9 @@ extension DriverOutcome: CommandResult {
     var text: String { summary }
 }
 
-extension ComposeReport: CommandResult {}
+extension ComposeReport: CommandResult {
+    var exitStatus: Int32 { interrupted ? Interrupt.exitStatus : (passed ? 0 : 1) }
+}
 
 extension StressRun.SetupOutcome: CommandResult {}
 
@@ -56,14 +61,17 @@ struct BusyTimeoutOption: ParsableArguments {
 }
 
 /// The options of the commands that create a database (`stress`, `schema`).
+/// Shown under their own heading, which says once that the seed draws what is not given.
 struct CreationOptions: ParsableArguments {
-    @Option(help: "Number of tables, 1–10. (default: drawn from the seed)")
+    static let title = "The new database (the seed draws what is not given)"
+
+    @Option(help: ArgumentHelp("Number of tables, 1–10.", valueName: "n"))
     var tables: Int?
 
-    @Option(help: ArgumentHelp("Journal mode: wal, delete, truncate or persist. (default: drawn from the seed)", valueName: "mode"))
+    @Option(help: ArgumentHelp("Journal mode, in any case.", valueName: "mode"))
     var journalMode: JournalMode?
 
-    @Option(help: ArgumentHelp("PRAGMA synchronous: off, normal, full or extra. (default: drawn from the seed)", valueName: "level"))
+    @Option(help: ArgumentHelp("PRAGMA synchronous: off, normal, full or extra, in any case.", valueName: "level"))
     var synchronous: String?
 
     @Flag(help: "Replace an existing database, but only one sqlite-stress created.")

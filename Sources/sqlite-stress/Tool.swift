@@ -29,8 +29,10 @@ struct Tool: ParsableCommand {
             """,
         version: "sqlite-stress \(StressKit.version)\nSQLite \(SQLiteChoice.library.summary)",
         subcommands: [
-            Stress.self, Schema.self, Insert.self, Update.self, Delete.self, Rollback.self, Transfer.self,
-            Integrity.self, Check.self, Compose.self, Replay.self, Shrink.self, SetupComplete.self,
+            Stress.self, Schema.self, Insert.self, Update.self, Delete.self, Rollback.self, Transfer.self, Savepoint.self,
+            CreateTable.self, DropTable.self, CreateIndex.self, DropIndex.self, AlterTable.self, SchemaRollback.self,
+            Vacuum.self, Checkpoint.self, Analyze.self, Integrity.self, Check.self, Compose.self, Replay.self, Shrink.self,
+            SetupComplete.self,
         ]
     )
 

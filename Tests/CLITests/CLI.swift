@@ -66,6 +66,14 @@ enum CLI {
             stderr: String(decoding: errData, as: UTF8.self))
     }
 
+    /// Runs a printed command line (a reproduce line) through `sh -c` in
+    /// `directory`, with the built binary's directory first on PATH, as a user
+    /// who installed it would have it.
+    static func shell(_ command: String, in directory: URL) throws -> CommandResult {
+        let path = binary.deletingLastPathComponent().path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
+        return try exec(URL(fileURLWithPath: "/bin/sh"), ["-c", command], in: directory, environment: ["PATH": path])
+    }
+
     /// Starts `sqlite-stress arguments…` without waiting; output goes nowhere.
     static func start(_ arguments: [String]) throws -> Process {
         let process = Process()

@@ -2,8 +2,8 @@ import Foundation
 import Testing
 
 @Suite struct ComposeTests {
-    /// PATH with the built binary first, as the templates exec `sqlite-stress`.
-    static let path = ["PATH": CLI.binary.deletingLastPathComponent().path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")]
+    /// A PATH without the built binary: the runner must give the templates' `exec sqlite-stress` its own.
+    static let bareEnvironment = ["PATH": "/usr/bin:/bin"]
 
     /// A template directory made of small shell scripts.
     final class ScriptTemplate {
@@ -32,16 +32,18 @@ import Testing
     }
 
     // Our composed template under kill and pause faults passes on clean SQLite,
-    // with kills really injected.
+    // with kills really injected — with no sqlite-stress on PATH: the commands
+    // run the binary that runs them.
     @Test func composedTemplatePassesUnderFaults() throws {
         let scratch = try Scratch()
         let run = scratch.file("run")
         let result = try CLI.run([
             "compose", CLI.packageRoot.appendingPathComponent("composer/composed").path, "--seed", "7", "--runs", "30",
             "--faults", "kill,pause", "--run-dir", run.path,
-        ], environment: Self.path)
+        ], environment: Self.bareEnvironment)
         #expect(result.status == 0, "\(result.stdout.suffix(3000))")
         #expect(result.stdout.contains("result: PASS"))
+        #expect(result.stdout.contains("commands run with \(CLI.binary.resolvingSymlinksInPath().deletingLastPathComponent().path) first on their PATH"))
         let report = try Self.report(run)
         let injected = try #require(report["injectedFaults"] as? [[String: Any]])
         #expect(injected.contains { ($0["planned"] as? [String: Any])?["kind"] as? String == "kill" && $0["victim"] != nil })
@@ -63,7 +65,7 @@ import Testing
             let result = try CLI.run([
                 "compose", CLI.packageRoot.appendingPathComponent("composer/composed").path, "--seed", "\(seed)",
                 "--runs", "6", "--run-dir", run.path, "-q",
-            ], environment: Self.path)
+            ], environment: Self.bareEnvironment)
             #expect(result.status == 0, "\(result.stdout.suffix(2000))")
             let commands = try #require(try Self.report(run)["commands"] as? [[String: Any]])
             let last = try #require(commands.last?["name"] as? String)
@@ -75,7 +77,7 @@ import Testing
         #expect(try CLI.run([
             "compose", CLI.packageRoot.appendingPathComponent("composer/composed").path, "--seed", "1", "--runs", "3",
             "--end", "eventually", "--run-dir", forced.path, "-q",
-        ], environment: Self.path).status == 0)
+        ], environment: Self.bareEnvironment).status == 0)
         #expect((try Self.report(forced)["commands"] as? [[String: Any]])?.last?["name"] as? String == "eventually_check")
     }
 
@@ -88,7 +90,7 @@ import Testing
             let result = try CLI.run([
                 "compose", CLI.packageRoot.appendingPathComponent("composer/composed").path, "--seed", "0x5c4ed",
                 "--runs", "15", "--faults", "kill,pause", "--run-dir", run.path, "-q",
-            ], environment: Self.path)
+            ], environment: Self.bareEnvironment)
             #expect(result.status == 0, "\(result.stdout.suffix(2000))")
             let report = try Self.report(run)
             let plan = try JSONSerialization.data(
@@ -157,6 +159,94 @@ import Testing
         #expect(result.status == 1)
         #expect(result.stdout.contains("FAILED parallel_driver_bad"))
         #expect(result.stdout.contains("exit 3"))
+    }
+
+    // A first_ command that fails stops the run at once: nothing else starts
+    // (though the driver phase had 30 s to go), and the report names the
+    // command, its exit status and the end of its stderr.
+    @Test func failingFirstStopsTheRun() throws {
+        let template = try ScriptTemplate([
+            "first_setup": "echo 'setting up' >&2; echo 'setup: no database here' >&2; exit 3",
+            "parallel_driver_ok": "exit 0",
+            "finally_check": "exit 0",
+        ])
+        let run = template.scratch.file("run")
+        let result = try CLI.run(["compose", template.directory.path, "--seed", "1", "--duration", "30", "--run-dir", run.path])
+        #expect(result.status == 1, "\(result.stdout)")
+        #expect(result.stdout.contains("result: FAIL — first_setup failed (exit 3), so nothing after it ran"), "\(result.stdout)")
+        #expect(result.stdout.contains("its stderr ends: setting up\n        setup: no database here"), "\(result.stdout)")
+        let commands = try #require(try Self.report(run)["commands"] as? [[String: Any]])
+        #expect(commands.count == 1)
+        #expect(commands.first?["exitStatus"] as? Int == 3)
+        #expect(commands.first?["stderrTail"] as? String == "setting up\nsetup: no database here")
+    }
+
+    // Commands that print nothing leave no empty files: only output that
+    // exists is kept, and the report lists what is there.
+    @Test func emptyOutputIsNotKept() throws {
+        let template = try ScriptTemplate([
+            "parallel_driver_quiet": "exit 0",
+            "parallel_driver_talks": "echo hello",
+            "anytime_complains": "echo 'a warning' >&2",
+        ])
+        let run = template.scratch.file("run")
+        let result = try CLI.run(["compose", template.directory.path, "--seed", "4", "--runs", "12", "--run-dir", run.path, "-q"])
+        #expect(result.status == 0, "\(result.stdout)")
+        let files = try FileManager.default.contentsOfDirectory(atPath: run.appendingPathComponent("commands").path)
+        #expect(!files.isEmpty)
+        for name in files {
+            let size = try #require(try FileManager.default.attributesOfItem(atPath: run.appendingPathComponent("commands/" + name).path)[.size] as? Int)
+            #expect(size > 0, "\(name) is empty")
+            #expect(name.hasSuffix("talks.out") || name.hasSuffix("complains.err"), "\(name)")
+        }
+        let commands = try #require(try Self.report(run)["commands"] as? [[String: Any]])
+        for command in commands {
+            let output = try #require(command["output"] as? [String])
+            #expect(output.allSatisfy { files.contains(String($0.dropFirst("commands/".count))) }, "\(output)")
+            #expect(output.isEmpty == (command["name"] as? String == "parallel_driver_quiet"))
+        }
+    }
+
+    // The reproduce line repeats the schedule into a fresh run directory and
+    // database: running it leaves the run it came from as it was.
+    @Test func reproduceLineKeepsTheEvidence() throws {
+        let scratch = try Scratch()
+        let template = CLI.packageRoot.appendingPathComponent("composer/composed").path
+        let first = try CLI.run(["compose", template, "--seed", "9", "--runs", "4"], in: scratch.url)
+        #expect(first.status == 0, "\(first.stdout.suffix(2000))")
+        let line = try #require(first.stdout.split(separator: "\n").last { $0.hasPrefix("reproduce (the same schedule") })
+        let command = String(line[line.range(of: "): ")!.upperBound...])
+        #expect(command.hasSuffix("--run-dir compose-0x0000000000000009-repro"), "\(command)")
+        let original = scratch.file("compose-0x0000000000000009")
+        let before = try Self.contents(original)
+        let again = try CLI.shell(command, in: scratch.url)
+        #expect(again.status == 0, "\(again.stdout.suffix(2000))\(again.stderr)")
+        #expect(try Self.contents(original) == before, "the reproduction changed the original run")
+        #expect(FileManager.default.fileExists(atPath: scratch.file("compose-0x0000000000000009-repro/stress.db").path))
+        // Its schedule is the original's.
+        let plan = { (dir: String) throws -> String in
+            let data = try JSONSerialization.data(withJSONObject: try Self.report(scratch.file(dir))["schedule"]!, options: [.sortedKeys])
+            return String(decoding: data, as: UTF8.self)
+        }
+        #expect(try plan("compose-0x0000000000000009") == plan("compose-0x0000000000000009-repro"))
+        // Run again, it refuses to replace even its own earlier reproduction.
+        let third = try CLI.shell(command, in: scratch.url)
+        #expect(third.status == 2, "\(third.stderr)")
+        #expect(try Self.contents(original) == before)
+    }
+
+    /// Every file under `directory`, with its bytes.
+    static func contents(_ directory: URL) throws -> [String: Data] {
+        var files: [String: Data] = [:]
+        let enumerator = FileManager.default.enumerator(atPath: directory.path)
+        while let name = enumerator?.nextObject() as? String {
+            var isDirectory: ObjCBool = false
+            let path = directory.appendingPathComponent(name).path
+            if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue {
+                files[name] = try Data(contentsOf: URL(fileURLWithPath: path))
+            }
+        }
+        return files
     }
 
     // A sometimes assertion never satisfied is listed as not covered; the run still passes.
@@ -267,6 +357,45 @@ import Testing
         #expect(result.stdout.contains("replayed: ok changes=1"))
     }
 
+    // A four-thread run's log replays to the end in each journal mode: lock
+    // contention and the log's near-order are timing, not content.
+    @Test(arguments: ["wal", "delete"])
+    func fourThreadLogsReplay(_ mode: String) throws {
+        let scratch = try Scratch()
+        let db = scratch.file("four.db").path
+        let run = try CLI.run(["stress", "--seed", "44", "--threads", "4", "--iterations", "400", "--journal-mode", mode, "--db", db, "-q"])
+        #expect(run.status == 0, "\(run.stdout)")
+        let replay = try CLI.run(["replay", db + ".sql"])
+        #expect(replay.status == 0, "\(replay.stdout)")
+        #expect(replay.stdout.contains("of 5 writers, every result as recorded"), "\(replay.stdout)")
+    }
+
+    // A content difference planted in a four-thread log — an account deleted
+    // right after the setup — is caught where the workload next touches that
+    // account, not waved through as timing.
+    @Test func plantedDifferenceInAFourThreadLogIsCaught() throws {
+        let scratch = try Scratch()
+        let db = scratch.file("four.db").path
+        let run = try CLI.run(["stress", "--seed", "44", "--threads", "4", "--iterations", "400", "--db", db, "-q"])
+        #expect(run.status == 0, "\(run.stdout)")
+        var lines = try String(contentsOfFile: db + ".sql", encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        // The account the first transfer debits, and where the setup ends.
+        let debit = try #require(lines.firstIndex { $0.hasPrefix("UPDATE stress_accounts SET balance = ") && $0.contains(" ok changes=1") })
+        let account = try #require(lines[debit].firstMatch(of: /WHERE id = ([0-9]+);/)?.1)
+        let setupEnd = try #require(lines.lastIndex { $0.contains("; -- setup ") })
+        lines.insert("DELETE FROM stress_accounts WHERE id = \(account); -- planted x1 ok changes=1", at: setupEnd + 1)
+        try Data(lines.joined(separator: "\n").utf8).write(to: URL(fileURLWithPath: db + ".sql"))
+
+        let replay = try CLI.run(["replay", db + ".sql"])
+        #expect(replay.status == 1, "\(replay.stdout)")
+        let number = try #require(replay.stdout.firstMatch(of: /differs at log line ([0-9]+)/)?.1)
+        let line = try #require(Int(number))
+        #expect(line > setupEnd + 1)
+        #expect(replay.stdout.contains("statement: UPDATE stress_accounts SET balance = ")
+            || replay.stdout.contains("statement: SELECT balance FROM stress_accounts"), "\(replay.stdout)")
+        #expect(replay.stdout.contains("WHERE id = \(account)\n"), "\(replay.stdout)")
+    }
+
     // Bad input: one sentence, exit 2.
     @Test func badLogsAreRefused() throws {
         let scratch = try Scratch()
@@ -297,6 +426,6 @@ import Testing
         // (no command was killed) is reported too.
         #expect(result.status == 1, "\(result.stdout)")
         #expect(ComposeTests.assertion(try ComposeTests.report(runDirectory), "m")?["verdict"] as? String == "failed")
-        #expect(result.stdout.contains("line(s) are not JSON"))
+        #expect(result.stdout.contains("SDK output: 1 line not JSON"), "\(result.stdout)")
     }
 }

@@ -51,15 +51,19 @@ import Testing
         /// SIGKILLed, which can cut a write short), lines that are not JSON are skipped.
         func sdkLines(tornAllowed: Bool = false) throws -> [[String: Any]] {
             let text = (try? String(contentsOf: scratch.file("sdk.jsonl"), encoding: .utf8)) ?? ""
-            return try text.split(separator: "\n").compactMap { line in
-                let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            return try text.split(separator: "\n").compactMap { line -> [String: Any]? in
+                let object = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
                 if tornAllowed { return object }
-                return try #require(object, "not JSON: \(line)")
+                let parsed: [String: Any] = try #require(object, "not JSON: \(line)")
+                return parsed
             }
         }
     }
 
-    static let drivers = ["insert", "update", "delete", "rollback", "transfer"]
+    static let drivers = [
+        "insert", "update", "delete", "rollback", "transfer", "savepoint", "create-table", "drop-table", "create-index",
+        "drop-index", "alter-table", "schema-rollback", "vacuum", "checkpoint", "analyze",
+    ]
 
     // The install script makes exactly the layout the Dockerfile promises.
     @Test func installLayout() throws {
@@ -69,7 +73,7 @@ import Testing
         #expect(fm.isExecutableFile(atPath: installed.root.appendingPathComponent("usr/local/bin/sqlite-stress-entrypoint").path))
         let composed = try fm.contentsOfDirectory(atPath: installed.root.appendingPathComponent("opt/antithesis/test/v1/composed").path)
         #expect(Set(composed) == Set(["first_schema", "anytime_integrity", "eventually_check", "finally_check"]
-            + Self.drivers.map { "parallel_driver_\($0)" }))
+            + Self.drivers.map { "parallel_driver_" + $0.replacing("-", with: "_") }))
         let monolith = try fm.contentsOfDirectory(atPath: installed.root.appendingPathComponent("opt/antithesis/test/v1/monolith").path)
         #expect(Set(monolith) == ["singleton_driver_stress", "finally_check"])
         for name in composed { #expect(fm.isExecutableFile(atPath: installed.command("composed", name).path)) }
@@ -157,7 +161,8 @@ import Testing
         var processes: [(String, Process)] = []
         for round in 0..<2 {
             for kind in Self.drivers {
-                processes.append((kind, try installed.start("composed", "parallel_driver_\(kind)", ["--seed", "\(round * 10 + kind.count)"])))
+                processes.append((kind, try installed.start(
+                    "composed", "parallel_driver_" + kind.replacing("-", with: "_"), ["--seed", "\(round * 10 + kind.count)"])))
             }
         }
         var integrityRuns = 0
@@ -174,7 +179,7 @@ import Testing
         #expect(final.status == 0, "\(final.stdout)")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(final.stdout.utf8)) as? [String: Any])
         let properties = try #require(json["properties"] as? [[String: Any]])
-        #expect(properties.count == 6)
+        #expect(properties.count == 7)
         #expect(properties.allSatisfy { $0["status"] as? String == "pass" }, "\(properties)")
 
         // Every line is JSON; every hit follows a catalog entry of its id; no always failed.
@@ -200,7 +205,7 @@ import Testing
         for wave in 0..<6 {
             var processes: [Process] = []
             for (index, kind) in Self.drivers.enumerated() {
-                processes.append(try installed.start("composed", "parallel_driver_\(kind)", ["--seed", "\(wave * 100 + index)"]))
+                processes.append(try installed.start("composed", "parallel_driver_" + kind.replacing("-", with: "_"), ["--seed", "\(wave * 100 + index)"]))
             }
             // A driver runs for some tens of milliseconds: kill most of those still running.
             usleep(UInt32.random(in: 2_000...30_000, using: &rng))

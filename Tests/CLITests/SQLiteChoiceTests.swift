@@ -129,7 +129,7 @@ import Testing
         #expect(header.contains { $0.hasPrefix("sqlite: 3.50.4, source id 2025-07-30 19:33:53 4d8adfb30e03") && $0.hasSuffix("from " + library) },
                 "\(header)")
         // The reproduce line runs on the same library.
-        #expect(header.contains { $0.hasPrefix("reproduce: ") && $0.contains(" --sqlite \(directory.path) ") }, "\(header)")
+        #expect(header.contains { $0.hasPrefix("reproduce: ") && ($0 + " ").contains(" --sqlite \(directory.path) ") }, "\(header)")
 
         let json = try CLI.run(["stress", "--db", scratch.file("j.db").path, "--seed", "7", "--iterations", "60", "--json"],
                                environment: ["SQLITE_STRESS_SQLITE": directory.path])
@@ -190,7 +190,7 @@ import Testing
         let result = try CLI.run([
             "compose", CLI.packageRoot.appendingPathComponent("composer/composed").path, "--seed", "3", "--runs", "8",
             "--run-dir", run.path, "--sqlite", directory.path,
-        ], environment: ComposeTests.path)
+        ])
         #expect(result.status == 0, "\(result.stdout.suffix(2000))")
         #expect(result.stdout.contains("sqlite: 3.50.4, source id 2025-07-30 19:33:53 4d8adfb30e03"))
         let report = try ComposeTests.report(run)
@@ -216,8 +216,8 @@ enum WALBugSeed: CaseIterable {
 
     var arguments: [String] {
         switch self {
-        case .ioError: ["--seed", "82", "--fault", "io-error", "--journal-mode", "wal", "--threads", "1"]
-        case .powerLoss: ["--seed", "108", "--iterations", "400", "--journal-mode", "wal", "--synchronous", "full", "--crash"]
+        case .ioError: ["--seed", "61", "--fault", "io-error", "--journal-mode", "wal", "--threads", "1"]
+        case .powerLoss: ["--seed", "112", "--iterations", "400", "--journal-mode", "wal", "--synchronous", "full", "--crash"]
         }
     }
 }

@@ -3,17 +3,19 @@ import StressSQLite
 import Testing
 
 @Suite struct StressCommandTests {
-    // Same seed, one thread ⇒ byte-identical SQL log and identical final content
-    // (sqlite3 .dump); a different seed ⇒ a different run.
+    // Same seed, one thread ⇒ the same SQL log byte for byte, but for the
+    // database's own path (VACUUM INTO names a file beside it), and identical
+    // final content (sqlite3 .dump); a different seed ⇒ a different run.
     @Test func sameSeedSameRun() throws {
         let scratch = try Scratch()
-        var logs: [Data] = []
+        var logs: [String] = []
         var dumps: [String] = []
         for (name, seed) in [("a", "0x5eed"), ("b", "24301"), ("c", "0x5eee")] {
             let db = scratch.file("\(name).db")
             let result = try CLI.run(["stress", "--seed", seed, "--iterations", "300", "--db", db.path])
             #expect(result.status == 0, "\(result.stderr)\(result.stdout)")
-            logs.append(try Data(contentsOf: scratch.file("\(name).db.sql")))
+            let log = try String(contentsOf: scratch.file("\(name).db.sql"), encoding: .utf8)
+            logs.append(log.replacing(db.path, with: "<db>"))
             dumps.append(try CLI.dump(db))
         }
         #expect(logs[0] == logs[1], "0x5eed and 24301 are the same seed; the logs differ")
@@ -55,20 +57,68 @@ import Testing
         }
     }
 
-    // The printed reproduce line reproduces the run (same log), --overwrite included.
-    @Test func reproduceLineReproduces() throws {
+    // The printed reproduce line repeats a one-thread run exactly — the same
+    // SQL log, byte for byte but for the name of the database in VACUUM INTO
+    // copies — into fresh files: the database and logs it came
+    // from stay as they were, and run again it refuses to replace even the
+    // reproduction.
+    @Test func reproduceLineReproducesIntoFreshFiles() throws {
         let scratch = try Scratch()
         let first = try CLI.run(["stress", "--iterations", "120", "--db", "r.db"], in: scratch.url)
         #expect(first.status == 0, "\(first.stderr)")
         let lines = first.stdout.split(separator: "\n")
         #expect(lines.first?.hasPrefix("sqlite-stress stress: seed 0x") == true)
-        let reproduce = try #require(lines.first { $0.hasPrefix("reproduce: ") }).dropFirst("reproduce: ".count)
-        let log = try Data(contentsOf: scratch.file("r.db.sql"))
-        let words = reproduce.split(separator: " ").map(String.init)
-        #expect(words.first == "sqlite-stress")
-        let again = try CLI.run(Array(words.dropFirst()), in: scratch.url)
+        let reproduce = String(try #require(lines.first { $0.hasPrefix("reproduce: ") }).dropFirst("reproduce: ".count))
+        #expect(reproduce.hasPrefix("sqlite-stress stress --seed 0x"))
+        #expect(reproduce.contains(" --db r-repro.db"), "\(reproduce)")
+        #expect(!reproduce.contains("--overwrite"))
+        let before = try scratch.snapshot()
+        #expect(Set(before.keys).isSuperset(of: ["r.db", "r.db.sql", "r.db.acks"]), "\(before.keys)")
+
+        let again = try CLI.shell(reproduce, in: scratch.url)
         #expect(again.status == 0, "\(again.stderr)")
-        #expect(try Data(contentsOf: scratch.file("r.db.sql")) == log)
+        let after = try scratch.snapshot()
+        for (name, data) in before { #expect(after[name] == data, "\(name) changed") }
+        // The log names the database only in the paths of VACUUM INTO copies, which sit beside it.
+        let replayedLog = String(decoding: try #require(after["r-repro.db.sql"]), as: UTF8.self)
+        let recordedLog = String(decoding: try #require(before["r.db.sql"]), as: UTF8.self)
+        #expect(replayedLog.replacing("r-repro.db.copy-", with: "r.db.copy-") == recordedLog, "the reproduction's log differs")
+        #expect(try CLI.dump(scratch.file("r-repro.db")) == CLI.dump(scratch.file("r.db")))
+
+        let third = try CLI.shell(reproduce, in: scratch.url)
+        #expect(third.status == 2)
+        #expect(third.stderr.contains("r-repro.db already exists"), "\(third.stderr)")
+        #expect(try scratch.snapshot() == after)
+    }
+
+    // With several threads the reproduce line says it is not exact, and the
+    // exact one-thread line for the same seed follows it; that line does
+    // reproduce exactly, as --json says.
+    @Test func multiThreadReproduceLinesSayTheyAreNotExact() throws {
+        let scratch = try Scratch()
+        let run = try CLI.run(["stress", "--seed", "31", "--threads", "3", "--iterations", "60", "--db", "m.db"], in: scratch.url)
+        #expect(run.status == 0, "\(run.stderr)")
+        let lines = run.stdout.split(separator: "\n").map(String.init)
+        #expect(!lines.contains { $0.hasPrefix("reproduce: ") })
+        let inexact = try #require(lines.first { $0.hasPrefix("reproduce (not exact: 3 threads interleave as the scheduler runs them): ") })
+        #expect(inexact.contains("--threads 3"))
+        let exactLine = try #require(lines.first { $0.hasPrefix("reproduce exactly with one thread") })
+        let exact = String(exactLine[exactLine.range(of: "): ")!.upperBound...])
+        #expect(exact.hasPrefix("sqlite-stress stress --seed 0x000000000000001f --threads 1 "), "\(exact)")
+
+        let once = try CLI.shell(exact, in: scratch.url)
+        #expect(once.status == 0, "\(exact)\n\(once.stderr)")
+        let log = try Data(contentsOf: scratch.file("m-repro.db.sql"))
+        for name in try FileManager.default.contentsOfDirectory(atPath: scratch.url.path) where name.hasPrefix("m-repro.db") {
+            try FileManager.default.removeItem(at: scratch.file(name))
+        }
+        #expect(try CLI.shell(exact, in: scratch.url).status == 0)
+        #expect(try Data(contentsOf: scratch.file("m-repro.db.sql")) == log)
+
+        let json = try CLI.run(["stress", "--seed", "31", "--threads", "3", "--iterations", "20", "--db", "j.db", "--json"], in: scratch.url)
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        #expect(document["reproduceExact"] as? Bool == false)
+        #expect((document["reproduceOneThread"] as? String)?.contains("--threads 1 ") == true)
     }
 
     // Four threads of 5000 iterations: no violation, and every transaction
@@ -124,6 +174,94 @@ import Testing
         #expect(try CLI.run(["stress", "--seed", "2", "--iterations", "20", "--db", db, "--overwrite"]).status == 0)
         let log = try String(contentsOfFile: db + ".sql", encoding: .utf8)
         #expect(log.hasPrefix("-- sqlite-stress stress seed=0x0000000000000002 "))
+    }
+
+    // Journal modes and synchronous levels are taken in any case, as SQLite's pragmas take them.
+    @Test func journalModeInAnyCase() throws {
+        let scratch = try Scratch()
+        let result = try CLI.run([
+            "stress", "--seed", "3", "--iterations", "20", "--journal-mode", "WAL", "--synchronous", "Normal",
+            "--db", scratch.file("w.db").path, "-q",
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        let log = try String(contentsOf: scratch.file("w.db.sql"), encoding: .utf8)
+        #expect(log.contains("journal_mode=wal synchronous=normal"), "\(log.prefix(300))")
+    }
+
+    // The help says once that the seed draws what is not given, and
+    // --check-every says it checks every property.
+    @Test func helpSaysThingsOnce() throws {
+        for command in ["stress", "schema"] {
+            let help = try CLI.run([command, "--help"]).stdout.lowercased()
+            #expect(!help.contains("(default: drawn from the seed)"), "\(help)")
+            #expect(help.components(separatedBy: "the seed draws what is not given").count == 2, "\(help)")
+        }
+        let help = try CLI.run(["stress", "--help"]).stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        #expect(help.contains("--check-every <k> Check every property (integrity, model, rollback, durability, conservation, query-consistency)"), "\(help)")
+        #expect(!help.contains("Run PRAGMA integrity_check every"))
+    }
+
+    // The summary reads as English and says each thing once: counts agree with
+    // their nouns, the schema line and the model line count the same tables,
+    // the fault plan and what the faults did are two different lines.
+    @Test func summaryWording() throws {
+        let scratch = try Scratch()
+        let result = try CLI.run([
+            "stress", "--seed", "12", "--tables", "1", "--iterations", "40", "--fault", "io-error:0.001",
+            "--db", scratch.file("s.db").path,
+        ])
+        #expect(result.status == 0, "\(result.stdout)")
+        let text = result.stdout
+        #expect(text.contains("schema: 1 table plus the accounts: t0("), "\(text)")
+        #expect(text.contains("model              pass     1 table plus the accounts, "), "\(text)")
+        #expect(!text.contains("(s)"))
+        #expect(text.firstMatch(of: /(^|[^0-9])1 (cols|columns|checks|tables|rows|predicates|reconnects|lookups|large rows)\b/) == nil)
+        let lines = text.split(separator: "\n")
+        #expect(lines.filter { $0.hasPrefix("fault plan: ") }.count == 1)
+        #expect(lines.filter { $0.hasPrefix("faults: ") }.count == 1)
+    }
+
+    // A checkpoint outside WAL mode does nothing, and is not counted as one:
+    // the same seed counts checkpoints in WAL mode and none in DELETE mode.
+    @Test func checkpointsCountOnlyInWALMode() throws {
+        let scratch = try Scratch()
+        func counters(_ mode: String) throws -> (Int, String) {
+            let result = try CLI.run([
+                "stress", "--seed", "7", "--iterations", "300", "--journal-mode", mode, "--db", scratch.file("\(mode).db").path, "--json",
+            ])
+            #expect(result.status == 0, "\(result.stdout)")
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+            let swarm = try #require(json["swarm"] as? [String: Any])
+            #expect("\(swarm)".contains("checkpoint"), "seed 7 must plan checkpoints: \(swarm)")
+            return (try #require((json["counters"] as? [String: Int])?["checkpoints"]), result.stderr + result.stdout)
+        }
+        #expect(try counters("wal").0 > 0)
+        let (count, text) = try counters("delete")
+        #expect(count == 0)
+        #expect(!text.contains("checkpoints ("))
+    }
+
+    // A lost transaction is shown where it committed: `check` points the
+    // durability violation at the transaction's COMMIT line in the SQL log.
+    @Test func durabilityViolationPointsAtTheCommit() throws {
+        let scratch = try Scratch()
+        let db = scratch.file("d.db")
+        #expect(try CLI.run(["stress", "--seed", "5", "--iterations", "200", "--db", db.path, "-q"]).status == 0)
+        // A committed transaction that changed no row: only its commit record is in the ledger.
+        let sqlite3 = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        let found = try CLI.exec(sqlite3, [db.path, "SELECT tx FROM stress_ledger GROUP BY tx HAVING count(*) = 1 AND max(tbl) = '' AND tx > 1 ORDER BY tx LIMIT 1"])
+        let tx = try #require(Int64(found.stdout.trimmingCharacters(in: .whitespacesAndNewlines)), "\(found.stdout)")
+        #expect(try CLI.exec(sqlite3, [db.path, "DELETE FROM stress_ledger WHERE tx = \(tx)"]).status == 0)
+
+        let check = try CLI.run(["check", "--db", db.path])
+        #expect(check.status == 1, "\(check.stdout)")
+        let label = "t\((tx >> 32) - 1) x\(tx & 0xFFFF_FFFF)"
+        let line = try #require(check.stdout.firstMatch(of: /VIOLATION durability: .*\(thread t0, SQL log line ([0-9]+)\)/)?.1, "\(check.stdout)")
+        let logLines = try String(contentsOf: scratch.file("d.db.sql"), encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+        let commit = logLines[try #require(Int(line)) - 1]
+        #expect(commit.hasPrefix("COMMIT;") || commit.hasPrefix("RELEASE ") || commit.hasPrefix("END"), "\(commit)")
+        #expect(commit.hasSuffix("; -- \(label) ok"), "\(commit)")
+        #expect(check.stdout.contains("    seen: by check"))
     }
 
     // --overwrite never replaces a database another process has open: a running

@@ -15,12 +15,22 @@ import Testing
             "the database's journal mode is drawn (WAL one time in four) and checkpoints are a swarm choice",
         "coverage: a connection was reopened":
             "reconnects are a swarm choice, left out of some runs and drivers",
+        "coverage: a statement met a schema another connection had changed":
+            "needs another connection to change the schema between two statements of this one: scheduling decides",
+        "coverage: a schema change committed":
+            "schema changes are a swarm choice of the monolith; a short composed run may start no driver that makes one",
+        "coverage: a schema change was rolled back":
+            "schema rollbacks are a swarm choice of the monolith; a short composed run may not start schema-rollback",
+        "coverage: a VACUUM INTO copy was checked":
+            "VACUUM INTO is a swarm choice, and a vacuum driver draws it or another vacuum at random",
     ]
     /// Per template, items that its short local runs may miss on top of those.
     static let probabilisticIn: [String: [String: String]] = [
         "composed": [
             "coverage: a row large enough for overflow pages was written":
                 "a short run may start no insert, update or rollback driver whose values reach 8 KB",
+            "coverage: a constraint failed":
+                "a short run may start no insert or update driver that meets a unique key or CHECK, among sixteen drivers",
         ],
     ]
 
@@ -32,21 +42,20 @@ import Testing
     @Test(arguments: templates)
     func everyMustHitIsReachable(_ template: String) throws {
         let exempt = Self.probabilistic.merging(Self.probabilisticIn[template] ?? [:]) { $1 }
+        // Every exemption names something the template declares in some run (a
+        // command that never ran in one short run declares nothing there).
+        var declaredSomewhere = Set<String>()
         for seed in ["1", "2", "3"] {
             let scratch = try Scratch()
             let run = scratch.file("run")
             let result = try CLI.run(
                 ["compose", CLI.packageRoot.appendingPathComponent("composer/\(template)").path, "--seed", seed, "--runs", "12",
-                 "--run-dir", run.path, "-q"],
-                environment: ComposeTests.path)
+                 "--run-dir", run.path, "-q"])
             #expect(result.status == 0, "\(template) seed \(seed): \(result.stdout.suffix(2000))")
             let report = try ComposeTests.report(run)
             let assertions = try #require(report["assertions"] as? [[String: Any]])
             #expect(!assertions.isEmpty)
-            let ids = Set(assertions.compactMap { $0["id"] as? String })
-            for id in exempt.keys {
-                #expect(ids.contains(id), "the exemption of '\(id)' names nothing \(template) declares")
-            }
+            declaredSomewhere.formUnion(assertions.compactMap { $0["id"] as? String })
             for assertion in assertions where assertion["mustHit"] as? Bool == true {
                 let id = assertion["id"] as? String ?? "?"
                 let verdict = assertion["verdict"] as? String
@@ -56,6 +65,9 @@ import Testing
                     #expect(verdict == "passed", "\(template) seed \(seed): \(id) is \(verdict ?? "?")")
                 }
             }
+        }
+        for id in exempt.keys {
+            #expect(declaredSomewhere.contains(id), "the exemption of '\(id)' names nothing \(template) declares")
         }
     }
 }

@@ -4,12 +4,14 @@ import Testing
 @testable import StressKit
 
 @Suite struct GeneratorTests {
-    // Every generated schema is accepted by SQLite, over thousands of seeds.
+    // Every generated schema is accepted by SQLite, over thousands of seeds: 1–10
+    // tables, and an audit table besides when user triggers write one.
     @Test func everySchemaIsAccepted() throws {
         for seed in UInt64(0)..<2000 {
             var rng = Xoshiro(seed: seed)
             let schema = SchemaGenerator.generate(using: &rng)
-            #expect((1...10).contains(schema.tables.count))
+            let audits = Set(schema.triggers.map(\.target))
+            #expect((1...10).contains(schema.tables.count - audits.count) && audits.count <= 1)
             let db = try Connection(path: ":memory:")
             for sql in schema.createStatements {
                 do { try db.execute(sql) } catch { Issue.record("seed \(seed): \(error)") }
@@ -24,15 +26,18 @@ import Testing
             var rng = Xoshiro(seed: seed)
             let schema = SchemaGenerator.generate(using: &rng)
             let db = try Connection(path: ":memory:")
-            for sql in schema.createStatements + Bookkeeping.creationStatements { try db.execute(sql) }
+            for sql in ["PRAGMA foreign_keys = ON", "PRAGMA recursive_triggers = ON"] + schema.createStatements
+                + Bookkeeping.creationStatements { try db.execute(sql) }
             for _ in 0..<60 {
                 let table = rng.pick(schema.tables)
                 let kind = rng.pick(StatementKind.allCases)
-                let sql = StatementGenerator.generate(kind, on: table, tag: 7, using: &rng)
+                let sql = !schema.views.isEmpty && rng.chance(0.1)
+                    ? StatementGenerator.select(rng.pick(schema.views), using: &rng)
+                    : StatementGenerator.generate(kind, on: table, tag: 7, using: &rng)
                 do {
                     let statement = try db.prepare(sql)
                     while try statement.step() {}
-                } catch let error as SQLiteError where error.code.primary == .constraint {
+                } catch where error.code.primary == .constraint {
                     continue
                 } catch {
                     Issue.record("seed \(seed): \(error)")
@@ -41,12 +46,14 @@ import Testing
         }
     }
 
-    // Over many seeds the mix contains every statement, transaction, savepoint
-    // and maintenance kind, and the schemas every table shape and index kind.
+    // Over many seeds the mix contains every statement, transaction, savepoint,
+    // maintenance and schema-change kind, and the schemas every table shape,
+    // index kind and feature of SQL the generator knows.
     @Test func theMixCoversEveryKind() {
         var statementKinds = Set<StatementKind>()
         var transactionKinds = Set<TransactionKind>()
         var maintenanceKinds = Set<MaintenanceKind>()
+        var schemaChangeKinds = Set<SchemaChangeKind>()
         var features = Set<String>()
         for seed in UInt64(0)..<300 {
             var rng = Xoshiro(seed: seed)
@@ -58,30 +65,46 @@ import Testing
                 case .primaryKey(let columns): features.insert(columns.count > 1 ? "composite key" : "non-integer key")
                 }
                 if table.withoutRowid { features.insert("WITHOUT ROWID") }
+                if table.strict { features.insert("STRICT") }
+                if table.autoincrement { features.insert("AUTOINCREMENT") }
                 for column in table.columns {
                     features.insert("type " + column.type.rawValue)
                     if column.notNull { features.insert("NOT NULL") }
                     if column.unique { features.insert("UNIQUE") }
                     if column.check != nil { features.insert("CHECK") }
                     if column.defaultValue != nil { features.insert("DEFAULT") }
+                    if let collation = column.collation { features.insert("COLLATE " + collation.rawValue) }
+                    if let generated = column.generated { features.insert(generated.stored ? "STORED" : "VIRTUAL") }
+                    if column.json { features.insert("JSON") }
+                    if let reference = column.references {
+                        features.insert("FOREIGN KEY")
+                        features.insert("ON DELETE " + reference.onDelete.rawValue)
+                        features.insert("ON UPDATE " + reference.onUpdate.rawValue)
+                    }
                 }
                 for index in table.indexes {
-                    features.insert(index.columns.count > 1 ? "composite index" : "single index")
+                    features.insert(index.terms.count > 1 ? "composite index" : "single index")
                     if index.unique { features.insert("unique index") }
                     if index.predicate != nil { features.insert("partial index") }
+                    for case .expression(let expression) in index.terms {
+                        features.insert(expression.render(schema).hasPrefix("json_extract") ? "json_extract index" : "expression index")
+                    }
                 }
             }
+            if !schema.views.isEmpty { features.insert("view") }
+            if !schema.triggers.isEmpty { features.insert("user trigger") }
             let swarm = Swarm.generate(using: &rng)
             let generator = WorkloadGenerator(schema: schema, swarm: swarm)
             for number in 0..<40 {
                 switch generator.next(tx: Int64(number), using: &rng) {
                 case .maintenance(let kind): maintenanceKinds.insert(kind)
+                case .schemaChange(let kind): schemaChangeKinds.insert(kind)
                 case .transaction(let plan):
                     transactionKinds.insert(plan.kind)
                     if plan.rollsBack { features.insert("ROLLBACK") } else if plan.kind != .autocommit { features.insert("COMMIT") }
                     for step in plan.steps {
                         switch step {
-                        case .statement(let kind, let sql):
+                        case .statement(let kind, let sql, _):
                             statementKinds.insert(kind)
                             if sql.utf8.count > 8000 {
                                 features.insert("large row")
@@ -102,10 +125,14 @@ import Testing
         #expect(statementKinds == Set(StatementKind.allCases))
         #expect(transactionKinds == Set(TransactionKind.allCases))
         #expect(maintenanceKinds == Set(MaintenanceKind.allCases))
+        #expect(schemaChangeKinds == Set(SchemaChangeKind.allCases))
         let expected: Set<String> = [
             "rowid table", "INTEGER PRIMARY KEY", "composite key", "non-integer key", "WITHOUT ROWID",
             "type INTEGER", "type REAL", "type TEXT", "type BLOB", "type NUMERIC", "type ",
             "NOT NULL", "UNIQUE", "CHECK", "DEFAULT", "composite index", "single index", "unique index", "partial index",
+            "STRICT", "AUTOINCREMENT", "type ANY", "COLLATE NOCASE", "COLLATE RTRIM", "STORED", "VIRTUAL", "JSON",
+            "FOREIGN KEY", "ON DELETE CASCADE", "ON DELETE SET NULL", "ON UPDATE CASCADE", "ON UPDATE SET NULL",
+            "expression index", "json_extract index", "view", "user trigger",
             "ROLLBACK", "COMMIT", "SAVEPOINT", "ROLLBACK TO", "RELEASE",
             "ON CONFLICT DO NOTHING", "DO UPDATE SET", "RETURNING", "UPDATE OR IGNORE", "UPDATE OR REPLACE",
             "REPLACE INTO", "INSERT OR REPLACE", "X'", "9e999", "BETWEEN", "large row",
@@ -142,17 +169,20 @@ import Testing
         #expect(a.0 != c.0 || a.3 != c.3)
     }
 
-    // A plan's `writes` names every table its statements change: a connection
-    // installs ledger triggers for those tables only, so a table missing there
-    // would change unrecorded. Each plan runs against a database and every table
-    // whose contents moved must be in `writes`.
+    // A plan's `writes`, with what foreign-key actions and user triggers reach
+    // from them (`Schema.affected`), names every table its statements change: a
+    // connection installs ledger triggers for those tables only, so a table
+    // missing there would change unrecorded. Each plan runs against a database
+    // (foreign keys on, as every connection has them) and every table whose
+    // contents moved must be named.
     @Test func planWritesNameEveryChangedTable() throws {
         for seed in UInt64(0)..<150 {
             var rng = Xoshiro(seed: seed)
             let schema = SchemaGenerator.generate(using: &rng)
             let generator = WorkloadGenerator(schema: schema, swarm: Swarm.generate(using: &rng))
             let db = try Connection(path: ":memory:")
-            for sql in schema.createStatements + Bookkeeping.creationStatements + [Bookkeeping.openAccountsStatement(tx: 1)] {
+            for sql in ["PRAGMA foreign_keys = ON", "PRAGMA recursive_triggers = ON"] + schema.createStatements
+                + Bookkeeping.creationStatements + [Bookkeeping.openAccountsStatement(tx: 1)] {
                 try db.execute(sql)
             }
             let tables = TrackedTable.tables(of: schema)
@@ -169,7 +199,7 @@ import Testing
                 let before = try contents()
                 for step in plan.steps {
                     switch step {
-                    case .statement(_, let sql): _ = try? db.execute(sql)
+                    case .statement(_, let sql, _): _ = try? db.execute(sql)
                     case .transfer(let from, let to, let amount, let tag):
                         try db.execute("UPDATE stress_accounts SET balance = balance - \(amount), stress_tag = \(tag) WHERE id = \(from)")
                         try db.execute("UPDATE stress_accounts SET balance = balance + \(amount), stress_tag = \(tag) WHERE id = \(to)")
@@ -177,8 +207,9 @@ import Testing
                     }
                 }
                 let after = try contents()
+                let reached = schema.affected(by: plan.writes)
                 for table in tables where before[table.name] != after[table.name] {
-                    #expect(plan.writes.contains(table.name), "seed \(seed) tx \(tx): \(table.name) changed, writes \(plan.writes)")
+                    #expect(reached.contains(table.ledgerName), "seed \(seed) tx \(tx): \(table.name) changed, writes \(plan.writes)")
                 }
             }
         }
@@ -199,7 +230,7 @@ import Testing
             let plan = WorkloadGenerator(schema: schema, swarm: swarm).transaction(tx: tx, using: &rng)
             let slots = plan.steps.map { step -> WorkloadGenerator.Slot in
                 switch step {
-                case .statement(let kind, _): .statement(kind)
+                case .statement(let kind, _, _): .statement(kind)
                 case .transfer: .statement(.transfer)
                 case .savepoint(let name): .savepoint(name)
                 case .rollbackTo(let name): .rollbackTo(name)
@@ -228,7 +259,7 @@ import Testing
             // And the SQL carries the tag that says so.
             for (index, step) in plan.steps.enumerated() {
                 switch step {
-                case .statement(let kind, let sql) where kind.isWrite && kind != .deleteByKey && kind != .deleteByRange:
+                case .statement(let kind, let sql, _) where kind.isWrite && kind != .deleteByKey && kind != .deleteByRange:
                     // Deletes leave no row to carry a tag.
                     #expect(sql.contains("-\(tx)") == doomed.contains(index), "seed \(seed): \(sql.prefix(200))")
                 case .transfer(_, _, _, let tag):

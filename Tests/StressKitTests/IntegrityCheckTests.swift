@@ -87,7 +87,7 @@ func bookkeepingDatabase(_ path: String, _ sql: String) throws {
         let after = try #require(worker.check(connection))
         #expect(after.result(.integrity)?.status == .fail)
         let violation = try #require(context.violations.withLock { $0.first })
-        #expect(violation.property == "integrity")
+        #expect(violation.property == .integrity)
         #expect(violation.thread == "t3")
         #expect(violation.logLine == context.log.lineCount)
         #expect(violation.logLine >= 2)

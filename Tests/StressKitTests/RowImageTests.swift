@@ -38,7 +38,7 @@ import Testing
     // Intent: RowImage says "equal" exactly where SQL's rendered images are byte-for-byte equal.
     @Test func agreesWithSQLRendering() throws {
         let c = try Self.database()
-        let table = TrackedTable(name: "v", columns: ["a", "b", "c"], keyColumns: [], withoutRowid: false)
+        let table = TrackedTable(ledgerName: "v", name: "v", columns: ["a", "b", "c"], keyColumns: [], withoutRowid: false)
         let imageSQL = "SELECT CAST(\(table.imageExpression("t")) AS BLOB) FROM v AS t ORDER BY rowid"
         let images: [[UInt8]] = try c.query(imageSQL).map { if case .blob(let b) = $0[0] { b } else { [] } }
         let rows = try c.prepare("SELECT a, b, c FROM v ORDER BY rowid")

@@ -54,3 +54,33 @@ import Testing
         }
     }
 }
+
+@Suite struct ChangesCountTests {
+    // `changes=N` is logged for INSERT, REPLACE, UPDATE and DELETE (whatever
+    // their case) and for nothing else: after ROLLBACK, RELEASE, REINDEX, DROP or
+    // any DDL, sqlite3_changes still reports the last DML, so a count there would be stale.
+    @Test func onlyDMLIsCounted() {
+        for sql in ["INSERT INTO t VALUES (1)", "REPLACE INTO t VALUES (1)", "UPDATE t SET a = 1", "DELETE FROM t",
+                    "insert into t values (1)", "Delete from t"] {
+            #expect(Worker.isDML(sql), "\(sql)")
+        }
+        for sql in ["ROLLBACK", "ROLLBACK TO sp1", "RELEASE sp1", "REINDEX", "DROP TABLE t", "DROP INDEX i", "DELETED",
+                    "ALTER TABLE t ADD COLUMN c", "CREATE INDEX i ON t (a)", "RENAME", "SAVEPOINT s", "COMMIT", "SELECT 1",
+                    "UPSERT", "INSERTS", "VACUUM", "PRAGMA optimize", "ANALYZE", ""] {
+            #expect(!Worker.isDML(sql), "\(sql)")
+        }
+    }
+
+    // In a run's SQL log no line but a DML statement's carries a change count.
+    @Test func runLogsCountChangesOfDMLOnly() throws {
+        let directory = try TemporaryDirectory()
+        let db = directory.path("changes.db")
+        let report = try stress(db, seed: 21, iterations: 200)
+        #expect(report.passed)
+        let lines = try String(contentsOfFile: db + ".sql", encoding: .utf8).split(separator: "\n")
+        let counted = lines.filter { $0.contains(" changes=") && !$0.hasPrefix("--") }
+        #expect(!counted.isEmpty)
+        for line in counted { #expect(Worker.isDML(String(line)), "\(line.prefix(120))") }
+        #expect(lines.contains { $0.hasPrefix("ROLLBACK") }, "the run rolled nothing back: the test sees nothing")
+    }
+}

@@ -18,7 +18,7 @@ import Testing
         try FaultInjector.arm(FaultPlan(faults: [fault]), randomness: .seed(1), expectedWork: 1)
         let report = try run.run(setupVFS: FaultInjector.vfsName)
         #expect(!report.passed)
-        #expect(Set(report.violations.map(\.property)) == ["integrity"], "\(report.violations)")
+        #expect(Set(report.violations.map(\.property)) == [.integrity], "\(report.violations)")
         #expect(report.violations.allSatisfy { $0.thread == "setup" })
         #expect(report.counters[.statements] == 0, "the workload ran on a damaged database")
         for path in [db, db + ".sql", db + ".acks"] { #expect(FileManager.default.fileExists(atPath: path), "\(path) was removed") }

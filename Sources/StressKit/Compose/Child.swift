@@ -25,10 +25,16 @@ final class Child {
     var killedByRunner = false
     var pausedUntil: Date?
 
+    /// The path of its output files without the `.out` / `.err` suffix.
+    let output: String
+    /// The last lines of its stderr, kept when it failed on its own.
+    private(set) var stderrTail: String?
+
     init(command: Template.Command, seed: String, environment: [String: String], output: String) throws(ToolError) {
         name = command.name
         prefix = command.prefix
         self.seed = seed
+        self.output = output
         started = Date()
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -73,7 +79,33 @@ final class Child {
         ended = Date()
         // Anything the command left running in its group goes with it.
         kill(-pid, SIGKILL)
+        if status != 0, !killedByRunner { stderrTail = Self.tail(of: output + ".err") }
+        // Most commands say nothing on one of the two: no empty files are kept.
+        for suffix in [".out", ".err"] where DatabaseFile.size(of: output + suffix) == 0 {
+            unlink(output + suffix)
+        }
         return true
+    }
+
+    /// The output files the command left (empty ones are removed when it ends).
+    var outputFiles: [String] {
+        [".out", ".err"].filter { FileManager.default.fileExists(atPath: output + $0) }.map { output + $0 }
+    }
+
+    /// The last few lines of the file at `path` (at most 2 KiB of it), or nil when it is empty.
+    static func tail(of path: String, lines: Int = 5) -> String? {
+        let size = DatabaseFile.size(of: path)
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard size > 0, fd >= 0 else { return nil }
+        defer { close(fd) }
+        let start = max(0, size - 2048)
+        var bytes = [UInt8](repeating: 0, count: Int(size - start))
+        let count = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(start)) }
+        guard count > 0 else { return nil }
+        var text = String(decoding: bytes.prefix(count), as: UTF8.self)
+        if start > 0, let newline = text.firstIndex(of: "\n") { text = String(text[text.index(after: newline)...]) }
+        let kept = text.split(separator: "\n", omittingEmptySubsequences: true).suffix(lines)
+        return kept.isEmpty ? nil : kept.joined(separator: "\n")
     }
 
     /// Sends `signal` to the command's whole process group.

@@ -137,6 +137,10 @@ public struct ComposeReport: Sendable {
         public var signal: Int32?
         public var killedByRunner: Bool
         public var seconds: Double
+        /// Its output files, relative to the run directory (empty ones are not kept).
+        public var output: [String]
+        /// The last lines of its stderr, when it failed on its own.
+        public var stderrTail: String?
     }
 
     public var settings: ComposeSettings
@@ -154,11 +158,14 @@ public struct ComposeReport: Sendable {
         injected: [InjectedFault], notes: [String], sdk: SDKSummary, interrupted: Bool, elapsed: Double
     ) {
         self.settings = settings
+        let directory = settings.runDirectory.hasSuffix("/") ? settings.runDirectory : settings.runDirectory + "/"
         commands = children.enumerated().map { index, child in
             CommandRecord(
                 sequence: index + 1, name: child.name, prefix: child.prefix, seed: child.seed, outcome: child.outcome,
                 exitStatus: child.status, signal: child.signal, killedByRunner: child.killedByRunner,
-                seconds: (child.ended ?? Date()).timeIntervalSince(child.started))
+                seconds: (child.ended ?? Date()).timeIntervalSince(child.started),
+                output: child.outputFiles.map { $0.hasPrefix(directory) ? String($0.dropFirst(directory.count)) : $0 },
+                stderrTail: child.stderrTail)
         }
         self.schedule = schedule
         self.plannedFaults = plannedFaults
@@ -185,6 +192,7 @@ public struct ComposeReport: Sendable {
     public var text: String {
         var lines = ["sqlite-stress compose: \(settings.template), seed \(Seed.format(settings.seed)), run directory \(settings.runDirectory)",
                      SQLiteChoice.line + " (every command inherits it)"]
+        if let binary = ComposeRunner.binaryDirectory { lines.append("commands run with \(binary) first on their PATH") }
         lines.append("")
         lines.append("assertion".column(72) + "kind                 result")
         for entry in sdk.entries {
@@ -198,7 +206,7 @@ public struct ComposeReport: Sendable {
         }
         if sdk.entries.isEmpty { lines.append("(no assertions in the SDK output)") }
         if sdk.malformedLines > 0 {
-            lines.append("SDK output: \(sdk.malformedLines) line(s) are not JSON"
+            lines.append("SDK output: \(Format.count(sdk.malformedLines, "line")) not JSON"
                 + (malformedOutputFails ? "" : " (torn by commands killed mid-write)"))
         }
         lines.append("")
@@ -218,7 +226,10 @@ public struct ComposeReport: Sendable {
         }
         for command in failedCommands.prefix(10) {
             lines.append("FAILED \(command.name) #\(command.sequence): \(command.outcome) (seed \(command.seed); "
-                + "output in commands/\(Format.right(command.sequence, 4, pad: "0"))-\(command.name).out/.err)")
+                + (command.output.isEmpty ? "no output)" : "output in \(command.output.joined(separator: ", ")))"))
+            if let tail = command.stderrTail {
+                lines.append("    its stderr ends: " + tail.split(separator: "\n").joined(separator: "\n        "))
+            }
         }
         let hit = injected.filter { $0.victim != nil }
         lines.append("faults: \(plannedFaults.count) planned, \(hit.count) injected ("
@@ -232,13 +243,17 @@ public struct ComposeReport: Sendable {
             lines.append("result: PASS — no property failed and every command ended as expected")
         } else {
             var why: [String] = []
-            if !failedAssertions.isEmpty { why.append("\(failedAssertions.count) assertion(s) failed") }
-            if !failedCommands.isEmpty { why.append("\(failedCommands.count) command(s) failed") }
+            if !failedAssertions.isEmpty { why.append("\(Format.count(failedAssertions.count, "assertion")) failed") }
+            if let first = commands.first, first.prefix == .first, failedCommands.first?.sequence == first.sequence {
+                why.append("\(first.name) failed (\(first.outcome)), so nothing after it ran")
+            } else if !failedCommands.isEmpty {
+                why.append("\(Format.count(failedCommands.count, "command")) failed")
+            }
             if malformedOutputFails { why.append("malformed SDK output") }
             if interrupted { why.append("interrupted") }
             lines.append("result: FAIL — " + why.joined(separator: ", "))
         }
-        lines.append("reproduce: \(settings.reproduce)")
+        lines.append("reproduce (the same schedule; how commands interleave is timing): \(settings.reproduce)")
         return lines.joined(separator: "\n")
     }
 

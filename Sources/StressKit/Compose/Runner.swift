@@ -21,10 +21,14 @@ public struct ComposeSettings: Sendable {
     public var end: EndKind?
     public var runDirectory: String
     public var overwrite: Bool
+    /// `$SQLITE_STRESS_DB` when it was set: the commands share that database
+    /// instead of `<run-dir>/stress.db`.
+    public var sharedDatabase: String?
 
     public init(
         template: String, seed: UInt64, duration: Double?, runs: Int?, maxParallel: Int, faults: [FaultKind],
-        end: EndKind?, runDirectory: String?, overwrite: Bool
+        end: EndKind?, runDirectory: String?, overwrite: Bool,
+        sharedDatabase: String? = ProcessInfo.processInfo.environment["SQLITE_STRESS_DB"].flatMap { $0.isEmpty ? nil : $0 }
     ) {
         self.template = template
         self.seed = seed
@@ -35,9 +39,13 @@ public struct ComposeSettings: Sendable {
         self.end = end
         self.runDirectory = runDirectory ?? "compose-\(Seed.format(seed))"
         self.overwrite = overwrite
+        self.sharedDatabase = sharedDatabase
     }
 
-    /// The command line that reproduces the run.
+    /// The command line that repeats the run's schedule (the same commands,
+    /// sub-seeds and faults, in the same order; how they interleave is timing)
+    /// into fresh paths, `compose-<seed>` → `compose-<seed>-repro` (and the
+    /// shared database likewise), so it never replaces the run it came from.
     public var reproduce: String {
         var words = ["sqlite-stress", "compose", template, "--seed", Seed.format(seed)]
         if let runs { words += ["--runs", "\(runs)"] }
@@ -45,13 +53,12 @@ public struct ComposeSettings: Sendable {
         words += ["--max-parallel", "\(maxParallel)"]
         if !faults.isEmpty { words += ["--faults", faults.map(\.rawValue).joined(separator: ",")] }
         if let end { words += ["--end", end.rawValue] }
-        words += SQLiteChoice.reproduceArguments + ["--run-dir", runDirectory, "--overwrite"]
-        return words.map(DatabaseFile.shellQuote).joined(separator: " ")
+        words += SQLiteChoice.reproduceArguments + ["--run-dir", DatabaseFile.reproductionPath(runDirectory)]
+        let line = words.map(DatabaseFile.shellQuote).joined(separator: " ")
+        guard let sharedDatabase else { return line }
+        return "SQLITE_STRESS_DB=" + DatabaseFile.shellQuote(DatabaseFile.reproductionPath(sharedDatabase)) + " " + line
     }
 }
-
-/// Set by SIGINT/SIGTERM; the runner's loop notices, kills every child group and reports.
-nonisolated(unsafe) private var interruptSignal: sig_atomic_t = 0
 
 /// Runs a template directory the way the Test Composer does (see `Planner`).
 public final class ComposeRunner {
@@ -114,14 +121,32 @@ public final class ComposeRunner {
         }
     }
 
-    private func environment(seed: String) -> [String: String] {
+    /// The directory of the running executable, put first on the commands'
+    /// PATH: a template's `exec sqlite-stress` then runs this very binary, also
+    /// when it was started as `swift run sqlite-stress` or by its path.
+    public static let binaryDirectory: String? = {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        let path = length > 0
+            ? String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            : CommandLine.arguments.first.flatMap { $0.contains("/") ? $0 : nil }
+        return path.map(DatabaseFile.parentDirectory)
+    }()
+
+    private lazy var baseEnvironment: [String: String] = {
         var env = ProcessInfo.processInfo.environment
         env["ANTITHESIS_SDK_LOCAL_OUTPUT"] = sdkPath
         env["ANTITHESIS_OUTPUT_DIR"] = nil
-        env["SQLITE_STRESS_SEED"] = seed
-        if env["SQLITE_STRESS_DB"] == nil {
-            env["SQLITE_STRESS_DB"] = DatabaseFile.join(directory, "stress.db")
+        if let binary = Self.binaryDirectory {
+            env["PATH"] = binary + (env["PATH"].map { ":" + $0 } ?? "")
         }
+        env["SQLITE_STRESS_DB"] = settings.sharedDatabase ?? DatabaseFile.join(directory, "stress.db")
+        return env
+    }()
+
+    private func environment(seed: String) -> [String: String] {
+        var env = baseEnvironment
+        env["SQLITE_STRESS_SEED"] = seed
         return env
     }
 
@@ -134,7 +159,8 @@ public final class ComposeRunner {
         return child
     }
 
-    private var interrupted: Bool { interruptSignal != 0 }
+    /// SIGINT/SIGTERM: the runner's loop notices, kills every command's group and reports.
+    private var interrupted: Bool { Interrupt.requested }
 
     /// Reaps ended children and resumes paused ones that are due. Returns false when interrupted.
     private func tick() -> Bool {
@@ -174,18 +200,8 @@ public final class ComposeRunner {
     /// Runs the template and returns the report (also written to report.json).
     public func run() throws(ToolError) -> ComposeReport {
         try prepareDirectory()
-        let previousInt = signal(SIGINT) { _ in interruptSignal = 1 }
-        let previousTerm = signal(SIGTERM) { _ in interruptSignal = 1 }
-        // A parent may have started us with these blocked; Ctrl-C must still reach us.
-        var handled = sigset_t()
-        sigemptyset(&handled)
-        sigaddset(&handled, SIGINT)
-        sigaddset(&handled, SIGTERM)
-        pthread_sigmask(SIG_UNBLOCK, &handled, nil)
-        defer {
-            signal(SIGINT, previousInt)
-            signal(SIGTERM, previousTerm)
-        }
+        // Every signal only asks: the runner must kill its commands before it goes.
+        Interrupt.install(repeatStops: false)
         var completed = true
         do {
             completed = try runPhases()
@@ -209,10 +225,12 @@ public final class ComposeRunner {
     }
 
     private func runPhases() throws(ToolError) -> Bool {
-        // 1. One first_ command, alone, no faults.
+        // 1. One first_ command, alone, no faults. If it fails, nothing after it
+        //    can mean anything: the run stops there and the report names why.
         if let first = planner.first {
             let child = try start(first.name, seed: planner.subSeed())
             guard wait(until: { !child.isRunning }) else { return false }
+            if child.status != 0 { return true }  // The report says why (its exit, the end of its stderr).
         }
 
         // 2. The driver phase.

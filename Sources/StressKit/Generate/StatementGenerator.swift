@@ -10,11 +10,13 @@ public enum StatementKind: String, CaseIterable, Sendable, Codable, CodingKeyRep
     case deleteByKey = "delete-by-key"
     case deleteByRange = "delete-by-range"
     case select
+    /// A read of a view (of a table when the schema has no view).
+    case selectView = "select-view"
     /// A balance transfer between two accounts (see `Bookkeeping.accounts`).
     case transfer
 
     /// Whether the statement can change the database.
-    public var isWrite: Bool { self != .select }
+    public var isWrite: Bool { self != .select && self != .selectView }
 }
 
 /// Writes one random statement of a given kind against a table, as literal
@@ -35,12 +37,12 @@ public enum StatementGenerator {
         case .update: sql = update(table, tag: tag, using: &rng)
         case .deleteByKey: sql = "DELETE FROM \(quoteIdentifier(table.name)) WHERE " + keyEquality(table, using: &rng)
         case .deleteByRange: sql = "DELETE FROM \(quoteIdentifier(table.name)) WHERE " + rangePredicate(table, using: &rng)
-        case .select: return select(table, using: &rng)
+        case .select, .selectView: return select(table, using: &rng)
         case .transfer:
             let (from, to, amount) = transfer(using: &rng)
             return transferStatement(from: from, to: to, amount: amount, tag: tag)
         }
-        if rng.chance(0.12) { sql += rng.chance(0.5) ? " RETURNING *" : " RETURNING " + quoteIdentifier(rng.pick(table.columns).name) }
+        if rng.chance(0.12) { sql += rng.chance(0.5) ? " RETURNING *" : " RETURNING " + quoteIdentifier(rng.pick(table.userColumns).name) }
         return sql
     }
 
@@ -68,12 +70,12 @@ public enum StatementGenerator {
         if rng.chance(0.15) { return sql + " DO NOTHING" }
         // Assign from the proposed row (excluded.*), the old row, or a fresh literal.
         var assignments: [String] = []
-        for index in table.valueColumns where assignments.isEmpty || rng.chance(0.5) {
-            let column = quoteIdentifier(table.columns[index].name)
+        for column in table.valueColumns where assignments.isEmpty || rng.chance(0.5) {
+            let name = quoteIdentifier(column.name)
             switch rng.below(3) {
-            case 0: assignments.append("\(column) = excluded.\(column)")
-            case 1: assignments.append("\(column) = coalesce(\(column), excluded.\(column))")
-            default: assignments.append("\(column) = " + ValueGenerator.value(for: table.columns[index], using: &rng).sqlLiteral)
+            case 0: assignments.append("\(name) = excluded.\(name)")
+            case 1: assignments.append("\(name) = coalesce(\(name), excluded.\(name))")
+            default: assignments.append("\(name) = " + ValueGenerator.value(for: column, using: &rng).sqlLiteral)
             }
         }
         assignments.append("\(quoteIdentifier(Bookkeeping.tagColumn)) = \(tag)")
@@ -84,19 +86,20 @@ public enum StatementGenerator {
 
     /// A column list and one or more rows of VALUES.
     private static func insertRows(_ table: Table, tag: Int64, using rng: inout some RandomNumberGenerator) -> ([String], String) {
-        var chosen: [Int] = []
-        let keys = Set(table.keyColumns)
-        for index in table.columns.indices {
-            if keys.contains(index) {
+        var chosen: [Column] = []
+        let keys = Set(table.key.columns)
+        let writable = table.writable
+        for column in writable {
+            if keys.contains(column.id) {
                 // Omitting an INTEGER PRIMARY KEY lets SQLite pick the rowid; omitting a
                 // declared key elsewhere stores NULL in it (or fails in WITHOUT ROWID).
-                if rng.chance(0.95) { chosen.append(index) }
+                if rng.chance(0.95) { chosen.append(column) }
             } else if rng.chance(0.8) {
-                chosen.append(index)
+                chosen.append(column)
             }
         }
-        if chosen.isEmpty { chosen.append(rng.below(table.columns.count)) }
-        var names = chosen.map { quoteIdentifier(table.columns[$0].name) }
+        if chosen.isEmpty, !writable.isEmpty { chosen.append(rng.pick(writable)) }
+        var names = chosen.map { quoteIdentifier($0.name) }
         // A plain rowid table: name the rowid half of the time, so rows collide.
         let explicitRowid = table.key == .rowid && rng.chance(0.5)
         if explicitRowid { names.insert("rowid", at: 0) }
@@ -108,13 +111,13 @@ public enum StatementGenerator {
         for row in 0..<rowCount {
             var literals: [String] = []
             if explicitRowid { literals.append(String(rng.int(in: 1...table.keySpace))) }
-            for index in chosen {
-                if let position = table.keyColumns.firstIndex(of: index) {
+            for column in chosen {
+                if let position = table.key.columns.firstIndex(of: column.id) {
                     // Later rows of a multi-row insert take fresh keys (or collide on purpose).
                     let value = row == 0 || rng.chance(0.3) ? keyValues[position] : keyTuple(table, using: &rng)[position]
                     literals.append(value.sqlLiteral)
                 } else {
-                    literals.append(ValueGenerator.value(for: table.columns[index], using: &rng).sqlLiteral)
+                    literals.append(ValueGenerator.value(for: column, using: &rng).sqlLiteral)
                 }
             }
             literals.append(String(tag))
@@ -128,21 +131,20 @@ public enum StatementGenerator {
     private static func update(_ table: Table, tag: Int64, using rng: inout some RandomNumberGenerator) -> String {
         let conflict = rng.pick(["", "", "", " OR IGNORE", " OR REPLACE"])
         var assignments: [String] = []
-        let count = rng.int(in: 1...min(3, table.columns.count))
+        let writable = table.writable
         var used = Set<Int>()
-        for _ in 0..<count {
-            let index = rng.below(table.columns.count)
-            guard used.insert(index).inserted else { continue }
-            let column = table.columns[index]
+        for _ in 0..<(writable.isEmpty ? 0 : rng.int(in: 1...min(3, writable.count))) {
+            let column = rng.pick(writable)
+            guard used.insert(column.id).inserted else { continue }
             let name = quoteIdentifier(column.name)
-            if let position = table.keyColumns.firstIndex(of: index) {
+            if let position = table.key.columns.firstIndex(of: column.id) {
                 // Moving a row to another key.
-                let key = ValueGenerator.key(keyNumber(table, component: position, using: &rng), for: column.type)
+                let key = ValueGenerator.key(keyNumber(table, component: position, using: &rng), for: column, using: &rng)
                 assignments.append("\(name) = " + key.sqlLiteral)
             } else {
                 switch rng.below(10) {
                 case 0: assignments.append("\(name) = \(name)")
-                case 1 where column.type == .integer || column.type == .numeric:
+                case 1 where (column.type == .integer || column.type == .numeric) && column.references == nil:
                     assignments.append("\(name) = coalesce(\(name), 0) + 1")
                 default:
                     assignments.append("\(name) = " + ValueGenerator.value(for: column, using: &rng).sqlLiteral)
@@ -184,9 +186,19 @@ public enum StatementGenerator {
         case 0: return "SELECT count(*) FROM \(name)"
         case 1: return "SELECT * FROM \(name) WHERE " + rangePredicate(table, using: &rng) + " LIMIT 20"
         case 2:
-            let column = quoteIdentifier(rng.pick(table.columns).name)
+            let column = quoteIdentifier(rng.pick(table.userColumns).name)
             return "SELECT \(column), count(*) FROM \(name) GROUP BY 1 ORDER BY 2 DESC LIMIT 5"
         default: return "SELECT * FROM \(name) WHERE " + keyEquality(table, using: &rng)
+        }
+    }
+
+    /// A read of a view.
+    static func select(_ view: View, using rng: inout some RandomNumberGenerator) -> String {
+        let name = quoteIdentifier(view.name)
+        switch rng.below(3) {
+        case 0: return "SELECT count(*) FROM \(name)"
+        case 1: return "SELECT * FROM \(name) LIMIT 20"
+        default: return "SELECT * FROM \(name) WHERE \(quoteIdentifier(rng.pick(view.columns))) IS NOT NULL LIMIT 5"
         }
     }
 
@@ -194,36 +206,37 @@ public enum StatementGenerator {
 
     /// A key number in the table's domain; composite keys split the domain between components.
     private static func keyNumber(_ table: Table, component: Int, using rng: inout some RandomNumberGenerator) -> Int {
-        let width = max(1, table.keyColumns.count)
+        let width = max(1, table.key.columns.count)
         let perComponent = width == 1 ? table.keySpace : Int(Double(table.keySpace).squareRoot().rounded(.up)) + 1
         return rng.below(perComponent)
     }
 
     private static func keyTuple(_ table: Table, using rng: inout some RandomNumberGenerator) -> [SQLValue] {
         table.keyColumns.enumerated().map { position, column in
-            ValueGenerator.key(keyNumber(table, component: position, using: &rng), for: table.columns[column].type)
+            ValueGenerator.key(keyNumber(table, component: position, using: &rng), for: column, using: &rng)
         }
     }
 
     /// Names exactly one row (or none) by its key.
     static func keyEquality(_ table: Table, using rng: inout some RandomNumberGenerator) -> String {
+        let columns = table.keyColumns
         switch table.key {
         case .rowid:
             return "rowid = \(rng.int(in: 1...table.keySpace))"
-        case .integerPrimaryKey(let column):
+        case .integerPrimaryKey:
             let value = ValueGenerator.key(keyNumber(table, component: 0, using: &rng), for: .integer)
-            return "\(quoteIdentifier(table.columns[column].name)) = \(value.sqlLiteral)"
-        case .primaryKey(let columns):
+            return "\(quoteIdentifier(columns[0].name)) = \(value.sqlLiteral)"
+        case .primaryKey:
             let values = keyTuple(table, using: &rng)
             if columns.count == 1 {
-                return "\(quoteIdentifier(table.columns[columns[0]].name)) = \(values[0].sqlLiteral)"
+                return "\(quoteIdentifier(columns[0].name)) = \(values[0].sqlLiteral)"
             }
             if rng.chance(0.5) {
                 // Row-value comparison.
-                return "(" + columns.map { quoteIdentifier(table.columns[$0].name) }.joined(separator: ", ") + ") = ("
+                return "(" + columns.map { quoteIdentifier($0.name) }.joined(separator: ", ") + ") = ("
                     + values.map(\.sqlLiteral).joined(separator: ", ") + ")"
             }
-            return zip(columns, values).map { "\(quoteIdentifier(table.columns[$0].name)) = \($1.sqlLiteral)" }
+            return zip(columns, values).map { "\(quoteIdentifier($0.name)) = \($1.sqlLiteral)" }
                 .joined(separator: " AND ")
         }
     }
@@ -238,21 +251,20 @@ public enum StatementGenerator {
             return "rowid BETWEEN \(low) AND \(low + rng.int(in: 0...8))"
         case .integerPrimaryKey, .primaryKey:
             let column = table.keyColumns[0]
-            let type = table.columns[column].type
-            let name = quoteIdentifier(table.columns[column].name)
+            let name = quoteIdentifier(column.name)
             if case .integerPrimaryKey = table.key, rng.chance(0.2) {
                 // Trims rows whose rowid SQLite chose past the domain.
                 return "\(name) > \(ValueGenerator.key(table.keySpace, for: .integer).sqlLiteral)"
             }
             let low = keyNumber(table, component: 0, using: &rng)
             let high = low + rng.int(in: 0...8)
-            return "\(name) BETWEEN \(ValueGenerator.key(low, for: type).sqlLiteral) AND \(ValueGenerator.key(high, for: type).sqlLiteral)"
+            return "\(name) BETWEEN \(ValueGenerator.key(low, for: column.type).sqlLiteral) AND \(ValueGenerator.key(high, for: column.type).sqlLiteral)"
         }
     }
 
     /// A predicate over a value column, e.g. `"c2" IS NULL` or `"c3" > 10`.
     static func valuePredicate(_ table: Table, qualifier: String, using rng: inout some RandomNumberGenerator) -> String {
-        let column = rng.pick(table.columns)
+        let column = rng.pick(table.userColumns)
         let name = qualifier + quoteIdentifier(column.name)
         switch rng.below(4) {
         case 0: return "\(name) IS NULL"

@@ -17,6 +17,17 @@ public enum MaintenanceKind: String, CaseIterable, Sendable, Codable, CodingKeyR
     case checkpointTruncate = "checkpoint-truncate"
     case reconnect
     case incrementalVacuum = "incremental-vacuum"
+    /// VACUUM: the whole file rebuilt (and the schema cookie moved) while others write.
+    case vacuum
+    /// VACUUM INTO a new file, which the oracle then checks as of its snapshot.
+    case vacuumInto = "vacuum-into"
+    /// REINDEX: of everything, of one table, or of one collation.
+    case reindex
+    case analyze
+    case optimize
+
+    /// The checkpoint modes.
+    public static let checkpoints: [MaintenanceKind] = [.checkpointPassive, .checkpointFull, .checkpointRestart, .checkpointTruncate]
 }
 
 /// The swarm configuration of one run: which operations are enabled and how
@@ -29,8 +40,12 @@ public struct Swarm: Sendable, Hashable, Codable {
     /// Weight of each way a transaction begins; 0 disables it. At least one
     /// explicit kind is enabled, so commits and rollbacks both happen.
     public var transactions: [TransactionKind: Int]
-    /// Weight of each maintenance kind, against a weight of 100 for a transaction.
+    /// Weight of each maintenance kind, against `transactionWeight` for a transaction.
     public var maintenance: [MaintenanceKind: Int]
+    /// Weight of each schema change, against `transactionWeight` for a transaction.
+    public var schemaChanges: [SchemaChangeKind: Int]
+    /// Weight of a transaction: 100, or 0 for a driver that only changes the schema or maintains.
+    public var transactionWeight = 100
     /// Chance (percent) that an explicit transaction ends in ROLLBACK.
     public var rollbackPercent: Int
     /// Chance (percent) that a step inside a transaction is a savepoint operation.
@@ -57,9 +72,14 @@ public struct Swarm: Sendable, Hashable, Codable {
 
         var maintenance: [MaintenanceKind: Int] = [:]
         for kind in MaintenanceKind.allCases { maintenance[kind] = rng.chance(0.6) ? rng.int(in: 1...3) : 0 }
+        // A full check of the copy follows each VACUUM INTO: seldom, then.
+        if maintenance[.vacuumInto]! > 0 { maintenance[.vacuumInto] = 1 }
+
+        var schemaChanges: [SchemaChangeKind: Int] = [:]
+        for kind in SchemaChangeKind.allCases { schemaChanges[kind] = rng.chance(0.4) ? rng.int(in: 1...3) : 0 }
 
         return Swarm(
-            statements: statements, transactions: transactions, maintenance: maintenance,
+            statements: statements, transactions: transactions, maintenance: maintenance, schemaChanges: schemaChanges,
             rollbackPercent: rng.int(in: 5...40), savepointPercent: rng.int(in: 5...35),
             readFirstPercent: rng.int(in: 10...60), maxStatements: rng.pick([2, 5, 10, 30]))
     }
@@ -75,6 +95,7 @@ public struct Swarm: Sendable, Hashable, Codable {
             transactions: \(list(transactions)); rollback \(rollbackPercent)%, savepoint ops \(savepointPercent)%, \
             read-first \(readFirstPercent)%, up to \(maxStatements) statements
             maintenance: \(list(maintenance))
+            schema changes: \(list(schemaChanges))
             """
     }
 }

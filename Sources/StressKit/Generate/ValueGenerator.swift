@@ -16,10 +16,16 @@ public enum ValueGenerator {
         "日本語のテキスト", "עברית", "\u{FEFF}bom", "forbidden", "%_", "🏳️‍🌈",
     ]
 
-    /// A value for `column`: its declared class most of the time.
+    /// A value for `column`: its declared class most of the time. A JSON
+    /// column gets JSON (never a blob or malformed text: `json_extract` in an
+    /// index would fail the statement); a foreign key mostly one of its parent's keys.
     public static func value(for column: Column, using rng: inout some RandomNumberGenerator) -> SQLValue {
         if !column.notNull, rng.chance(0.08) { return .null }
         if column.notNull, rng.chance(0.01) { return .null }  // A NOT NULL violation now and then.
+        if column.json { return json(using: &rng) }
+        if let reference = column.references, rng.chance(0.85) {
+            return key(rng.below(reference.parentKeySpace), for: reference.parentType)
+        }
         let roll = rng.below(100)
         if roll < 8 { return anyValue(using: &rng) }  // Cross-type: SQLite is dynamically typed.
         switch column.type {
@@ -28,7 +34,29 @@ public enum ValueGenerator {
         case .text: return .text(text(using: &rng))
         case .blob: return .blob(blob(using: &rng))
         case .numeric: return rng.chance(0.5) ? .integer(integer(using: &rng)) : numericText(using: &rng)
-        case .untyped: return anyValue(using: &rng)
+        case .untyped, .any: return anyValue(using: &rng)
+        }
+    }
+
+    /// JSON: an object with keys `a`, `b` and `c` most of the time (what the
+    /// indexes and generated columns read), else an array, a number or a string.
+    static func json(using rng: inout some RandomNumberGenerator) -> SQLValue {
+        func scalar(_ rng: inout some RandomNumberGenerator) -> String {
+            switch rng.below(6) {
+            case 0: String(rng.int(in: -5...40))
+            case 1: String(Double(rng.int(in: -400...400)) / 8)
+            case 2: "\"" + String((0..<rng.int(in: 0...6)).map { _ in rng.pick(Array("abcxyzé")) }) + "\""
+            case 3: rng.pick(["true", "false", "null"])
+            case 4: String(rng.pick(edgeIntegers))
+            default: "[" + (0..<rng.int(in: 0...3)).map { _ in String(rng.int(in: 0...9)) }.joined(separator: ",") + "]"
+            }
+        }
+        switch rng.below(10) {
+        case 0: return .text("[" + (0..<rng.int(in: 0...3)).map { _ in scalar(&rng) }.joined(separator: ",") + "]")
+        case 1: return rng.chance(0.5) ? .integer(Int64(rng.int(in: -9...99))) : .text(scalar(&rng))
+        default:
+            let fields = ["a", "b", "c"].filter { _ in rng.chance(0.8) }.map { "\"\($0)\":" + scalar(&rng) }
+            return .text("{" + fields.joined(separator: ",") + "}")
         }
     }
 
@@ -51,7 +79,19 @@ public enum ValueGenerator {
         case .integer, .numeric: .integer(Int64(n) - 3)  // A few negatives and zero too.
         case .real: .real(Double(n) + 0.25)
         case .blob: .blob([UInt8(truncatingIfNeeded: n >> 8), UInt8(truncatingIfNeeded: n), 0x6B])
-        case .text, .untyped: .text("k" + String(repeating: "0", count: max(0, 5 - String(n).count)) + String(n))
+        case .text, .untyped, .any: .text("k" + String(repeating: "0", count: max(0, 5 - String(n).count)) + String(n))
+        }
+    }
+
+    /// The `n`th key for `column`, spelled now and then as its collation makes
+    /// equal to the plain spelling (upper case under NOCASE, trailing spaces under
+    /// RTRIM): two spellings of one key, which the ledger must follow.
+    static func key(_ n: Int, for column: Column, using rng: inout some RandomNumberGenerator) -> SQLValue {
+        let value = key(n, for: column.type)
+        guard case .text(let text) = value, let collation = column.collation, rng.chance(0.3) else { return value }
+        switch collation {
+        case .nocase: return .text(text.uppercased())
+        case .rtrim: return .text(text + String(repeating: " ", count: rng.int(in: 1...2)))
         }
     }
 
@@ -60,8 +100,20 @@ public enum ValueGenerator {
         switch type {
         case .integer, .numeric: .integer(rng.pick([0, 1, -1, 42, .max, .min]))
         case .real: .real(rng.pick([0.0, 1.5, -2.25, .infinity]))
-        case .text, .untyped: .text(rng.pick(["", "default", "dé'fault"]))
+        case .text, .untyped, .any: .text(rng.pick(["", "default", "dé'fault"]))
         case .blob: .blob(rng.chance(0.5) ? [] : [0xDE, 0xAD])
+        }
+    }
+
+    /// A default for a column added by ALTER TABLE: a literal of the column's own
+    /// storage class (an integer for NUMERIC, never an infinity, which would need
+    /// parentheses that ADD COLUMN refuses), so SQLite stores it unconverted.
+    static func addedColumnDefault(for type: ColumnType, using rng: inout some RandomNumberGenerator) -> SQLValue {
+        switch type {
+        case .integer, .numeric: .integer(rng.pick([0, 1, -1, 42, .max]))
+        case .real: .real(rng.pick([0.0, 1.5, -2.25, 1e300]))
+        case .text, .untyped, .any: .text(rng.pick(["", "added", "a'dded, too"]))
+        case .blob: .blob(rng.chance(0.5) ? [] : [0x00, 0xBE, 0xEF])
         }
     }
 

@@ -1,6 +1,7 @@
 /// One step inside an explicit transaction.
 public enum Step: Sendable, Hashable {
-    case statement(StatementKind, sql: String)
+    /// A statement on the table with identity `table` (nil for a view or the accounts).
+    case statement(StatementKind, sql: String, table: String?)
     /// A transfer done as read-modify-write: read the source balance, write it back
     /// less `amount`, add `amount` to the target. A lost update shows in the total.
     case transfer(from: Int, to: Int, amount: Int64, tag: Int64)
@@ -18,7 +19,8 @@ public struct TransactionPlan: Sendable, Hashable {
     /// Indices of the steps whose writes the plan itself undoes (by a later
     /// ROLLBACK TO or the final ROLLBACK): their rows carry -tx, and so do their ledger entries.
     public var doomed: Set<Int> = []
-    /// The tables its statements write (a connection needs their ledger triggers first).
+    /// The identities of the tables its statements write (a connection needs
+    /// their ledger triggers first, and those of the tables the writes reach: `Schema.affected`).
     public var writes: Set<String> = []
 
     /// The statement that opens it (nil for autocommit).
@@ -47,18 +49,8 @@ public struct TransactionPlan: Sendable, Hashable {
 public enum WorkUnit: Sendable, Hashable {
     case transaction(TransactionPlan)
     case maintenance(MaintenanceKind)
-
-    public var maintenanceSQL: String? {
-        guard case .maintenance(let kind) = self else { return nil }
-        switch kind {
-        case .checkpointPassive: return "PRAGMA wal_checkpoint(PASSIVE)"
-        case .checkpointFull: return "PRAGMA wal_checkpoint(FULL)"
-        case .checkpointRestart: return "PRAGMA wal_checkpoint(RESTART)"
-        case .checkpointTruncate: return "PRAGMA wal_checkpoint(TRUNCATE)"
-        case .incrementalVacuum: return "PRAGMA incremental_vacuum(8)"
-        case .reconnect: return nil
-        }
-    }
+    /// A schema change, drawn inside its own transaction for the schema as it is then.
+    case schemaChange(SchemaChangeKind)
 }
 
 /// Draws work units for a schema under a swarm configuration. Pure: the
@@ -73,6 +65,8 @@ public struct WorkloadGenerator: Sendable {
     private let transactionWeights: [Int]
     private let maintenanceKinds: [MaintenanceKind]
     private let maintenanceWeights: [Int]
+    private let schemaChangeKinds: [SchemaChangeKind]
+    private let schemaChangeWeights: [Int]
 
     public init(schema: Schema, swarm: Swarm) {
         self.schema = schema
@@ -83,12 +77,20 @@ public struct WorkloadGenerator: Sendable {
         transactionWeights = transactionKinds.map { swarm.transactions[$0]! }
         maintenanceKinds = MaintenanceKind.allCases.filter { swarm.maintenance[$0, default: 0] > 0 }
         maintenanceWeights = maintenanceKinds.map { swarm.maintenance[$0]! }
+        schemaChangeKinds = SchemaChangeKind.allCases.filter { swarm.schemaChanges[$0, default: 0] > 0 }
+        schemaChangeWeights = schemaChangeKinds.map { swarm.schemaChanges[$0]! }
     }
 
     /// The next unit; a transaction's writes are tagged with `tx`.
     public func next(tx: Int64, using rng: inout some RandomNumberGenerator) -> WorkUnit {
         let maintenanceTotal = maintenanceWeights.reduce(0, +)
-        if maintenanceTotal > 0, rng.below(100 + maintenanceTotal) >= 100 {
+        let schemaTotal = schemaChangeWeights.reduce(0, +)
+        let total = swarm.transactionWeight + maintenanceTotal + schemaTotal
+        let roll = total > swarm.transactionWeight ? rng.below(total) : 0
+        if roll >= swarm.transactionWeight + maintenanceTotal {
+            return .schemaChange(schemaChangeKinds[rng.weightedIndex(schemaChangeWeights)])
+        }
+        if roll >= swarm.transactionWeight {
             return .maintenance(maintenanceKinds[rng.weightedIndex(maintenanceWeights)])
         }
         return .transaction(transaction(tx: tx, using: &rng))
@@ -189,6 +191,14 @@ public struct WorkloadGenerator: Sendable {
         return doomed
     }
 
+    /// One statement of a kind the swarm enables (no transfer: it takes steps of
+    /// its own), or nil when it enables none.
+    func randomStatement(tag: Int64, writes: inout Set<String>, using rng: inout some RandomNumberGenerator) -> Step? {
+        guard !statementKinds.isEmpty else { return nil }
+        let kind = pickKind(using: &rng)
+        return statement(kind == .transfer ? .update : kind, tag: tag, writes: &writes, using: &rng)
+    }
+
     private func pickKind(using rng: inout some RandomNumberGenerator) -> StatementKind {
         statementKinds[rng.weightedIndex(statementWeights)]
     }
@@ -196,8 +206,13 @@ public struct WorkloadGenerator: Sendable {
     func statement(
         _ kind: StatementKind, tag: Int64, writes: inout Set<String>, using rng: inout some RandomNumberGenerator
     ) -> Step {
+        if kind == .selectView, !schema.views.isEmpty {
+            return .statement(kind, sql: StatementGenerator.select(rng.pick(schema.views), using: &rng), table: nil)
+        }
+        // With no view to read, a view read reads a table.
+        let kind = kind == .selectView ? .select : kind
         let table = rng.pick(schema.tables)
-        if kind.isWrite { writes.insert(kind == .transfer ? Bookkeeping.accounts : table.name) }
-        return .statement(kind, sql: StatementGenerator.generate(kind, on: table, tag: tag, using: &rng))
+        if kind.isWrite { writes.insert(kind == .transfer ? Bookkeeping.accounts : table.id) }
+        return .statement(kind, sql: StatementGenerator.generate(kind, on: table, tag: tag, using: &rng), table: table.id)
     }
 }

@@ -176,7 +176,9 @@ public final class AckLog: Sendable {
     /// Throws `ToolError` when the log cannot serve as evidence: it is missing,
     /// not a regular file, does not start with `header` (empty, or something
     /// else), or cannot be read to its end. Errors `body` throws pass through.
-    public static func forEach(at path: String, _ body: (Outcome, Int64) throws -> Void) throws {
+    /// With `limit`, only the log's first `limit` bytes are read (a record cut
+    /// there is torn, and skipped): the log as long as it was at some moment.
+    public static func forEach(at path: String, limit: Int? = nil, _ body: (Outcome, Int64) throws -> Void) throws {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             let reason = errno == ENOENT ? "is missing" : "cannot be opened (\(String(cString: strerror(errno))))"
@@ -192,13 +194,15 @@ public final class AckLog: Sendable {
         var pending: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         var lines = 0
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        var remaining = limit ?? Int.max
+        while remaining > 0 {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, min($0.count, remaining)) }
             if n < 0 && errno == EINTR { continue }
             guard n >= 0 else {
                 throw ToolError("the acknowledgement log \(path) cannot be read (\(String(cString: strerror(errno)))).")
             }
             guard n > 0 else { break }
+            remaining -= n
             pending += chunk[..<n]
             var start = 0
             while let newline = pending[start...].firstIndex(of: UInt8(ascii: "\n")) {

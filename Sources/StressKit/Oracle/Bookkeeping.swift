@@ -11,14 +11,18 @@ import StressSQLite
 ///
 /// Every row-level effect (table, key, full row image or deletion) is written
 /// to `stress_ledger` by TEMP triggers that each connection installs on every
-/// tracked table. Triggers run inside the very statement that changes the row,
+/// tracked table a transaction can change (the tables its statements name, and
+/// those their foreign-key actions and the user's triggers reach), built for the
+/// schema cookie the connection read (`TrackedTable.triggerStatements`).
+/// Triggers run inside the very statement that changes the row,
 /// so the ledger commits or vanishes with the data in every case the workload
 /// produces: autocommit statements (which commit before a caller could add
 /// anything), failed statements (their effects are undone with them),
 /// savepoint rollbacks and whole rollbacks. With `recursive_triggers` on, the
 /// DELETE triggers also fire for rows that OR REPLACE removes, and UPSERT's DO
-/// UPDATE fires the UPDATE triggers, so effects are exact for every statement
-/// the generator emits, WITHOUT ROWID tables included. The preupdate hook
+/// UPDATE fires the UPDATE triggers, and a foreign-key action or a user's
+/// trigger fires the triggers of the table it writes, so effects are exact for
+/// every statement the generator emits, WITHOUT ROWID tables included. The preupdate hook
 /// could see the same changes, but nothing can write to the database from
 /// inside it, which leaves autocommit statements unrecorded; and plain SQL
 /// triggers are replayed by the `sqlite3` shell exactly, so a replayed SQL log
@@ -37,6 +41,9 @@ public enum Bookkeeping {
     public static let tagColumn = "stress_tag"
     /// The `tbl` value of a commit record (one per explicit transaction).
     public static let commitMarker = ""
+    /// The `tbl` value of a schema change's record: `key` is the change's number
+    /// (the schema's `version` once it committed), `image` its statements.
+    public static let schemaMarker = "#schema"
 
     /// Accounts created for `transfer`, and each one's opening balance.
     public static let accountCount = 16
@@ -67,21 +74,28 @@ public enum Bookkeeping {
             + values.map { "(\(SQLValue.text($0.0).sqlLiteral), \(SQLValue.text($0.1).sqlLiteral))" }.joined(separator: ", ")
     }
 
-    /// The schema and configuration a database was created with. Throws
-    /// `SQLiteError` when the database cannot be read, and `ToolError` when
-    /// `stress_meta` lacks them or holds something that does not decode.
+    /// The schema as the committed schema changes left it, and the configuration
+    /// the database was created with. Throws `SQLiteError` when the database
+    /// cannot be read, and `ToolError` when `stress_meta` lacks them or holds
+    /// something that does not decode.
     public static func recorded(in connection: Connection) throws -> (Schema, DatabaseConfig) {
-        func decoded<Value: Decodable>(_ type: Value.Type, _ key: String) throws -> Value {
-            guard case .text(let text)? = try connection.scalar("SELECT value FROM \(meta) WHERE key = ?", [.text(key)]) else {
-                throw ToolError("\(meta) has no \(key).")
-            }
-            do {
-                return try JSONDecoder().decode(type, from: Data(text.utf8))
-            } catch {
-                throw ToolError("\(meta) holds an unreadable \(key): \(error).")
-            }
+        (try decoded(Schema.self, "schema", in: connection), try decoded(DatabaseConfig.self, "config", in: connection))
+    }
+
+    /// The schema alone (see `recorded(in:)`).
+    public static func recordedSchema(in connection: Connection) throws -> Schema {
+        try decoded(Schema.self, "schema", in: connection)
+    }
+
+    private static func decoded<Value: Decodable>(_ type: Value.Type, _ key: String, in connection: Connection) throws -> Value {
+        guard case .text(let text)? = try connection.scalar("SELECT value FROM \(meta) WHERE key = ?", [.text(key)]) else {
+            throw ToolError("\(meta) has no \(key).")
         }
-        return (try decoded(Schema.self, "schema"), try decoded(DatabaseConfig.self, "config"))
+        do {
+            return try JSONDecoder().decode(type, from: Data(text.utf8))
+        } catch {
+            throw ToolError("\(meta) holds an unreadable \(key): \(error).")
+        }
     }
 
     /// Statements that open the accounts, as transaction `tx` (after the triggers exist,
@@ -91,31 +105,46 @@ public enum Bookkeeping {
             + (1...accountCount).map { "(\($0), \(openingBalance), \(tx))" }.joined(separator: ", ")
     }
 
-    /// Statements every connection runs before writing: recursive triggers, the
-    /// context table and the ledger triggers. Idempotent, so a replay through one
-    /// shell connection accepts them again after a logged reconnect.
-    public static func connectionStatements(tables: [TrackedTable], who: String) -> [String] {
-        contextStatements(who: who) + tables.flatMap(\.triggerStatements)
-    }
-
-    /// `connectionStatements` without the triggers, which a driver's connection
-    /// installs table by table before the first transaction that writes each
-    /// (`TrackedTable.triggerStatements`): an invocation pays for the tables it writes.
+    /// Statements every connection runs before writing: recursive triggers (so
+    /// OR REPLACE's deletions fire the DELETE triggers), foreign keys, and the
+    /// context table. The ledger's triggers follow, table by table
+    /// (`TrackedTable.triggerStatements`), before the first transaction that
+    /// writes each: an invocation pays for the tables it writes. Idempotent, so
+    /// a replay through one shell connection accepts them again after a logged reconnect.
     public static func contextStatements(who: String) -> [String] {
         [
             "PRAGMA recursive_triggers = ON",
+            "PRAGMA foreign_keys = ON",
             "CREATE TEMP TABLE IF NOT EXISTS stress_ctx (id INTEGER PRIMARY KEY CHECK (id = 1), tx INTEGER NOT NULL, who TEXT)",
             "INSERT OR REPLACE INTO temp.stress_ctx (id, tx, who) VALUES (1, 0, \(SQLValue.text(who).sqlLiteral))",
         ]
     }
 
-    /// Undoes `connectionStatements` before a connection closes on purpose, so
-    /// the SQL log carries a reconnect's full cost: a replay through one shell
-    /// connection drops and rebuilds the triggers just as the run did.
-    public static func disconnectionStatements(tables: [TrackedTable]) -> [String] {
-        tables.flatMap { table in
-            ["stress_ins_", "stress_upd_", "stress_del_"].map { "DROP TRIGGER IF EXISTS temp.\(quoteIdentifier($0 + table.name))" }
-        } + ["DROP TABLE IF EXISTS temp.stress_ctx"]
+    /// Reads the schema a worker generates statements for and the schema cookie
+    /// at the same moment (one statement, one snapshot): the ledger triggers it
+    /// then builds refuse to run under any other cookie (`TrackedTable.triggerStatements`).
+    static let schemaQuery =
+        "SELECT (SELECT schema_version FROM pragma_schema_version), value FROM \(meta) WHERE key = 'schema'"
+
+    /// The message of the ledger triggers' guard: a statement that met it ran
+    /// against a schema that changed after its connection built its triggers.
+    static let schemaChangedMessage = "sqlite-stress: schema changed"
+
+    /// The latest ledger entry of every key of the table with ledger name
+    /// `table`, in key order, from the ledger index: `tbl, key, image, tx, seq`.
+    static func latestEntriesQuery(_ table: String) -> String {
+        "SELECT tbl, key, image, tx, max(seq) AS seq FROM main.\(ledger) WHERE tbl = \(SQLValue.text(table).sqlLiteral) GROUP BY key"
+    }
+
+    /// A schema change's records, in its own transaction: the new schema in
+    /// `stress_meta`, and the change in the ledger, numbered, in commit order.
+    static func schemaChangeStatements(_ change: SchemaChange, tx: Int64, who: String) -> [String] {
+        [
+            "UPDATE \(meta) SET value = \(SQLValue.text(encodeJSON(change.schema, pretty: false)).sqlLiteral) WHERE key = 'schema'",
+            "INSERT INTO \(ledger) (tx, who, tbl, key, image) VALUES (\(tx), \(SQLValue.text(who).sqlLiteral), "
+                + "\(SQLValue.text(schemaMarker).sqlLiteral), \(change.schema.version), "
+                + "\(SQLValue.text(change.statements.joined(separator: "; ")).sqlLiteral))",
+        ]
     }
 
     /// Sets the transaction id the triggers stamp on ledger rows: `tx`, or `-tx`
@@ -128,7 +157,15 @@ public enum Bookkeeping {
     /// The commit record an explicit transaction writes just before COMMIT, so a
     /// committed transaction is in the ledger even when none of its statements changed a row.
     public static func commitRecordStatement(tx: Int64, who: String) -> String {
-        "INSERT INTO \(ledger) (tx, who, tbl, key, image) VALUES (\(tx), \(SQLValue.text(who).sqlLiteral), '', NULL, NULL)"
+        commitRecordPrefix + "\(tx), \(SQLValue.text(who).sqlLiteral), '', NULL, NULL)"
+    }
+
+    private static let commitRecordPrefix = "INSERT INTO \(ledger) (tx, who, tbl, key, image) VALUES ("
+
+    /// The transaction id of a commit record statement (`commitRecordStatement`), or nil for any other SQL.
+    public static func commitRecordTransaction(_ sql: String) -> Int64? {
+        guard sql.hasPrefix(commitRecordPrefix) else { return nil }
+        return Int64(sql.dropFirst(commitRecordPrefix.count).prefix { $0 != "," })
     }
 }
 
@@ -149,6 +186,19 @@ public enum TransactionID {
         256 + Int64(rng.below(Int(Int32.max) - 256))
     }
 
+    /// The id that a log line's writer and transaction labels name (`t0 x5`,
+    /// `d77 x2`; the setup's writes are transaction 1), or nil for other writers.
+    public static func parse(writer: String, transaction: String) -> Int64? {
+        if writer == "setup" { return 1 }
+        guard transaction.hasPrefix("x"), let number = Int(transaction.dropFirst()), number >= 0,
+              let kind = writer.first, let base = Int64(writer.dropFirst()), base >= 0 else { return nil }
+        switch kind {
+        case "t" where base < 256: return make(base: base + 1, number: number)
+        case "d" where base >= 256: return make(base: base, number: number)
+        default: return nil
+        }
+    }
+
     public static func describe(_ id: Int64) -> String {
         let magnitude = id.magnitude
         let base = Int(magnitude >> 32)
@@ -160,13 +210,35 @@ public enum TransactionID {
     }
 }
 
-/// A table the oracle tracks, as the database itself describes it.
+/// A table the oracle tracks, as the recorded schema describes it.
 public struct TrackedTable: Sendable, Hashable {
+    /// The ledger's name for the table: its identity (`Table.id`), which renames keep.
+    public var ledgerName: String
     public var name: String
+    /// Every column, in the table's order (the tag included).
     public var columns: [String]
     /// Primary-key columns in key order (WITHOUT ROWID tables).
     public var keyColumns: [String]
     public var withoutRowid: Bool
+
+    public init(ledgerName: String, name: String, columns: [String], keyColumns: [String], withoutRowid: Bool) {
+        self.ledgerName = ledgerName
+        self.name = name
+        self.columns = columns
+        self.keyColumns = keyColumns
+        self.withoutRowid = withoutRowid
+    }
+
+    public init(_ table: Table) {
+        self.init(
+            ledgerName: table.id, name: table.name, columns: table.columns.map(\.name), keyColumns: table.keyColumns.map(\.name),
+            withoutRowid: table.withoutRowid)
+    }
+
+    /// The accounts `transfer` moves money between (see `Bookkeeping.accounts`).
+    public static let accounts = TrackedTable(
+        ledgerName: Bookkeeping.accounts, name: Bookkeeping.accounts, columns: ["id", "balance", Bookkeeping.tagColumn],
+        keyColumns: ["id"], withoutRowid: false)
 
     /// The SQL expression naming a row's identity: its rowid, or its primary key rendered as text.
     public func keyExpression(_ row: String) -> String {
@@ -184,54 +256,48 @@ public struct TrackedTable: Sendable, Hashable {
         }.joined(separator: " || ',' || ")
     }
 
-    var triggerStatements: [String] {
+    /// The ledger's TEMP triggers on this table for a connection whose schema
+    /// cookie is `cookie`. Each first checks that the cookie of the statement's
+    /// own snapshot is still `cookie`, and aborts the statement otherwise
+    /// (SQLITE_CONSTRAINT_TRIGGER, `schemaChangedMessage`): a trigger built
+    /// before another connection added a column would record a stale image, and
+    /// one built before a rename would not fire at all for the new name, so the
+    /// only writes that succeed are those whose triggers match the schema.
+    /// (A trigger in the main schema could not read `temp.stress_ctx`.)
+    public func triggerStatements(cookie: Int64) -> [String] {
         let table = "main." + quoteIdentifier(name)
-        let literal = SQLValue.text(name).sqlLiteral
+        let literal = SQLValue.text(ledgerName).sqlLiteral
+        let guardStatement = "SELECT RAISE(ABORT, \(SQLValue.text(Bookkeeping.schemaChangedMessage).sqlLiteral)) "
+            + "WHERE (SELECT schema_version FROM pragma_schema_version) <> \(cookie); "
         let context = "(SELECT tx FROM stress_ctx), (SELECT who FROM stress_ctx)"
         let insert = "INSERT INTO \(Bookkeeping.ledger) (tx, who, tbl, key, image)"
+        let names = triggerNames
         return [
-            "CREATE TEMP TRIGGER IF NOT EXISTS \(quoteIdentifier("stress_ins_" + name)) AFTER INSERT ON \(table) BEGIN "
+            "CREATE TEMP TRIGGER \(names[0]) AFTER INSERT ON \(table) BEGIN \(guardStatement)"
                 + "\(insert) VALUES (\(context), \(literal), \(keyExpression("NEW")), \(imageExpression("NEW"))); END",
-            "CREATE TEMP TRIGGER IF NOT EXISTS \(quoteIdentifier("stress_upd_" + name)) AFTER UPDATE ON \(table) BEGIN "
+            "CREATE TEMP TRIGGER \(names[1]) AFTER UPDATE ON \(table) BEGIN \(guardStatement)"
                 + "\(insert) SELECT \(context), \(literal), \(keyExpression("OLD")), NULL "
                 + "WHERE \(keyExpression("OLD")) IS NOT \(keyExpression("NEW")); "
                 + "\(insert) VALUES (\(context), \(literal), \(keyExpression("NEW")), \(imageExpression("NEW"))); END",
-            "CREATE TEMP TRIGGER IF NOT EXISTS \(quoteIdentifier("stress_del_" + name)) AFTER DELETE ON \(table) BEGIN "
+            "CREATE TEMP TRIGGER \(names[2]) AFTER DELETE ON \(table) BEGIN \(guardStatement)"
                 + "\(insert) VALUES (\(context), \(literal), \(keyExpression("OLD")), NULL); END",
         ]
     }
 
-    /// The tracked tables a generated schema creates, with the accounts table:
-    /// what `load(from:)` reads back from the database once it exists.
-    public static func tables(of schema: Schema) -> [TrackedTable] {
-        var tables = schema.tables.map { table in
-            TrackedTable(
-                name: table.name, columns: table.columns.map(\.name) + [Bookkeeping.tagColumn],
-                keyColumns: table.keyColumns.map { table.columns[$0].name }, withoutRowid: table.withoutRowid)
-        }
-        tables.append(TrackedTable(
-            name: Bookkeeping.accounts, columns: ["id", "balance", Bookkeeping.tagColumn], keyColumns: ["id"], withoutRowid: false))
-        return tables.sorted { $0.name < $1.name }
+    /// The TEMP triggers' names (by identity, so a rename leaves them unique).
+    private static func triggerNames(_ ledgerName: String) -> [String] {
+        ["stress_ins_", "stress_upd_", "stress_del_"].map { quoteIdentifier($0 + ledgerName) }
     }
 
-    /// Reads the tracked tables from the database: every table carrying the tag column.
-    public static func load(from connection: Connection) throws -> [TrackedTable] {
-        let names = try connection.query(
-            "SELECT name, wr FROM pragma_table_list WHERE schema = 'main' AND type = 'table' "
-                + "AND name NOT LIKE 'sqlite_%' ORDER BY name")
-        var tables: [TrackedTable] = []
-        for row in names {
-            guard case .text(let name) = row[0] else { continue }
-            let info = try connection.query("SELECT name, pk FROM pragma_table_info(?) ORDER BY cid", [.text(name)])
-            let columns = info.compactMap { if case .text(let column) = $0[0] { column } else { nil } }
-            guard columns.contains(Bookkeeping.tagColumn) else { continue }
-            let keys = info.compactMap { row -> (Int64, String)? in
-                guard case .integer(let pk) = row[1], pk > 0, case .text(let column) = row[0] else { return nil }
-                return (pk, column)
-            }.sorted { $0.0 < $1.0 }.map(\.1)
-            tables.append(TrackedTable(
-                name: name, columns: columns, keyColumns: keys, withoutRowid: row[1] == .integer(1)))
-        }
-        return tables
+    private var triggerNames: [String] { Self.triggerNames(ledgerName) }
+
+    /// Drops a table's ledger triggers from a connection.
+    static func dropTriggerStatements(ledgerName: String) -> [String] {
+        triggerNames(ledgerName).map { "DROP TRIGGER IF EXISTS temp.\($0)" }
+    }
+
+    /// The tracked tables of a schema, with the accounts table, by name.
+    public static func tables(of schema: Schema) -> [TrackedTable] {
+        (schema.tables.map(TrackedTable.init) + [accounts]).sorted { $0.name < $1.name }
     }
 }

@@ -59,7 +59,7 @@ public enum CheckCommand {
             for result in report.results {
                 for violation in result.violations { lines.append(violation.description) }
                 if result.moreViolations > 0 {
-                    lines.append("… and \(result.moreViolations) more \(result.property.rawValue) violation(s)")
+                    lines.append("… and " + Format.count(result.moreViolations, "more \(result.property.rawValue) violation"))
                 }
             }
             if report.passed {
@@ -204,7 +204,9 @@ public enum CheckCommand {
             throw ToolError("cannot read \(path): \(error).")
         }
         do {
-            let report = try checker.run(acknowledgements: AckLog.path(for: path), randomness: randomness)
+            var report = try checker.run(acknowledgements: AckLog.path(for: path), randomness: randomness)
+            // A lost transaction is shown where it committed, when the SQL log is beside the database.
+            for index in report.results.indices { SQLLog.placeCommits(of: &report.results[index].violations, in: path + ".sql") }
             StressAssertions.record(report)
             outcome.report = report
         } catch let error as SQLiteError where error.isBusy {

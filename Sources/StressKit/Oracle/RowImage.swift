@@ -24,6 +24,45 @@ import StressSQLite
 /// generated values: it says "equal" only where SQL's rendering is equal. When
 /// it says "different", the check asks SQL itself before reporting anything.
 enum RowImage {
+    /// One value as the image renders it (`TrackedTable.imageExpression`): what
+    /// an image gains when a column is added with this default.
+    static func render(_ value: SQLValue) -> String {
+        switch value {
+        case .null: return "NULL"
+        case .integer(let integer): return String(integer)
+        case .real(let real):
+            return withUnsafeTemporaryAllocation(byteCount: 64, alignment: 1) { buffer in
+                let length = SQLValue.formatReal17(real, into: buffer.baseAddress!)
+                return String(decoding: UnsafeRawBufferPointer(start: buffer.baseAddress, count: length), as: UTF8.self)
+            }
+        case .text(let text):
+            // quote() stops at the first NUL.
+            let kept = text.utf8.prefix { $0 != 0 }
+            return "'" + String(decoding: kept, as: UTF8.self).replacing("'", with: "''") + "'"
+        case .blob:
+            return value.sqlLiteral.uppercased()
+        }
+    }
+
+    /// Splits an image into its fields (commas inside quoted text do not split),
+    /// or nil when it is not an image of `count` fields. Bytes, not a `String`:
+    /// text in SQLite need not be valid UTF-8, and the image must stay byte for byte.
+    static func fields(_ image: [UInt8], count: Int) -> [ArraySlice<UInt8>]? {
+        var fields: [ArraySlice<UInt8>] = []
+        var start = 0
+        var inText = false
+        for (index, byte) in image.enumerated() {
+            if byte == UInt8(ascii: "'") {
+                inText.toggle()  // A doubled quote inside text toggles twice.
+            } else if byte == UInt8(ascii: ","), !inText {
+                fields.append(image[start..<index])
+                start = index + 1
+            }
+        }
+        fields.append(image[start...])
+        return !inText && fields.count == count ? fields : nil
+    }
+
     /// Whether columns `columns` of `statement`'s current row render as `image`.
     static func matches(_ statement: Statement, columns: Range<Int>, image: UnsafeRawBufferPointer) -> Bool {
         guard let base = image.baseAddress else { return columns.isEmpty }

@@ -31,8 +31,8 @@ public enum StressAssertions {
             // Corruption of the file it is creating is an `integrity` finding.
             [schemaCreatedAssertion, integrity]
         case .driver(let kind):
-            // A driver checks nothing; it meets corruption only as an error.
-            [integrity] + coverage.filter { $0.reachable(kind) }.map(\.assertion) + [unexpected]
+            // A driver meets corruption as an error; only `vacuum` checks (the copies it makes).
+            (kind == .vacuum ? properties : [integrity]) + coverage.filter { $0.reachable(kind) }.map(\.assertion) + [unexpected]
         case .check(let waits):
             properties + (waits ? [opensAfterWaitAssertion] : [])
         }
@@ -47,6 +47,7 @@ public enum StressAssertions {
         case .durability: durability
         case .conservation: conservation
         case .queryConsistency: queryConsistency
+        case .schema: schema
         }
     }
 
@@ -57,35 +58,56 @@ public enum StressAssertions {
     static let durability = Assertion(.always, "durability: every acknowledged commit is present")
     static let conservation = Assertion(.always, "conservation: the accounts' total never changes")
     static let queryConsistency = Assertion(.always, "query-consistency: equivalent queries agree")
+    static let schema = Assertion(.always, "schema: sqlite_schema is what the committed schema changes made it")
 
     /// Coverage of the workload (`stress` and the drivers): the run exercised what it claims.
     struct Coverage: Sendable {
-        let counter: Counter
+        let count: @Sendable (Counters) -> Int
         let assertion: Assertion
-        /// The drivers whose statements can make it true (maintenance, busy
-        /// databases and transactions come with every driver).
+        /// The drivers that can make it true.
         let reachable: @Sendable (DriverKind) -> Bool
+        /// What the details name the count.
+        let name: String
+
+        init(_ counter: Counter, _ message: String, reachable: @escaping @Sendable (DriverKind) -> Bool) {
+            count = { $0[counter] }
+            name = counter.rawValue
+            assertion = Assertion(.sometimes, message)
+            self.reachable = reachable
+        }
     }
 
+    /// Drivers that run transactions of statements (checkpoints, reconnects and
+    /// busy databases come with them).
+    private static let transactional: @Sendable (DriverKind) -> Bool = {
+        [.insert, .update, .delete, .rollback, .transfer, .savepoint, .schemaRollback].contains($0)
+    }
+    /// Drivers whose writes can break a key, UNIQUE, NOT NULL or CHECK constraint
+    /// (deletes and transfers cannot: the accounts have no constraint to break),
+    /// or carry a value large enough for overflow pages.
+    private static let rowWriting: @Sendable (DriverKind) -> Bool = { [.insert, .update, .rollback, .savepoint].contains($0) }
+
     static let coverage: [Coverage] = [
-        Coverage(counter: .commits, assertion: Assertion(.sometimes, "coverage: a transaction committed"), reachable: { _ in true }),
-        Coverage(counter: .rollbacks, assertion: Assertion(.sometimes, "coverage: a transaction rolled back"), reachable: { _ in true }),
-        Coverage(
-            counter: .savepointRollbacks, assertion: Assertion(.sometimes, "coverage: a savepoint was rolled back"),
-            reachable: { _ in true }),
-        Coverage(counter: .busyErrors, assertion: Assertion(.sometimes, "coverage: SQLITE_BUSY was met"), reachable: { _ in true }),
-        // Keys, UNIQUE, NOT NULL and CHECK fail only on writes of table rows;
-        // deletes and transfers (accounts have no constraint to break) cannot.
-        Coverage(
-            counter: .constraintErrors, assertion: Assertion(.sometimes, "coverage: a constraint failed"),
-            reachable: { [.insert, .update, .rollback].contains($0) }),
-        Coverage(
-            counter: .checkpointsMovedFrames,
-            assertion: Assertion(.sometimes, "coverage: a WAL checkpoint moved frames into the database"), reachable: { _ in true }),
-        Coverage(
-            counter: .largeRows, assertion: Assertion(.sometimes, "coverage: a row large enough for overflow pages was written"),
-            reachable: { [.insert, .update, .rollback].contains($0) }),
-        Coverage(counter: .reconnects, assertion: Assertion(.sometimes, "coverage: a connection was reopened"), reachable: { _ in true }),
+        Coverage(.commits, "coverage: a transaction committed", reachable: {
+            transactional($0) || [.createTable, .createIndex, .alterTable, .dropIndex, .dropTable].contains($0)
+        }),
+        Coverage(.rollbacks, "coverage: a transaction rolled back", reachable: transactional),
+        Coverage(.savepointRollbacks, "coverage: a savepoint was rolled back", reachable: transactional),
+        Coverage(.busyErrors, "coverage: SQLITE_BUSY was met", reachable: { _ in true }),
+        Coverage(.constraintErrors, "coverage: a constraint failed", reachable: rowWriting),
+        Coverage(.checkpointsMovedFrames, "coverage: a WAL checkpoint moved frames into the database", reachable: {
+            transactional($0) || $0 == .checkpoint
+        }),
+        Coverage(.largeRows, "coverage: a row large enough for overflow pages was written", reachable: rowWriting),
+        Coverage(.reconnects, "coverage: a connection was reopened", reachable: transactional),
+        Coverage(.schemaChangesCommitted, "coverage: a schema change committed", reachable: {
+            [.createTable, .createIndex, .alterTable, .dropIndex, .dropTable].contains($0)
+        }),
+        Coverage(.schemaChangesRolledBack, "coverage: a schema change was rolled back", reachable: { $0 == .schemaRollback }),
+        Coverage(.staleSchema, "coverage: a statement met a schema another connection had changed", reachable: {
+            transactional($0) || !$0.schemaChanges.isEmpty
+        }),
+        Coverage(.copiesChecked, "coverage: a VACUUM INTO copy was checked", reachable: { $0 == .vacuum }),
     ]
 
     /// A healthy SQLite never gives the workload an error it does not expect.
@@ -147,12 +169,11 @@ public enum StressAssertions {
 
     /// A violation found while running (SQLITE_CORRUPT met by a statement, say).
     static func record(_ violation: Violation, function: String = #function, file: String = #fileID, line: Int = #line) {
-        guard let property = Property(rawValue: violation.property) else { return }
         var details = violation.details
         details["message"] = violation.message
         details["thread"] = violation.thread
         reporter?.record(
-            StressAssertions.property(property), false, details: .details(details), function: function, file: file, line: line)
+            StressAssertions.property(violation.property), false, details: .details(details), function: function, file: file, line: line)
     }
 
     /// The coverage this process declared, from a run's counters, and unexpected errors.
@@ -162,8 +183,7 @@ public enum StressAssertions {
         guard let reporter else { return }
         for item in coverage where reporter.declares(item.assertion) {
             reporter.record(
-                item.assertion, counters[item.counter] > 0,
-                details: .details([item.counter.rawValue: String(counters[item.counter])]),
+                item.assertion, item.count(counters) > 0, details: .details([item.name: String(item.count(counters))]),
                 function: function, file: file, line: line)
         }
         if !errors.isEmpty {

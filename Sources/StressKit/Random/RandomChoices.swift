@@ -27,6 +27,17 @@ extension RandomNumberGenerator {
     /// One element of a non-empty array.
     public mutating func pick<T>(_ items: [T]) -> T { items[below(items.count)] }
 
+    /// One element of an array, or nil when it is empty.
+    public mutating func pickIfAny<T>(_ items: [T]) -> T? { items.isEmpty ? nil : pick(items) }
+
+    /// `count` distinct elements (fewer when there are fewer), in the array's order.
+    public mutating func sample<T>(_ items: [T], count: Int) -> [T] {
+        var indices = Array(items.indices)
+        var chosen: [Int] = []
+        while chosen.count < count, !indices.isEmpty { chosen.append(indices.remove(at: below(indices.count))) }
+        return chosen.sorted().map { items[$0] }
+    }
+
     /// An index chosen with probability proportional to `weights` (not all zero).
     public mutating func weightedIndex(_ weights: [Int]) -> Int {
         let total = weights.reduce(0, +)

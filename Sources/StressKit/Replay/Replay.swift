@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -5,35 +10,93 @@ import Foundation
 #endif
 import StressSQLite
 
-/// `sqlite-stress replay`: re-executes an SQL log against a database, each
-/// statement on the connection of the writer that logged it (so a
-/// multi-threaded run's or several drivers' interleaving replays in the order
-/// the statements finished), and stops at the first statement whose result
-/// differs from the one recorded.
+/// `sqlite-stress replay`: re-executes an SQL log against a fresh database,
+/// each statement on the connection of the writer that logged it, in the order
+/// the statements finished, and stops at the first statement whose result (ok,
+/// changes, rows, or error code) differs from the one recorded.
+///
+/// What it can replay: a one-writer log exactly; a log of several threads or
+/// drivers too, because lock contention and the order of the log's lines are
+/// timing, not content:
+/// - a statement that met SQLITE_BUSY or SQLITE_LOCKED in the run had no effect
+///   there (SQLite undid it, or the whole transaction, which the log then says),
+///   so it is not re-executed;
+/// - the log records statements as they finish, and a writer can be held up
+///   between a statement and its line while others go on: a statement that
+///   meets a lock only the replay holds, or whose result needs another writer's
+///   statement logged a little later, is rolled back with its replay transaction
+///   and run again once another writer has moved on (`Session`); only a
+///   difference that no such reordering removes within `window` lines counts;
+/// - a read in WAL mode sees the database as of its start, and another writer's
+///   commit may land while it runs: where one did, its row count is not held to
+///   the recorded one (nor is `PRAGMA incremental_vacuum`'s, which counts pages);
+///   nor is the result of an autocommit write that changed nothing in the run
+///   (the log records it after its lock is free): it is undone in the replay;
+/// - commits follow the run's own order, which the ledger of the run's database
+///   records (`<log>` without `.sql`, when it is there, `CommitOrder`): a
+///   transaction whose turn has not come waits, rolled back, for the one before it;
+/// - a writer that vanishes mid-transaction (a killed driver) had its transaction
+///   rolled back by SQLite; when an entry has waited `window` log lines for the
+///   lock it holds (or the log ends), the replay rolls it back too — unless the
+///   writer was killed inside its COMMIT after the commit took effect, which the
+///   run's ledger shows: then the replay commits it.
+/// It cannot replay what a storage fault changed: the replay injects none.
+///
+/// The log is streamed: memory does not grow with its length.
 public enum Replay {
-    /// One logged statement: the SQL, the writer, and the recorded result.
-    struct Entry {
-        var sql: String
-        var writer: String
-        var result: String
+    /// What one log line asks of a writer.
+    enum Action: Equatable {
+        /// A statement and its recorded result (`ok changes=1`, `SQLITE_BUSY`, …).
+        case statement(sql: String, result: String)
+        /// The writer closed its connection (a reconnect, the end of its run, or a
+        /// connection abandoned after a failed ROLLBACK).
+        case disconnect
+        /// SQLite ended the writer's transaction on its own after an error.
+        case rolledBackBySQLite
     }
 
-    /// Splits a log line into its statement and trailing comment; nil for
-    /// comment-only lines. The comment is the last `; -- ` on the line: the
-    /// comment itself never contains one.
-    static func parse(_ line: Substring) -> Entry? {
-        guard !line.hasPrefix("--"), let marker = line.ranges(of: "; -- ").last else { return nil }
-        let sql = String(line[..<marker.lowerBound])
+    /// One log line the replay acts on.
+    struct Entry: Equatable {
+        var line: Int
+        var writer: String
+        var action: Action
+        /// The transaction label (`x5`).
+        var transaction = ""
+
+        /// The transaction id the labels name, when the writer is a thread, a driver or the setup.
+        var transactionID: Int64? { TransactionID.parse(writer: writer, transaction: transaction) }
+    }
+
+    /// Parses a log line; nil for lines the replay does not act on (headers,
+    /// check results). A statement's comment is the last `; -- ` on the line:
+    /// the comment itself never contains one.
+    static func parse(_ line: String, number: Int) -> Entry? {
+        if line.hasPrefix("-- ") {
+            // `-- <writer> <transaction> <event>`
+            let words = line.split(separator: " ", maxSplits: 3)
+            guard words.count == 4 else { return nil }
+            let (writer, transaction) = (String(words[1]), String(words[2]))
+            switch words[3] {
+            case SQLLog.Event.reconnect.rawValue, SQLLog.Event.disconnect.rawValue, SQLLog.Event.abandoned.rawValue:
+                return Entry(line: number, writer: writer, action: .disconnect, transaction: transaction)
+            case SQLLog.Event.rolledBackBySQLite.rawValue:
+                return Entry(line: number, writer: writer, action: .rolledBackBySQLite, transaction: transaction)
+            default:
+                return nil
+            }
+        }
+        guard let marker = line.ranges(of: "; -- ").last else { return nil }
         let comment = line[marker.upperBound...].split(separator: " ", maxSplits: 2)
         guard comment.count == 3 else { return nil }
-        return Entry(sql: sql, writer: String(comment[0]), result: String(comment[2]))
+        return Entry(
+            line: number, writer: String(comment[0]),
+            action: .statement(sql: String(line[..<marker.lowerBound]), result: String(comment[2])),
+            transaction: String(comment[1]))
     }
 
-    /// A reconnect line (`-- t0 x5 reconnect`) names the writer whose connection reopened.
-    static func reconnect(_ line: Substring) -> String? {
-        let words = line.split(separator: " ")
-        guard words.count == 4, words[0] == "--", words[3] == "reconnect" else { return nil }
-        return String(words[1])
+    /// Lock contention: SQLITE_BUSY or SQLITE_LOCKED, any variant.
+    static func isContention(_ result: String) -> Bool {
+        result.hasPrefix("SQLITE_BUSY") || result.hasPrefix("SQLITE_LOCKED")
     }
 
     /// The result of one statement, in the log's words.
@@ -51,37 +114,113 @@ public enum Replay {
         }
     }
 
-    /// Results match exactly, except that lock contention is timing: any
-    /// SQLITE_BUSY variant matches another, and so does any SQLITE_LOCKED.
-    static func same(_ replayed: String, _ recorded: String) -> Bool {
-        if replayed == recorded { return true }
-        for family in ["SQLITE_BUSY", "SQLITE_LOCKED"] where replayed.hasPrefix(family) && recorded.hasPrefix(family) {
-            return true
-        }
-        return false
+    /// A VACUUM INTO writes its copy beside the replay database, not where the
+    /// recorded run wrote it (beside the original, which it must not touch); a
+    /// copy left by an earlier statement is removed first. Every other statement is as logged.
+    static func redirected(_ sql: String, besides databasePath: String) -> String {
+        guard sql.hasPrefix("VACUUM INTO ") else { return sql }
+        let copy = databasePath + ".copy"
+        for path in [copy] + DatabaseFile.sidecarSuffixes.map({ copy + $0 }) { _ = unlink(path) }
+        return "VACUUM INTO \(SQLValue.text(copy).sqlLiteral)"
+    }
+
+    /// The first statement whose result differs.
+    public struct Mismatch: Sendable, Equatable {
+        public var line: Int
+        public var writer: String
+        public var sql: String
+        public var recorded: String
+        public var replayed: String
+    }
+
+    /// How far a replay has come, for progress output.
+    public struct Progress: Sendable {
+        public var bytesRead: Int64
+        public var bytesTotal: Int64
+        public var statements: Int
+        public var elapsed: Double
     }
 
     public struct Outcome: Sendable {
+        /// Statements re-executed with the recorded result.
         public var statements: Int
-        /// The first difference: log line, SQL, recorded and replayed results.
-        public var mismatch: (line: Int, sql: String, recorded: String, replayed: String)?
+        /// Statements that met lock contention in the run, not re-executed.
+        public var skipped: Int
+        /// Entries that ran later than logged, once other writers had moved on.
+        public var deferred: Int
+        /// Replay transactions rolled back and run again later.
+        public var restarts: Int
+        /// Open transactions of writers that vanished from the log, rolled back.
+        public var abandoned: Int
+        /// Open transactions of writers that vanished inside their COMMIT, which
+        /// the run's database shows committed: committed in the replay too.
+        public var finished: Int
+        /// Statements whose recorded result depended on when they ran: reads whose
+        /// row count differs where another writer's commit could have landed while
+        /// they ran (or that count pages), autocommit writes that changed nothing in
+        /// the run and would here. Timing, not content.
+        public var timed: Int
+        /// Writers (threads, drivers, the setup) seen in the log.
+        public var writers: Int
+        /// The `-- faults:` header line, when the run injected storage faults.
+        public var faults: String?
+        /// Whether the run's database was beside the log, so that commits followed its ledger's order.
+        public var commitOrder: Bool
+        public var mismatch: Mismatch?
 
         public var text: String {
-            guard let mismatch else { return "replay: \(statements) statements, every result as recorded\n" + SQLiteChoice.line }
+            var lines: [String] = []
+            if !commitOrder, writers > 2 {
+                lines.append("note: the run's database is not beside the log (<db>.sql), so commits follow the log's "
+                    + "order, which can differ from the run's where a writer was held up before logging its COMMIT")
+            }
+            if let faults {
+                lines.append("note: the run injected storage faults (\(faults)); the replay injects none, "
+                    + "so it stops at the first result a fault changed")
+            }
+            var timing: [String] = []
+            if skipped > 0 { timing.append("\(Format.count(skipped, "statement")) that met lock contention in the run not re-executed") }
+            if deferred > 0 {
+                timing.append("\(Format.count(deferred, "statement")) run later than logged, after other writers' statements"
+                    + (restarts > 0 ? " (\(Format.count(restarts, "transaction")) run again)" : ""))
+            }
+            if timed > 0 {
+                timing.append(Format.count(timed, "statement") + " not held to a result that depended on when "
+                    + (timed == 1 ? "it ran (another writer committed around it)" : "they ran (other writers committed around them)"))
+            }
+            if abandoned > 0 { timing.append("\(Format.count(abandoned, "transaction")) of writers that vanished from the log rolled back") }
+            if finished > 0 {
+                timing.append("\(Format.count(finished, "transaction")) of writers that vanished inside COMMIT committed, "
+                    + "as the run's database shows")
+            }
+            let detail = timing.isEmpty ? "" : " (" + timing.joined(separator: "; ") + ")"
+            guard let mismatch else {
+                lines.append("replay: \(Format.count(statements, "statement")) of \(Format.count(writers, "writer")), every result as recorded" + detail)
+                lines.append(SQLiteChoice.line)
+                return lines.joined(separator: "\n")
+            }
             let sql = mismatch.sql.count > 300 ? String(mismatch.sql.prefix(300)) + "…" : mismatch.sql
-            return """
-                replay: the result differs at log line \(mismatch.line), after \(statements - 1) matching statements
-                    statement: \(sql)
-                    recorded: \(mismatch.recorded)
-                    replayed: \(mismatch.replayed)
-                \(SQLiteChoice.line)
-                """
+            lines.append("replay: the result differs at log line \(mismatch.line), after \(Format.count(statements, "matching statement"))" + detail)
+            lines.append("    writer: \(mismatch.writer)")
+            lines.append("    statement: \(sql)")
+            lines.append("    recorded: \(mismatch.recorded)")
+            lines.append("    replayed: \(mismatch.replayed)")
+            lines.append(SQLiteChoice.line)
+            return lines.joined(separator: "\n")
         }
     }
 
+    /// How many log lines an entry may wait — for a lock only the replay holds,
+    /// or for another writer's statement, logged later but run earlier, that
+    /// explains a different result — before the replay reports the difference.
+    public static let window = 10_000
+
     /// Replays the log at `logPath` into `databasePath`, which must not exist
     /// unless `overwrite` is set (and then only a database sqlite-stress made).
-    public static func run(logPath: String, databasePath: String, overwrite: Bool) throws(ToolError) -> Outcome {
+    public static func run(
+        logPath: String, databasePath: String, overwrite: Bool, window: Int = Replay.window,
+        onProgress: (@Sendable (Progress) -> Void)? = nil
+    ) throws(ToolError) -> Outcome {
         guard FileManager.default.fileExists(atPath: logPath) else { throw ToolError("\(logPath) does not exist.") }
         guard DatabaseFile.starts(logPath, with: SQLLog.headerPrefix) else {
             throw ToolError("\(logPath) is not an SQL log written by sqlite-stress.")
@@ -93,41 +232,40 @@ public enum Replay {
                 try? FileManager.default.removeItem(atPath: path)
             }
         case .sqlite where !overwrite, .damaged:
-            throw ToolError("\(databasePath) already exists; pass --overwrite to replace a database sqlite-stress created.")
+            throw ToolError("\(databasePath) already exists; pass --overwrite to replace a database sqlite-stress made.")
         default:
             throw ToolError("refusing to overwrite \(databasePath): it was not created by sqlite-stress.")
         }
-        guard let text = try? String(contentsOfFile: logPath, encoding: .utf8) else {
-            throw ToolError("cannot read \(logPath).")
+        let reader = try LogReader(path: logPath)
+        // The run's database, when the log is beside it as `<db>.sql` (and its seed is the log's).
+        let original = logPath.hasSuffix(".sql") ? String(logPath.dropLast(4)) : nil
+        let header = try LogReader(path: logPath).next() ?? ""
+        let seed = header.split(separator: " ").first { $0.hasPrefix("seed=") }.map { String($0.dropFirst(5)) }
+        let order = original.flatMap { path in seed.flatMap { CommitOrder(database: path, seed: $0) } }
+        let session = Session(databasePath: databasePath, window: window, order: order)
+        let clock = ContinuousClock()
+        let start = clock.now
+        var lastReport = start
+        var number = 0
+        var faults: String?
+        func outcome(_ mismatch: Mismatch?) -> Outcome {
+            Outcome(
+                statements: session.statements, skipped: session.skipped, deferred: session.deferred,
+                restarts: session.restarts, abandoned: session.abandoned, finished: session.finished, timed: session.timed,
+                writers: session.writerCount, faults: faults, commitOrder: order != nil, mismatch: mismatch)
         }
-
-        var connections: [String: Connection] = [:]
-        defer { connections.values.forEach { $0.close() } }
-        func connection(_ writer: String) throws(ToolError) -> Connection {
-            if let existing = connections[writer] { return existing }
-            do {
-                // Sequential replay: a lock the original waited out is a difference, not a wait.
-                let opened = try Connection(path: databasePath)
-                connections[writer] = opened
-                return opened
-            } catch {
-                throw ToolError("cannot open \(databasePath): \(error).")
+        while let line = try reader.next() {
+            number += 1
+            if number < 10, line.hasPrefix(SQLLog.faultsPrefix) { faults = String(line.dropFirst(SQLLog.faultsPrefix.count)) }
+            if let onProgress, number % 1024 == 0, lastReport.duration(to: clock.now) > .milliseconds(200) {
+                lastReport = clock.now
+                onProgress(Progress(
+                    bytesRead: reader.bytesRead, bytesTotal: reader.size, statements: session.statements,
+                    elapsed: start.duration(to: lastReport).seconds))
             }
+            guard let entry = parse(line, number: number) else { continue }
+            if let mismatch = try session.feed(entry) { return outcome(mismatch) }
         }
-
-        var statements = 0
-        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            if let writer = reconnect(line) {
-                connections.removeValue(forKey: writer)?.close()
-                continue
-            }
-            guard let entry = parse(line) else { continue }
-            statements += 1
-            let replayed = describe(try connection(entry.writer), entry.sql)
-            if !same(replayed, entry.result) {
-                return Outcome(statements: statements, mismatch: (index + 1, entry.sql, entry.result, replayed))
-            }
-        }
-        return Outcome(statements: statements, mismatch: nil)
+        return outcome(try session.finish())
     }
 }

@@ -20,6 +20,17 @@ public enum Format {
         return text
     }
 
+    /// `1 table`, `2 tables`: a count with its noun, plural when it is not one.
+    public static func count(_ count: some BinaryInteger, _ noun: String, plural: String? = nil) -> String {
+        "\(count) " + (count == 1 ? noun : plural ?? noun + "s")
+    }
+
+    /// A size in bytes as MiB, e.g. `71 MiB` (one decimal below 10 MiB).
+    public static func mebibytes(_ bytes: Int64) -> String {
+        let value = Double(bytes) / 1_048_576
+        return fixed(value, value < 10 ? 1 : 0) + " MiB"
+    }
+
     /// `value` right-aligned in `width` characters, padded with `pad`.
     public static func right(_ value: some CustomStringConvertible, _ width: Int, pad: Character = " ") -> String {
         let text = value.description

@@ -9,8 +9,12 @@ import StressSQLite
 public struct StressReport: Sendable {
     /// The seed, or Antithesis's randomness.
     public let randomness: Randomness
-    /// The command that reproduces the run; nil without a seed.
+    /// The command that reproduces the run (exactly with one thread); nil without a seed.
     public let reproduce: String?
+    /// With several threads: the exact one-thread line for the same seed.
+    public let reproduceOneThread: String?
+    /// The reproduce lines as printed, labelled.
+    public let reproduceLines: [String]
     public let settings: StressSettings
     public let config: DatabaseConfig
     public let swarm: Swarm
@@ -26,13 +30,21 @@ public struct StressReport: Sendable {
     public let faults: FaultReport?
     /// Evidence the run could not record or read (a full disk): what its checks could not verify.
     public let incompleteEvidence: [EvidenceGap]
+    /// Stopped by Ctrl-C (or SIGTERM) before the work was done; no final check ran.
+    public let interrupted: Bool
+    public let iterationsDone: Int
 
     init(
         run: StressRun, counters: Counters, elapsed: Double, logLines: Int, violations: [Violation],
-        unexpectedErrors: [String], finalCheck: CheckReport?, incompleteEvidence: [EvidenceGap], faults: FaultReport? = nil
+        unexpectedErrors: [String], finalCheck: CheckReport?, incompleteEvidence: [EvidenceGap], faults: FaultReport? = nil,
+        interrupted: Bool = false, iterationsDone: Int = 0
     ) {
         randomness = run.settings.randomness
         reproduce = run.reproduceCommand
+        reproduceOneThread = run.singleThreadCommand
+        reproduceLines = run.reproduceLines
+        self.interrupted = interrupted
+        self.iterationsDone = iterationsDone
         settings = run.settings
         config = run.config
         swarm = run.swarm
@@ -72,26 +84,58 @@ public struct StressReport: Sendable {
             + (c[.uncertainCommits] > 0 ? ", commits of unknown outcome \(c[.uncertainCommits])" : "")
             + (c[.abandonedConnections] > 0 ? ", connections abandoned \(c[.abandonedConnections])" : ""))
         if let faults { lines.append(faults.summary) }
-        lines.append("maintenance: \(c[.checkpoints]) checkpoints (\(c[.checkpointsMovedFrames]) moved frames, "
-            + "\(c[.checkpointsIncomplete]) incomplete), "
-            + "\(c[.reconnects]) reconnects, \(c[.vacuums]) incremental vacuums, \(c[.checks]) checks (\(c[.checksSkipped]) skipped), "
-            + "\(c[.largeRows]) large rows")
+        // A checkpoint outside WAL mode does nothing, and is not counted.
+        let checkpoints = config.journalMode == .wal
+            ? Format.count(c[.checkpoints], "checkpoint") + " (\(c[.checkpointsMovedFrames]) moved frames, "
+                + "\(c[.checkpointsIncomplete]) incomplete), "
+            : ""
+        lines.append("maintenance: " + checkpoints
+            + "\(Format.count(c[.reconnects], "reconnect")), \(Format.count(c[.vacuums], "incremental vacuum")), "
+            + "\(Format.count(c[.checks], "check")) (\(c[.checksSkipped]) skipped), "
+            + "\(Format.count(c[.largeRows], "large row")); VACUUM \(c[MaintenanceKind.vacuum]), "
+            + "VACUUM INTO \(c[MaintenanceKind.vacuumInto]) (\(Format.count(c[.copiesChecked], "copy", plural: "copies")) checked), "
+            + "REINDEX \(c[MaintenanceKind.reindex]), ANALYZE \(c[MaintenanceKind.analyze]), "
+            + "PRAGMA optimize \(c[MaintenanceKind.optimize])")
+        lines.append("schema changes: \(c[.schemaChangesCommitted]) committed (" + Counters.list { (kind: SchemaChangeKind) in
+            kind == .rollback ? 0 : c[kind] } + "), \(c[.schemaChangesRolledBack]) rolled back, "
+            + "\(c[.schemaChangesUnavailable]) not possible; "
+            + "\(Format.count(c[.staleSchema], "statement")) met a schema changed under them")
+        lines.append("schema features exercised: " + Counters.list { (feature: SchemaFeature) in c[feature] })
         lines.append("throughput: \(c[.statements]) statements in \(Format.fixed(elapsed, 2)) s, \(Format.fixed(statementsPerSecond, 0)) statements/s")
-        lines.append("SQL log: \(settings.logPath) (\(logLines) lines)")
+        lines.append("SQL log: \(settings.logPath) (\(Format.count(logLines, "line"))) — "
+            + "\(Format.mebibytes(DatabaseFile.size(of: settings.logPath))), the database \(Format.mebibytes(DatabaseFile.size(of: settings.databasePath)))")
         for error in unexpectedErrors { lines.append("unexpected error: \(error)") }
         for gap in incompleteEvidence { lines.append("incomplete evidence: \(gap)") }
         if let finalCheck { lines.append(finalCheck.table) }
-        if noVerdict {
-            lines.append("result: NO VERDICT — no check ran to completion" + EvidenceGap.verdictClause(incompleteEvidence))
-        } else if violations.isEmpty {
-            lines.append("result: PASS — every property held (\(c[.checks]) checks)" + EvidenceGap.verdictClause(incompleteEvidence))
-        } else {
+        if !violations.isEmpty {
             for violation in violations.prefix(10) { lines.append(violation.description) }
             if violations.count > 10 { lines.append("… and \(violations.count - 10) more (see --json)") }
-            lines.append("result: FAIL — \(violations.count) violation(s); \(randomness.description)")
-            lines.append(reproduceLine)
+            lines.append("result: FAIL — \(Format.count(violations.count, "violation"))"
+                + (interrupted ? " before the run was interrupted" : "") + "; \(randomness.description)")
+            lines += reproduceLines
+        } else if interrupted {
+            lines.append(interruptedResult)
+        } else if noVerdict {
+            lines.append("result: NO VERDICT — no check ran to completion" + EvidenceGap.verdictClause(incompleteEvidence))
+        } else {
+            lines.append("result: PASS — every property held (\(Format.count(c[.checks], "check")))"
+                + EvidenceGap.verdictClause(incompleteEvidence))
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// The result line of a run stopped by Ctrl-C with nothing found so far.
+    private var interruptedResult: String {
+        let total = settings.threads * settings.iterations
+        return "result: INTERRUPTED after \(iterationsDone) of \(total) iterations — no violation so far "
+            + "(\(Format.count(counters[.checks], "check"))); the final check did not run: "
+            + "sqlite-stress check --db \(DatabaseFile.shellQuote(settings.databasePath))"
+    }
+
+    /// 0 no property violated; 1 one was; 130 (128 + the signal) stopped by Ctrl-C with nothing found.
+    public var exitStatus: Int32 {
+        if !violations.isEmpty { return 1 }
+        return interrupted ? Interrupt.exitStatus : 0
     }
 
     /// The machine-readable report.
@@ -101,6 +145,9 @@ public struct StressReport: Sendable {
             let randomness: String
             let seed: String?
             let reproduce: String?
+            let reproduceExact: Bool
+            let reproduceOneThread: String?
+            let iterationsDone: Int
             let sqlite: SQLiteLibrary
             let database: String
             let sqlLog: String
@@ -112,6 +159,9 @@ public struct StressReport: Sendable {
             let swarm: Swarm
             let counters: [String: Int]
             let operations: [String: Int]
+            let maintenance: [String: Int]
+            let schemaChanges: [String: Int]
+            let schemaFeatures: [String: Int]
             let elapsedSeconds: Double
             let statementsPerSecond: Double
             let violations: [Violation]
@@ -121,11 +171,13 @@ public struct StressReport: Sendable {
             let incompleteEvidence: [EvidenceGap]
         }
         let document = Document(
-            result: noVerdict ? "skipped" : passed ? "pass" : "fail", randomness: randomness.kind,
-            seed: randomness.seed.map(Seed.format), reproduce: reproduce,
+            result: !passed ? "fail" : interrupted ? "interrupted" : noVerdict ? "skipped" : "pass",
+            randomness: randomness.kind, seed: randomness.seed.map(Seed.format), reproduce: reproduce,
+            reproduceExact: reproduceOneThread == nil, reproduceOneThread: reproduceOneThread, iterationsDone: iterationsDone,
             sqlite: SQLiteChoice.library, database: settings.databasePath, sqlLog: settings.logPath,
             sqlLogLines: logLines, threads: settings.threads, iterations: settings.iterations, tables: tables,
             configuration: config, swarm: swarm, counters: counters.asDictionary, operations: counters.operations,
+            maintenance: counters.maintenance, schemaChanges: counters.schemaChanges, schemaFeatures: counters.features,
             elapsedSeconds: elapsed, statementsPerSecond: statementsPerSecond, violations: violations,
             unexpectedErrors: unexpectedErrors, properties: finalCheck?.results ?? [], faults: faults,
             incompleteEvidence: incompleteEvidence)
@@ -136,11 +188,9 @@ public struct StressReport: Sendable {
 extension StressReport {
     /// Violations and the reproduce line only, for --quiet.
     public var violationSummary: String {
-        (violations.map(\.description) + incompleteEvidence.map { "incomplete evidence: \($0)" }
-            + ["result: FAIL — \(randomness.description)", reproduceLine])
+        guard !violations.isEmpty else { return interrupted ? interruptedResult : "" }
+        return (violations.map(\.description) + incompleteEvidence.map { "incomplete evidence: \($0)" }
+            + ["result: FAIL — \(randomness.description)"] + reproduceLines)
             .joined(separator: "\n")
     }
-
-    /// `reproduce: <command>`, or why there is none.
-    public var reproduceLine: String { "reproduce: " + (reproduce ?? Randomness.notReproducible) }
 }

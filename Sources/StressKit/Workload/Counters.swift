@@ -22,6 +22,10 @@ public enum Counter: String, CaseIterable, Sendable, Codable, CodingKeyRepresent
     case constraintErrors = "constraint-errors"
     case fullErrors = "full-errors"
     case ioErrors = "io-errors"
+    /// Statements stopped because another connection changed the schema under
+    /// them (SQLITE_SCHEMA, an object gone or changed, or the ledger triggers'
+    /// guard): expected of schema changes while writers run.
+    case staleSchema = "stale-schema"
     /// Errors the workload does not expect from a healthy SQLite: a tool bug or an environment problem.
     case unexpectedErrors = "unexpected-errors"
     case checkpoints
@@ -29,6 +33,7 @@ public enum Counter: String, CaseIterable, Sendable, Codable, CodingKeyRepresent
     /// Checkpoints that copied WAL frames into the database.
     case checkpointsMovedFrames = "checkpoints-moved-frames"
     case reconnects
+    /// Incremental vacuums (`PRAGMA incremental_vacuum`).
     case vacuums
     /// Checks of every property (periodic and final).
     case checks
@@ -37,12 +42,44 @@ public enum Counter: String, CaseIterable, Sendable, Codable, CodingKeyRepresent
     case checksSkipped = "checks-skipped"
     /// Statements carrying a value large enough to need overflow pages.
     case largeRows = "large-rows"
+    /// Transactions that committed a schema change (each kind is counted by `SchemaChangeKind`).
+    case schemaChangesCommitted = "schema-changes-committed"
+    /// Schema changes inside a transaction or savepoint that was then rolled back, as planned.
+    case schemaChangesRolledBack = "schema-changes-rolled-back"
+    /// Schema changes the schema did not allow when drawn (nothing to drop, a limit reached).
+    case schemaChangesUnavailable = "schema-changes-unavailable"
+    /// VACUUM INTO copies the oracle checked (every property, as of the copy's snapshot).
+    case copiesChecked = "copies-checked"
+}
+
+/// Parts of a generated schema whose effects the oracle must follow, counted
+/// when a statement exercised them (wrote rows of such a table, or read a view).
+public enum SchemaFeature: String, CaseIterable, Sendable, Codable, CodingKeyRepresentable {
+    /// Rows deleted or updated in a table whose children's foreign keys CASCADE or SET NULL.
+    case foreignKeyAction = "foreign-key-action"
+    /// Rows written in a table whose user triggers write an audit table.
+    case userTrigger = "user-trigger"
+    /// A view read.
+    case view
+    /// Rows written in a table with generated columns (VIRTUAL or STORED).
+    case generatedColumn = "generated-column"
+    /// Rows written in a STRICT table.
+    case strictTable = "strict-table"
+    /// Rows written in a table with a NOCASE or RTRIM column.
+    case collation
+    /// Rows inserted into an AUTOINCREMENT table.
+    case autoincrement
+    /// Rows written in a table with a JSON column.
+    case json
 }
 
 /// A fixed set of counters plus per-kind statement counts.
 public struct Counters: Sendable, Equatable {
     private var values = [Int](repeating: 0, count: Counter.allCases.count)
     private var kinds = [Int](repeating: 0, count: StatementKind.allCases.count)
+    private var maintenanceKinds = [Int](repeating: 0, count: MaintenanceKind.allCases.count)
+    private var schemaChangeKinds = [Int](repeating: 0, count: SchemaChangeKind.allCases.count)
+    private var schemaFeatures = [Int](repeating: 0, count: SchemaFeature.allCases.count)
 
     public init() {}
 
@@ -56,9 +93,29 @@ public struct Counters: Sendable, Equatable {
         set { kinds[StatementKind.allCases.firstIndex(of: kind)!] = newValue }
     }
 
+    /// Maintenance steps that succeeded, by kind.
+    public subscript(kind: MaintenanceKind) -> Int {
+        get { maintenanceKinds[MaintenanceKind.allCases.firstIndex(of: kind)!] }
+        set { maintenanceKinds[MaintenanceKind.allCases.firstIndex(of: kind)!] = newValue }
+    }
+
+    /// Schema changes that committed (or, for `rollback`, were rolled back as planned), by kind.
+    public subscript(kind: SchemaChangeKind) -> Int {
+        get { schemaChangeKinds[SchemaChangeKind.allCases.firstIndex(of: kind)!] }
+        set { schemaChangeKinds[SchemaChangeKind.allCases.firstIndex(of: kind)!] = newValue }
+    }
+
+    public subscript(feature: SchemaFeature) -> Int {
+        get { schemaFeatures[SchemaFeature.allCases.firstIndex(of: feature)!] }
+        set { schemaFeatures[SchemaFeature.allCases.firstIndex(of: feature)!] = newValue }
+    }
+
     public mutating func add(_ other: Counters) {
         for i in values.indices { values[i] += other.values[i] }
         for i in kinds.indices { kinds[i] += other.kinds[i] }
+        for i in maintenanceKinds.indices { maintenanceKinds[i] += other.maintenanceKinds[i] }
+        for i in schemaChangeKinds.indices { schemaChangeKinds[i] += other.schemaChangeKinds[i] }
+        for i in schemaFeatures.indices { schemaFeatures[i] += other.schemaFeatures[i] }
     }
 
     public var asDictionary: [String: Int] {
@@ -67,5 +124,23 @@ public struct Counters: Sendable, Equatable {
 
     public var operations: [String: Int] {
         Dictionary(uniqueKeysWithValues: StatementKind.allCases.map { ($0.rawValue, self[$0]) })
+    }
+
+    public var maintenance: [String: Int] {
+        Dictionary(uniqueKeysWithValues: MaintenanceKind.allCases.map { ($0.rawValue, self[$0]) })
+    }
+
+    public var schemaChanges: [String: Int] {
+        Dictionary(uniqueKeysWithValues: SchemaChangeKind.allCases.map { ($0.rawValue, self[$0]) })
+    }
+
+    public var features: [String: Int] {
+        Dictionary(uniqueKeysWithValues: SchemaFeature.allCases.map { ($0.rawValue, self[$0]) })
+    }
+
+    /// Nonzero counts by kind, e.g. `add-column 3, drop-index 1`, or `none`.
+    static func list<K: RawRepresentable & CaseIterable>(_ count: (K) -> Int) -> String where K.RawValue == String {
+        let parts = K.allCases.filter { count($0) > 0 }.map { "\($0.rawValue) \(count($0))" }
+        return parts.isEmpty ? "none" : parts.joined(separator: ", ")
     }
 }

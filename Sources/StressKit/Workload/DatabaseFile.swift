@@ -161,6 +161,23 @@ public enum DatabaseFile {
         directory.hasSuffix("/") ? directory + name : directory + "/" + name
     }
 
+    /// A fresh path beside `path` for a reproduction, so that running a
+    /// reproduce line never replaces the files it came from: `stress.db` →
+    /// `stress-repro.db`, `compose-0x2a` → `compose-0x2a-repro`.
+    public static func reproductionPath(_ path: String) -> String {
+        let name = path.lastIndex(of: "/").map { path.index(after: $0) } ?? path.startIndex
+        if let dot = path[name...].lastIndex(of: "."), dot > name {
+            return path[..<dot] + "-repro" + path[dot...]
+        }
+        return path + "-repro"
+    }
+
+    /// The size of the file at `path` in bytes (0 when there is none).
+    public static func size(of path: String) -> Int64 {
+        var info = stat()
+        return stat(path, &info) == 0 ? Int64(info.st_size) : 0
+    }
+
     /// Quotes `text` for a POSIX shell when it needs it.
     public static func shellQuote(_ text: String) -> String {
         let safe = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./-=:,+@%")

@@ -12,6 +12,22 @@ import StressSQLite
 /// separate processes and containers, and be killed at any instant.
 public enum DriverKind: String, CaseIterable, Sendable {
     case insert, update, delete, rollback, transfer
+    /// Nested savepoints, released and rolled back to, in transactions that mostly commit.
+    case savepoint
+    case createTable = "create-table"
+    case dropTable = "drop-table"
+    case createIndex = "create-index"
+    case dropIndex = "drop-index"
+    /// ALTER TABLE: ADD COLUMN, RENAME COLUMN, DROP COLUMN, RENAME TO.
+    case alterTable = "alter-table"
+    /// Schema changes inside transactions and savepoints that are then rolled back.
+    case schemaRollback = "schema-rollback"
+    /// VACUUM, VACUUM INTO (the copy checked), incremental vacuum.
+    case vacuum
+    /// WAL checkpoints of every mode.
+    case checkpoint
+    /// ANALYZE, REINDEX and PRAGMA optimize.
+    case analyze
 
     /// The statements the driver issues.
     var statements: [StatementKind] {
@@ -19,25 +35,78 @@ public enum DriverKind: String, CaseIterable, Sendable {
         case .insert: [.insert, .insertOrIgnore, .insertOrReplace, .upsert]
         case .update: [.update, .upsert]
         case .delete: [.deleteByKey, .deleteByRange]
-        case .rollback: [.insert, .insertOrReplace, .upsert, .update, .deleteByKey, .deleteByRange, .transfer]
+        case .rollback, .savepoint: [.insert, .insertOrReplace, .upsert, .update, .deleteByKey, .deleteByRange, .transfer]
         case .transfer: [.transfer]
+        case .schemaRollback: [.insert, .insertOrReplace, .upsert, .update, .deleteByKey, .deleteByRange]
+        case .createTable, .dropTable, .createIndex, .dropIndex, .alterTable, .vacuum, .checkpoint, .analyze: []
         }
     }
 
-    /// The driver's swarm: its own statements with random weights, the rest off.
+    /// The schema changes the driver makes.
+    var schemaChanges: [SchemaChangeKind] {
+        switch self {
+        case .createTable: [.createTable]
+        case .dropTable: [.dropTable]
+        case .createIndex: [.createIndex]
+        case .dropIndex: [.dropIndex]
+        case .alterTable: [.addColumn, .renameColumn, .dropColumn, .renameTable]
+        case .schemaRollback: [.rollback]
+        default: []
+        }
+    }
+
+    /// The maintenance the driver does: its own for the maintenance drivers, none
+    /// for those that change the schema, and for those that write rows
+    /// checkpoints, reconnects and incremental vacuums as the swarm draws them (nil).
+    var maintenance: [MaintenanceKind]? {
+        switch self {
+        case .vacuum: [.vacuum, .vacuumInto, .incrementalVacuum]
+        case .checkpoint: MaintenanceKind.checkpoints
+        case .analyze: [.analyze, .reindex, .optimize]
+        case .createTable, .dropTable, .createIndex, .dropIndex, .alterTable, .schemaRollback: []
+        default: nil
+        }
+    }
+
+    /// Whether the driver runs transactions of statements (the others only change the schema or maintain).
+    var writesRows: Bool { !statements.isEmpty && self != .schemaRollback }
+
+    /// The driver's swarm: its own statements, schema changes and maintenance
+    /// with random weights, the rest off.
     func swarm(using rng: inout some RandomNumberGenerator) -> Swarm {
         var swarm = Swarm.generate(using: &rng)
         for kind in StatementKind.allCases {
             swarm.statements[kind] = statements.contains(kind) ? rng.int(in: 1...10) : 0
         }
-        swarm.statements[.select] = rng.int(in: 0...3)
+        swarm.statements[.select] = writesRows ? rng.int(in: 0...3) : 0
+        swarm.statements[.selectView] = writesRows ? rng.int(in: 0...2) : 0
         swarm.maxStatements = rng.pick([3, 10, 30])
-        if self == .rollback {
+        for kind in SchemaChangeKind.allCases { swarm.schemaChanges[kind] = schemaChanges.contains(kind) ? rng.int(in: 1...3) : 0 }
+        let old: Set<MaintenanceKind> = Set(MaintenanceKind.checkpoints + [.reconnect, .incrementalVacuum])
+        for kind in MaintenanceKind.allCases {
+            if let maintenance {
+                swarm.maintenance[kind] = maintenance.contains(kind) ? rng.int(in: 1...3) : 0
+            } else if !old.contains(kind) {
+                swarm.maintenance[kind] = 0
+            }
+        }
+        if !writesRows { swarm.transactionWeight = 0 }
+        switch self {
+        case .rollback:
             // Writes that are then rolled back: whole transactions, or to a savepoint.
             swarm.transactions[.autocommit] = 0
             if !TransactionKind.allCases.contains(where: { swarm.transactions[$0]! > 0 }) { swarm.transactions[.deferred] = 1 }
             swarm.rollbackPercent = rng.int(in: 40...90)
             swarm.savepointPercent = rng.int(in: 30...60)
+        case .savepoint:
+            // Savepoints inside savepoints, released or rolled back to; the transaction mostly commits.
+            swarm.transactions[.autocommit] = 0
+            if !TransactionKind.allCases.contains(where: { swarm.transactions[$0]! > 0 }) { swarm.transactions[.immediate] = 1 }
+            swarm.rollbackPercent = rng.int(in: 0...10)
+            swarm.savepointPercent = rng.int(in: 50...80)
+            swarm.maxStatements = rng.pick([10, 30])
+        default:
+            break
         }
         return swarm
     }
@@ -58,8 +127,33 @@ public struct DriverOutcome: Sendable {
     public var faults: FaultReport?
     /// Evidence the invocation could not record (a full disk): what no check can verify.
     public var incompleteEvidence: [EvidenceGap] = []
+    /// Stopped by Ctrl-C (or SIGTERM) after `unitsDone` of `units` units of work.
+    public var interrupted = false
+    public var unitsDone = 0
+    public var units = 0
 
     public var passed: Bool { violations.isEmpty }
+
+    /// 0 no property violated; 1 one was; 130 (128 + the signal) stopped by Ctrl-C with nothing found.
+    public var exitStatus: Int32 {
+        if !violations.isEmpty { return 1 }
+        return interrupted ? Interrupt.exitStatus : 0
+    }
+
+    /// The reproduce line, when the choices came from a seed. Not exact: other
+    /// writers have changed the database since, so it runs the same choices on a
+    /// copy of the database as it is now (`stress.db` → `stress-repro.db`,
+    /// with its WAL or rollback journal), never on the database itself.
+    public var reproduce: String? {
+        guard let seed = randomness.seed else { return nil }
+        let copy = DatabaseFile.reproductionPath(databasePath)
+        let faultArguments = ((faults?.plan.arguments ?? []) + SQLiteChoice.reproduceArguments)
+            .map(DatabaseFile.shellQuote).joined(separator: " ")
+        let (from, to) = (DatabaseFile.shellQuote(databasePath), DatabaseFile.shellQuote(copy))
+        return "for f in '' -wal -shm -journal; do rm -f \(to)$f; [ ! -e \(from)$f ] || cp \(from)$f \(to)$f; done; "
+            + "sqlite-stress \(kind.rawValue) --db \(to) --seed \(Seed.format(seed))"
+            + (faultArguments.isEmpty ? "" : " " + faultArguments)
+    }
 
     public var summary: String {
         let c = counters
@@ -73,14 +167,17 @@ public struct DriverOutcome: Sendable {
         for error in unexpectedErrors { lines.append("unexpected error: \(error)") }
         for gap in incompleteEvidence { lines.append("incomplete evidence: \(gap)") }
         for violation in violations { lines.append(violation.description) }
-        lines.append("result: \(passed ? "PASS" : "FAIL") in \(Format.fixed(elapsed, 3)) s" + EvidenceGap.verdictClause(incompleteEvidence))
-        if !passed, let seed = randomness.seed {
-            let faultArguments = ((faults?.plan.arguments ?? []) + SQLiteChoice.reproduceArguments)
-                .map(DatabaseFile.shellQuote).joined(separator: " ")
-            lines.append("reproduce: sqlite-stress \(kind.rawValue) --db \(DatabaseFile.shellQuote(databasePath)) --seed \(Seed.format(seed))"
-                + (faultArguments.isEmpty ? "" : " " + faultArguments))
-        } else if !passed {
-            lines.append("reproduce: " + Randomness.notReproducible)
+        if passed, interrupted {
+            lines.append("result: INTERRUPTED after \(unitsDone) of \(Format.count(units, "unit")) of work, "
+                + "no violation so far, in \(Format.fixed(elapsed, 3)) s" + EvidenceGap.verdictClause(incompleteEvidence))
+        } else {
+            lines.append("result: \(passed ? "PASS" : "FAIL") in \(Format.fixed(elapsed, 3)) s"
+                + (interrupted ? " (interrupted)" : "") + EvidenceGap.verdictClause(incompleteEvidence))
+        }
+        if !passed {
+            lines.append(reproduce.map {
+                "reproduce (not exact: other writers changed the database since; this runs the same choices on a copy): " + $0
+            } ?? "reproduce: " + Randomness.notReproducible)
         }
         return lines.joined(separator: "\n")
     }
@@ -88,16 +185,19 @@ public struct DriverOutcome: Sendable {
     public func json() -> String {
         struct Document: Encodable {
             let command: String, result: String, database: String, randomness: String, seed: String?, label: String
-            let counters: [String: Int], operations: [String: Int], violations: [Violation], unexpectedErrors: [String]
+            let reproduce: String?
+            let counters: [String: Int], operations: [String: Int], maintenance: [String: Int], schemaChanges: [String: Int]
+            let schemaFeatures: [String: Int], violations: [Violation], unexpectedErrors: [String]
             let elapsedSeconds: Double
             let faults: FaultReport?
             let incompleteEvidence: [EvidenceGap]
             let sqlite: SQLiteLibrary
         }
         return prettyJSON(Document(
-            command: kind.rawValue, result: passed ? "pass" : "fail", database: databasePath, randomness: randomness.kind,
-            seed: randomness.seed.map(Seed.format),
-            label: label, counters: counters.asDictionary, operations: counters.operations, violations: violations,
+            command: kind.rawValue, result: passed ? (interrupted ? "interrupted" : "pass") : "fail", database: databasePath,
+            randomness: randomness.kind, seed: randomness.seed.map(Seed.format), label: label, reproduce: reproduce,
+            counters: counters.asDictionary, operations: counters.operations,
+            maintenance: counters.maintenance, schemaChanges: counters.schemaChanges, schemaFeatures: counters.features, violations: violations,
             unexpectedErrors: unexpectedErrors, elapsedSeconds: elapsed, faults: faults, incompleteEvidence: incompleteEvidence,
             sqlite: SQLiteChoice.library))
     }
@@ -137,7 +237,7 @@ extension DriverKind {
             // A database of ours that cannot be read any more: what the oracle exists to report.
             probe.close()
             let violation = Violation(
-                property: "integrity", message: "the database could not be read: \(error)", thread: rawValue, logLine: 0,
+                property: .integrity, message: "the database could not be read: \(error)", thread: rawValue, logLine: 0,
                 details: ["error": error.code.name])
             StressAssertions.record(violation)
             return DriverOutcome(
@@ -152,7 +252,8 @@ extension DriverKind {
         var rng = randomness.stream(rawValue)
         let base = TransactionID.driverBase(using: &rng)
         let swarm = swarm(using: &rng)
-        let units = rng.int(in: 1...8)
+        // A schema change or maintenance step costs more than a transaction: fewer of them.
+        let units = rng.int(in: 1...(writesRows ? 8 : 3))
         let label = "d\(base)"
         let settings = StressSettings(
             databasePath: path, randomness: randomness, threads: 1, iterations: units, busyTimeout: busyTimeout, checkEvery: 0,
@@ -175,6 +276,7 @@ extension DriverKind {
         return DriverOutcome(
             kind: self, databasePath: path, randomness: randomness, label: label, counters: worker.counters,
             violations: context.violations.withLock { $0 }, unexpectedErrors: unexpected,
-            elapsed: start.duration(to: clock.now).seconds, faults: faultReport, incompleteEvidence: context.incompleteEvidence)
+            elapsed: start.duration(to: clock.now).seconds, faults: faultReport, incompleteEvidence: context.incompleteEvidence,
+            interrupted: Interrupt.requested, unitsDone: context.iterationsDone.load(ordering: .relaxed), units: units)
     }
 }

@@ -30,6 +30,22 @@ import StressAntithesis
 public final class SQLLog: Sendable {
     /// The first characters of every log this tool writes.
     public static let headerPrefix = "-- sqlite-stress "
+    /// The header line naming the storage faults a run injected.
+    public static let faultsPrefix = "-- faults: "
+
+    /// What happened to a writer's connection or transaction outside its
+    /// statements, logged as `-- <writer> <transaction> <event>` so that
+    /// `replay` can follow it.
+    public enum Event: String, Sendable {
+        /// The connection was closed and a new one opened.
+        case reconnect
+        /// The writer closed its connection at the end of its work.
+        case disconnect
+        /// The connection was dropped after a failed ROLLBACK (SQLite finishes the rollback).
+        case abandoned = "connection abandoned after a failed ROLLBACK"
+        /// SQLite ended the transaction on its own after an error.
+        case rolledBackBySQLite = "rolled back by SQLite"
+    }
 
     private struct State {
         var fd: Int32
@@ -37,6 +53,9 @@ public final class SQLLog: Sendable {
         var pending = ""
         /// The last write failed, perhaps half way: the next starts on a fresh line.
         var mayEndMidLine = false
+        /// Lines cut short by a failed write that a later write ended: in the
+        /// file as lines, though not whole ones (counted in `unwrittenLines` too).
+        var fragmentsEnded = 0
         var losses = Losses()
     }
 
@@ -100,6 +119,7 @@ public final class SQLLog: Sendable {
         // Disk full or similar: the run goes on, and its report says what the log lacks.
         var written = 0
         state.mayEndMidLine = !writeAll(state.fd, &state.pending, written: &written)
+        if ending && written > 0 { state.fragmentsEnded += 1 }
         if state.mayEndMidLine {
             let code = errno
             // Every line not ended in the file is lost (a line cut short included).
@@ -120,8 +140,9 @@ public final class SQLLog: Sendable {
     /// The number of lines this process appended so far (the line numbers it hands out).
     public var lineCount: Int { state.withLock { $0.lines } }
 
-    /// The number of those lines that reached the file.
-    public var writtenLines: Int { state.withLock { $0.lines - $0.losses.unwrittenLines } }
+    /// The number of lines the file holds: those that reached it whole, and any
+    /// fragment of a line cut short that a later write ended (what `wc -l` counts).
+    public var writtenLines: Int { state.withLock { $0.lines - $0.losses.unwrittenLines + $0.fragmentsEnded } }
 
     /// What this process could not write or sync so far.
     public var losses: Losses { state.withLock { $0.losses } }
@@ -137,6 +158,40 @@ public final class SQLLog: Sendable {
             }
             _ = Glibc.close(state.fd)
             state.fd = -1
+        }
+    }
+}
+
+extension SQLLog {
+    /// Points each `durability` violation at the line of the SQL log at `path`
+    /// where its transaction committed (its COMMIT, or its one autocommit
+    /// statement) and at the writer that committed it, instead of where the
+    /// check saw it missing (kept in the details). Reads the log only when there
+    /// is such a violation; a log that cannot be read leaves them as they are.
+    public static func placeCommits(of violations: inout [Violation], in path: String) {
+        var wanted: [String: String] = [:]  // "t0 x425" → "t0x425"
+        for violation in violations where violation.property == .durability {
+            guard let id = violation.details["transaction"], let x = id.lastIndex(of: "x") else { continue }
+            wanted[id[..<x] + " " + id[x...]] = id
+        }
+        guard !wanted.isEmpty, let reader = try? LogReader(path: path) else { return }
+        var found: [String: (writer: String, line: Int)] = [:]
+        var number = 0
+        while let line = try? reader.next() {
+            number += 1
+            guard let marker = line.ranges(of: "; -- ").last else { continue }
+            let comment = line[marker.upperBound...].split(separator: " ", maxSplits: 2)
+            guard comment.count == 3, comment[2].hasPrefix("ok"), let id = wanted[comment[0] + " " + comment[1]] else { continue }
+            found[id] = (String(comment[0]), number)  // The last statement that succeeded: its COMMIT.
+        }
+        for index in violations.indices {
+            guard let id = violations[index].details["transaction"], let commit = found[id] else { continue }
+            if violations[index].details["seen"] == nil {
+                violations[index].details["seen"] = "by \(violations[index].thread)"
+                    + (violations[index].logLine > 0 ? " at SQL log line \(violations[index].logLine)" : "")
+            }
+            violations[index].thread = commit.writer
+            violations[index].logLine = commit.line
         }
     }
 }

@@ -17,6 +17,8 @@ public struct StressProgress: Sendable {
     public var iterationsTotal: Int
     public var statements: Int
     public var elapsed: Double
+    /// The run's growing files (the database, its WAL, the SQL log) and their sizes in bytes.
+    public var fileSizes: [(path: String, bytes: Int64)] = []
 }
 
 /// The monolith: a fresh database with a random schema, T threads × N
@@ -28,6 +30,8 @@ public final class StressRun: Sendable {
     public let settings: StressSettings
     public let config: DatabaseConfig
     public let schema: Schema
+    /// The number of tables drawn (or given with `--tables`); the schema may add an audit table.
+    public let tableCount: Int
     public let swarm: Swarm
 
     /// Validates `settings` and the paths, and draws schema, configuration and swarm
@@ -37,18 +41,21 @@ public final class StressRun: Sendable {
         try checkPaths(settings)
         var schemaRNG = settings.randomness.stream("schema")
         let drawnTables = schemaRNG.int(in: 1...10)  // Drawn always, so --tables only overrides it.
-        let schema = SchemaGenerator.generate(tableCount: settings.tables ?? drawnTables, using: &schemaRNG)
+        let tableCount = settings.tables ?? drawnTables
+        let schema = SchemaGenerator.generate(tableCount: tableCount, using: &schemaRNG)
         var configRNG = settings.randomness.stream("config")
         let config = DatabaseConfig.generate(journalMode: settings.journalMode, synchronous: settings.synchronous, using: &configRNG)
         var swarmRNG = settings.randomness.stream("swarm")
-        let swarm = Swarm.generate(using: &swarmRNG)
-        return StressRun(settings: settings, config: config, schema: schema, swarm: swarm)
+        var swarm = Swarm.generate(using: &swarmRNG)
+        if !settings.schemaChanges { swarm.schemaChanges = [:] }
+        return StressRun(settings: settings, config: config, schema: schema, tableCount: tableCount, swarm: swarm)
     }
 
-    private init(settings: StressSettings, config: DatabaseConfig, schema: Schema, swarm: Swarm) {
+    private init(settings: StressSettings, config: DatabaseConfig, schema: Schema, tableCount: Int, swarm: Swarm) {
         self.settings = settings
         self.config = config
         self.schema = schema
+        self.tableCount = tableCount
         self.swarm = swarm
     }
 
@@ -130,23 +137,53 @@ public final class StressRun: Sendable {
         }
     }
 
-    /// The resolved settings (tables and journal mode as drawn), as command-line
-    /// arguments; nil when Antithesis supplied the choices (no seed reproduces them).
-    public var reproduceArguments: [String]? {
+    /// The resolved settings (tables and journal mode as drawn) as command-line
+    /// arguments, with `threads` threads; nil when Antithesis supplied the
+    /// choices (no seed reproduces them). The files go to fresh paths
+    /// (`stress.db` → `stress-repro.db`): running the line never replaces the
+    /// database and logs it came from (and it refuses to replace an earlier
+    /// reproduction without `--overwrite`).
+    public func reproduceArguments(threads: Int) -> [String]? {
         guard let seed = settings.randomness.seed else { return nil }
+        let database = DatabaseFile.reproductionPath(settings.databasePath)
         return [
-            "stress", "--seed", Seed.format(seed), "--threads", "\(settings.threads)",
-            "--iterations", "\(settings.iterations)", "--tables", "\(schema.tables.count)",
+            "stress", "--seed", Seed.format(seed), "--threads", "\(threads)",
+            "--iterations", "\(settings.iterations)", "--tables", "\(tableCount)",
             "--journal-mode", config.journalMode.rawValue, "--synchronous", config.synchronous.lowercased(),
             "--busy-timeout", "\(settings.busyTimeout)",
-            "--check-every", "\(settings.checkEvery)", "--db", settings.databasePath,
-        ] + (settings.logPath == settings.databasePath + ".sql" ? [] : ["--sql-log", settings.logPath])
-            + settings.faults.arguments + SQLiteChoice.reproduceArguments + ["--overwrite"]
+            "--check-every", "\(settings.checkEvery)", "--db", database,
+        ] + (settings.logPath == settings.databasePath + ".sql" ? [] : ["--sql-log", DatabaseFile.reproductionPath(settings.logPath)])
+            + settings.faults.arguments + (settings.schemaChanges ? [] : ["--no-schema-changes"])
+            + SQLiteChoice.reproduceArguments
     }
 
-    /// The exact command line that reproduces this run; nil without a seed.
-    public var reproduceCommand: String? {
-        reproduceArguments.map { (["sqlite-stress"] + $0).map(DatabaseFile.shellQuote).joined(separator: " ") }
+    /// Whether the reproduce line repeats the run exactly: one thread does; with
+    /// several, the scheduler decides how their transactions interleave.
+    public var reproducesExactly: Bool { settings.threads == 1 }
+
+    /// The command line that reproduces this run (exactly when
+    /// `reproducesExactly`); nil without a seed.
+    public var reproduceCommand: String? { reproduceArguments(threads: settings.threads).map(Self.command) }
+
+    /// With several threads: the same seed with one thread, which reproduces
+    /// exactly (thread t0's work alone; it may not meet the same failure).
+    public var singleThreadCommand: String? {
+        reproducesExactly ? nil : reproduceArguments(threads: 1).map(Self.command)
+    }
+
+    /// The reproduce lines as the report prints them: with several threads, the
+    /// line is labelled as not exact and the exact one-thread line follows.
+    public var reproduceLines: [String] {
+        guard let reproduceCommand else { return ["reproduce: " + Randomness.notReproducible] }
+        guard let singleThreadCommand else { return ["reproduce: \(reproduceCommand)"] }
+        return [
+            "reproduce (not exact: \(settings.threads) threads interleave as the scheduler runs them): \(reproduceCommand)",
+            "reproduce exactly with one thread (thread t0's work alone; it may not meet the same failure): \(singleThreadCommand)",
+        ]
+    }
+
+    private static func command(_ arguments: [String]) -> String {
+        (["sqlite-stress"] + arguments).map(DatabaseFile.shellQuote).joined(separator: " ")
     }
 
     // MARK: - Running
@@ -191,6 +228,8 @@ public final class StressRun: Sendable {
         public var randomness: Randomness
         public var configuration: String
         public var tables: [String]
+        /// The printed schema line.
+        public var schema: String
         public var violations: [Violation]
         public var incompleteEvidence: [EvidenceGap]
 
@@ -199,6 +238,7 @@ public final class StressRun: Sendable {
             randomness = run.settings.randomness
             configuration = run.config.summary
             tables = run.schema.tables.map(\.shape)
+            schema = run.schema.summary
             self.violations = violations
             self.incompleteEvidence = incompleteEvidence
         }
@@ -206,8 +246,7 @@ public final class StressRun: Sendable {
         public var passed: Bool { violations.isEmpty }
 
         public var text: String {
-            var lines = ["database: \(databasePath) — \(configuration)",
-                         "schema: \(tables.count) table(s): " + tables.joined(separator: ", ")]
+            var lines = ["database: \(databasePath) — \(configuration)", schema]
             lines += incompleteEvidence.map { "incomplete evidence: \($0)" } + violations.map(\.description)
             if !passed { lines.append("result: FAIL — the new database came out damaged; \(randomness.description)") }
             return lines.joined(separator: "\n")
@@ -259,13 +298,15 @@ public final class StressRun: Sendable {
         }
         let monitor = onProgress.map { callback in
             let total = settings.threads * settings.iterations
+            let files = [settings.databasePath, settings.databasePath + "-wal", settings.logPath]
             return OSThread { [context] in
                 while !context.finished.load(ordering: .relaxed) {
                     usleep(UInt32(progressInterval * 1_000_000))
                     let elapsed = start.duration(to: clock.now)
                     callback(StressProgress(
                         iterationsDone: context.iterationsDone.load(ordering: .relaxed), iterationsTotal: total,
-                        statements: context.statementsDone.load(ordering: .relaxed), elapsed: elapsed.seconds))
+                        statements: context.statementsDone.load(ordering: .relaxed), elapsed: elapsed.seconds,
+                        fileSizes: files.map { ($0, DatabaseFile.size(of: $0)) }))
                 }
             }
         }
@@ -279,18 +320,29 @@ public final class StressRun: Sendable {
         monitor?.join()
         let faultReport = settings.faults.isEmpty ? nil : try context.endFaults(abandoning: workers, who: "run")
 
+        // Interrupted (Ctrl-C): the work stops where it is; the final check is
+        // left to `sqlite-stress check`, which the report names.
+        let interrupted = Interrupt.requested
         let finalChecker = Worker(thread: settings.threads, label: "final", context: context)
-        finalChecker.finalCheck()
+        if !interrupted { finalChecker.finalCheck() }
         log.close()
 
         var counters = Counters()
         for worker in workers { counters.add(worker.counters) }
         counters.add(finalChecker.counters)
         StressAssertions.record(counters, unexpected: context.unexpected.withLock { $0 })
+        var violations = context.violations.withLock { $0 }
+        var finalCheck = context.lastCheck.withLock { $0 }
+        SQLLog.placeCommits(of: &violations, in: settings.logPath)
+        if var check = finalCheck {
+            for index in check.results.indices { SQLLog.placeCommits(of: &check.results[index].violations, in: settings.logPath) }
+            finalCheck = check
+        }
         return StressReport(
-            run: self, counters: counters, elapsed: elapsed, logLines: log.writtenLines,
-            violations: context.violations.withLock { $0 }, unexpectedErrors: context.unexpected.withLock { $0 },
-            finalCheck: context.lastCheck.withLock { $0 }, incompleteEvidence: context.incompleteEvidence, faults: faultReport)
+            run: self, counters: counters, elapsed: elapsed, logLines: log.writtenLines, violations: violations,
+            unexpectedErrors: context.unexpected.withLock { $0 }, finalCheck: finalCheck,
+            incompleteEvidence: context.incompleteEvidence, faults: faultReport, interrupted: interrupted,
+            iterationsDone: context.iterationsDone.load(ordering: .relaxed))
     }
 
     private func writeHeader(to log: SQLLog, command: String) {
@@ -299,11 +351,11 @@ public final class StressRun: Sendable {
         let run = command == "stress"
             ? "threads=\(settings.threads) iterations=\(settings.iterations) check-every=\(settings.checkEvery) " : ""
         let randomness = settings.randomness.seed.map { "seed=" + Seed.format($0) } ?? "randomness=" + Randomness.antithesisKind
-        log.append(SQLLog.headerPrefix + "\(command) \(randomness) \(run)tables=\(schema.tables.count)")
+        log.append(SQLLog.headerPrefix + "\(command) \(randomness) \(run)tables=\(tableCount)")
         log.append("-- " + SQLiteChoice.line)
         if settings.randomness.seed == nil { log.append("-- " + Randomness.notReproducible) }
         log.append("-- configuration: " + config.summary)
-        if !settings.faults.isEmpty { log.append("-- faults: " + settings.faults.summary) }
+        if !settings.faults.isEmpty { log.append(SQLLog.faultsPrefix + settings.faults.summary) }
         if command == "stress" {
             for line in swarm.summary.split(separator: "\n") { log.append("-- swarm " + line) }
         }
@@ -335,6 +387,12 @@ public final class StressRun: Sendable {
                 if case .failed(let error) = setup.execute(sql, on: connection) { throw error }
             }
             try setup.prepareConnection(connection)
+            var cookie: Int64 = 0
+            if case .failed(let error) = setup.execute("PRAGMA schema_version", on: connection, row: { cookie = $0.int64(0) }) {
+                throw error
+            }
+            setup.adopt(connection, cookie: cookie)
+            if let error = setup.installTriggers([Bookkeeping.accounts]) { throw error }
             for sql in opening {
                 if case .failed(let error) = setup.execute(sql, on: connection) { throw error }
             }

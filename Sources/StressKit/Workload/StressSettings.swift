@@ -19,12 +19,15 @@ public struct StressSettings: Sendable {
     public var overwrite: Bool
     /// Storage faults to inject through the fault-injecting VFS, and whether power fails.
     public var faults: FaultPlan
+    /// Whether the swarm may change the schema while writers run (else its schema changes are off).
+    public var schemaChanges: Bool
 
     public init(
         databasePath: String, logPath: String? = nil, randomness: Randomness, threads: Int = 1, iterations: Int = 1000,
         tables: Int? = nil, journalMode: JournalMode? = nil, synchronous: String? = nil, busyTimeout: Int = 5000,
-        checkEvery: Int = 1000, overwrite: Bool = false, faults: FaultPlan = FaultPlan()
+        checkEvery: Int = 1000, overwrite: Bool = false, faults: FaultPlan = FaultPlan(), schemaChanges: Bool = true
     ) {
+        self.schemaChanges = schemaChanges
         self.databasePath = databasePath
         self.logPath = logPath ?? databasePath + ".sql"
         self.randomness = randomness

@@ -1,3 +1,13 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 import StressSQLite
 import Synchronization
 
@@ -7,10 +17,9 @@ final class RunContext: Sendable {
     let acks: AckLog
     let settings: StressSettings
     let config: DatabaseConfig
+    /// The work as drawn for the schema the run started with; each worker
+    /// follows the schema as it changes (`Worker.loadSchema`).
     let generator: WorkloadGenerator
-    let tracked: [TrackedTable]
-    /// What a worker runs before closing its connection on purpose.
-    let disconnectionStatements: [String]
     let stop = Atomic<Bool>(false)
     /// Set when every worker has finished, to end progress reporting.
     let finished = Atomic<Bool>(false)
@@ -43,8 +52,6 @@ final class RunContext: Sendable {
         self.settings = settings
         self.config = config
         self.generator = generator
-        tracked = TrackedTable.tables(of: generator.schema)
-        disconnectionStatements = Bookkeeping.disconnectionStatements(tables: tracked)
         workerVFS = settings.faults.isEmpty ? nil : FaultInjector.vfsName
         losesPower = settings.faults.losesPower
     }
@@ -99,25 +106,36 @@ final class Worker {
         self.init(label: label ?? "t\(thread)", transactionBase: Int64(thread + 1), random: random, context: context)
     }
 
-    /// The ledger's triggers for this worker's connections (they carry its label).
-    private lazy var triggers = Bookkeeping.connectionStatements(tables: context.tracked, who: label)
-    /// Tables whose triggers the current connection has: `connect()` installs
-    /// none, each transaction those of the tables it writes (see `installTriggers`).
+    /// The work this worker draws, for the schema as it last read it from
+    /// `stress_meta`; `cookie` is the schema cookie read in the same statement
+    /// (-1 before the first read). See `loadSchema`.
+    private var generator: WorkloadGenerator
+    private var cookie: Int64 = -1
+    /// Tables (by ledger name) whose ledger triggers the current connection has,
+    /// built for `cookie`: `connect()` installs none, each transaction those of
+    /// the tables it can write (see `installTriggers`).
     private var installed: Set<String> = []
-    private lazy var tableTriggers = context.tracked.map { ($0.name, $0.triggerStatements) }
+    /// A statement failed in a way a schema change made by another connection
+    /// explains (SQLITE_ERROR, SQLITE_SCHEMA, or the ledger triggers' guard);
+    /// `settleSchemaTrouble` decides whether one did.
+    private var schemaTrouble: SQLiteError?
 
     init(label: String, transactionBase: Int64, random: RandomSource, context: RunContext) {
         self.label = label
         self.transactionBase = transactionBase
         self.context = context
+        generator = context.generator
         rng = random
     }
+
+    /// The schema this worker generates statements for.
+    var schema: Schema { generator.schema }
 
     /// Runs the thread's iterations, stopping early when any thread finds a violation.
     func run() {
         let settings = context.settings
         for iteration in 1...settings.iterations {
-            if context.stop.load(ordering: .relaxed) || context.poweredOff { break }
+            if context.stop.load(ordering: .relaxed) || context.poweredOff || Interrupt.requested { break }
             defer { context.iterationsDone.add(1, ordering: .relaxed) }
             // (Re)connect when there is no connection: the first time, or after a
             // reconnect that met a locked database.
@@ -129,14 +147,22 @@ final class Worker {
                 counters[.unexpectedErrors] += 1
                 forceRollback()
             }
+            // The schema must be known before work is drawn for it.
+            if cookie < 0 || schemaTrouble != nil {
+                settleSchemaTrouble()
+                // Unread, or the connection had to be reopened and could not be: the next iteration tries again.
+                if cookie < 0 || connection == nil { continue }
+            }
             transactionNumber += 1
             transactionLabel = "x\(transactionNumber)"
             let tx = TransactionID.make(base: transactionBase, number: transactionNumber)
-            let unit = context.generator.next(tx: tx, using: &rng)
+            let unit = generator.next(tx: tx, using: &rng)
             switch unit {
             case .transaction(let plan): runTransaction(plan, tx: tx)
-            case .maintenance(let kind): runMaintenance(kind, sql: unit.maintenanceSQL)
+            case .maintenance(let kind): runMaintenance(kind)
+            case .schemaChange(let kind): runSchemaChange(kind, tx: tx)
             }
+            if schemaTrouble != nil { settleSchemaTrouble() }
             if settings.checkEvery > 0, iteration % settings.checkEvery == 0, let connection {
                 if context.workerVFS == nil {
                     check(connection)
@@ -147,7 +173,15 @@ final class Worker {
         }
         // After a power loss nothing more may reach the files: the run abandons
         // the connection once the power has failed.
-        if !context.losesPower { connection?.close() }
+        if !context.losesPower, let connection {
+            connection.close()
+            log(.disconnect)
+        }
+    }
+
+    /// Logs what happened to the connection or transaction outside a statement.
+    private func log(_ event: SQLLog.Event) {
+        context.log.append("-- \(label) \(transactionLabel) \(event.rawValue)")
     }
 
     /// Closes the connection left open for the power loss (every write fails by now).
@@ -162,7 +196,7 @@ final class Worker {
     /// database locked past the busy timeout is expected trouble (counted; the
     /// next iteration tries again); any other failure to open is an `integrity`
     /// violation, since a healthy database opens.
-    private func connect() -> Bool {
+    private func connect(loadingSchema: Bool = true) -> Bool {
         transactionLabel = "connect"
         connection = nil
         do throws(SQLiteError) {
@@ -170,9 +204,10 @@ final class Worker {
             let connection = try Connection(
                 path: context.settings.databasePath, flags: [.readWrite, .noMutex], vfs: context.workerVFS)
             connection.setBusyTimeout(milliseconds: context.settings.busyTimeout)
-            try prepareConnection(connection, triggers: false)
+            try prepareConnection(connection)
             installed = []
             self.connection = connection
+            if loadingSchema { loadSchema() }  // On failure (counted) the next iteration tries again.
             return true
         } catch where error.isBusy {
             counters[.busyErrors] += 1
@@ -184,48 +219,137 @@ final class Worker {
             return false  // An injected fault (or the power failed): the next iteration tries again.
         } catch {
             context.report(Violation(
-                property: "integrity", message: "could not open the database: \(error)",
+                property: .integrity, message: "could not open the database: \(error)",
                 thread: label, logLine: context.log.lineCount))
             return false
         }
     }
 
-    /// Per-connection settings and the ledger's triggers (with `triggers` false,
-    /// only the context table: `installTriggers` adds triggers as they are needed).
-    func prepareConnection(_ connection: Connection, triggers: Bool = true) throws(SQLiteError) {
+    /// Per-connection settings and the ledger's context table (`installTriggers`
+    /// adds the ledger's triggers as they are needed).
+    func prepareConnection(_ connection: Connection) throws(SQLiteError) {
         // Exclusive locking must be set before the first read (for WAL, before the wal-index is opened).
         let statements = (context.exclusive ? ["PRAGMA locking_mode = EXCLUSIVE"] : []) + context.config.connectionStatements
-            + (triggers ? self.triggers : Bookkeeping.contextStatements(who: label))
+            + Bookkeeping.contextStatements(who: label)
         for sql in statements {
             if case .failed(let error) = execute(sql, on: connection) { throw error }
         }
     }
 
-    // MARK: - Transactions
+    /// Makes `connection` this worker's: the setup's, which made the schema this
+    /// worker started with and read its `cookie`.
+    func adopt(_ connection: Connection, cookie: Int64) {
+        self.connection = connection
+        self.cookie = cookie
+        installed = []
+    }
 
-    /// Installs, outside any transaction, the triggers of the tables in `tables`
-    /// this connection lacks: created inside a transaction, a rollback would take
-    /// them away again. False (the error counted) when one could not be created.
-    private func installTriggers(_ tables: Set<String>) -> Bool {
-        for (table, statements) in tableTriggers where tables.contains(table) && !installed.contains(table) {
-            for sql in statements {
-                if let error = execute(sql).error {
-                    classify(error)
-                    return false
-                }
-            }
-            installed.insert(table)
+    // MARK: - The schema
+
+    /// Reads the schema and the schema cookie in one statement (one snapshot).
+    /// When the cookie moved since the last read, the connection's ledger
+    /// triggers go (built for the old cookie, they would abort every write) and
+    /// the work follows the schema read. Returns whether the cookie moved, or
+    /// nil when the read failed (the error is counted).
+    ///
+    /// A TEMP trigger on a table that another connection dropped or renamed is
+    /// orphaned once this connection reloads its schema: `DROP TRIGGER` no
+    /// longer finds it, yet it stays in the temp schema, and every later
+    /// `ALTER TABLE … RENAME` on this connection fails ("error in trigger …: no
+    /// such table"). Only a new connection is rid of it, so then the connection
+    /// is reopened (and logged as a reconnect, which `replay` follows).
+    @discardableResult
+    func loadSchema() -> Bool? {
+        guard connection != nil else { return nil }
+        var read: (cookie: Int64, json: String?)?
+        guard execute(Bookkeeping.schemaQuery, row: { read = ($0.int64(0), $0.text(1)) }).error == nil, let read else { return nil }
+        guard read.cookie != cookie else { return false }
+        guard let schema = decodeSchema(read.json) else { return nil }
+        let orphaned = installed.contains { ledgerName in
+            ledgerName != Bookkeeping.accounts && schema.table(id: ledgerName)?.name != self.schema.table(id: ledgerName)?.name
         }
+        if orphaned || !dropTriggers() { reopen() }
+        cookie = read.cookie
+        generator = WorkloadGenerator(schema: schema, swarm: generator.swarm)
         return true
     }
 
-    private func runTransaction(_ plan: TransactionPlan, tx: Int64) {
-        guard installTriggers(plan.writes) else { return }
-        // The triggers stamp this id on every ledger row the transaction writes.
-        if let error = execute(Bookkeeping.contextStatement(tx: tx)).error {
-            classify(error)
-            return
+    /// Drops the ledger triggers this connection has. False when one could not
+    /// be dropped (the error counted), or one is left that `DROP TRIGGER` no
+    /// longer finds (orphaned, see `loadSchema`): then only a new connection is rid of it.
+    private func dropTriggers() -> Bool {
+        guard connection != nil else { return true }
+        for ledgerName in installed.sorted() {
+            for sql in TrackedTable.dropTriggerStatements(ledgerName: ledgerName) where execute(sql).error != nil { return false }
+            installed.remove(ledgerName)
         }
+        var left: Int64 = -1
+        let check = execute(#"SELECT count(*) FROM temp.sqlite_schema WHERE type = 'trigger' AND name LIKE 'stress\_%' ESCAPE '\'"#) {
+            left = $0.int64(0)
+        }
+        return check.error == nil && left == 0
+    }
+
+    /// Closes the connection and opens a new one, with no TEMP trigger at all.
+    private func reopen() {
+        let label = transactionLabel
+        connection?.close()
+        counters[.reconnects] += 1
+        context.log.append("-- \(self.label) \(label) \(SQLLog.Event.reconnect.rawValue)")
+        _ = connect(loadingSchema: false)  // On failure the next iteration connects again.
+        transactionLabel = label
+    }
+
+    /// A tracked table of the worker's schema (or the accounts), by ledger name.
+    private func tracked(_ ledgerName: String) -> TrackedTable? {
+        if ledgerName == Bookkeeping.accounts { return .accounts }
+        return schema.table(id: ledgerName).map(TrackedTable.init)
+    }
+
+    /// Reads the schema again, and decides what a statement's schema trouble
+    /// was: when the cookie moved, another connection changed the schema under
+    /// this one (counted as `stale-schema`, expected of a concurrent workload);
+    /// otherwise the statement was wrong for a schema that did not change, which
+    /// a healthy SQLite never causes.
+    private func settleSchemaTrouble() {
+        let trouble = schemaTrouble
+        schemaTrouble = nil
+        switch loadSchema() {
+        case true?:
+            if trouble != nil { counters[.staleSchema] += 1 }
+        case false?:
+            if let trouble {
+                counters[.unexpectedErrors] += 1
+                context.noteUnexpected(trouble.description)
+            }
+        case nil:
+            schemaTrouble = trouble  // The read failed (counted): the next unit tries again.
+        }
+    }
+
+    // MARK: - Transactions
+
+    /// Installs, outside any transaction, the ledger triggers of the tables a
+    /// write to `tables` can change (foreign-key actions and user triggers reach
+    /// further) that this connection lacks: created inside a transaction, a
+    /// rollback would take them away again. Returns the error (counted) when
+    /// one could not be created.
+    func installTriggers(_ tables: Set<String>) -> SQLiteError? {
+        for ledgerName in schema.affected(by: tables).sorted() where !installed.contains(ledgerName) {
+            guard let table = tracked(ledgerName) else { continue }
+            for sql in table.triggerStatements(cookie: cookie) {
+                if let error = execute(sql).error { return error }
+            }
+            installed.insert(ledgerName)
+        }
+        return nil
+    }
+
+    private func runTransaction(_ plan: TransactionPlan, tx: Int64) {
+        guard installTriggers(plan.writes) == nil else { return }
+        // The triggers stamp this id on every ledger row the transaction writes.
+        // (`execute` counts every error it meets.)
+        if execute(Bookkeeping.contextStatement(tx: tx)).error != nil { return }
         guard let begin = plan.beginSQL else {
             // Autocommit: one statement, committed by SQLite if it succeeds.
             let outcome = runStep(plan.steps[0])
@@ -237,8 +361,7 @@ final class Worker {
         }
 
         counters[.transactions] += 1
-        if let error = execute(begin).error {
-            classify(error)
+        if execute(begin).error != nil {
             return  // Nothing was opened (BEGIN IMMEDIATE/EXCLUSIVE timed out).
         }
         var ledgerID = tx
@@ -246,8 +369,7 @@ final class Worker {
             // Ledger entries of work the plan will undo carry -tx, like its rows.
             let wanted = plan.doomed.contains(index) ? -tx : tx
             if wanted != ledgerID {
-                if let error = execute(Bookkeeping.contextStatement(tx: wanted)).error {
-                    classify(error)
+                if execute(Bookkeeping.contextStatement(tx: wanted)).error != nil {
                     forceRollback(tx)
                     return
                 }
@@ -274,6 +396,11 @@ final class Worker {
                 forceRollback(tx)
                 return
             }
+            if schemaTrouble != nil {
+                // The schema changed under the plan: the rest of it was drawn for the old one.
+                forceRollback(tx)
+                return
+            }
             // Other errors undo only their own statement; go on.
         }
         if ledgerID != tx, execute(Bookkeeping.contextStatement(tx: tx)).error != nil {
@@ -287,12 +414,13 @@ final class Worker {
     private func sqliteRolledBack(_ tx: Int64) {
         counters[.autoRollbacks] += 1
         counters[.rollbacks] += 1
+        log(.rolledBackBySQLite)
         context.acks.rolledBack(tx)
     }
 
     private func isWrite(_ step: Step) -> Bool {
         switch step {
-        case .statement(let kind, _): kind.isWrite
+        case .statement(let kind, _, _): kind.isWrite
         case .transfer: true
         default: false
         }
@@ -300,10 +428,12 @@ final class Worker {
 
     private func runStep(_ step: Step) -> Outcome {
         switch step {
-        case .statement(let kind, let sql):
+        case .statement(let kind, let sql, let table):
             counters[kind] += 1
             if sql.utf8.count > 8_000 { counters[.largeRows] += 1 }
-            return execute(sql)
+            let outcome = execute(sql)
+            if case .ok(_, let changes) = outcome { countFeatures(kind, table: table, changes: changes ?? 0) }
+            return outcome
         case .transfer(let from, let to, let amount, let tag):
             counters[.transfer] += 1
             return transfer(from: from, to: to, amount: amount, tag: tag)
@@ -354,6 +484,13 @@ final class Worker {
             }
             return
         }
+        commit(tx, sql: sql)
+    }
+
+    /// Writes the commit record and commits; true when COMMIT returned OK (and
+    /// the transaction was acknowledged).
+    @discardableResult
+    private func commit(_ tx: Int64, sql: String = "COMMIT") -> Bool {
         // The commit record puts the transaction in the ledger even if it changed no row.
         if execute(Bookkeeping.commitRecordStatement(tx: tx, who: label)).error != nil {
             if connection!.isAutocommit {
@@ -361,7 +498,7 @@ final class Worker {
             } else {
                 forceRollback(tx)  // Busy upgrading to write: give way.
             }
-            return
+            return false
         }
         // COMMIT can return SQLITE_BUSY while readers hold the database
         // (rollback-journal modes); the transaction stays open and may retry.
@@ -370,24 +507,33 @@ final class Worker {
             guard let error = outcome.error else {
                 counters[.commits] += 1
                 context.acks.acknowledge(tx)
-                return
+                return true
             }
             if error.isStorageTrouble {
                 // The commit may have reached the disk before the error (a WAL commit
                 // frame written, its sync failed): neither acknowledged nor rolled back.
                 counters[.uncertainCommits] += 1
                 forceRollback()
-                return
+                return false
             }
             if connection!.isAutocommit {
-                sqliteRolledBack(tx)
-                return
+                // COMMIT failed, yet the transaction is over: whether it committed is
+                // not known (one was seen committed after a power loss under I/O
+                // faults), so it is neither acknowledged nor recorded as rolled back.
+                // Without injected faults a healthy SQLite never does this.
+                counters[.uncertainCommits] += 1
+                if schemaTrouble?.code == error.code { schemaTrouble = nil }
+                if context.workerVFS == nil {
+                    counters[.unexpectedErrors] += 1
+                    context.noteUnexpected("COMMIT failed but ended the transaction: \(error)")
+                }
+                return false
             }
             guard error.isBusy else { break }
         }
         forceRollback(tx)
+        return false
     }
-
 
     /// Rolls back a transaction the workload must abandon; `tx` is recorded as rolled back.
     private func forceRollback(_ tx: Int64? = nil) {
@@ -400,34 +546,291 @@ final class Worker {
             // The rollback itself failed (an I/O error): closing the connection
             // finishes it, or leaves a hot journal the next opener rolls back.
             counters[.abandonedConnections] += 1
-            context.log.append("-- \(label) \(transactionLabel) connection abandoned after a failed ROLLBACK")
+            log(.abandoned)
             abandon()
         }
     }
 
     // MARK: - Maintenance
 
-    private func runMaintenance(_ kind: MaintenanceKind, sql: String?) {
+    private func runMaintenance(_ kind: MaintenanceKind) {
         switch kind {
         case .reconnect:
-            for sql in context.disconnectionStatements { execute(sql) }
+            // The triggers and context go first, so a replay through one shell
+            // connection drops and rebuilds them just as the run did.
+            _ = dropTriggers()
+            execute("DROP TABLE IF EXISTS temp.stress_ctx")
             connection?.close()
             counters[.reconnects] += 1
-            context.log.append("-- \(label) \(transactionLabel) reconnect")
+            counters[kind] += 1
+            log(.reconnect)
             _ = connect()  // On failure the next iteration tries again.
         case .incrementalVacuum:
-            if execute(sql!).error == nil { counters[.vacuums] += 1 }
-        default:
-            var incomplete = false, moved = false
-            let outcome = execute(sql!) { statement in
-                // (busy, log frames, checkpointed frames): busy = 1 means it could not finish.
+            if execute("PRAGMA incremental_vacuum(8)").error == nil {
+                counters[.vacuums] += 1
+                counters[kind] += 1
+            }
+        case .checkpointPassive, .checkpointFull, .checkpointRestart, .checkpointTruncate:
+            let mode = ["PASSIVE", "FULL", "RESTART", "TRUNCATE"][MaintenanceKind.checkpoints.firstIndex(of: kind)!]
+            var incomplete = false, moved = false, wal = false
+            let outcome = execute("PRAGMA wal_checkpoint(\(mode))") { statement in
+                // (busy, log frames, checkpointed frames): busy = 1 means it could not finish;
+                // -1 frames: the database is not in WAL mode and nothing was done.
                 if statement.int64(0) != 0 { incomplete = true }
+                if statement.int64(1) >= 0 { wal = true }
                 if statement.int64(2) > 0 { moved = true }
             }
-            if outcome.error == nil {
+            if outcome.error == nil, wal {
                 counters[.checkpoints] += 1
+                counters[kind] += 1
                 if incomplete { counters[.checkpointsIncomplete] += 1 }
                 if moved { counters[.checkpointsMovedFrames] += 1 }
+            }
+        case .vacuumInto:
+            vacuumInto()
+        case .vacuum, .reindex, .analyze, .optimize:
+            let sql: String
+            switch kind {
+            case .vacuum: sql = "VACUUM"
+            case .reindex:
+                sql = rng.pick(["REINDEX", "REINDEX " + quoteIdentifier(rng.pick(schema.tables).name), "REINDEX NOCASE"])
+            case .analyze: sql = rng.chance(0.5) ? "ANALYZE" : "ANALYZE " + quoteIdentifier(rng.pick(schema.tables).name)
+            default: sql = "PRAGMA optimize"
+            }
+            if execute(sql).error == nil { counters[kind] += 1 }
+            // VACUUM moves the schema cookie, and ANALYZE may (creating sqlite_stat1):
+            // follow it now rather than through the triggers' guard.
+            settleSchemaTrouble()
+        }
+    }
+
+    /// VACUUM INTO a new file, then every property checked on the copy as of
+    /// its snapshot: durability holds it to the transactions acknowledged before
+    /// the VACUUM INTO began (the acknowledgement log as long as it was then).
+    /// A copy that fails is kept, and named in the violations; one that passes
+    /// is removed. Under storage faults the copy is written through the faulty
+    /// VFS, so it is made but not judged.
+    private func vacuumInto() {
+        let copy = context.settings.databasePath + ".copy-" + label
+        for path in [copy] + DatabaseFile.sidecarSuffixes.map({ copy + $0 }) { _ = unlink(path) }
+        let acknowledged = Int(DatabaseFile.size(of: context.acks.path))
+        guard execute("VACUUM INTO \(SQLValue.text(copy).sqlLiteral)").error == nil else { return }
+        counters[.vacuumInto] += 1
+        guard context.workerVFS == nil else {
+            _ = unlink(copy)
+            return
+        }
+        let report: CheckReport
+        do {
+            let connection = try Connection(path: copy, flags: [.readWrite, .noMutex])
+            defer { connection.close() }
+            let checker = Checker(connection: connection, who: "\(label) (VACUUM INTO copy)", logLine: { [context] in context.log.lineCount })
+            report = try checker.run(
+                acknowledgements: context.acks.path, acknowledgedBytes: acknowledged,
+                randomness: context.settings.randomness.derived("copy-\(label)", counters[.copiesChecked]))
+        } catch {
+            counters[.unexpectedErrors] += 1
+            context.noteUnexpected("the VACUUM INTO copy \(copy) could not be checked: \(error)")
+            return
+        }
+        counters[.copiesChecked] += 1
+        StressAssertions.record(report)
+        guard report.passed else {
+            context.log.append("-- \(label) \(transactionLabel) the VACUUM INTO copy \(copy) failed its check; kept")
+            let violations = report.violations.map { violation -> Violation in
+                var violation = violation
+                violation.details["database"] = copy
+                return violation
+            }
+            context.violations.withLock { $0 += violations }
+            context.stop.store(true, ordering: .relaxed)
+            return
+        }
+        _ = unlink(copy)
+    }
+
+    // MARK: - Schema changes
+
+    /// One schema change in a transaction of its own (BEGIN IMMEDIATE): the
+    /// schema is read inside it, so the change drawn is valid for the schema as
+    /// it is; the change is made; the ledger's latest images are rebased to the
+    /// table's new layout; the new schema is recorded in `stress_meta` and the
+    /// change in the ledger; then COMMIT.
+    private func runSchemaChange(_ kind: SchemaChangeKind, tx: Int64) {
+        if kind == .rollback { return runSchemaRollback(tx: tx) }
+        // This connection's own triggers must not stand in the way (DROP COLUMN
+        // refuses to break one); they are rebuilt for the new schema as needed.
+        if !dropTriggers() { reopen() }
+        guard connection != nil else { return }
+        counters[.transactions] += 1
+        guard execute("BEGIN IMMEDIATE").error == nil else { return }
+        guard let current = readSchema() else { return forceRollback(tx) }
+        guard let change = SchemaChange.draw(kind, in: current, using: &rng) else {
+            counters[.schemaChangesUnavailable] += 1
+            if execute("ROLLBACK").error != nil { forceRollback() }  // Nothing was written.
+            return
+        }
+        guard apply(change, ledgerID: tx) else {
+            if connection!.isAutocommit { sqliteRolledBack(tx) } else { forceRollback(tx) }
+            return
+        }
+        if commit(tx) {
+            counters[.schemaChangesCommitted] += 1
+            counters[kind] += 1
+        }
+        settleSchemaTrouble()  // Follows the change just made.
+    }
+
+    /// A schema change inside a transaction, with writes before it and after it
+    /// (the latter for the changed schema, through ledger triggers rebuilt inside
+    /// the transaction), then rolled back: the whole transaction, or a savepoint
+    /// taken just before the change, after which the writes before it commit.
+    /// Everything the rollback undoes carries -tx, the change's records included,
+    /// so a trace of it left behind is a `rollback` or `schema` violation.
+    private func runSchemaRollback(tx: Int64) {
+        let whole = rng.chance(0.5)
+        let kept = whole ? -tx : tx
+        var writes: Set<String> = []
+        let before = (0..<rng.int(in: 0...2)).compactMap { _ in generator.randomStatement(tag: kept, writes: &writes, using: &rng) }
+        guard installTriggers(writes) == nil, execute(Bookkeeping.contextStatement(tx: kept)).error == nil else { return }
+        counters[.transactions] += 1
+        guard execute(rng.chance(0.5) ? "BEGIN IMMEDIATE" : "BEGIN").error == nil else { return }
+        let saved = (installed, cookie, generator)
+        defer { (installed, cookie, generator) = saved }
+        for step in before {
+            if let error = runStep(step).error, error.isBusy || connection!.isAutocommit { return abandon(tx) }
+        }
+        if !whole {
+            guard runStep(.savepoint("ddl")).error == nil, execute(Bookkeeping.contextStatement(tx: -tx)).error == nil else {
+                return abandon(tx)
+            }
+        }
+        guard let current = readSchema() else { return abandon(tx) }
+        var changed = false
+        if let change = SchemaChange.draw(rng.pick(SchemaChangeKind.changes), in: current, using: &rng) {
+            // Inside the transaction: the rollback brings them back.
+            guard dropTriggers() else { return abandon(tx) }
+            changed = apply(change, ledgerID: -tx)
+            if changed {
+                // Writes for the changed schema, through triggers built for it.
+                var inside: Int64 = -1
+                guard execute("PRAGMA schema_version", row: { inside = $0.int64(0) }).error == nil else { return abandon(tx) }
+                cookie = inside
+                generator = WorkloadGenerator(schema: change.schema, swarm: generator.swarm)
+                var after: Set<String> = []
+                let steps = (0..<rng.int(in: 1...3)).compactMap { _ in generator.randomStatement(tag: -tx, writes: &after, using: &rng) }
+                guard installTriggers(after) == nil else { return abandon(tx) }
+                for step in steps {
+                    if let error = runStep(step).error, error.isBusy || connection!.isAutocommit { return abandon(tx) }
+                }
+            }
+            if connection!.isAutocommit { return abandon(tx) }
+        } else {
+            counters[.schemaChangesUnavailable] += 1
+        }
+        if whole {
+            guard execute("ROLLBACK").error == nil else { return abandon(tx) }
+            counters[.rollbacks] += 1
+            context.acks.rolledBack(tx)
+        } else {
+            guard runStep(.rollbackTo("ddl")).error == nil, runStep(.release("ddl")).error == nil,
+                  execute(Bookkeeping.contextStatement(tx: tx)).error == nil else { return abandon(tx) }
+            (installed, cookie, generator) = saved
+            guard commit(tx) else { return }
+        }
+        if changed {
+            counters[.schemaChangesRolledBack] += 1
+            counters[.rollback] += 1
+        }
+    }
+
+    /// Gives up a transaction that went wrong: rolled back (recorded as such) if it is still open.
+    private func abandon(_ tx: Int64) {
+        if connection!.isAutocommit { sqliteRolledBack(tx) } else { forceRollback(tx) }
+    }
+
+    /// The recorded schema, read inside the current transaction; nil (counted) when it cannot be read.
+    private func readSchema() -> Schema? {
+        var json: String?
+        guard execute("SELECT value FROM \(Bookkeeping.meta) WHERE key = 'schema'", row: { json = $0.text(0) }).error == nil else {
+            return nil
+        }
+        return decodeSchema(json)
+    }
+
+    /// The schema `stress_meta` holds, or nil (counted as unexpected, with why)
+    /// when there is none or it does not decode: damage the checks report.
+    private func decodeSchema(_ json: String?) -> Schema? {
+        do {
+            guard let json else { throw ToolError("it has none") }
+            return try JSONDecoder().decode(Schema.self, from: Data(json.utf8))
+        } catch {
+            counters[.unexpectedErrors] += 1
+            context.noteUnexpected("\(Bookkeeping.meta) holds no schema that can be read: \(error)")
+            return nil
+        }
+    }
+
+    /// Makes `change` inside the open transaction: its statements, the ledger's
+    /// rebase, and its records (`Bookkeeping.schemaChangeStatements`), all under
+    /// `ledgerID`. False when a statement failed (its error counted).
+    private func apply(_ change: SchemaChange, ledgerID: Int64) -> Bool {
+        for sql in change.statements where execute(sql).error != nil { return false }
+        if let rebase = change.rebase, !rebaseLedger(rebase, ledgerID: ledgerID) { return false }
+        for sql in Bookkeeping.schemaChangeStatements(change, tx: ledgerID, who: label) where execute(sql).error != nil {
+            return false
+        }
+        return true
+    }
+
+    /// Rewrites the ledger so each live row's latest image has the table's new
+    /// layout: an entry per live key, computed from the ledger's own latest image
+    /// (never from the table, or a fault of ALTER TABLE would be taken as expected).
+    private func rebaseLedger(_ rebase: SchemaChange.Rebase, ledgerID: Int64) -> Bool {
+        let who = SQLValue.text(label).sqlLiteral
+        switch rebase {
+        case .append(let table, let field):
+            let sql = "INSERT INTO \(Bookkeeping.ledger) (tx, who, tbl, key, image) "
+                + "SELECT \(ledgerID), \(who), tbl, key, image || ',' || \(SQLValue.text(field).sqlLiteral) "
+                + "FROM (\(Bookkeeping.latestEntriesQuery(table))) WHERE image IS NOT NULL"
+            return execute(sql).error == nil
+        case .remove(let table, let position, let columns):
+            var rows: [String] = []
+            let read = execute("SELECT key, image FROM (\(Bookkeeping.latestEntriesQuery(table))) WHERE image IS NOT NULL") { row in
+                // An image that is not one of `columns` fields is damaged: left as it is, for `model` to report.
+                guard row.columnType(1) == .text,
+                      var fields = RowImage.fields(Array(row.unsafeBytes(1)), count: columns) else { return }
+                fields.remove(at: position)
+                let image = Array(fields.joined(separator: [UInt8(ascii: ",")]))
+                rows.append("(\(ledgerID), \(who), \(SQLValue.text(table).sqlLiteral), \(Self.exactLiteral(row, 0)), "
+                    + "CAST(\(SQLValue.blob(image).sqlLiteral) AS TEXT))")
+            }
+            guard read.error == nil else { return false }
+            for start in stride(from: 0, to: rows.count, by: 100) {
+                let sql = "INSERT INTO \(Bookkeeping.ledger) (tx, who, tbl, key, image) VALUES "
+                    + rows[start..<min(rows.count, start + 100)].joined(separator: ", ")
+                if execute(sql).error != nil { return false }
+            }
+            return true
+        }
+    }
+
+    /// Column `index` of `row` as a literal of the very same value: text byte
+    /// for byte (SQLite's text need not be valid UTF-8, a Swift `String` is).
+    private static func exactLiteral(_ row: Statement, _ index: Int) -> String {
+        guard row.columnType(index) == .text else { return row.column(index).sqlLiteral }
+        return "CAST(\(SQLValue.blob(Array(row.unsafeBytes(index))).sqlLiteral) AS TEXT)"
+    }
+
+    /// Counts the schema features a statement exercised (`SchemaFeature`).
+    private func countFeatures(_ kind: StatementKind, table: String?, changes: Int) {
+        if kind == .selectView, table == nil { counters[.view] += 1 }
+        guard kind.isWrite, changes > 0, let table, let found = schema.table(id: table) else { return }
+        for feature in schema.features(of: found) {
+            switch feature {
+            case .foreignKeyAction where ![.update, .upsert, .deleteByKey, .deleteByRange, .insertOrReplace].contains(kind): continue
+            case .autoincrement where ![.insert, .insertOrIgnore, .insertOrReplace, .upsert].contains(kind): continue
+            default: counters[feature] += 1
             }
         }
     }
@@ -453,7 +856,7 @@ final class Worker {
             return nil
         } catch let error as SQLiteError where error.isCorruption {
             context.report(Violation(
-                property: "integrity", message: "the check could not read the database: \(error)",
+                property: .integrity, message: "the check could not read the database: \(error)",
                 thread: label, logLine: context.log.lineCount + 1, details: ["error": error.code.name]))
             return nil
         } catch let error as SQLiteError {
@@ -509,7 +912,7 @@ final class Worker {
             connection.close()
         } catch {
             context.report(Violation(
-                property: "integrity", message: "could not reopen the database for the final check: \(error)",
+                property: .integrity, message: "could not reopen the database for the final check: \(error)",
                 thread: label, logLine: context.log.lineCount))
         }
     }
@@ -556,7 +959,7 @@ final class Worker {
             classify(error)
             if error.isCorruption {
                 context.report(Violation(
-                    property: "integrity", message: "SQLite reported corruption: \(error.message)",
+                    property: .integrity, message: "SQLite reported corruption: \(error.message)",
                     thread: label, logLine: logLine, details: ["error": error.code.name, "sql": String(sql.prefix(200))]))
             }
         }
@@ -568,15 +971,25 @@ final class Worker {
         sql.hasPrefix("COMMIT") || sql.hasPrefix("END") || sql.hasPrefix("RELEASE")
     }
 
-    /// INSERT, REPLACE, UPDATE or DELETE: the statements `sqlite3_changes` describes.
+    /// INSERT, REPLACE, UPDATE or DELETE: the statements whose rows `sqlite3_changes`
+    /// counts, decided by the statement's first word. After any other statement
+    /// (ROLLBACK, RELEASE, REINDEX, DROP, a PRAGMA…) it still reports the last of
+    /// those, which would be a stale count on that statement's line.
     static func isDML(_ sql: String) -> Bool {
-        switch sql.utf8.first {
-        case UInt8(ascii: "I"), UInt8(ascii: "R"), UInt8(ascii: "U"), UInt8(ascii: "D"): true
-        default: false
-        }
+        let word = sql.utf8.prefix { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0 & 0xDF) }
+        guard (6...7).contains(word.count) else { return false }
+        let upper = String(decoding: word.map { $0 & 0xDF }, as: UTF8.self)
+        return ["INSERT", "REPLACE", "UPDATE", "DELETE"].contains(upper)
     }
 
+    /// Counts an error by kind. An error a schema change explains is held in
+    /// `schemaTrouble` until `settleSchemaTrouble` knows whether one happened.
     private func classify(_ error: SQLiteError) {
+        if error.code.primary == .error || error.code.primary == .schema
+            || (error.code == .constraintTrigger && error.message == Bookkeeping.schemaChangedMessage) {
+            schemaTrouble = schemaTrouble ?? error
+            return
+        }
         switch error.code.primary {
         case .busy: counters[.busyErrors] += 1
         case .locked: counters[.lockedErrors] += 1

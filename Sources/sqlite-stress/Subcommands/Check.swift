@@ -32,7 +32,8 @@ struct Check: ParsableCommand, AssertingCommand {
         discussion: """
             Runs integrity, model (contents equal the ledger's fold), rollback (no rolled-back write \
             visible), durability (every acknowledged transaction present), conservation (the accounts' \
-            total) and query-consistency in one snapshot, and prints a table of properties. The seed \
+            total), query-consistency and schema (sqlite_schema is what the committed schema changes \
+            made it) in one snapshot, and prints a table of properties. The seed \
             drives query-consistency's random predicates. A database locked past the busy timeout, or \
             an acknowledgement log that is missing or unreadable once transactions committed, is an \
             error (exit status 2), never a pass.

@@ -77,11 +77,16 @@ struct Compose: ParsableCommand {
             template: directory, seed: seed, duration: duration, runs: runs, maxParallel: maxParallel,
             faults: Array(Set(kinds)).sorted { $0.rawValue < $1.rawValue }, end: end, runDirectory: runDir, overwrite: overwrite)
         let runner = try ComposeRunner(settings)
-        if !quiet, !json { Console.out("sqlite-stress compose: seed \(Seed.format(seed))\nreproduce: \(settings.reproduce)") }
+        if !quiet, !json {
+            Console.out("sqlite-stress compose: seed \(Seed.format(seed))\n"
+                + "reproduce (the same schedule; how commands interleave is timing): \(settings.reproduce)")
+        }
         let report = try runner.run()
         // Interrupted (Ctrl-C): the conventional 128 + SIGINT.
-        try Console.finish(report, json: json, quiet: quiet, failureStatus: report.interrupted ? 130 : 1)
+        try Console.finish(report, json: json, quiet: quiet)
     }
 }
 
-extension EndKind: ExpressibleByArgument {}
+extension EndKind: ExpressibleByArgument {
+    public init?(argument: String) { self.init(rawValue: argument.lowercased()) }
+}

@@ -11,6 +11,7 @@ struct DriverOptions: ParsableArguments {
 
     func run(_ kind: DriverKind) throws {
         let faults = try faultOptions.plan()
+        Interrupt.install(repeatStops: true)
         let outcome = try kind.run(
             databasePath: common.databasePath, randomness: common.randomness, busyTimeout: lock.busyTimeout, faults: faults)
         try Console.finish(outcome, json: common.json, quiet: common.quiet)
@@ -58,4 +59,91 @@ struct Transfer: ParsableCommand, AssertingCommand {
     @OptionGroup var options: DriverOptions
     var assertionScope: StressAssertions.Scope { .driver(.transfer) }
     func run() throws { try options.run(.transfer) }
+}
+
+struct Savepoint: ParsableCommand, AssertingCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "savepoint",
+        abstract: "Transactions of nested savepoints, released and rolled back to, that mostly commit.")
+    @OptionGroup var options: DriverOptions
+    var assertionScope: StressAssertions.Scope { .driver(.savepoint) }
+    func run() throws { try options.run(.savepoint) }
+}
+
+struct CreateTable: ParsableCommand, AssertingCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "create-table",
+        abstract: "CREATE TABLE while writers run: a new random table, with its indexes and foreign keys to existing ones.")
+    @OptionGroup var options: DriverOptions
+    var assertionScope: StressAssertions.Scope { .driver(.createTable) }
+    func run() throws { try options.run(.createTable) }
+}
+
+struct DropTable: ParsableCommand, AssertingCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "drop-table",
+        abstract: "DROP TABLE while writers run (never a table another object reads, nor the last one).")
+    @OptionGroup var options: DriverOptions
+    var assertionScope: StressAssertions.Scope { .driver(.dropTable) }
+    func run() throws { try options.run(.dropTable) }
+}
+
+struct CreateIndex: ParsableCommand, AssertingCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "create-index",
+        abstract: "CREATE INDEX while writers run: plain, unique, partial or on expressions.")
+    @OptionGroup var options: DriverOptions
+    var assertionScope: StressAssertions.Scope { .driver(.createIndex) }
+    func run() throws { try options.run(.createIndex) }
+}
+
+struct DropIndex: ParsableCommand, AssertingCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "drop-index", abstract: "DROP INDEX while writers run.")
+    @OptionGroup var options: DriverOptions
+    var assertionScope: StressAssertions.Scope { .driver(.dropIndex) }
+    func run() throws { try options.run(.dropIndex) }
+}
+
+struct AlterTable: ParsableCommand, AssertingCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "alter-table",
+        abstract: "ALTER TABLE while writers run: ADD COLUMN (with or without a default), RENAME COLUMN, DROP COLUMN, RENAME TO.")
+    @OptionGroup var options: DriverOptions
+    var assertionScope: StressAssertions.Scope { .driver(.alterTable) }
+    func run() throws { try options.run(.alterTable) }
+}
+
+struct SchemaRollback: ParsableCommand, AssertingCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "schema-rollback",
+        abstract: "Schema changes, with writes around them, inside transactions and savepoints that are then rolled back.")
+    @OptionGroup var options: DriverOptions
+    var assertionScope: StressAssertions.Scope { .driver(.schemaRollback) }
+    func run() throws { try options.run(.schemaRollback) }
+}
+
+struct Vacuum: ParsableCommand, AssertingCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vacuum",
+        abstract: "VACUUM, incremental vacuum, and VACUUM INTO a new file that every property is then checked on.")
+    @OptionGroup var options: DriverOptions
+    var assertionScope: StressAssertions.Scope { .driver(.vacuum) }
+    func run() throws { try options.run(.vacuum) }
+}
+
+struct Checkpoint: ParsableCommand, AssertingCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "checkpoint", abstract: "WAL checkpoints of every mode (PASSIVE, FULL, RESTART, TRUNCATE).")
+    @OptionGroup var options: DriverOptions
+    var assertionScope: StressAssertions.Scope { .driver(.checkpoint) }
+    func run() throws { try options.run(.checkpoint) }
+}
+
+struct Analyze: ParsableCommand, AssertingCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "analyze", abstract: "ANALYZE, REINDEX and PRAGMA optimize while writers run.")
+    @OptionGroup var options: DriverOptions
+    var assertionScope: StressAssertions.Scope { .driver(.analyze) }
+    func run() throws { try options.run(.analyze) }
 }

@@ -7,8 +7,14 @@ struct Replay: ParsableCommand {
         abstract: "Re-execute a recorded SQL log and stop at the first statement whose result differs.",
         discussion: """
             Each statement runs on a connection of its own writer (thread or driver), in the order \
-            the log recorded them finishing. Exit status 0 when every result matches, 1 at the first \
-            difference (with its line, statement, recorded and replayed results).
+            the log recorded them finishing, into a fresh database. A one-thread log replays exactly. \
+            Logs of several threads or drivers replay too, since lock contention is timing, not \
+            content: a statement that met SQLITE_BUSY or SQLITE_LOCKED in the run is not re-executed \
+            (it had no effect), and one that meets a lock only in the replay waits until the other \
+            writers' statements free it. What a storage fault changed (--fault) cannot be replayed: \
+            the replay injects none. The log is streamed (memory stays flat) and progress goes to \
+            stderr. Exit status 0 when every result matches, 1 at the first difference (with its \
+            line, writer, statement, recorded and replayed results).
             """
     )
 
@@ -27,7 +33,11 @@ struct Replay: ParsableCommand {
     @OptionGroup var library: SQLiteOption
 
     func run() throws {
-        let outcome = try StressKit.Replay.run(logPath: log, databasePath: db ?? log + ".replay.db", overwrite: overwrite)
+        let console = Console(quiet: quiet, json: false)
+        let outcome = try StressKit.Replay.run(
+            logPath: log, databasePath: db ?? log + ".replay.db", overwrite: overwrite,
+            onProgress: console.progressHandler())
+        console.endProgress()
         if !quiet || outcome.mismatch != nil { Console.out(outcome.text) }
         if outcome.mismatch != nil { throw ExitCode(1) }
     }

@@ -17,7 +17,7 @@ struct Schema: ParsableCommand, AssertingCommand {
 
     @OptionGroup var common: CommonOptions
 
-    @OptionGroup var creation: CreationOptions
+    @OptionGroup(title: CreationOptions.title) var creation: CreationOptions
 
     var assertionScope: StressAssertions.Scope { .schema }
 

@@ -9,35 +9,43 @@ import StressKit
 struct Stress: ParsableCommand, AssertingCommand {
     static let configuration = CommandConfiguration(
         commandName: "stress",
-        abstract: "Run the monolith: a random schema, T threads × N iterations of random transactions, integrity checks.",
+        abstract: "Run the monolith: a random schema, T threads × N iterations of random transactions, every property checked.",
         discussion: """
             Creates a fresh database (an existing file is replaced only with --overwrite, and only if \
             sqlite-stress created it), writes every statement to an SQL log the sqlite3 shell can replay, \
-            checks integrity every --check-every iterations per thread and once more at the end on a \
-            fresh connection, and prints a summary. With --threads 1 a seed reproduces the run exactly; \
-            inside Antithesis with no seed, every choice comes from Antithesis instead.
+            checks every property every --check-every iterations per thread and once more at the end on \
+            a fresh connection, and prints a summary. With --threads 1 a seed reproduces the run exactly; \
+            with more, the scheduler interleaves the threads, and the reproduce line says so. Inside \
+            Antithesis with no seed, every choice comes from Antithesis instead. Ctrl-C stops after the \
+            current transactions and prints what was done (exit status 130).
             """
     )
 
     @OptionGroup var common: CommonOptions
 
-    @Option(help: "Threads, each with its own connection.")
+    @Option(help: ArgumentHelp("Threads, each with its own connection.", valueName: "n"))
     var threads = 1
 
-    @Option(help: "Iterations per thread (a transaction or a maintenance step each).")
+    @Option(help: ArgumentHelp("Iterations per thread (a transaction or a maintenance step each).", valueName: "n"))
     var iterations = 1000
 
-    @OptionGroup var creation: CreationOptions
+    @OptionGroup(title: CreationOptions.title) var creation: CreationOptions
 
     @OptionGroup var lock: BusyTimeoutOption
 
     @OptionGroup(title: "Storage faults") var faultOptions: FaultOptions
 
-    @Option(help: "Run PRAGMA integrity_check every K iterations per thread; 0 turns it off.")
+    @Option(help: ArgumentHelp(
+        "Check every property (integrity, model, rollback, durability, conservation, query-consistency) "
+            + "every K iterations per thread; 0 leaves only the final check.",
+        valueName: "k"))
     var checkEvery = 1000
 
     @Option(help: ArgumentHelp("Where to write the SQL log. (default: <db>.sql)", valueName: "path"))
     var sqlLog: String?
+
+    @Flag(inversion: .prefixedNo, help: "Let the swarm change the schema while writers run (CREATE/DROP TABLE and INDEX, ALTER TABLE, schema changes rolled back).")
+    var schemaChanges = true
 
     var assertionScope: StressAssertions.Scope { .stress }
 
@@ -46,18 +54,19 @@ struct Stress: ParsableCommand, AssertingCommand {
             databasePath: common.databasePath, logPath: sqlLog, randomness: common.randomness, threads: threads,
             iterations: iterations, tables: creation.tables, journalMode: creation.journalMode,
             synchronous: creation.synchronousLevel, busyTimeout: lock.busyTimeout, checkEvery: checkEvery,
-            overwrite: creation.overwrite, faults: try faultOptions.plan())
+            overwrite: creation.overwrite, faults: try faultOptions.plan(), schemaChanges: schemaChanges)
         let run = try StressRun.prepare(settings)
         let console = Console(quiet: common.quiet, json: common.json)
 
         console.say("sqlite-stress stress: \(settings.randomness.description)")
-        console.say("reproduce: " + (run.reproduceCommand ?? Randomness.notReproducible))
+        for line in run.reproduceLines { console.say(line) }
         console.say(SQLiteChoice.line)
         console.say("database: \(settings.databasePath) — \(run.config.summary)")
-        console.say("schema: \(run.schema.tables.count) table(s): " + run.schema.tables.map(\.shape).joined(separator: ", "))
+        console.say(run.schema.summary)
         console.say(run.swarm.summary.split(separator: "\n").map { "swarm " + $0 }.joined(separator: "\n"))
-        if !settings.faults.isEmpty { console.say("faults: " + settings.faults.summary) }
+        if !settings.faults.isEmpty { console.say("fault plan: " + settings.faults.summary) }
 
+        Interrupt.install(repeatStops: true)
         let report = try run.run(onProgress: console.progressHandler())
         console.endProgress()
         try Console.finish(report, json: common.json, quiet: common.quiet)

@@ -1,0 +1,66 @@
+import StressSQLite
+
+/// The order in which a run committed its transactions, read from the ledger of
+/// the run's database: `seq` is the commit order (SQLite has one writer at a
+/// time), so a transaction's first ledger entry places it. The log records
+/// statements as they finish, and a writer held up between its COMMIT and the
+/// log line lets another commit and log first; the ledger says which came first.
+///
+/// The positions go to a TEMP table of the reading connection (an index on the
+/// transaction id, one on the position), so memory stays flat however long the
+/// run was; the run's database is opened read-only and never changed.
+final class CommitOrder {
+    private let connection: Connection
+    private let position: Statement
+    private let following: Statement
+    /// The position of the next transaction to commit, nil when none is left.
+    private(set) var next: Int64?
+
+    /// Reads the ledger of the database at `path`, when it is the database the
+    /// log was written for (`seed` is the log header's); nil otherwise.
+    init?(database path: String, seed: String) {
+        guard case .sqlite(DatabaseFile.applicationID) = DatabaseFile.kind(at: path),
+              let connection = try? Connection(path: path, flags: [.readOnly]) else { return nil }
+        do {
+            guard try connection.scalar("SELECT value FROM \(Bookkeeping.meta) WHERE key = 'seed'") == .text(seed) else {
+                connection.close()
+                return nil
+            }
+            try connection.execute("""
+                CREATE TEMP TABLE replay_order AS
+                    SELECT tx, min(seq) AS pos FROM main.\(Bookkeeping.ledger) GROUP BY tx;
+                CREATE INDEX temp.replay_order_tx ON replay_order (tx);
+                CREATE INDEX temp.replay_order_pos ON replay_order (pos)
+                """)
+            position = try connection.prepare("SELECT pos FROM temp.replay_order WHERE tx = ?")
+            following = try connection.prepare("SELECT min(pos) FROM temp.replay_order WHERE pos > ?")
+        } catch {
+            connection.close()
+            return nil
+        }
+        self.connection = connection
+        next = advance(after: 0)
+    }
+
+    deinit { connection.close() }
+
+    /// Where transaction `tx` committed in the run, nil if it is not in the ledger.
+    func position(of tx: Int64) -> Int64? {
+        position.reset()
+        position.bind([.integer(tx)])
+        guard (try? position.step()) == true, case .integer(let value) = position.column(0) else { return nil }
+        return value
+    }
+
+    /// Notes that the transaction at `position` committed in the replay.
+    func committed(at position: Int64) {
+        if let next, position >= next { self.next = advance(after: position) }
+    }
+
+    private func advance(after position: Int64) -> Int64? {
+        following.reset()
+        following.bind([.integer(position)])
+        guard (try? following.step()) == true, case .integer(let value) = following.column(0) else { return nil }
+        return value
+    }
+}

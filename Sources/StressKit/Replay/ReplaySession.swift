@@ -1,0 +1,463 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import StressSQLite
+
+extension Replay {
+    /// The replay's writers — a connection each, the entries waiting to run, the
+    /// entries of the transaction open in the replay — and the order they run in.
+    ///
+    /// The log records each statement as it finishes, and a writer can be held up
+    /// between a statement and its line while others go on, so the log's order is
+    /// the run's only nearly. Where they differ, the replay meets a lock the run
+    /// did not meet, or a result that needs another writer's statement logged a
+    /// little later. Either way the writer's replay transaction (or its one
+    /// autocommit statement) is rolled back, and run again once another writer
+    /// has committed or rolled back; entries run in log order otherwise, and
+    /// while a writer waits for a lock no other writer starts a transaction that
+    /// the log puts after it. With the run's ledger (`order`), commits happen in
+    /// the run's own order: one whose turn has not come waits the same way. Only
+    /// a difference that this reordering does not remove within `window` log
+    /// lines is reported. A writer that holds a lock that long and logs nothing
+    /// more vanished in the run (a killed driver): SQLite rolled its transaction
+    /// back there, and the replay does too.
+    final class Session {
+        let databasePath: String
+        /// Log lines an entry may wait, for a lock or for a result that other
+        /// writers' later lines explain, before the replay says the result differs.
+        let window: Int
+        /// The run's commit order, from the ledger of the run's database, when it
+        /// is beside the log; it also says whether a writer that vanished inside
+        /// its COMMIT committed.
+        let order: CommitOrder?
+
+        private enum Wait {
+            /// `entry` met a lock only the replay holds.
+            case lock(Entry)
+            /// `entry` commits a transaction whose turn in the run's commit order has not come.
+            case turn(Entry)
+            /// Got another result than recorded: `mismatch` is reported if no reordering removes it.
+            case result(Mismatch)
+        }
+
+        private enum Count { case statement, skipped, timing, none }
+
+        private struct Writer {
+            var connection: Connection?
+            /// Entries not yet run, in log order.
+            var queue: [Entry] = []
+            /// The entries run in the transaction open in the replay, with what each counted.
+            var transaction: [(Entry, Count)] = []
+            var wait: Wait?
+            /// The `epoch` of the writer's last failed attempt: it tries again after the next one.
+            var triedAt = 0
+            /// While waiting and running again, it held a lock another writer met:
+            /// its rollback lets that one try again.
+            var heldAnother = false
+            /// The log line of the writer's last entry run (to tell a writer that vanished).
+            var lastLine = 0
+            /// The log line of its last entry that left no transaction open: its
+            /// current snapshot began after that line in the run.
+            var settledLine = 0
+
+            var inTransaction: Bool { connection.map { !$0.isAutocommit } ?? false }
+            /// The log line of its replay transaction's first entry (or of its next entry).
+            var start: Int { transaction.first?.0.line ?? queue.first?.line ?? Int.max }
+            /// The savepoint that opened its replay transaction (`RELEASE` of it commits).
+            var outermost: String?
+        }
+
+        private var writers: [String: Writer] = [:]
+        /// Writers with entries waiting in their queues.
+        private var pending: Set<String> = []
+        /// Commits and rollbacks so far: a waiting writer tries again after one.
+        private var epoch = 0
+        /// The most recent commits that changed the database, by log line and writer.
+        private var changes: [(line: Int, writer: String)] = []
+        /// The log line fed last.
+        private var line = 0
+
+        private(set) var statements = 0
+        private(set) var skipped = 0
+        private(set) var deferred = 0
+        private(set) var restarts = 0
+        private(set) var abandoned = 0
+        private(set) var finished = 0
+        private(set) var timed = 0
+        var writerCount: Int { writers.count }
+
+        init(databasePath: String, window: Int, order: CommitOrder?) {
+            self.databasePath = databasePath
+            self.window = window
+            self.order = order
+            raiseFileLimit()  // A composed run's log has a writer per driver invocation.
+        }
+
+        deinit {
+            for writer in writers.values { writer.connection?.close() }
+        }
+
+        // MARK: - Scheduling
+
+        /// Queues one log entry and runs what can run; returns the first difference
+        /// that no reordering explains, if any.
+        func feed(_ entry: Entry) throws(ToolError) -> Mismatch? {
+            line = entry.line
+            writers[entry.writer, default: Writer()].queue.append(entry)
+            pending.insert(entry.writer)
+            try pump()
+            return try overdue(endOfLog: false)
+        }
+
+        /// At the end of the log nothing may still wait.
+        func finish() throws(ToolError) -> Mismatch? {
+            return try overdue(endOfLog: true)
+        }
+
+        /// Runs queued entries, the lowest log line first, until none can run.
+        private func pump() throws(ToolError) {
+            while true {
+                // While a writer waits for a lock, no transaction the log puts after it starts.
+                let barrier = pending.compactMap { name -> Int? in
+                    guard case .lock? = writers[name]!.wait else { return nil }
+                    return writers[name]!.queue.first?.line
+                }.min() ?? Int.max
+                var next: (name: String, line: Int)?
+                for name in pending {
+                    let writer = writers[name]!
+                    guard let head = writer.queue.first, writer.wait == nil || writer.triedAt < epoch,
+                          writer.inTransaction || writer.wait != nil || head.line <= barrier,
+                          head.line < (next?.line ?? Int.max) else { continue }
+                    next = (name, head.line)
+                }
+                guard let name = next?.name else { return }
+                try attempt(name)
+            }
+        }
+
+        /// Runs the writer's next entry, or rolls its transaction back to wait.
+        private func attempt(_ name: String) throws(ToolError) {
+            let head = writers[name]!.queue.first!
+            let wasWaiting = writers[name]!.wait != nil
+            var step = try perform(name, head)
+            if case .blocked = step, woundYounger(than: name) > 0 {
+                step = try perform(name, head)
+            }
+            guard case .done(let count) = step else {
+                if case .blocked = step { noteHolders(blocking: name) }
+                // A transaction it held until now (or, waiting, one that held up
+                // another writer): its rollback may let another writer on.
+                let held = !writers[name]!.transaction.isEmpty || writers[name]!.inTransaction
+                if held, !wasWaiting || writers[name]!.heldAnother { epoch += 1 }
+                writers[name]!.heldAnother = false
+                restart(name)
+                switch (step, writers[name]!.wait) {
+                case (.blocked, .lock?), (.outOfTurn, .turn?), (.differs, .result?): break  // Still waiting, since the first time.
+                case (.differs(let mismatch), _): writers[name]!.wait = .result(mismatch)
+                case (.outOfTurn, _): writers[name]!.wait = .turn(head)
+                default: writers[name]!.wait = .lock(head)
+                }
+                writers[name]!.triedAt = epoch
+                return
+            }
+            writers[name]!.queue.removeFirst()
+            if writers[name]!.queue.isEmpty { pending.remove(name) }
+            if wasWaiting { deferred += 1 }
+            // Past the entry that had to wait: the wait is over.
+            if let start = waitStart(name), head.line >= start { writers[name]!.wait = nil }
+            if writers[name]!.inTransaction {
+                writers[name]!.transaction.append((head, count))
+            } else {
+                // Committed or rolled back: what it waited for is behind it, and others may go on.
+                writers[name]!.settledLine = head.line
+                writers[name]!.transaction.removeAll()
+                writers[name]!.wait = nil
+                writers[name]!.heldAnother = false
+                epoch += 1
+            }
+        }
+
+        /// Among writers running a transaction again, the older goes first: when
+        /// a writer meets a lock, waiting writers whose transactions began later
+        /// in the log than its own and hold one now are rolled back and queued to
+        /// run again (it is their turn after it). A transaction running in log
+        /// order is never undone: it holds its locks as it did in the run.
+        /// Returns how many were rolled back.
+        private func woundYounger(than name: String) -> Int {
+            let start = writers[name]!.start
+            var wounded = 0
+            for (other, writer) in writers
+            where other != name && writer.wait != nil && writer.inTransaction && writer.start > start {
+                restart(other)
+                if writers[other]!.wait == nil, let head = writers[other]!.queue.first { writers[other]!.wait = .lock(head) }
+                writers[other]!.triedAt = epoch
+                if writers[other]!.queue.isEmpty { pending.remove(other) } else { pending.insert(other) }
+                wounded += 1
+            }
+            return wounded
+        }
+
+        /// Waiting writers running their transactions again may hold what `name` met.
+        private func noteHolders(blocking name: String) {
+            for (other, writer) in writers where other != name && writer.wait != nil && writer.inTransaction {
+                writers[other]!.heldAnother = true
+            }
+        }
+
+        /// Rolls back the writer's replay transaction (if SQLite has not already)
+        /// and queues its entries again, to run after another writer has moved on.
+        private func restart(_ name: String) {
+            if let connection = writers[name]!.connection, !connection.isAutocommit {
+                _ = Replay.describe(connection, "ROLLBACK")
+            }
+            let transaction = writers[name]!.transaction
+            guard !transaction.isEmpty else { return }
+            for (_, count) in transaction { uncount(count) }
+            writers[name]!.queue.insert(contentsOf: transaction.map(\.0), at: 0)
+            writers[name]!.transaction.removeAll()
+            restarts += 1
+        }
+
+        /// The log line of the entry a waiting writer waits at.
+        private func waitStart(_ name: String) -> Int? {
+            switch writers[name]!.wait {
+            case .lock(let entry)?, .turn(let entry)?: entry.line
+            case .result(let mismatch)?: mismatch.line
+            case nil: nil
+            }
+        }
+
+        /// The waiting writer that waits longest, and the line it waits at.
+        private var oldestWait: (name: String, line: Int)? {
+            pending.compactMap { name in waitStart(name).map { (name, $0) } }.min { $0.1 < $1.1 }
+        }
+
+        /// The difference of a writer that waited too long, if any. First, writers
+        /// that hold a transaction open and logged nothing since before the wait
+        /// began (or nothing more at all, at the end of the log) vanished in the
+        /// run, and SQLite rolled them back there: the replay does too, and runs
+        /// what that lets on.
+        private func overdue(endOfLog: Bool) throws(ToolError) -> Mismatch? {
+            while let (name, start) = oldestWait, endOfLog || line - start > window {
+                let vanished = endVanished(before: endOfLog ? Int.max : start)
+                // Every waiting writer tries once more, whatever changed since it last tried.
+                epoch += 1
+                try pump()
+                guard let current = oldestWait else { return nil }
+                if vanished > 0 || current != (name, start) { continue }
+                switch writers[name]!.wait! {
+                case .result(let mismatch):
+                    return mismatch
+                case .turn(let head):
+                    guard case .statement(let sql, let recorded) = head.action else { return nil }
+                    return Mismatch(
+                        line: head.line, writer: name, sql: sql, recorded: recorded,
+                        replayed: "not run: the run committed other transactions before this one, and they never came")
+                case .lock(let head):
+                    guard case .statement(let sql, let recorded) = head.action else { return nil }
+                    let holders = writers.filter { $0.key != name && $0.value.inTransaction }
+                        .map { "\($0.key) (last line \($0.value.lastLine))" }.sorted()
+                    let waited = endOfLog ? "to the end of the log" : "for \(window) log lines"
+                    return Mismatch(
+                        line: head.line, writer: name, sql: sql, recorded: recorded,
+                        replayed: "SQLITE_BUSY (the database stayed locked in the replay \(waited); "
+                            + (holders.isEmpty ? "no other writer has a transaction open" : "transactions open: "
+                                + holders.joined(separator: ", ")) + ")")
+                }
+            }
+            return nil
+        }
+
+        /// Ends the open transactions of writers with nothing queued whose last
+        /// line came before `line` (they vanished in the run), and closes their
+        /// connections; returns how many. SQLite rolled such a transaction back,
+        /// unless the writer was killed inside its COMMIT after the commit took
+        /// effect and before the line was logged: when its commit record is there
+        /// and the run's ledger (`order`) has the transaction, the replay commits
+        /// it too.
+        private func endVanished(before line: Int) -> Int {
+            var count = 0
+            for (name, writer) in writers where writer.queue.isEmpty && writer.lastLine < line && writer.inTransaction {
+                let record = writer.transaction.lazy.compactMap { entry -> Int64? in
+                    guard case .statement(let sql, _) = entry.0.action else { return nil }
+                    return Bookkeeping.commitRecordTransaction(sql)
+                }.last
+                if let record, let position = order?.position(of: record), commitVanished(name) {
+                    finished += 1
+                    order?.committed(at: position)
+                } else {
+                    _ = Replay.describe(writer.connection!, "ROLLBACK")
+                    abandoned += 1
+                }
+                writer.connection!.close()
+                writers[name]!.connection = nil
+                writers[name]!.transaction.removeAll()
+                count += 1
+            }
+            if count > 0 { epoch += 1 }
+            return count
+        }
+
+        /// Commits a vanished writer's transaction, making way if younger
+        /// transactions hold the database (their turn comes after it).
+        private func commitVanished(_ name: String) -> Bool {
+            let connection = writers[name]!.connection!
+            var result = Replay.describe(connection, "COMMIT")
+            if Replay.isContention(result), woundYounger(than: name) > 0 { result = Replay.describe(connection, "COMMIT") }
+            return result == "ok"
+        }
+
+        // MARK: - Running one entry
+
+        private enum Step { case done(Count), blocked, outOfTurn, differs(Mismatch) }
+
+        private func perform(_ name: String, _ entry: Entry) throws(ToolError) -> Step {
+            defer { writers[name]!.lastLine = max(writers[name]!.lastLine, entry.line) }
+            switch entry.action {
+            case .disconnect:
+                writers[name]!.connection?.close()
+                writers[name]!.connection = nil
+                return .done(.none)
+            case .rolledBackBySQLite:
+                if let connection = writers[name]!.connection, !connection.isAutocommit {
+                    _ = Replay.describe(connection, "ROLLBACK")
+                }
+                return .done(.none)
+            case .statement(let sql, let recorded):
+                if Replay.isContention(recorded) {
+                    skipped += 1  // No effect in the run: SQLite undid it.
+                    return .done(.skipped)
+                }
+                let connection = try connection(name)
+                let autocommit = connection.isAutocommit
+                // A commit waits for its turn in the run's order.
+                var position: Int64?
+                if let order, commits(sql, name, autocommit: autocommit, recorded: recorded), let tx = entry.transactionID {
+                    position = order.position(of: tx)
+                    if let position, let next = order.next, position > next { return .outOfTurn }
+                }
+                // An autocommit write runs in a transaction of its own, so that it can be undone.
+                let wrapped = autocommit && Worker.isDML(sql)
+                // One that changed nothing in the run, and meets a lock here, ran there before the
+                // lock's holder took it and logged after it: nothing to run, as for SQLITE_BUSY.
+                let passes = wrapped && Self.hadNoEffect(recorded)
+                if wrapped, Replay.isContention(Replay.describe(connection, "BEGIN")) { return passes ? notHeld() : .blocked }
+                let replayed = Replay.describe(connection, Replay.redirected(sql, besides: databasePath))
+                if Replay.isContention(replayed) {
+                    guard passes, !connection.isAutocommit else { return .blocked }
+                    _ = Replay.describe(connection, "ROLLBACK")
+                    return notHeld()
+                }
+                var count = Count.statement
+                var undo = false
+                if replayed != recorded {
+                    if wrapped, Self.hadNoEffect(recorded), changedByOthers(name, before: entry.line) {
+                        // Run at another moment than the run ran it: it had no effect there, and has none here.
+                        undo = true
+                    } else if !isTiming(sql, name, entry.line, recorded: recorded, replayed: replayed) {
+                        return .differs(Mismatch(line: entry.line, writer: name, sql: sql, recorded: recorded, replayed: replayed))
+                    }
+                    count = .timing
+                }
+                if wrapped, !connection.isAutocommit,
+                   Replay.isContention(Replay.describe(connection, undo ? "ROLLBACK" : "COMMIT")) {
+                    return .blocked
+                }
+                if autocommit, !connection.isAutocommit, sql.hasPrefix("SAVEPOINT ") {
+                    writers[name]!.outermost = String(sql.dropFirst("SAVEPOINT ".count))
+                }
+                if replayed.hasPrefix("ok"), connection.isAutocommit, !undo, Worker.isDML(sql) || Worker.mayCommit(sql) {
+                    changes.append((entry.line, name))
+                    if changes.count > 4096 { changes.removeFirst(2048) }
+                    if let position { order?.committed(at: position) }
+                }
+                if count == .timing { timed += 1 } else { statements += 1 }
+                return .done(count)
+            }
+        }
+
+        /// Whether running `sql` would commit the writer's work: COMMIT or END, the
+        /// RELEASE of the savepoint that opened the transaction, or a write to the
+        /// database's own tables that changed rows outside a transaction.
+        private func commits(_ sql: String, _ name: String, autocommit: Bool, recorded: String) -> Bool {
+            if autocommit {
+                return Worker.isDML(sql) && !sql.hasPrefix("UPDATE temp.") && !sql.contains(" INTO temp.")
+                    && recorded.hasPrefix("ok changes=") && !recorded.hasPrefix("ok changes=0")
+            }
+            if sql.hasPrefix("COMMIT") || sql.hasPrefix("END") { return true }
+            guard let outermost = writers[name]!.outermost else { return false }
+            return sql == "RELEASE " + outermost || sql == "RELEASE SAVEPOINT " + outermost
+        }
+
+        /// A statement whose recorded result is timing, not content: counted, not held to it.
+        private func notHeld() -> Step {
+            timed += 1
+            return .done(.timing)
+        }
+
+        private func uncount(_ count: Count) {
+            switch count {
+            case .statement: statements -= 1
+            case .skipped: skipped -= 1
+            case .timing: timed -= 1
+            case .none: break
+            }
+        }
+
+        /// A successful read (rows, no change) whose row count differs is timing,
+        /// not content, when another writer committed a change after the read's
+        /// snapshot could have begun (in WAL mode a read sees the database as of its
+        /// start, and the log records it at its end), or when it counts pages, not
+        /// rows (`PRAGMA incremental_vacuum`). So is an autocommit write that changed
+        /// nothing in the run (the log records it when its lock is already free, so
+        /// another writer's commit can come first in the log): it is undone.
+        private func isTiming(_ sql: String, _ name: String, _ line: Int, recorded: String, replayed: String) -> Bool {
+            guard recorded.hasPrefix("ok"), replayed.hasPrefix("ok"), !Worker.isDML(sql), !Worker.mayCommit(sql) else {
+                return false
+            }
+            if sql.hasPrefix("PRAGMA incremental_vacuum") { return true }
+            return changedByOthers(name, before: line)
+        }
+
+        /// Whether another writer committed a change that the log puts between
+        /// the start of the writer's current snapshot (after its last entry that
+        /// left no transaction open) and `line`: in the run, the entry at `line`
+        /// may have run before that change or after it.
+        private func changedByOthers(_ name: String, before line: Int) -> Bool {
+            let after = writers[name]!.settledLine
+            return changes.reversed().contains { $0.line > after && $0.line < line && $0.writer != name }
+        }
+
+        /// A recorded result of a write that changed nothing: no row, or an error.
+        static func hadNoEffect(_ recorded: String) -> Bool {
+            !recorded.hasPrefix("ok") || recorded == "ok changes=0" || recorded.hasPrefix("ok changes=0 ")
+        }
+
+        private func connection(_ name: String) throws(ToolError) -> Connection {
+            if let existing = writers[name]!.connection { return existing }
+            do {
+                // No busy timeout: a lock the run waited out is met at once, and the entry waits here.
+                let opened = try Connection(path: databasePath, flags: [.readWrite, .create, .noMutex])
+                writers[name]!.connection = opened
+                return opened
+            } catch {
+                throw ToolError("cannot open \(databasePath): \(error).")
+            }
+        }
+    }
+}
+
+/// Raises the soft limit on open files to the hard limit.
+private func raiseFileLimit() {
+    #if canImport(Glibc)
+    let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+    #else
+    let resource = RLIMIT_NOFILE
+    #endif
+    var limit = rlimit()
+    guard getrlimit(resource, &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+    limit.rlim_cur = limit.rlim_max
+    _ = setrlimit(resource, &limit)
+}

@@ -1,0 +1,165 @@
+import Foundation
+import Testing
+
+@testable import StressKit
+
+/// Logs written by hand, each showing one way the log's order differs from the
+/// run's, and one way a real difference shows; the replay must tell them apart.
+@Suite struct ReplaySchedulingTests {
+    /// Replays `lines` (after a log header and a one-table setup) into a fresh database.
+    static func replay(_ lines: [String], window: Int = Replay.window) throws -> Replay.Outcome {
+        let directory = try TemporaryDirectory()
+        let log = directory.path("hand.sql")
+        let text = ([
+            "-- sqlite-stress stress seed=0x0000000000000001 threads=2 iterations=1 check-every=0 tables=1 sqlite=test",
+            "CREATE TABLE t(k INTEGER PRIMARY KEY, v); -- setup x0 ok",
+        ] + lines).joined(separator: "\n") + "\n"
+        try Data(text.utf8).write(to: URL(fileURLWithPath: log))
+        return try Replay.run(logPath: log, databasePath: directory.path("hand.db"), overwrite: false, window: window)
+    }
+
+    // A commit logged after a statement that waited for it (the committing writer
+    // was held up before writing its line): the waiting statement runs once the
+    // commit has, and every result matches.
+    @Test func aStatementWaitsForACommitLoggedAfterIt() throws {
+        let outcome = try Self.replay([
+            "BEGIN IMMEDIATE; -- a x1 ok",
+            "INSERT INTO t VALUES (1, 'a'); -- a x1 ok changes=1",
+            "INSERT INTO t VALUES (2, 'b'); -- b x1 ok changes=1",
+            "COMMIT; -- a x1 ok",
+            "INSERT OR IGNORE INTO t VALUES (1, 'b'); -- b x2 ok changes=0",
+            "SELECT * FROM t; -- b x3 ok rows=2",
+        ])
+        #expect(outcome.mismatch == nil, "\(outcome.text)")
+        #expect(outcome.deferred >= 1)
+        #expect(outcome.statements == 7)  // The setup's CREATE TABLE too.
+    }
+
+    // An autocommit write logged before one that ran first: its result (no
+    // change, the key being taken) holds once the other has run.
+    @Test func aResultWaitsForAWriteLoggedAfterIt() throws {
+        let outcome = try Self.replay([
+            "INSERT OR IGNORE INTO t VALUES (1, 'b'); -- b x1 ok changes=0",
+            "INSERT INTO t VALUES (1, 'a'); -- a x1 ok changes=1",
+            "SELECT * FROM t WHERE v = 'a'; -- b x2 ok rows=1",
+        ])
+        #expect(outcome.mismatch == nil, "\(outcome.text)")
+        #expect(outcome.deferred == 1)
+    }
+
+    // A result that no other writer's statement explains is a difference,
+    // reported at its own line with both results.
+    @Test func anUnexplainedResultIsReported() throws {
+        let outcome = try Self.replay([
+            "INSERT OR IGNORE INTO t VALUES (1, 'b'); -- b x1 ok changes=0",
+            "INSERT INTO t VALUES (2, 'a'); -- a x1 ok changes=1",
+            "INSERT INTO t VALUES (3, 'a'); -- a x2 ok changes=1",
+        ])
+        let mismatch = try #require(outcome.mismatch, "\(outcome.text)")
+        #expect(mismatch.line == 3)
+        #expect(mismatch.writer == "b")
+        #expect(mismatch.recorded == "ok changes=0")
+        #expect(mismatch.replayed == "ok changes=1")
+    }
+
+    // The same difference is reported once it has waited `window` lines, before the log ends.
+    @Test func anUnexplainedResultIsReportedAfterTheWindow() throws {
+        let filler = (0..<20).map { "INSERT INTO t VALUES (\(100 + $0), 'a'); -- a x\($0 + 1) ok changes=1" }
+        let outcome = try Self.replay(["INSERT OR IGNORE INTO t VALUES (1, 'b'); -- b x1 ok changes=0"] + filler, window: 5)
+        let mismatch = try #require(outcome.mismatch)
+        #expect(mismatch.line == 3)
+        #expect(outcome.statements < 20, "the replay went on to the end: \(outcome.text)")
+    }
+
+    // A statement that met SQLITE_BUSY in the run had no effect there and is
+    // not re-executed (here it would succeed and change what follows).
+    @Test func contentionInTheRunIsNotReplayed() throws {
+        let outcome = try Self.replay([
+            "INSERT INTO t VALUES (1, 'a'); -- a x1 SQLITE_BUSY",
+            "SELECT * FROM t; -- b x1 ok",
+        ])
+        #expect(outcome.mismatch == nil, "\(outcome.text)")
+        #expect(outcome.skipped == 1)
+    }
+
+    // A writer killed mid-transaction holds its lock in the replay until the
+    // replay concludes it vanished; its writes are rolled back, as SQLite did.
+    @Test func aVanishedWritersTransactionIsRolledBack() throws {
+        let outcome = try Self.replay([
+            "BEGIN IMMEDIATE; -- k x1 ok",
+            "INSERT INTO t VALUES (5, 'k'); -- k x1 ok changes=1",
+            "INSERT INTO t VALUES (6, 'b'); -- b x1 ok changes=1",
+            "SELECT * FROM t; -- b x2 ok rows=1",
+        ])
+        #expect(outcome.mismatch == nil, "\(outcome.text)")
+        #expect(outcome.abandoned == 1)
+    }
+
+    // The log says when SQLite ended a transaction itself; the replay follows.
+    @Test func aTransactionSQLiteEndedIsEndedInTheReplay() throws {
+        let outcome = try Self.replay([
+            "BEGIN; -- a x1 ok",
+            "INSERT INTO t VALUES (1, 'a'); -- a x1 SQLITE_BUSY",
+            "-- a x1 rolled back by SQLite",
+            "BEGIN; -- a x2 ok",
+            "INSERT INTO t VALUES (2, 'a'); -- a x2 ok changes=1",
+            "COMMIT; -- a x2 ok",
+        ])
+        #expect(outcome.mismatch == nil, "\(outcome.text)")
+    }
+
+    // Log lines: statements with their writer and result; events; everything else ignored.
+    @Test func logLinesParse() {
+        #expect(Replay.parse("INSERT INTO t VALUES ('; -- x'); -- t1 x5 ok changes=1", number: 7)
+            == Replay.Entry(line: 7, writer: "t1", action: .statement(sql: "INSERT INTO t VALUES ('; -- x')", result: "ok changes=1"), transaction: "x5"))
+        #expect(Replay.parse("COMMIT; -- d300 x2 ok", number: 1)?.transactionID == TransactionID.make(base: 300, number: 2))
+        #expect(Replay.parse("COMMIT; -- t1 x2 ok", number: 1)?.transactionID == TransactionID.make(base: 2, number: 2))
+        #expect(Replay.parse("-- t0 x5 reconnect", number: 1)?.action == .disconnect)
+        #expect(Replay.parse("-- d77 x2 disconnect", number: 1)?.action == .disconnect)
+        #expect(Replay.parse("-- t0 x5 rolled back by SQLite", number: 1)?.action == .rolledBackBySQLite)
+        #expect(Replay.parse("-- t0 check integrity=pass model=pass", number: 1) == nil)
+        #expect(Replay.parse("-- configuration: page_size=4096", number: 1) == nil)
+    }
+}
+
+@Suite struct ReportTextTests {
+    // A violation's sentence and details stay on their lines, whatever the text
+    // they carry (an SQL statement over several lines, integrity_check's messages).
+    @Test func violationsPrintOneLineEach() {
+        let violation = Violation(
+            property: .integrity, message: "the database could not be read: error — while executing `CREATE TABLE x (\n    a INTEGER,\n    b TEXT);\nDELETE FROM x`",
+            thread: "final", logLine: 12, details: ["integrity_check": "*** in database main ***\nPage 72: error 11\nPage 69: error 11"])
+        let lines = violation.description.split(separator: "\n")
+        #expect(lines.count == 2, "\(violation.description)")
+        #expect(lines[0].contains("CREATE TABLE x ( a INTEGER, b TEXT); DELETE FROM x"))
+        #expect(lines[1] == "    integrity_check: *** in database main *** | Page 72: error 11 | Page 69: error 11")
+    }
+
+    // Counts read as English: one table, two tables.
+    @Test func countsAgree() {
+        #expect(Format.count(1, "table") == "1 table")
+        #expect(Format.count(0, "check") == "0 checks")
+        #expect(Format.count(2, "index", plural: "indexes") == "2 indexes")
+        #expect(Format.count(1, "ledger entry", plural: "ledger entries") == "1 ledger entry")
+    }
+
+    // A growing file is named once when it passes 256 MiB, and again at each doubling.
+    @Test func growthIsWarnedAtEachDoubling() {
+        var warnings = GrowthWarnings()
+        let mib: Int64 = 1 << 20
+        #expect(warnings.check([("s.db", 100 * mib)]) == nil)
+        #expect(warnings.check([("s.db", 300 * mib)])?.contains("s.db has grown to 300 MiB") == true)
+        #expect(warnings.check([("s.db", 400 * mib)]) == nil)
+        #expect(warnings.check([("s.db", 600 * mib), ("s.db.sql", 10 * mib)])?.contains("600 MiB") == true)
+        #expect(warnings.check([("s.db", 700 * mib), ("s.db.sql", 257 * mib)])?.contains("s.db.sql") == true)
+    }
+
+    // A reproduce line writes to fresh paths beside the originals.
+    @Test func reproductionPathsAreFresh() {
+        #expect(DatabaseFile.reproductionPath("stress.db") == "stress-repro.db")
+        #expect(DatabaseFile.reproductionPath("runs/stress.db") == "runs/stress-repro.db")
+        #expect(DatabaseFile.reproductionPath("compose-0x2a") == "compose-0x2a-repro")
+        #expect(DatabaseFile.reproductionPath("a.b/log") == "a.b/log-repro")
+        #expect(DatabaseFile.reproductionPath("x.sql") == "x-repro.sql")
+    }
+}
