@@ -96,9 +96,9 @@ func syntheticLog() -> String {
         #expect(ColumnDrop.rewrite("CREATE INDEX \"t_i\" ON \"t\" (\"b\")", table: "t", column: "b") == "")
         #expect(ColumnDrop.rewrite("UPDATE \"t\" SET \"c\" = 1 WHERE \"b\" = 'x'", table: "t", column: "b") == nil)
         #expect(ColumnDrop.rewrite("INSERT INTO \"u\" (\"b\") VALUES (1)", table: "t", column: "b") == "INSERT INTO \"u\" (\"b\") VALUES (1)")
-        let tracked = TrackedTable(name: "t", columns: ["a", "b", "c"], keyColumns: [], withoutRowid: false)
+        let tracked = TrackedTable(ledgerName: "t", name: "t", columns: ["a", "b", "c"], keyColumns: [], withoutRowid: false)
         let trigger = "CREATE TEMP TRIGGER x AFTER INSERT ON main.\"t\" BEGIN INSERT INTO stress_ledger (image) VALUES (\(tracked.imageExpression("NEW"))); END"
-        let smaller = TrackedTable(name: "t", columns: ["a", "c"], keyColumns: [], withoutRowid: false)
+        let smaller = TrackedTable(ledgerName: "t", name: "t", columns: ["a", "c"], keyColumns: [], withoutRowid: false)
         #expect(ColumnDrop.rewrite(trigger, table: "t", column: "b")
             == "CREATE TEMP TRIGGER x AFTER INSERT ON main.\"t\" BEGIN INSERT INTO stress_ledger (image) VALUES (\(smaller.imageExpression("NEW"))); END")
     }
@@ -106,7 +106,7 @@ func syntheticLog() -> String {
     // A ledger trigger's row image can be written with quote() alone, one
     // column at a time; anything else in the statement stays as it was.
     @Test func rowImagesBecomeQuotes() {
-        let tracked = TrackedTable(name: "t", columns: ["a", "b"], keyColumns: [], withoutRowid: false)
+        let tracked = TrackedTable(ledgerName: "t", name: "t", columns: ["a", "b"], keyColumns: [], withoutRowid: false)
         let sql = "CREATE TEMP TRIGGER x AFTER INSERT ON main.\"t\" BEGIN INSERT INTO l (image) VALUES (\(tracked.imageExpression("NEW"))); END"
         #expect(ImageExpression.occurrences(in: sql).map(\.quoted) == ["quote(NEW.\"a\")", "quote(NEW.\"b\")"])
         #expect(ImageExpression.quoting(sql, [1]) == "CREATE TEMP TRIGGER x AFTER INSERT ON main.\"t\" BEGIN INSERT INTO l (image) VALUES ("
@@ -161,8 +161,8 @@ func syntheticLog() -> String {
     }
 
     // The oracle of a script must FAIL when the crashed copy lost a committed
-    // row (durability), holds a row never committed (rollback), or is damaged
-    // (integrity) — and must pass when the copy is exactly what was committed.
+    // row (durability), holds a row never committed (rollback), has a schema
+    // object never committed (schema), or is damaged (integrity) — and must pass when the copy is exactly what was committed.
     @Test func oracleJudgesTheCrashedCopyAgainstTheCommittedRows() throws {
         let directory = try TemporaryDirectory()
         func judged(_ tamper: String?) throws -> ShrinkVerdict? {
@@ -189,12 +189,47 @@ func syntheticLog() -> String {
         let leaked = try #require(try judged("INSERT INTO t VALUES (3, 'never committed')"))
         #expect(leaked.violates(.rollback) && !leaked.violates(.durability))
 
+        // schema: a committed index the crashed copy lacks, or an object it has that was never committed.
+        let lostIndex = try #require(try judged("CREATE INDEX t_b ON t (b)"))
+        #expect(lostIndex.violates(.schema) && !lostIndex.violates(.durability) && !lostIndex.violates(.rollback))
+        #expect(lostIndex.sentence(.schema, crash: .kill) == "schema: VIOLATED — 1 schema objects differ after the crash from the committed schema")
+        #expect(clean.sentence(.schema, crash: .kill) == "schema: held — the schema after the crash is the committed one")
+
         let damaged = try #require(try judged("PRAGMA writable_schema = ON; UPDATE sqlite_schema SET rootpage = 3 WHERE name = 't'"))
         #expect(damaged.violates(.integrity))
 
         // A copy the comparison cannot be asked of (here its table has another
         // shape) is no verdict at all, never a violation.
         #expect(try judged("ALTER TABLE t ADD COLUMN z") == nil)
+    }
+
+    // A script's final query prints, word for word, the verdict shrink judged
+    // in-process, for each property a script can show on these tables (the
+    // accounts' conservation needs the accounts): held, and violated.
+    @Test func renderedCheckPrintsTheJudgedSentence() throws {
+        let directory = try TemporaryDirectory()
+        for tamper in [nil, "DELETE FROM t WHERE a = 2", "INSERT INTO t VALUES (3, 'x')", "CREATE INDEX t_b ON t (b)"] as [String?] {
+            let live = directory.path("r-\(UUID().uuidString).db"), crashed = live + ".crashed"
+            let setup = try Connection(path: live)
+            try setup.execute("CREATE TABLE t (a INTEGER PRIMARY KEY, b); INSERT INTO t VALUES (1, 'one'), (2, 'two')")
+            try FileManager.default.copyItem(atPath: live, toPath: crashed)
+            if let tamper {
+                let other = try Connection(path: crashed)
+                try other.execute(tamper)
+                other.close()
+            }
+            let verdict = try #require(ShrinkOracle.judge(setup, crash: .kill, crashedPath: crashed))
+            let tables = try ShrinkOracle.tables(setup)
+            setup.close()
+            for property in ShrinkOracle.supported where property != .conservation {
+                let connection = try Connection(path: live)
+                defer { connection.close() }
+                let statements = ShrinkOracle.renderedCheck(property, crash: .kill, tables: tables, crashedFile: crashed)
+                for sql in statements.dropLast() { try connection.execute(sql) }
+                let printed = try connection.scalar(try #require(statements.last))
+                #expect(printed == .text(verdict.sentence(property, crash: .kill)), "\(property) after \(tamper ?? "nothing")")
+            }
+        }
     }
 
     // A log of two writers whose statements interleave is replayed in its

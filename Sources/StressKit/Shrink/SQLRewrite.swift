@@ -388,7 +388,7 @@ enum ColumnDrop {
     /// Removes the column's part of the ledger triggers' row images (`TrackedTable.imageExpression`).
     private static func trigger(_ sql: String, _ column: String) -> String {
         var text = sql
-        let probe = TrackedTable(name: "", columns: [column], keyColumns: [], withoutRowid: false)
+        let probe = TrackedTable(ledgerName: "", name: "", columns: [column], keyColumns: [], withoutRowid: false)
         for row in ["NEW", "OLD"] {
             let piece = probe.imageExpression(row)
             for pattern in [piece + " || ',' || ", " || ',' || " + piece] { text = text.replacing(pattern, with: "") }

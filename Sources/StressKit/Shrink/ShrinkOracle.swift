@@ -17,6 +17,7 @@ import StressSQLite
 /// | `rollback` | the crashed copy holds no row that was not committed |
 /// | `model` | both: the crashed copy holds exactly the committed rows |
 /// | `conservation` | the accounts' total is the committed total |
+/// | `schema` | the crashed copy's `sqlite_schema` is the committed one |
 ///
 /// The same queries run in-process while reducing and, rendered, at the end
 /// of the script the `sqlite3` shell runs, so both see the same verdict.
@@ -31,6 +32,8 @@ public struct ShrinkVerdict: Sendable, Equatable {
     public var lost = 0
     public var extra = 0
     public var committedRows = 0
+    /// Objects of `sqlite_schema` (type, name, table, SQL) in one copy and not the other.
+    public var schemaDifferences = 0
     /// The accounts' committed total and the total after the crash, when the accounts table exists.
     public var balances: Balances?
 
@@ -47,6 +50,7 @@ public struct ShrinkVerdict: Sendable, Equatable {
         case .rollback: return unreadable == nil && extra > 0
         case .model: return unreadable == nil && (lost > 0 || extra > 0)
         case .conservation: return unreadable == nil && balances.map { $0.committed != $0.after } == true
+        case .schema: return unreadable == nil && schemaDifferences > 0
         case .queryConsistency: return false
         }
     }
@@ -83,6 +87,10 @@ public struct ShrinkVerdict: Sendable, Equatable {
             return name + (violated
                 ? "the accounts total \(after) after the crash, \(committed) committed"
                 : "the accounts total \(committed), as committed")
+        case .schema:
+            return name + (violated
+                ? "\(schemaDifferences) schema objects differ after the crash from the committed schema"
+                : "the schema after the crash is the committed one")
         case .queryConsistency:
             return name + "not judged by a shrunk script"
         }
@@ -95,7 +103,7 @@ enum ShrinkOracle {
     static let crashedSchema = "crashed"
 
     /// The properties a script can show (every one but `query-consistency`).
-    static let supported: [Property] = [.integrity, .durability, .rollback, .model, .conservation]
+    static let supported: [Property] = [.integrity, .durability, .rollback, .model, .conservation, .schema]
 
     static func integrityHeld(_ crash: CrashKind) -> String {
         crash == .none ? "PRAGMA integrity_check returns ok" : "PRAGMA integrity_check returns ok after the crash"
@@ -140,6 +148,12 @@ enum ShrinkOracle {
             + "WHERE typeof(\(quoteIdentifier(column))) = 'null')"
     }
 
+    /// Objects of `from`'s `sqlite_schema` that `other`'s lacks.
+    static func schemaMissingQuery(from: String, in other: String) -> String {
+        "SELECT count(*) FROM (SELECT type, name, tbl_name, sql FROM \(from).sqlite_schema "
+            + "EXCEPT SELECT type, name, tbl_name, sql FROM \(other).sqlite_schema)"
+    }
+
     static func balanceQuery(schema: String) -> String {
         "SELECT sum(balance) FROM \(schema).\(Bookkeeping.accounts)"
     }
@@ -169,6 +183,8 @@ enum ShrinkOracle {
                 }
             }
             guard crash == .kill else { return verdict }
+            verdict.schemaDifferences = try integer(connection, schemaMissingQuery(from: "main", in: crashedSchema))
+                + integer(connection, schemaMissingQuery(from: crashedSchema, in: "main"))
             let live = try tables(connection)
             let crashed = Set(try tables(connection, schema: crashedSchema).map(\.name))
             for table in live {
@@ -248,6 +264,12 @@ enum ShrinkOracle {
                 "SELECT CASE WHEN committed = after THEN '\(name): held — the accounts total ' || committed || ', as committed' "
                     + "ELSE '\(name): VIOLATED — the accounts total ' || after || ' after the crash, ' || committed || ' committed' END "
                     + "FROM (SELECT (\(balanceQuery(schema: "main"))) AS committed, (\(balanceQuery(schema: crashedSchema))) AS after)")
+        case .schema:
+            let differences = "(\(schemaMissingQuery(from: "main", in: crashedSchema))) + (\(schemaMissingQuery(from: crashedSchema, in: "main")))"
+            statements.append(
+                "SELECT CASE WHEN differences = 0 THEN '\(name): held — the schema after the crash is the committed one' "
+                    + "ELSE '\(name): VIOLATED — ' || differences || ' schema objects differ after the crash from the committed schema' END "
+                    + "FROM (SELECT \(differences) AS differences)")
         case .queryConsistency:
             break
         }

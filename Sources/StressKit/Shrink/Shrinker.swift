@@ -126,7 +126,7 @@ public final class Shrinker {
     }
 
     /// The preference among several violated properties: a loss of data before its symptoms.
-    static let preference: [Property] = [.durability, .rollback, .model, .conservation, .integrity, .queryConsistency]
+    static let preference: [Property] = [.durability, .rollback, .model, .conservation, .schema, .integrity, .queryConsistency]
 
     private func source() throws(ToolError) -> Source {
         var source = try failingRun()
@@ -237,7 +237,7 @@ public final class Shrinker {
 
     /// The run's reproduce line without the work directory's paths.
     static func command(_ run: StressRun) -> String {
-        var arguments = run.reproduceArguments ?? ["stress"]
+        var arguments = run.reproduceArguments(threads: run.settings.threads) ?? ["stress"]
         if let db = arguments.firstIndex(of: "--db") { arguments.removeSubrange(db...(db + 1)) }
         if let log = arguments.firstIndex(of: "--sql-log") { arguments.removeSubrange(log...(log + 1)) }
         arguments.removeAll { $0 == "--overwrite" }
