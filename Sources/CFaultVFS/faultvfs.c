@@ -476,7 +476,7 @@ static int fault_truncate(sqlite3_file *file, sqlite3_int64 size) {
 
 static int fault_sync(sqlite3_file *file, int flags) {
     FaultFile *f = (FaultFile *)file;
-    if (!f->tracked) return f->real->pMethods->xSync(f->real, flags);
+    if (!f->tracked) return G.config.simulated_sync ? SQLITE_OK : f->real->pMethods->xSync(f->real, flags);
     pthread_mutex_lock(&G.mutex);
     int rc;
     int role = f->tracked->role;
@@ -492,7 +492,7 @@ static int fault_sync(sqlite3_file *file, int flags) {
             record_event(FAULTVFS_LYING_FSYNC, FAULTVFS_OP_SYNC, role, 0, (int64_t)f->tracked->pending_count, 0, 0);
             rc = SQLITE_OK;
         } else {
-            rc = f->real->pMethods->xSync(f->real, flags);
+            rc = G.config.simulated_sync ? SQLITE_OK : f->real->pMethods->xSync(f->real, flags);
             if (rc == SQLITE_OK) clear_pending(f->tracked);
         }
         G.syncs += !f->quiet;

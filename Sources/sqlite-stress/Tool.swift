@@ -31,7 +31,8 @@ struct Tool: ParsableCommand {
         subcommands: [
             Stress.self, Schema.self, Insert.self, Update.self, Delete.self, Rollback.self, Transfer.self, Savepoint.self,
             CreateTable.self, DropTable.self, CreateIndex.self, DropIndex.self, AlterTable.self, SchemaRollback.self,
-            Vacuum.self, Checkpoint.self, Analyze.self, Integrity.self, Check.self, Compose.self, Replay.self, SetupComplete.self,
+            Vacuum.self, Checkpoint.self, Analyze.self, Integrity.self, Check.self, Compose.self, Replay.self, Shrink.self,
+            SetupComplete.self,
         ]
     )
 

@@ -1,0 +1,160 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import ArgumentParser
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import StressKit
+import Synchronization
+
+struct Shrink: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "shrink",
+        abstract: "Reduce a failing run to the smallest sqlite3 script that still fails.",
+        discussion: """
+            Give it the failing stress run's options (its reproduce line: --seed, --threads, --journal-mode, \
+            --fault, --crash, …; --db and --overwrite are accepted and left alone, shrink works in a \
+            temporary directory) or its SQL log (--log). It replays the run's statements on a fresh \
+            database, finds the smallest fault and crash setting under which the same property fails — no \
+            fault, a crash right after the last statement, then the run's own faults — and removes \
+            transactions, statements, schema, rows and values while it still does. The script goes to --out: \
+            pragmas, schema and statements the sqlite3 shell runs, then a crash (the files copied) and one \
+            query printing the verdict. A script that needs a fault runs with `shrink --verify FILE`. \
+            Finally the script runs on every SQLite build given with --against (default: those in \
+            ./.build-sqlite), and shrink says which releases fail.
+
+            Exit status: 0 a failing script was written; 1 the run fails but its log does not reproduce \
+            the failure (nothing written); 2 usage or environment error, or a run that does not fail. \
+            With --verify: 1 the script still fails, 0 it does not.
+            """
+    )
+
+    @OptionGroup var common: CommonOptions
+
+    @Option(help: ArgumentHelp("Where to write the script (a file shrink wrote before is replaced).", valueName: "file"))
+    var out: String?
+
+    @Option(help: ArgumentHelp("The failing run's SQL log, instead of running it again (its faults and seed are read from its header).", valueName: "path"))
+    var log: String?
+
+    @Option(help: ArgumentHelp(
+        "The property to keep failing. (default: the first of those the run violated that its log reproduces, in the order durability, rollback, model, conservation, integrity)",
+        valueName: "name"))
+    var property: String?
+
+    @Option(help: ArgumentHelp("Candidate scripts replayed at most; the result is the same for the same input.", valueName: "n"))
+    var maxTests = 3000
+
+    @Option(help: ArgumentHelp("Stop reducing after this many seconds (0: no limit); a result cut short depends on the machine's speed.", valueName: "s"))
+    var timeLimit = 900.0
+
+    @Option(help: ArgumentHelp("An SQLite build directory (with libsqlite3.so.0) to run the script on too; repeatable. (default: the builds in ./.build-sqlite)", valueName: "dir"))
+    var against: [String] = []
+
+    @Option(help: ArgumentHelp("Run a script shrink wrote, under the setting in its header, and say whether it still fails.", valueName: "file"))
+    var verify: String?
+
+    @Option(help: "The failing run's threads.")
+    var threads = 1
+
+    @Option(help: "The failing run's iterations per thread.")
+    var iterations = 1000
+
+    @OptionGroup var creation: CreationOptions
+
+    @OptionGroup var lock: BusyTimeoutOption
+
+    @OptionGroup(title: "Storage faults") var faultOptions: FaultOptions
+
+    @Option(help: "The failing run's --check-every.")
+    var checkEvery = 1000
+
+    @Option(help: ArgumentHelp("Accepted from a reproduce line and not used: shrink keeps its own log.", valueName: "path"))
+    var sqlLog: String?
+
+    func validate() throws {
+        if verify != nil && out != nil { throw ValidationError("--verify and --out do not go together.") }
+        if verify == nil && out == nil { throw ValidationError("shrink needs --out FILE (or --verify FILE).") }
+        for directory in against where !FileManager.default.fileExists(atPath: DatabaseFile.join(directory, "libsqlite3.so.0")) {
+            throw ValidationError("--against \(directory) holds no libsqlite3.so.0; give a directory scripts/build-sqlite made.")
+        }
+        if let property, Property(rawValue: property) == nil {
+            throw ValidationError("--property must be one of \(Property.allCases.map(\.rawValue).joined(separator: ", ")) (got '\(property)').")
+        }
+    }
+
+    func run() throws {
+        let console = Console(quiet: common.quiet, json: common.json)
+        if let verify {
+            let outcome = try ScriptVerification.run(verify)
+            if common.json { Console.out(outcome.json()) } else if !common.quiet || outcome.fails { Console.out(outcome.text) }
+            if outcome.fails { throw ExitCode(1) }
+            return
+        }
+        let seeded = common.seed != nil || ProcessInfo.processInfo.environment["SQLITE_STRESS_SEED"] != nil
+        if log == nil && !seeded { throw ToolError("shrink needs the failing run's --seed (or its SQL log with --log).") }
+        let settings = StressSettings(
+            databasePath: common.databasePath, randomness: common.randomness, threads: threads, iterations: iterations,
+            tables: creation.tables, journalMode: creation.journalMode, synchronous: creation.synchronousLevel,
+            busyTimeout: lock.busyTimeout, checkEvery: checkEvery, faults: try faultOptions.plan())
+        try settings.validate()
+        let request = Shrinker.Request(
+            settings: log == nil ? settings : nil, logPath: log, faults: settings.faults,
+            seed: seeded ? settings.randomness.seed : nil, property: property.flatMap(Property.init(rawValue:)),
+            outPath: out!, maxTests: maxTests, timeLimit: timeLimit)
+        let progress = ShrinkProgress(console: console)
+        let shrinker = try Shrinker(request, say: progress.say, tick: progress.tick)
+        var outcome = try shrinker.run()
+        progress.end()
+        if outcome.produced {
+            let builds = against.isEmpty ? ReleaseCheck.builds() : against
+            if !builds.isEmpty {
+                progress.say("running the script on \(builds.count) other SQLite build(s)")
+                outcome.releases = try ReleaseCheck.run(outcome.scriptPath, on: builds)
+            }
+        }
+        if common.json { Console.out(outcome.json()) } else if !common.quiet || !outcome.produced { Console.out(outcome.text) }
+        if !outcome.produced { throw ExitCode(1) }
+    }
+}
+
+/// Shrink's progress on stderr: a line per step; while reducing, a line that
+/// rewrites itself on a terminal, else one every ten seconds.
+final class ShrinkProgress: Sendable {
+    let console: Console
+    private let lastTick = Mutex<Double>(0)
+
+    init(console: Console) {
+        self.console = console
+    }
+
+    func say(_ text: String) {
+        guard !console.quiet else { return }
+        if console.isTerminal { writeStandard("\r\u{1B}[K", toError: true) }
+        writeStandard("shrink: \(text)\n", toError: true)
+    }
+
+    func tick(_ progress: Shrinker.Progress) {
+            guard !console.quiet else { return }
+            let line = "shrink: \(progress.phase): \(progress.size), \(progress.tests) tests, \(Format.fixed(progress.elapsed, 0)) s"
+            if console.isTerminal {
+                writeStandard("\r\u{1B}[K" + line, toError: true)
+                return
+            }
+            let due = lastTick.withLock { last in
+                guard progress.elapsed - last >= 10 else { return false }
+                last = progress.elapsed
+                return true
+            }
+            if due { writeStandard(line + "\n", toError: true) }
+    }
+
+    func end() {
+        if !console.quiet, console.isTerminal { writeStandard("\r\u{1B}[K", toError: true) }
+    }
+}
