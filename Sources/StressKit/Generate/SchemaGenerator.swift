@@ -165,7 +165,7 @@ public enum SchemaGenerator {
     static func addAudit(to schema: inout Schema, using rng: inout some RandomNumberGenerator) {
         guard let source = rng.pickIfAny(schema.tables) else { return }
         let id = schema.freshName("t")
-        var audit = Table(
+        let audit = Table(
             id: id, name: id,
             columns: [Column(id: 0, name: "c0", type: .integer), Column(id: 1, name: "c1", type: .text),
                       Column(id: 2, name: "c2", type: .untyped), Column(id: 3, name: "c3", type: .untyped), .tag(id: 4)],
