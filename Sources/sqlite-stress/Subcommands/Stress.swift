@@ -36,7 +36,7 @@ struct Stress: ParsableCommand, AssertingCommand {
     @OptionGroup(title: "Storage faults") var faultOptions: FaultOptions
 
     @Option(help: ArgumentHelp(
-        "Check every property (integrity, model, rollback, durability, conservation, query-consistency) "
+        "Check every property (integrity, model, rollback, durability, conservation, query-consistency, schema) "
             + "every K iterations per thread; 0 leaves only the final check.",
         valueName: "k"))
     var checkEvery = 1000
