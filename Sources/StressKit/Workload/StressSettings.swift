@@ -15,6 +15,8 @@ public struct StressSettings: Sendable {
     public var busyTimeout: Int
     /// Run `PRAGMA integrity_check` every this many iterations per thread (0: never).
     public var checkEvery: Int
+    /// Compact the ledger every this many iterations per thread (0: never); see `Compaction`.
+    public var compactEvery: Int
     /// Replace an existing database, but only one this tool created.
     public var overwrite: Bool
     /// Storage faults to inject through the fault-injecting VFS, and whether power fails.
@@ -25,8 +27,10 @@ public struct StressSettings: Sendable {
     public init(
         databasePath: String, logPath: String? = nil, randomness: Randomness, threads: Int = 1, iterations: Int = 1000,
         tables: Int? = nil, journalMode: JournalMode? = nil, synchronous: String? = nil, busyTimeout: Int = 5000,
-        checkEvery: Int = 1000, overwrite: Bool = false, faults: FaultPlan = FaultPlan(), schemaChanges: Bool = true
+        checkEvery: Int = 1000, compactEvery: Int = StressSettings.defaultCompactEvery, overwrite: Bool = false,
+        faults: FaultPlan = FaultPlan(), schemaChanges: Bool = true
     ) {
+        self.compactEvery = compactEvery
         self.schemaChanges = schemaChanges
         self.databasePath = databasePath
         self.logPath = logPath ?? databasePath + ".sql"
@@ -42,6 +46,11 @@ public struct StressSettings: Sendable {
         self.overwrite = overwrite
     }
 
+    /// How often the monolith compacts the ledger by default: every 200
+    /// iterations per thread, so that the entries between two compactions stay
+    /// few next to a long run's data, and a compaction stays cheap.
+    public static let defaultCompactEvery = 200
+
     /// Checks the numbers; paths are checked by `StressRun.prepare`.
     public func validate() throws(ToolError) {
         guard threads >= 1 else { throw ToolError("--threads must be at least 1 (got \(threads)).") }
@@ -52,6 +61,7 @@ public struct StressSettings: Sendable {
         }
         guard busyTimeout >= 0 else { throw ToolError("--busy-timeout must not be negative (got \(busyTimeout)).") }
         guard checkEvery >= 0 else { throw ToolError("--check-every must not be negative (got \(checkEvery)).") }
+        guard compactEvery >= 0 else { throw ToolError("--compact-every must not be negative (got \(compactEvery)).") }
         guard !databasePath.isEmpty else { throw ToolError("--db must not be empty.") }
         guard logPath != databasePath else { throw ToolError("--sql-log must differ from --db.") }
         if let synchronous, !DatabaseConfig.synchronousLevels.contains(synchronous.uppercased()) {
