@@ -12,9 +12,9 @@ import StressSQLite
 ///
 /// - an entry of a row (`tbl`, `key`) with a later entry of the same key: `model`
 ///   judges every row by its key's latest entry only (`ContentScan`), which stays;
-/// - a commit record (`tbl = ''`, `key` NULL) with a later commit record: it
-///   only ever said that its transaction is in the database, which the record
-///   below says from then on;
+/// - a commit record (`tbl = ''`, `key` NULL, no image: the latest is a
+///   "deletion" of that one key): it only ever said that its transaction is in
+///   the database, which the record below says from then on;
 /// - a deletion that is its key's latest entry: "no row here" is what no entry
 ///   says too (`model` expects no row either way);
 /// - every entry of a table the recorded schema no longer has: a dropped
