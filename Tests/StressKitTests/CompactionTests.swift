@@ -113,6 +113,20 @@ import Testing
         c.close()
     }
 
+    // A recorded schema that lists no table (damage: there is always one) takes
+    // no table's entries with it; only superseded ones go.
+    @Test func aSchemaWithoutTablesDropsNoTable() throws {
+        let directory = try TemporaryDirectory()
+        let c = try Self.database(directory.path("c.db"), [
+            (Self.tx(2), "kept", .integer(1), "1"), (Self.tx(3), "kept", .integer(1), "2"), (Self.tx(3), "kept", .integer(2), "2"),
+        ])
+        try c.execute(#"UPDATE stress_meta SET value = '{"tables":[]}' WHERE key = 'schema'"#)
+        try Self.compact(c)
+        #expect(try Self.entries(c) == [[.integer(Self.tx(3)), .text("kept"), .integer(1)], [.integer(Self.tx(3)), .text("kept"), .integer(2)]])
+        #expect(try c.scalar("SELECT count(*) FROM stress_ledger WHERE seq <= 16") == .integer(16))
+        c.close()
+    }
+
     /// The ledger and the record, for comparing two moments.
     struct Snapshot: Equatable {
         var ledger: [[SQLValue]]

@@ -62,6 +62,9 @@ public enum Compaction {
     ]
 
     private static let ledger = "main.\(Bookkeeping.ledger)"
+    /// The recorded schema's JSON. A schema without tables (there is always
+    /// one) is damage for `schema` to report, never a reason to drop entries.
+    private static let recordedSchema = "(SELECT value FROM main.\(Bookkeeping.meta) WHERE key = 'schema')"
 
     /// The statements of one compaction, in order, for a write transaction:
     /// the superseded entries into a TEMP table, their transactions into the
@@ -85,8 +88,8 @@ public enum Compaction {
             UNION ALL SELECT (SELECT min(tbl) FROM \(ledger) WHERE tbl > names.tbl) FROM names WHERE names.tbl IS NOT NULL) \
             SELECT l.seq, l.tx FROM names JOIN \(ledger) AS l ON l.tbl = names.tbl \
             WHERE names.tbl NOT IN ('\(Bookkeeping.commitMarker)', \(schema), '\(Bookkeeping.accounts)') AND l.tx > 0 \
-            AND names.tbl NOT IN (SELECT json_extract(t.value, '$.id') \
-            FROM json_each((SELECT value FROM main.\(Bookkeeping.meta) WHERE key = 'schema'), '$.tables') AS t)
+            AND names.tbl NOT IN (SELECT json_extract(t.value, '$.id') FROM json_each(\(recordedSchema), '$.tables') AS t) \
+            AND EXISTS (SELECT 1 FROM json_each(\(recordedSchema), '$.tables'))
             """,
             """
             INSERT INTO main.\(table) (block, bits) \
