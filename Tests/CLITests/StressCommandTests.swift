@@ -197,7 +197,7 @@ import Testing
             #expect(help.components(separatedBy: "the seed draws what is not given").count == 2, "\(help)")
         }
         let help = try CLI.run(["stress", "--help"]).stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
-        #expect(help.contains("--check-every <k> Check every property (integrity, model, rollback, durability, conservation, query-consistency)"), "\(help)")
+        #expect(help.contains("--check-every <k> Check every property (integrity, model, rollback, durability, conservation, query-consistency, schema)"), "\(help)")
         #expect(!help.contains("Run PRAGMA integrity_check every"))
     }
 
