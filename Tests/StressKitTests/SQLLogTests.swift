@@ -48,9 +48,9 @@ import Testing
 
     // The worker's rule: a statement that may make effects durable first writes out what waits.
     @Test func commitLikeStatementsAreRecognised() {
-        for sql in ["COMMIT", "END", "RELEASE tx", "RELEASE sp2"] { #expect(Worker.mayCommit(sql), "\(sql)") }
+        for sql in ["COMMIT", "END", "RELEASE tx", "RELEASE sp2"] { #expect(StatementRunner.mayCommit(sql), "\(sql)") }
         for sql in ["ROLLBACK", "ROLLBACK TO sp1", "REPLACE INTO t VALUES (1)", "INSERT INTO t VALUES (1)", "SAVEPOINT sp1", "BEGIN"] {
-            #expect(!Worker.mayCommit(sql), "\(sql)")
+            #expect(!StatementRunner.mayCommit(sql), "\(sql)")
         }
     }
 }
@@ -62,12 +62,12 @@ import Testing
     @Test func onlyDMLIsCounted() {
         for sql in ["INSERT INTO t VALUES (1)", "REPLACE INTO t VALUES (1)", "UPDATE t SET a = 1", "DELETE FROM t",
                     "insert into t values (1)", "Delete from t"] {
-            #expect(Worker.isDML(sql), "\(sql)")
+            #expect(StatementRunner.isDML(sql), "\(sql)")
         }
         for sql in ["ROLLBACK", "ROLLBACK TO sp1", "RELEASE sp1", "REINDEX", "DROP TABLE t", "DROP INDEX i", "DELETED",
                     "ALTER TABLE t ADD COLUMN c", "CREATE INDEX i ON t (a)", "RENAME", "SAVEPOINT s", "COMMIT", "SELECT 1",
                     "UPSERT", "INSERTS", "VACUUM", "PRAGMA optimize", "ANALYZE", ""] {
-            #expect(!Worker.isDML(sql), "\(sql)")
+            #expect(!StatementRunner.isDML(sql), "\(sql)")
         }
     }
 
@@ -80,7 +80,7 @@ import Testing
         let lines = try String(contentsOfFile: db + ".sql", encoding: .utf8).split(separator: "\n")
         let counted = lines.filter { $0.contains(" changes=") && !$0.hasPrefix("--") }
         #expect(!counted.isEmpty)
-        for line in counted { #expect(Worker.isDML(String(line)), "\(line.prefix(120))") }
+        for line in counted { #expect(StatementRunner.isDML(String(line)), "\(line.prefix(120))") }
         #expect(lines.contains { $0.hasPrefix("ROLLBACK") }, "the run rolled nothing back: the test sees nothing")
     }
 }

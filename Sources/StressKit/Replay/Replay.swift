@@ -85,7 +85,7 @@ public enum Replay {
                 return nil
             }
         }
-        guard let marker = line.ranges(of: "; -- ").last else { return nil }
+        guard let marker = line.ranges(of: StatementRunner.commentMarker).last else { return nil }
         let comment = line[marker.upperBound...].split(separator: " ", maxSplits: 2)
         guard comment.count == 3 else { return nil }
         return Entry(
@@ -97,21 +97,6 @@ public enum Replay {
     /// Lock contention: SQLITE_BUSY or SQLITE_LOCKED, any variant.
     static func isContention(_ result: String) -> Bool {
         result.hasPrefix("SQLITE_BUSY") || result.hasPrefix("SQLITE_LOCKED")
-    }
-
-    /// The result of one statement, in the log's words.
-    static func describe(_ connection: Connection, _ sql: String) -> String {
-        do throws(SQLiteError) {
-            let statement = try connection.prepare(sql)
-            var rows = 0
-            while try statement.step() { rows += 1 }
-            var text = "ok"
-            if Worker.isDML(sql) { text += " changes=\(connection.changes)" }
-            if rows > 0 { text += " rows=\(rows)" }
-            return text
-        } catch {
-            return error.code.name
-        }
     }
 
     /// A VACUUM INTO writes its copy beside the replay database, not where the

@@ -210,7 +210,7 @@ extension Replay {
         /// and queues its entries again, to run after another writer has moved on.
         private func restart(_ name: String) {
             if let connection = writers[name]!.connection, !connection.isAutocommit {
-                _ = Replay.describe(connection, "ROLLBACK")
+                _ = StatementRunner.run("ROLLBACK", on: connection)
             }
             let transaction = writers[name]!.transaction
             guard !transaction.isEmpty else { return }
@@ -288,7 +288,7 @@ extension Replay {
                     finished += 1
                     order?.committed(at: position)
                 } else {
-                    _ = Replay.describe(writer.connection!, "ROLLBACK")
+                    _ = StatementRunner.run("ROLLBACK", on: writer.connection!)
                     abandoned += 1
                 }
                 writer.connection!.close()
@@ -304,8 +304,8 @@ extension Replay {
         /// transactions hold the database (their turn comes after it).
         private func commitVanished(_ name: String) -> Bool {
             let connection = writers[name]!.connection!
-            var result = Replay.describe(connection, "COMMIT")
-            if Replay.isContention(result), woundYounger(than: name) > 0 { result = Replay.describe(connection, "COMMIT") }
+            var result = StatementRunner.run("COMMIT", on: connection).result
+            if Replay.isContention(result), woundYounger(than: name) > 0 { result = StatementRunner.run("COMMIT", on: connection).result }
             return result == "ok"
         }
 
@@ -322,7 +322,7 @@ extension Replay {
                 return .done(.none)
             case .rolledBackBySQLite:
                 if let connection = writers[name]!.connection, !connection.isAutocommit {
-                    _ = Replay.describe(connection, "ROLLBACK")
+                    _ = StatementRunner.run("ROLLBACK", on: connection)
                 }
                 return .done(.none)
             case .statement(let sql, let recorded):
@@ -339,15 +339,15 @@ extension Replay {
                     if let position, let next = order.next, position > next { return .outOfTurn }
                 }
                 // An autocommit write runs in a transaction of its own, so that it can be undone.
-                let wrapped = autocommit && Worker.isDML(sql)
+                let wrapped = autocommit && StatementRunner.isDML(sql)
                 // One that changed nothing in the run, and meets a lock here, ran there before the
                 // lock's holder took it and logged after it: nothing to run, as for SQLITE_BUSY.
                 let passes = wrapped && Self.hadNoEffect(recorded)
-                if wrapped, Replay.isContention(Replay.describe(connection, "BEGIN")) { return passes ? notHeld() : .blocked }
-                let replayed = Replay.describe(connection, Replay.redirected(sql, besides: databasePath))
+                if wrapped, Replay.isContention(StatementRunner.run("BEGIN", on: connection).result) { return passes ? notHeld() : .blocked }
+                let replayed = StatementRunner.run(Replay.redirected(sql, besides: databasePath), on: connection).result
                 if Replay.isContention(replayed) {
                     guard passes, !connection.isAutocommit else { return .blocked }
-                    _ = Replay.describe(connection, "ROLLBACK")
+                    _ = StatementRunner.run("ROLLBACK", on: connection)
                     return notHeld()
                 }
                 var count = Count.statement
@@ -362,13 +362,13 @@ extension Replay {
                     count = .timing
                 }
                 if wrapped, !connection.isAutocommit,
-                   Replay.isContention(Replay.describe(connection, undo ? "ROLLBACK" : "COMMIT")) {
+                   Replay.isContention(StatementRunner.run(undo ? "ROLLBACK" : "COMMIT", on: connection).result) {
                     return .blocked
                 }
                 if autocommit, !connection.isAutocommit, sql.hasPrefix("SAVEPOINT ") {
                     writers[name]!.outermost = String(sql.dropFirst("SAVEPOINT ".count))
                 }
-                if replayed.hasPrefix("ok"), connection.isAutocommit, !undo, Worker.isDML(sql) || Worker.mayCommit(sql) {
+                if replayed.hasPrefix("ok"), connection.isAutocommit, !undo, StatementRunner.isDML(sql) || StatementRunner.mayCommit(sql) {
                     changes.append((entry.line, name))
                     if changes.count > 4096 { changes.removeFirst(2048) }
                     if let position { order?.committed(at: position) }
@@ -383,7 +383,7 @@ extension Replay {
         /// database's own tables that changed rows outside a transaction.
         private func commits(_ sql: String, _ name: String, autocommit: Bool, recorded: String) -> Bool {
             if autocommit {
-                return Worker.isDML(sql) && !sql.hasPrefix("UPDATE temp.") && !sql.contains(" INTO temp.")
+                return StatementRunner.isDML(sql) && !sql.hasPrefix("UPDATE temp.") && !sql.contains(" INTO temp.")
                     && recorded.hasPrefix("ok changes=") && !recorded.hasPrefix("ok changes=0")
             }
             if sql.hasPrefix("COMMIT") || sql.hasPrefix("END") { return true }
@@ -414,7 +414,7 @@ extension Replay {
         /// nothing in the run (the log records it when its lock is already free, so
         /// another writer's commit can come first in the log): it is undone.
         private func isTiming(_ sql: String, _ name: String, _ line: Int, recorded: String, replayed: String) -> Bool {
-            guard recorded.hasPrefix("ok"), replayed.hasPrefix("ok"), !Worker.isDML(sql), !Worker.mayCommit(sql) else {
+            guard recorded.hasPrefix("ok"), replayed.hasPrefix("ok"), !StatementRunner.isDML(sql), !StatementRunner.mayCommit(sql) else {
                 return false
             }
             if sql.hasPrefix("PRAGMA incremental_vacuum") { return true }

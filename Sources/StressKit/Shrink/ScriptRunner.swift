@@ -111,14 +111,10 @@ final class ScriptRunner {
         return try judge(connections, setting: setting, through: vfs)
     }
 
-    /// Runs one statement to completion; its error, like the shell's, changes nothing but its own effect.
+    /// Runs one statement to completion; its error, like the shell's, changes
+    /// nothing but its own effect: the shell reports it and goes on, and so does the script.
     static func execute(_ sql: String, on connection: Connection) {
-        do throws(SQLiteError) {
-            let statement = try connection.prepare(sql)
-            while try statement.step() {}
-        } catch {
-            // The shell reports the error and goes on; so does the script.
-        }
+        _ = StatementRunner.run(sql, on: connection)
     }
 
     /// Crashes (copies the files) as `setting` says and asks the oracle, on a

@@ -410,10 +410,9 @@ extension SQLLog {
             guard let reader = try? LogReader(path: file) else { return }
             while let line = try? reader.next() {
                 number += 1
-                guard let marker = line.ranges(of: "; -- ").last else { continue }
-                let comment = line[marker.upperBound...].split(separator: " ", maxSplits: 2)
-                guard comment.count == 3, comment[2].hasPrefix("ok"), let id = wanted[comment[0] + " " + comment[1]] else { continue }
-                found[id] = (String(comment[0]), number)  // The last statement that succeeded: its COMMIT.
+                guard let entry = Replay.parse(line, number: number), case .statement(_, let result) = entry.action,
+                      result.hasPrefix("ok"), let id = wanted[entry.writer + " " + entry.transaction] else { continue }
+                found[id] = (entry.writer, number)  // The last statement that succeeded: its COMMIT.
             }
         }
         for index in violations.indices {

@@ -77,23 +77,14 @@ final class RunContext: Sendable {
     }
 }
 
-/// The result of one statement.
-enum Outcome {
-    case ok(rows: Int, changes: Int?)
-    case failed(SQLiteError)
-
-    var error: SQLiteError? {
-        if case .failed(let error) = self { return error }
-        return nil
-    }
-}
-
 /// One thread of the monolith: its own connection, random stream and counters.
 final class Worker {
     let label: String
     /// Transaction ids are `transactionBase << 32 | n`.
     private let transactionBase: Int64
     private let context: RunContext
+    /// Runs, logs and classifies this worker's statements.
+    private let runner: StatementRunner
     private var connection: Connection?
     private var rng: RandomSource
     private(set) var counters = Counters()
@@ -124,6 +115,7 @@ final class Worker {
         self.label = label
         self.transactionBase = transactionBase
         self.context = context
+        runner = StatementRunner(log: context.log, writer: label)
         generator = context.generator
         rng = random
     }
@@ -426,7 +418,7 @@ final class Worker {
         }
     }
 
-    private func runStep(_ step: Step) -> Outcome {
+    private func runStep(_ step: Step) -> StatementRunner.Outcome {
         switch step {
         case .statement(let kind, let sql, let table):
             counters[kind] += 1
@@ -456,7 +448,7 @@ final class Worker {
     /// Its own savepoint makes it all or nothing inside the transaction: an error
     /// that undoes only the failing statement (SQLITE_FULL, say) must not leave
     /// the debit without the credit.
-    private func transfer(from: Int, to: Int, amount: Int64, tag: Int64) -> Outcome {
+    private func transfer(from: Int, to: Int, amount: Int64, tag: Int64) -> StatementRunner.Outcome {
         let begin = execute("SAVEPOINT transfer")
         guard begin.error == nil else { return begin }
         var balance: Int64?
@@ -919,88 +911,36 @@ final class Worker {
 
     // MARK: - Executing and logging
 
-    /// Runs one statement to completion, logs it, counts its errors, and
-    /// reports SQLITE_CORRUPT / SQLITE_NOTADB as integrity violations.
+    /// Runs one statement to completion and logs it (`StatementRunner`), counts
+    /// it and its errors, and reports SQLITE_CORRUPT / SQLITE_NOTADB as integrity violations.
     @discardableResult
-    func execute(_ sql: String, on explicit: Connection? = nil, row: ((Statement) -> Void)? = nil) -> Outcome {
+    func execute(_ sql: String, on explicit: Connection? = nil, row: ((Statement) -> Void)? = nil) -> StatementRunner.Outcome {
         let connection = explicit ?? self.connection!
-        // The log's buffer is written before a statement that may make effects
-        // durable, and the line of one that left no transaction open right after
-        // it (SQLLog): the lines that wait are those of an open transaction.
-        if connection.isAutocommit || Self.mayCommit(sql) { context.log.flush() }
         counters[.statements] += 1
         context.statementsDone.add(1, ordering: .relaxed)
-        let outcome: Outcome
-        do throws(SQLiteError) {
-            let statement = try connection.prepare(sql)
-            var rows = 0
-            while try statement.step() {
-                rows += 1
-                row?(statement)
-            }
-            outcome = .ok(rows: rows, changes: Self.isDML(sql) ? connection.changes : nil)
-        } catch {
-            outcome = .failed(error)
-        }
-
-        var line = sql
-        line += "; -- \(label) \(transactionLabel) "
-        switch outcome {
-        case .ok(let rows, let changes):
-            line += "ok"
-            if let changes { line += " changes=\(changes)" }
-            if rows > 0 { line += " rows=\(rows)" }
-        case .failed(let error):
-            line += error.code.name
-        }
-        let logLine = context.log.append(line, flush: connection.isAutocommit)
-
-        if let error = outcome.error {
-            classify(error)
-            if error.isCorruption {
-                context.report(Violation(
-                    property: .integrity, message: "SQLite reported corruption: \(error.message)",
-                    thread: label, logLine: logLine, details: ["error": error.code.name, "sql": String(sql.prefix(200))]))
-            }
+        let (outcome, logLine) = runner.execute(sql, on: connection, transaction: transactionLabel, row: row)
+        if let error = outcome.error, classify(error) == .corruption {
+            context.report(Violation(
+                property: .integrity, message: "SQLite reported corruption: \(error.message)",
+                thread: label, logLine: logLine, details: ["error": error.code.name, "sql": String(sql.prefix(200))]))
         }
         return outcome
     }
 
-    /// COMMIT, END or RELEASE: may end a transaction and make its effects durable.
-    static func mayCommit(_ sql: String) -> Bool {
-        sql.hasPrefix("COMMIT") || sql.hasPrefix("END") || sql.hasPrefix("RELEASE")
-    }
-
-    /// INSERT, REPLACE, UPDATE or DELETE: the statements whose rows `sqlite3_changes`
-    /// counts, decided by the statement's first word. After any other statement
-    /// (ROLLBACK, RELEASE, REINDEX, DROP, a PRAGMA…) it still reports the last of
-    /// those, which would be a stale count on that statement's line.
-    static func isDML(_ sql: String) -> Bool {
-        let word = sql.utf8.prefix { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0 & 0xDF) }
-        guard (6...7).contains(word.count) else { return false }
-        let upper = String(decoding: word.map { $0 & 0xDF }, as: UTF8.self)
-        return ["INSERT", "REPLACE", "UPDATE", "DELETE"].contains(upper)
-    }
-
-    /// Counts an error by kind. An error a schema change explains is held in
-    /// `schemaTrouble` until `settleSchemaTrouble` knows whether one happened.
-    private func classify(_ error: SQLiteError) {
-        if error.code.primary == .error || error.code.primary == .schema
-            || (error.code == .constraintTrigger && error.message == Bookkeeping.schemaChangedMessage) {
-            schemaTrouble = schemaTrouble ?? error
-            return
-        }
-        switch error.code.primary {
-        case .busy: counters[.busyErrors] += 1
-        case .locked: counters[.lockedErrors] += 1
-        case .constraint: counters[.constraintErrors] += 1
-        case .full: counters[.fullErrors] += 1
-        case .ioerr: counters[.ioErrors] += 1
-        case .cantOpen where context.workerVFS != nil: counters[.ioErrors] += 1  // A journal, after the power failed.
-        case .corrupt, .notADatabase: break  // Reported as a violation.
-        default:
+    /// Counts an error by kind (`StatementRunner.classify`). An error a schema
+    /// change explains is held in `schemaTrouble` until `settleSchemaTrouble`
+    /// knows whether one happened.
+    @discardableResult
+    private func classify(_ error: SQLiteError) -> StatementRunner.Trouble {
+        let trouble = StatementRunner.classify(error, faultsInjected: context.workerVFS != nil)
+        switch trouble {
+        case .counted(let counter): counters[counter] += 1
+        case .schema: schemaTrouble = schemaTrouble ?? error
+        case .corruption: break  // Reported as a violation.
+        case .unexpected:
             counters[.unexpectedErrors] += 1
             context.noteUnexpected(error.description)
         }
+        return trouble
     }
 }

@@ -1,0 +1,132 @@
+import StressSQLite
+
+/// The one place a logged statement runs: it runs the statement to completion,
+/// says its result in the SQL log's words, writes its log line, and sorts its
+/// error into what the run counts. The workers, the setup (through its worker)
+/// and `replay` all go through it, so the result a replay compares is rendered
+/// by the very code that wrote the log.
+///
+/// A statement's line is `<sql>; -- <writer> <transaction> <result>`, where the
+/// result is `ok`, then ` changes=N` for a DML statement (`isDML`) and ` rows=N`
+/// when it returned rows, or the error's code name (`SQLITE_BUSY`, …).
+struct StatementRunner {
+    /// The result of one statement.
+    enum Outcome {
+        /// `changes` is `sqlite3_changes` for a DML statement, nil for any other.
+        case ok(rows: Int, changes: Int?)
+        case failed(SQLiteError)
+
+        var error: SQLiteError? {
+            if case .failed(let error) = self { return error }
+            return nil
+        }
+
+        /// The result in the log's words: `ok`, `ok changes=1`, `ok rows=3`, `SQLITE_BUSY`, ….
+        var result: String {
+            switch self {
+            case .ok(let rows, let changes):
+                var text = "ok"
+                if let changes { text += " changes=\(changes)" }
+                if rows > 0 { text += " rows=\(rows)" }
+                return text
+            case .failed(let error):
+                return error.code.name
+            }
+        }
+    }
+
+    /// What separates a statement from its comment on a log line. The comment
+    /// never contains it, so the last one on a line starts the comment.
+    static let commentMarker = "; -- "
+
+    let log: SQLLog
+    /// The writer the lines name (`t0`, `setup`, a driver's label).
+    let writer: String
+
+    /// Runs `sql` on `connection` to completion, handing each row to `row`, and
+    /// appends its line to the log (in transaction `transaction`). The log's
+    /// buffer is written before a statement that may make effects durable, and
+    /// the line of one that left no transaction open right after it (`SQLLog`):
+    /// the lines that wait are those of an open transaction. Returns the outcome
+    /// and the line's number.
+    func execute(
+        _ sql: String, on connection: Connection, transaction: String, row: ((Statement) -> Void)? = nil
+    ) -> (outcome: Outcome, logLine: Int) {
+        if connection.isAutocommit || Self.mayCommit(sql) { log.flush() }
+        let outcome = Self.run(sql, on: connection, row: row)
+        let logLine = log.append(Self.line(sql, writer: writer, transaction: transaction, outcome), flush: connection.isAutocommit)
+        return (outcome, logLine)
+    }
+
+    /// Runs `sql` on `connection` to completion, unlogged (the replay logs nothing).
+    static func run(_ sql: String, on connection: Connection, row: ((Statement) -> Void)? = nil) -> Outcome {
+        do throws(SQLiteError) {
+            let statement = try connection.prepare(sql)
+            var rows = 0
+            while try statement.step() {
+                rows += 1
+                row?(statement)
+            }
+            return .ok(rows: rows, changes: isDML(sql) ? connection.changes : nil)
+        } catch {
+            return .failed(error)
+        }
+    }
+
+    /// A statement's log line.
+    static func line(_ sql: String, writer: String, transaction: String, _ outcome: Outcome) -> String {
+        sql + commentMarker + "\(writer) \(transaction) " + outcome.result
+    }
+
+    /// COMMIT, END or RELEASE: may end a transaction and make its effects durable.
+    static func mayCommit(_ sql: String) -> Bool {
+        sql.hasPrefix("COMMIT") || sql.hasPrefix("END") || sql.hasPrefix("RELEASE")
+    }
+
+    /// INSERT, REPLACE, UPDATE or DELETE: the statements whose rows `sqlite3_changes`
+    /// counts, decided by the statement's first word. After any other statement
+    /// (ROLLBACK, RELEASE, REINDEX, DROP, a PRAGMA…) it still reports the last of
+    /// those, which would be a stale count on that statement's line.
+    static func isDML(_ sql: String) -> Bool {
+        let word = sql.utf8.prefix { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0 & 0xDF) }
+        guard (6...7).contains(word.count) else { return false }
+        let upper = String(decoding: word.map { $0 & 0xDF }, as: UTF8.self)
+        return ["INSERT", "REPLACE", "UPDATE", "DELETE"].contains(upper)
+    }
+
+    // MARK: - Classifying errors
+
+    /// What an error of a statement means to the run.
+    enum Trouble: Equatable {
+        /// Expected trouble, counted in `counter` (busy, locked, constraint, full disk, I/O).
+        case counted(Counter)
+        /// An error a schema change by another connection explains (SQLITE_ERROR,
+        /// SQLITE_SCHEMA, or the ledger triggers' guard); whether one happened is
+        /// for the caller to settle.
+        case schema
+        /// SQLITE_CORRUPT or SQLITE_NOTADB: an integrity violation, reported, not counted.
+        case corruption
+        /// An error a healthy SQLite does not give this workload: a tool bug or an environment problem.
+        case unexpected
+    }
+
+    /// Sorts `error`. `faultsInjected`: the run's writers go through the
+    /// fault-injecting VFS, where a journal that cannot be opened after the
+    /// power failed is I/O trouble.
+    static func classify(_ error: SQLiteError, faultsInjected: Bool) -> Trouble {
+        if error.code.primary == .error || error.code.primary == .schema
+            || (error.code == .constraintTrigger && error.message == Bookkeeping.schemaChangedMessage) {
+            return .schema
+        }
+        switch error.code.primary {
+        case .busy: return .counted(.busyErrors)
+        case .locked: return .counted(.lockedErrors)
+        case .constraint: return .counted(.constraintErrors)
+        case .full: return .counted(.fullErrors)
+        case .ioerr: return .counted(.ioErrors)
+        case .cantOpen where faultsInjected: return .counted(.ioErrors)
+        case .corrupt, .notADatabase: return .corruption
+        default: return .unexpected
+        }
+    }
+}

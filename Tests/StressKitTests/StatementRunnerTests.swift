@@ -1,0 +1,120 @@
+import Foundation
+import StressSQLite
+import Testing
+
+@testable import StressKit
+
+@Suite struct StatementRunnerTests {
+    /// Statements whose results cover every shape a log line's result takes,
+    /// each with the result the log must show: a change count for DML only (none
+    /// on the ROLLBACK, RELEASE or DDL after a DML, where `sqlite3_changes` still
+    /// reports the DML's), a row count for rows returned, an error's code name.
+    static let script: [(sql: String, result: String)] = [
+        ("CREATE TABLE t(k INTEGER PRIMARY KEY, v)", "ok"),
+        ("INSERT INTO t VALUES (1, 'a'), (2, 'b')", "ok changes=2"),
+        ("BEGIN", "ok"),
+        ("SAVEPOINT s", "ok"),
+        ("UPDATE t SET v = 'c' WHERE k = 1", "ok changes=1"),
+        ("RELEASE s", "ok"),
+        ("DELETE FROM t WHERE k = 2", "ok changes=1"),
+        ("ROLLBACK", "ok"),
+        ("SAVEPOINT o", "ok"),
+        ("REPLACE INTO t VALUES (3, 'c')", "ok changes=1"),
+        ("RELEASE o", "ok"),
+        ("DELETE FROM t WHERE k = 3", "ok changes=1"),
+        ("CREATE INDEX i ON t(v)", "ok"),
+        ("UPDATE t SET v = 'd' WHERE k = 2", "ok changes=1"),
+        ("DROP INDEX i", "ok"),
+        ("ALTER TABLE t ADD COLUMN w DEFAULT 0", "ok"),
+        ("SELECT k FROM t ORDER BY k", "ok rows=2"),
+        ("SELECT k FROM t WHERE k > 5", "ok"),
+        ("INSERT INTO t VALUES (1, 'x', 0)", "SQLITE_CONSTRAINT_PRIMARYKEY"),
+        ("SELECT * FROM missing", "SQLITE_ERROR"),
+    ]
+
+    /// Runs `script` through a runner into a fresh database and log at `directory`; returns the log's path.
+    static func runScript(in directory: TemporaryDirectory) throws -> (log: String, results: [String], rows: [Int64]) {
+        let path = directory.path("runner.sql")
+        let log = try SQLLog(path: path)
+        log.append(SQLLog.headerPrefix + "stress seed=0x0000000000000001 threads=1 tables=1")
+        let connection = try Connection(path: directory.path("runner.db"))
+        defer { connection.close() }
+        let runner = StatementRunner(log: log, writer: "t0")
+        var results: [String] = []
+        var rows: [Int64] = []
+        for (index, step) in script.enumerated() {
+            let (outcome, line) = runner.execute(step.sql, on: connection, transaction: "x\(index + 1)") { rows.append($0.int64(0)) }
+            #expect(line == index + 2)
+            results.append(outcome.result)
+        }
+        log.close(sync: false)
+        return (path, results, rows)
+    }
+
+    // The runner renders each result exactly as the script says, and writes
+    // `<sql>; -- <writer> <transaction> <result>` lines, byte for byte.
+    @Test func eachResultIsRenderedAndLoggedInTheLogsWords() throws {
+        let directory = try TemporaryDirectory()
+        let (log, results, rows) = try Self.runScript(in: directory)
+        #expect(results == Self.script.map(\.result))
+        #expect(rows == [1, 2])
+        let lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+        let expected = Self.script.enumerated().map { "\($1.sql); -- t0 x\($0 + 1) \($1.result)" }
+        #expect(Array(lines.dropFirst().dropLast()) == expected.map { Substring($0) })
+        #expect(lines.last == "")
+    }
+
+    // The replay renders a statement's result with the runner's own function, so
+    // the log the runner wrote replays with every result as recorded, the
+    // rollback's and the DDL's (no change count) included.
+    @Test func replayRendersTheSameResults() throws {
+        let directory = try TemporaryDirectory()
+        let (log, _, _) = try Self.runScript(in: directory)
+        let outcome = try Replay.run(logPath: log, databasePath: directory.path("replay.db"), overwrite: false)
+        #expect(outcome.mismatch == nil, "\(outcome.text)")
+        #expect(outcome.statements == Self.script.count)
+        #expect(outcome.timed == 0 && outcome.skipped == 0)
+    }
+
+    // The comparison can fail: a stale change count written on the ROLLBACK's
+    // line is a difference at that line, replayed as the runner renders it.
+    @Test func aStaleChangeCountIsADifference() throws {
+        let directory = try TemporaryDirectory()
+        let (log, _, _) = try Self.runScript(in: directory)
+        let text = try String(contentsOfFile: log, encoding: .utf8)
+        let rollback = "ROLLBACK; -- t0 x8 ok"
+        #expect(text.contains(rollback + "\n"))
+        try Data(text.replacingOccurrences(of: rollback + "\n", with: rollback + " changes=1\n").utf8)
+            .write(to: URL(fileURLWithPath: log))
+        let outcome = try Replay.run(logPath: log, databasePath: directory.path("replay.db"), overwrite: false)
+        let mismatch = try #require(outcome.mismatch, "\(outcome.text)")
+        #expect(mismatch.line == 9)
+        #expect(mismatch.sql == "ROLLBACK")
+        #expect(mismatch.recorded == "ok changes=1")
+        #expect(mismatch.replayed == "ok")
+    }
+
+    // Errors sort into what the run counts: contention, constraints, a full
+    // disk and I/O are counted; schema trouble is the caller's to settle;
+    // corruption is a violation; a missing journal is I/O trouble only under faults.
+    @Test func errorsAreClassified() {
+        func trouble(_ code: ResultCode, faults: Bool = false) -> StatementRunner.Trouble {
+            StatementRunner.classify(SQLiteError(code: code, message: ""), faultsInjected: faults)
+        }
+        #expect(trouble(.busy) == .counted(.busyErrors))
+        #expect(trouble(.locked) == .counted(.lockedErrors))
+        #expect(trouble(.constraintUnique) == .counted(.constraintErrors))
+        #expect(trouble(.full) == .counted(.fullErrors))
+        #expect(trouble(.ioerr) == .counted(.ioErrors))
+        #expect(trouble(.cantOpen, faults: true) == .counted(.ioErrors))
+        #expect(trouble(.cantOpen) == .unexpected)
+        #expect(trouble(.error) == .schema)
+        #expect(trouble(.schema) == .schema)
+        #expect(StatementRunner.classify(
+            SQLiteError(code: .constraintTrigger, message: Bookkeeping.schemaChangedMessage), faultsInjected: false) == .schema)
+        #expect(trouble(.constraintTrigger) == .counted(.constraintErrors))
+        #expect(trouble(.corrupt) == .corruption)
+        #expect(trouble(.notADatabase) == .corruption)
+        #expect(trouble(.readonly) == .unexpected)
+    }
+}
