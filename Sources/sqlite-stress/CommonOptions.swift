@@ -53,6 +53,35 @@ struct CommonOptions: ParsableArguments {
     }
 }
 
+/// `--sql-log-max SIZE`: where the SQL log rotates, for `stress` and the drivers.
+struct SQLLogLimitOption: ParsableArguments {
+    @Option(help: ArgumentHelp(
+        "Rotate the SQL log to <log>.1 when it passes this size (bytes, or with K, M, G: 256M), keeping its newest "
+            + "part, at most about twice the size on disk; 0 never rotates. A log rotated once is still whole "
+            + "(<log>.1, then <log>); a second rotation drops the run's first lines, and the report says so. "
+            + "(default: \(SQLLog.describe(limit: SQLLog.defaultLimit)))",
+        valueName: "size"))
+    var sqlLogMax: String?
+
+    func validate() throws {
+        guard let sqlLogMax else { return }
+        guard let limit = SQLLog.parse(limit: sqlLogMax) else {
+            throw ValidationError("--sql-log-max must be a size in bytes, or with K, M or G (e.g. 256M), or 0 for no limit (got '\(sqlLogMax)').")
+        }
+        let smallest = SQLLog.describe(limit: SQLLog.smallestLimit)
+        guard limit == 0 || limit >= SQLLog.smallestLimit else {
+            throw ValidationError("--sql-log-max must be 0 (no limit) or at least \(smallest) (got '\(sqlLogMax)').")
+        }
+    }
+
+    /// The limit in bytes; nil: none.
+    var limit: Int64? {
+        guard let sqlLogMax else { return SQLLog.defaultLimit }
+        let limit = SQLLog.parse(limit: sqlLogMax) ?? SQLLog.defaultLimit
+        return limit == 0 ? nil : limit
+    }
+}
+
 /// `--sqlite DIR`, which every command takes. `Tool.main` acts on it before
 /// parsing (`SQLiteChoice.activate`), so the process already runs on that
 /// library when a command starts; it is declared here for parsing and help.

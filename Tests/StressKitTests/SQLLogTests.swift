@@ -84,3 +84,70 @@ import Testing
         #expect(lines.contains { $0.hasPrefix("ROLLBACK") }, "the run rolled nothing back: the test sees nothing")
     }
 }
+
+/// `--sql-log-max`: sizes as the flag reads them, and rotation of a log two writers share.
+@Suite struct SQLLogRotationTests {
+    // Sizes in bytes or binary units, any case, with or without B / iB; 0 is
+    // no limit; anything else, and overflow, is refused (nil).
+    @Test func limitsParse() {
+        #expect(SQLLog.parse(limit: "0") == 0)
+        #expect(SQLLog.parse(limit: "65536") == 65_536)
+        #expect(SQLLog.parse(limit: "64K") == 65_536)
+        #expect(SQLLog.parse(limit: "256m") == 256 << 20)
+        #expect(SQLLog.parse(limit: "1GiB") == 1 << 30)
+        #expect(SQLLog.parse(limit: "2GB") == 2 << 30)
+        #expect(SQLLog.parse(limit: "100B") == 100)
+        for bad in ["", "G", "-1", "1.5G", "12 M", "5X", "1Gi", "99999999999999999999", "4194305T"] {
+            #expect(SQLLog.parse(limit: bad) == nil, "\(bad)")
+        }
+        #expect(SQLLog.describe(limit: 1 << 30) == "1G")
+        #expect(SQLLog.describe(limit: 192 << 10) == "192K")
+        #expect(SQLLog.describe(limit: 100_000) == "100000")
+    }
+
+    // Two writers appending to one log (as two driver processes do; each has
+    // its own file description, so their locks meet) with a 64 KiB limit: one
+    // of them rotates it once, the other follows into the new file, and every
+    // line either wrote is in `<log>.1` or `<log>` exactly once.
+    @Test func sharedLogRotatesOnceAndKeepsEveryLine() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("shared.sql")
+        try Data("-- sqlite-stress schema seed=0x1\n".utf8).write(to: URL(fileURLWithPath: path))
+        let a = try SQLLog(path: path, append: true, limit: 64 << 10)
+        let b = try SQLLog(path: path, append: true, limit: 64 << 10)
+        let filler = String(repeating: "v", count: 90)
+        for n in 0..<1000 { (n % 2 == 0 ? a : b).append("SELECT \(n), '\(filler)'; -- \(n % 2 == 0 ? "a" : "b") x\(n) ok") }
+        a.close(sync: false)
+        b.close(sync: false)
+        let older = try String(contentsOfFile: path + ".1", encoding: .utf8)
+        let current = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(older.hasPrefix("-- sqlite-stress schema"))
+        #expect(current.hasPrefix(SQLLog.continuedPrefix + ": "))
+        #expect(a.rotation.count + b.rotation.count == 1)
+        #expect(!a.rotation.droppedLines && !b.rotation.droppedLines)
+        let numbers = (older + current).split(separator: "\n").filter { $0.hasPrefix("SELECT ") }
+            .map { Int($0.dropFirst(7).prefix { $0 != "," })! }
+        #expect(numbers.sorted() == Array(0..<1000))
+        #expect(try SQLLog.files(of: path) == [path + ".1", path])
+    }
+
+    // A second rotation drops the run's first lines: the writer says so, and
+    // the log can no longer be read from its beginning (`files(of:)` throws).
+    @Test func secondRotationDropsTheBeginning() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("one.sql")
+        let log = try SQLLog(path: path, limit: 64 << 10)
+        log.append("-- sqlite-stress stress seed=0x1")
+        let filler = String(repeating: "w", count: 1000)
+        for n in 0..<200 { log.append("SELECT '\(filler)'; -- t0 x\(n) ok") }
+        log.close(sync: false)
+        let rotation = log.rotation
+        #expect(rotation.count == 3)
+        #expect(rotation.droppedLines)
+        let kept = try #require(rotation.olderLines)
+        #expect(kept.lowerBound > 1)
+        let current = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(current.hasPrefix(SQLLog.continuedPrefix + " at line \(kept.upperBound + 1): "))
+        #expect(throws: ToolError.self) { try SQLLog.files(of: path) }
+    }
+}

@@ -151,10 +151,16 @@ public enum Replay {
         public var faults: String?
         /// Whether the run's database was beside the log, so that commits followed its ledger's order.
         public var commitOrder: Bool
+        /// The files read, in order: the log, or `<log>.1` and then the log when it was rotated.
+        public var files: [String] = []
         public var mismatch: Mismatch?
 
         public var text: String {
             var lines: [String] = []
+            if files.count > 1 {
+                lines.append("note: the log was rotated past its size limit; read \(files.joined(separator: ", then ")) "
+                    + "(line numbers count through both)")
+            }
             if !commitOrder, writers > 2 {
                 lines.append("note: the run's database is not beside the log (<db>.sql), so commits follow the log's "
                     + "order, which can differ from the run's where a writer was held up before logging its COMMIT")
@@ -221,10 +227,12 @@ public enum Replay {
         default:
             throw ToolError("refusing to overwrite \(databasePath): it was not created by sqlite-stress.")
         }
-        let reader = try LogReader(path: logPath)
+        // A rotated log: `<log>.1`, then `<log>`; one whose beginning is gone cannot be replayed.
+        let files = try SQLLog.files(of: logPath)
+        let readers = try files.map { path throws(ToolError) in try LogReader(path: path) }
         // The run's database, when the log is beside it as `<db>.sql` (and its seed is the log's).
         let original = logPath.hasSuffix(".sql") ? String(logPath.dropLast(4)) : nil
-        let header = try LogReader(path: logPath).next() ?? ""
+        let header = try LogReader(path: files[0]).next() ?? ""
         let seed = header.split(separator: " ").first { $0.hasPrefix("seed=") }.map { String($0.dropFirst(5)) }
         let order = original.flatMap { path in seed.flatMap { CommitOrder(database: path, seed: $0) } }
         let session = Session(databasePath: databasePath, window: window, order: order)
@@ -237,19 +245,25 @@ public enum Replay {
             Outcome(
                 statements: session.statements, skipped: session.skipped, deferred: session.deferred,
                 restarts: session.restarts, abandoned: session.abandoned, finished: session.finished, timed: session.timed,
-                writers: session.writerCount, faults: faults, commitOrder: order != nil, mismatch: mismatch)
+                writers: session.writerCount, faults: faults, commitOrder: order != nil,
+                files: files, mismatch: mismatch)
         }
-        while let line = try reader.next() {
-            number += 1
-            if number < 10, line.hasPrefix(SQLLog.faultsPrefix) { faults = String(line.dropFirst(SQLLog.faultsPrefix.count)) }
-            if let onProgress, number % 1024 == 0, lastReport.duration(to: clock.now) > .milliseconds(200) {
-                lastReport = clock.now
-                onProgress(Progress(
-                    bytesRead: reader.bytesRead, bytesTotal: reader.size, statements: session.statements,
-                    elapsed: start.duration(to: lastReport).seconds))
+        let total = readers.reduce(Int64(0)) { $0 + $1.size }
+        var done: Int64 = 0
+        for reader in readers {
+            while let line = try reader.next() {
+                number += 1
+                if number < 10, line.hasPrefix(SQLLog.faultsPrefix) { faults = String(line.dropFirst(SQLLog.faultsPrefix.count)) }
+                if let onProgress, number % 1024 == 0, lastReport.duration(to: clock.now) > .milliseconds(200) {
+                    lastReport = clock.now
+                    onProgress(Progress(
+                        bytesRead: done + reader.bytesRead, bytesTotal: total, statements: session.statements,
+                        elapsed: start.duration(to: lastReport).seconds))
+                }
+                guard let entry = parse(line, number: number) else { continue }
+                if let mismatch = try session.feed(entry) { return outcome(mismatch) }
             }
-            guard let entry = parse(line, number: number) else { continue }
-            if let mismatch = try session.feed(entry) { return outcome(mismatch) }
+            done += reader.bytesRead
         }
         return outcome(try session.finish())
     }

@@ -48,6 +48,19 @@ public struct EvidenceGap: Sendable, Codable, Hashable, CustomStringConvertible 
                 problem: "\(logLost.unwrittenLines) of \(log.lineCount) line(s) could not be written (\(logLost.error ?? "unknown error"))",
                 unchecked: "a replay of the run from its log (statements are missing)"))
         }
+        let rotation = log.rotation
+        if rotation.droppedLines {
+            let older = SQLLog.olderPath(of: log.path)
+            let problem = rotation.olderLines.map { lines in
+                "rotated \(rotation.count) times past its limit of \(SQLLog.describe(limit: log.limit ?? 0)): "
+                    + "lines 1–\(lines.lowerBound - 1) of the run's log are gone (lines \(lines.lowerBound)–\(lines.upperBound) "
+                    + "are in \(older), the rest in \(log.path))"
+            } ?? "rotated past its limit of \(SQLLog.describe(limit: log.limit ?? 0)), replacing an older \(older): "
+                + "the run's first lines are gone"
+            gaps.append(EvidenceGap(
+                source: "SQL log \(log.path)", problem: problem,
+                unchecked: "a replay of the run from its log (its beginning was dropped; a larger --sql-log-max keeps it)"))
+        }
         if logLost.unsynced {
             gaps.append(EvidenceGap(
                 source: "SQL log \(log.path)", problem: "the final sync failed (\(logLost.error ?? "unknown error"))",

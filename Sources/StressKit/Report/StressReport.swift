@@ -22,6 +22,8 @@ public struct StressReport: Sendable {
     public let counters: Counters
     public let elapsed: Double
     public let logLines: Int
+    /// What rotation moved out of the SQL log file (`--sql-log-max`).
+    public let logRotation: SQLLog.Rotation
     public let violations: [Violation]
     public let unexpectedErrors: [String]
     /// The last check of the run (the final one, unless the run stopped early).
@@ -37,8 +39,9 @@ public struct StressReport: Sendable {
     init(
         run: StressRun, counters: Counters, elapsed: Double, logLines: Int, violations: [Violation],
         unexpectedErrors: [String], finalCheck: CheckReport?, incompleteEvidence: [EvidenceGap], faults: FaultReport? = nil,
-        interrupted: Bool = false, iterationsDone: Int = 0
+        interrupted: Bool = false, iterationsDone: Int = 0, logRotation: SQLLog.Rotation = SQLLog.Rotation()
     ) {
+        self.logRotation = logRotation
         randomness = run.settings.randomness
         reproduce = run.reproduceCommand
         reproduceOneThread = run.singleThreadCommand
@@ -105,6 +108,12 @@ public struct StressReport: Sendable {
         lines.append("throughput: \(c[.statements]) statements in \(Format.fixed(elapsed, 2)) s, \(Format.fixed(statementsPerSecond, 0)) statements/s")
         lines.append("SQL log: \(settings.logPath) (\(Format.count(logLines, "line"))) — "
             + "\(Format.mebibytes(DatabaseFile.size(of: settings.logPath))), the database \(Format.mebibytes(DatabaseFile.size(of: settings.databasePath)))")
+        if let rotated = logRotation.olderLines {
+            let older = SQLLog.olderPath(of: settings.logPath)
+            lines.append("SQL log rotated \(Format.count(logRotation.count, "time")) past its limit: lines \(rotated.lowerBound)–\(rotated.upperBound) "
+                + "in \(older) (\(Format.mebibytes(DatabaseFile.size(of: older)))), the rest in \(settings.logPath)"
+                + (logRotation.droppedLines ? "; the lines before are gone" : "; replay reads both"))
+        }
         for error in unexpectedErrors { lines.append("unexpected error: \(error)") }
         for gap in incompleteEvidence { lines.append("incomplete evidence: \(gap)") }
         if let finalCheck { lines.append(finalCheck.table) }
@@ -170,7 +179,10 @@ public struct StressReport: Sendable {
             let properties: [PropertyResult]
             let faults: FaultReport?
             let incompleteEvidence: [EvidenceGap]
+            /// The run line numbers rotated out to `<log>.1` (the last rotation's), when the log was rotated.
+            let sqlLogOlder: OlderLog?
         }
+        struct OlderLog: Encodable { let path: String, firstLine: Int, lastLine: Int, rotations: Int, earlierLinesDropped: Bool }
         let document = Document(
             result: !passed ? "fail" : interrupted ? "interrupted" : noVerdict ? "skipped" : "pass",
             randomness: randomness.kind, seed: randomness.seed.map(Seed.format), reproduce: reproduce,
@@ -181,7 +193,12 @@ public struct StressReport: Sendable {
             maintenance: counters.maintenance, schemaChanges: counters.schemaChanges, schemaFeatures: counters.features,
             elapsedSeconds: elapsed, statementsPerSecond: statementsPerSecond, violations: violations,
             unexpectedErrors: unexpectedErrors, properties: finalCheck?.results ?? [], faults: faults,
-            incompleteEvidence: incompleteEvidence)
+            incompleteEvidence: incompleteEvidence,
+            sqlLogOlder: logRotation.olderLines.map {
+                OlderLog(
+                    path: SQLLog.olderPath(of: settings.logPath), firstLine: $0.lowerBound, lastLine: $0.upperBound,
+                    rotations: logRotation.count, earlierLinesDropped: logRotation.droppedLines)
+            })
         return prettyJSON(document)
     }
 }

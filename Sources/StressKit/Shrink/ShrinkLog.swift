@@ -29,8 +29,12 @@ struct ShrinkLog {
         guard DatabaseFile.starts(path, with: SQLLog.headerPrefix) else {
             throw ToolError("\(path) is not an SQL log written by sqlite-stress.")
         }
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw ToolError("cannot read the SQL log \(path).")
+        var text = ""
+        for file in try SQLLog.files(of: path) {  // A rotated log: `<log>.1`, then `<log>`.
+            guard let part = try? String(contentsOfFile: file, encoding: .utf8) else {
+                throw ToolError("cannot read the SQL log \(file).")
+            }
+            text += part
         }
         return try parse(text)
     }

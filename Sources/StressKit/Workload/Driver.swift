@@ -217,7 +217,7 @@ extension DriverKind {
     /// only after the rewrite, and the next opener recovers.
     public func run(
         databasePath path: String, randomness: Randomness, busyTimeout: Int,
-        faults: FaultPlan = FaultPlan()
+        faults: FaultPlan = FaultPlan(), logLimit: Int64? = SQLLog.defaultLimit
     ) throws(ToolError) -> DriverOutcome {
         let clock = ContinuousClock()
         let start = clock.now
@@ -260,9 +260,9 @@ extension DriverKind {
         let label = "d\(base)"
         let settings = StressSettings(
             databasePath: path, randomness: randomness, threads: 1, iterations: units, busyTimeout: busyTimeout, checkEvery: 0, compactEvery: 0,
-            faults: faults)
+            faults: faults, logLimit: logLimit)
         let context = RunContext(
-            log: try SQLLog(path: settings.logPath, append: true),
+            log: try SQLLog(path: settings.logPath, append: true, limit: logLimit),
             acks: try AckLog(path: AckLog.path(for: path), syncs: config.commitsSurvivePowerLoss),
             settings: settings, config: config, generator: WorkloadGenerator(schema: schema, swarm: swarm),
             exclusive: faults.losesPower)

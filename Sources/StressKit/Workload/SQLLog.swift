@@ -27,11 +27,36 @@ import StressAntithesis
 /// silent: the lost lines are counted in `losses`, a warning goes to stderr
 /// once, the report names what a replay of the log would lack, and the next
 /// write starts on a fresh line.
+///
+/// ## A bounded log
+///
+/// With a `limit`, the log is rotated once it passes that size: the file moves
+/// to `<log>.1` (replacing an older one) and a fresh `<log>` begins with a
+/// `continued` line, so a run keeps at most about twice `limit` of log on disk,
+/// and always its newest part — where a failure shows. Rotation, not a cap that
+/// stops writing: what a long run needs from its log is its end, and a rename
+/// costs nothing where cutting the head off a file would copy it. After one
+/// rotation nothing is lost: `<log>.1` then `<log>` is the whole log, and
+/// `replay` reads them so (`files(of:)`). A second rotation drops the run's
+/// first lines for good; the report names that as incomplete evidence.
+///
+/// Many processes may append to one log (a composed run's drivers). The one
+/// that finds the file past its limit takes an exclusive `flock` on it, checks
+/// that no other process rotated it meanwhile, and swaps a fresh file in with
+/// one atomic `renameat2(RENAME_EXCHANGE)`, so that `<log>` always exists;
+/// the others move to the new file when they next look (a process that still
+/// writes to the old one adds its lines to `<log>.1`).
 public final class SQLLog: Sendable {
     /// The first characters of every log this tool writes.
     public static let headerPrefix = "-- sqlite-stress "
     /// The header line naming the storage faults a run injected.
     public static let faultsPrefix = "-- faults: "
+    /// The first line of a log whose earlier lines were rotated to `<log>.1`:
+    /// `-- sqlite-stress continued at line N: …` (N: the line's number in the
+    /// run's whole log, when one process wrote it), or `-- sqlite-stress continued: …`.
+    public static let continuedPrefix = "-- sqlite-stress continued"
+    /// The default `limit`: a long run keeps at most about twice this much log.
+    public static let defaultLimit: Int64 = 1 << 30
 
     /// What happened to a writer's connection or transaction outside its
     /// statements, logged as `-- <writer> <transaction> <event>` so that
@@ -57,6 +82,26 @@ public final class SQLLog: Sendable {
         /// file as lines, though not whole ones (counted in `unwrittenLines` too).
         var fragmentsEnded = 0
         var losses = Losses()
+        /// The file's size as far as this process knows: its size when last
+        /// looked at, plus what this process wrote since.
+        var size: Int64 = 0
+        /// The file's size when this process last looked at it.
+        var sizeSeen: Int64 = 0
+        /// The run line number of the current file's first line (one writer only).
+        var firstLine = 1
+        var rotation = Rotation()
+        var rotationFailed = false
+    }
+
+    /// What rotation moved away from the log file: nothing, unless it passed its limit.
+    public struct Rotation: Sendable, Equatable {
+        /// Rotations this process made.
+        public var count = 0
+        /// Whether a rotation replaced an older `<log>.1`, whose lines are gone.
+        public var droppedLines = false
+        /// With one writer: the run line numbers now in `<log>.1` (the lines
+        /// before them are gone when `droppedLines`), and the first in `<log>`.
+        public var olderLines: ClosedRange<Int>?
     }
 
     /// Lines this process could not write, and whether the log could not be
@@ -74,16 +119,30 @@ public final class SQLLog: Sendable {
     private static let bufferLimit = 1 << 16
     private let state: Mutex<State>
     public let path: String
+    /// The size past which the log is rotated; nil: never.
+    public let limit: Int64?
+    /// Whether other processes may append to the file too (line numbers are this process's own).
+    private let shared: Bool
 
-    /// Creates (or truncates) the log at `path`; with `append`, adds to it, as the
-    /// many processes of a composed run do (each line is one `write(2)` with O_APPEND).
-    public init(path: String, append: Bool = false) throws(ToolError) {
+    /// Where a rotated log's earlier lines go.
+    public static func olderPath(of path: String) -> String { path + ".1" }
+
+    /// Creates (or truncates, removing an old `<log>.1`) the log at `path`; with
+    /// `append`, adds to it, as the many processes of a composed run do (each
+    /// line is one `write(2)` with O_APPEND). With `limit`, rotates it past that size.
+    public init(path: String, append: Bool = false, limit: Int64? = nil) throws(ToolError) {
         let fd = open(path, O_WRONLY | O_CREAT | (append ? 0 : O_TRUNC) | O_APPEND | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
             throw ToolError("cannot create the SQL log at \(path): \(String(cString: strerror(errno))).")
         }
+        if !append { _ = unlink(Self.olderPath(of: path)) }  // A new run's log: an older run's lines are not its own.
         self.path = path
-        state = Mutex(State(fd: fd))
+        self.limit = limit.flatMap { $0 > 0 ? $0 : nil }
+        shared = append
+        var info = stat()
+        let size = append && fstat(fd, &info) == 0 ? Int64(info.st_size) : 0
+        state = Mutex(State(fd: fd, size: size, sizeSeen: size))
+        state.withLock { rotateIfFull(&$0) }
     }
 
     deinit {
@@ -119,6 +178,7 @@ public final class SQLLog: Sendable {
         // Disk full or similar: the run goes on, and its report says what the log lacks.
         var written = 0
         state.mayEndMidLine = !writeAll(state.fd, &state.pending, written: &written)
+        state.size += Int64(written)
         if ending && written > 0 { state.fragmentsEnded += 1 }
         if state.mayEndMidLine {
             let code = errno
@@ -128,6 +188,7 @@ public final class SQLLog: Sendable {
             noteFirstError(&state.losses, "cannot write the SQL log", code)
         }
         state.pending.removeAll(keepingCapacity: true)
+        rotateIfFull(&state)
     }
 
     private func noteFirstError(_ losses: inout Losses, _ what: String, _ code: Int32) {
@@ -147,6 +208,9 @@ public final class SQLLog: Sendable {
     /// What this process could not write or sync so far.
     public var losses: Losses { state.withLock { $0.losses } }
 
+    /// What this process's rotations moved out of the log file.
+    public var rotation: Rotation { state.withLock { $0.rotation } }
+
     /// Closes the file; with `sync`, first flushes it to stable storage.
     public func close(sync: Bool = true) {
         state.withLock { state in
@@ -162,6 +226,171 @@ public final class SQLLog: Sendable {
     }
 }
 
+// MARK: - Rotation
+
+extension SQLLog {
+    /// Rotates the log when it has passed its limit (see "A bounded log"); a
+    /// failure to rotate is warned about once, and the log goes on growing.
+    private func rotateIfFull(_ state: inout State) {
+        guard let limit, state.fd >= 0, !state.rotationFailed else { return }
+        // Others append to a shared log unseen: look at its real size every sixteenth of the limit.
+        guard state.size >= limit || (shared && state.size - state.sizeSeen >= limit / 16) else { return }
+        var mine = stat()
+        guard fstat(state.fd, &mine) == 0 else { return }
+        state.size = Int64(mine.st_size)
+        state.sizeSeen = state.size
+        guard state.size >= limit else { return }
+        while flock(state.fd, LOCK_EX) != 0 && errno == EINTR {}
+        defer { if state.fd >= 0 { _ = flock(state.fd, LOCK_UN) } }
+        var current = stat()
+        if stat(path, &current) != 0 || current.st_ino != mine.st_ino || current.st_dev != mine.st_dev {
+            // Another process rotated it (or it is gone): go on in the file at `path`.
+            let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+            guard fd >= 0 else { return rotationFailed(&state, "cannot reopen", errno) }
+            _ = flock(state.fd, LOCK_UN)
+            _ = Glibc.close(state.fd)
+            state.fd = fd
+            state.size = fstat(fd, &current) == 0 ? Int64(current.st_size) : 0
+            state.sizeSeen = state.size
+            return
+        }
+        let fresh = path + ".rotating", older = Self.olderPath(of: path)
+        let fd = open(fresh, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return rotationFailed(&state, "cannot create \(fresh) to rotate", errno) }
+        let number = state.lines + 1
+        let at: String = shared ? "" : " at line \(number)"
+        let olderName: String = older.split(separator: "/").last.map(String.init) ?? older
+        let size: String = Self.describe(limit: limit)
+        var first = "\(Self.continuedPrefix)\(at): the log passed its limit of \(size) and its earlier lines went to \(olderName)\n"
+        guard writeAll(fd, &first) else {
+            let code = errno
+            _ = Glibc.close(fd)
+            _ = unlink(fresh)
+            return rotationFailed(&state, "cannot write \(fresh) to rotate", code)
+        }
+        var existing = stat()
+        let replaced = stat(older, &existing) == 0
+        if Self.exchange(fresh, path) {
+            // `<log>` is the fresh file at every instant; the full one is at `fresh` until renamed.
+            guard rename(fresh, older) == 0 else { return rotationFailed(&state, "cannot rename \(fresh) to \(older)", errno) }
+        } else {
+            // No atomic exchange (another kernel or file system): for a moment
+            // there is no `<log>`; a process opening it then starts a file this replaces.
+            guard rename(path, older) == 0 else {
+                let code = errno
+                _ = Glibc.close(fd)
+                _ = unlink(fresh)
+                return rotationFailed(&state, "cannot rename \(path) to \(older)", code)
+            }
+            guard rename(fresh, path) == 0 else { return rotationFailed(&state, "cannot rename \(fresh) to \(path)", errno) }
+        }
+        _ = flock(state.fd, LOCK_UN)
+        _ = Glibc.close(state.fd)
+        state.fd = fd
+        state.size = Int64(first.utf8.count)
+        state.sizeSeen = state.size
+        state.lines += 1
+        state.rotation.count += 1
+        state.rotation.droppedLines = state.rotation.droppedLines || replaced
+        if !shared {
+            state.rotation.olderLines = state.firstLine...(number - 1)
+            state.firstLine = number
+        }
+    }
+
+    private func rotationFailed(_ state: inout State, _ what: String, _ code: Int32) {
+        state.rotationFailed = true
+        writeStandard("sqlite-stress: warning: \(what) the SQL log \(path) past its limit: "
+            + "\(String(cString: strerror(code))); it goes on growing.\n", toError: true)
+    }
+
+    /// Swaps the files at `a` and `b` in one step (Linux `renameat2` with
+    /// RENAME_EXCHANGE); false where the system or file system cannot.
+    private static func exchange(_ a: String, _ b: String) -> Bool {
+        guard let renameat2 = Self.renameat2 else { return false }
+        return renameat2(AT_FDCWD, a, AT_FDCWD, b, 2 /* RENAME_EXCHANGE */) == 0
+    }
+
+    private typealias RenameAt2 = @convention(c) (Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32) -> Int32
+    /// Looked up at run time: the C library declares it only for _GNU_SOURCE, which Swift's Glibc module lacks.
+    private nonisolated(unsafe) static let renameat2: RenameAt2? = {
+        #if canImport(Glibc)
+        guard let symbol = dlsym(dlopen(nil, RTLD_NOW), "renameat2") else { return nil }
+        return unsafeBitCast(symbol, to: RenameAt2.self)
+        #else
+        return nil
+        #endif
+    }()
+
+    // MARK: - Limits
+
+    /// The smallest limit but 0 (none): below it, each write of the buffer would rotate.
+    public static let smallestLimit: Int64 = Int64(bufferLimit)
+
+    /// Parses a size limit: a whole number of bytes, or of K, M, G or T (binary:
+    /// `256M` is 256 MiB; `KiB`, `MB` and lower case alike); 0 means no limit.
+    /// Nil for anything else, or for more than 2^62 bytes.
+    public static func parse(limit text: String) -> Int64? {
+        let digits = text.prefix { $0.isASCII && $0.isNumber }
+        guard !digits.isEmpty, let number = Int64(digits) else { return nil }
+        let unit = text.dropFirst(digits.count).uppercased()
+        let shifts: [String: Int64] = [
+            "": 0, "B": 0, "K": 10, "KB": 10, "KIB": 10, "M": 20, "MB": 20, "MIB": 20,
+            "G": 30, "GB": 30, "GIB": 30, "T": 40, "TB": 40, "TIB": 40,
+        ]
+        guard let shift = shifts[unit], number <= (Int64(1) << (62 - shift)) else { return nil }
+        return number << shift
+    }
+
+    /// A limit as `parse(limit:)` reads it: `1G`, `256M`, `65536`.
+    public static func describe(limit: Int64) -> String {
+        for (shift, unit) in [(40, "T"), (30, "G"), (20, "M"), (10, "K")] where limit >= 1 << shift && limit % (1 << shift) == 0 {
+            return "\(limit >> shift)\(unit)"
+        }
+        return "\(limit)"
+    }
+
+    // MARK: - Reading a rotated log
+
+    /// The files that hold the log at `path` from its first line, in order:
+    /// `[path]`, or `[<log>.1, path]` when it was rotated once.
+    ///
+    /// Throws, in one sentence, when the log's beginning is gone: rotated more
+    /// than once (or `<log>.1` is missing), so that no fresh database can replay it.
+    public static func files(of path: String) throws(ToolError) -> [String] {
+        guard let continued = continuation(of: path) else { return [path] }
+        let older = olderPath(of: path)
+        let problem: String
+        if !DatabaseFile.starts(older, with: headerPrefix) {
+            problem = "\(older), which held them, is missing or not an SQL log"
+        } else if continuation(of: older) != nil {
+            problem = "it was rotated more than once, and \(older) begins mid-run too"
+        } else {
+            return [older, path]
+        }
+        let at = continued.line.map { " (at line \($0) of the run's log)" } ?? ""
+        let reason = "its earlier lines were dropped when the log passed its size limit (--sql-log-max) and " + problem
+        throw ToolError("\(path) begins mid-run\(at): \(reason), so no fresh database can replay it; "
+            + "rerun with a larger --sql-log-max, or 0 for no limit.")
+    }
+
+    /// The `continued` line a rotated log begins with.
+    struct Continuation {
+        /// The line's number in the run's whole log; nil when several processes wrote it.
+        var line: Int?
+    }
+
+    /// The `continued` line the log at `path` begins with; nil when it begins the run.
+    static func continuation(of path: String) -> Continuation? {
+        guard let head = DatabaseFile.head(of: path, count: 200) else { return nil }
+        let line = String(decoding: head.prefix { $0 != UInt8(ascii: "\n") }, as: UTF8.self)
+        guard line.hasPrefix(continuedPrefix) else { return nil }
+        let rest = line.dropFirst(continuedPrefix.count)
+        guard rest.hasPrefix(" at line "), let colon = rest.firstIndex(of: ":") else { return Continuation() }
+        return Continuation(line: Int(rest[rest.index(rest.startIndex, offsetBy: 9)..<colon]))
+    }
+}
+
 extension SQLLog {
     /// Points each `durability` violation at the line of the SQL log at `path`
     /// where its transaction committed (its COMMIT, or its one autocommit
@@ -174,14 +403,17 @@ extension SQLLog {
             guard let id = violation.details["transaction"], let x = id.lastIndex(of: "x") else { continue }
             wanted[id[..<x] + " " + id[x...]] = id
         }
-        guard !wanted.isEmpty, let reader = try? LogReader(path: path) else { return }
+        guard !wanted.isEmpty, let (files, first) = numberedFiles(of: path) else { return }
         var found: [String: (writer: String, line: Int)] = [:]
-        var number = 0
-        while let line = try? reader.next() {
-            number += 1
-            guard let entry = Replay.parse(line, number: number), case .statement(_, let result) = entry.action,
-                  result.hasPrefix("ok"), let id = wanted[entry.writer + " " + entry.transaction] else { continue }
-            found[id] = (entry.writer, number)  // The last statement that succeeded: its COMMIT.
+        var number = first - 1
+        for file in files {
+            guard let reader = try? LogReader(path: file) else { return }
+            while let line = try? reader.next() {
+                number += 1
+                guard let entry = Replay.parse(line, number: number), case .statement(_, let result) = entry.action,
+                      result.hasPrefix("ok"), let id = wanted[entry.writer + " " + entry.transaction] else { continue }
+                found[id] = (entry.writer, number)  // The last statement that succeeded: its COMMIT.
+            }
         }
         for index in violations.indices {
             guard let id = violations[index].details["transaction"], let commit = found[id] else { continue }
@@ -191,6 +423,18 @@ extension SQLLog {
             }
             violations[index].thread = commit.writer
             violations[index].logLine = commit.line
+        }
+    }
+
+    /// The files to read for the run's line numbers, and the number of the first
+    /// one's first line: the whole log from line 1 when it is there, else the
+    /// rotated log from the line its `continued` line names; nil when it names none.
+    private static func numberedFiles(of path: String) -> (files: [String], first: Int)? {
+        do throws(ToolError) {
+            return (try files(of: path), 1)
+        } catch {
+            // The beginning is gone: the log alone, numbered as the run numbered it.
+            return continuation(of: path)?.line.map { ([path], $0) }
         }
     }
 }

@@ -153,6 +153,7 @@ public final class StressRun: Sendable {
             "--busy-timeout", "\(settings.busyTimeout)",
             "--check-every", "\(settings.checkEvery)", "--compact-every", "\(settings.compactEvery)", "--db", database,
         ] + (settings.logPath == settings.databasePath + ".sql" ? [] : ["--sql-log", DatabaseFile.reproductionPath(settings.logPath)])
+            + (settings.logLimit == SQLLog.defaultLimit ? [] : ["--sql-log-max", SQLLog.describe(limit: settings.logLimit ?? 0)])
             + settings.faults.arguments + (settings.schemaChanges ? [] : ["--no-schema-changes"])
             + SQLiteChoice.reproduceArguments
     }
@@ -197,7 +198,7 @@ public final class StressRun: Sendable {
     /// `setupVFS` names the VFS the setup writes through (tests plant storage faults there).
     func create(command: String = "stress", setupVFS: String? = nil) throws(ToolError) -> RunContext {
         try removeOldFiles()
-        let log = try SQLLog(path: settings.logPath)
+        let log = try SQLLog(path: settings.logPath, limit: settings.logLimit)
         let acks = try AckLog(path: AckLog.path(for: settings.databasePath), syncs: config.commitsSurvivePowerLoss)
         let generator = WorkloadGenerator(schema: schema, swarm: swarm)
         let context = RunContext(log: log, acks: acks, settings: settings, config: config, generator: generator)
@@ -342,7 +343,7 @@ public final class StressRun: Sendable {
             run: self, counters: counters, elapsed: elapsed, logLines: log.writtenLines, violations: violations,
             unexpectedErrors: context.unexpected.withLock { $0 }, finalCheck: finalCheck,
             incompleteEvidence: context.incompleteEvidence, faults: faultReport, interrupted: interrupted,
-            iterationsDone: context.iterationsDone.load(ordering: .relaxed))
+            iterationsDone: context.iterationsDone.load(ordering: .relaxed), logRotation: log.rotation)
     }
 
     private func writeHeader(to log: SQLLog, command: String) {
@@ -457,7 +458,9 @@ public final class StressRun: Sendable {
 
     /// Removes what a failed setup made. Best effort: the setup's own error is the one to report.
     private func removeFiles() {
-        for path in Self.ownFiles(of: settings.databasePath) + [settings.logPath] { _ = unlink(path) }
+        for path in Self.ownFiles(of: settings.databasePath) + [settings.logPath, SQLLog.olderPath(of: settings.logPath)] {
+            _ = unlink(path)
+        }
     }
 }
 

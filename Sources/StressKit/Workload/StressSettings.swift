@@ -2,6 +2,8 @@
 public struct StressSettings: Sendable {
     public var databasePath: String
     public var logPath: String
+    /// The size past which the SQL log is rotated to `<log>.1`; nil: never.
+    public var logLimit: Int64?
     /// The seed, or Antithesis's randomness at every choice.
     public var randomness: Randomness
     public var threads: Int
@@ -28,9 +30,10 @@ public struct StressSettings: Sendable {
         databasePath: String, logPath: String? = nil, randomness: Randomness, threads: Int = 1, iterations: Int = 1000,
         tables: Int? = nil, journalMode: JournalMode? = nil, synchronous: String? = nil, busyTimeout: Int = 5000,
         checkEvery: Int = 1000, compactEvery: Int = StressSettings.defaultCompactEvery, overwrite: Bool = false,
-        faults: FaultPlan = FaultPlan(), schemaChanges: Bool = true
+        faults: FaultPlan = FaultPlan(), schemaChanges: Bool = true, logLimit: Int64? = SQLLog.defaultLimit
     ) {
         self.compactEvery = compactEvery
+        self.logLimit = logLimit
         self.schemaChanges = schemaChanges
         self.databasePath = databasePath
         self.logPath = logPath ?? databasePath + ".sql"

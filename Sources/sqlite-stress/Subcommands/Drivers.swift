@@ -9,11 +9,14 @@ struct DriverOptions: ParsableArguments {
 
     @OptionGroup(title: "Storage faults") var faultOptions: FaultOptions
 
+    @OptionGroup var logLimit: SQLLogLimitOption
+
     func run(_ kind: DriverKind) throws {
         let faults = try faultOptions.plan()
         Interrupt.install(repeatStops: true)
         let outcome = try kind.run(
-            databasePath: common.databasePath, randomness: common.randomness, busyTimeout: lock.busyTimeout, faults: faults)
+            databasePath: common.databasePath, randomness: common.randomness, busyTimeout: lock.busyTimeout, faults: faults,
+            logLimit: logLimit.limit)
         try Console.finish(outcome, json: common.json, quiet: common.quiet)
     }
 }

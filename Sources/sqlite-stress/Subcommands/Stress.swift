@@ -50,6 +50,8 @@ struct Stress: ParsableCommand, AssertingCommand {
     @Option(help: ArgumentHelp("Where to write the SQL log. (default: <db>.sql)", valueName: "path"))
     var sqlLog: String?
 
+    @OptionGroup var logLimit: SQLLogLimitOption
+
     @Flag(inversion: .prefixedNo, help: "Let the swarm change the schema while writers run (CREATE/DROP TABLE and INDEX, ALTER TABLE, schema changes rolled back).")
     var schemaChanges = true
 
@@ -60,7 +62,8 @@ struct Stress: ParsableCommand, AssertingCommand {
             databasePath: common.databasePath, logPath: sqlLog, randomness: common.randomness, threads: threads,
             iterations: iterations, tables: creation.tables, journalMode: creation.journalMode,
             synchronous: creation.synchronousLevel, busyTimeout: lock.busyTimeout, checkEvery: checkEvery,
-            compactEvery: compactEvery, overwrite: creation.overwrite, faults: try faultOptions.plan(), schemaChanges: schemaChanges)
+            compactEvery: compactEvery, overwrite: creation.overwrite, faults: try faultOptions.plan(), schemaChanges: schemaChanges,
+            logLimit: logLimit.limit)
         let run = try StressRun.prepare(settings)
         let console = Console(quiet: common.quiet, json: common.json)
 
