@@ -43,7 +43,8 @@ struct Stress: ParsableCommand, AssertingCommand {
 
     @Option(help: ArgumentHelp(
         "Compact the ledger every K iterations per thread (superseded entries out, a record of their transactions kept); "
-            + "0 never compacts.",
+            + "0, the default, never compacts; long runs want about 200. A compacted multi-writer log replays in "
+            + "the log's order, not the run's.",
         valueName: "k"))
     var compactEvery = StressSettings.defaultCompactEvery
 
