@@ -31,7 +31,7 @@ struct Tool: ParsableCommand {
         subcommands: [
             Stress.self, Schema.self, Insert.self, Update.self, Delete.self, Rollback.self, Transfer.self, Savepoint.self,
             CreateTable.self, DropTable.self, CreateIndex.self, DropIndex.self, AlterTable.self, SchemaRollback.self,
-            Vacuum.self, Checkpoint.self, Analyze.self, Integrity.self, Check.self, Compose.self, Replay.self, Shrink.self,
+            Vacuum.self, Checkpoint.self, Analyze.self, Compact.self, Integrity.self, Check.self, Compose.self, Replay.self, Shrink.self,
             SetupComplete.self,
         ]
     )

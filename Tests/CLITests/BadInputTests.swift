@@ -13,6 +13,7 @@ import Testing
         ("zero tables", ["--tables", "0"]),
         ("negative busy timeout", ["--busy-timeout=-5"]),
         ("negative check-every", ["--check-every=-1"]),
+        ("negative compact-every", ["--compact-every=-1"]),
         ("unknown journal mode", ["--journal-mode", "memory2"]),
         ("malformed seed", ["--seed", "0xZZ"]),
         ("negative seed", ["--seed=-1"]),

@@ -7,21 +7,27 @@ import Testing
 /// changed behind the tool's back.
 @Suite struct CheckCommandTests {
     /// The runs the tamper tests judge: a `stress` run whose schema never
-    /// changed, and a database that `schema` made and a fixed sequence of
-    /// drivers then wrote and altered — every kind of schema change committed,
-    /// some rolled back, and tables whose shape changed (columns added after the
-    /// tag, others dropped or renamed, so the ledger's images were rebased) that
-    /// hold rows, which the tests tamper with. (Seed 66 was picked for that; the
-    /// tests `#require` what they need, so a generator change that loses it fails loudly.)
+    /// changed, with its whole ledger (`fixed`); the same run with the ledger
+    /// compacted twice on the way, the last work after the last compaction
+    /// (`compacted`); and a database that `schema` made and a fixed sequence of
+    /// drivers then wrote, altered and at the end compacted — every kind of
+    /// schema change committed, some rolled back, and tables whose shape changed
+    /// (columns added after the tag, others dropped or renamed, so the ledger's
+    /// images were rebased) that hold rows, which the tests tamper with. (Seed
+    /// 66 was picked for that; the tests `#require` what they need, so a
+    /// generator change that loses it fails loudly.)
     enum Run: String, CaseIterable, CustomTestStringConvertible {
-        case fixed, altered
+        case fixed, compacted, altered
         var testDescription: String { rawValue }
 
         static let drivers = [
             "insert", "insert", "insert", "alter-table", "alter-table", "insert", "create-table", "create-index", "alter-table",
             "drop-index", "insert", "drop-table", "schema-rollback", "schema-rollback", "alter-table", "update", "insert", "insert",
-            "rollback", "alter-table", "insert", "delete", "insert",
+            "rollback", "alter-table", "insert", "delete", "insert", "compact",
         ]
+
+        /// Whether the run's ledger was compacted.
+        var isCompacted: Bool { self != .fixed }
     }
 
     /// A user table as the recorded schema describes it.
@@ -48,10 +54,10 @@ import Testing
             scratch = try Scratch()
             db = scratch.file("done.db")
             switch run {
-            case .fixed:
+            case .fixed, .compacted:
                 let result = try CLI.run([
                     "stress", "--seed", "0xc0ffee", "--no-schema-changes", "--iterations", "400", "--journal-mode", "delete",
-                    "--db", db.path, "-q",
+                    "--compact-every", run == .fixed ? "0" : "150", "--db", db.path, "-q",
                 ])
                 #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
             case .altered:
@@ -63,6 +69,8 @@ import Testing
                 }
             }
             connection = try Connection(path: db.path)
+            let recorded = try connection.scalar("SELECT count(*) FROM stress_compacted")
+            #expect(run.isCompacted ? recorded != .integer(0) : recorded == .integer(0), "the record of compacted transactions")
         }
 
         /// The user tables with rows that the tests may tamper with: in the altered
@@ -79,7 +87,7 @@ import Testing
                 let added = ids.contains { $0 > tag }
                 let droppedOrRenamed = (0..<tag).contains { !ids.contains($0) }
                     || columns.contains { $0["isTag"] as? Bool != true && $0["name"] as? String != "c\($0["id"] as? Int ?? -1)" }
-                guard run == .fixed || (added && droppedOrRenamed), let name = table["name"] as? String,
+                guard run != .altered || (added && droppedOrRenamed), let name = table["name"] as? String,
                       case .integer(let rows)? = try connection.scalar("SELECT count(*) FROM \"\(name)\""), rows > 0 else { continue }
                 let keyIDs: [Int] = {
                     guard let key = table["key"] as? [String: Any] else { return [] }
@@ -159,7 +167,7 @@ import Testing
         let text = try CLI.run(["check", "--db", finished.db.path])
         #expect(text.status == 0)
         #expect(text.stdout.contains("result: PASS"))
-        #expect(text.stdout.contains("database created by seed 0x\(String(format: "%016llx", run == .fixed ? 0xc0ffee : 66))"))
+        #expect(text.stdout.contains("database created by seed 0x\(String(format: "%016llx", run == .altered ? 66 : 0xc0ffee))"))
     }
 
     // model: a deleted row is missing, named by table and key.
@@ -354,14 +362,19 @@ import Testing
     }
 
     // durability: an acknowledged transaction whose rows and ledger entries are
-    // all gone is named by its id, and the contents alone still look consistent.
-    @Test func droppedAcknowledgedTransactionIsADurabilityViolation() throws {
-        let finished = try Finished()
+    // all gone is named by its id, and the contents alone still look consistent,
+    // whether or not the ledger was compacted.
+    @Test(arguments: [Run.fixed, .compacted])
+    func droppedAcknowledgedTransactionIsADurabilityViolation(_ run: Run) throws {
+        let finished = try Finished(run)
         let c = finished.connection
         // A transaction whose every effect is the only history of its key (so removing it
-        // leaves a consistent model), or failing that one that left only a commit record.
+        // leaves a consistent model), or failing that one that left only a commit record;
+        // not one compaction recorded (its record would still vouch for it).
         let candidate = try c.scalar("""
-            SELECT tx FROM stress_ledger AS l GROUP BY tx
+            SELECT tx FROM stress_ledger AS l
+            WHERE NOT EXISTS (SELECT 1 FROM stress_compacted WHERE block = l.tx >> 5 AND ((bits >> (l.tx & 31)) & 1) = 1)
+            GROUP BY tx
             HAVING sum(tbl <> '' AND (image IS NULL OR (SELECT count(*) FROM stress_ledger AS o WHERE o.tbl = l.tbl AND o.key = l.key) > 1)) = 0
             ORDER BY count(*) DESC, tx DESC LIMIT 1
             """)
@@ -386,6 +399,35 @@ import Testing
         #expect(Self.status(json, "model") == "pass")
         let found = Self.violations(json, "durability").map(Self.details)
         #expect(found.contains { $0["tx"] == String(tx) }, "\(found)")
+    }
+
+    // durability on a compacted ledger: an acknowledged transaction whose every
+    // entry compaction removed is kept by its bit in the record; the bit cleared,
+    // the transaction is lost, and the contents alone still look consistent.
+    @Test func clearedCompactionRecordIsADurabilityViolation() throws {
+        let finished = try Finished(.compacted)
+        let c = finished.connection
+        let acks = try String(contentsOf: finished.scratch.file("done.db.acks"), encoding: .utf8)
+        let committed = Set(acks.split(separator: "\n").filter { $0.hasPrefix("c ") }.compactMap { Int64($0.split(separator: " ")[1]) })
+        var chosen: Int64?
+        for row in try c.query("SELECT block, bits FROM stress_compacted ORDER BY block DESC") {
+            guard case .integer(let block) = row[0], case .integer(let bits) = row[1] else { continue }
+            for bit in 0..<32 where (bits >> bit) & 1 == 1 {
+                let tx = block << 5 | Int64(bit)
+                guard committed.contains(tx), try c.scalar("SELECT count(*) FROM stress_ledger WHERE tx = ?", [.integer(tx)]) == .integer(0) else { continue }
+                chosen = tx
+            }
+            if chosen != nil { break }
+        }
+        let tx = try #require(chosen, "no acknowledged transaction that only the record keeps")
+        try c.execute("UPDATE stress_compacted SET bits = bits & ~(1 << \(tx & 31)) WHERE block = \(tx >> 5)")
+        #expect(c.changes == 1)
+        let (result, json) = try finished.check()
+        #expect(result.status == 1)
+        #expect(Self.status(json, "model") == "pass")
+        #expect(Self.status(json, "rollback") == "pass")
+        let found = Self.violations(json, "durability").map(Self.details)
+        #expect(found.map { $0["tx"] } == [String(tx)], "\(found)")
     }
 
     // After a power loss under synchronous=NORMAL (a `p 1` marker) commits
@@ -504,6 +546,24 @@ import Testing
         #expect(result.status == 1)
         let found = Self.violations(json, "rollback")
         #expect(found.contains { ($0["message"] as? String)?.contains("commit record") == true }, "\(found)")
+    }
+
+    // rollback on a compacted ledger: a transaction recorded as rolled back must
+    // not be in the record of compacted transactions either (its entries leaked
+    // and were compacted away).
+    @Test func compactionRecordOfRolledBackTransactionIsARollbackViolation() throws {
+        let finished = try Finished(.compacted)
+        let acks = try String(contentsOf: finished.scratch.file("done.db.acks"), encoding: .utf8)
+        let rolledBack = try #require(acks.split(separator: "\n").last { $0.hasPrefix("r ") }.flatMap { Int64($0.split(separator: " ")[1]) })
+        try finished.connection.execute("""
+            INSERT INTO stress_compacted (block, bits) VALUES (\(rolledBack >> 5), \(1 << (rolledBack & 31)))
+            ON CONFLICT (block) DO UPDATE SET bits = bits | excluded.bits
+            """)
+        let (result, json) = try finished.check()
+        #expect(result.status == 1)
+        #expect(Self.status(json, "durability") == "pass")
+        let found = Self.violations(json, "rollback").map(Self.details)
+        #expect(found.map { $0["tx"] } == [String(rolledBack)], "\(found)")
     }
 
     // conservation: one changed balance changes the total.

@@ -62,7 +62,7 @@ import Testing
 
     static let drivers = [
         "insert", "update", "delete", "rollback", "transfer", "savepoint", "create-table", "drop-table", "create-index",
-        "drop-index", "alter-table", "schema-rollback", "vacuum", "checkpoint", "analyze",
+        "drop-index", "alter-table", "schema-rollback", "vacuum", "checkpoint", "analyze", "compact",
     ]
 
     // The install script makes exactly the layout the Dockerfile promises.

@@ -263,7 +263,8 @@ extension SchemaChangeTests {
 @Suite struct CoverageTests {
     // Over 100 seeds, every statement kind, maintenance kind, schema change and
     // schema feature shows in the counters (a VACUUM INTO copy checked, a schema
-    // change rolled back among them), and every run passes.
+    // change rolled back among them, the ledger compacted twice a run between
+    // them), and every run passes.
     @Test func hundredSeedsCoverEveryKindAndFeature() throws {
         let directory = try TemporaryDirectory()
         let folder = directory.url.path
@@ -273,7 +274,7 @@ extension SchemaChangeTests {
             for seed in UInt64(slice * 10)..<UInt64(slice * 10 + 10) {
                 let db = folder + "/c\(seed).db"
                 let settings = StressSettings(
-                    databasePath: db, randomness: .seed(seed), iterations: 60, synchronous: "off", checkEvery: 0)
+                    databasePath: db, randomness: .seed(seed), iterations: 60, synchronous: "off", checkEvery: 0, compactEvery: 25)
                 let report = try? StressRun.prepare(settings).run()
                 results.withLock { $0.append((seed, report)) }
             }

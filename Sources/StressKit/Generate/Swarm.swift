@@ -25,6 +25,10 @@ public enum MaintenanceKind: String, CaseIterable, Sendable, Codable, CodingKeyR
     case reindex
     case analyze
     case optimize
+    /// Ledger compaction (`Compaction`). Not drawn by the swarm: the monolith
+    /// compacts every `--compact-every` iterations per thread, and the `compact`
+    /// driver does nothing else.
+    case compact
 
     /// The checkpoint modes.
     public static let checkpoints: [MaintenanceKind] = [.checkpointPassive, .checkpointFull, .checkpointRestart, .checkpointTruncate]
@@ -71,7 +75,7 @@ public struct Swarm: Sendable, Hashable, Codable {
         }
 
         var maintenance: [MaintenanceKind: Int] = [:]
-        for kind in MaintenanceKind.allCases { maintenance[kind] = rng.chance(0.6) ? rng.int(in: 1...3) : 0 }
+        for kind in MaintenanceKind.allCases where kind != .compact { maintenance[kind] = rng.chance(0.6) ? rng.int(in: 1...3) : 0 }
         // A full check of the copy follows each VACUUM INTO: seldom, then.
         if maintenance[.vacuumInto]! > 0 { maintenance[.vacuumInto] = 1 }
 

@@ -58,7 +58,7 @@ public enum Bookkeeping {
             "CREATE INDEX \(ledger)_key ON \(ledger) (tbl, key, seq)",
             "CREATE TABLE \(accounts) (id INTEGER PRIMARY KEY, balance INTEGER NOT NULL, \(tagColumn) INTEGER)",
             "INSERT INTO \(meta) (key, value) VALUES ('format', 1), ('total_balance', \(Int64(accountCount) * openingBalance))",
-        ]
+        ] + Compaction.creationStatements
     }
 
     /// Records the run's seed (`antithesis` when Antithesis made every choice),

@@ -309,7 +309,8 @@ public final class Checker {
             """)
         var counts = Acknowledged()
         if !FileManager.default.fileExists(atPath: path),
-           try connection.scalar("SELECT EXISTS (SELECT 1 FROM main.\(Bookkeeping.ledger) WHERE tx > 0)") == .integer(0) {
+           try connection.scalar("SELECT EXISTS (SELECT 1 FROM main.\(Bookkeeping.ledger) WHERE tx > 0) "
+                + "OR EXISTS (SELECT 1 FROM main.\(Compaction.table))") == .integer(0) {
             return counts
         }
         try connection.execute("BEGIN")

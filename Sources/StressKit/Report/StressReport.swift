@@ -98,7 +98,8 @@ public struct StressReport: Sendable {
             + "\(Format.count(c[.largeRows], "large row")); VACUUM \(c[MaintenanceKind.vacuum]), "
             + "VACUUM INTO \(c[MaintenanceKind.vacuumInto]) (\(Format.count(c[.copiesChecked], "copy", plural: "copies")) checked), "
             + "REINDEX \(c[MaintenanceKind.reindex]), ANALYZE \(c[MaintenanceKind.analyze]), "
-            + "PRAGMA optimize \(c[MaintenanceKind.optimize])")
+            + "PRAGMA optimize \(c[MaintenanceKind.optimize]), "
+            + Format.count(c[MaintenanceKind.compact], "ledger compaction"))
         lines.append("schema changes: \(c[.schemaChangesCommitted]) committed (" + Counters.list { (kind: SchemaChangeKind) in
             kind == .rollback ? 0 : c[kind] } + "), \(c[.schemaChangesRolledBack]) rolled back, "
             + "\(c[.schemaChangesUnavailable]) not possible; "

@@ -28,6 +28,8 @@ public enum DriverKind: String, CaseIterable, Sendable {
     case checkpoint
     /// ANALYZE, REINDEX and PRAGMA optimize.
     case analyze
+    /// Ledger compaction (`Compaction`): what keeps a database of hours as small as its data.
+    case compact
 
     /// The statements the driver issues.
     var statements: [StatementKind] {
@@ -38,7 +40,7 @@ public enum DriverKind: String, CaseIterable, Sendable {
         case .rollback, .savepoint: [.insert, .insertOrReplace, .upsert, .update, .deleteByKey, .deleteByRange, .transfer]
         case .transfer: [.transfer]
         case .schemaRollback: [.insert, .insertOrReplace, .upsert, .update, .deleteByKey, .deleteByRange]
-        case .createTable, .dropTable, .createIndex, .dropIndex, .alterTable, .vacuum, .checkpoint, .analyze: []
+        case .createTable, .dropTable, .createIndex, .dropIndex, .alterTable, .vacuum, .checkpoint, .analyze, .compact: []
         }
     }
 
@@ -63,6 +65,7 @@ public enum DriverKind: String, CaseIterable, Sendable {
         case .vacuum: [.vacuum, .vacuumInto, .incrementalVacuum]
         case .checkpoint: MaintenanceKind.checkpoints
         case .analyze: [.analyze, .reindex, .optimize]
+        case .compact: [.compact]
         case .createTable, .dropTable, .createIndex, .dropIndex, .alterTable, .schemaRollback: []
         default: nil
         }
@@ -256,7 +259,7 @@ extension DriverKind {
         let units = rng.int(in: 1...(writesRows ? 8 : 3))
         let label = "d\(base)"
         let settings = StressSettings(
-            databasePath: path, randomness: randomness, threads: 1, iterations: units, busyTimeout: busyTimeout, checkEvery: 0,
+            databasePath: path, randomness: randomness, threads: 1, iterations: units, busyTimeout: busyTimeout, checkEvery: 0, compactEvery: 0,
             faults: faults, logLimit: logLimit)
         let context = RunContext(
             log: try SQLLog(path: settings.logPath, append: true, limit: logLimit),

@@ -151,7 +151,7 @@ public final class StressRun: Sendable {
             "--iterations", "\(settings.iterations)", "--tables", "\(tableCount)",
             "--journal-mode", config.journalMode.rawValue, "--synchronous", config.synchronous.lowercased(),
             "--busy-timeout", "\(settings.busyTimeout)",
-            "--check-every", "\(settings.checkEvery)", "--db", database,
+            "--check-every", "\(settings.checkEvery)", "--compact-every", "\(settings.compactEvery)", "--db", database,
         ] + (settings.logPath == settings.databasePath + ".sql" ? [] : ["--sql-log", DatabaseFile.reproductionPath(settings.logPath)])
             + (settings.logLimit == SQLLog.defaultLimit ? [] : ["--sql-log-max", SQLLog.describe(limit: settings.logLimit ?? 0)])
             + settings.faults.arguments + (settings.schemaChanges ? [] : ["--no-schema-changes"])
@@ -350,7 +350,8 @@ public final class StressRun: Sendable {
         // No times, and no path but the library's: one seed, one thread and one
         // SQLite library give a byte-identical log.
         let run = command == "stress"
-            ? "threads=\(settings.threads) iterations=\(settings.iterations) check-every=\(settings.checkEvery) " : ""
+            ? "threads=\(settings.threads) iterations=\(settings.iterations) check-every=\(settings.checkEvery) "
+                + "compact-every=\(settings.compactEvery) " : ""
         let randomness = settings.randomness.seed.map { "seed=" + Seed.format($0) } ?? "randomness=" + Randomness.antithesisKind
         log.append(SQLLog.headerPrefix + "\(command) \(randomness) \(run)tables=\(tableCount)")
         log.append("-- " + SQLiteChoice.line)

@@ -155,6 +155,7 @@ final class Worker {
             case .schemaChange(let kind): runSchemaChange(kind, tx: tx)
             }
             if schemaTrouble != nil { settleSchemaTrouble() }
+            if settings.compactEvery > 0, iteration % settings.compactEvery == 0, connection != nil { runMaintenance(.compact) }
             if settings.checkEvery > 0, iteration % settings.checkEvery == 0, let connection {
                 if context.workerVFS == nil {
                     check(connection)
@@ -580,6 +581,8 @@ final class Worker {
             }
         case .vacuumInto:
             vacuumInto()
+        case .compact:
+            if compact() { counters[kind] += 1 }
         case .vacuum, .reindex, .analyze, .optimize:
             let sql: String
             switch kind {
@@ -594,6 +597,20 @@ final class Worker {
             // follow it now rather than through the triggers' guard.
             settleSchemaTrouble()
         }
+    }
+
+    /// One ledger compaction (`Compaction`), in a write transaction of its own;
+    /// true when it committed. A compaction that fails is rolled back whole.
+    private func compact() -> Bool {
+        transactionLabel = "compact"
+        guard execute("BEGIN IMMEDIATE").error == nil else { return false }
+        for sql in Compaction.statements where execute(sql).error != nil {
+            if !connection!.isAutocommit { forceRollback() }
+            return false
+        }
+        if execute("COMMIT").error == nil { return true }
+        forceRollback()
+        return false
     }
 
     /// VACUUM INTO a new file, then every property checked on the copy as of

@@ -150,3 +150,12 @@ struct Analyze: ParsableCommand, AssertingCommand {
     var assertionScope: StressAssertions.Scope { .driver(.analyze) }
     func run() throws { try options.run(.analyze) }
 }
+
+struct Compact: ParsableCommand, AssertingCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compact",
+        abstract: "Ledger compaction while writers run: superseded ledger entries out, a record of their transactions kept.")
+    @OptionGroup var options: DriverOptions
+    var assertionScope: StressAssertions.Scope { .driver(.compact) }
+    func run() throws { try options.run(.compact) }
+}

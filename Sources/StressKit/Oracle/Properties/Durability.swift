@@ -1,14 +1,14 @@
 import StressSQLite
 
 /// `durability`: every transaction acknowledged after its COMMIT returned OK
-/// is in the ledger (its commit record, or the rows it changed). After a power
+/// is in the ledger (its commit record, or the rows it changed), or in the
+/// record of transactions whose entries compaction removed (`Compaction`). After a power
 /// loss that `synchronous=NORMAL` allows to take each writer's latest commits,
 /// a lost commit followed by a surviving one of the same writer is still a violation.
 extension Checker {
     func durability(_ acknowledged: Acknowledged) throws -> PropertyResult {
-        let ledger = "main.\(Bookkeeping.ledger)"
         let statement = try connection.prepare(
-            "SELECT tx FROM temp.stress_check_acks WHERE committed = 1 AND tx NOT IN (SELECT tx FROM \(ledger)) ORDER BY tx")
+            "SELECT tx FROM temp.stress_check_acks WHERE committed = 1 AND NOT \(Compaction.present("tx")) ORDER BY tx")
         var found = findings(.durability)
         while try statement.step() {
             let tx = statement.int64(0)
@@ -24,14 +24,14 @@ extension Checker {
             // never one followed by a surviving commit of the same writer (the tx id's
             // high half names the writer; `seq` is its commit order).
             let lost = try count(
-                "SELECT count(*) FROM temp.stress_check_acks WHERE committed = 2 AND tx NOT IN (SELECT tx FROM \(ledger))")
+                "SELECT count(*) FROM temp.stress_check_acks WHERE committed = 2 AND NOT \(Compaction.present("tx"))")
             checked += " (\(lost) lost to \(acknowledged.relaxed) power loss(es), as synchronous=NORMAL allows)"
             let gaps = try connection.prepare("""
                 SELECT a.tx, (SELECT b.tx FROM temp.stress_check_acks b
                               WHERE b.committed = 2 AND b.era = a.era AND (b.tx >> 32) = (a.tx >> 32) AND b.seq > a.seq
-                                AND b.tx IN (SELECT tx FROM \(ledger)) LIMIT 1)
+                                AND \(Compaction.present("b.tx")) LIMIT 1)
                 FROM temp.stress_check_acks a
-                WHERE a.committed = 2 AND a.tx NOT IN (SELECT tx FROM \(ledger))
+                WHERE a.committed = 2 AND NOT \(Compaction.present("a.tx"))
                 ORDER BY a.seq
                 """)
             while try gaps.step() {

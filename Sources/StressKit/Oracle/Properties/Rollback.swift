@@ -2,7 +2,8 @@ import StressSQLite
 
 /// `rollback`: no visible row carries a rolled-back tag (read by `ContentScan`,
 /// with `model`), and the ledger holds no entry of undone work or of a
-/// transaction recorded as rolled back.
+/// transaction recorded as rolled back, nor does the record of compacted
+/// transactions name one (`Compaction`).
 extension Checker {
     /// A row written by work that was rolled back, visible nonetheless.
     func visibleRolledBackRow(_ table: TrackedTable, key: SQLValue, tag: Int64, actual: SQLValue) -> Violation {
@@ -39,6 +40,17 @@ extension Checker {
                         : "\(what) row \(Self.shown(statement.column(3))) of \(table) by \(writer), in work that was rolled back, is in the ledger",
                     ["table": table, "key": Self.shown(statement.column(3)), "rolled-back-writer": writer,
                      "ledger-seq": String(statement.int64(0))])
+            }
+        }
+        // Entries of a transaction compaction removed leave its id in the record.
+        let recorded = try connection.prepare(
+            "SELECT tx FROM temp.stress_check_acks WHERE NOT committed AND \(Compaction.recorded("tx")) ORDER BY tx")
+        while try recorded.step() {
+            found.add {
+                let writer = TransactionID.describe(recorded.int64(0))
+                return violation(
+                    .rollback, "\(writer), which was rolled back, is in the record of compacted transactions: its writes were in the ledger",
+                    ["rolled-back-writer": writer, "tx": String(recorded.int64(0))])
             }
         }
     }

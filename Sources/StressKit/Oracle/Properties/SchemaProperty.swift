@@ -109,7 +109,7 @@ struct SchemaShape: Equatable {
     /// The bookkeeping every database carries.
     private static let bookkeeping = [
         ("table", Bookkeeping.meta), ("table", Bookkeeping.ledger), ("table", Bookkeeping.accounts),
-        ("index", Bookkeeping.ledger + "_key"),
+        ("index", Bookkeeping.ledger + "_key"), ("table", Compaction.table),
     ]
 
     /// What the recorded schema implies.

@@ -1,0 +1,116 @@
+import StressSQLite
+
+/// Ledger compaction: the ledger kept to what the properties judge by, so that
+/// a run of hours costs what its data costs, not what its history cost.
+///
+/// Compaction is a maintenance step of the workload: one write transaction of
+/// plain SQL (`statements`, run between `BEGIN IMMEDIATE` and `COMMIT`), logged
+/// like any other, replayed by `replay` and by the `sqlite3` shell, atomic under
+/// SIGKILL and a power loss, and serialised with every other writer by SQLite's
+/// write lock. It reads the ledger and the recorded schema, and removes only
+/// entries no property judges by any more:
+///
+/// - an entry of a row (`tbl`, `key`) with a later entry of the same key: `model`
+///   judges every row by its key's latest entry only (`ContentScan`), which stays;
+/// - a commit record (`tbl = ''`, `key` NULL, no image: the latest is a
+///   "deletion" of that one key): it only ever said that its transaction is in
+///   the database, which the record below says from then on;
+/// - a deletion that is its key's latest entry: "no row here" is what no entry
+///   says too (`model` expects no row either way);
+/// - every entry of a table the recorded schema no longer has: a dropped
+///   table's name never returns, and no property reads them again.
+///
+/// It never removes a live key's latest image (so a schema change's rebase, which
+/// reads the latest images, reads what it did before), an entry of undone work
+/// (`tx < 0`: `rollback` reports every one), or a schema change's record
+/// (`tbl = '#schema'`: `schema` requires 1 … version).
+///
+/// ## The record of compacted transactions
+///
+/// `durability` asks whether each acknowledged transaction is in the database;
+/// `rollback` asks whether a transaction recorded as rolled back left anything
+/// there. Before an entry goes, its transaction id is set in
+/// `stress_compacted`, a bitmap of ids (`block = tx >> 5`, bit `tx & 31`): one
+/// row holds 32 consecutive ids of one writer, so the record costs about half a
+/// byte per transaction. Both properties read the ledger and the record
+/// together (`present(_:)`): a transaction is in the database when an entry or
+/// its bit says so — the bit stands for the entries removed, as they stood for
+/// the transaction before. A bit cleared behind the tool's back is a lost
+/// transaction (`durability`), a bit set for a transaction that rolled back a
+/// leak (`rollback`).
+///
+/// ## Incremental
+///
+/// After a compaction every key has one entry besides those kept above; only
+/// keys written since can have superseded entries. `stress_meta` holds the
+/// ledger's last `seq` at the last compaction (`compacted_through`), and the
+/// next compaction looks only at the keys of entries after it: its cost follows
+/// the work since, not the run's history. The mark only narrows the search: a
+/// wrong one can leave superseded entries in place, never remove a latest one.
+public enum Compaction {
+    /// The record of transactions whose entries compaction removed.
+    public static let table = "stress_compacted"
+    /// The `stress_meta` key of the ledger's last `seq` at the last compaction.
+    public static let markKey = "compacted_through"
+    /// Ids per row of the record.
+    static let blockBits = 5
+
+    /// Creates the record; part of the bookkeeping every database carries.
+    static let creationStatements = [
+        "CREATE TABLE \(table) (block INTEGER PRIMARY KEY, bits INTEGER NOT NULL)",
+        "INSERT INTO \(Bookkeeping.meta) (key, value) VALUES ('\(markKey)', 0)",
+    ]
+
+    private static let ledger = "main.\(Bookkeeping.ledger)"
+    /// The recorded schema's JSON. A schema without tables (there is always
+    /// one) is damage for `schema` to report, never a reason to drop entries.
+    private static let recordedSchema = "(SELECT value FROM main.\(Bookkeeping.meta) WHERE key = 'schema')"
+
+    /// The statements of one compaction, in order, for a write transaction:
+    /// the superseded entries into a TEMP table, their transactions into the
+    /// record, the entries out of the ledger, the mark moved.
+    public static var statements: [String] {
+        let schema = SQLValue.text(Bookkeeping.schemaMarker).sqlLiteral
+        return [
+            "CREATE TEMP TABLE IF NOT EXISTS stress_compacting (seq INTEGER PRIMARY KEY, tx INTEGER NOT NULL)",
+            "DELETE FROM temp.stress_compacting",
+            """
+            INSERT INTO temp.stress_compacting (seq, tx) \
+            SELECT l.seq, l.tx FROM (SELECT DISTINCT tbl, key FROM \(ledger) \
+            WHERE seq > coalesce((SELECT value FROM main.\(Bookkeeping.meta) WHERE key = '\(markKey)'), 0) AND tbl <> \(schema)) AS k \
+            JOIN \(ledger) AS l ON l.tbl = k.tbl AND l.key IS k.key \
+            WHERE l.tx > 0 AND (l.image IS NULL OR l.seq < (SELECT max(m.seq) FROM \(ledger) AS m WHERE m.tbl = k.tbl AND m.key IS k.key))
+            """,
+            // The tables in the ledger, one index seek each; those the recorded schema no longer has.
+            """
+            INSERT OR IGNORE INTO temp.stress_compacting (seq, tx) \
+            WITH RECURSIVE names (tbl) AS (SELECT min(tbl) FROM \(ledger) \
+            UNION ALL SELECT (SELECT min(tbl) FROM \(ledger) WHERE tbl > names.tbl) FROM names WHERE names.tbl IS NOT NULL) \
+            SELECT l.seq, l.tx FROM names JOIN \(ledger) AS l ON l.tbl = names.tbl \
+            WHERE names.tbl NOT IN ('\(Bookkeeping.commitMarker)', \(schema), '\(Bookkeeping.accounts)') AND l.tx > 0 \
+            AND names.tbl NOT IN (SELECT json_extract(t.value, '$.id') FROM json_each(\(recordedSchema), '$.tables') AS t) \
+            AND EXISTS (SELECT 1 FROM json_each(\(recordedSchema), '$.tables'))
+            """,
+            """
+            INSERT INTO main.\(table) (block, bits) \
+            SELECT tx >> \(blockBits), sum(1 << (tx & \((1 << blockBits) - 1))) FROM (SELECT DISTINCT tx FROM temp.stress_compacting) \
+            GROUP BY tx >> \(blockBits) \
+            ON CONFLICT (block) DO UPDATE SET bits = bits | excluded.bits
+            """,
+            "DELETE FROM \(ledger) WHERE seq IN (SELECT seq FROM temp.stress_compacting)",
+            "UPDATE main.\(Bookkeeping.meta) SET value = (SELECT coalesce(max(seq), 0) FROM \(ledger)) WHERE key = '\(markKey)'",
+        ]
+    }
+
+    /// An SQL condition: the transaction `tx` (an SQL expression) is in the
+    /// database, by a ledger entry or by its bit in the record.
+    static func present(_ tx: String) -> String {
+        "(\(tx) IN (SELECT tx FROM \(ledger)) OR \(recorded(tx)))"
+    }
+
+    /// An SQL condition: compaction recorded the transaction `tx` (an SQL expression).
+    static func recorded(_ tx: String) -> String {
+        "EXISTS (SELECT 1 FROM main.\(table) WHERE block = (\(tx)) >> \(blockBits) "
+            + "AND ((bits >> ((\(tx)) & \((1 << blockBits) - 1))) & 1) = 1)"
+    }
+}

@@ -1,0 +1,139 @@
+import Foundation
+import StressSQLite
+import Testing
+
+@testable import StressKit
+
+/// Ledger compaction removes exactly what no property judges by, records the
+/// transactions whose entries it removed, and is incremental and idempotent.
+@Suite struct CompactionTests {
+    static let t0 = TransactionID.make(thread: 0, number: 0)
+
+    /// A bookkeeping database whose recorded schema has one table, `kept`
+    /// (the ledger also names `dropped`, which the schema no longer has), and
+    /// the ledger entries `entries` (tx, tbl, key, image), in order, after the
+    /// opening accounts' (`seq` 1 … 16, transaction 1).
+    static func database(_ path: String, _ entries: [(Int64, String, SQLValue, String?)]) throws -> Connection {
+        try bookkeepingDatabase(path, "")
+        let connection = try Connection(path: path)
+        try connection.execute(#"INSERT INTO stress_meta (key, value) VALUES ('schema', '{"tables":[{"id":"kept"}]}')"#)
+        try connection.execute(TrackedTable.accounts.triggerStatements(cookie: try cookie(connection)).joined(separator: ";\n"))
+        try connection.execute(Bookkeeping.contextStatements(who: "t0").joined(separator: ";\n"))
+        try connection.execute(Bookkeeping.contextStatement(tx: 1) + ";\n" + Bookkeeping.openAccountsStatement(tx: 1))
+        let insert = try connection.prepare("INSERT INTO stress_ledger (tx, who, tbl, key, image) VALUES (?, 't0', ?, ?, ?)")
+        for (tx, table, key, image) in entries {
+            insert.reset()
+            insert.bind([.integer(tx), .text(table), key, image.map { .text($0) } ?? .null])
+            try insert.step()
+        }
+        return connection
+    }
+
+    static func cookie(_ connection: Connection) throws -> Int64 {
+        if case .integer(let value)? = try connection.scalar("PRAGMA schema_version") { return value }
+        return -1
+    }
+
+    static func compact(_ connection: Connection) throws {
+        try connection.execute("BEGIN IMMEDIATE")
+        for sql in Compaction.statements { try connection.execute(sql) }
+        try connection.execute("COMMIT")
+    }
+
+    /// The ledger's entries after the accounts' as (tx, tbl, key).
+    static func entries(_ connection: Connection) throws -> [[SQLValue]] {
+        try connection.query("SELECT tx, tbl, key FROM stress_ledger WHERE seq > 16 ORDER BY seq")
+    }
+
+    /// The transactions the record names, in order.
+    static func recorded(_ connection: Connection) throws -> [Int64] {
+        var ids: [Int64] = []
+        for row in try connection.query("SELECT block, bits FROM stress_compacted ORDER BY block") {
+            guard case .integer(let block) = row[0], case .integer(let bits) = row[1] else { continue }
+            ids += (0..<32).filter { (bits >> $0) & 1 == 1 }.map { block << 5 | Int64($0) }
+        }
+        return ids
+    }
+
+    static func tx(_ n: Int) -> Int64 { TransactionID.make(thread: 0, number: n) }
+
+    // Kept: each live key's latest image, entries of undone work, schema-change
+    // records. Removed: superseded images, commit records, a deletion that is
+    // its key's latest, every entry of a dropped table; each removed entry's
+    // transaction is in the record (one that keeps other entries too), and no other is.
+    @Test func removesWhatNoPropertyReadsAndRecordsItsTransactions() throws {
+        let directory = try TemporaryDirectory()
+        let c = try Self.database(directory.path("c.db"), [
+            (Self.tx(2), "kept", .integer(1), "1,'a'"),       // superseded by tx 3
+            (Self.tx(2), "", .null, nil),                     // commit record, superseded
+            (Self.tx(3), "kept", .integer(1), "1,'b'"),       // latest of key 1: kept
+            (Self.tx(3), "kept", .integer(2), "2,'x'"),       // superseded by a deletion…
+            (Self.tx(3), "", .null, nil),                     // commit record, superseded
+            (Self.tx(4), "kept", .integer(2), nil),           // …which is key 2's latest: removed too
+            (-Self.tx(5), "kept", .integer(1), nil),          // undone work: kept, whatever came later
+            (Self.tx(6), "dropped", .integer(1), "1"),        // a dropped table's: removed
+            (Self.tx(7), "#schema", .integer(1), "DROP TABLE dropped"),  // kept
+            (Self.tx(7), "kept", .integer(1), "1,'c'"),       // supersedes tx 3's image of key 1
+            (Self.tx(7), "", .null, nil),                     // the last commit record: removed too
+            (Self.tx(8), "kept", .text("1"), "'1'"),          // text key '1' is not integer key 1: kept
+        ])
+        try Self.compact(c)
+        #expect(try Self.entries(c) == [
+            [.integer(-Self.tx(5)), .text("kept"), .integer(1)],
+            [.integer(Self.tx(7)), .text("#schema"), .integer(1)],
+            [.integer(Self.tx(7)), .text("kept"), .integer(1)],
+            [.integer(Self.tx(8)), .text("kept"), .text("1")],
+        ])
+        #expect(try Self.recorded(c) == [Self.tx(2), Self.tx(3), Self.tx(4), Self.tx(6), Self.tx(7)])
+        // The accounts' opening entries are each key's latest.
+        #expect(try c.scalar("SELECT count(*) FROM stress_ledger WHERE seq <= 16") == .integer(16))
+        #expect(try c.scalar("SELECT value FROM stress_meta WHERE key = 'compacted_through'") == c.scalar("SELECT max(seq) FROM stress_ledger"))
+        c.close()
+    }
+
+    // A second compaction with nothing new removes nothing; one after new work
+    // looks only at keys written since the mark, and merges its transactions
+    // into the record's existing rows.
+    @Test func isIncrementalAndIdempotent() throws {
+        let directory = try TemporaryDirectory()
+        let c = try Self.database(directory.path("c.db"), [
+            (Self.tx(2), "kept", .integer(1), "1"), (Self.tx(3), "kept", .integer(1), "2"),
+        ])
+        try Self.compact(c)
+        let before = try Snapshot(c)
+        try Self.compact(c)
+        #expect(try Snapshot(c) == before)
+        let insert = try c.prepare("INSERT INTO stress_ledger (tx, who, tbl, key, image) VALUES (?, 't0', 'kept', 1, ?)")
+        insert.bind([.integer(Self.tx(9)), .text("3")])
+        try insert.step()
+        try Self.compact(c)
+        #expect(try Self.recorded(c) == [Self.tx(2), Self.tx(3)])
+        #expect(try Self.entries(c) == [[.integer(Self.tx(9)), .text("kept"), .integer(1)]])
+        #expect(try c.scalar("SELECT count(*) FROM stress_compacted") == .integer(1))
+        c.close()
+    }
+
+    // A recorded schema that lists no table (damage: there is always one) takes
+    // no table's entries with it; only superseded ones go.
+    @Test func aSchemaWithoutTablesDropsNoTable() throws {
+        let directory = try TemporaryDirectory()
+        let c = try Self.database(directory.path("c.db"), [
+            (Self.tx(2), "kept", .integer(1), "1"), (Self.tx(3), "kept", .integer(1), "2"), (Self.tx(3), "kept", .integer(2), "2"),
+        ])
+        try c.execute(#"UPDATE stress_meta SET value = '{"tables":[]}' WHERE key = 'schema'"#)
+        try Self.compact(c)
+        #expect(try Self.entries(c) == [[.integer(Self.tx(3)), .text("kept"), .integer(1)], [.integer(Self.tx(3)), .text("kept"), .integer(2)]])
+        #expect(try c.scalar("SELECT count(*) FROM stress_ledger WHERE seq <= 16") == .integer(16))
+        c.close()
+    }
+
+    /// The ledger and the record, for comparing two moments.
+    struct Snapshot: Equatable {
+        var ledger: [[SQLValue]]
+        var record: [[SQLValue]]
+        init(_ c: Connection) throws {
+            ledger = try c.query("SELECT * FROM stress_ledger ORDER BY seq")
+            record = try c.query("SELECT * FROM stress_compacted ORDER BY block")
+        }
+    }
+}
