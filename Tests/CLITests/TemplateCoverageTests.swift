@@ -66,8 +66,21 @@ import Testing
                 }
             }
         }
-        for id in exempt.keys {
-            #expect(declaredSomewhere.contains(id), "the exemption of '\(id)' names nothing \(template) declares")
+        // Every exemption names a real assertion: one the template declared in
+        // these runs, or — for one only a driver declares that these short runs
+        // did not start (the composed template has seventeen) — one the
+        // product's sources declare.
+        for id in exempt.keys where !declaredSomewhere.contains(id) {
+            #expect(try Self.sourcesDeclare(id), "the exemption of '\(id)' names no assertion \(template) or the product declares")
+        }
+    }
+
+    /// Whether an assertion named `id` is declared in Sources/ (its message is a literal there).
+    static func sourcesDeclare(_ id: String) throws -> Bool {
+        let sources = CLI.packageRoot.appendingPathComponent("Sources")
+        let files = try #require(FileManager.default.enumerator(atPath: sources.path)).compactMap { $0 as? String }
+        return try files.filter { $0.hasSuffix(".swift") }.contains { file in
+            try String(contentsOf: sources.appendingPathComponent(file), encoding: .utf8).contains("\"" + id + "\"")
         }
     }
 }
