@@ -358,12 +358,14 @@ import Testing
     }
 
     // A four-thread run's log replays to the end in each journal mode: lock
-    // contention and the log's near-order are timing, not content.
+    // contention and the log's near-order are timing, not content. (Without
+    // schema changes: a reordering across one is reported; see the README.)
     @Test(arguments: ["wal", "delete"])
     func fourThreadLogsReplay(_ mode: String) throws {
         let scratch = try Scratch()
         let db = scratch.file("four.db").path
-        let run = try CLI.run(["stress", "--seed", "44", "--threads", "4", "--iterations", "400", "--journal-mode", mode, "--db", db, "-q"])
+        let run = try CLI.run(["stress", "--seed", "44", "--threads", "4", "--iterations", "400", "--journal-mode", mode,
+                               "--no-schema-changes", "--db", db, "-q"])
         #expect(run.status == 0, "\(run.stdout)")
         let replay = try CLI.run(["replay", db + ".sql"])
         #expect(replay.status == 0, "\(replay.stdout)")
@@ -376,7 +378,7 @@ import Testing
     @Test func plantedDifferenceInAFourThreadLogIsCaught() throws {
         let scratch = try Scratch()
         let db = scratch.file("four.db").path
-        let run = try CLI.run(["stress", "--seed", "44", "--threads", "4", "--iterations", "400", "--db", db, "-q"])
+        let run = try CLI.run(["stress", "--seed", "44", "--threads", "4", "--iterations", "400", "--no-schema-changes", "--db", db, "-q"])
         #expect(run.status == 0, "\(run.stdout)")
         var lines = try String(contentsOfFile: db + ".sql", encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         // The account the first transfer debits, and where the setup ends.
