@@ -73,70 +73,80 @@ public enum SchemaFeature: String, CaseIterable, Sendable, Codable, CodingKeyRep
     case json
 }
 
-/// A fixed set of counters plus per-kind statement counts.
+/// A count per case of `Kind`, stored by the case's position.
+struct Tally<Kind: CaseIterable & RawRepresentable & Equatable>: Sendable, Equatable where Kind.RawValue == String {
+    private var counts = [Int](repeating: 0, count: Kind.allCases.count)
+
+    private static func position(_ kind: Kind) -> Int {
+        Kind.allCases.distance(from: Kind.allCases.startIndex, to: Kind.allCases.firstIndex(of: kind)!)
+    }
+
+    subscript(kind: Kind) -> Int {
+        get { counts[Self.position(kind)] }
+        set { counts[Self.position(kind)] = newValue }
+    }
+
+    mutating func add(_ other: Tally) {
+        for i in counts.indices { counts[i] += other.counts[i] }
+    }
+
+    /// Every count by the case's name.
+    var byName: [String: Int] {
+        Dictionary(uniqueKeysWithValues: Kind.allCases.map { ($0.rawValue, self[$0]) })
+    }
+}
+
+/// A fixed set of counters plus per-kind counts of statements, maintenance
+/// steps, schema changes and schema features.
 public struct Counters: Sendable, Equatable {
-    private var values = [Int](repeating: 0, count: Counter.allCases.count)
-    private var kinds = [Int](repeating: 0, count: StatementKind.allCases.count)
-    private var maintenanceKinds = [Int](repeating: 0, count: MaintenanceKind.allCases.count)
-    private var schemaChangeKinds = [Int](repeating: 0, count: SchemaChangeKind.allCases.count)
-    private var schemaFeatures = [Int](repeating: 0, count: SchemaFeature.allCases.count)
+    private var values = Tally<Counter>()
+    private var kinds = Tally<StatementKind>()
+    private var maintenanceKinds = Tally<MaintenanceKind>()
+    private var schemaChangeKinds = Tally<SchemaChangeKind>()
+    private var schemaFeatures = Tally<SchemaFeature>()
 
     public init() {}
 
     public subscript(counter: Counter) -> Int {
-        get { values[Counter.allCases.firstIndex(of: counter)!] }
-        set { values[Counter.allCases.firstIndex(of: counter)!] = newValue }
+        get { values[counter] }
+        set { values[counter] = newValue }
     }
 
     public subscript(kind: StatementKind) -> Int {
-        get { kinds[StatementKind.allCases.firstIndex(of: kind)!] }
-        set { kinds[StatementKind.allCases.firstIndex(of: kind)!] = newValue }
+        get { kinds[kind] }
+        set { kinds[kind] = newValue }
     }
 
     /// Maintenance steps that succeeded, by kind.
     public subscript(kind: MaintenanceKind) -> Int {
-        get { maintenanceKinds[MaintenanceKind.allCases.firstIndex(of: kind)!] }
-        set { maintenanceKinds[MaintenanceKind.allCases.firstIndex(of: kind)!] = newValue }
+        get { maintenanceKinds[kind] }
+        set { maintenanceKinds[kind] = newValue }
     }
 
     /// Schema changes that committed (or, for `rollback`, were rolled back as planned), by kind.
     public subscript(kind: SchemaChangeKind) -> Int {
-        get { schemaChangeKinds[SchemaChangeKind.allCases.firstIndex(of: kind)!] }
-        set { schemaChangeKinds[SchemaChangeKind.allCases.firstIndex(of: kind)!] = newValue }
+        get { schemaChangeKinds[kind] }
+        set { schemaChangeKinds[kind] = newValue }
     }
 
     public subscript(feature: SchemaFeature) -> Int {
-        get { schemaFeatures[SchemaFeature.allCases.firstIndex(of: feature)!] }
-        set { schemaFeatures[SchemaFeature.allCases.firstIndex(of: feature)!] = newValue }
+        get { schemaFeatures[feature] }
+        set { schemaFeatures[feature] = newValue }
     }
 
     public mutating func add(_ other: Counters) {
-        for i in values.indices { values[i] += other.values[i] }
-        for i in kinds.indices { kinds[i] += other.kinds[i] }
-        for i in maintenanceKinds.indices { maintenanceKinds[i] += other.maintenanceKinds[i] }
-        for i in schemaChangeKinds.indices { schemaChangeKinds[i] += other.schemaChangeKinds[i] }
-        for i in schemaFeatures.indices { schemaFeatures[i] += other.schemaFeatures[i] }
+        values.add(other.values)
+        kinds.add(other.kinds)
+        maintenanceKinds.add(other.maintenanceKinds)
+        schemaChangeKinds.add(other.schemaChangeKinds)
+        schemaFeatures.add(other.schemaFeatures)
     }
 
-    public var asDictionary: [String: Int] {
-        Dictionary(uniqueKeysWithValues: Counter.allCases.map { ($0.rawValue, self[$0]) })
-    }
-
-    public var operations: [String: Int] {
-        Dictionary(uniqueKeysWithValues: StatementKind.allCases.map { ($0.rawValue, self[$0]) })
-    }
-
-    public var maintenance: [String: Int] {
-        Dictionary(uniqueKeysWithValues: MaintenanceKind.allCases.map { ($0.rawValue, self[$0]) })
-    }
-
-    public var schemaChanges: [String: Int] {
-        Dictionary(uniqueKeysWithValues: SchemaChangeKind.allCases.map { ($0.rawValue, self[$0]) })
-    }
-
-    public var features: [String: Int] {
-        Dictionary(uniqueKeysWithValues: SchemaFeature.allCases.map { ($0.rawValue, self[$0]) })
-    }
+    public var asDictionary: [String: Int] { values.byName }
+    public var operations: [String: Int] { kinds.byName }
+    public var maintenance: [String: Int] { maintenanceKinds.byName }
+    public var schemaChanges: [String: Int] { schemaChangeKinds.byName }
+    public var features: [String: Int] { schemaFeatures.byName }
 
     /// Nonzero counts by kind, e.g. `add-column 3, drop-index 1`, or `none`.
     static func list<K: RawRepresentable & CaseIterable>(_ count: (K) -> Int) -> String where K.RawValue == String {
