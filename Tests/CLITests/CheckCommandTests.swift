@@ -48,11 +48,15 @@ import Testing
         let db: URL
         let connection: Connection
         let run: Run
+        /// The SQL of each committed schema change, by number, as the ledger
+        /// recorded them before compaction removed all but the latest record.
+        let schemaChanges: [String]
 
         init(_ run: Run = .fixed) throws {
             self.run = run
             scratch = try Scratch()
             db = scratch.file("done.db")
+            var records: [Int64: String] = [:]
             switch run {
             case .fixed, .compacted:
                 let result = try CLI.run([
@@ -64,13 +68,27 @@ import Testing
                 let schema = try CLI.run(["schema", "--seed", "66", "--journal-mode", "delete", "--db", db.path, "-q"])
                 #expect(schema.status == 0, "\(schema.stderr)")
                 for (index, driver) in Run.drivers.enumerated() {
+                    if driver == "compact" { try records.merge(Self.schemaRecords(db), uniquingKeysWith: { $1 }) }
                     let result = try CLI.run([driver, "--seed", String(66_000 + index), "--db", db.path, "-q"])
                     #expect(result.status == 0, "\(driver): \(result.stdout)\(result.stderr)")
                 }
             }
+            try records.merge(Self.schemaRecords(db), uniquingKeysWith: { $1 })
+            schemaChanges = records.sorted { $0.key < $1.key }.map(\.value)
             connection = try Connection(path: db.path)
             let recorded = try connection.scalar("SELECT count(*) FROM stress_compacted")
             #expect(run.isCompacted ? recorded != .integer(0) : recorded == .integer(0), "the record of compacted transactions")
+        }
+
+        /// The schema changes' records in the ledger now, by number.
+        static func schemaRecords(_ db: URL) throws -> [Int64: String] {
+            let connection = try Connection(path: db.path)
+            defer { connection.close() }
+            var records: [Int64: String] = [:]
+            for row in try connection.query("SELECT key, image FROM stress_ledger WHERE tbl = '#schema' AND tx > 0") {
+                if case .integer(let number) = row[0], case .text(let sql) = row[1] { records[number] = sql }
+            }
+            return records
         }
 
         /// The user tables with rows that the tests may tamper with: in the altered

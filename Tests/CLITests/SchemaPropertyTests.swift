@@ -18,17 +18,21 @@ import Testing
         CheckCommandTests.violations(json, "schema").map(CheckCommandTests.details)
     }
 
-    /// The SQL of each committed schema change, as the ledger records them.
-    static func changes(_ finished: Finished) throws -> [String] {
-        try finished.connection.query("SELECT image FROM stress_ledger WHERE tbl = '#schema' AND tx > 0 ORDER BY key")
-            .compactMap { if case .text(let sql) = $0[0] { sql } else { nil } }
+    /// The recorded schema's version and the last schema change whose record compaction removed.
+    static func versionAndMark(_ finished: Finished) throws -> (version: Int64, mark: Int64) {
+        func integer(_ sql: String) throws -> Int64? {
+            if case .integer(let value)? = try finished.connection.scalar(sql) { value } else { nil }
+        }
+        let version = try #require(try integer("SELECT json_extract(value, '$.version') FROM stress_meta WHERE key = 'schema'"))
+        let mark = try #require(try integer("SELECT value FROM stress_meta WHERE key = 'schema_compacted_through'"), "no compaction mark")
+        return (version, mark)
     }
 
     // The altered run changed its schema in every way the workload knows, rolled
     // some changes back, and every property holds.
     @Test func alteredRunPasses() throws {
         let finished = try Finished(.altered)
-        let changes = try Self.changes(finished)
+        let changes = finished.schemaChanges
         for kind in ["CREATE TABLE", "DROP TABLE", "CREATE INDEX", "DROP INDEX", "ADD COLUMN", "RENAME COLUMN", "DROP COLUMN", "RENAME TO"] {
             #expect(changes.contains { $0.contains(kind) }, "the run made no \(kind)")
         }
@@ -76,19 +80,47 @@ import Testing
         #expect(Self.failed(json) == ["schema"])
         #expect(Self.schemaViolations(json).contains { $0["object"] == "table unrecorded" && $0["expected"] == "(none)" })
 
+        // The latest change's record, which compaction keeps.
         let erased = try Finished(.altered)
-        try erased.connection.execute("DELETE FROM stress_ledger WHERE tbl = '#schema' AND key = 3")
+        let (version, _) = try Self.versionAndMark(erased)
+        try erased.connection.execute("DELETE FROM stress_ledger WHERE tbl = '#schema' AND key = \(version)")
         #expect(erased.connection.changes == 1)
         let (erasedResult, erasedJSON) = try erased.check()
         #expect(erasedResult.status == 1)
         #expect(Self.failed(erasedJSON) == ["schema"])
-        #expect(Self.schemaViolations(erasedJSON).contains { $0["schema-change"] == "3" }, "\(erasedJSON)")
+        #expect(Self.schemaViolations(erasedJSON).contains { $0["schema-change"] == String(version) }, "\(erasedJSON)")
+    }
+
+    // The run's compaction removed the records of the changes before the
+    // latest and marked them removed. The mark cleared behind the oracle's back
+    // leaves those changes without a record; a removed record back in the
+    // ledger is a compaction undone.
+    @Test func schemaRecordsCompactionRemovedAreVouchedForByTheMarkAlone() throws {
+        let cleared = try Finished(.altered)
+        let (version, mark) = try Self.versionAndMark(cleared)
+        #expect(mark == version - 1, "compaction keeps only the latest change's record")
+        #expect(try cleared.connection.scalar("SELECT count(*) FROM stress_ledger WHERE tbl = '#schema' AND tx > 0") == .integer(1))
+        try cleared.connection.execute("DELETE FROM stress_meta WHERE key = 'schema_compacted_through'")
+        let (clearedResult, clearedJSON) = try cleared.check()
+        #expect(clearedResult.status == 1)
+        #expect(Self.failed(clearedJSON) == ["schema"])
+        #expect(Set(Self.schemaViolations(clearedJSON).compactMap { $0["schema-change"] }) == Set((1...mark).map(String.init)))
+
+        let resurrected = try Finished(.altered)
+        try resurrected.connection.execute("""
+            INSERT INTO stress_ledger (tx, who, tbl, key, image) \
+            SELECT tx, who, tbl, 1, 'CREATE TABLE again (a)' FROM stress_ledger WHERE tbl = '#schema' AND key = \(version)
+            """)
+        let (resurrectedResult, resurrectedJSON) = try resurrected.check()
+        #expect(resurrectedResult.status == 1)
+        #expect(Self.failed(resurrectedJSON) == ["schema"])
+        #expect(Self.schemaViolations(resurrectedJSON).map { $0["schema-change"] } == ["1"], "\(resurrectedJSON)")
     }
 
     // A table the workload dropped, created again behind the oracle's back.
     @Test func resurrectedTableIsASchemaViolation() throws {
         let finished = try Finished(.altered)
-        let dropped = try #require(try Self.changes(finished).compactMap { sql -> String? in
+        let dropped = try #require(finished.schemaChanges.compactMap { sql -> String? in
             guard sql.hasPrefix("DROP TABLE \"") else { return nil }
             return String(sql.dropFirst("DROP TABLE \"".count).prefix { $0 != "\"" })
         }.first, "the run dropped no table")

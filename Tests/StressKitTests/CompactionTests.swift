@@ -91,6 +91,32 @@ import Testing
         c.close()
     }
 
+    // The records of schema changes before the latest go, their transactions
+    // into the record and the last one's number into the mark; the latest
+    // stays. Records are removed only up to the first change that has none (or
+    // two): from there on `schema` still sees the gap.
+    @Test(arguments: [
+        (present: [1, 2, 3, 4], removed: [1, 2, 3], mark: 3),
+        (present: [1, 3, 4], removed: [1], mark: 1),
+        (present: [1, 2, 2, 4], removed: [1], mark: 1),
+        (present: [2, 3, 4], removed: [], mark: nil),
+    ] as [(present: [Int], removed: [Int], mark: Int?)])
+    func removesSchemaRecordsBeforeTheLatestUpToAGap(_ example: (present: [Int], removed: [Int], mark: Int?)) throws {
+        let directory = try TemporaryDirectory()
+        let c = try Self.database(directory.path("c.db"), example.present.map { (Self.tx(10 + $0), "#schema", .integer(Int64($0)), "CREATE INDEX i\($0) ON kept (a)") })
+        try c.execute(#"UPDATE stress_meta SET value = '{"version":4,"tables":[{"id":"kept"}]}' WHERE key = 'schema'"#)
+        try Self.compact(c)
+        let kept = example.present.filter { !example.removed.contains($0) }
+        #expect(try Self.entries(c) == kept.map { [.integer(Self.tx(10 + $0)), .text("#schema"), .integer(Int64($0))] })
+        #expect(try Self.recorded(c) == example.removed.map { Self.tx(10 + $0) })
+        #expect(try c.scalar("SELECT value FROM stress_meta WHERE key = 'schema_compacted_through'") == example.mark.map { .integer(Int64($0)) })
+        // A second compaction moves nothing.
+        let before = try Snapshot(c)
+        try Self.compact(c)
+        #expect(try Snapshot(c) == before)
+        c.close()
+    }
+
     // A second compaction with nothing new removes nothing; one after new work
     // looks only at keys written since the mark, and merges its transactions
     // into the record's existing rows.

@@ -18,12 +18,16 @@ import StressSQLite
 /// - a deletion that is its key's latest entry: "no row here" is what no entry
 ///   says too (`model` expects no row either way);
 /// - every entry of a table the recorded schema no longer has: a dropped
-///   table's name never returns, and no property reads them again.
+///   table's name never returns, and no property reads them again;
+/// - the records of schema changes (`tbl = '#schema'`, numbered 1 … the
+///   recorded schema's version) before the latest, up to the first that is
+///   missing or doubled: `stress_meta`'s `schema_compacted_through` then says
+///   they were there, and `schema` requires the records after it. A record that
+///   was never there stays missing, so the property still reports it.
 ///
 /// It never removes a live key's latest image (so a schema change's rebase, which
 /// reads the latest images, reads what it did before), an entry of undone work
-/// (`tx < 0`: `rollback` reports every one), or a schema change's record
-/// (`tbl = '#schema'`: `schema` requires 1 … version).
+/// (`tx < 0`: `rollback` reports every one), or the latest schema change's record.
 ///
 /// ## The record of compacted transactions
 ///
@@ -52,6 +56,9 @@ public enum Compaction {
     public static let table = "stress_compacted"
     /// The `stress_meta` key of the ledger's last `seq` at the last compaction.
     public static let markKey = "compacted_through"
+    /// The `stress_meta` key of the last schema change whose record compaction
+    /// removed (records 1 … it were each there once); absent means none.
+    public static let schemaMarkKey = "schema_compacted_through"
     /// Ids per row of the record.
     static let blockBits = 5
 
@@ -91,6 +98,23 @@ public enum Compaction {
             AND names.tbl NOT IN (SELECT json_extract(t.value, '$.id') FROM json_each(\(recordedSchema), '$.tables') AS t) \
             AND EXISTS (SELECT 1 FROM json_each(\(recordedSchema), '$.tables'))
             """,
+            // The schema changes' records before the latest, from the mark on,
+            // as far as each is there exactly once.
+            """
+            INSERT OR IGNORE INTO temp.stress_compacting (seq, tx) \
+            WITH RECURSIVE bounds (done, last) AS (SELECT \(schemaMark), coalesce(json_extract(\(recordedSchema), '$.version'), 0) - 1), \
+            numbers (n) AS (SELECT done + 1 FROM bounds WHERE done < last UNION ALL SELECT n + 1 FROM numbers, bounds WHERE n < last), \
+            through (k) AS (SELECT coalesce((SELECT min(n) - 1 FROM numbers WHERE (SELECT count(*) FROM \(ledger) \
+            WHERE tbl = \(schema) AND key = numbers.n AND tx > 0) <> 1), (SELECT last FROM bounds))) \
+            SELECT l.seq, l.tx FROM \(ledger) AS l, bounds, through \
+            WHERE l.tbl = \(schema) AND l.tx > 0 AND l.key > bounds.done AND l.key <= through.k
+            """,
+            """
+            INSERT INTO main.\(Bookkeeping.meta) (key, value) \
+            SELECT '\(schemaMarkKey)', k FROM (SELECT max(l.key) AS k FROM temp.stress_compacting AS c \
+            JOIN \(ledger) AS l ON l.seq = c.seq WHERE l.tbl = \(schema)) WHERE k IS NOT NULL \
+            ON CONFLICT (key) DO UPDATE SET value = excluded.value
+            """,
             """
             INSERT INTO main.\(table) (block, bits) \
             SELECT tx >> \(blockBits), sum(1 << (tx & \((1 << blockBits) - 1))) FROM (SELECT DISTINCT tx FROM temp.stress_compacting) \
@@ -101,6 +125,9 @@ public enum Compaction {
             "UPDATE main.\(Bookkeeping.meta) SET value = (SELECT coalesce(max(seq), 0) FROM \(ledger)) WHERE key = '\(markKey)'",
         ]
     }
+
+    /// The last schema change whose record compaction removed, as an SQL expression (0: none).
+    static let schemaMark = "coalesce((SELECT value FROM main.\(Bookkeeping.meta) WHERE key = '\(schemaMarkKey)'), 0)"
 
     /// An SQL condition: the transaction `tx` (an SQL expression) is in the
     /// database, by a ledger entry or by its bit in the record.

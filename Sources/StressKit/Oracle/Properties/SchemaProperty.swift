@@ -4,7 +4,9 @@ import StressSQLite
 /// schema recorded in `stress_meta`, which each change rewrites in its own
 /// transaction — and the ledger records every one of those changes, numbered
 /// 1 … the schema's version, in commit order. A change rolled back leaves no
-/// trace; a committed one is there.
+/// trace; a committed one is there. Records a compaction removed (1 … the
+/// `schema_compacted_through` mark, see `Compaction`) are vouched for by the
+/// mark and must stay gone; the ones after it must be there.
 ///
 /// Objects are compared as SQLite describes them (`pragma_table_list`,
 /// `pragma_table_xinfo`, `pragma_foreign_key_list`, `pragma_index_list`,
@@ -43,12 +45,23 @@ extension Checker {
         return found.result(checked: "\(expected.objects.count) objects of schema version \(recorded.version)")
     }
 
-    /// Every committed schema change has its ledger record: keys 1 … version, once each.
+    /// Every committed schema change has its ledger record: keys 1 … version,
+    /// once each, but for those a compaction removed (1 … its mark), which are gone.
     private func ledgerRecords(of recorded: Schema, into found: inout Findings) throws {
+        let mark = try connection.scalar("SELECT \(Compaction.schemaMark)")
+        guard case .integer(let compacted) = mark, compacted >= 0, compacted <= recorded.version else {
+            found.add {
+                violation(
+                    .schema, "stress_meta says compaction removed the records of schema changes 1 … \(Self.shown(mark ?? .null)), "
+                        + "which the recorded schema (version \(recorded.version)) does not include",
+                    ["schema-compacted-through": Self.shown(mark ?? .null), "schema-version": String(recorded.version)])
+            }
+            return
+        }
         let statement = try connection.prepare(
             "SELECT key, count(*) FROM main.\(Bookkeeping.ledger) WHERE tbl = ? AND tx > 0 GROUP BY key ORDER BY key")
         statement.bind([.text(Bookkeeping.schemaMarker)])
-        var next = 1
+        var next = Int(compacted) + 1
         func missing(upTo end: Int) {
             while next < end {
                 let number = next
@@ -67,6 +80,14 @@ extension Checker {
                     violation(
                         .schema, "the ledger records schema change \(Self.shown(key)), which the recorded schema (version \(recorded.version)) does not include",
                         ["schema-change": Self.shown(key), "schema-version": String(recorded.version)])
+                }
+                continue
+            }
+            if number <= compacted {
+                found.add {
+                    violation(
+                        .schema, "the ledger records schema change \(number), whose record a compaction removed (changes 1 … \(compacted))",
+                        ["schema-change": String(number), "schema-compacted-through": String(compacted)])
                 }
                 continue
             }
