@@ -446,6 +446,18 @@ import Testing
         #expect(Self.status(json, "rollback") == "pass")
         let found = Self.violations(json, "durability").map(Self.details)
         #expect(found.map { $0["tx"] } == [String(tx)], "\(found)")
+        #expect(found.first?["seen"] != nil, "placed at its COMMIT in the SQL log: \(found)")
+
+        // The SQL log unreadable: the violation stays where the check saw it, and says why it was not placed.
+        let log = finished.scratch.file("done.db.sql")
+        try FileManager.default.removeItem(at: log)
+        try FileManager.default.createDirectory(at: log, withIntermediateDirectories: false)
+        let again = try CLI.run(["check", "--db", finished.db.path, "--seed", "7", "--json"])
+        #expect(again.status == 1)
+        let unplaced = try #require(try JSONSerialization.jsonObject(with: Data(again.stdout.utf8)) as? [String: Any], "\(again.stderr)")
+        let reported = Self.violations(unplaced, "durability").map(Self.details)
+        #expect(reported.map { $0["tx"] } == [String(tx)], "\(reported)")
+        #expect(reported.first?["commit"]?.hasPrefix("not found: cannot read") == true, "\(reported)")
     }
 
     // After a power loss under synchronous=NORMAL (a `p 1` marker) commits

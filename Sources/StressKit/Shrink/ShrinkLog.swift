@@ -31,10 +31,11 @@ struct ShrinkLog {
         }
         var text = ""
         for file in try SQLLog.files(of: path) {  // A rotated log: `<log>.1`, then `<log>`.
-            guard let part = try? String(contentsOfFile: file, encoding: .utf8) else {
-                throw ToolError("cannot read the SQL log \(file).")
+            do {
+                text += try String(contentsOfFile: file, encoding: .utf8)
+            } catch {
+                throw ToolError("cannot read the SQL log \(file): \(error)")
             }
-            text += part
         }
         return try parse(text)
     }

@@ -396,7 +396,8 @@ extension SQLLog {
     /// where its transaction committed (its COMMIT, or its one autocommit
     /// statement) and at the writer that committed it, instead of where the
     /// check saw it missing (kept in the details). Reads the log only when there
-    /// is such a violation; a log that cannot be read leaves them as they are.
+    /// is such a violation. A log that cannot be read leaves them where the
+    /// check saw them, each with the reason in its `commit` detail.
     public static func placeCommits(of violations: inout [Violation], in path: String) {
         var wanted: [String: String] = [:]  // "t0 x425" → "t0x425"
         for violation in violations where violation.property == .durability {
@@ -406,14 +407,21 @@ extension SQLLog {
         guard !wanted.isEmpty, let (files, first) = numberedFiles(of: path) else { return }
         var found: [String: (writer: String, line: Int)] = [:]
         var number = first - 1
-        for file in files {
-            guard let reader = try? LogReader(path: file) else { return }
-            while let line = try? reader.next() {
-                number += 1
-                guard let entry = Replay.parse(line, number: number), case .statement(_, let result) = entry.action,
-                      result.hasPrefix("ok"), let id = wanted[entry.writer + " " + entry.transaction] else { continue }
-                found[id] = (entry.writer, number)  // The last statement that succeeded: its COMMIT.
+        do throws(ToolError) {
+            for file in files {
+                let reader = try LogReader(path: file)
+                while let line = try reader.next() {
+                    number += 1
+                    guard let entry = Replay.parse(line, number: number), case .statement(_, let result) = entry.action,
+                          result.hasPrefix("ok"), let id = wanted[entry.writer + " " + entry.transaction] else { continue }
+                    found[id] = (entry.writer, number)  // The last statement that succeeded: its COMMIT.
+                }
             }
+        } catch {
+            for index in violations.indices where violations[index].property == .durability {
+                violations[index].details["commit"] = "not found: \(error.message)"
+            }
+            return
         }
         for index in violations.indices {
             guard let id = violations[index].details["transaction"], let commit = found[id] else { continue }
