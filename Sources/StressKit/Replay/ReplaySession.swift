@@ -117,7 +117,14 @@ extension Replay {
         }
 
         /// Runs queued entries, the lowest log line first, until none can run.
+        ///
+        /// Waiting writers that block each other's attempts while a third holds
+        /// the lock they both need (its next line not read yet) would each let
+        /// the other try again forever: after a few rounds of attempts without an
+        /// entry run, it stops and waits for the log's next line, which the
+        /// holder needs to go on.
         private func pump() throws(ToolError) {
+            var fruitless = 0
             while true {
                 // While a writer waits for a lock, no transaction the log puts after it starts.
                 let barrier = pending.compactMap { name -> Int? in
@@ -133,12 +140,18 @@ extension Replay {
                     next = (name, head.line)
                 }
                 guard let name = next?.name else { return }
-                try attempt(name)
+                if try attempt(name) {
+                    fruitless = 0
+                } else {
+                    fruitless += 1
+                    if fruitless > 4 * pending.count + 8 { return }
+                }
             }
         }
 
-        /// Runs the writer's next entry, or rolls its transaction back to wait.
-        private func attempt(_ name: String) throws(ToolError) {
+        /// Runs the writer's next entry, or rolls its transaction back to wait;
+        /// returns whether the entry ran.
+        private func attempt(_ name: String) throws(ToolError) -> Bool {
             let head = writers[name]!.queue.first!
             let wasWaiting = writers[name]!.wait != nil
             var step = try perform(name, head)
@@ -160,7 +173,7 @@ extension Replay {
                 default: writers[name]!.wait = .lock(head)
                 }
                 writers[name]!.triedAt = epoch
-                return
+                return false
             }
             writers[name]!.queue.removeFirst()
             if writers[name]!.queue.isEmpty { pending.remove(name) }
@@ -177,6 +190,7 @@ extension Replay {
                 writers[name]!.heldAnother = false
                 epoch += 1
             }
+            return true
         }
 
         /// Among writers running a transaction again, the older goes first: when
