@@ -57,7 +57,7 @@ import Testing
         #expect(full.losses.unwritten == [.committed: 2, .rolledBack: 1])
         #expect(full.losses.error != nil)
         let unsyncable = try AckLog(path: "/dev/null", syncs: true)  // Writes land; fdatasync fails (EINVAL).
-        unsyncable.acknowledge(1)
+        unsyncable.awaitSync(unsyncable.acknowledge(1))
         #expect(unsyncable.losses.unwritten.isEmpty)
         #expect(unsyncable.losses.unsynced == 2)  // The header line's sync, and the record's.
     }

@@ -117,4 +117,22 @@ import Testing
         #expect(trouble(.notADatabase) == .corruption)
         #expect(trouble(.readonly) == .unexpected)
     }
+
+    // A writer waits for its last acknowledgement's sync before any statement
+    // that may commit: whatever may end a transaction, and in autocommit mode
+    // everything but opening a transaction and the ledger's TEMP context update.
+    @Test func statementsThatMayCommitAreKnown() {
+        for sql in ["COMMIT", "END", "RELEASE transfer"] {
+            #expect(StatementRunner.mayMakeDurable(sql, autocommit: false), "\(sql)")
+            #expect(StatementRunner.mayMakeDurable(sql, autocommit: true), "\(sql)")
+        }
+        for sql in ["INSERT INTO t VALUES (1)", "DELETE FROM t", "VACUUM", "PRAGMA incremental_vacuum(8)",
+                    "CREATE TABLE u (a)", "SELECT count(*) FROM t"] {
+            #expect(StatementRunner.mayMakeDurable(sql, autocommit: true), "\(sql)")
+            #expect(!StatementRunner.mayMakeDurable(sql, autocommit: false), "\(sql)")
+        }
+        for sql in ["BEGIN", "BEGIN IMMEDIATE", "SAVEPOINT ddl", Bookkeeping.contextStatement(tx: 42)] {
+            #expect(!StatementRunner.mayMakeDurable(sql, autocommit: true), "\(sql)")
+        }
+    }
 }

@@ -12,9 +12,24 @@ import Synchronization
 import StressAntithesis
 
 /// The acknowledgement log beside a database: after COMMIT returns OK, the
-/// writer appends the transaction id here (one line, one `write(2)`, then
-/// `fdatasync`). Append-only and shared: many processes may append at once.
+/// writer appends the transaction id here (one line, one `write(2)`), and the
+/// record is then synced (`fdatasync`) on a thread of the log's own while the
+/// writer goes on. Append-only and shared: many processes may append at once.
 /// The `durability` property is that every committed id here is in the ledger.
+///
+/// ## Synced beside the writer, before its next commit
+///
+/// `acknowledge` returns once the record is written (in the kernel: a killed
+/// process loses nothing), with a ticket; the sync runs beside the writer's
+/// next transaction, and the writer waits for its ticket (`awaitSync`) before
+/// its next statement that may commit (`StatementRunner.mayMakeDurable`). So,
+/// as when each record was synced before the writer went on, a power loss can
+/// find at most each writer's latest commit without a synced record — its
+/// record is synced before the writer can commit again — and a record is never
+/// written before its COMMIT returned, so it never names a transaction that did
+/// not commit: what a power loss takes is evidence for that one commit (not
+/// checked then), never evidence that could be wrong. One sync covers every
+/// record written before it, so concurrent writers share syncs.
 ///
 /// ## When a record is not synced
 ///
@@ -77,12 +92,22 @@ public final class AckLog: Sendable {
         /// fresh line, so that the fragment cannot swallow it.
         var mayEndMidLine = false
         var losses = Losses()
+        /// Records written so far (the last one's ticket).
+        var written: UInt64 = 0
+    }
+
+    /// A record's place in the log: `awaitSync` with it returns once the record
+    /// (and every one before it) is on stable storage, or its sync failed (counted).
+    public struct Ticket: Sendable, Equatable {
+        let sequence: UInt64
     }
 
     private let state: Mutex<State>
     public let path: String
-    /// Whether each record is flushed to stable storage before `append` returns.
+    /// Whether records are flushed to stable storage (beside the writers: `awaitSync`).
     public let syncs: Bool
+    /// Syncs the file on a thread of its own; nil without `syncs`.
+    private let syncer: Syncer?
 
     /// The log for the database at `databasePath`.
     public static func path(for databasePath: String) -> String { databasePath + ".acks" }
@@ -101,26 +126,49 @@ public final class AckLog: Sendable {
         self.path = path
         self.syncs = syncs
         state = Mutex(State(fd: fd))
+        syncer = syncs ? Syncer(fd: fd, path: path) : nil
         var size = stat()
-        if fstat(fd, &size) == 0, size.st_size == 0 { append(Self.header, nil) }
+        if fstat(fd, &size) == 0, size.st_size == 0 { awaitSync(append(Self.header, nil)) }
     }
 
-    deinit { state.withLock { if $0.fd >= 0 { _ = close($0.fd) } } }
+    deinit {
+        syncer?.stop()  // After the syncs asked for: every record is synced (or counted) first.
+        state.withLock { if $0.fd >= 0 { _ = close($0.fd) } }
+    }
 
-    /// Records that `tx` committed. Durable when this returns (as far as `syncs` says).
-    public func acknowledge(_ tx: Int64) { record(.committed, tx) }
+    /// Records that `tx` committed. Written when this returns; on stable storage
+    /// (as far as `syncs` says) once `awaitSync` with the ticket returns.
+    @discardableResult
+    public func acknowledge(_ tx: Int64) -> Ticket { record(.committed, tx) }
 
     /// Records that `tx` was rolled back (ROLLBACK returned OK, or SQLite rolled it back).
-    public func rolledBack(_ tx: Int64) { record(.rolledBack, tx) }
+    @discardableResult
+    public func rolledBack(_ tx: Int64) -> Ticket { record(.rolledBack, tx) }
 
-    /// Records that a simulated power loss struck after every record so far.
-    /// `relaxed`: the synchronous level lets SQLite lose commits acknowledged before it.
-    public func powerLoss(relaxed: Bool) { record(.powerLoss, relaxed ? 1 : 0) }
+    /// Records that a simulated power loss struck after every record so far,
+    /// and waits for its sync. `relaxed`: the synchronous level lets SQLite lose
+    /// commits acknowledged before it.
+    public func powerLoss(relaxed: Bool) { awaitSync(record(.powerLoss, relaxed ? 1 : 0)) }
+
+    /// Returns once the record of `ticket`, and every record before it, is on
+    /// stable storage or its sync failed (counted in `losses`); at once without `syncs`.
+    public func awaitSync(_ ticket: Ticket) { syncer?.await(ticket.sequence) }
+
+    /// Returns once every record written so far is on stable storage (or its sync failed).
+    public func awaitSync() { awaitSync(state.withLock { Ticket(sequence: $0.written) }) }
 
     /// What this process could not write or sync so far.
-    public var losses: Losses { state.withLock { $0.losses } }
+    public var losses: Losses {
+        var losses = state.withLock { $0.losses }
+        if let syncer {
+            let failed = syncer.failures
+            losses.unsynced += failed.count
+            losses.error = losses.error ?? failed.error
+        }
+        return losses
+    }
 
-    private func record(_ outcome: Outcome, _ tx: Int64) { append("\(outcome.rawValue) \(tx) \(~tx)", outcome) }
+    private func record(_ outcome: Outcome, _ tx: Int64) -> Ticket { append("\(outcome.rawValue) \(tx) \(~tx)", outcome) }
 
     /// Parses one record line; nil for the header, blank or torn lines. A record
     /// glued to the fragment of a torn one (a write cut short, then the next
@@ -143,8 +191,9 @@ public final class AckLog: Sendable {
         return (outcome, id)
     }
 
-    private func append(_ line: String, _ outcome: Outcome?) {
-        state.withLock { state in
+    /// Writes one line; its sync is asked of the syncer, not waited for.
+    private func append(_ line: String, _ outcome: Outcome?) -> Ticket {
+        let ticket = state.withLock { state -> Ticket? in
             var text = state.mayEndMidLine ? "\n" + line + "\n" : line + "\n"
             guard writeAll(state.fd, &text) else {
                 let code = errno
@@ -152,22 +201,25 @@ public final class AckLog: Sendable {
                 // evidence is thinner, and the report says so.
                 state.mayEndMidLine = true
                 if let outcome { state.losses.unwritten[outcome, default: 0] += 1 }
-                noteFirstError(&state.losses, "cannot write the acknowledgement log", code)
-                return
+                if state.losses.error == nil {
+                    state.losses.error = Self.warn("cannot write the acknowledgement log", path, code)
+                }
+                return nil
             }
             state.mayEndMidLine = false
-            if syncs, fdatasync(state.fd) != 0 {
-                state.losses.unsynced += 1
-                noteFirstError(&state.losses, "cannot sync the acknowledgement log", errno)
-            }
+            state.written += 1
+            return Ticket(sequence: state.written)
         }
+        guard let ticket else { return state.withLock { Ticket(sequence: $0.written) } }
+        syncer?.request(ticket.sequence)
+        return ticket
     }
 
-    private func noteFirstError(_ losses: inout Losses, _ what: String, _ code: Int32) {
-        guard losses.error == nil else { return }
+    /// Warns on stderr that the log could not be written or synced; returns the system's reason.
+    fileprivate static func warn(_ what: String, _ path: String, _ code: Int32) -> String {
         let reason = String(cString: strerror(code))
-        losses.error = reason
         writeStandard("sqlite-stress: warning: \(what) \(path): \(reason); the checks will say what they could not verify.\n", toError: true)
+        return reason
     }
 
     /// Calls `body` with every record in the log at `path`, streaming.
@@ -219,5 +271,89 @@ public final class AckLog: Sendable {
             if lines == 0 && pending.count > header.utf8.count { throw notOurs }
         }
         if lines == 0 { throw notOurs }  // Empty, or not even the header line.
+    }
+}
+
+/// The thread that syncs an acknowledgement log: it syncs up to the latest
+/// record asked for (`request`), again and again, and wakes those who wait for
+/// a record (`await`). Each sync covers every record written before it began.
+private final class Syncer: @unchecked Sendable {
+    // `requested`, `synced`, `stopping` and `failed` are guarded by `mutex`.
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    /// Signalled when there is a sync to do, or the thread is to stop.
+    private let work = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    /// Signalled when a sync has finished.
+    private let done = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private var requested: UInt64 = 0
+    private var synced: UInt64 = 0
+    private var stopping = false
+    private var failed: (count: Int, error: String?) = (0, nil)
+    private var thread: OSThread?
+
+    init(fd: Int32, path: String) {
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(work, nil)
+        pthread_cond_init(done, nil)
+        thread = OSThread { [self] in
+            pthread_mutex_lock(mutex)
+            while true {
+                while requested == synced && !stopping { pthread_cond_wait(work, mutex) }
+                if requested == synced { break }  // Stopping, with nothing left to sync.
+                let target = requested
+                pthread_mutex_unlock(mutex)
+                let code = fdatasync(fd) == 0 ? 0 : errno
+                pthread_mutex_lock(mutex)
+                synced = target
+                if code != 0 {
+                    failed.count += 1
+                    if failed.error == nil { failed.error = AckLog.warn("cannot sync the acknowledgement log", path, code) }
+                }
+                pthread_cond_broadcast(done)
+            }
+            pthread_mutex_unlock(mutex)
+        }
+    }
+
+    deinit {
+        pthread_cond_destroy(done)
+        pthread_cond_destroy(work)
+        pthread_mutex_destroy(mutex)
+        done.deallocate()
+        work.deallocate()
+        mutex.deallocate()
+    }
+
+    /// Asks for the records up to `sequence` to be synced.
+    func request(_ sequence: UInt64) {
+        pthread_mutex_lock(mutex)
+        if sequence > requested {
+            requested = sequence
+            pthread_cond_signal(work)
+        }
+        pthread_mutex_unlock(mutex)
+    }
+
+    /// Waits until the records up to `sequence` are synced (or their sync failed).
+    func await(_ sequence: UInt64) {
+        pthread_mutex_lock(mutex)
+        while synced < sequence { pthread_cond_wait(done, mutex) }
+        pthread_mutex_unlock(mutex)
+    }
+
+    /// Syncs that failed, and the first reason.
+    var failures: (count: Int, error: String?) {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return failed
+    }
+
+    /// Finishes the syncs asked for, then ends the thread.
+    func stop() {
+        pthread_mutex_lock(mutex)
+        stopping = true
+        pthread_cond_signal(work)
+        pthread_mutex_unlock(mutex)
+        thread?.join()
+        thread = nil
     }
 }

@@ -151,8 +151,13 @@ public enum Bookkeeping {
     /// around statements the plan will undo, so a leaked entry of undone work
     /// (a deletion leaves no tagged row) is still recognisable.
     public static func contextStatement(tx: Int64) -> String {
-        "UPDATE temp.stress_ctx SET tx = \(tx)"
+        contextPrefix + String(tx)
     }
+
+    private static let contextPrefix = "UPDATE temp.stress_ctx SET tx = "
+
+    /// Whether `sql` is a `contextStatement`: it writes only the connection's TEMP table.
+    static func isContextStatement(_ sql: String) -> Bool { sql.hasPrefix(contextPrefix) }
 
     /// The commit record an explicit transaction writes just before COMMIT, so a
     /// committed transaction is in the ledger even when none of its statements changed a row.

@@ -83,6 +83,18 @@ struct StatementRunner {
         sql.hasPrefix("COMMIT") || sql.hasPrefix("END") || sql.hasPrefix("RELEASE")
     }
 
+    /// Whether `sql`, run on a connection in autocommit mode or not, may commit
+    /// a change to the database: COMMIT, END or RELEASE, or in autocommit mode
+    /// any statement but those that cannot commit one: BEGIN and SAVEPOINT (they
+    /// open a transaction) and the ledger's context update (a TEMP table). Before
+    /// such a statement the writer's last acknowledgement must be on stable storage
+    /// (`AckLog`); erring towards "may" only costs a wait.
+    static func mayMakeDurable(_ sql: String, autocommit: Bool) -> Bool {
+        if mayCommit(sql) { return true }
+        guard autocommit else { return false }
+        return !(sql.hasPrefix("BEGIN") || sql.hasPrefix("SAVEPOINT") || Bookkeeping.isContextStatement(sql))
+    }
+
     /// INSERT, REPLACE, UPDATE or DELETE: the statements whose rows `sqlite3_changes`
     /// counts, decided by the statement's first word. After any other statement
     /// (ROLLBACK, RELEASE, REINDEX, DROP, a PRAGMA…) it still reports the last of

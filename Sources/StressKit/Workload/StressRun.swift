@@ -413,7 +413,7 @@ public final class StressRun: Sendable {
             return
         }
         try moveIntoPlace(setupPath)
-        context.acks.acknowledge(Self.setupTransaction)
+        context.acks.awaitSync(context.acks.acknowledge(Self.setupTransaction))
     }
 
     /// Renames the set-up database (with a WAL or journal it left, which holds

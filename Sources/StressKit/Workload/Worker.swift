@@ -90,6 +90,10 @@ final class Worker {
     private(set) var counters = Counters()
     private var transactionNumber = 0
     private var transactionLabel = "x0"
+    /// This worker's latest acknowledgement record while it may not be synced
+    /// yet: the worker waits for it before its next statement that may commit
+    /// (`execute`), so at most its latest commit lacks a synced record.
+    private var unsyncedRecord: AckLog.Ticket?
 
     /// A monolith thread (its transaction ids are `t<thread>x<n>`). The setup and
     /// the final check draw nothing, so they need no stream of their own.
@@ -110,6 +114,8 @@ final class Worker {
     /// explains (SQLITE_ERROR, SQLITE_SCHEMA, or the ledger triggers' guard);
     /// `settleSchemaTrouble` decides whether one did.
     private var schemaTrouble: SQLiteError?
+    /// The schemas `decodeSchema` decoded lately, newest first, by their text.
+    private var decoded: [(json: String, schema: Schema)] = []
 
     init(label: String, transactionBase: Int64, random: RandomSource, context: RunContext) {
         self.label = label
@@ -164,6 +170,7 @@ final class Worker {
                 }
             }
         }
+        awaitRecordSync()
         // After a power loss nothing more may reach the files: the run abandons
         // the connection once the power has failed.
         if !context.losesPower, let connection {
@@ -348,7 +355,7 @@ final class Worker {
             let outcome = runStep(plan.steps[0])
             if case .ok(_, let changes) = outcome, isWrite(plan.steps[0]) {
                 counters[.commits] += 1
-                if let changes, changes > 0 { context.acks.acknowledge(tx) }
+                if let changes, changes > 0 { unsyncedRecord = context.acks.acknowledge(tx) }
             }
             return
         }
@@ -408,7 +415,7 @@ final class Worker {
         counters[.autoRollbacks] += 1
         counters[.rollbacks] += 1
         log(.rolledBackBySQLite)
-        context.acks.rolledBack(tx)
+        unsyncedRecord = context.acks.rolledBack(tx)
     }
 
     private func isWrite(_ step: Step) -> Bool {
@@ -473,7 +480,7 @@ final class Worker {
         if plan.rollsBack {
             if execute(sql).error == nil {
                 counters[.rollbacks] += 1
-                context.acks.rolledBack(tx)
+                unsyncedRecord = context.acks.rolledBack(tx)
             }
             return
         }
@@ -499,7 +506,7 @@ final class Worker {
             let outcome = execute(sql)
             guard let error = outcome.error else {
                 counters[.commits] += 1
-                context.acks.acknowledge(tx)
+                unsyncedRecord = context.acks.acknowledge(tx)
                 return true
             }
             if error.isStorageTrouble {
@@ -534,7 +541,7 @@ final class Worker {
         if execute("ROLLBACK").error == nil {
             counters[.rollbacks] += 1
             counters[.forcedRollbacks] += 1
-            if let tx { context.acks.rolledBack(tx) }
+            if let tx { unsyncedRecord = context.acks.rolledBack(tx) }
         } else if !connection!.isAutocommit {
             // The rollback itself failed (an I/O error): closing the connection
             // finishes it, or leaves a hot journal the next opener rolls back.
@@ -740,7 +747,7 @@ final class Worker {
         if whole {
             guard execute("ROLLBACK").error == nil else { return abandon(tx) }
             counters[.rollbacks] += 1
-            context.acks.rolledBack(tx)
+            unsyncedRecord = context.acks.rolledBack(tx)
         } else {
             guard runStep(.rollbackTo("ddl")).error == nil, runStep(.release("ddl")).error == nil,
                   execute(Bookkeeping.contextStatement(tx: tx)).error == nil else { return abandon(tx) }
@@ -769,10 +776,17 @@ final class Worker {
 
     /// The schema `stress_meta` holds, or nil (counted as unexpected, with why)
     /// when there is none or it does not decode: damage the checks report.
+    /// The same text decodes to the same schema, so the latest few are kept
+    /// (`decoded`): VACUUM and ANALYZE move the cookie without changing the
+    /// schema, and a schema change first reads the schema it starts from.
     private func decodeSchema(_ json: String?) -> Schema? {
         do {
             guard let json else { throw ToolError("it has none") }
-            return try JSONDecoder().decode(Schema.self, from: Data(json.utf8))
+            if let index = decoded.firstIndex(where: { $0.json == json }) { return decoded[index].schema }
+            let schema = try JSONDecoder().decode(Schema.self, from: Data(json.utf8))
+            decoded.insert((json, schema), at: 0)
+            if decoded.count > 4 { decoded.removeLast() }
+            return schema
         } catch {
             counters[.unexpectedErrors] += 1
             context.noteUnexpected("\(Bookkeeping.meta) holds no schema that can be read: \(error)")
@@ -933,6 +947,7 @@ final class Worker {
     @discardableResult
     func execute(_ sql: String, on explicit: Connection? = nil, row: ((Statement) -> Void)? = nil) -> StatementRunner.Outcome {
         let connection = explicit ?? self.connection!
+        if unsyncedRecord != nil, StatementRunner.mayMakeDurable(sql, autocommit: connection.isAutocommit) { awaitRecordSync() }
         counters[.statements] += 1
         context.statementsDone.add(1, ordering: .relaxed)
         let (outcome, logLine) = runner.execute(sql, on: connection, transaction: transactionLabel, row: row)
@@ -942,6 +957,13 @@ final class Worker {
                 thread: label, logLine: logLine, details: ["error": error.code.name, "sql": String(sql.prefix(200))]))
         }
         return outcome
+    }
+
+    /// Waits until this worker's acknowledgement records are on stable storage (`AckLog`).
+    func awaitRecordSync() {
+        guard let record = unsyncedRecord else { return }
+        context.acks.awaitSync(record)
+        unsyncedRecord = nil
     }
 
     /// Counts an error by kind (`StatementRunner.classify`). An error a schema
