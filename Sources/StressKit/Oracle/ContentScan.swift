@@ -152,7 +152,7 @@ final class ContentScan {
         private var keyBytes: [UInt8] = []
         private var seq: Int64 = 0
         private var imageType = Statement.ColumnType.null
-        private var imageBytes: [UInt8] = []
+        private let image = ByteBuffer()
 
         init(scan: ContentScan, table: TrackedTable) throws {
             self.scan = scan
@@ -201,8 +201,7 @@ final class ContentScan {
         private mutating func takeEntry(_ ledger: Statement) {
             seq = ledger.int64(1)
             imageType = ledger.columnType(2)
-            imageBytes.removeAll(keepingCapacity: true)
-            if imageType == .text { imageBytes.append(contentsOf: ledger.unsafeBytes(2)) }
+            image.set(imageType == .text ? ledger.unsafeBytes(2) : UnsafeRawBufferPointer(start: nil, count: 0))
         }
 
         /// Whether the ledger's current entry has the current key, as the index compares keys.
@@ -273,7 +272,7 @@ final class ContentScan {
             }
             if expectedSeq != nil, imageType == .text {
                 let columns = 1..<(1 + table.columns.count)
-                if imageBytes.withUnsafeBytes({ RowImage.matches(rowScan, columns: columns, image: $0) }) { return }
+                if RowImage.matches(rowScan, columns: columns, image: image.bytes) { return }
             }
             // Different as rendered here: SQL has the last word.
             let (differs, actual) = try sqlImage(rowid: rowid, expectedSeq: expectedSeq)
@@ -313,5 +312,28 @@ final class ContentScan {
             statement.bind([.integer(seq)])
             return try statement.step() ? statement.row() : [.null, .null, .null]
         }
+    }
+}
+
+/// Bytes copied out of a statement's column, kept until the next copy: one
+/// allocation that only grows, and a plain `memcpy` per copy (the merge keeps
+/// every ledger entry's image until it knows whether the key's next entry supersedes it).
+private final class ByteBuffer {
+    private var storage = UnsafeMutableRawPointer.allocate(byteCount: 256, alignment: 1)
+    private var capacity = 256
+    private var count = 0
+
+    deinit { storage.deallocate() }
+
+    var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: storage, count: count) }
+
+    func set(_ source: UnsafeRawBufferPointer) {
+        if source.count > capacity {
+            storage.deallocate()
+            capacity = max(source.count, capacity * 2)
+            storage = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 1)
+        }
+        if let base = source.baseAddress, source.count > 0 { storage.copyMemory(from: base, byteCount: source.count) }
+        count = source.count
     }
 }
