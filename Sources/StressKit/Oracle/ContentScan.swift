@@ -142,6 +142,8 @@ final class ContentScan {
 
         private let rowScan: Statement
         private var haveRow = false
+        /// The rowid of the row `rowScan` stands on, when `haveRow`.
+        private var rowid: Int64 = 0
         private let tagIndex: Int
         private var confirm: Statement?
         private var entryBySeq: Statement?
@@ -167,7 +169,7 @@ final class ContentScan {
             let ledger = try checker.connection.prepare(
                 "SELECT key, seq, image FROM main.\(Bookkeeping.ledger) WHERE tbl = ? ORDER BY key, seq")
             ledger.bind([.text(table.ledgerName)])
-            haveRow = try rowScan.step()
+            try stepRow()
             var haveKey = false
             while try ledger.step() {
                 if haveKey && sameKey(ledger) {
@@ -182,8 +184,13 @@ final class ContentScan {
             if haveKey { try settleKey() }
             while haveRow {
                 try checkRow(expectedSeq: nil)
-                haveRow = try rowScan.step()
+                try stepRow()
             }
+        }
+
+        private mutating func stepRow() throws {
+            haveRow = try rowScan.step()
+            if haveRow { rowid = rowScan.int64(0) }
         }
 
         private mutating func startKey(_ ledger: Statement) {
@@ -201,7 +208,7 @@ final class ContentScan {
         private mutating func takeEntry(_ ledger: Statement) {
             seq = ledger.int64(1)
             imageType = ledger.columnType(2)
-            image.set(imageType == .text ? ledger.unsafeBytes(2) : UnsafeRawBufferPointer(start: nil, count: 0))
+            image.set(ledger.unsafeBytes(2, type: imageType == .text ? .text : .null))
         }
 
         /// Whether the ledger's current entry has the current key, as the index compares keys.
@@ -243,13 +250,13 @@ final class ContentScan {
         /// is compared with the key's latest image; a key without a row is a missing row
         /// unless its latest effect deleted it.
         private mutating func settleKey() throws {
-            while haveRow, compareKey(to: rowScan.int64(0)) > 0 {
+            while haveRow, compareKey(to: rowid) > 0 {
                 try checkRow(expectedSeq: nil)
-                haveRow = try rowScan.step()
+                try stepRow()
             }
-            if haveRow, compareKey(to: rowScan.int64(0)) == 0 {
+            if haveRow, compareKey(to: rowid) == 0 {
                 try checkRow(expectedSeq: seq)
-                haveRow = try rowScan.step()
+                try stepRow()
             } else if imageType != .null {
                 let entry = try ledgerEntry(seq)
                 let seq = seq, table = table, checker = checker
@@ -262,7 +269,6 @@ final class ContentScan {
         /// One row against the latest image of its key (`expectedSeq`), or against no entry.
         private mutating func checkRow(expectedSeq: Int64?) throws {
             scan.rows += 1
-            let rowid = rowScan.int64(0)
             if rowScan.columnType(tagIndex) == .integer, case let tag = rowScan.int64(tagIndex), tag < 0 {
                 // A rolled-back write that is visible: named as such, not as a model mismatch.
                 let actual = scan.rollback.isFull ? .null : try sqlImage(rowid: rowid, expectedSeq: expectedSeq).image

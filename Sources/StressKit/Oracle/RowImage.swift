@@ -74,8 +74,8 @@ enum RowImage {
             switch statement.columnType(index) {
             case .integer: ok = reader.takeInteger(statement.int64(index))
             case .real: ok = reader.takeReal(statement.double(index))
-            case .text: ok = reader.takeText(statement.unsafeBytes(index))
-            case .blob: ok = reader.takeBlob(statement.unsafeBytes(index))
+            case .text: ok = reader.takeText(statement.unsafeBytes(index, type: .text))
+            case .blob: ok = reader.takeBlob(statement.unsafeBytes(index, type: .blob))
             case .null: ok = reader.take(Self.null)
             }
             if !ok { return false }
