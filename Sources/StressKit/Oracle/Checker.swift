@@ -285,15 +285,22 @@ public final class Checker {
     /// on first use in each snapshot from one pass over the ledger: `rollback`
     /// (undone work, rolled-back transactions) and `durability` (acknowledged
     /// transactions) both ask which transactions the ledger holds, and this
-    /// answers both from one read of it.
-    func ledgerTransactions() throws -> String {
+    /// answers both from one read of it. Nil when that read meets a damaged
+    /// ledger: each property then queries the ledger itself, as SQLite plans
+    /// it, which may still reach a verdict around the damage.
+    func ledgerTransactions() throws -> String? {
         let name = "temp.stress_check_ledger_txs"
         if ledgerTransactionsSnapshot == snapshots { return name }
-        try connection.execute("""
-            CREATE TEMP TABLE IF NOT EXISTS stress_check_ledger_txs (tx INTEGER PRIMARY KEY);
-            DELETE FROM \(name);
-            INSERT OR IGNORE INTO \(name) (tx) SELECT tx FROM main.\(Bookkeeping.ledger)
-            """)
+        do {
+            try connection.execute("""
+                CREATE TEMP TABLE IF NOT EXISTS stress_check_ledger_txs (tx INTEGER PRIMARY KEY);
+                DELETE FROM \(name);
+                INSERT OR IGNORE INTO \(name) (tx) SELECT tx FROM main.\(Bookkeeping.ledger)
+                """)
+        } catch {
+            if let damage = error as? SQLiteError, damage.isCorruption { return nil }
+            throw error
+        }
         ledgerTransactionsSnapshot = snapshots
         return name
     }

@@ -25,10 +25,10 @@ extension Checker {
     func leakedLedgerEntries(into found: inout Findings) throws {
         // The ledger's transactions first (a set `durability` reads too): only when
         // one of them is undone work or rolled back is the ledger read for its entries.
-        let transactions = try ledgerTransactions()
-        let leaked = try count(
-            "SELECT count(*) FROM \(transactions) WHERE tx < 0 OR tx IN (SELECT tx FROM temp.stress_check_acks WHERE NOT committed)")
-        if leaked > 0 {
+        let leaked = try ledgerTransactions().map {
+            try count("SELECT count(*) FROM \($0) WHERE tx < 0 OR tx IN (SELECT tx FROM temp.stress_check_acks WHERE NOT committed)")
+        }
+        if leaked ?? 1 > 0 {
             let statement = try connection.prepare("""
                 SELECT seq, tx, tbl, key, image FROM main.\(Bookkeeping.ledger)
                 WHERE tx < 0 OR tx IN (SELECT tx FROM temp.stress_check_acks WHERE NOT committed)
