@@ -23,7 +23,7 @@ import CSQLite
 /// thousand values (edge values and pseudo-random bit patterns) exactly as the
 /// replay does. Elsewhere callers use the library's own printf. A library built
 /// another way (another algorithm, `long double` as `double`) fails the
-/// self-test, and the replay is not used. `RowImageTests` holds the replay to
+/// self-test, and the replay is not used. `Real17Tests` holds the replay to
 /// the library over 400,000 values.
 public enum Real17 {
     /// Whether `format` prints exactly what `SQLValue.formatReal17` prints, on this library.
