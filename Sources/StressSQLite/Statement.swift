@@ -113,11 +113,17 @@ public final class Statement {
     /// Valid only until the statement steps, resets or converts this column:
     /// read them at once. Empty for NULL and numbers (call it on text and blobs).
     public func unsafeBytes(_ index: Int) -> UnsafeRawBufferPointer {
+        unsafeBytes(index, type: columnType(index))
+    }
+
+    /// `unsafeBytes(_:)` of a column whose type the caller has just read with
+    /// `columnType` (one call into SQLite fewer, for loops over every row).
+    public func unsafeBytes(_ index: Int, type: ColumnType) -> UnsafeRawBufferPointer {
         let i = Int32(index)
         let start: UnsafeRawPointer?
-        switch sqlite3_column_type(handle, i) {
-        case SQLITE_TEXT: start = sqlite3_column_text(handle, i).map { UnsafeRawPointer($0) }
-        case SQLITE_BLOB: start = sqlite3_column_blob(handle, i)
+        switch type {
+        case .text: start = sqlite3_column_text(handle, i).map { UnsafeRawPointer($0) }
+        case .blob: start = sqlite3_column_blob(handle, i)
         default: return UnsafeRawBufferPointer(start: nil, count: 0)
         }
         // sqlite3_column_bytes after the pointer: the documented order that avoids a conversion.

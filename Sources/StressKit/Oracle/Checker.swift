@@ -18,6 +18,9 @@ public final class Checker {
     public var who: String
     public var logLine: () -> Int
     public var maxListed = 20
+    /// Snapshots begun by `run`, and the one `ledgerTransactions` was built in.
+    private var snapshots = 0
+    private var ledgerTransactionsSnapshot = -1
 
     public init(connection: Connection, who: String, logLine: @escaping () -> Int = { 0 }) {
         self.connection = connection
@@ -59,6 +62,7 @@ public final class Checker {
             return unreadable(error)  // Even the schema cannot be read.
         }
         try connection.execute("BEGIN")
+        snapshots += 1
         var inTransaction = true
         defer { if inTransaction { try? connection.execute("ROLLBACK") } }
         // The first read fixes the snapshot. A file too damaged to read is an
@@ -275,6 +279,30 @@ public final class Checker {
     static func shown(_ value: SQLValue) -> String {
         guard case .text(let text) = value else { return value == .null ? "(none)" : "\(value)" }
         return text.count > 300 ? String(text.prefix(300)) + "…" : text
+    }
+
+    /// The name of a TEMP table of the ledger's distinct transaction ids, built
+    /// on first use in each snapshot from one pass over the ledger: `rollback`
+    /// (undone work, rolled-back transactions) and `durability` (acknowledged
+    /// transactions) both ask which transactions the ledger holds, and this
+    /// answers both from one read of it. Nil when that read meets a damaged
+    /// ledger: each property then queries the ledger itself, as SQLite plans
+    /// it, which may still reach a verdict around the damage.
+    func ledgerTransactions() throws -> String? {
+        let name = "temp.stress_check_ledger_txs"
+        if ledgerTransactionsSnapshot == snapshots { return name }
+        do {
+            try connection.execute("""
+                CREATE TEMP TABLE IF NOT EXISTS stress_check_ledger_txs (tx INTEGER PRIMARY KEY);
+                DELETE FROM \(name);
+                INSERT OR IGNORE INTO \(name) (tx) SELECT tx FROM main.\(Bookkeeping.ledger)
+                """)
+        } catch {
+            if let damage = error as? SQLiteError, damage.isCorruption { return nil }
+            throw error
+        }
+        ledgerTransactionsSnapshot = snapshots
+        return name
     }
 
     // MARK: - The acknowledgement log

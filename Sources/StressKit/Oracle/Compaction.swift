@@ -130,9 +130,12 @@ public enum Compaction {
     static let schemaMark = "coalesce((SELECT value FROM main.\(Bookkeeping.meta) WHERE key = '\(schemaMarkKey)'), 0)"
 
     /// An SQL condition: the transaction `tx` (an SQL expression) is in the
-    /// database, by a ledger entry or by its bit in the record.
-    static func present(_ tx: String) -> String {
-        "(\(tx) IN (SELECT tx FROM \(ledger)) OR \(recorded(tx)))"
+    /// database, by a ledger entry or by its bit in the record. `transactions`
+    /// names a table of the ledger's distinct `tx` values taken in the same
+    /// snapshot (the check builds one, `Checker.ledgerTransactions`), or is
+    /// nil to read the ledger itself.
+    static func present(_ tx: String, transactions: String? = nil) -> String {
+        "(\(tx) IN (SELECT tx FROM \(transactions ?? ledger)) OR \(recorded(tx)))"
     }
 
     /// An SQL condition: compaction recorded the transaction `tx` (an SQL expression).

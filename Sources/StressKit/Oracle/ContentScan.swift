@@ -142,6 +142,8 @@ final class ContentScan {
 
         private let rowScan: Statement
         private var haveRow = false
+        /// The rowid of the row `rowScan` stands on, when `haveRow`.
+        private var rowid: Int64 = 0
         private let tagIndex: Int
         private var confirm: Statement?
         private var entryBySeq: Statement?
@@ -152,7 +154,7 @@ final class ContentScan {
         private var keyBytes: [UInt8] = []
         private var seq: Int64 = 0
         private var imageType = Statement.ColumnType.null
-        private var imageBytes: [UInt8] = []
+        private let image = ByteBuffer()
 
         init(scan: ContentScan, table: TrackedTable) throws {
             self.scan = scan
@@ -167,7 +169,7 @@ final class ContentScan {
             let ledger = try checker.connection.prepare(
                 "SELECT key, seq, image FROM main.\(Bookkeeping.ledger) WHERE tbl = ? ORDER BY key, seq")
             ledger.bind([.text(table.ledgerName)])
-            haveRow = try rowScan.step()
+            try stepRow()
             var haveKey = false
             while try ledger.step() {
                 if haveKey && sameKey(ledger) {
@@ -182,8 +184,13 @@ final class ContentScan {
             if haveKey { try settleKey() }
             while haveRow {
                 try checkRow(expectedSeq: nil)
-                haveRow = try rowScan.step()
+                try stepRow()
             }
+        }
+
+        private mutating func stepRow() throws {
+            haveRow = try rowScan.step()
+            if haveRow { rowid = rowScan.int64(0) }
         }
 
         private mutating func startKey(_ ledger: Statement) {
@@ -201,8 +208,7 @@ final class ContentScan {
         private mutating func takeEntry(_ ledger: Statement) {
             seq = ledger.int64(1)
             imageType = ledger.columnType(2)
-            imageBytes.removeAll(keepingCapacity: true)
-            if imageType == .text { imageBytes.append(contentsOf: ledger.unsafeBytes(2)) }
+            image.set(ledger.unsafeBytes(2, type: imageType == .text ? .text : .null))
         }
 
         /// Whether the ledger's current entry has the current key, as the index compares keys.
@@ -244,13 +250,13 @@ final class ContentScan {
         /// is compared with the key's latest image; a key without a row is a missing row
         /// unless its latest effect deleted it.
         private mutating func settleKey() throws {
-            while haveRow, compareKey(to: rowScan.int64(0)) > 0 {
+            while haveRow, compareKey(to: rowid) > 0 {
                 try checkRow(expectedSeq: nil)
-                haveRow = try rowScan.step()
+                try stepRow()
             }
-            if haveRow, compareKey(to: rowScan.int64(0)) == 0 {
+            if haveRow, compareKey(to: rowid) == 0 {
                 try checkRow(expectedSeq: seq)
-                haveRow = try rowScan.step()
+                try stepRow()
             } else if imageType != .null {
                 let entry = try ledgerEntry(seq)
                 let seq = seq, table = table, checker = checker
@@ -263,7 +269,6 @@ final class ContentScan {
         /// One row against the latest image of its key (`expectedSeq`), or against no entry.
         private mutating func checkRow(expectedSeq: Int64?) throws {
             scan.rows += 1
-            let rowid = rowScan.int64(0)
             if rowScan.columnType(tagIndex) == .integer, case let tag = rowScan.int64(tagIndex), tag < 0 {
                 // A rolled-back write that is visible: named as such, not as a model mismatch.
                 let actual = scan.rollback.isFull ? .null : try sqlImage(rowid: rowid, expectedSeq: expectedSeq).image
@@ -273,7 +278,7 @@ final class ContentScan {
             }
             if expectedSeq != nil, imageType == .text {
                 let columns = 1..<(1 + table.columns.count)
-                if imageBytes.withUnsafeBytes({ RowImage.matches(rowScan, columns: columns, image: $0) }) { return }
+                if RowImage.matches(rowScan, columns: columns, image: image.bytes) { return }
             }
             // Different as rendered here: SQL has the last word.
             let (differs, actual) = try sqlImage(rowid: rowid, expectedSeq: expectedSeq)
@@ -313,5 +318,28 @@ final class ContentScan {
             statement.bind([.integer(seq)])
             return try statement.step() ? statement.row() : [.null, .null, .null]
         }
+    }
+}
+
+/// Bytes copied out of a statement's column, kept until the next copy: one
+/// allocation that only grows, and a plain `memcpy` per copy (the merge keeps
+/// every ledger entry's image until it knows whether the key's next entry supersedes it).
+private final class ByteBuffer {
+    private var storage = UnsafeMutableRawPointer.allocate(byteCount: 256, alignment: 1)
+    private var capacity = 256
+    private var count = 0
+
+    deinit { storage.deallocate() }
+
+    var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: storage, count: count) }
+
+    func set(_ source: UnsafeRawBufferPointer) {
+        if source.count > capacity {
+            storage.deallocate()
+            capacity = max(source.count, capacity * 2)
+            storage = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 1)
+        }
+        if let base = source.baseAddress, source.count > 0 { storage.copyMemory(from: base, byteCount: source.count) }
+        count = source.count
     }
 }

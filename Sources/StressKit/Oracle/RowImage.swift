@@ -16,7 +16,8 @@ import StressSQLite
 /// The check does this for every row, so it renders nothing and allocates
 /// nothing: each column is compared where it stands in the image. It follows
 /// SQLite 3.40's `quote()` and `printf()`: integers in decimal; reals as
-/// `printf('%!.17g')` (SQLite's own printf, through the C shim); text in single
+/// `printf('%!.17g')` (`Real17`: SQLite's own printf, or where it is proven
+/// to print the same, its replay in Swift); text in single
 /// quotes with quotes doubled, cut at the first NUL (quote() reads text as a C
 /// string); blobs as X'…' in upper-case hex; NULL as NULL; columns joined by commas.
 ///
@@ -73,8 +74,8 @@ enum RowImage {
             switch statement.columnType(index) {
             case .integer: ok = reader.takeInteger(statement.int64(index))
             case .real: ok = reader.takeReal(statement.double(index))
-            case .text: ok = reader.takeText(statement.unsafeBytes(index))
-            case .blob: ok = reader.takeBlob(statement.unsafeBytes(index))
+            case .text: ok = reader.takeText(statement.unsafeBytes(index, type: .text))
+            case .blob: ok = reader.takeBlob(statement.unsafeBytes(index, type: .blob))
             case .null: ok = reader.take(Self.null)
             }
             if !ok { return false }
@@ -122,7 +123,7 @@ enum RowImage {
 
         mutating func takeReal(_ value: Double) -> Bool {
             withUnsafeTemporaryAllocation(byteCount: 64, alignment: 1) { buffer in
-                let length = SQLValue.formatReal17(value, into: buffer.baseAddress!)
+                let length = Real17.format(value, into: buffer.baseAddress!)
                 return take(UnsafeRawBufferPointer(start: buffer.baseAddress, count: length))
             }
         }

@@ -7,8 +7,9 @@ import StressSQLite
 /// a lost commit followed by a surviving one of the same writer is still a violation.
 extension Checker {
     func durability(_ acknowledged: Acknowledged) throws -> PropertyResult {
+        let transactions = try ledgerTransactions()
         let statement = try connection.prepare(
-            "SELECT tx FROM temp.stress_check_acks WHERE committed = 1 AND NOT \(Compaction.present("tx")) ORDER BY tx")
+            "SELECT tx FROM temp.stress_check_acks WHERE committed = 1 AND NOT \(Compaction.present("tx", transactions: transactions)) ORDER BY tx")
         var found = findings(.durability)
         while try statement.step() {
             let tx = statement.int64(0)
@@ -24,14 +25,14 @@ extension Checker {
             // never one followed by a surviving commit of the same writer (the tx id's
             // high half names the writer; `seq` is its commit order).
             let lost = try count(
-                "SELECT count(*) FROM temp.stress_check_acks WHERE committed = 2 AND NOT \(Compaction.present("tx"))")
+                "SELECT count(*) FROM temp.stress_check_acks WHERE committed = 2 AND NOT \(Compaction.present("tx", transactions: transactions))")
             checked += " (\(lost) lost to \(acknowledged.relaxed) power loss(es), as synchronous=NORMAL allows)"
             let gaps = try connection.prepare("""
                 SELECT a.tx, (SELECT b.tx FROM temp.stress_check_acks b
                               WHERE b.committed = 2 AND b.era = a.era AND (b.tx >> 32) = (a.tx >> 32) AND b.seq > a.seq
-                                AND \(Compaction.present("b.tx")) LIMIT 1)
+                                AND \(Compaction.present("b.tx", transactions: transactions)) LIMIT 1)
                 FROM temp.stress_check_acks a
-                WHERE a.committed = 2 AND NOT \(Compaction.present("a.tx"))
+                WHERE a.committed = 2 AND NOT \(Compaction.present("a.tx", transactions: transactions))
                 ORDER BY a.seq
                 """)
             while try gaps.step() {
