@@ -772,7 +772,7 @@ final class Worker {
     private func decodeSchema(_ json: String?) -> Schema? {
         do {
             guard let json else { throw ToolError("it has none") }
-            return try JSONDecoder().decode(Schema.self, from: Data(json.utf8))
+            return try SchemaJSON.schema(json)
         } catch {
             counters[.unexpectedErrors] += 1
             context.noteUnexpected("\(Bookkeeping.meta) holds no schema that can be read: \(error)")
