@@ -30,7 +30,8 @@ let package = Package(
             dependencies: [
                 "StressKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            linkerSettings: [.unsafeFlags(["-Xclang-linker", "-no-pie"])]
         ),
         .testTarget(name: "StressSQLiteTests", dependencies: ["StressSQLite"]),
         .testTarget(name: "StressKitTests", dependencies: ["StressKit", "StressSQLite"]),

@@ -24,11 +24,13 @@ struct DriverArguments: Equatable {
     init?(_ arguments: [String]) {
         guard let name = arguments.first, let kind = DriverKind(rawValue: name) else { return nil }
         self.kind = kind
-        var seen: Set<String> = []
+        var seen: [String] = []
         var rest = arguments.dropFirst()[...]
         while let argument = rest.popFirst() {
             // Each option once: what a repeat means is the parser's to say.
-            guard seen.insert(argument == "-q" ? "--quiet" : argument).inserted else { return nil }
+            let option = argument == "-q" ? "--quiet" : argument
+            guard !seen.contains(option) else { return nil }
+            seen.append(option)
             switch argument {
             case "--json": json = true
             case "-q", "--quiet": quiet = true
