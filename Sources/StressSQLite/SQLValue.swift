@@ -144,7 +144,7 @@ extension SQLValue: Codable {
 
 extension SQLValue {
     /// The bytes `hex` spells (two hex digits each), or nil when it is not an even number of hex digits.
-    static func bytes(hex: String) -> [UInt8]? {
+    public static func bytes(hex: String) -> [UInt8]? {
         let digits = Array(hex.utf8)
         guard digits.count.isMultiple(of: 2) else { return nil }
         func value(_ digit: UInt8) -> UInt8? {

@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import ArgumentParser
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -27,29 +32,44 @@ struct CommonOptions: ParsableArguments {
     @OptionGroup var library: SQLiteOption
 
     mutating func validate() throws {
+        if let problem = Self.seedProblem(seed) { throw ValidationError(problem) }
+    }
+
+    /// Why `--seed` (nil: not given), or else $SQLITE_STRESS_SEED, is not a seed; nil when it is, or neither is set.
+    static func seedProblem(_ seed: String?) -> String? {
         if let seed, Seed.parse(seed) == nil {
-            throw ValidationError("--seed must be a 64-bit number in decimal or 0x hex (got '\(seed)').")
+            return "--seed must be a 64-bit number in decimal or 0x hex (got '\(seed)')."
         }
-        if seed == nil, let text = ProcessInfo.processInfo.environment["SQLITE_STRESS_SEED"], Seed.parse(text) == nil {
-            throw ValidationError("$SQLITE_STRESS_SEED must be a 64-bit number in decimal or 0x hex (got '\(text)').")
+        if seed == nil, let text = environment("SQLITE_STRESS_SEED"), Seed.parse(text) == nil {
+            return "$SQLITE_STRESS_SEED must be a 64-bit number in decimal or 0x hex (got '\(text)')."
         }
+        return nil
     }
 
     /// The database path: --db, else $SQLITE_STRESS_DB, else ./stress.db.
-    var databasePath: String {
+    var databasePath: String { Self.databasePath(db) }
+
+    static func databasePath(_ db: String?) -> String {
         if let db { return db }
-        if let path = ProcessInfo.processInfo.environment["SQLITE_STRESS_DB"], !path.isEmpty { return path }
+        if let path = environment("SQLITE_STRESS_DB"), !path.isEmpty { return path }
         return "stress.db"
     }
 
     /// Where every random choice comes from: --seed, else $SQLITE_STRESS_SEED;
     /// else, inside Antithesis (libvoidstar loaded), `fuzz_get_random` at every
     /// choice, so its fuzzer steers each one; else a fresh seed.
-    var randomness: Randomness {
+    var randomness: Randomness { Self.randomness(seed) }
+
+    static func randomness(_ seed: String?) -> Randomness {
         if let seed, let value = Seed.parse(seed) { return .seed(value) }
-        if let text = ProcessInfo.processInfo.environment["SQLITE_STRESS_SEED"], let value = Seed.parse(text) { return .seed(value) }
+        if let text = environment("SQLITE_STRESS_SEED"), let value = Seed.parse(text) { return .seed(value) }
         if let random = Output.shared.random { return .antithesis(random) }
         return .seed(Seed.fresh())
+    }
+
+    /// An environment variable, read with getenv: a driver's start-up need not build ProcessInfo's whole dictionary.
+    static func environment(_ name: String) -> String? {
+        getenv(name).map { String(cString: $0) }
     }
 }
 

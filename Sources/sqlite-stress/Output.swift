@@ -53,7 +53,9 @@ extension StressRun.SetupOutcome: CommandResult {}
 /// `--busy-timeout`, shared by every command that opens the database.
 struct BusyTimeoutOption: ParsableArguments {
     @Option(help: ArgumentHelp("Milliseconds SQLite waits on a locked database before SQLITE_BUSY.", valueName: "ms"))
-    var busyTimeout = 5000
+    var busyTimeout = Self.defaultBusyTimeout
+
+    static let defaultBusyTimeout = 5000
 
     func validate() throws {
         guard busyTimeout >= 0 else { throw ValidationError("--busy-timeout must not be negative (got \(busyTimeout)).") }

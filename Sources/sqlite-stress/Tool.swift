@@ -48,6 +48,12 @@ struct Tool: ParsableCommand {
             fail(error.message)
         }
         do {
+            if let driver = DriverArguments(Array(CommandLine.arguments.dropFirst())) {
+                // A plain driver command line, read without the parser (see `DriverArguments`).
+                StressAssertions.declare(.driver(driver.kind))
+                try driver.run()
+                return
+            }
             var command = try parseAsRoot()
             // A command that makes assertions sends its catalog first (when an SDK output is set).
             if let asserting = command as? AssertingCommand { StressAssertions.declare(asserting.assertionScope) }

@@ -2,6 +2,10 @@
 public enum Seed {
     /// Parses a seed written in decimal or as `0x` hexadecimal; nil when malformed.
     public static func parse(_ text: String) -> UInt64? {
+        // Plain digits, the usual case, without the Unicode tables the trimming below consults.
+        if !text.utf8.isEmpty, text.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) {
+            return UInt64(text, radix: 10)
+        }
         // Spaces and tabs around it, as CharacterSet.whitespaces (category Zs, and tab).
         let blank = { (c: Character) in
             c == "\t" || (c.unicodeScalars.count == 1 && c.unicodeScalars.first!.properties.generalCategory == .spaceSeparator)

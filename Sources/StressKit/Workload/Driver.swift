@@ -250,7 +250,8 @@ extension DriverKind {
             probe.close()
             throw ToolError("\(path) has no readable sqlite-stress schema (\(error)); run `sqlite-stress schema` first.")
         }
-        probe.close()
+        // Storage faults need a connection of their own VFS; without them the worker takes this one (below).
+        if !faults.isEmpty { probe.close() }
 
         var rng = randomness.stream(rawValue)
         let base = TransactionID.driverBase(using: &rng)
@@ -270,6 +271,10 @@ extension DriverKind {
             try FaultInjector.arm(faults, randomness: randomness.derived("faults-\(rawValue)"), expectedWork: units)
         }
         let worker = Worker(label: label, transactionBase: base, random: rng, context: context)
+        if faults.isEmpty {
+            // The worker's connection is the one that read the schema: opened once, the schema parsed by SQLite once.
+            worker.handOver(probe)
+        }
         worker.run()
         let faultReport = faults.isEmpty ? nil : try context.endFaults(abandoning: [worker], who: label)
         context.log.close(sync: false)  // A driver's cost is paid thousands of times.

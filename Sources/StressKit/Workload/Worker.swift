@@ -116,6 +116,9 @@ final class Worker {
     private var schemaTrouble: SQLiteError?
     /// The schemas `decodeSchema` decoded lately, newest first, by their text.
     private var decoded: [(json: String, schema: Schema)] = []
+    /// A connection already open on the database, with no fault VFS, that the
+    /// first `connect()` takes instead of opening another (`handOver`).
+    private var handedOver: Connection?
 
     init(label: String, transactionBase: Int64, random: RandomSource, context: RunContext) {
         self.label = label
@@ -177,6 +180,18 @@ final class Worker {
             connection.close()
             log(.disconnect)
         }
+        handedOver?.close()
+        handedOver = nil
+    }
+
+    /// Gives the worker `connection`, open on the database through SQLite's own VFS
+    /// and idle: a driver's, which read the recorded schema. Its first `connect()`
+    /// sets it up exactly as a connection of its own (the same statements, logged
+    /// alike) and saves opening the file a second time and SQLite reading its
+    /// schema again. Only without storage faults (their VFS and locking are set at opening).
+    func handOver(_ connection: Connection) {
+        precondition(context.workerVFS == nil && !context.exclusive, "a connection handed over cannot take the fault VFS")
+        handedOver = connection
     }
 
     /// Logs what happened to the connection or transaction outside a statement.
@@ -201,8 +216,13 @@ final class Worker {
         connection = nil
         do throws(SQLiteError) {
             // Each connection lives on one thread, so SQLite's per-call mutex is pure cost.
-            let connection = try Connection(
-                path: context.settings.databasePath, flags: [.readWrite, .noMutex], vfs: context.workerVFS)
+            let connection: Connection
+            if let handedOver {
+                connection = handedOver
+                self.handedOver = nil
+            } else {
+                connection = try Connection(path: context.settings.databasePath, flags: [.readWrite, .noMutex], vfs: context.workerVFS)
+            }
             connection.setBusyTimeout(milliseconds: context.settings.busyTimeout)
             try prepareConnection(connection)
             installed = []
@@ -783,7 +803,7 @@ final class Worker {
         do {
             guard let json else { throw ToolError("it has none") }
             if let index = decoded.firstIndex(where: { $0.json == json }) { return decoded[index].schema }
-            let schema = try JSONDecoder().decode(Schema.self, from: Data(json.utf8))
+            let schema = try SchemaJSON.schema(json)
             decoded.insert((json, schema), at: 0)
             if decoded.count > 4 { decoded.removeLast() }
             return schema

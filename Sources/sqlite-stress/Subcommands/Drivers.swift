@@ -12,12 +12,21 @@ struct DriverOptions: ParsableArguments {
     @OptionGroup var logLimit: SQLLogLimitOption
 
     func run(_ kind: DriverKind) throws {
-        let faults = try faultOptions.plan()
+        try Self.run(
+            kind, databasePath: common.databasePath, randomness: common.randomness, busyTimeout: lock.busyTimeout,
+            faults: try faultOptions.plan(), logLimit: logLimit.limit, json: common.json, quiet: common.quiet)
+    }
+
+    /// Runs one batch and reports it: what every driver does once its options are read
+    /// (by the parser, or by `DriverArguments` for the plainest command lines).
+    static func run(
+        _ kind: DriverKind, databasePath: String, randomness: Randomness, busyTimeout: Int, faults: FaultPlan, logLimit: Int64?,
+        json: Bool, quiet: Bool
+    ) throws {
         Interrupt.install(repeatStops: true)
         let outcome = try kind.run(
-            databasePath: common.databasePath, randomness: common.randomness, busyTimeout: lock.busyTimeout, faults: faults,
-            logLimit: logLimit.limit)
-        try Console.finish(outcome, json: common.json, quiet: common.quiet)
+            databasePath: databasePath, randomness: randomness, busyTimeout: busyTimeout, faults: faults, logLimit: logLimit)
+        try Console.finish(outcome, json: json, quiet: quiet)
     }
 }
 

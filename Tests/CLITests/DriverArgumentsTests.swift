@@ -1,0 +1,54 @@
+import ArgumentParser
+import StressKit
+import Testing
+
+@testable import sqlite_stress
+
+@Suite struct DriverArgumentsTests {
+    /// What the argument parser makes of a driver command line: the driver and its options, or nil when it refuses it.
+    static func parsed(_ arguments: [String]) -> (DriverKind, DriverOptions)? {
+        guard let command = try? Tool.parseAsRoot(arguments),
+              let scope = (command as? AssertingCommand)?.assertionScope,
+              let options = (Mirror(reflecting: command).descendant("_options") as? OptionGroup<DriverOptions>)?.wrappedValue,
+              case .driver(let kind) = scope else { return nil }
+        return (kind, options)
+    }
+
+    // Every driver command line the quick reader accepts means exactly what the
+    // argument parser makes of it (driver, database, seed, busy timeout, output,
+    // and no faults, log limit or library), over hundreds of random command
+    // lines mixing its options with others, repeats, bad values and help; what it
+    // declines is left to the parser. It accepts how Test Composer starts a driver.
+    @Test func readsPlainCommandLinesAsTheParserDoes() throws {
+        let pool = [
+            "--db", "x.db", "-", "--seed", "7", "0x1F", "nope", "--busy-timeout", "0", "250", "-5", "+9", "--json", "-q", "--quiet",
+            "--fault", "io-error", "--crash", "--sqlite", "/tmp", "--help", "-h", "--db=y.db", "--sql-log-max", "1M", "--", "-qq",
+            "--version", "extra",
+        ]
+        var rng = Xoshiro(seed: 16)
+        var (read, declined) = (0, 0)
+        for _ in 0..<600 {
+            let kind = rng.pick(DriverKind.allCases)
+            let arguments = [kind.rawValue] + (0..<rng.int(in: 0...6)).map { _ in rng.pick(pool) }
+            guard let quick = DriverArguments(arguments) else {
+                declined += 1
+                continue
+            }
+            read += 1
+            let parsed = try #require(Self.parsed(arguments), "the parser refuses \(arguments)")
+            let options = parsed.1
+            #expect(quick.kind == kind && parsed.0 == kind, "\(arguments)")
+            #expect(quick.db == options.common.db && quick.seed == options.common.seed, "\(arguments)")
+            #expect(quick.json == options.common.json && quick.quiet == options.common.quiet, "\(arguments)")
+            #expect(quick.busyTimeout == options.lock.busyTimeout, "\(arguments)")
+            #expect(options.faultOptions.faults.isEmpty && !options.faultOptions.crash, "\(arguments)")
+            #expect(options.logLimit.sqlLogMax == nil && options.common.library.sqlite == nil, "\(arguments)")
+        }
+        #expect(read > 60 && declined > 60, "read \(read), declined \(declined)")
+        for kind in DriverKind.allCases {
+            #expect(DriverArguments([kind.rawValue]) != nil)
+            #expect(DriverArguments([kind.rawValue, "--db", "d", "--seed", "1", "-q"]) != nil)
+        }
+        #expect(DriverArguments(["schema"]) == nil && DriverArguments(["check"]) == nil && DriverArguments([]) == nil)
+    }
+}

@@ -1,0 +1,213 @@
+import Foundation
+import StressSQLite
+import Testing
+
+@testable import StressKit
+
+@Suite struct SchemaJSONTests {
+    /// `JSONDecoder`'s reading of `text`, or nil when it throws.
+    static func reference<T: Decodable>(_ type: T.Type, _ text: String) -> T? {
+        do { return try JSONDecoder().decode(type, from: Data(text.utf8)) } catch { return nil }
+    }
+
+    /// `SchemaJSON`'s reading, or nil when it throws.
+    static func ours<T>(_ read: (String) throws(SchemaJSON.Error) -> T, _ text: String) -> T? {
+        do { return try read(text) } catch { return nil }
+    }
+
+    /// Schemas as runs leave them: generated, then changed by random schema changes of every kind.
+    static func schemas(seeds: Range<UInt64>, changes: Int) -> [Schema] {
+        var result: [Schema] = []
+        for seed in seeds {
+            var rng = Xoshiro(seed: seed)
+            var schema = SchemaGenerator.generate(using: &rng)
+            result.append(schema)
+            for _ in 0..<changes {
+                guard let change = SchemaChange.draw(rng.pick(SchemaChangeKind.changes), in: schema, using: &rng) else { continue }
+                schema = change.schema
+                result.append(schema)
+            }
+        }
+        return result
+    }
+
+    // Every recorded schema and configuration (as `stress_meta` holds them) reads
+    // back exactly as `JSONDecoder` reads it, and as it was written, over
+    // thousands of generated and changed schemas.
+    @Test func readsWhatJSONDecoderReads() throws {
+        let schemas = Self.schemas(seeds: 0..<100, changes: 20)
+        #expect(schemas.count > 2000)
+        for schema in schemas {
+            let text = encodeJSON(schema, pretty: false)
+            let read = try SchemaJSON.schema(text)
+            let same = read == schema && read == Self.reference(Schema.self, text)
+            #expect(same, "\(text)")
+        }
+        for seed in UInt64(0)..<200 {
+            var rng = Xoshiro(seed: seed)
+            let config = DatabaseConfig.generate(journalMode: nil, using: &rng)
+            let text = encodeJSON(config, pretty: false)
+            #expect(try SchemaJSON.config(text) == config)
+        }
+    }
+
+    // Damaged JSON — bytes deleted, inserted or replaced; members removed, nulled,
+    // given values of another type, other numbers, unknown keys, a second enum
+    // case — is refused exactly when `JSONDecoder` refuses it, and read the same
+    // when it accepts it. (Both must be exercised: the counts say they were.)
+    @Test func refusesWhatJSONDecoderRefuses() throws {
+        var rng = Xoshiro(seed: 16)
+        var (accepted, refused) = (0, 0)
+        let texts = Self.schemas(seeds: 1000..<1040, changes: 10).map { encodeJSON($0, pretty: false) }
+        for round in 0..<3000 {
+            let text = rng.pick(texts)
+            let damaged = round.isMultiple(of: 2) ? Self.damageBytes(text, using: &rng) : try Self.damageMembers(text, using: &rng)
+            let expected = Self.reference(Schema.self, damaged)
+            let actual = Self.ours(SchemaJSON.schema, damaged)
+            let same = actual == expected
+            #expect(same, "\(damaged)")
+            if expected == nil { refused += 1 } else { accepted += 1 }
+        }
+        #expect(accepted > 300 && refused > 300, "accepted \(accepted), refused \(refused)")
+        // Configurations: every member damaged in turn.
+        let config = encodeJSON(DatabaseConfig.generate(journalMode: .wal, using: &rng), pretty: false)
+        for _ in 0..<500 {
+            let damaged = try Self.damageMembers(config, using: &rng)
+            let same = Self.ours(SchemaJSON.config, damaged) == Self.reference(DatabaseConfig.self, damaged)
+            #expect(same, "\(damaged)")
+        }
+    }
+
+    // Numbers, strings and values written otherwise than the encoder writes
+    // them read as `JSONDecoder` reads them: integers as any exactly integral
+    // number, escapes, surrogate pairs, whitespace, repeated keys; and each
+    // malformed document is refused by both.
+    @Test func edgeCasesAgreeWithJSONDecoder() throws {
+        let base = encodeJSON(Self.schemas(seeds: 7..<8, changes: 0)[0], pretty: false)
+        #expect(base.hasPrefix("{\"nextName\":"))
+        let tail = base.drop { $0 != "," }  // everything after "nextName"'s value
+        let variants = [
+            "1", "1.0", "1e1", "1E+1", "10e-1", "-0", "0.5", "1e400", "01", "1.", ".5", "-", "+1", "1e", "9223372036854775807",
+            "9223372036854775808", "-9223372036854775808", "18446744073709551616", "\"1\"", "true", "null", "[1]", "{}",
+        ]
+        for number in variants {
+            let text = "{\"nextName\":\(number)" + tail
+            let same = Self.ours(SchemaJSON.schema, text) == Self.reference(Schema.self, text)
+            #expect(same, "\(number): ours \(Self.ours(SchemaJSON.schema, text) == nil ? "refused" : "read"), JSONDecoder's \(Self.reference(Schema.self, text) == nil ? "refused" : "read")")
+        }
+        let whole: [String] = [" \n\t\r" + base + " \n", base + "x", base + "{}", String(base.dropLast()), "", " ", "[]", "null"]
+        let repeated: String = "{\"nextName\":1,\"nextName\":2" + tail
+        let damaged: [String] = [
+            base.replacingOccurrences(of: "\"t0\"", with: "\"t\\u0030\""),
+            base.replacingOccurrences(of: "\"t0\"", with: "\"\\ud83d\\ude00\""),
+            base.replacingOccurrences(of: "\"t0\"", with: "\"\\ud83d\""),
+            base.replacingOccurrences(of: "\"t0\"", with: "\"\\ude00x\""),
+            base.replacingOccurrences(of: "\"t0\"", with: "\"a\\/b\\\\c\\\"d\\b\\f\\n\\r\\t\""),
+            base.replacingOccurrences(of: "\"t0\"", with: "\"a\\xb\""),
+            base.replacingOccurrences(of: "\"t0\"", with: "\"a\u{1}b\""),
+            base.replacingOccurrences(of: "\"t0\"", with: "\"é😀\""),
+            base.replacingOccurrences(of: ",", with: " , "),
+            base.replacingOccurrences(of: ":", with: " : "),
+            base.replacingOccurrences(of: "}", with: ",}"),
+            base.replacingOccurrences(of: "\"}", with: "\",}"),
+            base.replacingOccurrences(of: "\"}", with: "\" , }"),
+            base.replacingOccurrences(of: "}]", with: "},]"),
+            base.replacingOccurrences(of: "}]", with: "} , ]"),
+            base.replacingOccurrences(of: "}]", with: "},,]"),
+            base.replacingOccurrences(of: "\"}", with: "\",,}"),
+            base.replacingOccurrences(of: "[]", with: "[,]"),
+            base.replacingOccurrences(of: "{}", with: "{,}"),
+            String(base.dropLast()) + ",}",
+            base.replacingOccurrences(of: "false", with: "False"),
+            String(repeating: "[", count: 600) + String(repeating: "]", count: 600),
+        ]
+        for (index, text) in (whole + [repeated] + damaged).enumerated() {
+            let same = Self.ours(SchemaJSON.schema, text) == Self.reference(Schema.self, text)
+            #expect(same, "document \(index): ours \(Self.ours(SchemaJSON.schema, text) == nil ? "refused" : "read")")
+        }
+    }
+
+    // A damaged schema is one clear error from `Bookkeeping.recorded`, the kind
+    // every reader of the database reports; an intact one reads back.
+    @Test func bookkeepingReportsAnUnreadableSchema() throws {
+        let db = try Connection(path: ":memory:")
+        try db.execute("CREATE TABLE \(Bookkeeping.meta) (key TEXT PRIMARY KEY, value) WITHOUT ROWID")
+        let schema = Self.schemas(seeds: 3..<4, changes: 0)[0]
+        var rng = Xoshiro(seed: 3)
+        let config = DatabaseConfig.generate(journalMode: nil, using: &rng)
+        try db.execute(
+            "INSERT INTO \(Bookkeeping.meta) VALUES ('schema', \(SQLValue.text(encodeJSON(schema, pretty: false)).sqlLiteral)), "
+                + "('config', \(SQLValue.text(encodeJSON(config, pretty: false)).sqlLiteral))")
+        let (readSchema, readConfig) = try Bookkeeping.recorded(in: db)
+        #expect(readSchema == schema && readConfig == config)
+        try db.execute("UPDATE \(Bookkeeping.meta) SET value = '{\"tables\":[]}' WHERE key = 'schema'")
+        #expect {
+            _ = try Bookkeeping.recorded(in: db)
+        } throws: { error in
+            (error as? ToolError)?.message.hasPrefix("\(Bookkeeping.meta) holds an unreadable schema: ") == true
+        }
+    }
+
+    /// `text` with one byte deleted, inserted or replaced (a character JSON cares about, mostly).
+    static func damageBytes(_ text: String, using rng: inout Xoshiro) -> String {
+        var bytes = Array(text.utf8)
+        let at = rng.below(bytes.count)
+        let pool = Array("{}[]\":,-.0123456789eEtrufalsn \\/x".utf8)
+        switch rng.below(3) {
+        case 0: bytes.remove(at: at)
+        case 1: bytes.insert(rng.pick(pool), at: at)
+        default: bytes[at] = rng.pick(pool)
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// `text` with one member of one object (at any depth) removed, nulled, replaced
+    /// by another kind of value, or joined by an unknown or a second case's key.
+    static func damageMembers(_ text: String, using rng: inout Xoshiro) throws -> String {
+        var root = try JSONSerialization.jsonObject(with: Data(text.utf8))
+        var objects = 0
+        count(root, &objects)
+        let target = rng.below(max(objects, 1))
+        var seen = 0
+        let replacements: [Any] = [
+            NSNull(), "x", "INTEGER", "inf", 1, 2.0, 0.5, -3, 1e300, true, false, [Any](), [1], [String: Any](), ["_0": 1], ["rowid": [String: Any]()],
+        ]
+        let extraKeys = ["rowid", "text", "column", "table", "integer", "real", "blob", "null", "expression", "zzz", "_0", "id"]
+        root = mutate(root, target: target, seen: &seen) { object in
+            var object = object
+            let keys = object.keys.sorted()
+            switch (rng.below(4), keys.isEmpty) {
+            case (0, false): object.removeValue(forKey: rng.pick(keys))
+            case (1, false): object[rng.pick(keys)] = NSNull()
+            case (2, false): object[rng.pick(keys)] = rng.pick(replacements)
+            default: object[rng.pick(extraKeys)] = rng.pick(replacements)
+            }
+            return object
+        }
+        return String(decoding: try JSONSerialization.data(withJSONObject: root, options: [.sortedKeys, .fragmentsAllowed]), as: UTF8.self)
+    }
+
+    static func count(_ value: Any, _ objects: inout Int) {
+        if let object = value as? [String: Any] {
+            objects += 1
+            for key in object.keys.sorted() { count(object[key]!, &objects) }
+        } else if let array = value as? [Any] {
+            for item in array { count(item, &objects) }
+        }
+    }
+
+    /// `value` with `change` applied to its `target`-th object (the order `count` visits).
+    static func mutate(_ value: Any, target: Int, seen: inout Int, _ change: ([String: Any]) -> [String: Any]) -> Any {
+        if var object = value as? [String: Any] {
+            if seen == target {
+                seen += 1
+                return change(object)
+            }
+            seen += 1
+            for key in object.keys.sorted() { object[key] = mutate(object[key]!, target: target, seen: &seen, change) }
+            return object
+        }
+        if let array = value as? [Any] { return array.map { mutate($0, target: target, seen: &seen, change) } }
+        return value
+    }
+}
