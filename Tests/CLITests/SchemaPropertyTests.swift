@@ -93,8 +93,9 @@ import Testing
 
     // The run's compaction removed the records of the changes before the
     // latest and marked them removed. The mark cleared behind the oracle's back
-    // leaves those changes without a record; a removed record back in the
-    // ledger is a compaction undone.
+    // leaves those changes without a record; a mark past the recorded version
+    // vouches for changes never made; a removed record back in the ledger is a
+    // compaction undone.
     @Test func schemaRecordsCompactionRemovedAreVouchedForByTheMarkAlone() throws {
         let cleared = try Finished(.altered)
         let (version, mark) = try Self.versionAndMark(cleared)
@@ -105,6 +106,14 @@ import Testing
         #expect(clearedResult.status == 1)
         #expect(Self.failed(clearedJSON) == ["schema"])
         #expect(Set(Self.schemaViolations(clearedJSON).compactMap { $0["schema-change"] }) == Set((1...mark).map(String.init)))
+
+        // A mark past the recorded version vouches for changes that were never made.
+        let beyond = try Finished(.altered)
+        try beyond.connection.execute("UPDATE stress_meta SET value = \(version + 5) WHERE key = 'schema_compacted_through'")
+        let (beyondResult, beyondJSON) = try beyond.check()
+        #expect(beyondResult.status == 1)
+        #expect(Self.failed(beyondJSON) == ["schema"])
+        #expect(Self.schemaViolations(beyondJSON).map { $0["schema-compacted-through"] } == [String(version + 5)], "\(beyondJSON)")
 
         let resurrected = try Finished(.altered)
         try resurrected.connection.execute("""
