@@ -14,7 +14,7 @@ import Testing
     /// schema change committed, some rolled back, and tables whose shape changed
     /// (columns added after the tag, others dropped or renamed, so the ledger's
     /// images were rebased) that hold rows, which the tests tamper with. (Seed
-    /// 66 was picked for that; the tests `#require` what they need, so a
+    /// 175 was picked for that; the tests `#require` what they need, so a
     /// generator change that loses it fails loudly.)
     enum Run: String, CaseIterable, CustomTestStringConvertible {
         case fixed, compacted, altered
@@ -65,11 +65,11 @@ import Testing
                 ])
                 #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
             case .altered:
-                let schema = try CLI.run(["schema", "--seed", "66", "--journal-mode", "delete", "--db", db.path, "-q"])
+                let schema = try CLI.run(["schema", "--seed", "175", "--journal-mode", "delete", "--db", db.path, "-q"])
                 #expect(schema.status == 0, "\(schema.stderr)")
                 for (index, driver) in Run.drivers.enumerated() {
                     if driver == "compact" { try records.merge(Self.schemaRecords(db), uniquingKeysWith: { $1 }) }
-                    let result = try CLI.run([driver, "--seed", String(66_000 + index), "--db", db.path, "-q"])
+                    let result = try CLI.run([driver, "--seed", String(175_000 + index), "--db", db.path, "-q"])
                     #expect(result.status == 0, "\(driver): \(result.stdout)\(result.stderr)")
                 }
             }
@@ -185,7 +185,7 @@ import Testing
         let text = try CLI.run(["check", "--db", finished.db.path])
         #expect(text.status == 0)
         #expect(text.stdout.contains("result: PASS"))
-        #expect(text.stdout.contains("database created by seed 0x\(String(format: "%016llx", run == .altered ? 66 : 0xc0ffee))"))
+        #expect(text.stdout.contains("database created by seed 0x\(String(format: "%016llx", run == .altered ? 175 : 0xc0ffee))"))
     }
 
     // model: a deleted row is missing, named by table and key.

@@ -87,3 +87,53 @@ import Testing
         }
     }
 }
+
+@Suite struct WriterReservationTests {
+    // Every reservation, by any log open on the file (each process has its own),
+    // gets a base of its own: 257 + the record's offset / 7. So a driver rerun,
+    // or thousands of drivers over hours, never share transaction ids.
+    @Test func reservationsNeverShareABase() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("x.acks")
+        let first = try AckLog(path: path, syncs: false), second = try AckLog(path: path, syncs: true)
+        var bases: [Int64] = []
+        for round in 0..<20 {
+            let log = round % 3 == 0 ? second : first
+            let (base, ticket) = try log.reserveWriter()
+            log.awaitSync(ticket)
+            bases.append(base)
+            // Records of other lengths between reservations.
+            for n in 0..<(round % 4) { log.acknowledge(TransactionID.make(base: base, number: n + 1)) }
+        }
+        let reopened = try AckLog(path: path)
+        bases.append(try reopened.reserveWriter().base)
+        #expect(Set(bases).count == bases.count)
+        #expect(bases.allSatisfy { $0 >= TransactionID.firstDriverBase })
+
+        // Each base names where its record starts.
+        let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+        var offsets: [Int] = []
+        var start = 0
+        for (index, byte) in bytes.enumerated() where byte == UInt8(ascii: "\n") {
+            if bytes[start...index].elementsEqual(AckLog.reservation.utf8) { offsets.append(start) }
+            start = index + 1
+        }
+        #expect(bases == offsets.map { TransactionID.firstDriverBase + Int64($0 / 7) })
+        #expect(try AckLogTests.records(path).filter { $0.hasPrefix("w") } == Array(repeating: "w0", count: bases.count))
+    }
+
+    // A reservation that cannot be written whole, or that no id can name any
+    // more, is an error: never a base that might be someone else's.
+    @Test func reservationsThatCannotBeMadeAreErrors() throws {
+        #expect(throws: ToolError.self) { try AckLog(path: "/dev/full").reserveWriter() }
+        let directory = try TemporaryDirectory()
+        let path = directory.path("huge.acks")
+        _ = try AckLog(path: path)
+        // A sparse log grown past what a base can name (7 × 2^31 bytes).
+        let handle = try #require(FileHandle(forWritingAtPath: path))
+        try handle.truncate(atOffset: 7 << 31)
+        try handle.close()
+        let error = try #require(throws: ToolError.self) { try AckLog(path: path, syncs: false).reserveWriter() }
+        #expect(error.message.contains("start a fresh database"))
+    }
+}

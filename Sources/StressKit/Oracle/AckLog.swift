@@ -71,6 +71,8 @@ public final class AckLog: Sendable {
         case rolledBack = "r"
         /// A power loss struck here; the id is 1 if earlier commits may be lost, else 0.
         case powerLoss = "p"
+        /// A writer reserved its transaction ids here (`reserveWriter`); the id is always 0.
+        case writer = "w"
     }
 
     /// Records this process could not write, or could not sync: evidence the
@@ -166,6 +168,66 @@ public final class AckLog: Sendable {
             losses.error = losses.error ?? failed.error
         }
         return losses
+    }
+
+    /// The record `reserveWriter` appends: always exactly these bytes.
+    static let reservation = "w 0 -1\n"
+
+    /// Reserves transaction ids that no other writer of this database has had or
+    /// will have: returns the base of a driver's ids (`TransactionID.make(base:number:)`,
+    /// 257 or more) and the ticket of the reservation's record.
+    ///
+    /// The base says where the reservation record landed in the log: `257 +
+    /// offset / 7`, 7 being the record's length. Records are only appended
+    /// (`O_APPEND`: each `write(2)` lands whole after everything before it) and the
+    /// log never shrinks, so any two reservations, by any processes at any time in
+    /// the database's life, start at least 7 bytes apart and get different bases.
+    /// A base drawn at random could be drawn twice (a driver rerun with its seed
+    /// always drew the same one): two writers then shared ids, and a transaction one
+    /// committed and the other rolled back read as a violation by a clean SQLite.
+    ///
+    /// The writer waits for the ticket before its first commit (`awaitSync`); without
+    /// `syncs` the record is synced before this returns. Either way the reservation is
+    /// on stable storage before any of its ids can be: a power loss that took it away
+    /// could otherwise hand its place, and ids already in the database, to the next writer.
+    ///
+    /// Throws when the record cannot be written whole (its place would be unknown),
+    /// or the log has grown past what ids can name (about 14 GiB).
+    public func reserveWriter() throws(ToolError) -> (base: Int64, ticket: Ticket) {
+        let record = Self.reservation.utf8.count
+        let reserved = state.withLock { state -> Result<(base: Int64, ticket: Ticket), ToolError> in
+            var text = state.mayEndMidLine ? "\n" + Self.reservation : Self.reservation
+            var written: Int
+            repeat {
+                written = text.withUTF8 { write(state.fd, $0.baseAddress, $0.count) }
+            } while written < 0 && errno == EINTR
+            guard written == text.utf8.count else {
+                let reason = written < 0 ? String(cString: strerror(errno)) : "only part of the record was written"
+                state.mayEndMidLine = written != 0
+                return .failure(ToolError("cannot reserve transaction ids in the acknowledgement log \(path): \(reason)."))
+            }
+            state.mayEndMidLine = false
+            let end = lseek(state.fd, 0, SEEK_CUR)
+            guard end >= record else {
+                return .failure(ToolError(
+                    "cannot reserve transaction ids in the acknowledgement log \(path): its offset is unknown (\(String(cString: strerror(errno))))."))
+            }
+            let base = TransactionID.firstDriverBase + Int64(end - off_t(record)) / Int64(record)
+            guard base <= TransactionID.lastDriverBase else {
+                return .failure(ToolError(
+                    "the acknowledgement log \(path) has grown past the transaction ids new writers can have; start a fresh database (`sqlite-stress schema --overwrite`)."))
+            }
+            state.written += 1
+            return .success((base, Ticket(sequence: state.written)))
+        }
+        let (base, ticket) = try reserved.get()
+        if let syncer {
+            syncer.request(ticket.sequence)
+        } else if fdatasync(state.withLock { $0.fd }) != 0 {
+            let reason = Self.warn("cannot sync the acknowledgement log", path, errno)
+            throw ToolError("cannot reserve transaction ids in the acknowledgement log \(path): it cannot be synced (\(reason)).")
+        }
+        return (base, ticket)
     }
 
     private func record(_ outcome: Outcome, _ tx: Int64) -> Ticket { append("\(outcome.rawValue) \(tx) \(~tx)", outcome) }

@@ -178,8 +178,9 @@ public enum Bookkeeping {
 }
 
 /// Transaction ids, `base << 32 | n`: in the monolith the base is `thread + 1`
-/// (shown `t<thread>x<n>`); a driver process draws a base of its own at random
-/// from 256 up (shown `d<base>x<n>`), so ids from many processes never collide.
+/// (shown `t<thread>x<n>`); a driver process reserves a base of its own in the
+/// acknowledgement log, 257 or more (`AckLog.reserveWriter`, shown `d<base>x<n>`),
+/// so ids from many processes never collide, however often a driver is rerun.
 public enum TransactionID {
     public static func make(thread: Int, number: Int) -> Int64 {
         Int64(thread + 1) << 32 | Int64(number)
@@ -189,10 +190,9 @@ public enum TransactionID {
         base << 32 | Int64(number)
     }
 
-    /// A random driver base: 256 ..< 2^31.
-    public static func driverBase(using rng: inout some RandomNumberGenerator) -> Int64 {
-        256 + Int64(rng.below(Int(Int32.max) - 256))
-    }
+    /// The range of driver bases: above the monolith's threads, and small enough that every id stays positive.
+    public static let firstDriverBase: Int64 = 257
+    public static let lastDriverBase = Int64(Int32.max)
 
     /// The id that a log line's writer and transaction labels name (`t0 x5`,
     /// `d77 x2`; the setup's writes are transaction 1), or nil for other writers.
@@ -202,7 +202,7 @@ public enum TransactionID {
               let kind = writer.first, let base = Int64(writer.dropFirst()), base >= 0 else { return nil }
         switch kind {
         case "t" where base < 256: return make(base: base + 1, number: number)
-        case "d" where base >= 256: return make(base: base, number: number)
+        case "d" where base >= firstDriverBase: return make(base: base, number: number)
         default: return nil
         }
     }

@@ -357,6 +357,8 @@ public final class Checker {
                         counts.relaxed += 1
                     }
                     era += 1
+                case .writer:
+                    break  // A driver's reservation of its ids: no transaction.
                 case .committed, .rolledBack:
                     insert.reset()
                     insert.bind([.integer(id), .integer(outcome == .committed ? 1 : 0), .integer(seq), .integer(era)])

@@ -254,23 +254,24 @@ extension DriverKind {
         if !faults.isEmpty { probe.close() }
 
         var rng = randomness.stream(rawValue)
-        let base = TransactionID.driverBase(using: &rng)
         let swarm = swarm(using: &rng)
         // A schema change or maintenance step costs more than a transaction: fewer of them.
         let units = rng.int(in: 1...(writesRows ? 8 : 3))
-        let label = "d\(base)"
         let settings = StressSettings(
             databasePath: path, randomness: randomness, threads: 1, iterations: units, busyTimeout: busyTimeout, checkEvery: 0, compactEvery: 0,
             faults: faults, logLimit: logLimit)
+        let acks = try AckLog(path: AckLog.path(for: path), syncs: config.commitsSurvivePowerLoss)
+        let (base, reservation) = try acks.reserveWriter()
+        let label = "d\(base)"
         let context = RunContext(
             log: try SQLLog(path: settings.logPath, append: true, limit: logLimit),
-            acks: try AckLog(path: AckLog.path(for: path), syncs: config.commitsSurvivePowerLoss),
+            acks: acks,
             settings: settings, config: config, generator: WorkloadGenerator(schema: schema, swarm: swarm),
             exclusive: faults.losesPower)
         if !faults.isEmpty {
             try FaultInjector.arm(faults, randomness: randomness.derived("faults-\(rawValue)"), expectedWork: units)
         }
-        let worker = Worker(label: label, transactionBase: base, random: rng, context: context)
+        let worker = Worker(label: label, transactionBase: base, reservation: reservation, random: rng, context: context)
         if faults.isEmpty {
             // The worker's connection is the one that read the schema: opened once, the schema parsed by SQLite once.
             worker.handOver(probe)

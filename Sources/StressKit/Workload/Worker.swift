@@ -120,9 +120,12 @@ final class Worker {
     /// first `connect()` takes instead of opening another (`handOver`).
     private var handedOver: Connection?
 
-    init(label: String, transactionBase: Int64, random: RandomSource, context: RunContext) {
+    /// A worker whose ids are `transactionBase << 32 | n`. A driver passes the
+    /// ticket of its base's reservation (`AckLog.reserveWriter`): its first commit waits for it.
+    init(label: String, transactionBase: Int64, reservation: AckLog.Ticket? = nil, random: RandomSource, context: RunContext) {
         self.label = label
         self.transactionBase = transactionBase
+        unsyncedRecord = reservation
         self.context = context
         runner = StatementRunner(log: context.log, writer: label)
         generator = context.generator
