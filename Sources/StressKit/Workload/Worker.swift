@@ -114,6 +114,10 @@ final class Worker {
     /// explains (SQLITE_ERROR, SQLITE_SCHEMA, or the ledger triggers' guard);
     /// `settleSchemaTrouble` decides whether one did.
     private var schemaTrouble: SQLiteError?
+    /// The check of this worker's latest VACUUM INTO copy, while it runs beside the work.
+    private var copyCheck: CopyCheck?
+    /// The iteration under way (1-based; 0 before the first).
+    private var iteration = 0
     /// The schemas `decodeSchema` decoded lately, newest first, by their text.
     private var decoded: [(json: String, schema: Schema)] = []
     /// A connection already open on the database, with no fault VFS, that the
@@ -139,6 +143,8 @@ final class Worker {
     func run() {
         let settings = context.settings
         for iteration in 1...settings.iterations {
+            self.iteration = iteration
+            if let pending = copyCheck, iteration >= pending.iteration + Self.copyCheckIterations { finishCopyCheck() }
             if context.stop.load(ordering: .relaxed) || context.poweredOff || Interrupt.requested { break }
             defer { context.iterationsDone.add(1, ordering: .relaxed) }
             // (Re)connect when there is no connection: the first time, or after a
@@ -169,6 +175,7 @@ final class Worker {
             if schemaTrouble != nil { settleSchemaTrouble() }
             if settings.compactEvery > 0, iteration % settings.compactEvery == 0, connection != nil { runMaintenance(.compact) }
             if settings.checkEvery > 0, iteration % settings.checkEvery == 0, let connection {
+                finishCopyCheck()
                 if context.workerVFS == nil {
                     check(connection)
                 } else {
@@ -176,6 +183,7 @@ final class Worker {
                 }
             }
         }
+        finishCopyCheck()
         awaitRecordSync()
         // After a power loss nothing more may reach the files: the run abandons
         // the connection once the power has failed.
@@ -644,12 +652,16 @@ final class Worker {
     }
 
     /// VACUUM INTO a new file, then every property checked on the copy as of
-    /// its snapshot: durability holds it to the transactions acknowledged before
-    /// the VACUUM INTO began (the acknowledgement log as long as it was then).
-    /// A copy that fails is kept, and named in the violations; one that passes
-    /// is removed. Under storage faults the copy is written through the faulty
-    /// VFS, so it is made but not judged.
+    /// its snapshot, beside the worker's next transactions (`CopyCheck`):
+    /// durability holds it to the transactions acknowledged before the VACUUM
+    /// INTO began (the acknowledgement log as long as it was then). A copy that
+    /// fails is kept, and named in the violations; one that passes is removed
+    /// (`finishCopyCheck`). Under storage faults the copy is written through the
+    /// faulty VFS, so it is made but not judged.
     private func vacuumInto() {
+        // The previous copy has the same name: its check ends first, and a copy that failed is kept (the run stops).
+        finishCopyCheck()
+        if context.stop.load(ordering: .relaxed) { return }
         let copy = context.settings.databasePath + ".copy-" + label
         for path in [copy] + DatabaseFile.sidecarSuffixes.map({ copy + $0 }) { _ = unlink(path) }
         let acknowledged = Int(DatabaseFile.size(of: context.acks.path))
@@ -659,33 +671,43 @@ final class Worker {
             _ = unlink(copy)
             return
         }
+        copyCheck = CopyCheck(
+            copy: copy, iteration: iteration, who: "\(label) (VACUUM INTO copy)", logLine: context.log.lineCount,
+            acknowledgements: context.acks.path, acknowledgedBytes: acknowledged,
+            randomness: context.settings.randomness.derived("copy-\(label)", counters[.copiesChecked]))
+    }
+
+    /// How many iterations a copy's check may run beside the work before the worker waits for it.
+    static let copyCheckIterations = 16
+
+    /// Takes the outcome of the pending copy check, if any (waiting for it):
+    /// counted, its violations reported (the copy kept, the run stopped), the copy
+    /// removed when it passed.
+    private func finishCopyCheck() {
+        guard let pending = copyCheck else { return }
+        copyCheck = nil
         let report: CheckReport
-        do {
-            let connection = try Connection(path: copy, flags: [.readWrite, .noMutex])
-            defer { connection.close() }
-            let checker = Checker(connection: connection, who: "\(label) (VACUUM INTO copy)", logLine: { [context] in context.log.lineCount })
-            report = try checker.run(
-                acknowledgements: context.acks.path, acknowledgedBytes: acknowledged,
-                randomness: context.settings.randomness.derived("copy-\(label)", counters[.copiesChecked]))
-        } catch {
+        switch pending.finish() {
+        case .success(let finished): report = finished
+        case .failure(let error):
             counters[.unexpectedErrors] += 1
-            context.noteUnexpected("the VACUUM INTO copy \(copy) could not be checked: \(error)")
+            context.noteUnexpected("the VACUUM INTO copy \(pending.copy) could not be checked: \(error)")
             return
         }
         counters[.copiesChecked] += 1
         StressAssertions.record(report)
         guard report.passed else {
-            context.log.append("-- \(label) \(transactionLabel) the VACUUM INTO copy \(copy) failed its check; kept")
+            context.log.append("-- \(label) \(transactionLabel) the VACUUM INTO copy \(pending.copy) failed its check; kept")
             let violations = report.violations.map { violation -> Violation in
                 var violation = violation
-                violation.details["database"] = copy
+                violation.details["database"] = pending.copy
                 return violation
             }
             context.violations.withLock { $0 += violations }
             context.stop.store(true, ordering: .relaxed)
             return
         }
-        _ = unlink(copy)
+        _ = unlink(pending.copy)
     }
 
     // MARK: - Schema changes
