@@ -4,7 +4,9 @@ import Testing
 
 /// Each VACUUM INTO copy is checked (on a thread beside the work that goes on)
 /// against what was acknowledged when it was taken: a copy that passes is
-/// removed, one that fails is kept and named, and the run fails.
+/// removed, one that fails is kept (as `<db>.failed-copy-<writer>`) and named,
+/// and the run fails. Copies their writers left behind (killed before the
+/// verdict) are removed by the next VACUUM INTO; copies being checked are not.
 @Suite struct CopyCheckTests {
     /// A database `schema` made and an `insert` batch wrote, and the `vacuum`
     /// driver's result on it: with seed 3 its batch takes one VACUUM INTO copy,
@@ -54,13 +56,40 @@ import Testing
         let (table, rowid) = try #require(deleted, "no rowid table with rows")
         #expect(json["result"] as? String == "fail")
         let label = try #require(json["label"] as? String)
-        let copy = db.path + ".copy-" + label
+        let copy = db.path + ".failed-copy-" + label
         let violations = (json["violations"] as? [[String: Any]] ?? []).filter { $0["property"] as? String == "model" }
         let named = violations.compactMap { $0["details"] as? [String: String] }
         #expect(named.contains { $0["table"] == table && $0["key"] == String(rowid) && $0["database"] == copy }, "\(json)")
         #expect(FileManager.default.fileExists(atPath: copy), "the failing copy was not kept")
+        #expect(!FileManager.default.fileExists(atPath: db.path + ".copy-" + label))
         #expect(Self.counters(json)["copies-checked"] == 1)
         #expect((json["maintenance"] as? [String: Int])?["vacuum-into"] == 1)
         withExtendedLifetime(scratch) {}
+    }
+
+    // What killed writers left (a copy no process holds, its journal, a journal
+    // whose copy is gone) goes at the next VACUUM INTO; a copy another process
+    // holds (its check still running) and a kept failed copy stay.
+    @Test func abandonedCopiesAreRemovedAndHeldOnesKept() throws {
+        let scratch = try Scratch()
+        let db = scratch.file("v.db")
+        #expect(try CLI.run(["schema", "--db", db.path, "--seed", "1", "-q"]).status == 0)
+        let abandoned = db.path + ".copy-d900", orphan = db.path + ".copy-d901-journal"
+        let held = db.path + ".copy-d902", failed = db.path + ".failed-copy-d903"
+        for path in [abandoned, abandoned + "-journal", orphan, held, failed] {
+            #expect(FileManager.default.createFile(atPath: path, contents: Data("left behind".utf8)))
+        }
+        let fd = open(held, O_RDONLY)
+        #expect(fd >= 0)
+        defer { close(fd) }
+        #expect(flock(fd, LOCK_EX) == 0)
+        let result = try CLI.run(["vacuum", "--db", db.path, "--seed", "3", "-q"])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        for path in [abandoned, abandoned + "-journal", orphan] {
+            #expect(!FileManager.default.fileExists(atPath: path), "\(path) was left")
+        }
+        for path in [held, failed] {
+            #expect(FileManager.default.fileExists(atPath: path), "\(path) was removed")
+        }
     }
 }

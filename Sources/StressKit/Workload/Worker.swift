@@ -662,17 +662,21 @@ final class Worker {
         // The previous copy has the same name: its check ends first, and a copy that failed is kept (the run stops).
         finishCopyCheck()
         if context.stop.load(ordering: .relaxed) { return }
-        let copy = context.settings.databasePath + ".copy-" + label
-        for path in [copy] + DatabaseFile.sidecarSuffixes.map({ copy + $0 }) { _ = unlink(path) }
-        let acknowledged = Int(DatabaseFile.size(of: context.acks.path))
-        guard execute("VACUUM INTO \(SQLValue.text(copy).sqlLiteral)").error == nil else { return }
-        counters[.vacuumInto] += 1
-        guard context.workerVFS == nil else {
-            _ = unlink(copy)
+        CopyFile.removeAbandoned(besides: context.settings.databasePath)
+        let file: CopyFile
+        switch CopyFile.create(context.settings.databasePath + ".copy-" + label) {
+        case .success(let created): file = created
+        case .failure(let error):
+            counters[.unexpectedErrors] += 1
+            context.noteUnexpected(error.message)
             return
         }
+        let acknowledged = Int(DatabaseFile.size(of: context.acks.path))
+        guard execute("VACUUM INTO \(SQLValue.text(file.path).sqlLiteral)").error == nil else { return file.discard() }
+        counters[.vacuumInto] += 1
+        guard context.workerVFS == nil else { return file.discard() }
         copyCheck = CopyCheck(
-            copy: copy, iteration: iteration, who: "\(label) (VACUUM INTO copy)", logLine: context.log.lineCount,
+            copy: file, iteration: iteration, who: "\(label) (VACUUM INTO copy)", logLine: context.log.lineCount,
             acknowledgements: context.acks.path, acknowledgedBytes: acknowledged,
             randomness: context.settings.randomness.derived("copy-\(label)", counters[.copiesChecked]))
     }
@@ -691,23 +695,25 @@ final class Worker {
         case .success(let finished): report = finished
         case .failure(let error):
             counters[.unexpectedErrors] += 1
-            context.noteUnexpected("the VACUUM INTO copy \(pending.copy) could not be checked: \(error)")
+            context.noteUnexpected("the VACUUM INTO copy \(pending.copy.path) could not be checked: \(error)")
+            pending.copy.discard()
             return
         }
         counters[.copiesChecked] += 1
         StressAssertions.record(report)
         guard report.passed else {
-            context.log.append("-- \(label) \(transactionLabel) the VACUUM INTO copy \(pending.copy) failed its check; kept")
+            let kept = pending.copy.keepFailed()
+            context.log.append("-- \(label) \(transactionLabel) the VACUUM INTO copy failed its check; kept as \(kept)")
             let violations = report.violations.map { violation -> Violation in
                 var violation = violation
-                violation.details["database"] = pending.copy
+                violation.details["database"] = kept
                 return violation
             }
             context.violations.withLock { $0 += violations }
             context.stop.store(true, ordering: .relaxed)
             return
         }
-        _ = unlink(pending.copy)
+        pending.copy.discard()
     }
 
     // MARK: - Schema changes
