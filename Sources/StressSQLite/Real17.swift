@@ -1,53 +1,81 @@
 import CSQLite
 
-/// `printf('%!.17g', x)` of SQLite 3.40–3.42 (the libraries whose printf
-/// formats reals with the algorithm below), replayed in Swift: the check
-/// formats one real per real-valued column of every row, and SQLite's printf
-/// (`SQLValue.formatReal17`) was a fifth of its time.
+/// `printf('%!.17g', x)` of the SQLite libraries whose printf this can replay
+/// exactly, in Swift: the check formats one real per real-valued column of
+/// every row, and SQLite's printf (`SQLValue.formatReal17`) was a fifth of its
+/// time on 3.40 and a tenth on 3.50.
 ///
-/// Why the replay prints exactly what the library prints: those versions
-/// format a real with a fixed sequence of `long double` operations (scale into
-/// [1, 10) by multiplying by the `double` constants 1e100, 1e10 and 10 and
-/// dividing once, or multiplying by 1e8 and 10; add a rounder of 5e-7 · 1e-10;
-/// then take 17 digits, each `(int)v`, `v = (v - digit) * 10`), then spell the
-/// digits as `%g` does with the `!` flag (trailing zeros dropped, at least one
-/// digit after the point, `e+NN` outside 1e-4 … 1e17). On x86-64, `long double`
-/// is the x87 80-bit format, which is Swift's `Float80`; every one of those
-/// operations is an IEEE-754 operation, correctly rounded in the same format,
-/// so the same operations on the same operands give the same bits, and so the
-/// same digits. The constants are the C source's `double` literals converted
-/// to `Float80` (`Float80(1e100 as Double)`, not the closer `Float80` literal).
+/// Two replays, one per algorithm SQLite has used:
 ///
-/// Used only where that holds (`isExact`): on x86-64, on a library of those
+/// - **x87** (SQLite 3.40–3.42, x86-64): those versions format a real with a
+///   fixed sequence of `long double` operations (scale into [1, 10) by
+///   multiplying by the `double` constants 1e100, 1e10 and 10 and dividing
+///   once, or multiplying by 1e8 and 10; add a rounder of 5e-7 · 1e-10; then take
+///   17 digits, each `(int)v`, `v = (v - digit) * 10`). On x86-64, `long double`
+///   is the x87 80-bit format, which is Swift's `Float80`; every one of those
+///   operations is an IEEE-754 operation, correctly rounded in the same format,
+///   so the same operations on the same operands give the same bits, and so the
+///   same digits. The constants are the C source's `double` literals converted
+///   to `Float80` (`Float80(1e100 as Double)`, not the closer `Float80` literal).
+/// - **Dekker** (SQLite 3.43 up to the release that replaced it; 3.50.4 has
+///   it, 3.53.4 does not): the real is scaled into [~9.2e17, ~9.2e18] by
+///   double-double products (`sqlite3FpDecode`'s `dekkerMul2`, with the C
+///   source's constants and their error terms), the pair is turned into a
+///   64-bit integer, and its decimal digits are rounded half up to 17. Every
+///   step is an IEEE-754 `double` operation or integer arithmetic, so the same
+///   steps in the same order give the same digits wherever neither side fuses
+///   a multiply and an add (the self-test is what shows that they do not).
+///
+/// Either way the digits are spelled as `%g` does with the `!` flag (trailing
+/// zeros dropped, at least one digit after the point, `e+NN` outside 1e-4 …
+/// 1e17).
+///
+/// A replay is used only where it holds (`isExact`): on a library of its
 /// versions, after a self-test that the library prints every one of a few
 /// thousand values (edge values and pseudo-random bit patterns) exactly as the
 /// replay does. Elsewhere callers use the library's own printf. A library built
-/// another way (another algorithm, `long double` as `double`) fails the
-/// self-test, and the replay is not used. `Real17Tests` holds the replay to
-/// the library over 400,000 values.
+/// another way (another algorithm, `long double` as `double`, fused
+/// multiply-adds) fails the self-test, and the replay is not used. `Real17Tests`
+/// holds the x87 replay to the library over 400,000 values, and
+/// `Real17DekkerTests` the Dekker replay to SQLite 3.50.4's printf.
 public enum Real17 {
-    /// Whether `format` prints exactly what `SQLValue.formatReal17` prints, on this library.
-    public static let isExact: Bool = {
-        #if arch(x86_64) && !os(Windows)
+    /// The replays.
+    enum Algorithm: Sendable {
+        case x87, dekker
+    }
+
+    /// The replay in use on this library, if any (see the type's documentation).
+    static let algorithm: Algorithm? = {
         let version = sqlite3_libversion_number()
-        guard version >= 3_040_000, version < 3_043_000 else { return false }
-        return selfTest(count: 4096)
-        #else
-        return false
+        #if arch(x86_64) && !os(Windows)
+        if version >= 3_040_000, version < 3_043_000, selfTest(count: 4096) { return .x87 }
         #endif
+        if version >= 3_043_000, version < 3_053_000, selfTest(count: 4096, replay: { replayDekker($0, into: $1) }) {
+            return .dekker
+        }
+        return nil
     }()
+
+    /// Whether `format` prints exactly what `SQLValue.formatReal17` prints, on this library.
+    public static var isExact: Bool { algorithm != nil }
 
     /// Formats `value` as `SQLValue.formatReal17` does, into `buffer` (at least
     /// 64 bytes); returns the length. Exact only where `isExact`; elsewhere
-    /// (and on other architectures) it calls the library.
+    /// it calls the library.
     public static func format(_ value: Double, into buffer: UnsafeMutableRawPointer) -> Int {
-        #if arch(x86_64) && !os(Windows)
-        if isExact { return replay(value, into: buffer.assumingMemoryBound(to: UInt8.self)) }
-        #endif
-        return SQLValue.formatReal17(value, into: buffer)
+        switch algorithm {
+        case .dekker: return replayDekker(value, into: buffer.assumingMemoryBound(to: UInt8.self))
+        case .x87:
+            #if arch(x86_64) && !os(Windows)
+            return replay(value, into: buffer.assumingMemoryBound(to: UInt8.self))
+            #else
+            return SQLValue.formatReal17(value, into: buffer)
+            #endif
+        case nil: return SQLValue.formatReal17(value, into: buffer)
+        }
     }
 
-    /// Whether the replay prints each of `count` pseudo-random values, and
+    /// Whether the x87 replay prints each of `count` pseudo-random values, and
     /// every edge value, exactly as the library does.
     static func selfTest(count: Int) -> Bool {
         #if arch(x86_64) && !os(Windows)
@@ -57,15 +85,15 @@ public enum Real17 {
         #endif
     }
 
-    #if arch(x86_64) && !os(Windows)
-    /// The self-test of a replay whose constant 1e100 is `e100` (a test gives
-    /// it another to show that the self-test refuses a different algorithm).
-    static func selfTest(count: Int, e100: Float80) -> Bool {
+    /// The values a self-test prints both ways: edge values, their neighbours and
+    /// negations, and `count` pseudo-random ones of every exponent and decimal-looking.
+    static func selfTestValues(count: Int) -> [Double] {
         var values: [Double] = [
             0, -0.0, 1, -1, 0.1, 0.5, 2.5, 1.0 / 3, 123456.5, 9.9999999999999995, 9.999999999999999, 1e-4, 1e-5,
             9.99999999999999e-5, 1e16, 1e17, 1e18, 1e15 + 0.3, 4503599627370496.5,
             9007199254740992, 1e100, 1e-100, 1e300, 1e-300, 1e308, .greatestFiniteMagnitude, .leastNormalMagnitude,
             .leastNonzeroMagnitude, .infinity, -.infinity, .pi, 2.718281828459045, 0.30000000000000004,
+            9.223372036854774784e+18, 9.22337203685477478e+17, 99999999999999999, 0.99999999999999999,
         ]
         values += values.flatMap { [$0.nextUp, $0.nextDown, -$0] }
         var state: UInt64 = 0x9E37_79B9_7F4A_7C15
@@ -84,13 +112,158 @@ public enum Real17 {
             default: values.append(Double(Int64(bitPattern: bits) % 100_000_000) * 0.5)
             }
         }
+        return values.filter { !$0.isNaN }
+    }
+
+    /// Whether `replay` prints every self-test value exactly as `library` does
+    /// (this process's SQLite unless a test passes another library's printf).
+    static func selfTest(
+        count: Int, replay: (Double, UnsafeMutablePointer<UInt8>) -> Int,
+        library: (Double, UnsafeMutableRawPointer) -> Int = { SQLValue.formatReal17($0, into: $1) }
+    ) -> Bool {
         var mine = [UInt8](repeating: 0, count: 64), theirs = [UInt8](repeating: 0, count: 64)
-        for value in values where !value.isNaN {
-            let a = mine.withUnsafeMutableBufferPointer { replay(value, into: $0.baseAddress!, e100: e100) }
-            let b = theirs.withUnsafeMutableBytes { SQLValue.formatReal17(value, into: $0.baseAddress!) }
+        for value in selfTestValues(count: count) {
+            let a = mine.withUnsafeMutableBufferPointer { replay(value, $0.baseAddress!) }
+            let b = theirs.withUnsafeMutableBytes { library(value, $0.baseAddress!) }
             if a != b || mine[..<a] != theirs[..<b] { return false }
         }
         return true
+    }
+
+    /// `(x[0], x[1]) *= (y, yy)` in double-double arithmetic, as SQLite's
+    /// `dekkerMul2`, operation for operation (its `volatile`s keep each result a `double`, as Swift does).
+    static func dekkerMul2(_ x: inout (Double, Double), _ y: Double, _ yy: Double) {
+        let hx = Double(bitPattern: x.0.bitPattern & 0xFFFF_FFFF_FC00_0000)
+        let tx = x.0 - hx
+        let hy = Double(bitPattern: y.bitPattern & 0xFFFF_FFFF_FC00_0000)
+        let ty = y - hy
+        let p = hx * hy
+        let q = hx * ty + tx * hy
+        let c = p + q
+        var cc = p - c + q + tx * ty
+        cc = x.0 * yy + x.1 * y + cc
+        x.0 = c + cc
+        x.1 = c - x.0
+        x.1 += cc
+    }
+
+    /// SQLite 3.50's `%!.17g` (`sqlite3FpDecode` with 17 digits, at most 26, then
+    /// printf.c's etGENERIC spelling with the `!` flag). `out` holds at least 64 bytes.
+    static func replayDekker(_ value: Double, into out: UnsafeMutablePointer<UInt8>) -> Int {
+        var n = 0
+        func put(_ text: StaticString) {
+            text.withUTF8Buffer { for byte in $0 { out[n] = byte; n += 1 } }
+        }
+        if value.isNaN { put("NaN"); return n }
+        var r = value
+        var negative = false
+        if r < 0 {
+            negative = true
+            r = -r
+        }
+        if r.isInfinite {
+            if negative { put("-") }
+            put("Inf")
+            return n
+        }
+        // The significant digits as one integer (`significand`, `count` digits, no
+        // trailing zero) and where the point goes (`point`, FpDecode's iDP).
+        var significand: UInt64 = 0
+        var count = 1
+        var point = 1
+        if r != 0 {
+            var rr = (r, 0.0)
+            var exp = 0
+            if rr.0 > 9.223372036854774784e+18 {
+                while rr.0 > 9.223372036854774784e+118 {
+                    exp += 100
+                    dekkerMul2(&rr, 1.0e-100, -1.99918998026028836196e-117)
+                }
+                while rr.0 > 9.223372036854774784e+28 {
+                    exp += 10
+                    dekkerMul2(&rr, 1.0e-10, -3.6432197315497741579e-27)
+                }
+                while rr.0 > 9.223372036854774784e+18 {
+                    exp += 1
+                    dekkerMul2(&rr, 1.0e-01, -5.5511151231257827021e-18)
+                }
+            } else {
+                while rr.0 < 9.223372036854774784e-83 {
+                    exp -= 100
+                    dekkerMul2(&rr, 1.0e+100, -1.5902891109759918046e+83)
+                }
+                while rr.0 < 9.223372036854774784e+07 {
+                    exp -= 10
+                    dekkerMul2(&rr, 1.0e+10, 0.0)
+                }
+                while rr.0 < 9.22337203685477478e+17 {
+                    exp -= 1
+                    dekkerMul2(&rr, 1.0e+01, 0.0)
+                }
+            }
+            let v = rr.1 < 0 ? UInt64(rr.0) &- UInt64(-rr.1) : UInt64(rr.0) &+ UInt64(rr.1)
+            // v has 18 or 19 digits; FpDecode keeps 17, rounding half up on the first digit dropped alone.
+            let digits = v >= 1_000_000_000_000_000_000 ? 19 : 18
+            point = digits + exp
+            let dropped = digits == 19 ? UInt64(100) : 10
+            significand = v / dropped
+            if (v / (dropped / 10)) % 10 >= 5 { significand += 1 }
+            count = 17
+            if significand == 100_000_000_000_000_000 {  // 99…9 rounded up: "1", one place further left.
+                significand = 1
+                count = 1
+                point += 1
+            }
+            while significand % 10 == 0 {
+                significand /= 10
+                count -= 1
+            }
+        }
+        // The digits, most significant first: digit j is significand / 10^(count-1-j) % 10.
+        var divisor: UInt64 = 1
+        for _ in 1..<max(count, 1) { divisor *= 10 }
+        // printf.c, etGENERIC with precision 17 and the `!` flag.
+        if negative { put("-") }
+        let exp = point - 1
+        var precision = 16
+        let exponential = exp < -4 || exp > precision
+        var e2 = 0
+        if !exponential {
+            precision -= exp
+            e2 = point - 1
+        }
+        func digit() -> UInt8 {
+            guard divisor > 0 else { return UInt8(ascii: "0") }
+            defer { divisor /= 10 }
+            return UInt8(ascii: "0") + UInt8(truncatingIfNeeded: significand / divisor % 10)
+        }
+        if e2 < 0 {
+            out[n] = UInt8(ascii: "0"); n += 1
+        } else {
+            while e2 >= 0 { out[n] = digit(); n += 1; e2 -= 1 }
+        }
+        out[n] = UInt8(ascii: "."); n += 1
+        e2 += 1
+        while e2 < 0 && precision > 0 { out[n] = UInt8(ascii: "0"); n += 1; precision -= 1; e2 += 1 }
+        while precision > 0 { precision -= 1; out[n] = digit(); n += 1 }
+        while out[n - 1] == UInt8(ascii: "0") { n -= 1 }
+        if out[n - 1] == UInt8(ascii: ".") { out[n] = UInt8(ascii: "0"); n += 1 }
+        if exponential {
+            out[n] = UInt8(ascii: "e"); n += 1
+            out[n] = UInt8(ascii: exp < 0 ? "-" : "+"); n += 1
+            var e = exp < 0 ? -exp : exp
+            if e >= 100 { out[n] = UInt8(ascii: "0") + UInt8(e / 100); n += 1; e %= 100 }
+            out[n] = UInt8(ascii: "0") + UInt8(e / 10); n += 1
+            out[n] = UInt8(ascii: "0") + UInt8(e % 10); n += 1
+        }
+        return n
+    }
+
+    #if arch(x86_64) && !os(Windows)
+    /// The self-test of a replay whose constant 1e100 is `e100` (a test gives
+    /// it another to show that the self-test refuses a different algorithm).
+    static func selfTest(count: Int, e100: Float80) -> Bool {
+        selfTest(count: count, replay: { replay($0, into: $1, e100: e100) })
     }
 
     /// SQLite 3.40's `%!.17g` (printf.c, etGENERIC with precision 17 and the `!`

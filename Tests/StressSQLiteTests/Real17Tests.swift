@@ -5,16 +5,25 @@ import Testing
 
 /// `Real17`, the replay of SQLite's `printf('%!.17g')` the check compares reals with.
 @Suite struct Real17Tests {
-    /// On x86-64 with SQLite 3.40–3.42 the replay is in use; elsewhere the library is called.
+    /// On x86-64 with SQLite 3.40–3.42 the x87 replay is in use; with 3.43–3.52
+    /// the Dekker replay, where its self-test passes; with 3.53 and later the library is called.
     // Intent: the fast path is on exactly where its proof holds, so a library it was not proven for falls back.
     @Test func usedWhereProven() {
         let version = SQLiteLibrary.loaded.version.split(separator: ".").compactMap { Int($0) }
-        #if arch(x86_64)
-        let proven = version.count >= 2 && version[0] == 3 && (40...42).contains(version[1])
-        #else
-        let proven = false
-        #endif
-        #expect(Real17.isExact == proven)
+        let minor = version.count >= 2 && version[0] == 3 ? version[1] : 0
+        switch minor {
+        case 40...42:
+            #if arch(x86_64)
+            #expect(Real17.algorithm == .x87)
+            #else
+            #expect(Real17.algorithm == nil)
+            #endif
+        case 43...52:
+            let proven = Real17.selfTest(count: 4096, replay: { Real17.replayDekker($0, into: $1) })
+            #expect(Real17.algorithm == (proven ? .dekker : nil))
+        default:
+            #expect(Real17.algorithm == nil)
+        }
     }
 
     /// Four hundred thousand values, bit patterns of every exponent and decimal-looking ones, printed by both.

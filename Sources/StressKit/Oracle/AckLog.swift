@@ -46,7 +46,9 @@ import StressAntithesis
 /// its largest cost (BENCHMARKS.md, harness overhead).
 ///
 /// Transactions that ended in ROLLBACK are recorded too: none of their ids may
-/// ever appear in the ledger (`rollback`). A simulated power loss leaves a
+/// ever appear in the ledger (`rollback`). A driver reserves its ids here
+/// before its first transaction (`reserveWriter`: `w 0 -1`, whose place in the
+/// log is the ids' base). A simulated power loss leaves a
 /// marker (`p 1` when SQLite's synchronous level lets it lose the commits
 /// acknowledged before it, `p 0` when every one must survive). Each record carries its id twice,
 /// the second time bit-inverted, so a line torn by a failed write can never be
