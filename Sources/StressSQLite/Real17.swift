@@ -93,7 +93,7 @@ public enum Real17 {
             9.99999999999999e-5, 1e16, 1e17, 1e18, 1e15 + 0.3, 4503599627370496.5,
             9007199254740992, 1e100, 1e-100, 1e300, 1e-300, 1e308, .greatestFiniteMagnitude, .leastNormalMagnitude,
             .leastNonzeroMagnitude, .infinity, -.infinity, .pi, 2.718281828459045, 0.30000000000000004,
-            9.223372036854774784e+18, 9.22337203685477478e+17, 99999999999999999, 0.99999999999999999,
+            9.223372036854774784e+18, 9.22337203685477478e+17, 0.99999999999999999,
         ]
         values += values.flatMap { [$0.nextUp, $0.nextDown, -$0] }
         var state: UInt64 = 0x9E37_79B9_7F4A_7C15
@@ -219,33 +219,48 @@ public enum Real17 {
                 count -= 1
             }
         }
-        // The digits, most significant first: digit j is significand / 10^(count-1-j) % 10.
-        var divisor: UInt64 = 1
-        for _ in 1..<max(count, 1) { divisor *= 10 }
-        // printf.c, etGENERIC with precision 17 and the `!` flag.
-        if negative { put("-") }
-        let exp = point - 1
-        var precision = 16
+        // The 17 digits spelled (zeros after the significant ones), kept past where the spelling ends.
+        let digits = out + spelledDigits
+        var rest = significand
+        for k in stride(from: 16, through: 0, by: -1) {
+            digits[k] = k < count ? UInt8(ascii: "0") + UInt8(truncatingIfNeeded: rest % 10) : UInt8(ascii: "0")
+            if k < count { rest /= 10 }
+        }
+        return spell(negative: negative, exp: point - 1, digits: digits, into: out)
+    }
+
+    /// Where in the output buffer (64 bytes) a replay leaves the 17 digits to
+    /// spell: past the longest spelling (a sign, 17 digits, a point, four zeros or `e+NNN`).
+    static let spelledDigits = 40
+
+    /// printf.c's spelling of a real for `%!.17g` (etGENERIC, precision 17, the
+    /// `!` flag), the same in every release replayed: `exp` is the decimal
+    /// exponent of the first significant digit, `digits` the 17 significant
+    /// digits in order. Fixed notation from 1e-4 to below 1e17, else `e+NN`;
+    /// trailing zeros dropped, but one digit always follows the point. Returns
+    /// the length written to `out`.
+    @inline(__always)
+    static func spell(negative: Bool, exp: Int, digits: UnsafePointer<UInt8>, into out: UnsafeMutablePointer<UInt8>) -> Int {
+        var n = 0
+        if negative { out[n] = UInt8(ascii: "-"); n += 1 }
+        var precision = 16  // %g: 17 significant digits, one before the point.
         let exponential = exp < -4 || exp > precision
         var e2 = 0
         if !exponential {
             precision -= exp
-            e2 = point - 1
+            e2 = exp
         }
-        func digit() -> UInt8 {
-            guard divisor > 0 else { return UInt8(ascii: "0") }
-            defer { divisor /= 10 }
-            return UInt8(ascii: "0") + UInt8(truncatingIfNeeded: significand / divisor % 10)
-        }
+        var j = 0
         if e2 < 0 {
             out[n] = UInt8(ascii: "0"); n += 1
         } else {
-            while e2 >= 0 { out[n] = digit(); n += 1; e2 -= 1 }
+            while e2 >= 0 { out[n] = digits[j]; j += 1; n += 1; e2 -= 1 }
         }
         out[n] = UInt8(ascii: "."); n += 1
         e2 += 1
         while e2 < 0 && precision > 0 { out[n] = UInt8(ascii: "0"); n += 1; precision -= 1; e2 += 1 }
-        while precision > 0 { precision -= 1; out[n] = digit(); n += 1 }
+        while precision > 0 { precision -= 1; out[n] = digits[j]; j += 1; n += 1 }
+        // Trailing zeros go; a point left last keeps one zero (the `!` flag).
         while out[n - 1] == UInt8(ascii: "0") { n -= 1 }
         if out[n - 1] == UInt8(ascii: ".") { out[n] = UInt8(ascii: "0"); n += 1 }
         if exponential {
@@ -279,7 +294,6 @@ public enum Real17 {
             real = -real
             prefix = UInt8(ascii: "-")
         }
-        var precision = 16  // %g: 17 significant digits, one before the point.
         let rounder = Float80(5.0e-07 as Double) * Float80(1.0e-10 as Double)
         var exp = 0
         if value.isNaN {
@@ -306,12 +320,6 @@ public enum Real17 {
         if real >= 10 {
             real *= Float80(0.1 as Double)
             exp += 1
-        }
-        let exponential = exp < -4 || exp > precision
-        var e2 = 0
-        if !exponential {
-            precision -= exp
-            e2 = exp
         }
         var significant = 26  // The `!` flag: at most 26 digits (17 are taken).
         // The digit loop in integers, which is where the time goes in Float80
@@ -351,28 +359,9 @@ public enum Real17 {
             real = (real - Float80(d)) * Float80(10.0 as Double)
             return UInt8(ascii: "0") + UInt8(truncatingIfNeeded: d)
         }
-        if prefix != 0 { out[n] = prefix; n += 1 }
-        if e2 < 0 {
-            out[n] = UInt8(ascii: "0"); n += 1
-        } else {
-            while e2 >= 0 { out[n] = digit(); n += 1; e2 -= 1 }
-        }
-        out[n] = UInt8(ascii: "."); n += 1
-        e2 += 1
-        while e2 < 0 { out[n] = UInt8(ascii: "0"); n += 1; precision -= 1; e2 += 1 }
-        while precision > 0 { precision -= 1; out[n] = digit(); n += 1 }
-        // Trailing zeros go; a point left last keeps one zero (the `!` flag).
-        while out[n - 1] == UInt8(ascii: "0") { n -= 1 }
-        if out[n - 1] == UInt8(ascii: ".") { out[n] = UInt8(ascii: "0"); n += 1 }
-        if exponential {
-            out[n] = UInt8(ascii: "e"); n += 1
-            out[n] = UInt8(ascii: exp < 0 ? "-" : "+"); n += 1
-            var e = exp < 0 ? -exp : exp
-            if e >= 100 { out[n] = UInt8(ascii: "0") + UInt8(e / 100); n += 1; e %= 100 }
-            out[n] = UInt8(ascii: "0") + UInt8(e / 10); n += 1
-            out[n] = UInt8(ascii: "0") + UInt8(e % 10); n += 1
-        }
-        return n
+        let digits = out + spelledDigits
+        for k in 0..<17 { digits[k] = digit() }
+        return spell(negative: prefix != 0, exp: exp, digits: digits, into: out)
     }
     #endif
 }
