@@ -14,9 +14,12 @@ import Testing
         let directory = try TemporaryDirectory()
         let db = directory.path("setup.db")
         let run = try StressRun.prepare(StressSettings(databasePath: db, randomness: .seed(1), iterations: 10, journalMode: mode))
-        // The fault VFS is process-wide, but only connections opened through it (here: the setup's) meet the fault.
-        try FaultInjector.arm(FaultPlan(faults: [fault]), randomness: .seed(1), expectedWork: 1)
-        let report = try run.run(setupVFS: FaultInjector.vfsName)
+        // The fault VFS is process-wide, but only connections opened through it (here: the setup's) meet the fault;
+        // no other test may arm it meanwhile.
+        let report = try FaultVFSAccess.exclusively {
+            try FaultInjector.arm(FaultPlan(faults: [fault]), randomness: .seed(1), expectedWork: 1)
+            return try run.run(setupVFS: FaultInjector.vfsName)
+        }
         #expect(!report.passed)
         #expect(Set(report.violations.map(\.property)) == [.integrity], "\(report.violations)")
         #expect(report.violations.allSatisfy { $0.thread == "setup" })

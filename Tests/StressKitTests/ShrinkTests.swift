@@ -261,14 +261,16 @@ func syntheticLog() -> String {
         let parsed = try ShrinkLog.read(log)
         #expect(Set(parsed.atoms.map(\.step.connection)) == [0, 1], "t0 takes the setup's connection, t1 has its own")
         let script = directory.path("two-out.sql")
-        let outcome = try Shrinker(Shrinker.Request(
-            settings: nil, logPath: log, property: .integrity, outPath: script, maxTests: 500, timeLimit: 0)).run()
+        let outcome = try FaultVFSAccess.exclusively {  // A shrink arms the process's fault VFS.
+            try Shrinker(Shrinker.Request(
+                settings: nil, logPath: log, property: .integrity, outPath: script, maxTests: 500, timeLimit: 0)).run()
+        }
         #expect(outcome.produced)
         #expect(outcome.setting == ShrinkSetting(crash: .none))
         let steps = try ScriptFile.read(script).steps
         #expect(steps.compactMap(\.sql).contains { $0.hasPrefix("UPDATE sqlite_schema") })
         #expect(steps.compactMap(\.sql).count <= 5, "\(steps)")
-        #expect(try ScriptVerification.run(script).fails)
+        #expect(try FaultVFSAccess.exclusively { try ScriptVerification.run(script) }.fails)
     }
 
     // A synthetic failure — a log whose replay damages an index with SQL alone —
@@ -281,7 +283,7 @@ func syntheticLog() -> String {
         func shrink(_ name: String) throws -> (ShrinkOutcome, String) {
             let request = Shrinker.Request(
                 settings: nil, logPath: log, property: .integrity, outPath: directory.path(name), maxTests: 500, timeLimit: 0)
-            let outcome = try Shrinker(request).run()
+            let outcome = try FaultVFSAccess.exclusively { try Shrinker(request).run() }  // A shrink arms the process's fault VFS.
             return (outcome, try String(contentsOfFile: directory.path(name), encoding: .utf8))
         }
         let (outcome, first) = try shrink("a.sql")
