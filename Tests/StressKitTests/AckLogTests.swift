@@ -102,8 +102,8 @@ import Testing
             let (base, ticket) = try log.reserveWriter()
             log.awaitSync(ticket)
             bases.append(base)
-            // Records of other lengths between reservations.
-            for n in 0..<(round % 4) { log.acknowledge(TransactionID.make(base: base, number: n + 1)) }
+            // Records of other lengths between reservations (waiting for one that is not synced returns at once).
+            for n in 0..<(round % 4) { log.awaitSync(log.acknowledge(TransactionID.make(base: base, number: n + 1))) }
         }
         let reopened = try AckLog(path: path)
         bases.append(try reopened.reserveWriter().base)

@@ -48,7 +48,7 @@ import StressAntithesis
 /// Transactions that ended in ROLLBACK are recorded too: none of their ids may
 /// ever appear in the ledger (`rollback`). A driver reserves its ids here
 /// before its first transaction (`reserveWriter`: `w 0 -1`, whose place in the
-/// log is the ids' base). A simulated power loss leaves a
+/// log is the ids' base); a reservation is synced whatever the synchronous level. A simulated power loss leaves a
 /// marker (`p 1` when SQLite's synchronous level lets it lose the commits
 /// acknowledged before it, `p 0` when every one must survive). Each record carries its id twice,
 /// the second time bit-inverted, so a line torn by a failed write can never be
@@ -110,8 +110,9 @@ public final class AckLog: Sendable {
     public let path: String
     /// Whether records are flushed to stable storage (beside the writers: `awaitSync`).
     public let syncs: Bool
-    /// Syncs the file on a thread of its own; nil without `syncs`.
-    private let syncer: Syncer?
+    /// Syncs the file on a thread of its own: every record with `syncs`, else only
+    /// writers' reservations (`reserveWriter`).
+    private let syncer: Syncer
 
     /// The log for the database at `databasePath`.
     public static func path(for databasePath: String) -> String { databasePath + ".acks" }
@@ -130,13 +131,13 @@ public final class AckLog: Sendable {
         self.path = path
         self.syncs = syncs
         state = Mutex(State(fd: fd))
-        syncer = syncs ? Syncer(fd: fd, path: path) : nil
+        syncer = Syncer(fd: fd, path: path)
         var size = stat()
         if fstat(fd, &size) == 0, size.st_size == 0 { awaitSync(append(Self.header, nil)) }
     }
 
     deinit {
-        syncer?.stop()  // After the syncs asked for: every record is synced (or counted) first.
+        syncer.stop()  // After the syncs asked for: every record is synced (or counted) first.
         state.withLock { if $0.fd >= 0 { _ = close($0.fd) } }
     }
 
@@ -155,20 +156,16 @@ public final class AckLog: Sendable {
     public func powerLoss(relaxed: Bool) { awaitSync(record(.powerLoss, relaxed ? 1 : 0)) }
 
     /// Returns once the record of `ticket`, and every record before it, is on
-    /// stable storage or its sync failed (counted in `losses`); at once without `syncs`.
-    public func awaitSync(_ ticket: Ticket) { syncer?.await(ticket.sequence) }
-
-    /// Returns once every record written so far is on stable storage (or its sync failed).
-    public func awaitSync() { awaitSync(state.withLock { Ticket(sequence: $0.written) }) }
+    /// stable storage or its sync failed (counted in `losses`); at once for a
+    /// record that is not synced (any but a reservation, without `syncs`).
+    public func awaitSync(_ ticket: Ticket) { syncer.await(ticket.sequence) }
 
     /// What this process could not write or sync so far.
     public var losses: Losses {
         var losses = state.withLock { $0.losses }
-        if let syncer {
-            let failed = syncer.failures
-            losses.unsynced += failed.count
-            losses.error = losses.error ?? failed.error
-        }
+        let failed = syncer.failures
+        losses.unsynced += failed.count
+        losses.error = losses.error ?? failed.error
         return losses
     }
 
@@ -188,10 +185,11 @@ public final class AckLog: Sendable {
     /// always drew the same one): two writers then shared ids, and a transaction one
     /// committed and the other rolled back read as a violation by a clean SQLite.
     ///
-    /// The writer waits for the ticket before its first commit (`awaitSync`); without
-    /// `syncs` the record is synced before this returns. Either way the reservation is
-    /// on stable storage before any of its ids can be: a power loss that took it away
-    /// could otherwise hand its place, and ids already in the database, to the next writer.
+    /// The record is synced on the log's thread, with or without `syncs`, and the
+    /// writer waits for the ticket before its first commit (`awaitSync`): the
+    /// reservation is on stable storage before any of its ids can be, since a
+    /// power loss that took it away could otherwise hand its place, and ids
+    /// already in the database, to the next writer.
     ///
     /// Throws when the record cannot be written whole (its place would be unknown),
     /// or the log has grown past what ids can name (about 14 GiB).
@@ -223,12 +221,7 @@ public final class AckLog: Sendable {
             return .success((base, Ticket(sequence: state.written)))
         }
         let (base, ticket) = try reserved.get()
-        if let syncer {
-            syncer.request(ticket.sequence)
-        } else if fdatasync(state.withLock { $0.fd }) != 0 {
-            let reason = Self.warn("cannot sync the acknowledgement log", path, errno)
-            throw ToolError("cannot reserve transaction ids in the acknowledgement log \(path): it cannot be synced (\(reason)).")
-        }
+        syncer.request(ticket.sequence)
         return (base, ticket)
     }
 
@@ -255,7 +248,8 @@ public final class AckLog: Sendable {
         return (outcome, id)
     }
 
-    /// Writes one line; its sync is asked of the syncer, not waited for.
+    /// Writes one line; with `syncs`, its sync is asked of the syncer, not waited
+    /// for. Without, its ticket is one `awaitSync` does not wait for.
     private func append(_ line: String, _ outcome: Outcome?) -> Ticket {
         let ticket = state.withLock { state -> Ticket? in
             var text = state.mayEndMidLine ? "\n" + line + "\n" : line + "\n"
@@ -274,8 +268,9 @@ public final class AckLog: Sendable {
             state.written += 1
             return Ticket(sequence: state.written)
         }
+        guard syncs else { return Ticket(sequence: 0) }  // Synced by none: nothing to wait for.
         guard let ticket else { return state.withLock { Ticket(sequence: $0.written) } }
-        syncer?.request(ticket.sequence)
+        syncer.request(ticket.sequence)
         return ticket
     }
 
