@@ -1,0 +1,112 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// A VACUUM INTO copy's file, held by its writer (an exclusive `flock`) from
+/// before the copy is made until its check is done, so that what a killed writer
+/// left behind can be told from a copy still being checked.
+///
+/// Every VACUUM INTO first removes the copies no process holds (`removeAbandoned`):
+/// a writer killed between its copy and the copy's verdict leaves a whole copy
+/// of the database, and in an hours-long run with kills those would fill the
+/// disk. A copy that failed its check is renamed `<db>.failed-copy-<writer>`
+/// (`keepFailed`), which no sweep touches: it is the evidence its violations name.
+final class CopyFile {
+    let path: String
+    private var fd: Int32
+
+    private init(path: String, fd: Int32) {
+        self.path = path
+        self.fd = fd
+    }
+
+    deinit { release() }
+
+    /// The name a copy that failed its check is kept under.
+    static func failedPath(_ path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return path.replacing(".copy-", with: ".failed-copy-") }
+        return String(path[...slash]) + path[path.index(after: slash)...].replacing(".copy-", with: ".failed-copy-")
+    }
+
+    /// An empty file at `path` (what was there removed first), held by this
+    /// process: the VACUUM INTO writes into it (SQLite takes an empty file as a
+    /// new database). Fails, with the system's reason, when it cannot be made.
+    static func create(_ path: String) -> Result<CopyFile, ToolError> {
+        for _ in 0..<8 {
+            removeFiles(path)
+            let fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+            if fd < 0 {
+                if errno == EEXIST { continue }  // Another writer of the same name (a rerun monolith): try again.
+                return .failure(ToolError("cannot create the VACUUM INTO copy \(path): \(String(cString: strerror(errno)))."))
+            }
+            while flock(fd, LOCK_EX) != 0 && errno == EINTR {}
+            // A sweep may have taken the new file between open and flock, and removed it.
+            if isStill(fd, at: path) { return .success(CopyFile(path: path, fd: fd)) }
+            close(fd)
+        }
+        return .failure(ToolError("cannot create the VACUUM INTO copy \(path): it kept being removed."))
+    }
+
+    /// Removes the copy (and what SQLite left beside it), then lets it go.
+    func discard() {
+        Self.removeFiles(path)
+        release()
+    }
+
+    /// Renames the copy to `failedPath`, which no sweep removes, then lets it go; returns the new path.
+    func keepFailed() -> String {
+        let kept = Self.failedPath(path)
+        for suffix in [""] + DatabaseFile.sidecarSuffixes where access(path + suffix, F_OK) == 0 {
+            _ = rename(path + suffix, kept + suffix)
+        }
+        release()
+        return kept
+    }
+
+    private func release() {
+        if fd >= 0 { close(fd) }
+        fd = -1
+    }
+
+    /// Removes every `<database>.copy-*` that no process holds (its writer is
+    /// gone), with its sidecars, and sidecars whose copy is gone.
+    static func removeAbandoned(besides databasePath: String) {
+        let slash = databasePath.lastIndex(of: "/")
+        let directory = slash.map { String(databasePath[..<$0]) } ?? "."
+        let prefix = (slash.map { String(databasePath[databasePath.index(after: $0)...]) } ?? databasePath) + ".copy-"
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory.isEmpty ? "/" : directory) else {
+            return  // Nothing to sweep that can be seen; the copy itself will say if the directory is unusable.
+        }
+        for name in names where name.hasPrefix(prefix) {
+            let path = directory + "/" + name
+            if let suffix = DatabaseFile.sidecarSuffixes.first(where: { name.hasSuffix($0) }) {
+                // A sidecar whose copy is gone is an orphan; one whose copy is there goes with it (or stays).
+                if access(String(path.dropLast(suffix.count)), F_OK) != 0 { _ = unlink(path) }
+                continue
+            }
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { continue }
+            if flock(fd, LOCK_EX | LOCK_NB) == 0, isStill(fd, at: path) { removeFiles(path) }
+            close(fd)
+        }
+    }
+
+    /// Whether `fd` is the file at `path` now.
+    private static func isStill(_ fd: Int32, at path: String) -> Bool {
+        var open = stat(), named = stat()
+        return fstat(fd, &open) == 0 && stat(path, &named) == 0 && open.st_ino == named.st_ino && open.st_dev == named.st_dev
+    }
+
+    /// Unlinks the file at `path` and its sidecars (the sidecars first: a sidecar is never left without its copy by this).
+    private static func removeFiles(_ path: String) {
+        for suffix in DatabaseFile.sidecarSuffixes { _ = unlink(path + suffix) }
+        _ = unlink(path)
+    }
+}
