@@ -151,14 +151,16 @@ public final class AckLog: Sendable {
     public func rolledBack(_ tx: Int64) -> Ticket { record(.rolledBack, tx) }
 
     /// Records that a simulated power loss struck after every record so far,
-    /// and waits for its sync. `relaxed`: the synchronous level lets SQLite lose
+    /// and, with `syncs`, waits for its sync. `relaxed`: the synchronous level lets SQLite lose
     /// commits acknowledged before it.
     public func powerLoss(relaxed: Bool) { awaitSync(record(.powerLoss, relaxed ? 1 : 0)) }
 
     /// Returns once the record of `ticket`, and every record before it, is on
     /// stable storage or its sync failed (counted in `losses`); at once for a
     /// record that is not synced (any but a reservation, without `syncs`).
-    public func awaitSync(_ ticket: Ticket) { syncer.await(ticket.sequence) }
+    public func awaitSync(_ ticket: Ticket) {
+        if ticket.sequence > 0 { syncer.await(ticket.sequence) }
+    }
 
     /// What this process could not write or sync so far.
     public var losses: Losses {

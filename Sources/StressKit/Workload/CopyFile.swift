@@ -31,8 +31,12 @@ final class CopyFile {
 
     /// The name a copy that failed its check is kept under.
     static func failedPath(_ path: String) -> String {
-        guard let slash = path.lastIndex(of: "/") else { return path.replacing(".copy-", with: ".failed-copy-") }
-        return String(path[...slash]) + path[path.index(after: slash)...].replacing(".copy-", with: ".failed-copy-")
+        DatabaseFile.join(DatabaseFile.parentDirectory(of: path), name(of: path).replacing(".copy-", with: ".failed-copy-"))
+    }
+
+    /// The last component of `path`.
+    private static func name(of path: String) -> String {
+        path.lastIndex(of: "/").map { String(path[path.index(after: $0)...]) } ?? path
     }
 
     /// An empty file at `path` (what was there removed first), held by this
@@ -46,7 +50,13 @@ final class CopyFile {
                 if errno == EEXIST { continue }  // Another writer of the same name (a rerun monolith): try again.
                 return .failure(ToolError("cannot create the VACUUM INTO copy \(path): \(String(cString: strerror(errno)))."))
             }
-            while flock(fd, LOCK_EX) != 0 && errno == EINTR {}
+            var locked: Int32
+            repeat { locked = flock(fd, LOCK_EX) } while locked != 0 && errno == EINTR
+            guard locked == 0 else {
+                let reason = String(cString: strerror(errno))
+                close(fd)
+                return .failure(ToolError("cannot lock the VACUUM INTO copy \(path): \(reason)."))
+            }
             // A sweep may have taken the new file between open and flock, and removed it.
             if isStill(fd, at: path) { return .success(CopyFile(path: path, fd: fd)) }
             close(fd)
@@ -60,12 +70,12 @@ final class CopyFile {
         release()
     }
 
-    /// Renames the copy to `failedPath`, which no sweep removes, then lets it go; returns the new path.
+    /// Renames the copy to `failedPath`, which no sweep removes, then lets it go;
+    /// returns the new path. The sidecars go first: a sweep takes a sidecar left
+    /// without its copy for an orphan.
     func keepFailed() -> String {
         let kept = Self.failedPath(path)
-        for suffix in [""] + DatabaseFile.sidecarSuffixes where access(path + suffix, F_OK) == 0 {
-            _ = rename(path + suffix, kept + suffix)
-        }
+        for suffix in DatabaseFile.sidecarSuffixes + [""] { _ = rename(path + suffix, kept + suffix) }
         release()
         return kept
     }
@@ -77,15 +87,19 @@ final class CopyFile {
 
     /// Removes every `<database>.copy-*` that no process holds (its writer is
     /// gone), with its sidecars, and sidecars whose copy is gone.
+    ///
+    /// Opening and closing a copy this process's own check has open through
+    /// SQLite drops that connection's POSIX locks on it (a close drops every one
+    /// the process holds on the file); harmless here, since the check is the
+    /// copy's only connection and nothing else writes it.
     static func removeAbandoned(besides databasePath: String) {
-        let slash = databasePath.lastIndex(of: "/")
-        let directory = slash.map { String(databasePath[..<$0]) } ?? "."
-        let prefix = (slash.map { String(databasePath[databasePath.index(after: $0)...]) } ?? databasePath) + ".copy-"
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory.isEmpty ? "/" : directory) else {
+        let directory = DatabaseFile.parentDirectory(of: databasePath)
+        let prefix = name(of: databasePath) + ".copy-"
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else {
             return  // Nothing to sweep that can be seen; the copy itself will say if the directory is unusable.
         }
         for name in names where name.hasPrefix(prefix) {
-            let path = directory + "/" + name
+            let path = DatabaseFile.join(directory, name)
             if let suffix = DatabaseFile.sidecarSuffixes.first(where: { name.hasSuffix($0) }) {
                 // A sidecar whose copy is gone is an orphan; one whose copy is there goes with it (or stays).
                 if access(String(path.dropLast(suffix.count)), F_OK) != 0 { _ = unlink(path) }

@@ -25,14 +25,10 @@ extension Checker {
     func leakedLedgerEntries(into found: inout Findings) throws {
         // The ledger's transactions first (a set `durability` reads too): only when
         // one of them is undone work or rolled back is the ledger read for its entries.
-        let leaked = try ledgerTransactions().map {
-            try count("SELECT count(*) FROM \($0) WHERE tx < 0 OR tx IN (SELECT tx FROM temp.stress_check_acks WHERE NOT committed)")
-        }
+        let undone = "tx < 0 OR tx IN (SELECT tx FROM temp.stress_check_acks WHERE NOT committed)"
+        let leaked = try ledgerTransactions().map { try count("SELECT count(*) FROM \($0) WHERE \(undone)") }
         if leaked ?? 1 > 0 {
-            let statement = try connection.prepare("""
-                SELECT seq, tx, tbl, key, image FROM main.\(Bookkeeping.ledger)
-                WHERE tx < 0 OR tx IN (SELECT tx FROM temp.stress_check_acks WHERE NOT committed)
-                """)
+            let statement = try connection.prepare("SELECT seq, tx, tbl, key, image FROM main.\(Bookkeeping.ledger) WHERE \(undone)")
             while try statement.step() {
                 found.add {
                     let tx = statement.int64(1)
