@@ -128,7 +128,7 @@ import Testing
     }
 
     // A damaged schema is one clear error from `Bookkeeping.recorded`, the kind
-    // every reader of the database reports; an intact one reads back.
+    // every reader of the database reports; an intact one reads back, with its cookie.
     @Test func bookkeepingReportsAnUnreadableSchema() throws {
         let db = try Connection(path: ":memory:")
         try db.execute("CREATE TABLE \(Bookkeeping.meta) (key TEXT PRIMARY KEY, value) WITHOUT ROWID")
@@ -138,8 +138,11 @@ import Testing
         try db.execute(
             "INSERT INTO \(Bookkeeping.meta) VALUES ('schema', \(SQLValue.text(encodeJSON(schema, pretty: false)).sqlLiteral)), "
                 + "('config', \(SQLValue.text(encodeJSON(config, pretty: false)).sqlLiteral))")
-        let (readSchema, readConfig) = try Bookkeeping.recorded(in: db)
+        let (readSchema, cookie, readConfig) = try Bookkeeping.recorded(in: db)
         #expect(readSchema == schema && readConfig == config)
+        // The schema cookie it was read under: the ledger triggers built for it refuse any other.
+        #expect(try db.scalar("PRAGMA schema_version") == .integer(cookie))
+        #expect(cookie > 0)
         try db.execute("UPDATE \(Bookkeeping.meta) SET value = '{\"tables\":[]}' WHERE key = 'schema'")
         #expect {
             _ = try Bookkeeping.recorded(in: db)

@@ -74,12 +74,18 @@ public enum Bookkeeping {
             + values.map { "(\(SQLValue.text($0.0).sqlLiteral), \(SQLValue.text($0.1).sqlLiteral))" }.joined(separator: ", ")
     }
 
-    /// The schema as the committed schema changes left it, and the configuration
-    /// the database was created with. Throws `SQLiteError` when the database
-    /// cannot be read, and `ToolError` when `stress_meta` lacks them or holds
-    /// something that does not decode.
-    public static func recorded(in connection: Connection) throws -> (Schema, DatabaseConfig) {
-        (try decoded("schema", SchemaJSON.schema, in: connection), try decoded("config", SchemaJSON.config, in: connection))
+    /// The schema as the committed schema changes left it, with the schema
+    /// cookie it was read under (`schemaQuery`: one statement, one snapshot), and
+    /// the configuration the database was created with. Throws `SQLiteError`
+    /// when the database cannot be read, and `ToolError` when `stress_meta` lacks
+    /// them or holds something that does not decode.
+    public static func recorded(in connection: Connection) throws -> (schema: Schema, cookie: Int64, config: DatabaseConfig) {
+        let read = try connection.prepare(schemaQuery)
+        guard try read.step(), read.columnType(1) == .text, let json = read.text(1) else {
+            throw ToolError("\(meta) has no schema.")
+        }
+        let schema = try decoding("schema", json, SchemaJSON.schema)
+        return (schema, read.int64(0), try decoded("config", SchemaJSON.config, in: connection))
     }
 
     /// The schema alone (see `recorded(in:)`).
@@ -94,6 +100,10 @@ public enum Bookkeeping {
         guard case .text(let text)? = try connection.scalar("SELECT value FROM \(meta) WHERE key = ?", [.text(key)]) else {
             throw ToolError("\(meta) has no \(key).")
         }
+        return try decoding(key, text, decode)
+    }
+
+    private static func decoding<Value>(_ key: String, _ text: String, _ decode: (String) throws(SchemaJSON.Error) -> Value) throws(ToolError) -> Value {
         do {
             return try decode(text)
         } catch {

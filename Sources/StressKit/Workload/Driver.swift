@@ -233,9 +233,9 @@ extension DriverKind {
                 kind: self, databasePath: path, randomness: randomness, label: "locked out", counters: counters, violations: [],
                 unexpectedErrors: [], elapsed: start.duration(to: clock.now).seconds, faults: nil)
         }
-        let schema: Schema, config: DatabaseConfig
+        let schema: Schema, cookie: Int64, config: DatabaseConfig
         do {
-            (schema, config) = try Bookkeeping.recorded(in: probe)
+            (schema, cookie, config) = try Bookkeeping.recorded(in: probe)
         } catch let error as SQLiteError where error.isCorruption {
             // A database of ours that cannot be read any more: what the oracle exists to report.
             probe.close()
@@ -273,8 +273,9 @@ extension DriverKind {
         }
         let worker = Worker(label: label, transactionBase: base, reservation: reservation, random: rng, context: context)
         if faults.isEmpty {
-            // The worker's connection is the one that read the schema: opened once, the schema parsed by SQLite once.
-            worker.handOver(probe)
+            // The worker's connection is the one that read the schema: opened once, the schema parsed by SQLite
+            // once, and the recorded schema read and decoded once.
+            worker.handOver(probe, cookie: cookie)
         }
         worker.run()
         let faultReport = faults.isEmpty ? nil : try context.endFaults(abandoning: [worker], who: label)

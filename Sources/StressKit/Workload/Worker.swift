@@ -121,8 +121,9 @@ final class Worker {
     /// The schemas `decodeSchema` decoded lately, newest first, by their text.
     private var decoded: [(json: String, schema: Schema)] = []
     /// A connection already open on the database, with no fault VFS, that the
-    /// first `connect()` takes instead of opening another (`handOver`).
-    private var handedOver: Connection?
+    /// first `connect()` takes instead of opening another, and the schema cookie
+    /// the worker's schema was read under on it (`handOver`).
+    private var handedOver: (connection: Connection, cookie: Int64)?
 
     /// A worker whose ids are `transactionBase << 32 | n`. A driver passes the
     /// ticket of its base's reservation (`AckLog.reserveWriter`): its first commit waits for it.
@@ -191,18 +192,21 @@ final class Worker {
             connection.close()
             log(.disconnect)
         }
-        handedOver?.close()
+        handedOver?.connection.close()
         handedOver = nil
     }
 
     /// Gives the worker `connection`, open on the database through SQLite's own VFS
-    /// and idle: a driver's, which read the recorded schema. Its first `connect()`
-    /// sets it up exactly as a connection of its own (the same statements, logged
-    /// alike) and saves opening the file a second time and SQLite reading its
-    /// schema again. Only without storage faults (their VFS and locking are set at opening).
-    func handOver(_ connection: Connection) {
+    /// and idle: a driver's, which read on it the recorded schema the worker's
+    /// work is drawn for (`RunContext.generator`) under schema cookie `cookie`
+    /// (`Bookkeeping.recorded`). Its first `connect()` sets it up as a connection
+    /// of its own (the same statements, logged alike) but takes that schema and
+    /// cookie instead of reading them again (`loadSchema`), and saves opening the
+    /// file a second time and SQLite reading its schema again. Only without
+    /// storage faults (their VFS and locking are set at opening).
+    func handOver(_ connection: Connection, cookie: Int64) {
         precondition(context.workerVFS == nil && !context.exclusive, "a connection handed over cannot take the fault VFS")
-        handedOver = connection
+        handedOver = (connection, cookie)
     }
 
     /// Logs what happened to the connection or transaction outside a statement.
@@ -228,8 +232,9 @@ final class Worker {
         do throws(SQLiteError) {
             // Each connection lives on one thread, so SQLite's per-call mutex is pure cost.
             let connection: Connection
+            var knownCookie: Int64?
             if let handedOver {
-                connection = handedOver
+                (connection, knownCookie) = handedOver
                 self.handedOver = nil
             } else {
                 connection = try Connection(path: context.settings.databasePath, flags: [.readWrite, .noMutex], vfs: context.workerVFS)
@@ -238,7 +243,11 @@ final class Worker {
             try prepareConnection(connection)
             installed = []
             self.connection = connection
-            if loadingSchema { loadSchema() }  // On failure (counted) the next iteration tries again.
+            if let knownCookie {
+                cookie = knownCookie  // The schema the work is drawn for was read under it on this connection.
+            } else if loadingSchema {
+                loadSchema()  // On failure (counted) the next iteration tries again.
+            }
             return true
         } catch where error.isBusy {
             counters[.busyErrors] += 1
