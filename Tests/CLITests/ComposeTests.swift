@@ -341,6 +341,24 @@ import Testing
         #expect(drivers.status == 0, "\(drivers.stdout)")
     }
 
+    // --overwrite replaces a replay database of ours with its sidecars; one that
+    // cannot be removed is one sentence and exit 2, never a replay into what is left.
+    @Test func overwriteReplacesTheDatabaseOrSaysWhyNot() throws {
+        let scratch = try Scratch()
+        let db = scratch.file("m.db").path, target = scratch.file("r.db").path
+        #expect(try CLI.run(["stress", "--seed", "6", "--iterations", "50", "--db", db, "-q"]).status == 0)
+        #expect(try CLI.run(["replay", db + ".sql", "--db", target, "-q"]).status == 0)
+        try Data("stale".utf8).write(to: scratch.file("r.db-journal"))
+        let again = try CLI.run(["replay", db + ".sql", "--db", target, "--overwrite", "-q"])
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: target + "-journal"), "the old journal went with its database")
+
+        try FileManager.default.createDirectory(atPath: target + "-wal", withIntermediateDirectories: false)
+        let refused = try CLI.run(["replay", db + ".sql", "--db", target, "--overwrite", "-q"])
+        #expect(refused.status == 2)
+        #expect(refused.stderr == "sqlite-stress: error: cannot remove \(target)-wal: Is a directory.\n")
+    }
+
     // A recorded result that no longer holds stops the replay there, naming the line.
     @Test func differenceStopsAtItsLine() throws {
         let scratch = try Scratch()

@@ -105,7 +105,8 @@ public enum Replay {
     static func redirected(_ sql: String, besides databasePath: String) -> String {
         guard sql.hasPrefix("VACUUM INTO ") else { return sql }
         let copy = databasePath + ".copy"
-        for path in [copy] + DatabaseFile.sidecarSuffixes.map({ copy + $0 }) { _ = unlink(path) }
+        // Best effort: a copy that cannot be removed makes the VACUUM INTO fail, and say why.
+        try? DatabaseFile.remove(copy)
         return "VACUUM INTO \(SQLValue.text(copy).sqlLiteral)"
     }
 
@@ -219,9 +220,7 @@ public enum Replay {
         switch DatabaseFile.kind(at: databasePath) {
         case .missing: try DatabaseFile.checkCreatable(databasePath, what: "replay database")
         case .sqlite(DatabaseFile.applicationID) where overwrite, .damaged where overwrite:
-            for path in [databasePath] + DatabaseFile.sidecarSuffixes.map({ databasePath + $0 }) {
-                try? FileManager.default.removeItem(atPath: path)
-            }
+            try DatabaseFile.remove(databasePath)
         case .sqlite where !overwrite, .damaged:
             throw ToolError("\(databasePath) already exists; pass --overwrite to replace a database sqlite-stress made.")
         default:

@@ -190,7 +190,7 @@ final class ScriptRunner {
     /// Copies the database and its WAL or journal, those that exist, to `destination` (and its suffixes).
     @discardableResult
     private func copyFiles(to destination: String) throws(ToolError) -> [String] {
-        for suffix in DatabaseFile.sidecarSuffixes + [""] { try remove(destination + suffix) }
+        try DatabaseFile.remove(destination)
         var copied: [String] = []
         for suffix in Self.copiedSuffixes where FileManager.default.fileExists(atPath: databasePath + suffix) {
             try copy(databasePath + suffix, to: destination + suffix)
@@ -200,20 +200,13 @@ final class ScriptRunner {
     }
 
     private func clear() throws(ToolError) {
-        for path in [databasePath, committedPath] {
-            for suffix in DatabaseFile.sidecarSuffixes + [""] { try remove(path + suffix) }
-        }
+        try DatabaseFile.remove(databasePath)
+        try DatabaseFile.remove(committedPath)
         try removeCrashed()
     }
 
     private func removeCrashed() throws(ToolError) {
-        for suffix in DatabaseFile.sidecarSuffixes + [""] { try remove(crashedPath + suffix) }
-    }
-
-    private func remove(_ path: String) throws(ToolError) {
-        guard unlink(path) == 0 || errno == ENOENT else {
-            throw ToolError("cannot remove \(path): \(String(cString: strerror(errno))).")
-        }
+        try DatabaseFile.remove(crashedPath)
     }
 
     private func copy(_ source: String, to destination: String) throws(ToolError) {

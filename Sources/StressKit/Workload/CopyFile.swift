@@ -44,7 +44,7 @@ final class CopyFile {
     /// new database). Fails, with the system's reason, when it cannot be made.
     static func create(_ path: String) -> Result<CopyFile, ToolError> {
         for _ in 0..<8 {
-            removeFiles(path)
+            do { try DatabaseFile.remove(path) } catch { return .failure(error) }
             let fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
             if fd < 0 {
                 if errno == EEXIST { continue }  // Another writer of the same name (a rerun monolith): try again.
@@ -58,15 +58,16 @@ final class CopyFile {
                 return .failure(ToolError("cannot lock the VACUUM INTO copy \(path): \(reason)."))
             }
             // A sweep may have taken the new file between open and flock, and removed it.
-            if isStill(fd, at: path) { return .success(CopyFile(path: path, fd: fd)) }
+            if DatabaseFile.isOpen(fd, at: path) { return .success(CopyFile(path: path, fd: fd)) }
             close(fd)
         }
         return .failure(ToolError("cannot create the VACUUM INTO copy \(path): it kept being removed."))
     }
 
-    /// Removes the copy (and what SQLite left beside it), then lets it go.
+    /// Removes the copy (and what SQLite left beside it), then lets it go. Best
+    /// effort: what cannot be removed now, the next VACUUM INTO's sweep removes.
     func discard() {
-        Self.removeFiles(path)
+        try? DatabaseFile.remove(path)
         release()
     }
 
@@ -107,20 +108,9 @@ final class CopyFile {
             }
             let fd = open(path, O_RDONLY | O_CLOEXEC)
             guard fd >= 0 else { continue }
-            if flock(fd, LOCK_EX | LOCK_NB) == 0, isStill(fd, at: path) { removeFiles(path) }
+            // Best effort: what cannot be removed now, a later sweep tries again.
+            if flock(fd, LOCK_EX | LOCK_NB) == 0, DatabaseFile.isOpen(fd, at: path) { try? DatabaseFile.remove(path) }
             close(fd)
         }
-    }
-
-    /// Whether `fd` is the file at `path` now.
-    private static func isStill(_ fd: Int32, at path: String) -> Bool {
-        var open = stat(), named = stat()
-        return fstat(fd, &open) == 0 && stat(path, &named) == 0 && open.st_ino == named.st_ino && open.st_dev == named.st_dev
-    }
-
-    /// Unlinks the file at `path` and its sidecars (the sidecars first: a sidecar is never left without its copy by this).
-    private static func removeFiles(_ path: String) {
-        for suffix in DatabaseFile.sidecarSuffixes { _ = unlink(path + suffix) }
-        _ = unlink(path)
     }
 }

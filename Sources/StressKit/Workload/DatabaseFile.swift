@@ -172,6 +172,24 @@ public enum DatabaseFile {
         return path + "-repro"
     }
 
+    /// Removes the database file at `path` and its sidecars, the sidecars first
+    /// (so that this never leaves a WAL or journal without its database); a file
+    /// already gone is no error. Throws naming the first file that could not be removed.
+    public static func remove(_ path: String) throws(ToolError) {
+        for file in sidecarSuffixes.map({ path + $0 }) + [path] {
+            guard unlink(file) == 0 || errno == ENOENT else {
+                throw ToolError("cannot remove \(file): \(String(cString: strerror(errno))).")
+            }
+        }
+    }
+
+    /// Whether `fd` is open on the very file `path` names now (the same inode on
+    /// the same device): false once the file was renamed, removed or replaced.
+    public static func isOpen(_ fd: Int32, at path: String) -> Bool {
+        var open = stat(), named = stat()
+        return fstat(fd, &open) == 0 && stat(path, &named) == 0 && open.st_ino == named.st_ino && open.st_dev == named.st_dev
+    }
+
     /// The size of the file at `path` in bytes (0 when there is none).
     public static func size(of path: String) -> Int64 {
         var info = stat()

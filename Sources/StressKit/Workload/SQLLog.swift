@@ -242,14 +242,14 @@ extension SQLLog {
         guard state.size >= limit else { return }
         while flock(state.fd, LOCK_EX) != 0 && errno == EINTR {}
         defer { if state.fd >= 0 { _ = flock(state.fd, LOCK_UN) } }
-        var current = stat()
-        if stat(path, &current) != 0 || current.st_ino != mine.st_ino || current.st_dev != mine.st_dev {
+        if !DatabaseFile.isOpen(state.fd, at: path) {
             // Another process rotated it (or it is gone): go on in the file at `path`.
             let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
             guard fd >= 0 else { return rotationFailed(&state, "cannot reopen", errno) }
             _ = flock(state.fd, LOCK_UN)
             _ = Glibc.close(state.fd)
             state.fd = fd
+            var current = stat()
             state.size = fstat(fd, &current) == 0 ? Int64(current.st_size) : 0
             state.sizeSeen = state.size
             return

@@ -1,0 +1,56 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import Testing
+@testable import StressKit
+
+@Suite struct DatabaseFileTests {
+    // A database goes with its sidecars, those there are; what is already gone is no error.
+    @Test func removeTakesTheDatabaseAndItsSidecars() throws {
+        let directory = try TemporaryDirectory()
+        let db = directory.path("x.db")
+        for file in [db, db + "-wal", db + "-journal", directory.path("x.db.acks")] {
+            #expect(FileManager.default.createFile(atPath: file, contents: Data("x".utf8)))
+        }
+        try DatabaseFile.remove(db)
+        for file in [db, db + "-wal", db + "-shm", db + "-journal"] {
+            #expect(!FileManager.default.fileExists(atPath: file), "\(file) is still there")
+        }
+        #expect(FileManager.default.fileExists(atPath: directory.path("x.db.acks")), "only the database's own files go")
+        try DatabaseFile.remove(db)  // Nothing left: still no error.
+    }
+
+    // A file that cannot be removed is named, and the database stays: never a journal gone from under it.
+    @Test func removeNamesWhatItCannotRemove() throws {
+        let directory = try TemporaryDirectory()
+        let db = directory.path("x.db")
+        #expect(FileManager.default.createFile(atPath: db, contents: Data("x".utf8)))
+        try FileManager.default.createDirectory(atPath: db + "-wal", withIntermediateDirectories: false)
+        #expect {
+            try DatabaseFile.remove(db)
+        } throws: { error in
+            (error as? ToolError)?.message == "cannot remove \(db)-wal: \(String(cString: strerror(EISDIR)))."
+        }
+        #expect(FileManager.default.fileExists(atPath: db))
+    }
+
+    // An open file is the one its path names until the path names another file or none.
+    @Test func isOpenFollowsTheFileNotTheName() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("log"), moved = directory.path("log.1")
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        try #require(fd >= 0)
+        defer { close(fd) }
+        #expect(DatabaseFile.isOpen(fd, at: path))
+        #expect(rename(path, moved) == 0)
+        #expect(!DatabaseFile.isOpen(fd, at: path), "the name is gone")
+        #expect(DatabaseFile.isOpen(fd, at: moved))
+        #expect(FileManager.default.createFile(atPath: path, contents: nil))
+        #expect(!DatabaseFile.isOpen(fd, at: path), "the name is another file's now")
+    }
+}
