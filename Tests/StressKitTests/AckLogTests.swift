@@ -88,6 +88,72 @@ import Testing
     }
 }
 
+@Suite struct AckRecordParsingTests {
+    /// How records were read before `parse` read bytes: fields split on spaces,
+    /// each read by the standard library. `parse` must read every line as this does.
+    static func reference(_ line: Substring) -> (AckLog.Outcome, Int64)? {
+        func whole(_ line: Substring) -> (AckLog.Outcome, Int64)? {
+            let fields = line.split(separator: " ")
+            guard fields.count == 3, let outcome = AckLog.Outcome(rawValue: String(fields[0])),
+                  let id = Int64(fields[1]), let check = Int64(fields[2]), check == ~id else { return nil }
+            return (outcome, id)
+        }
+        if let record = whole(line) { return record }
+        var rest = line.dropFirst()
+        while let letter = rest.firstIndex(where: { AckLog.Outcome(rawValue: String($0)) != nil }) {
+            if let record = whole(line[letter...]) { return record }
+            rest = line[line.index(after: letter)...]
+        }
+        return nil
+    }
+
+    // Whole records, torn ones, records glued to fragments, signs, spacing,
+    // overflow and stray bytes: 50,000 lines drawn from pieces of each, read
+    // alike by both (and a few thousand of them as records).
+    @Test func bytesAreReadAsTheStandardLibraryReadsThem() {
+        var rng = Xoshiro(seed: 16)
+        func id() -> Int64 {
+            switch rng.int(in: 0...5) {
+            case 0: return 0
+            case 1: return .max
+            case 2: return .min
+            case 3: return Int64(rng.int(in: -3...3))
+            default: return Int64(bitPattern: rng.next())
+            }
+        }
+        func number(_ value: Int64) -> String {
+            switch rng.int(in: 0...9) {
+            case 0: return "+\(value)"
+            case 1: return "\(value)0"  // Too long, or a different number.
+            case 2: return value < 0 ? "-" : "+"
+            case 3: return "9223372036854775808"
+            case 4: return "-9223372036854775809"
+            case 5: return String("\(value)".prefix(rng.int(in: 0...3)))  // Torn.
+            default: return "\(value)"
+            }
+        }
+        let letters = ["c", "r", "p", "w", "x", "", "é", "c\u{301}", "cc"]
+        let spaces = [" ", " ", " ", "  ", "", " \u{301}"]
+        var read = 0
+        for _ in 0..<50_000 {
+            var line = ""
+            for _ in 0..<rng.int(in: 1...3) {
+                let value = id()
+                let check = rng.int(in: 0...3) == 0 ? value : ~value
+                line += letters[rng.int(in: 0...(letters.count - 1))] + spaces[rng.int(in: 0...(spaces.count - 1))] + number(value)
+                    + spaces[rng.int(in: 0...(spaces.count - 1))] + number(check)
+                if rng.int(in: 0...4) == 0 { line = String(line.prefix(rng.int(in: 0...line.count))) }
+            }
+            if rng.int(in: 0...9) == 0 { line = " " + line + " " }
+            let expected = Self.reference(line[...])
+            let actual = AckLog.parse(line[...])
+            #expect(expected?.0 == actual?.0 && expected?.1 == actual?.1, "\(line.debugDescription)")
+            if actual != nil { read += 1 }
+        }
+        #expect(read > 1_000, "only \(read) lines read as records")
+    }
+}
+
 @Suite struct WriterReservationTests {
     // Every reservation, by any log open on the file (each process has its own),
     // gets a base of its own: 257 + the record's offset / 7. So a driver rerun,

@@ -75,6 +75,17 @@ public final class AckLog: Sendable {
         case powerLoss = "p"
         /// A writer reserved its transaction ids here (`reserveWriter`); the id is always 0.
         case writer = "w"
+
+        /// The outcome whose letter is `byte`.
+        init?(byte: UInt8) {
+            switch byte {
+            case UInt8(ascii: "c"): self = .committed
+            case UInt8(ascii: "r"): self = .rolledBack
+            case UInt8(ascii: "p"): self = .powerLoss
+            case UInt8(ascii: "w"): self = .writer
+            default: return nil
+            }
+        }
     }
 
     /// Records this process could not write, or could not sync: evidence the
@@ -234,20 +245,56 @@ public final class AckLog: Sendable {
     /// record appended after it) is still read: a whole record ends such a line,
     /// and the bit-inverted check keeps any other split from reading as one.
     static func parse(_ line: Substring) -> (Outcome, Int64)? {
-        if let record = parseWhole(line) { return record }
-        var rest = line.dropFirst()
-        while let letter = rest.firstIndex(where: { Outcome(rawValue: String($0)) != nil }) {
-            if let record = parseWhole(line[letter...]) { return record }
-            rest = line[line.index(after: letter)...]
+        Array(line.utf8).withUnsafeBufferPointer { parse($0) }
+    }
+
+    /// `parse` of a line's bytes (without its newline), read as they are: a long
+    /// log is read record by record without making a string of each.
+    static func parse(_ line: UnsafeBufferPointer<UInt8>) -> (Outcome, Int64)? {
+        if let record = parseWhole(line, from: 0) { return record }
+        var start = 1
+        while start < line.count {
+            if Outcome(byte: line[start]) != nil, let record = parseWhole(line, from: start) { return record }
+            start += 1
         }
         return nil
     }
 
-    private static func parseWhole(_ line: Substring) -> (Outcome, Int64)? {
-        let fields = line.split(separator: " ")
-        guard fields.count == 3, let outcome = Outcome(rawValue: String(fields[0])),
-              let id = Int64(fields[1]), let check = Int64(fields[2]), check == ~id else { return nil }
+    /// The record that is all of `line[start...]`: three fields between spaces
+    /// (as many as there are), the outcome's letter, the id, and the id bit-inverted.
+    private static func parseWhole(_ line: UnsafeBufferPointer<UInt8>, from start: Int) -> (Outcome, Int64)? {
+        var index = start
+        func field() -> Range<Int>? {
+            while index < line.count, line[index] == UInt8(ascii: " ") { index += 1 }
+            let begin = index
+            while index < line.count, line[index] != UInt8(ascii: " ") { index += 1 }
+            return begin < index ? begin..<index : nil
+        }
+        guard let letter = field(), letter.count == 1, let outcome = Outcome(byte: line[letter.lowerBound]),
+              let idField = field(), let id = integer(line[idField]),
+              let checkField = field(), let check = integer(line[checkField]), check == ~id,
+              field() == nil else { return nil }
         return (outcome, id)
+    }
+
+    /// A decimal integer as `Int64("…")` reads one: an optional sign, then digits, in range.
+    private static func integer(_ digits: Slice<UnsafeBufferPointer<UInt8>>) -> Int64? {
+        var index = digits.startIndex
+        let negative = digits.first == UInt8(ascii: "-")
+        if negative || digits.first == UInt8(ascii: "+") { index += 1 }
+        guard index < digits.endIndex else { return nil }
+        var value: Int64 = 0  // Negated as it goes, so that Int64.min fits.
+        while index < digits.endIndex {
+            let digit = digits[index] &- UInt8(ascii: "0")
+            guard digit < 10 else { return nil }
+            let (tens, overflow) = value.multipliedReportingOverflow(by: 10)
+            let (next, underflow) = tens.subtractingReportingOverflow(Int64(digit))
+            guard !overflow, !underflow else { return nil }
+            value = next
+            index += 1
+        }
+        if negative { return value }
+        return value == .min ? nil : -value
     }
 
     /// Writes one line; with `syncs`, its sync is asked of the syncer, not waited
@@ -325,8 +372,8 @@ public final class AckLog: Sendable {
                     guard pending[start..<newline].elementsEqual(header.utf8) else { throw notOurs }
                     continue
                 }
-                let line = String(decoding: pending[start..<newline], as: UTF8.self)
-                if let (outcome, id) = parse(line[...]) { try body(outcome, id) }
+                let record = pending.withUnsafeBufferPointer { parse(UnsafeBufferPointer(rebasing: $0[start..<newline])) }
+                if let (outcome, id) = record { try body(outcome, id) }
             }
             pending.removeFirst(start)
             if lines == 0 && pending.count > header.utf8.count { throw notOurs }

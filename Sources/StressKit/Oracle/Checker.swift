@@ -352,7 +352,7 @@ public final class Checker {
                 case .powerLoss:
                     if id == 1 {
                         relax.reset()
-                        relax.bind([.integer(era)])
+                        relax.bind(.integer(era), at: 1)
                         try relax.step()
                         counts.relaxed += 1
                     }
@@ -361,7 +361,10 @@ public final class Checker {
                     break  // A driver's reservation of its ids: no transaction.
                 case .committed, .rolledBack:
                     insert.reset()
-                    insert.bind([.integer(id), .integer(outcome == .committed ? 1 : 0), .integer(seq), .integer(era)])
+                    insert.bind(.integer(id), at: 1)
+                    insert.bind(.integer(outcome == .committed ? 1 : 0), at: 2)
+                    insert.bind(.integer(seq), at: 3)
+                    insert.bind(.integer(era), at: 4)
                     try insert.step()
                     if outcome == .committed { counts.committed += 1 } else { counts.rolledBack += 1 }
                 }
