@@ -18,9 +18,6 @@ public final class Checker {
     public var who: String
     public var logLine: () -> Int
     public var maxListed = 20
-    /// Snapshots begun by `run`, and the one `ledgerTransactions` was built in.
-    private var snapshots = 0
-    private var ledgerTransactionsSnapshot = -1
 
     public init(connection: Connection, who: String, logLine: @escaping () -> Int = { 0 }) {
         self.connection = connection
@@ -46,23 +43,16 @@ public final class Checker {
     /// Throws `SQLiteError` only when the snapshot cannot be taken (SQLITE_BUSY
     /// after the busy timeout, or an unreadable file); corruption met along the
     /// way is a violation. Throws `ToolError` when the ack log cannot serve as
-    /// evidence (see `loadAcknowledgements`): no verdict is better than a durability
+    /// evidence (see `AckReview`): no verdict is better than a durability
     /// "pass" with nothing to compare.
     ///
     /// With `acknowledgedBytes`, only that much of the ack log counts: the
     /// acknowledgements recorded before a copy (VACUUM INTO) was taken.
     public func run(acknowledgements: String, acknowledgedBytes: Int? = nil, randomness: Randomness) throws -> CheckReport {
-        // Acknowledgements are loaded before the snapshot begins: an id in the file
+        // The log counts as long as it is before the snapshot begins: an id in it
         // was acknowledged after its COMMIT returned, so the snapshot must contain it.
-        // They stream into a TEMP table; only SQLite's cache holds them.
-        let acknowledged: Acknowledged
-        do {
-            acknowledged = try loadAcknowledgements(acknowledgements, limit: acknowledgedBytes)
-        } catch let error as SQLiteError where error.isCorruption {
-            return unreadable(error)  // Even the schema cannot be read.
-        }
+        let acknowledgedBytes = acknowledgedBytes ?? Int(DatabaseFile.size(of: acknowledgements))
         try connection.execute("BEGIN")
-        snapshots += 1
         var inTransaction = true
         defer { if inTransaction { try? connection.execute("ROLLBACK") } }
         // The first read fixes the snapshot. A file too damaged to read is an
@@ -75,6 +65,14 @@ public final class Checker {
             return unreadable(error)
         }
 
+        // Read once for `durability` and `rollback`; a damaged ledger is each one's finding.
+        let acknowledged: Result<AckReview, SQLiteError>
+        do {
+            acknowledged = .success(try AckReview(connection: connection, log: acknowledgements, limit: acknowledgedBytes, listed: maxListed))
+        } catch let error as SQLiteError {
+            acknowledged = .failure(error)
+        }
+
         let rng = randomness.stream("query-consistency")
         let side = parallel
             ? SideCheck(connection.sibling, who: who, logLine: logLine(), maxListed: maxListed, rng: rng) : nil
@@ -85,10 +83,11 @@ public final class Checker {
                 let scan = ContentScan(checker: self)
                 try scan.run(TrackedTable.tables(of: schema))
                 var rollback = scan.rollback
-                try leakedLedgerEntries(into: &rollback)
+                let review = try acknowledged.get()
+                try leakedLedgerEntries(review, into: &rollback)
                 results += [
                     scan.model.result(checked: try modelChecked(scan)),
-                    rollback.result(checked: Self.rollbackChecked(rows: scan.rows, rolledBack: acknowledged.rolledBack)),
+                    rollback.result(checked: Self.rollbackChecked(rows: scan.rows, rolledBack: review.rolledBack)),
                 ]
             } catch {
                 results.append(guarded(.model) { throw error })
@@ -97,7 +96,7 @@ public final class Checker {
         } else {
             results += [.skipped(.model, recorded.unreadable), .skipped(.rollback, recorded.unreadable)]
         }
-        results.append(guarded(.durability) { try durability(acknowledged) })
+        results.append(guarded(.durability) { try durability(acknowledged.get()) })
         results.append(guarded(.schema) { try schemaProperty(recorded) })
         if let side {
             // End this snapshot before waiting: in rollback-journal modes a writer
@@ -279,102 +278,5 @@ public final class Checker {
     static func shown(_ value: SQLValue) -> String {
         guard case .text(let text) = value else { return value == .null ? "(none)" : "\(value)" }
         return text.count > 300 ? String(text.prefix(300)) + "…" : text
-    }
-
-    /// The name of a TEMP table of the ledger's distinct transaction ids, built
-    /// on first use in each snapshot from one pass over the ledger: `rollback`
-    /// (undone work, rolled-back transactions) and `durability` (acknowledged
-    /// transactions) both ask which transactions the ledger holds, and this
-    /// answers both from one read of it. Nil when that read meets a damaged
-    /// ledger: each property then queries the ledger itself, as SQLite plans
-    /// it, which may still reach a verdict around the damage.
-    func ledgerTransactions() throws -> String? {
-        let name = "temp.stress_check_ledger_txs"
-        if ledgerTransactionsSnapshot == snapshots { return name }
-        do {
-            try connection.execute("""
-                CREATE TEMP TABLE IF NOT EXISTS stress_check_ledger_txs (tx INTEGER PRIMARY KEY);
-                DELETE FROM \(name);
-                INSERT OR IGNORE INTO \(name) (tx) SELECT tx FROM main.\(Bookkeeping.ledger)
-                """)
-        } catch {
-            if let damage = error as? SQLiteError, damage.isCorruption { return nil }
-            throw error
-        }
-        ledgerTransactionsSnapshot = snapshots
-        return name
-    }
-
-    // MARK: - The acknowledgement log
-
-    /// What the acknowledgement log held.
-    struct Acknowledged {
-        var committed = 0
-        var rolledBack = 0
-        /// Power losses after which earlier commits may be missing.
-        var relaxed = 0
-    }
-
-    /// Streams the acknowledgement log into `temp.stress_check_acks` (touching only
-    /// the TEMP database): committed ids, and rolled-back ids, for `durability`
-    /// and `rollback`. Returns the counts.
-    ///
-    /// Every writer creates the log before its first transaction, so once the
-    /// ledger records a committed transaction the log must be there and
-    /// readable: missing, empty, not ours, a directory or a read error is a
-    /// `ToolError`, never an empty log. Only a database whose ledger records no
-    /// committed transaction may have none (nothing was ever acknowledged).
-    ///
-    /// `committed` is 1 for a commit that must be in the database, 0 for a
-    /// rollback, and 2 for a commit acknowledged before a power loss that the
-    /// synchronous level allowed to lose it (`p 1` in the log); `era` counts the
-    /// power losses before the record, `seq` is its place in the log.
-    private func loadAcknowledgements(_ path: String, limit: Int?) throws -> Acknowledged {
-        try connection.execute("""
-            CREATE TEMP TABLE IF NOT EXISTS stress_check_acks (
-                tx INTEGER PRIMARY KEY, committed INTEGER NOT NULL, seq INTEGER NOT NULL, era INTEGER NOT NULL);
-            DELETE FROM temp.stress_check_acks
-            """)
-        var counts = Acknowledged()
-        if !FileManager.default.fileExists(atPath: path),
-           try connection.scalar("SELECT EXISTS (SELECT 1 FROM main.\(Bookkeeping.ledger) WHERE tx > 0) "
-                + "OR EXISTS (SELECT 1 FROM main.\(Compaction.table))") == .integer(0) {
-            return counts
-        }
-        try connection.execute("BEGIN")
-        do {
-            let insert = try connection.prepare("INSERT OR REPLACE INTO temp.stress_check_acks (tx, committed, seq, era) VALUES (?, ?, ?, ?)")
-            let relax = try connection.prepare("UPDATE temp.stress_check_acks SET committed = 2 WHERE committed = 1 AND era = ?")
-            var seq: Int64 = 0, era: Int64 = 0
-            try AckLog.forEach(at: path, limit: limit) { outcome, id in
-                seq += 1
-                switch outcome {
-                case .powerLoss:
-                    if id == 1 {
-                        relax.reset()
-                        relax.bind(.integer(era), at: 1)
-                        try relax.step()
-                        counts.relaxed += 1
-                    }
-                    era += 1
-                case .writer:
-                    break  // A driver's reservation of its ids: no transaction.
-                case .committed, .rolledBack:
-                    insert.reset()
-                    insert.bind(.integer(id), at: 1)
-                    insert.bind(.integer(outcome == .committed ? 1 : 0), at: 2)
-                    insert.bind(.integer(seq), at: 3)
-                    insert.bind(.integer(era), at: 4)
-                    try insert.step()
-                    if outcome == .committed { counts.committed += 1 } else { counts.rolledBack += 1 }
-                }
-            }
-            try connection.execute("COMMIT")
-        } catch {
-            try? connection.execute("ROLLBACK")
-            guard let error = error as? ToolError else { throw error }
-            throw ToolError("cannot check durability or rollback: \(error.message)")
-        }
-        return counts
     }
 }

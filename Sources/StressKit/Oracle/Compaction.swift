@@ -128,31 +128,4 @@ public enum Compaction {
 
     /// The last schema change whose record compaction removed, as an SQL expression (0: none).
     static let schemaMark = "coalesce((SELECT value FROM main.\(Bookkeeping.meta) WHERE key = '\(schemaMarkKey)'), 0)"
-
-    /// An SQL condition: the transaction `tx` (an SQL expression) is in the
-    /// database, by a ledger entry or by its bit in the record. `transactions`
-    /// names a table of the ledger's distinct `tx` values taken in the same
-    /// snapshot (the check builds one, `Checker.ledgerTransactions`), or is
-    /// nil to read the ledger itself.
-    static func present(_ tx: String, transactions: String? = nil) -> String {
-        "(\(tx) IN (SELECT tx FROM \(transactions ?? ledger)) OR \(recorded(tx)))"
-    }
-
-    /// A query of the ids in `acks` (a table whose integer primary key is `tx`,
-    /// aliased `a` for `condition`) that meet `condition` and that compaction
-    /// recorded, in id order. The record is read block by block and each
-    /// block's ids are looked up in `acks`, so the cost follows the record
-    /// (about a row per 32 compacted transactions), not every id in `acks`.
-    static func recordedQuery(among acks: String, where condition: String) -> String {
-        let last = (1 << blockBits) - 1
-        return "SELECT a.tx FROM main.\(table) AS c CROSS JOIN \(acks) AS a "
-            + "WHERE a.tx BETWEEN c.block << \(blockBits) AND (c.block << \(blockBits)) + \(last) "
-            + "AND ((c.bits >> (a.tx & \(last))) & 1) = 1 AND (\(condition)) ORDER BY a.tx"
-    }
-
-    /// An SQL condition: compaction recorded the transaction `tx` (an SQL expression).
-    static func recorded(_ tx: String) -> String {
-        "EXISTS (SELECT 1 FROM main.\(table) WHERE block = (\(tx)) >> \(blockBits) "
-            + "AND ((bits >> ((\(tx)) & \((1 << blockBits) - 1))) & 1) = 1)"
-    }
 }

@@ -22,18 +22,23 @@ extension Checker {
     /// the plan undoes carry a negative id, and a transaction recorded as rolled
     /// back must have none. Catches leaked deletions and leaked ledger rows, which
     /// leave no tagged row behind.
-    func leakedLedgerEntries(into found: inout Findings) throws {
-        // The ledger's transactions first (a set `durability` reads too): only when
-        // one of them is undone work or rolled back is the ledger read for its entries.
-        // Each id is looked up among the acknowledgements (never the other way
-        // round), so the cost follows the ledger, not every rollback ever recorded.
-        func undone(_ tx: String) -> String {
-            "\(tx) < 0 OR EXISTS (SELECT 1 FROM temp.stress_check_acks AS a WHERE a.tx = \(tx) AND NOT a.committed)"
-        }
-        let leaked = try ledgerTransactions().map { try count("SELECT count(*) FROM \($0) AS l WHERE \(undone("l.tx"))") }
-        if leaked ?? 1 > 0 {
+    func leakedLedgerEntries(_ acknowledged: AckReview, into found: inout Findings) throws {
+        // Which transactions the ledger holds is known (`AckReview`): only when one
+        // of them is undone work or rolled back is the ledger read for their entries.
+        if acknowledged.undoneWork || !acknowledged.leaked.isEmpty {
+            try connection.execute("""
+                CREATE TEMP TABLE IF NOT EXISTS stress_check_leaked (tx INTEGER PRIMARY KEY);
+                DELETE FROM temp.stress_check_leaked
+                """)
+            let insert = try connection.prepare("INSERT INTO temp.stress_check_leaked (tx) VALUES (?)")
+            for tx in acknowledged.leaked {
+                insert.reset()
+                insert.bind(.integer(tx), at: 1)
+                try insert.step()
+            }
             let statement = try connection.prepare(
-                "SELECT seq, tx, tbl, key, image FROM main.\(Bookkeeping.ledger) AS l WHERE \(undone("l.tx"))")
+                "SELECT seq, tx, tbl, key, image FROM main.\(Bookkeeping.ledger) "
+                    + "WHERE tx < 0 OR tx IN (SELECT tx FROM temp.stress_check_leaked) ORDER BY seq")
             while try statement.step() {
                 found.add {
                     let tx = statement.int64(1)
@@ -51,14 +56,14 @@ extension Checker {
             }
         }
         // Entries of a transaction compaction removed leave its id in the record.
-        let recorded = try connection.prepare(Compaction.recordedQuery(among: "temp.stress_check_acks", where: "NOT a.committed"))
-        while try recorded.step() {
+        for tx in acknowledged.recordedRollbacks.ids {
             found.add {
-                let writer = TransactionID.describe(recorded.int64(0))
+                let writer = TransactionID.describe(tx)
                 return violation(
                     .rollback, "\(writer), which was rolled back, is in the record of compacted transactions: its writes were in the ledger",
-                    ["rolled-back-writer": writer, "tx": String(recorded.int64(0))])
+                    ["rolled-back-writer": writer, "tx": String(tx)])
             }
         }
+        found.addCounted(acknowledged.recordedRollbacks.count - acknowledged.recordedRollbacks.ids.count)
     }
 }

@@ -1,0 +1,181 @@
+import StressSQLite
+
+/// The acknowledgement log held against one snapshot of the database, in one
+/// pass over the log: what `durability` and `rollback` judge by.
+///
+/// The snapshot's side is read into memory first, one bit per transaction id
+/// (`TransactionSet`): the ids the ledger holds, and those the record of
+/// compacted transactions holds (`Compaction`). Then each record of the log is
+/// judged as it is read, and only what it finds wrong is kept: so a check costs
+/// one read of the log per run, with no copy of it, and memory that follows the
+/// ids in the database (a bit each), not the log's length.
+///
+/// What is judged, record by record:
+/// - a commit (`c`) must be in the database, by a ledger entry or its bit in
+///   the record; where a power loss struck after it (`p 1`, a synchronous
+///   level that lets SQLite lose the latest commits), it may be lost, unless a
+///   commit of the same writer made after it, before that power loss, survived;
+/// - a rollback (`r`) must have no entry in the ledger and no bit in the record.
+///
+/// Every writer creates the log before its first transaction, so once the
+/// database records a committed transaction the log must be there and
+/// readable: missing, empty, not ours, a directory or a read error is a
+/// `ToolError`, never an empty log. Only a database that records no committed
+/// transaction may have none (nothing was ever acknowledged).
+struct AckReview {
+    /// Commit records read, rollback records read, and power losses that let
+    /// SQLite lose the commits acknowledged before them.
+    var committed = 0
+    var rolledBack = 0
+    var relaxed = 0
+    /// Commits that must be in the database and are not.
+    var missing: LowestIDs
+    /// Commits a power loss took, as the synchronous level allows.
+    var lost = 0
+    /// Commits a power loss took although a later commit of the same writer
+    /// survived it, in the order of the log (at most `limit`), and how many.
+    var outlived: [(tx: Int64, survivor: Int64)] = []
+    var outlivedCount = 0
+    /// Rolled-back transactions that the record of compacted transactions names.
+    var recordedRollbacks: LowestIDs
+    /// Rolled-back transactions that have entries in the ledger.
+    var leaked: Set<Int64> = []
+    /// Whether the ledger holds entries of undone work (negative ids).
+    var undoneWork = false
+
+    /// Reads the ledger's and the record's ids in the snapshot of `connection`,
+    /// then judges the first `limit` bytes of the log at `path` against them
+    /// (the log as long as it was before the snapshot began, so that every id
+    /// in it committed, or rolled back, before). Violations beyond `listed` per
+    /// kind are counted only.
+    ///
+    /// Throws `SQLiteError` when the snapshot's ids cannot be read, and
+    /// `ToolError` when the log cannot serve as evidence.
+    init(connection: Connection, log path: String, limit: Int, listed: Int) throws {
+        missing = LowestIDs(limit: listed)
+        recordedRollbacks = LowestIDs(limit: listed)
+        var ledger = TransactionSet()
+        let ledgerIDs = try connection.prepare("SELECT tx FROM main.\(Bookkeeping.ledger)")
+        while try ledgerIDs.step() {
+            let tx = ledgerIDs.int64(0)
+            if tx < 0 { undoneWork = true } else { ledger.insert(tx) }
+        }
+        var compacted = TransactionSet()
+        let record = try connection.prepare("SELECT block, bits FROM main.\(Compaction.table)")
+        while try record.step() { compacted.insert(block: record.int64(0), bits: record.int64(1), width: Compaction.blockBits) }
+        if !ledger.hasPositive, compacted.isEmpty, DatabaseFile.kind(at: path) == .missing {
+            return  // Nothing ever committed, so nothing was acknowledged.
+        }
+        var era = Era()
+        do {
+            try AckLog.forEach(at: path, limit: limit) { outcome, tx in
+                era.seq += 1
+                switch outcome {
+                case .committed:
+                    committed += 1
+                    era.commit(tx, present: ledger.contains(tx) || compacted.contains(tx))
+                case .rolledBack:
+                    rolledBack += 1
+                    if ledger.contains(tx) { leaked.insert(tx) }
+                    if compacted.contains(tx) { recordedRollbacks.add(tx) }
+                case .powerLoss:
+                    if tx == 1 { relaxed += 1 }
+                    end(&era, relaxed: tx == 1)
+                case .writer:
+                    break  // A driver's reservation of its ids: no transaction.
+                }
+            }
+        } catch let error as ToolError {
+            throw ToolError("cannot check durability or rollback: \(error.message)")
+        }
+        end(&era, relaxed: false)
+    }
+
+    /// The commits missing since the last power loss: held against the database
+    /// unless the power loss that ends them (`relaxed`) lets SQLite lose them.
+    private mutating func end(_ era: inout Era, relaxed: Bool) {
+        if relaxed {
+            lost += era.missing.count
+            for (tx, survivor, _) in era.outlived.sorted(by: { $0.seq < $1.seq }) {
+                outlivedCount += 1
+                if outlived.count < missing.limit { outlived.append((tx, survivor)) }
+            }
+        } else {
+            for (tx, _) in era.missing { missing.add(tx) }
+        }
+        era = Era(seq: era.seq)
+    }
+
+    /// The commits of the log since the last power loss that are not in the database.
+    private struct Era {
+        /// The place of the latest record in the log.
+        var seq = 0
+        var missing: [(tx: Int64, seq: Int)] = []
+        /// Missing commits by writer (`tx >> 32`) that no later commit of theirs has outlived yet.
+        var unanswered: [Int64: [Int]] = [:]
+        /// Missing commits that a later commit of the same writer outlived.
+        var outlived: [(tx: Int64, survivor: Int64, seq: Int)] = []
+
+        mutating func commit(_ tx: Int64, present: Bool) {
+            let writer = tx >> 32
+            if present {
+                for index in unanswered.removeValue(forKey: writer) ?? [] {
+                    outlived.append((missing[index].tx, tx, missing[index].seq))
+                }
+            } else {
+                unanswered[writer, default: []].append(missing.count)
+                missing.append((tx, seq))
+            }
+        }
+    }
+}
+
+/// Transaction ids, one bit each: a writer's ids are consecutive numbers after
+/// its base (`TransactionID`), so a run's ids fill whole words.
+struct TransactionSet {
+    private var words: [Int64: UInt64] = [:]
+    private(set) var hasPositive = false
+
+    var isEmpty: Bool { words.isEmpty }
+
+    mutating func insert(_ tx: Int64) {
+        words[tx >> 6, default: 0] |= 1 << UInt64(tx & 63)
+        if tx > 0 { hasPositive = true }
+    }
+
+    /// The ids `block << width + i` for each bit `i` set in `bits`.
+    mutating func insert(block: Int64, bits: Int64, width: Int) {
+        precondition(width >= 0 && width < 6, "a block of more than 32 ids")
+        var rest = UInt64(bitPattern: bits) & ((1 << UInt64(1 << width)) - 1)
+        while rest != 0 {
+            insert(block << Int64(width) + Int64(rest.trailingZeroBitCount))
+            rest &= rest - 1
+        }
+    }
+
+    func contains(_ tx: Int64) -> Bool {
+        guard let word = words[tx >> 6] else { return false }
+        return word >> UInt64(tx & 63) & 1 == 1
+    }
+}
+
+/// The lowest ids added (at most `limit`, in order), and how many were added.
+struct LowestIDs {
+    let limit: Int
+    private(set) var ids: [Int64] = []
+    private(set) var count = 0
+
+    init(limit: Int) { self.limit = limit }
+
+    mutating func add(_ tx: Int64) {
+        count += 1
+        guard ids.count < limit || (limit > 0 && tx < ids[ids.count - 1]) else { return }
+        var low = 0, high = ids.count
+        while low < high {
+            let middle = (low + high) / 2
+            if ids[middle] < tx { low = middle + 1 } else { high = middle }
+        }
+        ids.insert(tx, at: low)
+        if ids.count > limit { ids.removeLast() }
+    }
+}

@@ -1,0 +1,134 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import Testing
+import StressSQLite
+@testable import StressKit
+
+/// `AckReview` judged record by record against a database made by hand: the
+/// ledger holds ids `ledger`, the record of compacted transactions `compacted`.
+@Suite struct AckReviewTests {
+    static func review(
+        ledger: [Int64], compacted: [Int64] = [], log: [String]?, limit: Int? = nil, listed: Int = 20
+    ) throws -> AckReview {
+        let directory = try TemporaryDirectory()
+        let db = directory.path("r.db"), acks = directory.path("r.db.acks")
+        let entries = ledger.map { "(\($0), 'w', 't', \($0), 'x')" }.joined(separator: ", ")
+        try bookkeepingDatabase(db, ledger.isEmpty ? "SELECT 1" : "INSERT INTO stress_ledger (tx, who, tbl, key, image) VALUES \(entries)")
+        let connection = try Connection(path: db)
+        for tx in compacted {
+            try connection.execute("""
+                INSERT INTO stress_compacted (block, bits) VALUES (\(tx >> 5), \(1 << (tx & 31)))
+                ON CONFLICT (block) DO UPDATE SET bits = bits | excluded.bits
+                """)
+        }
+        if let log {
+            try ([AckLog.header] + log).map { $0 + "\n" }.joined().write(toFile: acks, atomically: true, encoding: .utf8)
+        }
+        try connection.execute("BEGIN")
+        defer { try? connection.execute("ROLLBACK") }
+        return try AckReview(connection: connection, log: acks, limit: limit ?? Int(DatabaseFile.size(of: acks)), listed: listed)
+    }
+
+    static func c(_ tx: Int64) -> String { "c \(tx) \(~tx)" }
+    static func r(_ tx: Int64) -> String { "r \(tx) \(~tx)" }
+    static func p(_ relaxed: Int64) -> String { "p \(relaxed) \(~relaxed)" }
+    static func id(_ writer: Int64, _ number: Int64) -> Int64 { writer << 32 | number }
+
+    // A commit is in the database by a ledger entry or by its bit in the record;
+    // one in neither is missing, listed lowest first and counted past the limit.
+    @Test func commitsMustBeInTheLedgerOrTheRecord() throws {
+        let inLedger = Self.id(300, 1), inRecord = Self.id(300, 2)
+        let gone = (3...8).map { Self.id(300, $0) }
+        let review = try Self.review(
+            ledger: [inLedger], compacted: [inRecord], log: ([inLedger, inRecord] + gone.reversed()).map(Self.c), listed: 4)
+        #expect(review.committed == 8)
+        #expect(review.missing.ids == Array(gone.prefix(4)))
+        #expect(review.missing.count == 6)
+        #expect(review.lost == 0 && review.outlivedCount == 0)
+    }
+
+    // A power loss that lets SQLite lose the latest commits (`p 1`) excuses the
+    // commits before it that are gone, unless a later commit of the same writer
+    // survived; a strict one (`p 0`), or none, excuses nothing.
+    @Test func aRelaxedPowerLossExcusesOnlyTheLatestCommits() throws {
+        let a = Self.id(300, 1), b = Self.id(300, 2), c = Self.id(300, 3)  // Writer 300: b lost, then c survived.
+        let d = Self.id(301, 1)  // Writer 301: its last commit lost.
+        let e = Self.id(300, 4), f = Self.id(300, 5)  // After a strict power loss: f lost, not excused.
+        let review = try Self.review(
+            ledger: [a, c, e], log: [Self.c(a), Self.c(b), Self.c(d), Self.c(c), Self.p(1), Self.c(e), Self.p(0), Self.c(f)])
+        #expect(review.relaxed == 1)
+        #expect(review.lost == 2)
+        #expect(review.outlived.map(\.tx) == [b] && review.outlived.map(\.survivor) == [c])
+        #expect(review.outlivedCount == 1)
+        #expect(review.missing.ids == [f] && review.missing.count == 1)
+    }
+
+    // A rolled-back transaction may have no entry in the ledger and no bit in the record.
+    @Test func rollbacksMustLeaveNothing() throws {
+        let clean = Self.id(300, 1), leaked = Self.id(300, 2), recorded = Self.id(300, 3)
+        let review = try Self.review(
+            ledger: [leaked, -Self.id(300, 4)], compacted: [recorded], log: [clean, leaked, recorded].map(Self.r))
+        #expect(review.rolledBack == 3)
+        #expect(review.leaked == [leaked])
+        #expect(review.recordedRollbacks.ids == [recorded])
+        #expect(review.undoneWork, "an entry with a negative id is undone work")
+        #expect(review.missing.count == 0)
+    }
+
+    // Only the log's first `limit` bytes count: a record appended after the
+    // snapshot began names a commit the snapshot cannot have.
+    @Test func recordsPastTheLimitAreNotRead() throws {
+        let before = Self.id(300, 1), after = Self.id(300, 2)
+        let limit = (AckLog.header + "\n" + Self.c(before) + "\n").utf8.count
+        let review = try Self.review(ledger: [before], log: [Self.c(before), Self.c(after)], limit: limit)
+        #expect(review.committed == 1 && review.missing.count == 0)
+    }
+
+    // No log is no acknowledgement only while nothing was ever committed.
+    @Test func aMissingLogIsEvidenceMissing() throws {
+        let empty = try Self.review(ledger: [], log: nil)
+        #expect(empty.committed == 0 && empty.missing.count == 0)
+        #expect {
+            _ = try Self.review(ledger: [Self.id(300, 1)], log: nil)
+        } throws: { error in
+            (error as? ToolError)?.message.hasPrefix("cannot check durability or rollback: the acknowledgement log ") == true
+        }
+        #expect(throws: ToolError.self) { _ = try Self.review(ledger: [], compacted: [Self.id(300, 1)], log: nil) }
+    }
+
+    // One bit per id, negative ids and whole blocks of the record included.
+    @Test func transactionSetsHoldExactlyWhatWasPut() {
+        var rng = Xoshiro(seed: 5)
+        var set = TransactionSet(), reference = Set<Int64>()
+        for _ in 0..<5_000 {
+            let tx = Int64(rng.int(in: -2_000...2_000)) + (rng.int(in: 0...1) == 0 ? 0 : Self.id(300, 0))
+            set.insert(tx)
+            reference.insert(tx)
+        }
+        set.insert(block: 7, bits: Int64(bitPattern: 0xFFFF_FFFF_8000_0001), width: 5)  // Bits past 32 are not ids of the block.
+        reference.formUnion([7 << 5, 7 << 5 + 31])
+        for tx in Int64(-2_100)...Int64(2_100) {
+            #expect(set.contains(tx) == reference.contains(tx))
+            #expect(set.contains(tx + Self.id(300, 0)) == reference.contains(tx + Self.id(300, 0)))
+        }
+        #expect(set.hasPositive && !TransactionSet().hasPositive)
+    }
+
+    // The lowest ids, in order, however they arrive; all of them counted.
+    @Test func lowestIDsKeepTheLowest() {
+        var rng = Xoshiro(seed: 6)
+        for limit in [0, 1, 5, 20] {
+            var lowest = LowestIDs(limit: limit), all: [Int64] = []
+            for _ in 0..<500 {
+                let tx = Int64(rng.int(in: -1_000...1_000))
+                lowest.add(tx)
+                all.append(tx)
+            }
+            #expect(lowest.ids == Array(all.sorted().prefix(limit)))
+            #expect(lowest.count == 500)
+        }
+    }
+}
