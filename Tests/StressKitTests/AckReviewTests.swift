@@ -99,37 +99,6 @@ import StressSQLite
         #expect(throws: ToolError.self) { _ = try Self.review(ledger: [], compacted: [Self.id(300, 1)], log: nil) }
     }
 
-    // What the content scan noted of the tables it walked, and the rest read
-    // table by table, make every id of the ledger: none read twice, none left out.
-    @Test func theRestOfTheLedgerIsEveryTableNotWalked() throws {
-        let directory = try TemporaryDirectory()
-        let db = directory.path("l.db")
-        let tables = ["", "#schema", "a", "b", "dropped"]
-        let entries = tables.enumerated().flatMap { index, table in
-            (1...3).map { "(\(Self.id(300 + Int64(index), Int64($0))), 'w', '\(table)', \($0), 'x')" }
-        }
-        try bookkeepingDatabase(db, "INSERT INTO stress_ledger (tx, who, tbl, key, image) VALUES " + entries.joined(separator: ", ")
-            + ", (\(-Self.id(310, 1)), 'w', 'b', 9, 'x')")
-        let connection = try Connection(path: db)
-        var scanned = LedgerTransactions()
-        for number in Int64(1)...3 { scanned.note(Self.id(302, number)) }  // Table "a", as a merge notes it.
-        scanned.walked.insert("a")
-        try scanned.readRest(connection)
-        #expect(scanned.walked == Set(tables))
-        #expect(scanned.undoneWork)
-        for index in 0..<tables.count {
-            for number in Int64(0)...4 {
-                #expect(scanned.ids.contains(Self.id(300 + Int64(index), number)) == (1...3).contains(number))
-            }
-        }
-        // A table marked walked is not read again: what was not noted for it is not there.
-        var trusting = LedgerTransactions()
-        trusting.walked.insert("b")
-        try trusting.readRest(connection)
-        #expect(!trusting.ids.contains(Self.id(303, 1)) && trusting.ids.contains(Self.id(302, 1)))
-        #expect(!trusting.undoneWork, "the undone work is in table b")
-    }
-
     // One bit per id, negative ids and whole blocks of the record included.
     @Test func transactionSetsHoldExactlyWhatWasPut() {
         var rng = Xoshiro(seed: 5)

@@ -4,10 +4,8 @@ import StressSQLite
 /// pass over the log: what `durability` and `rollback` judge by.
 ///
 /// The snapshot's side is read into memory first, one bit per transaction id
-/// (`TransactionSet`): the ids the ledger holds (`LedgerTransactions`: the
-/// content scan notes those of the tables it walks, so only the rest of the
-/// ledger is read here), and those the record of compacted transactions holds
-/// (`Compaction`). Then each record of the log is
+/// (`TransactionSet`): the ids the ledger holds, and those the record of
+/// compacted transactions holds (`Compaction`). Then each record of the log is
 /// judged as it is read, and only what it finds wrong is kept: so a check costs
 /// one read of the log per run, with no copy of it, and memory that follows the
 /// ids in the database (a bit each), not the log's length.
@@ -45,22 +43,23 @@ struct AckReview {
     /// Whether the ledger holds entries of undone work (negative ids).
     var undoneWork = false
 
-    /// Reads the ledger's and the record's ids in the snapshot of `connection`
-    /// (those of the ledger's tables that `scanned` walked excepted: it holds
-    /// them), then judges the first `limit` bytes of the log at `path` against
-    /// them (the log as long as it was before the snapshot began, so that every
-    /// id in it committed, or rolled back, before). Violations beyond `listed`
-    /// per kind are counted only.
+    /// Reads the ledger's and the record's ids in the snapshot of `connection`,
+    /// then judges the first `limit` bytes of the log at `path` against them
+    /// (the log as long as it was before the snapshot began, so that every id
+    /// in it committed, or rolled back, before). Violations beyond `listed` per
+    /// kind are counted only.
     ///
     /// Throws `SQLiteError` when the snapshot's ids cannot be read, and
     /// `ToolError` when the log cannot serve as evidence.
-    init(connection: Connection, log path: String, limit: Int, listed: Int, scanned: LedgerTransactions = LedgerTransactions()) throws {
+    init(connection: Connection, log path: String, limit: Int, listed: Int) throws {
         missing = LowestIDs(limit: listed)
         recordedRollbacks = LowestIDs(limit: listed)
-        var transactions = scanned
-        try transactions.readRest(connection)
-        let ledger = transactions.ids
-        undoneWork = transactions.undoneWork
+        var ledger = TransactionSet()
+        let ledgerIDs = try connection.prepare("SELECT tx FROM main.\(Bookkeeping.ledger)")
+        while try ledgerIDs.step() {
+            let tx = ledgerIDs.int64(0)
+            if tx < 0 { undoneWork = true } else { ledger.insert(tx) }
+        }
         var compacted = TransactionSet()
         let record = try connection.prepare("SELECT block, bits FROM main.\(Compaction.table)")
         while try record.step() { compacted.insert(block: record.int64(0), bits: record.int64(1), width: Compaction.blockBits) }
@@ -127,43 +126,6 @@ struct AckReview {
                 unanswered[writer, default: []].append(missing.count)
                 missing.append((tx, seq))
             }
-        }
-    }
-}
-
-/// The transaction ids of the ledger's entries: those of undone work (negative)
-/// only as a flag. Filled table by table (`tbl`), so that a pass that already
-/// walked a table's entries (`ContentScan`) saves reading them again.
-struct LedgerTransactions {
-    private(set) var ids = TransactionSet()
-    private(set) var undoneWork = false
-    /// Tables (`tbl`) whose every entry has been noted.
-    var walked: Set<String> = []
-
-    mutating func note(_ tx: Int64) {
-        if tx < 0 { undoneWork = true } else { ids.insert(tx) }
-    }
-
-    /// Notes the entries of every table not `walked`, one table after another
-    /// through the ledger's index (a seek for each table name; the commit
-    /// records, the schema changes' records and dropped tables' entries are
-    /// among them), so that every entry of the ledger has been noted.
-    mutating func readRest(_ connection: Connection) throws {
-        let ledger = "main.\(Bookkeeping.ledger)"
-        let first = try connection.prepare("SELECT min(tbl) FROM \(ledger)")
-        let next = try connection.prepare("SELECT min(tbl) FROM \(ledger) WHERE tbl > ?")
-        let entries = try connection.prepare("SELECT tx FROM \(ledger) WHERE tbl = ?")
-        var table = try first.step() ? first.text(0) : nil
-        while let name = table {
-            if !walked.contains(name) {
-                entries.reset()
-                entries.bind(.text(name), at: 1)
-                while try entries.step() { note(entries.int64(0)) }
-                walked.insert(name)
-            }
-            next.reset()
-            next.bind(.text(name), at: 1)
-            table = try next.step() ? next.text(0) : nil
         }
     }
 }

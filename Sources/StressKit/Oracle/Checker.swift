@@ -65,36 +65,23 @@ public final class Checker {
             return unreadable(error)
         }
 
+        // Read once for `durability` and `rollback`; a damaged ledger is each one's finding.
+        let acknowledged: Result<AckReview, SQLiteError>
+        do {
+            acknowledged = .success(try AckReview(connection: connection, log: acknowledgements, limit: acknowledgedBytes, listed: maxListed))
+        } catch let error as SQLiteError {
+            acknowledged = .failure(error)
+        }
+
         let rng = randomness.stream("query-consistency")
         let side = parallel
             ? SideCheck(connection.sibling, who: who, logLine: logLine(), maxListed: maxListed, rng: rng) : nil
         var results: [PropertyResult] = []
         if side == nil { results.append(guarded(.integrity) { try integrity() }) }
-        // `model` and `rollback` read every table in one pass, which notes the
-        // ledger's transactions on the way (`ContentScan.transactions`).
-        var scan: ContentScan?
-        var scanError: Error?
         if let schema = recorded.schema {
-            let contentScan = ContentScan(checker: self)
             do {
-                try contentScan.run(TrackedTable.tables(of: schema))
-                scan = contentScan
-            } catch {
-                scanError = error
-            }
-        }
-        // The log held against the snapshot, once for `durability` and `rollback`: a
-        // damaged ledger is each one's finding; a log that cannot serve as evidence ends the check.
-        let acknowledged: Result<AckReview, SQLiteError>
-        do {
-            acknowledged = .success(try AckReview(
-                connection: connection, log: acknowledgements, limit: acknowledgedBytes, listed: maxListed,
-                scanned: scan?.transactions ?? LedgerTransactions()))
-        } catch let error as SQLiteError {
-            acknowledged = .failure(error)
-        }
-        if let scan {
-            do {
+                let scan = ContentScan(checker: self)
+                try scan.run(TrackedTable.tables(of: schema))
                 var rollback = scan.rollback
                 let review = try acknowledged.get()
                 try leakedLedgerEntries(review, into: &rollback)
@@ -103,13 +90,10 @@ public final class Checker {
                     rollback.result(checked: Self.rollbackChecked(rows: scan.rows, rolledBack: review.rolledBack)),
                 ]
             } catch {
-                scanError = error
+                results.append(guarded(.model) { throw error })
+                results.append(.skipped(.rollback, "not reached"))
             }
-        }
-        if let scanError {
-            results.append(guarded(.model) { throw scanError })
-            results.append(.skipped(.rollback, "not reached"))
-        } else if recorded.schema == nil {
+        } else {
             results += [.skipped(.model, recorded.unreadable), .skipped(.rollback, recorded.unreadable)]
         }
         results.append(guarded(.durability) { try durability(acknowledged.get()) })

@@ -25,10 +25,6 @@ final class ContentScan {
     /// them (the `schema` property reports how they differ). Columns the schema
     /// does not know are not read: `model` judges the schema's columns.
     var unlike: [String] = []
-    /// The transactions of every ledger entry the merges walked, and the tables
-    /// (by ledger name) whose entries they walked to the end: `AckReview` reads
-    /// only the rest of the ledger.
-    var transactions = LedgerTransactions()
 
     init(checker: Checker) {
         self.checker = checker
@@ -171,7 +167,7 @@ final class ContentScan {
 
         mutating func run() throws {
             let ledger = try checker.connection.prepare(
-                "SELECT key, seq, image, tx FROM main.\(Bookkeeping.ledger) WHERE tbl = ? ORDER BY key, seq")
+                "SELECT key, seq, image FROM main.\(Bookkeeping.ledger) WHERE tbl = ? ORDER BY key, seq")
             ledger.bind([.text(table.ledgerName)])
             try stepRow()
             var haveKey = false
@@ -186,7 +182,6 @@ final class ContentScan {
                 haveKey = true
             }
             if haveKey { try settleKey() }
-            scan.transactions.walked.insert(table.ledgerName)
             while haveRow {
                 try checkRow(expectedSeq: nil)
                 try stepRow()
@@ -211,7 +206,6 @@ final class ContentScan {
         }
 
         private mutating func takeEntry(_ ledger: Statement) {
-            scan.transactions.note(ledger.int64(3))
             seq = ledger.int64(1)
             imageType = ledger.columnType(2)
             image.set(ledger.unsafeBytes(2, type: imageType == .text ? .text : .null))
