@@ -688,6 +688,33 @@ import Testing
         }
     }
 
+    // durability reads the ledger's own table, not its index: with the index
+    // damaged, a lost transaction is still named (and the damage reported too).
+    @Test func lostTransactionIsNamedPastADamagedLedgerIndex() throws {
+        let finished = try Finished()
+        // The commit record of the last transaction that changed no row: only durability can miss it.
+        let lost = try #require(try finished.connection.scalar("""
+            SELECT max(tx) FROM (SELECT tx FROM stress_ledger GROUP BY tx HAVING count(*) = 1 AND max(tbl) = '')
+            """).flatMap { if case .integer(let tx) = $0 { tx } else { nil } })
+        try finished.connection.execute("DELETE FROM stress_ledger WHERE tx = \(lost)")
+        let root = try #require(try finished.connection.scalar(
+            "SELECT rootpage FROM sqlite_schema WHERE name = 'stress_ledger_key'").flatMap { if case .integer(let page) = $0 { Int(page) } else { nil } })
+        finished.connection.close()
+        let handle = try #require(FileHandle(forUpdatingAtPath: finished.db.path))
+        let header = try #require(try handle.read(upToCount: 100))
+        let raw = Int(header[16]) << 8 | Int(header[17])
+        let pageSize = raw == 1 ? 65536 : raw
+        try handle.seek(toOffset: UInt64((root - 1) * pageSize))  // The index's root page, and only it.
+        handle.write(Data(repeating: 0xA5, count: pageSize))
+        try handle.close()
+        let result = try CLI.run(["check", "--db", finished.db.path, "--seed", "7", "--json"])
+        #expect(result.status == 1)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect(Self.status(json, "integrity") == "fail")
+        #expect(Self.status(json, "durability") == "fail")
+        #expect(Self.violations(json, "durability").map(Self.details).map { $0["tx"] } == [String(lost)])
+    }
+
     // `integrity` on a database locked past the busy timeout gives no verdict and
     // exits 0, as its help says, with and without --wait; `check` needs the
     // database and exits 2.
