@@ -313,7 +313,7 @@ extension SQLLog {
 
     private typealias RenameAt2 = @convention(c) (Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32) -> Int32
     /// Looked up at run time: the C library declares it only for _GNU_SOURCE, which Swift's Glibc module lacks.
-    private nonisolated(unsafe) static let renameat2: RenameAt2? = {
+    private static let renameat2: RenameAt2? = {
         #if canImport(Glibc)
         guard let symbol = dlsym(dlopen(nil, RTLD_NOW), "renameat2") else { return nil }
         return unsafeBitCast(symbol, to: RenameAt2.self)
