@@ -7,7 +7,7 @@ import Testing
     /// Every record `forEach` reads from the log at `path`, as "c42"-style strings.
     static func records(_ path: String) throws -> [String] {
         var seen: [String] = []
-        try AckLog.forEach(at: path) { outcome, id in seen.append("\(outcome.rawValue)\(id)") }
+        try AckLog.forEach(at: path) { outcome, id, _ in seen.append("\(outcome.rawValue)\(id)") }
         return seen
     }
 
@@ -76,6 +76,20 @@ import Testing
         }
     }
 
+    // Each record comes with the offset just past its line, across the reads of a long log.
+    @Test func recordsComeWithTheirOffsets() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("x.acks")
+        let log = try AckLog(path: path, syncs: false)
+        for tx in Int64(1)...5_000 { log.acknowledge(tx << 20) }
+        let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+        let ends = bytes.indices.filter { bytes[$0] == UInt8(ascii: "\n") }.map { $0 + 1 }.dropFirst()  // Past the header.
+        var offsets: [Int] = []
+        try AckLog.forEach(at: path) { _, _, end in offsets.append(end) }
+        #expect(offsets == Array(ends))
+        #expect(bytes.count > 1 << 16, "the log spans more than one read")
+    }
+
     // Only a whole record is read, also when it ends a line after a torn fragment.
     @Test func parseRejectsAnythingButAWholeRecord() throws {
         #expect(try #require(AckLog.parse("c 12 -13")) == (.committed, 12))
@@ -89,8 +103,9 @@ import Testing
 }
 
 @Suite struct AckRecordParsingTests {
-    /// How records were read before `parse` read bytes: fields split on spaces,
-    /// each read by the standard library. `parse` must read every line as this does.
+    /// A record line as the standard library reads it: fields split on spaces,
+    /// each read by `Int64("…")` and `Outcome(rawValue:)`. `parse`, which reads
+    /// bytes, must read every line as this does.
     static func reference(_ line: Substring) -> (AckLog.Outcome, Int64)? {
         func whole(_ line: Substring) -> (AckLog.Outcome, Int64)? {
             let fields = line.split(separator: " ")

@@ -10,10 +10,13 @@ import StressSQLite
 /// `AckReview` judged record by record against a database made by hand: the
 /// ledger holds ids `ledger`, the record of compacted transactions `compacted`.
 @Suite struct AckReviewTests {
+    /// `judged` and `settled` as `Checker.run` measures them (the log's length
+    /// before the snapshot, and once it is fixed), by default the whole log.
     static func review(
-        ledger: [Int64], compacted: [Int64] = [], log: [String]?, limit: Int? = nil, listed: Int = 20
+        ledger: [Int64], compacted: [Int64] = [], log: [String]?, judged: Int? = nil, settled: Int? = nil, listed: Int = 20,
+        in directory: TemporaryDirectory? = nil
     ) throws -> AckReview {
-        let directory = try TemporaryDirectory()
+        let directory = try directory ?? TemporaryDirectory()
         let db = directory.path("r.db"), acks = directory.path("r.db.acks")
         let entries = ledger.map { "(\($0), 'w', 't', \($0), 'x')" }.joined(separator: ", ")
         try bookkeepingDatabase(db, ledger.isEmpty ? "SELECT 1" : "INSERT INTO stress_ledger (tx, who, tbl, key, image) VALUES \(entries)")
@@ -29,7 +32,8 @@ import StressSQLite
         }
         try connection.execute("BEGIN")
         defer { try? connection.execute("ROLLBACK") }
-        return try AckReview(connection: connection, log: acks, limit: limit ?? Int(DatabaseFile.size(of: acks)), listed: listed)
+        let length = AckReview.length(of: acks)
+        return try AckReview(connection: connection, log: acks, judged: judged ?? length, settled: settled ?? length, listed: listed)
     }
 
     static func c(_ tx: Int64) -> String { "c \(tx) \(~tx)" }
@@ -78,25 +82,53 @@ import StressSQLite
         #expect(review.missing.count == 0)
     }
 
-    // Only the log's first `limit` bytes count: a record appended after the
-    // snapshot began names a commit the snapshot cannot have.
-    @Test func recordsPastTheLimitAreNotRead() throws {
+    static func length(_ records: [String]) -> Int { ([AckLog.header] + records).map { $0 + "\n" }.joined().utf8.count }
+
+    // Only the records the log held before the snapshot began are judged: one
+    // appended after it names a commit the snapshot cannot have.
+    @Test func recordsPastTheSnapshotAreNotJudged() throws {
         let before = Self.id(300, 1), after = Self.id(300, 2)
-        let limit = (AckLog.header + "\n" + Self.c(before) + "\n").utf8.count
-        let review = try Self.review(ledger: [before], log: [Self.c(before), Self.c(after)], limit: limit)
+        let review = try Self.review(ledger: [before], log: [Self.c(before), Self.c(after)], judged: Self.length([Self.c(before)]))
         #expect(review.committed == 1 && review.missing.count == 0)
+    }
+
+    // A power loss's marker written while the check waited for the database
+    // (before its snapshot was fixed) judges the commits before it: the snapshot
+    // is the database after that power loss. Without it, the commit is missing.
+    @Test func aPowerLossBeforeTheSnapshotExcusesTheCommitsBeforeIt() throws {
+        let lost = Self.id(300, 1), unjudged = Self.id(301, 1)
+        let log = [Self.c(lost), Self.c(unjudged), Self.p(1)]
+        let judged = Self.length([Self.c(lost)])
+        let waited = try Self.review(ledger: [], log: log, judged: judged)
+        #expect(waited.committed == 1 && waited.relaxed == 1 && waited.lost == 1 && waited.missing.count == 0)
+        let strict = try Self.review(ledger: [], log: [Self.c(lost), Self.c(unjudged), Self.p(0)], judged: judged)
+        #expect(strict.missing.ids == [lost], "a power loss that must keep every commit excuses none")
+        let unseen = try Self.review(ledger: [], log: log, judged: judged, settled: judged)
+        #expect(unseen.missing.ids == [lost] && unseen.relaxed == 0, "a marker after the snapshot was fixed says nothing of it")
     }
 
     // No log is no acknowledgement only while nothing was ever committed.
     @Test func aMissingLogIsEvidenceMissing() throws {
         let empty = try Self.review(ledger: [], log: nil)
         #expect(empty.committed == 0 && empty.missing.count == 0)
-        #expect {
-            _ = try Self.review(ledger: [Self.id(300, 1)], log: nil)
-        } throws: { error in
-            (error as? ToolError)?.message.hasPrefix("cannot check durability or rollback: the acknowledgement log ") == true
+        for (ledger, compacted) in [([Self.id(300, 1)], []), ([], [Self.id(300, 1)])] {
+            let directory = try TemporaryDirectory()
+            let missing = "cannot check durability or rollback: the acknowledgement log \(directory.path("r.db.acks")) is missing."
+            #expect {
+                _ = try Self.review(ledger: ledger, compacted: compacted, log: nil, in: directory)
+            } throws: { error in
+                (error as? ToolError)?.message == missing
+            }
         }
-        #expect(throws: ToolError.self) { _ = try Self.review(ledger: [], compacted: [Self.id(300, 1)], log: nil) }
+    }
+
+    // Each record is judged on its own: an id recorded as committed and then as
+    // rolled back (which no clean run writes) is held to both.
+    @Test func anIDRecordedTwiceIsJudgedTwice() throws {
+        let twice = Self.id(300, 1)
+        let review = try Self.review(ledger: [twice], log: [Self.c(twice), Self.r(twice)])
+        #expect(review.committed == 1 && review.missing.count == 0)
+        #expect(review.rolledBack == 1 && review.leaked == [twice])
     }
 
     // One bit per id, negative ids and whole blocks of the record included.

@@ -330,15 +330,16 @@ public final class AckLog: Sendable {
         return reason
     }
 
-    /// Calls `body` with every record in the log at `path`, streaming.
-    /// A torn line (a writer killed or refused mid-append) is skipped: it was never acknowledged.
+    /// Calls `body` with every record in the log at `path`, streaming, and the
+    /// offset just past the record's line. A torn line (a writer killed or
+    /// refused mid-append) is skipped: it was never acknowledged.
     ///
     /// Throws `ToolError` when the log cannot serve as evidence: it is missing,
     /// not a regular file, does not start with `header` (empty, or something
     /// else), or cannot be read to its end. Errors `body` throws pass through.
     /// With `limit`, only the log's first `limit` bytes are read (a record cut
     /// there is torn, and skipped): the log as long as it was at some moment.
-    public static func forEach(at path: String, limit: Int? = nil, _ body: (Outcome, Int64) throws -> Void) throws {
+    public static func forEach(at path: String, limit: Int? = nil, _ body: (Outcome, Int64, _ end: Int) throws -> Void) throws {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             let reason = errno == ENOENT ? "is missing" : "cannot be opened (\(String(cString: strerror(errno))))"
@@ -354,6 +355,7 @@ public final class AckLog: Sendable {
         var pending: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         var lines = 0
+        var consumed = 0  // Bytes of the file before `pending`.
         var remaining = limit ?? Int.max
         while remaining > 0 {
             let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, min($0.count, remaining)) }
@@ -373,9 +375,10 @@ public final class AckLog: Sendable {
                     continue
                 }
                 let record = pending.withUnsafeBufferPointer { parse(UnsafeBufferPointer(rebasing: $0[start..<newline])) }
-                if let (outcome, id) = record { try body(outcome, id) }
+                if let (outcome, id) = record { try body(outcome, id, consumed + newline + 1) }
             }
             pending.removeFirst(start)
+            consumed += start
             if lines == 0 && pending.count > header.utf8.count { throw notOurs }
         }
         if lines == 0 { throw notOurs }  // Empty, or not even the header line.

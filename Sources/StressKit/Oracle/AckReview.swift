@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import StressSQLite
 
 /// The acknowledgement log held against one snapshot of the database, in one
@@ -8,7 +13,18 @@ import StressSQLite
 /// compacted transactions holds (`Compaction`). Then each record of the log is
 /// judged as it is read, and only what it finds wrong is kept: so a check costs
 /// one read of the log per run, with no copy of it, and memory that follows the
-/// ids in the database (a bit each), not the log's length.
+/// ids in the database (a bit each) and the commits found missing, not the
+/// log's length. Each record is judged on its own: a clean run writes each id
+/// once (a writer's ids are its own, `AckLog.reserveWriter`), and an id
+/// recorded twice is judged twice.
+///
+/// Which records count: those the log held before the snapshot began
+/// (`judged`), since only their transactions are surely in it; and, up to the
+/// log's length once the snapshot is fixed (`settled`), the power losses'
+/// markers too. A writer that simulates a power loss holds the database
+/// locked from its first write until its marker is written, so a check that
+/// waited for that lock sees the database after the power loss, and the commits
+/// acknowledged before it are judged as the marker says.
 ///
 /// What is judged, record by record:
 /// - a commit (`c`) must be in the database, by a ledger entry or its bit in
@@ -44,14 +60,16 @@ struct AckReview {
     var undoneWork = false
 
     /// Reads the ledger's and the record's ids in the snapshot of `connection`,
-    /// then judges the first `limit` bytes of the log at `path` against them
-    /// (the log as long as it was before the snapshot began, so that every id
-    /// in it committed, or rolled back, before). Violations beyond `listed` per
-    /// kind are counted only.
+    /// then judges the records in the first `judged` bytes of the log at `path`
+    /// (its length before the snapshot began; nil when it was missing) against
+    /// them, with the power losses' markers in its first `settled` bytes (its
+    /// length once the snapshot was fixed). Violations beyond `listed` per kind
+    /// are counted only.
     ///
-    /// Throws `SQLiteError` when the snapshot's ids cannot be read, and
-    /// `ToolError` when the log cannot serve as evidence.
-    init(connection: Connection, log path: String, limit: Int, listed: Int) throws {
+    /// Throws `SQLiteError` when the snapshot's ids cannot be read (the damage
+    /// is then the finding, and the log is not read), and `ToolError` when the
+    /// log cannot serve as evidence.
+    init(connection: Connection, log path: String, judged: Int?, settled: Int?, listed: Int) throws {
         missing = LowestIDs(limit: listed)
         recordedRollbacks = LowestIDs(limit: listed)
         var ledger = TransactionSet()
@@ -63,13 +81,15 @@ struct AckReview {
         var compacted = TransactionSet()
         let record = try connection.prepare("SELECT block, bits FROM main.\(Compaction.table)")
         while try record.step() { compacted.insert(block: record.int64(0), bits: record.int64(1), width: Compaction.blockBits) }
-        if !ledger.hasPositive, compacted.isEmpty, DatabaseFile.kind(at: path) == .missing {
-            return  // Nothing ever committed, so nothing was acknowledged.
+        guard let judged else {
+            if !ledger.hasPositive, compacted.isEmpty { return }  // Nothing ever committed, so nothing was acknowledged.
+            throw ToolError("cannot check durability or rollback: the acknowledgement log \(path) is missing.")
         }
         var era = Era()
         do {
-            try AckLog.forEach(at: path, limit: limit) { outcome, tx in
+            try AckLog.forEach(at: path, limit: max(judged, settled ?? judged)) { outcome, tx, offset in
                 era.seq += 1
+                if offset > judged, outcome != .powerLoss { return }  // Possibly after the snapshot began.
                 switch outcome {
                 case .committed:
                     committed += 1
@@ -127,6 +147,14 @@ struct AckReview {
                 missing.append((tx, seq))
             }
         }
+    }
+}
+
+extension AckReview {
+    /// The length of the log at `path` now, nil when there is none.
+    static func length(of path: String) -> Int? {
+        var info = stat()
+        return stat(path, &info) == 0 ? Int(info.st_size) : nil
     }
 }
 

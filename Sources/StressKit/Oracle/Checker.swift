@@ -37,8 +37,9 @@ public final class Checker {
     public var parallel = false
 
     /// Runs every property. `acknowledgements` is the path of the ack log to hold
-    /// against the ledger (read before the snapshot starts, so every id in it
-    /// committed before). `randomness` drives query-consistency's random predicates.
+    /// against the ledger (as long as it was before the snapshot started, so
+    /// every id in it committed before; see `AckReview`). `randomness` drives
+    /// query-consistency's random predicates.
     ///
     /// Throws `SQLiteError` only when the snapshot cannot be taken (SQLITE_BUSY
     /// after the busy timeout, or an unreadable file); corruption met along the
@@ -51,7 +52,7 @@ public final class Checker {
     public func run(acknowledgements: String, acknowledgedBytes: Int? = nil, randomness: Randomness) throws -> CheckReport {
         // The log counts as long as it is before the snapshot begins: an id in it
         // was acknowledged after its COMMIT returned, so the snapshot must contain it.
-        let acknowledgedBytes = acknowledgedBytes ?? Int(DatabaseFile.size(of: acknowledgements))
+        let judged = acknowledgedBytes ?? AckReview.length(of: acknowledgements)
         try connection.execute("BEGIN")
         var inTransaction = true
         defer { if inTransaction { try? connection.execute("ROLLBACK") } }
@@ -64,11 +65,14 @@ public final class Checker {
         } catch let error as SQLiteError where error.isCorruption {
             return unreadable(error)
         }
+        // The power losses that struck before the snapshot, seen when it was fixed (a copy's is fixed already).
+        let settled = acknowledgedBytes ?? AckReview.length(of: acknowledgements)
 
         // Read once for `durability` and `rollback`; a damaged ledger is each one's finding.
         let acknowledged: Result<AckReview, SQLiteError>
         do {
-            acknowledged = .success(try AckReview(connection: connection, log: acknowledgements, limit: acknowledgedBytes, listed: maxListed))
+            acknowledged = .success(try AckReview(
+                connection: connection, log: acknowledgements, judged: judged, settled: settled, listed: maxListed))
         } catch let error as SQLiteError {
             acknowledged = .failure(error)
         }

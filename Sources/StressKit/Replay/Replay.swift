@@ -101,12 +101,12 @@ public enum Replay {
 
     /// A VACUUM INTO writes its copy beside the replay database, not where the
     /// recorded run wrote it (beside the original, which it must not touch); a
-    /// copy left by an earlier statement is removed first. Every other statement is as logged.
-    static func redirected(_ sql: String, besides databasePath: String) -> String {
+    /// copy left by an earlier statement is removed first (an error when it
+    /// cannot be). Every other statement is as logged.
+    static func redirected(_ sql: String, besides databasePath: String) throws(ToolError) -> String {
         guard sql.hasPrefix("VACUUM INTO ") else { return sql }
         let copy = databasePath + ".copy"
-        // Best effort: a copy that cannot be removed makes the VACUUM INTO fail, and say why.
-        try? DatabaseFile.remove(copy)
+        try DatabaseFile.remove(copy)
         return "VACUUM INTO \(SQLValue.text(copy).sqlLiteral)"
     }
 
