@@ -715,6 +715,39 @@ import Testing
         #expect(Self.violations(json, "durability").map(Self.details).map { $0["tx"] } == [String(lost)])
     }
 
+    // A ledger page that only the acknowledgement side reads (commit records)
+    // damaged: `model`, which never reads it, keeps its verdict; `durability`
+    // and `rollback`, which must read every entry, report the damage (as
+    // `integrity` violations) instead of a verdict.
+    @Test func aDamagedCommitRecordPageLeavesModelItsVerdict() throws {
+        let finished = try Finished()
+        // Commit records of transactions never acknowledged, enough to fill the ledger's last pages alone.
+        try finished.connection.execute("""
+            WITH RECURSIVE n(v) AS (SELECT 1 UNION ALL SELECT v + 1 FROM n WHERE v < 3000)
+            INSERT INTO stress_ledger (tx, who, tbl, key, image) SELECT (200 << 32) | v, 'd200', '', NULL, NULL FROM n
+            """)
+        let last = try #require(try finished.connection.scalar(
+            "SELECT pageno FROM dbstat WHERE name = 'stress_ledger' ORDER BY path DESC LIMIT 1")
+            .flatMap { if case .integer(let page) = $0 { Int(page) } else { nil } })
+        finished.connection.close()
+        let handle = try #require(FileHandle(forUpdatingAtPath: finished.db.path))
+        let header = try #require(try handle.read(upToCount: 100))
+        let raw = Int(header[16]) << 8 | Int(header[17])
+        let pageSize = raw == 1 ? 65536 : raw
+        try handle.seek(toOffset: UInt64((last - 1) * pageSize))
+        handle.write(Data(repeating: 0xA5, count: pageSize))
+        try handle.close()
+        let result = try CLI.run(["check", "--db", finished.db.path, "--seed", "7", "--json"])
+        #expect(result.status == 1)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect(Self.status(json, "integrity") == "fail")
+        #expect(Self.status(json, "model") == "pass")
+        #expect(Self.status(json, "durability") == "skipped" && Self.status(json, "rollback") == "skipped")
+        let damage = Self.violations(json, "integrity").compactMap { $0["message"] as? String }
+        #expect(damage.contains { $0.hasPrefix("checking durability met a corrupt database") }, "\(damage)")
+        #expect(damage.contains { $0.hasPrefix("checking rollback met a corrupt database") }, "\(damage)")
+    }
+
     // `integrity` on a database locked past the busy timeout gives no verdict and
     // exits 0, as its help says, with and without --wait; `check` needs the
     // database and exits 2.
