@@ -172,6 +172,18 @@ import Testing
 
     static func details(_ violation: [String: Any]) -> [String: String] { violation["details"] as? [String: String] ?? [:] }
 
+    /// Overwrites page `page` of the closed database at `db` with 0xA5 behind
+    /// SQLite's back: `count` bytes from `offset` into the page, or all of it.
+    static func damage(page: Int, of db: URL, from offset: Int = 0, count: Int? = nil) throws {
+        let handle = try #require(FileHandle(forUpdatingAtPath: db.path))
+        let header = try #require(try handle.read(upToCount: 100))
+        let raw = Int(header[16]) << 8 | Int(header[17])
+        let pageSize = raw == 1 ? 65536 : raw
+        try handle.seek(toOffset: UInt64((page - 1) * pageSize + offset))
+        handle.write(Data(repeating: 0xA5, count: count ?? pageSize - offset))
+        try handle.close()
+    }
+
     // A clean run passes every property, in text and JSON, whether or not its schema changed.
     @Test(arguments: Run.allCases)
     func cleanDatabasePasses(_ run: Run) throws {
@@ -611,13 +623,7 @@ import Testing
     @Test func corruptPageIsAnIntegrityViolation() throws {
         let finished = try Finished()
         finished.connection.close()
-        let handle = try #require(FileHandle(forUpdatingAtPath: finished.db.path))
-        let header = try #require(try handle.read(upToCount: 100))
-        let raw = Int(header[16]) << 8 | Int(header[17])
-        let pageSize = raw == 1 ? 65536 : raw
-        try handle.seek(toOffset: UInt64(pageSize + 8))  // Page 2.
-        handle.write(Data(repeating: 0xA5, count: min(pageSize - 16, 400)))
-        try handle.close()
+        try Self.damage(page: 2, of: finished.db, from: 8, count: 400)
         let result = try CLI.run(["check", "--db", finished.db.path, "--seed", "7", "--json"])
         #expect(result.status == 1)
         let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
@@ -700,13 +706,7 @@ import Testing
         let root = try #require(try finished.connection.scalar(
             "SELECT rootpage FROM sqlite_schema WHERE name = 'stress_ledger_key'").flatMap { if case .integer(let page) = $0 { Int(page) } else { nil } })
         finished.connection.close()
-        let handle = try #require(FileHandle(forUpdatingAtPath: finished.db.path))
-        let header = try #require(try handle.read(upToCount: 100))
-        let raw = Int(header[16]) << 8 | Int(header[17])
-        let pageSize = raw == 1 ? 65536 : raw
-        try handle.seek(toOffset: UInt64((root - 1) * pageSize))  // The index's root page, and only it.
-        handle.write(Data(repeating: 0xA5, count: pageSize))
-        try handle.close()
+        try Self.damage(page: root, of: finished.db)  // The index's root page, and only it.
         let result = try CLI.run(["check", "--db", finished.db.path, "--seed", "7", "--json"])
         #expect(result.status == 1)
         let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
@@ -730,13 +730,7 @@ import Testing
             "SELECT pageno FROM dbstat WHERE name = 'stress_ledger' ORDER BY path DESC LIMIT 1")
             .flatMap { if case .integer(let page) = $0 { Int(page) } else { nil } })
         finished.connection.close()
-        let handle = try #require(FileHandle(forUpdatingAtPath: finished.db.path))
-        let header = try #require(try handle.read(upToCount: 100))
-        let raw = Int(header[16]) << 8 | Int(header[17])
-        let pageSize = raw == 1 ? 65536 : raw
-        try handle.seek(toOffset: UInt64((last - 1) * pageSize))
-        handle.write(Data(repeating: 0xA5, count: pageSize))
-        try handle.close()
+        try Self.damage(page: last, of: finished.db)
         let result = try CLI.run(["check", "--db", finished.db.path, "--seed", "7", "--json"])
         #expect(result.status == 1)
         let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
