@@ -49,7 +49,7 @@ struct AckReview {
     /// Commits a power loss took, as the synchronous level allows.
     var lost = 0
     /// Commits a power loss took although a later commit of the same writer
-    /// survived it, in the order of the log (at most `limit`), and how many.
+    /// survived it, in the order of the log (at most `listed`), and how many.
     var outlived: [(tx: Int64, survivor: Int64)] = []
     var outlivedCount = 0
     /// Rolled-back transactions that the record of compacted transactions names.
