@@ -102,6 +102,13 @@ import Testing
     }
 }
 
+extension AckLog {
+    /// `parse` of a line given as text.
+    static func parse(_ line: Substring) -> (Outcome, Int64)? {
+        Array(line.utf8).withUnsafeBufferPointer { parse($0) }
+    }
+}
+
 @Suite struct AckRecordParsingTests {
     /// A record line as the standard library reads it: fields split on spaces,
     /// each read by `Int64("…")` and `Outcome(rawValue:)`. `parse`, which reads

@@ -39,6 +39,14 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: db))
     }
 
+    // A path's last component, for a bare name too.
+    @Test func nameIsTheLastComponent() {
+        #expect(DatabaseFile.name(of: "runs/x.db") == "x.db")
+        #expect(DatabaseFile.name(of: "/x.db") == "x.db")
+        #expect(DatabaseFile.name(of: "x.db") == "x.db")
+        #expect(DatabaseFile.name(of: "runs/") == "")
+    }
+
     // An open file is the one its path names until the path names another file or none.
     @Test func isOpenFollowsTheFileNotTheName() throws {
         let directory = try TemporaryDirectory()

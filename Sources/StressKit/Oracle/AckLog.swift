@@ -210,6 +210,8 @@ public final class AckLog: Sendable {
         let record = Self.reservation.utf8.count
         let reserved = state.withLock { state -> Result<(base: Int64, ticket: Ticket), ToolError> in
             var text = state.mayEndMidLine ? "\n" + Self.reservation : Self.reservation
+            // One `write(2)`, never `writeAll`'s retries: a second write could land
+            // after another process's record, and the place would say nothing.
             var written: Int
             repeat {
                 written = text.withUTF8 { write(state.fd, $0.baseAddress, $0.count) }
@@ -240,16 +242,12 @@ public final class AckLog: Sendable {
 
     private func record(_ outcome: Outcome, _ tx: Int64) -> Ticket { append("\(outcome.rawValue) \(tx) \(~tx)", outcome) }
 
-    /// Parses one record line; nil for the header, blank or torn lines. A record
-    /// glued to the fragment of a torn one (a write cut short, then the next
-    /// record appended after it) is still read: a whole record ends such a line,
-    /// and the bit-inverted check keeps any other split from reading as one.
-    static func parse(_ line: Substring) -> (Outcome, Int64)? {
-        Array(line.utf8).withUnsafeBufferPointer { parse($0) }
-    }
-
-    /// `parse` of a line's bytes (without its newline), read as they are: a long
-    /// log is read record by record without making a string of each.
+    /// Parses one record line, its bytes without the newline (a long log is read
+    /// record by record without making a string of each); nil for the header,
+    /// blank or torn lines. A record glued to the fragment of a torn one (a
+    /// write cut short, then the next record appended after it) is still read: a
+    /// whole record ends such a line, and the bit-inverted check keeps any other
+    /// split from reading as one.
     static func parse(_ line: UnsafeBufferPointer<UInt8>) -> (Outcome, Int64)? {
         if let record = parseWhole(line, from: 0) { return record }
         var start = 1

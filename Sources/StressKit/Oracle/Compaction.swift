@@ -37,7 +37,7 @@ import StressSQLite
 /// `stress_compacted`, a bitmap of ids (`block = tx >> 5`, bit `tx & 31`): one
 /// row holds 32 consecutive ids of one writer, so the record costs about half a
 /// byte per transaction. Both properties read the ledger and the record
-/// together (`present(_:transactions:)`): a transaction is in the database when an entry or
+/// together (`AckReview`): a transaction is in the database when an entry or
 /// its bit says so — the bit stands for the entries removed, as they stood for
 /// the transaction before. A bit cleared behind the tool's back is a lost
 /// transaction (`durability`), a bit set for a transaction that rolled back a

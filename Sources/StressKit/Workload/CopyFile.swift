@@ -31,12 +31,7 @@ final class CopyFile {
 
     /// The name a copy that failed its check is kept under.
     static func failedPath(_ path: String) -> String {
-        DatabaseFile.join(DatabaseFile.parentDirectory(of: path), name(of: path).replacing(".copy-", with: ".failed-copy-"))
-    }
-
-    /// The last component of `path`.
-    private static func name(of path: String) -> String {
-        path.lastIndex(of: "/").map { String(path[path.index(after: $0)...]) } ?? path
+        DatabaseFile.join(DatabaseFile.parentDirectory(of: path), DatabaseFile.name(of: path).replacing(".copy-", with: ".failed-copy-"))
     }
 
     /// An empty file at `path` (what was there removed first), held by this
@@ -95,7 +90,7 @@ final class CopyFile {
     /// copy's only connection and nothing else writes it.
     static func removeAbandoned(besides databasePath: String) {
         let directory = DatabaseFile.parentDirectory(of: databasePath)
-        let prefix = name(of: databasePath) + ".copy-"
+        let prefix = DatabaseFile.name(of: databasePath) + ".copy-"
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else {
             return  // Nothing to sweep that can be seen; the copy itself will say if the directory is unusable.
         }

@@ -129,8 +129,7 @@ public enum DatabaseFile {
             return String(cString: real)
         }
         if let whole = resolved(path) { return whole }
-        let name = path.lastIndex(of: "/").map { String(path[path.index(after: $0)...]) } ?? path
-        return resolved(parentDirectory(of: path)).map { join($0, name) } ?? path
+        return resolved(parentDirectory(of: path)).map { join($0, name(of: path)) } ?? path
     }
 
     /// Checks that a new file can be created at `path`: its directory exists and is writable.
@@ -154,6 +153,11 @@ public enum DatabaseFile {
         guard let slash = path.lastIndex(of: "/") else { return "." }
         let parent = path[..<slash]
         return parent.isEmpty ? "/" : String(parent)
+    }
+
+    /// The last component of `path` (all of it for a bare name).
+    public static func name(of path: String) -> String {
+        path.lastIndex(of: "/").map { String(path[path.index(after: $0)...]) } ?? path
     }
 
     /// `directory/name`.
