@@ -57,7 +57,8 @@ COPY . .
 RUN swift package --force-resolved-versions resolve \
     || { echo "error: Package.resolved pins revisions this package source does not have; see the comment above this step in the Dockerfile." >&2; exit 1; }
 COPY --from=sqlite /sqlite /sqlite
-RUN swift build -c release --force-resolved-versions --product sqlite-stress --static-swift-stdlib \
+# scripts/build-release is the one definition of the shipped build (bench/build uses it too).
+RUN scripts/build-release \
     && scripts/install-layout /install .build/release/sqlite-stress /sqlite
 
 FROM debian:bookworm-slim

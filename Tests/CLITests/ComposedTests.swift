@@ -351,8 +351,12 @@ import Testing
         #expect(!version.isEmpty)
         #expect(dockerfile.contains("FROM swift:${SWIFT_VERSION}-bookworm AS build"))
         #expect(dockerfile.contains(#"RUN check-swift-version "$SWIFT_VERSION""#))
-        let build = try #require(dockerfile.split(separator: "\n").first { $0.hasPrefix("RUN swift build ") })
+        // The binary is built by scripts/build-release (bench/build's too), with the pinned versions.
+        #expect(dockerfile.contains("RUN scripts/build-release \\\n    && scripts/install-layout /install .build/release/sqlite-stress"))
+        let script = try String(contentsOf: root.appendingPathComponent("scripts/build-release"), encoding: .utf8)
+        let build = try #require(script.split(separator: "\n").first { $0.hasPrefix("swift build ") })
         #expect(build.contains("--force-resolved-versions"), "\(build)")
+        #expect(build.contains("--static-swift-stdlib"), "\(build)")
     }
 
     // scripts/check-swift-version passes the compiler it names (an x.y.0

@@ -70,10 +70,14 @@ import Testing
         let scratch = try Scratch()
         let clone = scratch.file("sqlite-stress")
         try Self.freshCopy(at: clone)
+        // Temporary files (SwiftPM's locks among them) go where the scratch directory's removal takes them.
+        let temporary = scratch.file("tmp")
+        try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
         let bash = URL(fileURLWithPath: "/bin/bash")
         var outputs: [String] = []
         for block in blocks {
-            let result = try CLI.exec(bash, ["-e", "-o", "pipefail", "-c", block], in: clone, environment: ["PATH": Self.newcomerPath])
+            let result = try CLI.exec(
+                bash, ["-e", "-o", "pipefail", "-c", block], in: clone, environment: ["PATH": Self.newcomerPath, "TMPDIR": temporary.path])
             #expect(result.status == 0, "\(block)\n\(result.stdout.suffix(3000))\n\(result.stderr.suffix(3000))")
             outputs.append(result.stdout)
         }

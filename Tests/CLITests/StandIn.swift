@@ -1,18 +1,38 @@
 import Foundation
 import Testing
 
-/// A stand-in for Antithesis's libvoidstar, built from C once per test process
+/// A stand-in for Antithesis's libvoidstar, built from C once per machine
 /// and loaded by the binary through `$SQLITE_STRESS_VOIDSTAR`. It appends every
 /// message to `$STANDIN_MESSAGES`, one line each, and a line to `$STANDIN_RANDOM`
 /// for every `fuzz_get_random` call, so a test can count the draws. Its values
 /// come from a fixed generator whose start `$STANDIN_STATE` can change: the same
 /// state gives the same sequence of values.
+///
+/// It lives in `.build-sqlite/` (gitignored), under a name that follows its
+/// source, so no test run leaves a copy behind in the temporary directory.
 enum StandIn {
     static let library: URL = {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sqlite-stress-standin-" + UUID().uuidString)
+        let source = Data(Self.source.utf8)
+        // FNV-1a of the source: a changed stand-in gets a new name.
+        let key = source.reduce(UInt64(0xcbf2_9ce4_8422_2325)) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }
+        let directory = CLI.packageRoot.appendingPathComponent(".build-sqlite/standin-" + String(key, radix: 16))
+        let library = directory.appendingPathComponent("libvoidstar.so")
+        if FileManager.default.fileExists(atPath: library.path) { return library }
         try! FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let source = directory.appendingPathComponent("voidstar.c")
-        try! Data("""
+        // Built under a name of this process's own and renamed into place, so test processes
+        // building it at once never load a half-written library.
+        let unique = UUID().uuidString
+        let sourceFile = directory.appendingPathComponent("voidstar-\(unique).c")
+        let built = directory.appendingPathComponent("libvoidstar-\(unique).so")
+        try! source.write(to: sourceFile)
+        let cc = try! CLI.exec(URL(fileURLWithPath: "/usr/bin/cc"), ["-shared", "-fPIC", "-o", built.path, sourceFile.path])
+        precondition(cc.status == 0, "cannot build the stand-in libvoidstar: \(cc.stderr)")
+        try! FileManager.default.removeItem(at: sourceFile)
+        precondition(rename(built.path, library.path) == 0, "cannot move the stand-in libvoidstar into place")
+        return library
+    }()
+
+    static let source = """
             #include <stdint.h>
             #include <stdio.h>
             #include <stdlib.h>
@@ -39,12 +59,7 @@ enum StandIn {
                 append("STANDIN_RANDOM", "r", 1);
                 return state ^ (state >> 29);
             }
-            """.utf8).write(to: source)
-        let library = directory.appendingPathComponent("libvoidstar.so")
-        let cc = try! CLI.exec(URL(fileURLWithPath: "/usr/bin/cc"), ["-shared", "-fPIC", "-o", library.path, source.path])
-        precondition(cc.status == 0, "cannot build the stand-in libvoidstar: \(cc.stderr)")
-        return library
-    }()
+            """
 
     /// The environment that loads the stand-in, recording into `scratch` under `name`.
     static func environment(_ scratch: Scratch, _ name: String, state: UInt64? = nil) -> [String: String] {
