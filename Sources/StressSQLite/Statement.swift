@@ -113,26 +113,56 @@ public final class Statement {
     /// Valid only until the statement steps, resets or converts this column:
     /// read them at once. Empty for NULL and numbers (call it on text and blobs).
     public func unsafeBytes(_ index: Int) -> UnsafeRawBufferPointer {
-        unsafeBytes(index, type: columnType(index))
-    }
-
-    /// `unsafeBytes(_:)` of a column whose type the caller has just read with
-    /// `columnType` (one call into SQLite fewer, for loops over every row).
-    public func unsafeBytes(_ index: Int, type: ColumnType) -> UnsafeRawBufferPointer {
-        let i = Int32(index)
-        let start: UnsafeRawPointer?
-        switch type {
-        case .text: start = sqlite3_column_text(handle, i).map { UnsafeRawPointer($0) }
-        case .blob: start = sqlite3_column_blob(handle, i)
-        default: return UnsafeRawBufferPointer(start: nil, count: 0)
-        }
-        // sqlite3_column_bytes after the pointer: the documented order that avoids a conversion.
-        let count = Int(sqlite3_column_bytes(handle, i))
-        return UnsafeRawBufferPointer(start: count == 0 ? nil : start, count: count)
+        let value = value(index)
+        return value.bytes(value.type)
     }
 
     /// All columns of the current row.
     public func row() -> [SQLValue] { (0..<columnCount).map(column) }
+
+    /// Column `index` of the current row as SQLite holds it, reached with one
+    /// call into the library; its type and contents are then read without
+    /// another (each `sqlite3_column_*` call checks the statement and the
+    /// library's state again, which a loop over every column of every row pays
+    /// for). Valid only until the statement steps, resets or converts this
+    /// column: read it at once.
+    public func value(_ index: Int) -> Value { Value(handle: sqlite3_column_value(handle, Int32(index))) }
+
+    /// A column of the current row (see `value(_:)`).
+    public struct Value {
+        let handle: OpaquePointer?
+
+        /// Its storage class.
+        public var type: ColumnType {
+            switch sqlite3_value_type(handle) {
+            case SQLITE_INTEGER: .integer
+            case SQLITE_FLOAT: .real
+            case SQLITE_TEXT: .text
+            case SQLITE_BLOB: .blob
+            default: .null
+            }
+        }
+
+        /// As an integer (SQLite's conversion rules apply).
+        public var int64: Int64 { sqlite3_value_int64(handle) }
+
+        /// As a real (SQLite's conversion rules apply).
+        public var double: Double { sqlite3_value_double(handle) }
+
+        /// The stored bytes of a text (UTF-8) or blob value whose type the caller
+        /// has just read, without copying them; empty for NULL and numbers.
+        public func bytes(_ type: ColumnType) -> UnsafeRawBufferPointer {
+            let start: UnsafeRawPointer?
+            switch type {
+            case .text: start = sqlite3_value_text(handle).map { UnsafeRawPointer($0) }
+            case .blob: start = sqlite3_value_blob(handle)
+            default: return UnsafeRawBufferPointer(start: nil, count: 0)
+            }
+            // sqlite3_value_bytes after the pointer: the documented order that avoids a conversion.
+            let count = Int(sqlite3_value_bytes(handle))
+            return UnsafeRawBufferPointer(start: count == 0 ? nil : start, count: count)
+        }
+    }
 }
 
 @available(*, unavailable)

@@ -18,6 +18,31 @@ import Testing
         }
     }
 
+    // A column read in place (`Statement.value`) is what `column` copies out: the
+    // check compares every row through it.
+    @Test func valuesReadInPlaceAreTheColumns() throws {
+        let db = try Connection(path: ":memory:")
+        let values: [SQLValue] = [
+            .null, .integer(.min), .integer(7), .real(-0.5), .text(""), .text("a'b 💾"), .blob([]), .blob([0, 1, 255]),
+        ]
+        let statement = try db.prepare("SELECT " + Array(repeating: "?", count: values.count).joined(separator: ", "))
+        statement.bind(values)
+        try #require(try statement.step())
+        for (index, expected) in values.enumerated() {
+            let value = statement.value(index)
+            let read: SQLValue
+            switch value.type {
+            case .null: read = .null
+            case .integer: read = .integer(value.int64)
+            case .real: read = .real(value.double)
+            case .text: read = .text(String(decoding: value.bytes(.text), as: UTF8.self))
+            case .blob: read = .blob(Array(value.bytes(.blob)))
+            }
+            #expect(read == expected, "column \(index)")
+            #expect(read == statement.column(index), "column \(index)")
+        }
+    }
+
     // A value's SQL literal, parsed by SQLite, is the same value: the SQL log depends on it.
     @Test(arguments: [
         SQLValue.integer(.min), .integer(.max), .integer(-1), .real(0.1), .real(-1e-300), .real(1.7976931348623157e308),

@@ -172,12 +172,13 @@ final class ContentScan {
             try stepRow()
             var haveKey = false
             while try ledger.step() {
-                if haveKey && sameKey(ledger) {
+                let entryKey = ledger.value(0)
+                if haveKey && sameKey(entryKey) {
                     takeEntry(ledger)
                     continue
                 }
                 if haveKey { try settleKey() }
-                startKey(ledger)
+                startKey(entryKey)
                 takeEntry(ledger)
                 haveKey = true
             }
@@ -193,33 +194,35 @@ final class ContentScan {
             if haveRow { rowid = rowScan.int64(0) }
         }
 
-        private mutating func startKey(_ ledger: Statement) {
-            switch ledger.columnType(0) {
+        private mutating func startKey(_ entry: Statement.Value) {
+            switch entry.type {
             case .null: key = .null
-            case .integer: key = .integer(ledger.int64(0))
-            case .real: key = .real(ledger.double(0))
-            case .text, .blob:
-                key = ledger.columnType(0) == .text ? .text : .blob
+            case .integer: key = .integer(entry.int64)
+            case .real: key = .real(entry.double)
+            case let type:
+                key = type == .text ? .text : .blob
                 keyBytes.removeAll(keepingCapacity: true)
-                keyBytes.append(contentsOf: ledger.unsafeBytes(0))
+                keyBytes.append(contentsOf: entry.bytes(type))
             }
         }
 
         private mutating func takeEntry(_ ledger: Statement) {
             seq = ledger.int64(1)
-            imageType = ledger.columnType(2)
-            image.set(ledger.unsafeBytes(2, type: imageType == .text ? .text : .null))
+            let entry = ledger.value(2)
+            imageType = entry.type
+            image.set(entry.bytes(imageType == .text ? .text : .null))
         }
 
-        /// Whether the ledger's current entry has the current key, as the index compares keys.
-        private func sameKey(_ ledger: Statement) -> Bool {
-            switch (key, ledger.columnType(0)) {
+        /// Whether a ledger entry's key (`entry`) is the current key, as the index compares keys.
+        private func sameKey(_ entry: Statement.Value) -> Bool {
+            switch (key, entry.type) {
             case (.null, .null): return true
-            case (.integer(let a), .integer): return a == ledger.int64(0)
-            case (.integer(let a), .real): return Self.compare(a, ledger.double(0)) == 0
-            case (.real(let a), .integer): return Self.compare(ledger.int64(0), a) == 0
-            case (.real(let a), .real): return a == ledger.double(0)
-            case (.text, .text), (.blob, .blob): return ledger.unsafeBytes(0).elementsEqual(keyBytes)
+            case (.integer(let a), .integer): return a == entry.int64
+            case (.integer(let a), .real): return Self.compare(a, entry.double) == 0
+            case (.real(let a), .integer): return Self.compare(entry.int64, a) == 0
+            case (.real(let a), .real): return a == entry.double
+            case (.text, .text): return entry.bytes(.text).elementsEqual(keyBytes)
+            case (.blob, .blob): return entry.bytes(.blob).elementsEqual(keyBytes)
             default: return false
             }
         }
@@ -269,7 +272,7 @@ final class ContentScan {
         /// One row against the latest image of its key (`expectedSeq`), or against no entry.
         private mutating func checkRow(expectedSeq: Int64?) throws {
             scan.rows += 1
-            if rowScan.columnType(tagIndex) == .integer, case let tag = rowScan.int64(tagIndex), tag < 0 {
+            if case let tagValue = rowScan.value(tagIndex), tagValue.type == .integer, case let tag = tagValue.int64, tag < 0 {
                 // A rolled-back write that is visible: named as such, not as a model mismatch.
                 let actual = scan.rollback.isFull ? .null : try sqlImage(rowid: rowid, expectedSeq: expectedSeq).image
                 let table = table, checker = checker

@@ -71,11 +71,12 @@ enum RowImage {
         for index in columns {
             if index != columns.lowerBound, !reader.take(UInt8(ascii: ",")) { return false }
             let ok: Bool
-            switch statement.columnType(index) {
-            case .integer: ok = reader.takeInteger(statement.int64(index))
-            case .real: ok = reader.takeReal(statement.double(index))
-            case .text: ok = reader.takeText(statement.unsafeBytes(index, type: .text))
-            case .blob: ok = reader.takeBlob(statement.unsafeBytes(index, type: .blob))
+            let value = statement.value(index)
+            switch value.type {
+            case .integer: ok = reader.takeInteger(value.int64)
+            case .real: ok = reader.takeReal(value.double)
+            case .text: ok = reader.takeText(value.bytes(.text))
+            case .blob: ok = reader.takeBlob(value.bytes(.blob))
             case .null: ok = reader.take(Self.null)
             }
             if !ok { return false }
