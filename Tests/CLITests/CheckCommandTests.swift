@@ -742,6 +742,62 @@ import Testing
         #expect(damage.contains { $0.hasPrefix("checking rollback met a corrupt database") }, "\(damage)")
     }
 
+    // A row carrying a rolled-back tag, and a ledger page that only the
+    // acknowledgement side reads damaged: the scan of the rows judged the row, so
+    // `rollback` fails with it, though the damage stopped it before the ledger's
+    // part (the damage itself is `integrity`'s).
+    @Test func aVisibleRolledBackRowStandsPastADamagedCommitRecordPage() throws {
+        let finished = try Finished()
+        let (table, rowid) = try finished.rowidTable()
+        try finished.connection.execute("UPDATE \"\(table.name)\" SET stress_tag = -stress_tag WHERE rowid = \(rowid)")
+        try finished.connection.execute("""
+            WITH RECURSIVE n(v) AS (SELECT 1 UNION ALL SELECT v + 1 FROM n WHERE v < 3000)
+            INSERT INTO stress_ledger (tx, who, tbl, key, image) SELECT (200 << 32) | v, 'd200', '', NULL, NULL FROM n
+            """)
+        let last = try #require(try finished.connection.scalar(
+            "SELECT pageno FROM dbstat WHERE name = 'stress_ledger' ORDER BY path DESC LIMIT 1")
+            .flatMap { if case .integer(let page) = $0 { Int(page) } else { nil } })
+        finished.connection.close()
+        try Self.damage(page: last, of: finished.db)
+        let result = try CLI.run(["check", "--db", finished.db.path, "--seed", "7", "--json"])
+        #expect(result.status == 1)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect(Self.status(json, "rollback") == "fail")
+        let found = Self.violations(json, "rollback").map(Self.details)
+        #expect(found.count == 1 && found.first?["table"] == table.name && found.first?["key"] == "\(rowid)", "\(found)")
+        let damage = Self.violations(json, "integrity").compactMap { $0["message"] as? String }
+        #expect(damage.contains { $0.hasPrefix("checking rollback met a corrupt database") }, "\(damage)")
+        #expect(Self.status(json, "durability") == "skipped")
+    }
+
+    // A row changed behind the tool's back in the first table the scan reads
+    // (the accounts), and the last table it reads damaged: `model` fails with the
+    // changed row, found before the damage stopped the scan.
+    @Test func modelKeepsWhatItFoundBeforeTheScanStopped() throws {
+        let finished = try Finished()
+        try finished.connection.execute("UPDATE stress_accounts SET balance = balance + 1 WHERE id = 3")
+        // Rowid tables are read first, then WITHOUT ROWID ones, each in name order.
+        let tables = try finished.connection.query("SELECT name, wr FROM pragma_table_list WHERE schema = 'main' AND name GLOB 't[0-9]*'")
+            .compactMap { row -> (name: String, withoutRowid: Bool)? in
+                guard case .text(let name) = row[0], case .integer(let wr) = row[1] else { return nil }
+                return (name, wr == 1)
+            }
+            .sorted { ($0.withoutRowid ? 1 : 0, $0.name) < ($1.withoutRowid ? 1 : 0, $1.name) }
+        let lastTable = try #require(tables.last?.name)
+        let root = try #require(try finished.connection.scalar("SELECT rootpage FROM sqlite_schema WHERE name = ?", [.text(lastTable)])
+            .flatMap { if case .integer(let page) = $0 { Int(page) } else { nil } })
+        finished.connection.close()
+        try Self.damage(page: root, of: finished.db)
+        let result = try CLI.run(["check", "--db", finished.db.path, "--seed", "7", "--json"])
+        #expect(result.status == 1)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect(Self.status(json, "model") == "fail")
+        let found = Self.violations(json, "model").map(Self.details)
+        #expect(found.count == 1 && found.first?["table"] == "stress_accounts" && found.first?["key"] == "3", "\(found)")
+        let damage = Self.violations(json, "integrity").compactMap { $0["message"] as? String }
+        #expect(damage.contains { $0.hasPrefix("checking model met a corrupt database") }, "\(damage)")
+    }
+
     // `integrity` on a database locked past the busy timeout gives no verdict and
     // exits 0, as its help says, with and without --wait; `check` needs the
     // database and exits 2.

@@ -83,20 +83,24 @@ public final class Checker {
         var results: [PropertyResult] = []
         if side == nil { results.append(guarded(.integrity) { try integrity() }) }
         if let schema = recorded.schema {
+            // What the scan found before anything stopped it stands (`guarded(keeping:)`).
+            let scan = ContentScan(checker: self)
             do {
-                let scan = ContentScan(checker: self)
                 try scan.run(TrackedTable.tables(of: schema))
-                results.append(scan.model.result(checked: try modelChecked(scan)))
+                results.append(guarded(.model, keeping: scan.model) { scan.model.result(checked: try modelChecked(scan)) })
                 // The rows' tags are read; the ledger's entries of rolled-back work need the log's review.
                 var rollback = scan.rollback
-                results.append(guarded(.rollback) {
+                results.append(guarded(.rollback, keeping: rollback) {
                     let review = try acknowledged.get()
                     try leakedLedgerEntries(review, into: &rollback)
                     return rollback.result(checked: Self.rollbackChecked(rows: scan.rows, rolledBack: review.rolledBack))
                 })
             } catch {
-                results.append(guarded(.model) { throw error })
-                results.append(.skipped(.rollback, "not reached"))
+                results.append(guarded(.model, keeping: scan.model) { throw error })
+                // The same stop is reported once, with model; rollback keeps the rows it judged.
+                results.append(scan.rollback.total == 0
+                    ? .skipped(.rollback, "not reached")
+                    : scan.rollback.result(checked: "the tags of the \(Format.count(scan.rows, "row")) read before the scan stopped"))
             }
         } else {
             results += [.skipped(.model, recorded.unreadable), .skipped(.rollback, recorded.unreadable)]
@@ -208,26 +212,39 @@ public final class Checker {
     /// Runs one property. An SQLite error met while checking proves nothing about
     /// the property: it is left without a verdict (`skipped`), except corruption,
     /// which is an `integrity` violation (moved there by `settle`).
-    fileprivate func guarded(_ property: Property, _ body: () throws -> PropertyResult) -> PropertyResult {
-        Self.guarded(property, who: who, logLine: logLine(), body)
+    /// `body`'s result; when it throws, what `found` holds by then stands (its
+    /// violations, read after the throw) beside the reason it stopped.
+    fileprivate func guarded(
+        _ property: Property, keeping found: @autoclosure () -> Findings? = nil, _ body: () throws -> PropertyResult
+    ) -> PropertyResult {
+        Self.guarded(property, who: who, logLine: logLine(), keeping: found(), body)
     }
 
+    /// A property's result, or why it has none: corruption met along the way is
+    /// an `integrity` violation (`settle` moves it there), any other error a
+    /// stop. Violations found before the stop (`found`) stand: the property fails
+    /// with them, though it could not finish.
     fileprivate static func guarded(
-        _ property: Property, who: String, logLine: @autoclosure () -> Int, _ body: () throws -> PropertyResult
+        _ property: Property, who: String, logLine: @autoclosure () -> Int, keeping found: @autoclosure () -> Findings? = nil,
+        _ body: () throws -> PropertyResult
     ) -> PropertyResult {
+        let stop: String, damage: [Violation]
         do {
             return try body()
         } catch let error as SQLiteError {
-            let corrupt = error.isCorruption
-            return PropertyResult(
-                property: property, status: corrupt ? .fail : .skipped, checked: "stopped by \(error.code.name): \(error.message)",
-                violations: corrupt ? [Violation(
-                    property: .integrity, message: "checking \(property.rawValue) met a corrupt database: \(error)",
-                    thread: who, logLine: logLine(), details: ["error": error.code.name])] : [],
-                moreViolations: 0)
+            stop = "stopped by \(error.code.name): \(error.message)"
+            damage = error.isCorruption ? [Violation(
+                property: .integrity, message: "checking \(property.rawValue) met a corrupt database: \(error)",
+                thread: who, logLine: logLine(), details: ["error": error.code.name])] : []
         } catch {
-            return .skipped(property, "stopped: \(error)")
+            stop = "stopped: \(error)"
+            damage = []
         }
+        let kept = found()
+        let listed = kept?.listed ?? [], more = (kept?.total ?? 0) - listed.count
+        return PropertyResult(
+            property: property, status: damage.isEmpty && listed.isEmpty && more == 0 ? .skipped : .fail, checked: stop,
+            violations: listed + damage, moreViolations: more)
     }
 
     /// Moves `integrity` violations found while checking other properties to
