@@ -73,15 +73,24 @@ public enum SchemaFeature: String, CaseIterable, Sendable, Codable, CodingKeyRep
     case json
 }
 
-/// A count per case of `Kind`, stored by the case's position.
-struct Tally<Kind: CaseIterable & RawRepresentable & Equatable>: Sendable, Equatable where Kind.RawValue == String {
-    private var counts = [Int](repeating: 0, count: Kind.allCases.count)
+/// Counts per case of one `CaseIterable` kind, in case order. The type is not
+/// generic, its methods are: a generic type's metadata is built at run time on
+/// first use, with a search of every protocol conformance in the binary for
+/// each of its requirements (three, for five kinds, at the start of every
+/// process), while generic methods are specialised when compiled. `Counters`
+/// keeps each tally with the one kind it counts.
+struct Tally: Sendable, Equatable {
+    private var counts: [Int]
 
-    private static func position(_ kind: Kind) -> Int {
+    init<Kind: CaseIterable>(of _: Kind.Type) {
+        counts = [Int](repeating: 0, count: Kind.allCases.count)
+    }
+
+    private static func position<Kind: CaseIterable & Equatable>(_ kind: Kind) -> Int {
         Kind.allCases.distance(from: Kind.allCases.startIndex, to: Kind.allCases.firstIndex(of: kind)!)
     }
 
-    subscript(kind: Kind) -> Int {
+    subscript<Kind: CaseIterable & Equatable>(kind: Kind) -> Int {
         get { counts[Self.position(kind)] }
         set { counts[Self.position(kind)] = newValue }
     }
@@ -91,7 +100,7 @@ struct Tally<Kind: CaseIterable & RawRepresentable & Equatable>: Sendable, Equat
     }
 
     /// Every count by the case's name.
-    var byName: [String: Int] {
+    func byName<Kind: CaseIterable & RawRepresentable & Equatable>(_: Kind.Type) -> [String: Int] where Kind.RawValue == String {
         Dictionary(uniqueKeysWithValues: Kind.allCases.map { ($0.rawValue, self[$0]) })
     }
 }
@@ -99,11 +108,11 @@ struct Tally<Kind: CaseIterable & RawRepresentable & Equatable>: Sendable, Equat
 /// A fixed set of counters plus per-kind counts of statements, maintenance
 /// steps, schema changes and schema features.
 public struct Counters: Sendable, Equatable {
-    private var values = Tally<Counter>()
-    private var kinds = Tally<StatementKind>()
-    private var maintenanceKinds = Tally<MaintenanceKind>()
-    private var schemaChangeKinds = Tally<SchemaChangeKind>()
-    private var schemaFeatures = Tally<SchemaFeature>()
+    private var values = Tally(of: Counter.self)
+    private var kinds = Tally(of: StatementKind.self)
+    private var maintenanceKinds = Tally(of: MaintenanceKind.self)
+    private var schemaChangeKinds = Tally(of: SchemaChangeKind.self)
+    private var schemaFeatures = Tally(of: SchemaFeature.self)
 
     public init() {}
 
@@ -142,11 +151,11 @@ public struct Counters: Sendable, Equatable {
         schemaFeatures.add(other.schemaFeatures)
     }
 
-    public var asDictionary: [String: Int] { values.byName }
-    public var operations: [String: Int] { kinds.byName }
-    public var maintenance: [String: Int] { maintenanceKinds.byName }
-    public var schemaChanges: [String: Int] { schemaChangeKinds.byName }
-    public var features: [String: Int] { schemaFeatures.byName }
+    public var asDictionary: [String: Int] { values.byName(Counter.self) }
+    public var operations: [String: Int] { kinds.byName(StatementKind.self) }
+    public var maintenance: [String: Int] { maintenanceKinds.byName(MaintenanceKind.self) }
+    public var schemaChanges: [String: Int] { schemaChangeKinds.byName(SchemaChangeKind.self) }
+    public var features: [String: Int] { schemaFeatures.byName(SchemaFeature.self) }
 
     /// Nonzero counts by kind, e.g. `add-column 3, drop-index 1`, or `none`.
     static func list<K: RawRepresentable & CaseIterable>(_ count: (K) -> Int) -> String where K.RawValue == String {
