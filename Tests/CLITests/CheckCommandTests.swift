@@ -715,13 +715,10 @@ import Testing
         #expect(Self.violations(json, "durability").map(Self.details).map { $0["tx"] } == [String(lost)])
     }
 
-    // A ledger page that only the acknowledgement side reads (commit records)
-    // damaged: `model`, which never reads it, keeps its verdict; `durability`
-    // and `rollback`, which must read every entry, report the damage (as
-    // `integrity` violations) instead of a verdict.
-    @Test func aDamagedCommitRecordPageLeavesModelItsVerdict() throws {
-        let finished = try Finished()
-        // Commit records of transactions never acknowledged, enough to fill the ledger's last pages alone.
+    /// `check --json` of `finished` after its ledger's last pages were filled
+    /// with commit records (of transactions never acknowledged) and the last of
+    /// them damaged: a page only the acknowledgement side reads. The check must fail.
+    static func checkPastADamagedCommitRecordPage(_ finished: Finished) throws -> [String: Any] {
         try finished.connection.execute("""
             WITH RECURSIVE n(v) AS (SELECT 1 UNION ALL SELECT v + 1 FROM n WHERE v < 3000)
             INSERT INTO stress_ledger (tx, who, tbl, key, image) SELECT (200 << 32) | v, 'd200', '', NULL, NULL FROM n
@@ -730,10 +727,18 @@ import Testing
             "SELECT pageno FROM dbstat WHERE name = 'stress_ledger' ORDER BY path DESC LIMIT 1")
             .flatMap { if case .integer(let page) = $0 { Int(page) } else { nil } })
         finished.connection.close()
-        try Self.damage(page: last, of: finished.db)
+        try damage(page: last, of: finished.db)
         let result = try CLI.run(["check", "--db", finished.db.path, "--seed", "7", "--json"])
         #expect(result.status == 1)
-        let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        return try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+    }
+
+    // A ledger page that only the acknowledgement side reads (commit records)
+    // damaged: `model`, which never reads it, keeps its verdict; `durability`
+    // and `rollback`, which must read every entry, report the damage (as
+    // `integrity` violations) instead of a verdict.
+    @Test func aDamagedCommitRecordPageLeavesModelItsVerdict() throws {
+        let json = try Self.checkPastADamagedCommitRecordPage(try Finished())
         #expect(Self.status(json, "integrity") == "fail")
         #expect(Self.status(json, "model") == "pass")
         #expect(Self.status(json, "durability") == "skipped" && Self.status(json, "rollback") == "skipped")
@@ -750,18 +755,7 @@ import Testing
         let finished = try Finished()
         let (table, rowid) = try finished.rowidTable()
         try finished.connection.execute("UPDATE \"\(table.name)\" SET stress_tag = -stress_tag WHERE rowid = \(rowid)")
-        try finished.connection.execute("""
-            WITH RECURSIVE n(v) AS (SELECT 1 UNION ALL SELECT v + 1 FROM n WHERE v < 3000)
-            INSERT INTO stress_ledger (tx, who, tbl, key, image) SELECT (200 << 32) | v, 'd200', '', NULL, NULL FROM n
-            """)
-        let last = try #require(try finished.connection.scalar(
-            "SELECT pageno FROM dbstat WHERE name = 'stress_ledger' ORDER BY path DESC LIMIT 1")
-            .flatMap { if case .integer(let page) = $0 { Int(page) } else { nil } })
-        finished.connection.close()
-        try Self.damage(page: last, of: finished.db)
-        let result = try CLI.run(["check", "--db", finished.db.path, "--seed", "7", "--json"])
-        #expect(result.status == 1)
-        let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let json = try Self.checkPastADamagedCommitRecordPage(finished)
         #expect(Self.status(json, "rollback") == "fail")
         let found = Self.violations(json, "rollback").map(Self.details)
         #expect(found.count == 1 && found.first?["table"] == table.name && found.first?["key"] == "\(rowid)", "\(found)")
