@@ -317,7 +317,9 @@ public enum Real17 {
             real *= Float80(0.1 as Double)
             exp += 1
         }
-        var significant = 26  // The `!` flag: at most 26 digits (17 are taken).
+        // printf takes digits while its count of significant digits lasts: 26
+        // with the `!` flag, so all 17 here.
+        //
         // The digit loop in integers, which is where the time goes in Float80
         // (a chain of x87 operations, and a checked conversion per digit). For v
         // in [1, 10), v = m / 2^s exactly, with m its 64-bit significand and
@@ -326,37 +328,37 @@ public enum Real17 {
         // 64 significant bits, to nearest, ties to even, as the x87 rounds
         // (only when the product reaches 2^64; then s drops by the bits shifted
         // out, and stays in 60 … 63). Any other v (only 0 leaves [1, 10))
-        // takes the Float80 loop.
-        let integral = real >= 1 && real < 10
-        var m: UInt64 = integral ? real.significandBitPattern | (1 << 63) : 0
-        var s = integral ? 63 - Int(real.exponent) : 0
-        func digit() -> UInt8 {
-            guard significant > 0 else { return UInt8(ascii: "0") }
-            significant -= 1
-            if integral {
+        // takes the Float80 loop. Written out as two loops, not one digit
+        // function: m and s stay in registers.
+        let digits = out + spelledDigits
+        if real >= 1 && real < 10 {
+            var m = real.significandBitPattern | (1 << 63)
+            var s = 63 - Int(real.exponent)
+            for k in 0..<17 {
                 let d = m >> s
                 let (high, low) = (m & ((1 << s) - 1)).multipliedFullWidth(by: 10)
                 if high == 0 {
                     m = low
                 } else {
-                    var k = 64 - high.leadingZeroBitCount
-                    var q = (low >> k) | (high << (64 - k))
-                    let rest = low & ((1 << k) - 1), half = UInt64(1) << (k - 1)
+                    var shift = 64 - high.leadingZeroBitCount
+                    var q = (low >> shift) | (high << (64 - shift))
+                    let rest = low & ((1 << shift) - 1), half = UInt64(1) << (shift - 1)
                     if rest > half || (rest == half && q & 1 == 1) {
                         q &+= 1
-                        if q == 0 { q = 1 << 63; k += 1 }
+                        if q == 0 { q = 1 << 63; shift += 1 }
                     }
                     m = q
-                    s -= k
+                    s -= shift
                 }
-                return UInt8(ascii: "0") + UInt8(truncatingIfNeeded: d)
+                digits[k] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: d)
             }
-            let d = Int32(real)
-            real = (real - Float80(d)) * Float80(10.0 as Double)
-            return UInt8(ascii: "0") + UInt8(truncatingIfNeeded: d)
+        } else {
+            for k in 0..<17 {
+                let d = Int32(real)
+                real = (real - Float80(d)) * Float80(10.0 as Double)
+                digits[k] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: d)
+            }
         }
-        let digits = out + spelledDigits
-        for k in 0..<17 { digits[k] = digit() }
         return spell(negative: prefix != 0, exp: exp, digits: digits, into: out)
     }
     #endif
