@@ -209,21 +209,18 @@ public final class Checker {
         return CheckReport(results: [failed] + Property.allCases.dropFirst().map { .skipped($0, "the database could not be read") })
     }
 
-    /// Runs one property. An SQLite error met while checking proves nothing about
-    /// the property: it is left without a verdict (`skipped`), except corruption,
-    /// which is an `integrity` violation (moved there by `settle`).
-    /// `body`'s result; when it throws, what `found` holds by then stands (its
-    /// violations, read after the throw) beside the reason it stopped.
+    /// Runs one property (`body`). An SQLite error met while checking proves
+    /// nothing more about the property: it stops there, without a verdict
+    /// (`skipped`) unless `found`, read after the throw, holds violations found
+    /// before the stop (they stand: the property fails with them); corruption
+    /// is also an `integrity` violation (moved there by `settle`).
     fileprivate func guarded(
         _ property: Property, keeping found: @autoclosure () -> Findings? = nil, _ body: () throws -> PropertyResult
     ) -> PropertyResult {
         Self.guarded(property, who: who, logLine: logLine(), keeping: found(), body)
     }
 
-    /// A property's result, or why it has none: corruption met along the way is
-    /// an `integrity` violation (`settle` moves it there), any other error a
-    /// stop. Violations found before the stop (`found`) stand: the property fails
-    /// with them, though it could not finish.
+    /// `guarded(_:keeping:_:)` where there is no checker to ask (`SideCheck`, when its snapshot could not be taken).
     fileprivate static func guarded(
         _ property: Property, who: String, logLine: @autoclosure () -> Int, keeping found: @autoclosure () -> Findings? = nil,
         _ body: () throws -> PropertyResult
