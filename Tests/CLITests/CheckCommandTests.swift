@@ -170,6 +170,11 @@ import Testing
         (json["properties"] as? [[String: Any]])?.first { $0["property"] as? String == property }?["status"] as? String
     }
 
+    /// What `property` checked, or why it stopped, in a check's JSON.
+    static func checked(_ json: [String: Any], _ property: String) -> String {
+        (json["properties"] as? [[String: Any]])?.first { $0["property"] as? String == property }?["checked"] as? String ?? ""
+    }
+
     static func details(_ violation: [String: Any]) -> [String: String] { violation["details"] as? [String: String] ?? [:] }
 
     /// Overwrites page `page` of the closed database at `db` with 0xA5 behind
@@ -764,12 +769,14 @@ import Testing
         #expect(Self.status(json, "durability") == "skipped")
     }
 
-    // A row changed behind the tool's back in the first table the scan reads
-    // (the accounts), and the last table it reads damaged: `model` fails with the
-    // changed row, found before the damage stopped the scan.
-    @Test func modelKeepsWhatItFoundBeforeTheScanStopped() throws {
+    // A row changed and a row of rolled-back work added behind the tool's back in
+    // the first table the scan reads (the accounts), and the last table it reads
+    // damaged: `model` fails with the changed row and `rollback` with the other,
+    // both found before the damage stopped the scan (reported once, with model).
+    @Test func modelAndRollbackKeepWhatTheyFoundBeforeTheScanStopped() throws {
         let finished = try Finished()
         try finished.connection.execute("UPDATE stress_accounts SET balance = balance + 1 WHERE id = 3")
+        try finished.connection.execute("INSERT INTO stress_accounts (id, balance, stress_tag) VALUES (777, 0, -\(1 << 32 | 5))")
         // Rowid tables are read first, then WITHOUT ROWID ones, each in name order.
         let tables = try finished.connection.query("SELECT name, wr FROM pragma_table_list WHERE schema = 'main' AND name GLOB 't[0-9]*'")
             .compactMap { row -> (name: String, withoutRowid: Bool)? in
@@ -790,6 +797,10 @@ import Testing
         #expect(found.count == 1 && found.first?["table"] == "stress_accounts" && found.first?["key"] == "3", "\(found)")
         let damage = Self.violations(json, "integrity").compactMap { $0["message"] as? String }
         #expect(damage.contains { $0.hasPrefix("checking model met a corrupt database") }, "\(damage)")
+        #expect(Self.status(json, "rollback") == "fail")
+        let leaked = Self.violations(json, "rollback").map(Self.details)
+        #expect(leaked.count == 1 && leaked.first?["table"] == "stress_accounts" && leaked.first?["key"] == "777", "\(leaked)")
+        #expect(Self.checked(json, "rollback").hasSuffix("read before the scan stopped"), "\(Self.checked(json, "rollback"))")
     }
 
     // `integrity` on a database locked past the busy timeout gives no verdict and
