@@ -93,18 +93,23 @@ public final class Statement {
     }
 
     /// A column's storage class in the current row.
-    public enum ColumnType: Sendable, Equatable { case integer, real, text, blob, null }
+    public enum ColumnType: Sendable, Equatable {
+        case integer, real, text, blob, null
 
-    /// The storage class of column `index` in the current row.
-    public func columnType(_ index: Int) -> ColumnType {
-        switch sqlite3_column_type(handle, Int32(index)) {
-        case SQLITE_INTEGER: .integer
-        case SQLITE_FLOAT: .real
-        case SQLITE_TEXT: .text
-        case SQLITE_BLOB: .blob
-        default: .null
+        /// The storage class SQLite's type code (`SQLITE_INTEGER` …) names.
+        init(code: Int32) {
+            switch code {
+            case SQLITE_INTEGER: self = .integer
+            case SQLITE_FLOAT: self = .real
+            case SQLITE_TEXT: self = .text
+            case SQLITE_BLOB: self = .blob
+            default: self = .null
+            }
         }
     }
+
+    /// The storage class of column `index` in the current row.
+    public func columnType(_ index: Int) -> ColumnType { ColumnType(code: sqlite3_column_type(handle, Int32(index))) }
 
     /// Real value of column `index` (SQLite's conversion rules apply).
     public func double(_ index: Int) -> Double { sqlite3_column_double(handle, Int32(index)) }
@@ -125,7 +130,8 @@ public final class Statement {
     /// another (each `sqlite3_column_*` call checks the statement and the
     /// library's state again, which a loop over every column of every row pays
     /// for). Valid only until the statement steps, resets or converts this
-    /// column: read it at once.
+    /// column: read it at once, on the statement's own thread (SQLite's
+    /// "unprotected" value, which only that thread may read).
     public func value(_ index: Int) -> Value { Value(handle: sqlite3_column_value(handle, Int32(index))) }
 
     /// A column of the current row (see `value(_:)`).
@@ -133,15 +139,7 @@ public final class Statement {
         let handle: OpaquePointer?
 
         /// Its storage class.
-        public var type: ColumnType {
-            switch sqlite3_value_type(handle) {
-            case SQLITE_INTEGER: .integer
-            case SQLITE_FLOAT: .real
-            case SQLITE_TEXT: .text
-            case SQLITE_BLOB: .blob
-            default: .null
-            }
-        }
+        public var type: ColumnType { ColumnType(code: sqlite3_value_type(handle)) }
 
         /// As an integer (SQLite's conversion rules apply).
         public var int64: Int64 { sqlite3_value_int64(handle) }

@@ -771,9 +771,11 @@ import Testing
 
     // A row changed and a row of rolled-back work added behind the tool's back in
     // the first table the scan reads (the accounts), and the last table it reads
-    // damaged: `model` fails with the changed row and `rollback` with the other,
-    // both found before the damage stopped the scan (reported once, with model).
-    @Test func modelAndRollbackKeepWhatTheyFoundBeforeTheScanStopped() throws {
+    // damaged. `rollback` fails with the rolled-back row, found before the damage
+    // stopped the scan (a tag is read from the row alone). `model` is stopped
+    // without a verdict: its findings pair rows with the ledger's index, which
+    // damage can misorder without an error, so none found before the stop stands.
+    @Test func rollbackKeepsTheRowsItFoundBeforeDamageStoppedTheScan() throws {
         let finished = try Finished()
         try finished.connection.execute("UPDATE stress_accounts SET balance = balance + 1 WHERE id = 3")
         try finished.connection.execute("INSERT INTO stress_accounts (id, balance, stress_tag) VALUES (777, 0, -\(1 << 32 | 5))")
@@ -792,15 +794,14 @@ import Testing
         let result = try CLI.run(["check", "--db", finished.db.path, "--seed", "7", "--json"])
         #expect(result.status == 1)
         let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
-        #expect(Self.status(json, "model") == "fail")
-        let found = Self.violations(json, "model").map(Self.details)
-        #expect(found.count == 1 && found.first?["table"] == "stress_accounts" && found.first?["key"] == "3", "\(found)")
-        let damage = Self.violations(json, "integrity").compactMap { $0["message"] as? String }
-        #expect(damage.contains { $0.hasPrefix("checking model met a corrupt database") }, "\(damage)")
         #expect(Self.status(json, "rollback") == "fail")
         let leaked = Self.violations(json, "rollback").map(Self.details)
         #expect(leaked.count == 1 && leaked.first?["table"] == "stress_accounts" && leaked.first?["key"] == "777", "\(leaked)")
-        #expect(Self.checked(json, "rollback").hasSuffix("read before the scan stopped"), "\(Self.checked(json, "rollback"))")
+        #expect(Self.checked(json, "rollback") == "the tags of the rows read before the scan stopped")
+        #expect(Self.status(json, "model") == "skipped")
+        #expect(Self.violations(json, "model").isEmpty)
+        let damage = Self.violations(json, "integrity").compactMap { $0["message"] as? String }
+        #expect(damage.contains { $0.hasPrefix("checking model met a corrupt database") }, "\(damage)")
     }
 
     // `integrity` on a database locked past the busy timeout gives no verdict and

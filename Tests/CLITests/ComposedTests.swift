@@ -354,9 +354,10 @@ import Testing
         // The binary is built by scripts/build-release (bench/build's too), with the pinned versions.
         #expect(dockerfile.contains("RUN scripts/build-release \\\n    && scripts/install-layout /install .build/release/sqlite-stress"))
         let script = try String(contentsOf: root.appendingPathComponent("scripts/build-release"), encoding: .utf8)
-        let build = try #require(script.split(separator: "\n").first { $0.hasPrefix("swift build ") })
+        let build = try #require(script.replacing("\\\n", with: " ").split(separator: "\n").first { $0.hasPrefix("swift build ") })
         #expect(build.contains("--force-resolved-versions"), "\(build)")
         #expect(build.contains("--static-swift-stdlib"), "\(build)")
+        #expect(build.contains("-Xswiftc -Xclang-linker -Xswiftc -no-pie"), "\(build)")
     }
 
     // scripts/check-swift-version passes the compiler it names (an x.y.0

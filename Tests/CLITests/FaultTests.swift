@@ -132,7 +132,7 @@ import Testing
     @Test(arguments: [
         ("lying-fsync", "wal", "full", "1", ["integrity"]), ("lying-fsync", "delete", "full", "1", ["integrity"]),
         ("dropped-write", "wal", "full", "1", ["integrity"]),
-        ("dropped-write", "delete", "normal", "2", ["integrity", "model"]),
+        ("dropped-write", "delete", "normal", "2", ["integrity"]),
         ("bit-flip", "wal", "full", "1", ["integrity"]), ("bit-flip", "delete", "full", "3", ["model"]),
         ("torn-write", "wal", "normal", "1", ["integrity"]), ("torn-write", "delete", "full", "1", ["integrity"]),
         ("stale-read", "wal", "full", "2", ["integrity", "model", "query-consistency"]),

@@ -26,8 +26,8 @@ enum StandIn {
         let built = directory.appendingPathComponent("libvoidstar-\(unique).so")
         try! source.write(to: sourceFile)
         let cc = try! CLI.exec(URL(fileURLWithPath: "/usr/bin/cc"), ["-shared", "-fPIC", "-o", built.path, sourceFile.path])
-        precondition(cc.status == 0, "cannot build the stand-in libvoidstar: \(cc.stderr)")
         try! FileManager.default.removeItem(at: sourceFile)
+        precondition(cc.status == 0, "cannot build the stand-in libvoidstar: \(cc.stderr)")
         precondition(rename(built.path, library.path) == 0, "cannot move the stand-in libvoidstar into place")
         return library
     }()

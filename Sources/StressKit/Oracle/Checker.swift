@@ -83,11 +83,15 @@ public final class Checker {
         var results: [PropertyResult] = []
         if side == nil { results.append(guarded(.integrity) { try integrity() }) }
         if let schema = recorded.schema {
-            // What the scan found before anything stopped it stands (`guarded(keeping:)`).
+            // A row's rolled-back tag is read from the row alone, so the visible
+            // rolled-back rows the scan found before something stopped it stand
+            // (`guarded(_:keeping:_:)`). Model's findings do not: they pair rows
+            // with the ledger's index, which a damaged file can misorder without
+            // an error until a later read fails.
             let scan = ContentScan(checker: self)
             do {
                 try scan.run(TrackedTable.tables(of: schema))
-                results.append(guarded(.model, keeping: scan.model) { scan.model.result(checked: try modelChecked(scan)) })
+                results.append(guarded(.model) { scan.model.result(checked: try modelChecked(scan)) })
                 // The rows' tags are read; the ledger's entries of rolled-back work need the log's review.
                 var rollback = scan.rollback
                 results.append(guarded(.rollback, keeping: rollback) {
@@ -96,11 +100,11 @@ public final class Checker {
                     return rollback.result(checked: Self.rollbackChecked(rows: scan.rows, rolledBack: review.rolledBack))
                 })
             } catch {
-                results.append(guarded(.model, keeping: scan.model) { throw error })
-                // The same stop is reported once, with model; rollback keeps the rows it judged.
+                results.append(guarded(.model) { throw error })
+                // The stop is reported once, with model.
                 results.append(scan.rollback.total == 0
                     ? .skipped(.rollback, "not reached")
-                    : scan.rollback.result(checked: "the tags of the \(Format.count(scan.rows, "row")) read before the scan stopped"))
+                    : scan.rollback.result(checked: "the tags of the rows read before the scan stopped"))
             }
         } else {
             results += [.skipped(.model, recorded.unreadable), .skipped(.rollback, recorded.unreadable)]
@@ -209,11 +213,11 @@ public final class Checker {
         return CheckReport(results: [failed] + Property.allCases.dropFirst().map { .skipped($0, "the database could not be read") })
     }
 
-    /// Runs one property (`body`). An SQLite error met while checking proves
-    /// nothing more about the property: it stops there, without a verdict
-    /// (`skipped`) unless `found`, read after the throw, holds violations found
-    /// before the stop (they stand: the property fails with them); corruption
-    /// is also an `integrity` violation (moved there by `settle`).
+    /// Runs one property (`body`). An error met while checking proves nothing
+    /// more about the property: it stops there, without a verdict (`skipped`)
+    /// unless `found`, read after the throw, holds violations found before the
+    /// stop that nothing the stop says can undo (they stand: the property fails
+    /// with them). Corruption is also an `integrity` violation (moved there by `settle`).
     fileprivate func guarded(
         _ property: Property, keeping found: @autoclosure () -> Findings? = nil, _ body: () throws -> PropertyResult
     ) -> PropertyResult {

@@ -86,16 +86,19 @@ struct Tally: Sendable, Equatable {
         counts = [Int](repeating: 0, count: Kind.allCases.count)
     }
 
-    private static func position<Kind: CaseIterable & Equatable>(_ kind: Kind) -> Int {
-        Kind.allCases.distance(from: Kind.allCases.startIndex, to: Kind.allCases.firstIndex(of: kind)!)
+    /// Where `kind`'s count is; a tally made for another kind is a programming error.
+    private func position<Kind: CaseIterable & Equatable>(_ kind: Kind) -> Int {
+        precondition(counts.count == Kind.allCases.count, "a tally read with a kind it was not made for")
+        return Kind.allCases.distance(from: Kind.allCases.startIndex, to: Kind.allCases.firstIndex(of: kind)!)
     }
 
     subscript<Kind: CaseIterable & Equatable>(kind: Kind) -> Int {
-        get { counts[Self.position(kind)] }
-        set { counts[Self.position(kind)] = newValue }
+        get { counts[position(kind)] }
+        set { counts[position(kind)] = newValue }
     }
 
     mutating func add(_ other: Tally) {
+        precondition(counts.count == other.counts.count, "tallies of two kinds added")
         for i in counts.indices { counts[i] += other.counts[i] }
     }
 
