@@ -170,6 +170,12 @@ import Testing
         (json["properties"] as? [[String: Any]])?.first { $0["property"] as? String == property }?["status"] as? String
     }
 
+    /// `check --json` of `db`, read.
+    static func checkJSON(_ db: URL) throws -> (CommandResult, [String: Any]) {
+        let result = try CLI.run(["check", "--db", db.path, "--seed", "7", "--json"])
+        return (result, try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.stderr)"))
+    }
+
     /// What `property` checked, or why it stopped, in a check's JSON.
     static func checked(_ json: [String: Any], _ property: String) -> String {
         (json["properties"] as? [[String: Any]])?.first { $0["property"] as? String == property }?["checked"] as? String ?? ""
@@ -733,9 +739,9 @@ import Testing
             .flatMap { if case .integer(let page) = $0 { Int(page) } else { nil } })
         finished.connection.close()
         try damage(page: last, of: finished.db)
-        let result = try CLI.run(["check", "--db", finished.db.path, "--seed", "7", "--json"])
+        let (result, json) = try checkJSON(finished.db)
         #expect(result.status == 1)
-        return try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        return json
     }
 
     // A ledger page that only the acknowledgement side reads (commit records)
@@ -791,9 +797,8 @@ import Testing
             .flatMap { if case .integer(let page) = $0 { Int(page) } else { nil } })
         finished.connection.close()
         try Self.damage(page: root, of: finished.db)
-        let result = try CLI.run(["check", "--db", finished.db.path, "--seed", "7", "--json"])
+        let (result, json) = try Self.checkJSON(finished.db)
         #expect(result.status == 1)
-        let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         #expect(Self.status(json, "rollback") == "fail")
         let leaked = Self.violations(json, "rollback").map(Self.details)
         #expect(leaked.count == 1 && leaked.first?["table"] == "stress_accounts" && leaked.first?["key"] == "777", "\(leaked)")
@@ -802,6 +807,57 @@ import Testing
         #expect(Self.violations(json, "model").isEmpty)
         let damage = Self.violations(json, "integrity").compactMap { $0["message"] as? String }
         #expect(damage.contains { $0.hasPrefix("checking model met a corrupt database") }, "\(damage)")
+    }
+
+    // The ledger's index built in descending key order while the schema says
+    // ascending: SQLite then returns a table's entries out of key order without
+    // an error. `model` stops, naming the table, rather than report rows that
+    // are fine as wrong; `integrity_check` reports the index.
+    @Test func aMisorderedLedgerIndexStopsModel() throws {
+        let finished = try Finished()
+        try finished.connection.execute("""
+            DROP INDEX stress_ledger_key;
+            CREATE INDEX stress_ledger_key ON stress_ledger (tbl, key DESC, seq);
+            PRAGMA writable_schema = ON;
+            UPDATE sqlite_schema SET sql = 'CREATE INDEX stress_ledger_key ON stress_ledger (tbl, key, seq)' WHERE name = 'stress_ledger_key';
+            PRAGMA writable_schema = OFF
+            """)
+        finished.connection.close()
+        let (result, json) = try Self.checkJSON(finished.db)
+        #expect(result.status == 1)
+        #expect(Self.status(json, "integrity") == "fail")
+        #expect(Self.status(json, "model") == "skipped")
+        #expect(Self.violations(json, "model").isEmpty)
+        #expect(Self.checked(json, "model") == "stopped: the ledger's index returned the entries of stress_accounts out of key order, "
+            + "as only a damaged file does: rows cannot be paired with their images")
+    }
+
+    // Two cells of the accounts' one page swapped: a scan returns its rows out
+    // of rowid order without an error. `model` stops, naming the table.
+    @Test func rowsOutOfRowidOrderStopModel() throws {
+        let finished = try Finished()
+        let root = try #require(try finished.connection.scalar("SELECT rootpage FROM sqlite_schema WHERE name = 'stress_accounts'")
+            .flatMap { if case .integer(let page) = $0 { Int(page) } else { nil } })
+        let pageSize = try #require(try finished.connection.scalar("PRAGMA page_size")
+            .flatMap { if case .integer(let size) = $0 { Int(size) } else { nil } })
+        finished.connection.close()
+        // A leaf table page: 8 header bytes, then its cells' 2-byte pointers in key order.
+        let handle = try #require(FileHandle(forUpdatingAtPath: finished.db.path))
+        let pointers = UInt64((root - 1) * pageSize + 8)
+        try handle.seek(toOffset: UInt64((root - 1) * pageSize))
+        let header = try #require(try handle.read(upToCount: 8))
+        try #require(header[0] == 0x0D && (Int(header[3]) << 8 | Int(header[4])) >= 2, "the accounts are not one leaf page")
+        try handle.seek(toOffset: pointers)
+        let first = try #require(try handle.read(upToCount: 4))
+        try handle.seek(toOffset: pointers)
+        handle.write(Data([first[2], first[3], first[0], first[1]]))
+        try handle.close()
+        let (result, json) = try Self.checkJSON(finished.db)
+        #expect(result.status == 1)
+        #expect(Self.status(json, "model") == "skipped")
+        #expect(Self.violations(json, "model").isEmpty)
+        #expect(Self.checked(json, "model") == "stopped: a scan returned the rows of stress_accounts out of rowid order, "
+            + "as only a damaged file does: rows cannot be paired with their images")
     }
 
     // `integrity` on a database locked past the busy timeout gives no verdict and

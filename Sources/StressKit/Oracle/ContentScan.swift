@@ -144,6 +144,8 @@ final class ContentScan {
         private var haveRow = false
         /// The rowid of the row `rowScan` stands on, when `haveRow`.
         private var rowid: Int64 = 0
+        /// Whether `rowScan` has stepped (its first row follows no other).
+        private var steppedRows = false
         private let tagIndex: Int
         private var confirm: Statement?
         private var entryBySeq: Statement?
@@ -165,6 +167,11 @@ final class ContentScan {
             tagIndex = 1 + (table.columns.firstIndex(of: Bookkeeping.tagColumn) ?? -1)
         }
 
+        /// Merges the two scans. Both must come in order — the rows by rowid,
+        /// the ledger's entries by key, then seq — or the merge would pair rows
+        /// with the wrong images; SQLite reads a table or an index in its order,
+        /// so only a damaged file can break it, and the merge then stops (a
+        /// `ToolError` naming the table) rather than report rows that are fine.
         mutating func run() throws {
             let ledger = try checker.connection.prepare(
                 "SELECT key, seq, image FROM main.\(Bookkeeping.ledger) WHERE tbl = ? ORDER BY key, seq")
@@ -174,10 +181,14 @@ final class ContentScan {
             while try ledger.step() {
                 let entryKey = ledger.value(0)
                 if haveKey && sameKey(entryKey) {
+                    guard ledger.int64(1) > seq else { throw outOfOrder("the ledger's index returned the entries of", "out of seq order") }
                     takeEntry(ledger)
                     continue
                 }
-                if haveKey { try settleKey() }
+                if haveKey {
+                    guard sortsAfterKey(entryKey) else { throw outOfOrder("the ledger's index returned the entries of", "out of key order") }
+                    try settleKey()
+                }
                 startKey(entryKey)
                 takeEntry(ledger)
                 haveKey = true
@@ -190,8 +201,17 @@ final class ContentScan {
         }
 
         private mutating func stepRow() throws {
+            let before = rowid, first = !steppedRows
             haveRow = try rowScan.step()
-            if haveRow { rowid = rowScan.int64(0) }
+            steppedRows = true
+            guard haveRow else { return }
+            rowid = rowScan.int64(0)
+            guard first || rowid > before else { throw outOfOrder("a scan returned the rows of", "out of rowid order") }
+        }
+
+        /// The merge's stop when a scan is out of order (see `run`).
+        private func outOfOrder(_ what: String, _ order: String) -> ToolError {
+            ToolError("\(what) \(table.name) \(order), as only a damaged file does: rows cannot be paired with their images")
         }
 
         private mutating func startKey(_ entry: Statement.Value) {
@@ -211,6 +231,32 @@ final class ContentScan {
             let entry = ledger.value(2)
             imageType = entry.type
             image.set(entry.bytes(imageType == .text ? .text : .null))
+        }
+
+        /// Whether a ledger entry's key (`entry`) sorts after the current key, as
+        /// the index orders keys: NULL, then numbers by value, then text, then
+        /// blobs, text and blobs byte by byte (the column's BINARY collation).
+        private func sortsAfterKey(_ entry: Statement.Value) -> Bool {
+            func rank(_ type: Statement.ColumnType) -> Int {
+                switch type {
+                case .null: 0
+                case .integer, .real: 1
+                case .text: 2
+                case .blob: 3
+                }
+            }
+            let type = entry.type
+            switch (key, type) {
+            case (.integer(let a), .integer): return entry.int64 > a
+            case (.integer(let a), .real): return Self.compare(a, entry.double) < 0
+            case (.real(let a), .integer): return Self.compare(entry.int64, a) > 0
+            case (.real(let a), .real): return entry.double > a
+            case (.text, .text), (.blob, .blob): return keyBytes.lexicographicallyPrecedes(entry.bytes(type))
+            case (.null, _): return rank(type) > 0
+            case (.integer, _), (.real, _): return rank(type) > 1
+            case (.text, _): return rank(type) > 2
+            case (.blob, _): return false
+            }
         }
 
         /// Whether a ledger entry's key (`entry`) is the current key, as the index compares keys.
