@@ -63,7 +63,7 @@ public enum CheckCommand {
                 }
             }
             if report.passed {
-                lines.append("result: PASS — every property held")
+                lines.append("result: PASS — \(report.passVerdict())")
             } else {
                 let failed = report.results.filter { $0.status == .fail }.map(\.property.rawValue)
                 lines.append("result: FAIL — \(failed.joined(separator: ", ")) violated")

@@ -32,6 +32,19 @@ public struct CheckReport: Sendable, Codable {
     public var passed: Bool { results.allSatisfy { $0.status != .fail } }
     public var violations: [Violation] { results.flatMap(\.violations) }
 
+    /// The properties that reached no verdict (stopped, or not reached).
+    public var unjudged: [Property] { results.filter { $0.status == .skipped }.map(\.property) }
+
+    /// The verdict of a check that found no violation: every property held, or
+    /// none was violated but some reached no verdict, which it names. `checks`
+    /// ("7 checks") when this is the last of a run's checks.
+    func passVerdict(checks: String? = nil) -> String {
+        let count = checks.map { " (\($0))" } ?? ""
+        guard !unjudged.isEmpty else { return "every property held" + count }
+        return "no property violated\(count), but no verdict on " + unjudged.map(\.rawValue).joined(separator: ", ")
+            + (checks == nil ? " (see the table)" : " in the final check")
+    }
+
     public func result(_ property: Property) -> PropertyResult? { results.first { $0.property == property } }
 
     /// A table of properties, one line each.

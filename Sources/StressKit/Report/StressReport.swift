@@ -128,7 +128,8 @@ public struct StressReport: Sendable {
         } else if noVerdict {
             lines.append("result: NO VERDICT — no check ran to completion" + EvidenceGap.verdictClause(incompleteEvidence))
         } else {
-            lines.append("result: PASS — every property held (\(Format.count(c[.checks], "check")))"
+            let checks = Format.count(c[.checks], "check")
+            lines.append("result: PASS — " + (finalCheck?.passVerdict(checks: checks) ?? "every property held (\(checks))")
                 + EvidenceGap.verdictClause(incompleteEvidence))
         }
         return lines.joined(separator: "\n")
