@@ -94,6 +94,34 @@ import Testing
         #expect(gaps.contains { $0["source"] == "acknowledgement log \(db).acks" && $0["unchecked"]?.contains("every property") == true }, "\(gaps)")
     }
 
+    // The acknowledgement log removed after the first periodic check: that
+    // check judged every property, the later ones and the final one could not
+    // run. The verdict says the final check did not run, never that every
+    // property held.
+    @Test func aRunWhoseFinalCheckCouldNotRunSaysSo() throws {
+        let scratch = try Scratch()
+        let db = scratch.file("f.db").path
+        let process = Process()
+        process.executableURL = CLI.binary
+        process.arguments = ["stress", "--seed", "21", "--iterations", "3000", "--check-every", "100", "--db", db]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(60)
+        while process.isRunning, Date() < deadline,
+              !((try? String(contentsOfFile: db + ".sql", encoding: .utf8))?.contains("-- t0 check integrity=pass") ?? false) {
+            usleep(2_000)
+        }
+        try FileManager.default.removeItem(atPath: db + ".acks")
+        let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let verdict = try #require(output.split(separator: "\n").last { $0.hasPrefix("result: ") })
+        #expect(verdict.hasPrefix("result: PASS — no property violated in 1 check, but the final check did not run (see the SQL log); "
+            + "the evidence is incomplete, not checked: every property, in "), "\(verdict)")
+    }
+
     // A run killed with SIGKILL leaves a log whose every line is complete and
     // which the sqlite3 shell replays.
     @Test func killedRunLeavesAUsableLog() throws {

@@ -23,7 +23,7 @@ import Testing
         #expect(report.unjudged == [.model, .rollback])
         #expect(report.passVerdict() == "no property violated, but no verdict on model, rollback (see the table)")
         #expect(report.passVerdict(checks: "7 checks")
-            == "no property violated (7 checks), but no verdict on model, rollback in the final check")
+            == "no property violated in 7 checks, but the final one reached no verdict on model, rollback")
     }
 
     // `check`'s result line, text: the same verdict.

@@ -235,7 +235,9 @@ final class ContentScan {
 
         /// Whether a ledger entry's key (`entry`) sorts after the current key, as
         /// the index orders keys: NULL, then numbers by value, then text, then
-        /// blobs, text and blobs byte by byte (the column's BINARY collation).
+        /// blobs, text and blobs byte by byte (the column's BINARY collation; the
+        /// tool's databases are UTF-8). A rowid table's keys are its rowids, all
+        /// integers: the other cases meet only keys a damaged file returns.
         private func sortsAfterKey(_ entry: Statement.Value) -> Bool {
             func rank(_ type: Statement.ColumnType) -> Int {
                 switch type {

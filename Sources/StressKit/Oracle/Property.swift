@@ -39,10 +39,10 @@ public struct CheckReport: Sendable, Codable {
     /// none was violated but some reached no verdict, which it names. `checks`
     /// ("7 checks") when this is the last of a run's checks.
     func passVerdict(checks: String? = nil) -> String {
-        let count = checks.map { " (\($0))" } ?? ""
-        guard !unjudged.isEmpty else { return "every property held" + count }
-        return "no property violated\(count), but no verdict on " + unjudged.map(\.rawValue).joined(separator: ", ")
-            + (checks == nil ? " (see the table)" : " in the final check")
+        let names = unjudged.map(\.rawValue).joined(separator: ", ")
+        guard let checks else { return unjudged.isEmpty ? "every property held" : "no property violated, but no verdict on \(names) (see the table)" }
+        return unjudged.isEmpty
+            ? "every property held (\(checks))" : "no property violated in \(checks), but the final one reached no verdict on \(names)"
     }
 
     public func result(_ property: Property) -> PropertyResult? { results.first { $0.property == property } }

@@ -27,7 +27,10 @@ public struct StressReport: Sendable {
     public let violations: [Violation]
     public let unexpectedErrors: [String]
     /// The last check of the run (the final one, unless the run stopped early).
+    /// The last check that ran to a report (the final one, unless it could not run).
     public let finalCheck: CheckReport?
+    /// Whether the end-of-run check ran to a report.
+    let finalCheckRan: Bool
     /// What the storage faults did, when the run injected any.
     public let faults: FaultReport?
     /// Evidence the run could not record or read (a full disk): what its checks could not verify.
@@ -38,7 +41,8 @@ public struct StressReport: Sendable {
 
     init(
         run: StressRun, counters: Counters, elapsed: Double, logLines: Int, violations: [Violation],
-        unexpectedErrors: [String], finalCheck: CheckReport?, incompleteEvidence: [EvidenceGap], faults: FaultReport? = nil,
+        unexpectedErrors: [String], finalCheck: CheckReport?, finalCheckRan: Bool = false, incompleteEvidence: [EvidenceGap],
+        faults: FaultReport? = nil,
         interrupted: Bool = false, iterationsDone: Int = 0, logRotation: SQLLog.Rotation = SQLLog.Rotation()
     ) {
         self.logRotation = logRotation
@@ -58,6 +62,7 @@ public struct StressReport: Sendable {
         self.violations = violations
         self.unexpectedErrors = unexpectedErrors
         self.finalCheck = finalCheck
+        self.finalCheckRan = finalCheckRan
         self.faults = faults
         self.incompleteEvidence = incompleteEvidence
     }
@@ -128,11 +133,19 @@ public struct StressReport: Sendable {
         } else if noVerdict {
             lines.append("result: NO VERDICT — no check ran to completion" + EvidenceGap.verdictClause(incompleteEvidence))
         } else {
-            let checks = Format.count(c[.checks], "check")
-            lines.append("result: PASS — " + (finalCheck?.passVerdict(checks: checks) ?? "every property held (\(checks))")
-                + EvidenceGap.verdictClause(incompleteEvidence))
+            lines.append("result: PASS — " + passVerdict + EvidenceGap.verdictClause(incompleteEvidence))
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// The verdict of a run whose checks found no violation: what they judged,
+    /// and what the final one did not (or that it did not run).
+    private var passVerdict: String {
+        let checks = Format.count(counters[.checks], "check")
+        guard finalCheckRan, let finalCheck else {
+            return "no property violated in \(checks), but the final check did not run (see the SQL log)"
+        }
+        return finalCheck.passVerdict(checks: checks)
     }
 
     /// The result line of a run stopped by Ctrl-C with nothing found so far.

@@ -325,7 +325,7 @@ public final class StressRun: Sendable {
         // left to `sqlite-stress check`, which the report names.
         let interrupted = Interrupt.requested
         let finalChecker = Worker(thread: settings.threads, label: "final", context: context)
-        if !interrupted { finalChecker.finalCheck() }
+        let finalCheckRan = !interrupted && finalChecker.finalCheck()
         log.close()
 
         var counters = Counters()
@@ -341,7 +341,7 @@ public final class StressRun: Sendable {
         }
         return StressReport(
             run: self, counters: counters, elapsed: elapsed, logLines: log.writtenLines, violations: violations,
-            unexpectedErrors: context.unexpected.withLock { $0 }, finalCheck: finalCheck,
+            unexpectedErrors: context.unexpected.withLock { $0 }, finalCheck: finalCheck, finalCheckRan: finalCheckRan,
             incompleteEvidence: context.incompleteEvidence, faults: faultReport, interrupted: interrupted,
             iterationsDone: context.iterationsDone.load(ordering: .relaxed), logRotation: log.rotation)
     }

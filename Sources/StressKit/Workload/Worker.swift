@@ -986,17 +986,20 @@ final class Worker {
         connection.close()
     }
 
-    /// The end-of-run check, on a fresh connection, as a new process would see the file.
-    func finalCheck() {
+    /// The end-of-run check, on a fresh connection, as a new process would see
+    /// the file. Whether it ran to a report (a busy database or an unreadable
+    /// acknowledgement log skips it, which the run's verdict must say).
+    func finalCheck() -> Bool {
         do {
             let connection = try Connection(path: context.settings.databasePath, flags: [.readWrite])
             connection.setBusyTimeout(milliseconds: context.settings.busyTimeout)
-            check(connection)
-            connection.close()
+            defer { connection.close() }
+            return check(connection) != nil
         } catch {
             context.report(Violation(
                 property: .integrity, message: "could not reopen the database for the final check: \(error)",
                 thread: label, logLine: context.log.lineCount))
+            return false
         }
     }
 
