@@ -32,7 +32,7 @@ import StressSQLite
         }
         try connection.execute("BEGIN")
         defer { try? connection.execute("ROLLBACK") }
-        let length = AckReview.length(of: acks)
+        let length = DatabaseFile.existingSize(of: acks).map { Int($0) }
         return try AckReview(connection: connection, log: acks, judged: judged ?? length, settled: settled ?? length, listed: listed)
     }
 

@@ -10,6 +10,18 @@ import Testing
 @testable import StressKit
 
 @Suite struct DatabaseFileTests {
+    // A file's size, or nil when there is none (`size` says 0 then).
+    @Test func existingSizeTellsAMissingFileFromAnEmptyOne() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("sqlite-stress-size-\(UUID().uuidString)").path
+        #expect(DatabaseFile.existingSize(of: path) == nil)
+        #expect(DatabaseFile.size(of: path) == 0)
+        try Data().write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect(DatabaseFile.existingSize(of: path) == 0)
+        try Data(repeating: 7, count: 5).write(to: URL(fileURLWithPath: path))
+        #expect(DatabaseFile.existingSize(of: path) == 5)
+    }
+
     // A database goes with its sidecars, those there are; what is already gone is no error.
     @Test func removeTakesTheDatabaseAndItsSidecars() throws {
         let directory = try TemporaryDirectory()

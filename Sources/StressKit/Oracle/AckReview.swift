@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import StressSQLite
 
 /// The acknowledgement log held against one snapshot of the database, in one
@@ -147,14 +142,6 @@ struct AckReview {
                 missing.append((tx, seq))
             }
         }
-    }
-}
-
-extension AckReview {
-    /// The length of the log at `path` now, nil when there is none.
-    static func length(of path: String) -> Int? {
-        var info = stat()
-        return stat(path, &info) == 0 ? Int(info.st_size) : nil
     }
 }
 

@@ -52,7 +52,7 @@ public final class Checker {
     public func run(acknowledgements: String, acknowledgedBytes: Int? = nil, randomness: Randomness) throws -> CheckReport {
         // The log counts as long as it is before the snapshot begins: an id in it
         // was acknowledged after its COMMIT returned, so the snapshot must contain it.
-        let judged = acknowledgedBytes ?? AckReview.length(of: acknowledgements)
+        let judged = acknowledgedBytes ?? DatabaseFile.existingSize(of: acknowledgements).map { Int($0) }
         try connection.execute("BEGIN")
         var inTransaction = true
         defer { if inTransaction { try? connection.execute("ROLLBACK") } }
@@ -66,7 +66,7 @@ public final class Checker {
             return unreadable(error)
         }
         // The power losses that struck before the snapshot, seen when it was fixed (a copy's is fixed already).
-        let settled = acknowledgedBytes ?? AckReview.length(of: acknowledgements)
+        let settled = acknowledgedBytes ?? DatabaseFile.existingSize(of: acknowledgements).map { Int($0) }
 
         // Read once for `durability` and `rollback`; a damaged ledger is each one's finding.
         let acknowledged: Result<AckReview, SQLiteError>

@@ -179,18 +179,19 @@ final class ContentScan {
             try stepRow()
             var haveKey = false
             while try ledger.step() {
-                let entryKey = ledger.value(0)
-                if haveKey && sameKey(entryKey) {
-                    guard ledger.int64(1) > seq else { throw outOfOrder("the ledger's index returned the entries of", "out of seq order") }
-                    takeEntry(ledger)
+                let entryKey = ledger.value(0), entrySeq = ledger.int64(1)
+                let order = haveKey ? orderAfterKey(entryKey) : 1
+                if order == 0 {
+                    guard entrySeq > seq else { throw outOfOrder("the ledger's index returned the entries of", "out of seq order") }
+                    takeEntry(ledger, seq: entrySeq)
                     continue
                 }
                 if haveKey {
-                    guard sortsAfterKey(entryKey) else { throw outOfOrder("the ledger's index returned the entries of", "out of key order") }
+                    guard order > 0 else { throw outOfOrder("the ledger's index returned the entries of", "out of key order") }
                     try settleKey()
                 }
                 startKey(entryKey)
-                takeEntry(ledger)
+                takeEntry(ledger, seq: entrySeq)
                 haveKey = true
             }
             if haveKey { try settleKey() }
@@ -226,19 +227,21 @@ final class ContentScan {
             }
         }
 
-        private mutating func takeEntry(_ ledger: Statement) {
-            seq = ledger.int64(1)
+        private mutating func takeEntry(_ ledger: Statement, seq: Int64) {
+            self.seq = seq
             let entry = ledger.value(2)
             imageType = entry.type
             image.set(entry.bytes(imageType == .text ? .text : .null))
         }
 
-        /// Whether a ledger entry's key (`entry`) sorts after the current key, as
-        /// the index orders keys: NULL, then numbers by value, then text, then
-        /// blobs, text and blobs byte by byte (the column's BINARY collation; the
-        /// tool's databases are UTF-8). A rowid table's keys are its rowids, all
-        /// integers: the other cases meet only keys a damaged file returns.
-        private func sortsAfterKey(_ entry: Statement.Value) -> Bool {
+        /// A ledger entry's key (`entry`) against the current key, as the index
+        /// orders keys: negative when it sorts before, 0 when it is the same key,
+        /// positive after. NULL, then numbers by value (an integer and a real
+        /// compared exactly), then text, then blobs, text and blobs byte by byte
+        /// (the column's BINARY collation; the tool's databases are UTF-8). A
+        /// rowid table's keys are its rowids, all integers: the other cases meet
+        /// only keys a damaged file returns, or a tampered ledger.
+        private func orderAfterKey(_ entry: Statement.Value) -> Int {
             func rank(_ type: Statement.ColumnType) -> Int {
                 switch type {
                 case .null: 0
@@ -249,29 +252,19 @@ final class ContentScan {
             }
             let type = entry.type
             switch (key, type) {
-            case (.integer(let a), .integer): return entry.int64 > a
-            case (.integer(let a), .real): return Self.compare(a, entry.double) < 0
-            case (.real(let a), .integer): return Self.compare(entry.int64, a) > 0
-            case (.real(let a), .real): return entry.double > a
-            case (.text, .text), (.blob, .blob): return keyBytes.lexicographicallyPrecedes(entry.bytes(type))
-            case (.null, _): return rank(type) > 0
-            case (.integer, _), (.real, _): return rank(type) > 1
-            case (.text, _): return rank(type) > 2
-            case (.blob, _): return false
-            }
-        }
-
-        /// Whether a ledger entry's key (`entry`) is the current key, as the index compares keys.
-        private func sameKey(_ entry: Statement.Value) -> Bool {
-            switch (key, entry.type) {
-            case (.null, .null): return true
-            case (.integer(let a), .integer): return a == entry.int64
-            case (.integer(let a), .real): return Self.compare(a, entry.double) == 0
-            case (.real(let a), .integer): return Self.compare(entry.int64, a) == 0
-            case (.real(let a), .real): return a == entry.double
-            case (.text, .text): return entry.bytes(.text).elementsEqual(keyBytes)
-            case (.blob, .blob): return entry.bytes(.blob).elementsEqual(keyBytes)
-            default: return false
+            case (.null, .null): return 0
+            case (.integer(let a), .integer): let b = entry.int64; return a < b ? 1 : a == b ? 0 : -1
+            case (.integer(let a), .real): return -Self.compare(a, entry.double)
+            case (.real(let a), .integer): return Self.compare(entry.int64, a)
+            case (.real(let a), .real): let b = entry.double; return a < b ? 1 : a == b ? 0 : -1
+            case (.text, .text), (.blob, .blob):
+                let bytes = entry.bytes(type)
+                if bytes.elementsEqual(keyBytes) { return 0 }
+                return keyBytes.lexicographicallyPrecedes(bytes) ? 1 : -1
+            case (.null, _): return 1
+            case (.integer, _), (.real, _): return rank(type) > 1 ? 1 : -1
+            case (.text, _): return rank(type) > 2 ? 1 : -1
+            case (.blob, _): return -1
             }
         }
 

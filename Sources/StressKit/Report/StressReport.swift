@@ -26,8 +26,8 @@ public struct StressReport: Sendable {
     public let logRotation: SQLLog.Rotation
     public let violations: [Violation]
     public let unexpectedErrors: [String]
-    /// The last check of the run (the final one, unless the run stopped early).
-    /// The last check that ran to a report (the final one, unless it could not run).
+    /// The last check that ran to a report (the final one, unless the run
+    /// stopped early or the final check could not run).
     public let finalCheck: CheckReport?
     /// Whether the end-of-run check ran to a report.
     let finalCheckRan: Bool
@@ -41,7 +41,7 @@ public struct StressReport: Sendable {
 
     init(
         run: StressRun, counters: Counters, elapsed: Double, logLines: Int, violations: [Violation],
-        unexpectedErrors: [String], finalCheck: CheckReport?, finalCheckRan: Bool = false, incompleteEvidence: [EvidenceGap],
+        unexpectedErrors: [String], finalCheck: CheckReport?, finalCheckRan: Bool, incompleteEvidence: [EvidenceGap],
         faults: FaultReport? = nil,
         interrupted: Bool = false, iterationsDone: Int = 0, logRotation: SQLLog.Rotation = SQLLog.Rotation()
     ) {

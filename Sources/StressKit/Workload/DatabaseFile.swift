@@ -195,9 +195,12 @@ public enum DatabaseFile {
     }
 
     /// The size of the file at `path` in bytes (0 when there is none).
-    public static func size(of path: String) -> Int64 {
+    public static func size(of path: String) -> Int64 { existingSize(of: path) ?? 0 }
+
+    /// The size of the file at `path`, nil when there is none.
+    public static func existingSize(of path: String) -> Int64? {
         var info = stat()
-        return stat(path, &info) == 0 ? Int64(info.st_size) : 0
+        return stat(path, &info) == 0 ? Int64(info.st_size) : nil
     }
 
     /// Quotes `text` for a POSIX shell when it needs it.

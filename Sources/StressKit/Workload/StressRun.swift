@@ -283,7 +283,7 @@ public final class StressRun: Sendable {
             log.close()
             return StressReport(
                 run: self, counters: Counters(), elapsed: 0, logLines: log.writtenLines, violations: setupViolations,
-                unexpectedErrors: [], finalCheck: nil, incompleteEvidence: context.incompleteEvidence)
+                unexpectedErrors: [], finalCheck: nil, finalCheckRan: false, incompleteEvidence: context.incompleteEvidence)
         }
 
         if !settings.faults.isEmpty {
