@@ -14,6 +14,12 @@ static inline int sqlite_stress_db_config_int(sqlite3 *db, int op, int value, in
     return sqlite3_db_config(db, op, value, out);
 }
 
+// sqlite3_config is variadic too. Turns the process's memory statistics on or
+// off; SQLITE_MISUSE once SQLite is initialized.
+static inline int sqlite_stress_config_memstatus(int on) {
+    return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, on);
+}
+
 // sqlite3_snprintf is variadic too. Formats a real exactly as SQL's
 // printf('%!.17g', x) does (the same code), returning the length written.
 static inline int sqlite_stress_format_real17(char *buffer, int size, double value) {

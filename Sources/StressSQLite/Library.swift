@@ -47,7 +47,7 @@ public struct SQLiteLibrary: Sendable, Equatable, Encodable {
         "sqlite3_bind_parameter_count", "sqlite3_bind_text", "sqlite3_busy_timeout", "sqlite3_changes64",
         "sqlite3_clear_bindings", "sqlite3_close_v2", "sqlite3_column_blob", "sqlite3_column_bytes",
         "sqlite3_column_count", "sqlite3_column_double", "sqlite3_column_int64", "sqlite3_column_text",
-        "sqlite3_column_type", "sqlite3_column_value", "sqlite3_compileoption_used", "sqlite3_db_handle", "sqlite3_errmsg",
+        "sqlite3_column_type", "sqlite3_column_value", "sqlite3_compileoption_used", "sqlite3_config", "sqlite3_db_handle", "sqlite3_errmsg",
         "sqlite3_errstr", "sqlite3_exec", "sqlite3_extended_errcode", "sqlite3_file_control", "sqlite3_finalize",
         "sqlite3_free", "sqlite3_get_autocommit", "sqlite3_libversion", "sqlite3_libversion_number",
         "sqlite3_open_v2", "sqlite3_prepare_v2", "sqlite3_reset", "sqlite3_snprintf", "sqlite3_sourceid",
@@ -87,6 +87,21 @@ public struct SQLiteLibrary: Sendable, Equatable, Encodable {
                 + ", which sqlite-stress needs"
         }
         return nil
+    }
+
+    /// Turns off SQLite's memory statistics for this process, before SQLite
+    /// initializes; false when it already had (`sqlite3_config` is then refused).
+    ///
+    /// With them on (SQLite's default), every allocation SQLite makes takes one
+    /// process-wide mutex to count it, and the threads of a process that each run
+    /// a connection (stress's writers, `check`'s second thread, the check of a
+    /// VACUUM INTO copy) queue on it. Nothing sqlite-stress does reads the counts
+    /// (`sqlite3_memory_used`, `sqlite3_status`), the workload sets no heap
+    /// limit, and SQLite's own documentation recommends this setting
+    /// (`SQLITE_DEFAULT_MEMSTATUS=0`) for speed; it changes no result of any
+    /// statement.
+    public static func stopMemoryStatistics() -> Bool {
+        sqlite_stress_config_memstatus(0) == SQLITE_OK
     }
 
     /// Why the linked library cannot run sqlite-stress, or nil.

@@ -97,6 +97,16 @@ import Testing
     }
 
     // A syntax error fails at prepare time with SQLITE_ERROR.
+    // SQLite takes its process-wide configuration only before it initializes:
+    // once a connection has opened, stopping the memory statistics is refused
+    // (and `SQLiteChoice.activate`, which every sqlite-stress process runs
+    // first, turns that refusal into an error rather than running on).
+    @Test func memoryStatisticsCannotBeStoppedOnceSQLiteRuns() throws {
+        let db = try Connection(path: ":memory:")
+        _ = try db.scalar("SELECT 1")
+        #expect(!SQLiteLibrary.stopMemoryStatistics())
+    }
+
     @Test func prepareRejectsBadSQL() throws {
         let db = try Connection(path: ":memory:")
         #expect { try db.prepare("SELEC 1") } throws: { ($0 as? SQLiteError)?.code == .error }

@@ -52,7 +52,8 @@ public enum SQLiteChoice {
     }
 
     /// Makes this process run on the chosen SQLite, re-executing it at most once;
-    /// then checks that the library it runs on has what sqlite-stress needs.
+    /// then checks that the library it runs on has what sqlite-stress needs, and
+    /// configures it for the process (`SQLiteLibrary.stopMemoryStatistics`).
     /// Every problem is one sentence, before anything is written.
     public static func activate(arguments: [String] = CommandLine.arguments) throws(ToolError) {
         let flag = directoryArgument(in: arguments)
@@ -61,6 +62,9 @@ public enum SQLiteChoice {
         }
         if let shortcoming = SQLiteLibrary.loadedShortcoming {
             throw ToolError("the SQLite library at \(library.path) \(shortcoming).")
+        }
+        guard SQLiteLibrary.stopMemoryStatistics() else {
+            throw ToolError("cannot configure SQLite: it was initialized before sqlite-stress could turn off its memory statistics.")
         }
     }
 
