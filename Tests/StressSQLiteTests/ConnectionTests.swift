@@ -96,7 +96,6 @@ import Testing
         }
     }
 
-    // A syntax error fails at prepare time with SQLITE_ERROR.
     // SQLite takes its process-wide configuration only before it initializes:
     // once a connection has opened, stopping the memory statistics is refused
     // (and `SQLiteChoice.activate`, which every sqlite-stress process runs
@@ -107,6 +106,7 @@ import Testing
         #expect(!SQLiteLibrary.stopMemoryStatistics())
     }
 
+    // A syntax error fails at prepare time with SQLITE_ERROR.
     @Test func prepareRejectsBadSQL() throws {
         let db = try Connection(path: ":memory:")
         #expect { try db.prepare("SELEC 1") } throws: { ($0 as? SQLiteError)?.code == .error }
