@@ -1,7 +1,7 @@
 import StressSQLite
 
-/// Reads the recorded schema and configuration (`stress_meta`'s JSON, written
-/// by `JSONEncoder`) without `JSONDecoder`.
+/// Reads and writes the recorded schema (`stress_meta`'s JSON) without
+/// `JSONDecoder` and `JSONEncoder`, and reads the recorded configuration.
 ///
 /// Every driver invocation reads the schema, and `JSONDecoder`'s first use in a
 /// process is mostly Swift runtime work (looking up each generic `Codable`
@@ -25,6 +25,15 @@ public enum SchemaJSON {
     public static func schema(_ text: String) throws(Error) -> Schema {
         try Schema(try object(of: parse(text), "the schema"))
     }
+
+    /// The JSON of `schema`, byte for byte as `JSONEncoder` with `.sortedKeys`
+    /// writes it (`encodeJSON(schema, pretty: false)`): each member's key in
+    /// byte order, `/` escaped as `\/`, control characters as `\b`, `\t`, `\n`,
+    /// `\f`, `\r` or `\u00xx`, a double as its shortest digits without a
+    /// trailing `.0`. Every committed schema change records its schema, and
+    /// `JSONEncoder` was the larger part of a schema change's own cost;
+    /// `SchemaJSONTests` holds the two to the same bytes.
+    public static func text(of schema: Schema) -> String { schema.jsonText }
 
     public static func config(_ text: String) throws(Error) -> DatabaseConfig {
         let object = try object(of: parse(text), "the configuration")
@@ -499,6 +508,187 @@ extension SQLValue {
             self = .blob(bytes)
         } else {
             self = .null
+        }
+    }
+}
+
+// MARK: - Writing, as the synthesized `Encodable` conformances and `JSONEncoder` write
+
+extension SchemaJSON {
+    /// An object's members, written in the byte order of their keys (`.sortedKeys`).
+    struct Members {
+        private var members: [(key: String, value: String)] = []
+
+        init(_ members: KeyValuePairs<String, String?>) {
+            // A nil value is a member left out, as `encodeIfPresent` leaves it.
+            for (key, value) in members { if let value { self.members.append((key, value)) } }
+        }
+
+        var json: String {
+            let sorted = members.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+            return "{" + sorted.map { SchemaJSON.quoted($0.key) + ":" + $0.value }.joined(separator: ",") + "}"
+        }
+    }
+
+    /// An enum case with associated values: `{"case":{labels…}}`, unlabeled ones as `_0`.
+    static func oneCase(_ name: String, _ members: KeyValuePairs<String, String?>) -> String {
+        Members([name: Members(members).json]).json
+    }
+
+    static func array(_ items: [String]) -> String { "[" + items.joined(separator: ",") + "]" }
+
+    static func bool(_ value: Bool) -> String { value ? "true" : "false" }
+
+    static func number(_ value: some BinaryInteger) -> String { String(value) }
+
+    /// A finite double as `JSONEncoder` writes it: Swift's shortest digits, `42.0` as `42`.
+    static func number(_ value: Double) -> String {
+        let text = value.description
+        return text.hasSuffix(".0") ? String(text.dropLast(2)) : text
+    }
+
+    /// A string with `JSONEncoder`'s escapes.
+    static func quoted(_ text: String) -> String {
+        var result = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": result += "\\\""
+            case "\\": result += "\\\\"
+            case "/": result += "\\/"
+            case "\u{08}": result += "\\b"
+            case "\u{09}": result += "\\t"
+            case "\u{0A}": result += "\\n"
+            case "\u{0C}": result += "\\f"
+            case "\u{0D}": result += "\\r"
+            case "\u{00}"..."\u{1F}":
+                let hex = String(scalar.value, radix: 16)
+                result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: result.unicodeScalars.append(scalar)
+            }
+        }
+        return result + "\""
+    }
+}
+
+extension Schema {
+    var jsonText: String {
+        SchemaJSON.Members([
+            "tables": SchemaJSON.array(tables.map(\.jsonText)), "views": SchemaJSON.array(views.map(\.jsonText)),
+            "triggers": SchemaJSON.array(triggers.map(\.jsonText)), "version": SchemaJSON.number(version),
+            "nextName": SchemaJSON.number(nextName),
+        ]).json
+    }
+}
+
+extension Table {
+    var jsonText: String {
+        SchemaJSON.Members([
+            "id": SchemaJSON.quoted(id), "name": SchemaJSON.quoted(name), "columns": SchemaJSON.array(columns.map(\.jsonText)),
+            "key": key.jsonText, "withoutRowid": SchemaJSON.bool(withoutRowid), "strict": SchemaJSON.bool(strict),
+            "autoincrement": SchemaJSON.bool(autoincrement), "indexes": SchemaJSON.array(indexes.map(\.jsonText)),
+            "keySpace": SchemaJSON.number(keySpace), "nextColumn": SchemaJSON.number(nextColumn),
+        ]).json
+    }
+}
+
+extension Column {
+    var jsonText: String {
+        SchemaJSON.Members([
+            "id": SchemaJSON.number(id), "name": SchemaJSON.quoted(name), "type": SchemaJSON.quoted(type.rawValue),
+            "notNull": SchemaJSON.bool(notNull), "unique": SchemaJSON.bool(unique), "check": check?.jsonText,
+            "defaultValue": defaultValue?.jsonText, "collation": collation.map { SchemaJSON.quoted($0.rawValue) },
+            "generated": generated?.jsonText, "references": references?.jsonText, "json": SchemaJSON.bool(json),
+            "isTag": SchemaJSON.bool(isTag),
+        ]).json
+    }
+}
+
+extension ForeignKey {
+    var jsonText: String {
+        SchemaJSON.Members([
+            "table": SchemaJSON.quoted(table), "column": SchemaJSON.number(column), "onDelete": SchemaJSON.quoted(onDelete.rawValue),
+            "onUpdate": SchemaJSON.quoted(onUpdate.rawValue), "parentType": SchemaJSON.quoted(parentType.rawValue),
+            "parentKeySpace": SchemaJSON.number(parentKeySpace),
+        ]).json
+    }
+}
+
+extension Generated {
+    var jsonText: String {
+        SchemaJSON.Members(["expression": expression.jsonText, "stored": SchemaJSON.bool(stored)]).json
+    }
+}
+
+extension SQLTemplate {
+    var jsonText: String {
+        SchemaJSON.Members([
+            "pieces": SchemaJSON.array(pieces.map { piece in
+                switch piece {
+                case .text(let text): SchemaJSON.oneCase("text", ["_0": SchemaJSON.quoted(text)])
+                case .column(let table, let id): SchemaJSON.oneCase("column", ["table": SchemaJSON.quoted(table), "id": SchemaJSON.number(id)])
+                case .table(let table): SchemaJSON.oneCase("table", ["_0": SchemaJSON.quoted(table)])
+                }
+            }),
+        ]).json
+    }
+}
+
+extension TableKey {
+    var jsonText: String {
+        switch self {
+        case .rowid: SchemaJSON.oneCase("rowid", [:])
+        case .integerPrimaryKey(let column): SchemaJSON.oneCase("integerPrimaryKey", ["column": SchemaJSON.number(column)])
+        case .primaryKey(let columns): SchemaJSON.oneCase("primaryKey", ["columns": SchemaJSON.array(columns.map(SchemaJSON.number))])
+        }
+    }
+}
+
+extension Index {
+    var jsonText: String {
+        SchemaJSON.Members([
+            "name": SchemaJSON.quoted(name),
+            "terms": SchemaJSON.array(terms.map { term in
+                switch term {
+                case .column(let id): SchemaJSON.oneCase("column", ["_0": SchemaJSON.number(id)])
+                case .expression(let template): SchemaJSON.oneCase("expression", ["_0": template.jsonText])
+                }
+            }),
+            "unique": SchemaJSON.bool(unique), "predicate": predicate?.jsonText,
+        ]).json
+    }
+}
+
+extension View {
+    var jsonText: String {
+        SchemaJSON.Members([
+            "name": SchemaJSON.quoted(name), "columns": SchemaJSON.array(columns.map(SchemaJSON.quoted)), "select": select.jsonText,
+        ]).json
+    }
+}
+
+extension UserTrigger {
+    var jsonText: String {
+        SchemaJSON.Members([
+            "name": SchemaJSON.quoted(name), "table": SchemaJSON.quoted(table), "target": SchemaJSON.quoted(target),
+            "event": SchemaJSON.quoted(event.rawValue), "body": body.jsonText,
+        ]).json
+    }
+}
+
+extension SQLValue {
+    /// As `SQLValue`'s own `encode(to:)`: `{"integer":1}`, `{"real":0.5}` (an
+    /// infinity as "inf" or "-inf", NaN as "nan", as `encodeJSON` has
+    /// `JSONEncoder` write them), `{"text":"…"}`, `{"blob":"<hex>"}`, `{"null":true}`.
+    var jsonText: String {
+        switch self {
+        case .integer(let value): SchemaJSON.Members(["integer": SchemaJSON.number(value)]).json
+        case .real(let value) where value.isNaN: SchemaJSON.Members(["real": SchemaJSON.quoted("nan")]).json
+        case .real(let value) where value.isInfinite: SchemaJSON.Members(["real": SchemaJSON.quoted(value < 0 ? "-inf" : "inf")]).json
+        case .real(let value): SchemaJSON.Members(["real": SchemaJSON.number(value)]).json
+        case .text(let value): SchemaJSON.Members(["text": SchemaJSON.quoted(value)]).json
+        case .blob(let bytes):
+            SchemaJSON.Members(["blob": SchemaJSON.quoted(String(SQLValue.blob(bytes).sqlLiteral.dropFirst(2).dropLast()).lowercased())]).json
+        case .null: SchemaJSON.Members(["null": "true"]).json
         }
     }
 }

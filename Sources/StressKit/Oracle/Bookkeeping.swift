@@ -67,7 +67,7 @@ public enum Bookkeeping {
     static func recordStatement(randomness: Randomness, schema: Schema, config: DatabaseConfig) -> String {
         let values: [(String, String)] = [
             ("seed", randomness.seed.map(Seed.format) ?? randomness.kind), ("journal_mode", config.journalMode.rawValue),
-            ("synchronous", config.synchronous.lowercased()), ("schema", encodeJSON(schema, pretty: false)),
+            ("synchronous", config.synchronous.lowercased()), ("schema", SchemaJSON.text(of: schema)),
             ("config", encodeJSON(config, pretty: false)),
         ]
         return "INSERT INTO \(meta) (key, value) VALUES "
@@ -153,7 +153,7 @@ public enum Bookkeeping {
     /// `stress_meta`, and the change in the ledger, numbered, in commit order.
     static func schemaChangeStatements(_ change: SchemaChange, tx: Int64, who: String) -> [String] {
         [
-            "UPDATE \(meta) SET value = \(SQLValue.text(encodeJSON(change.schema, pretty: false)).sqlLiteral) WHERE key = 'schema'",
+            "UPDATE \(meta) SET value = \(SQLValue.text(SchemaJSON.text(of: change.schema)).sqlLiteral) WHERE key = 'schema'",
             "INSERT INTO \(ledger) (tx, who, tbl, key, image) VALUES (\(tx), \(SQLValue.text(who).sqlLiteral), "
                 + "\(SQLValue.text(schemaMarker).sqlLiteral), \(change.schema.version), "
                 + "\(SQLValue.text(change.statements.joined(separator: "; ")).sqlLiteral))",
