@@ -53,15 +53,21 @@ public enum JSON: Sendable, Hashable, ExpressibleByStringLiteral, ExpressibleByB
         }
     }
 
-    private static func writeString(_ value: String, to out: inout String) {
+    /// `value` as a JSON string, escaped as `JSONEncoder` escapes it: `"`, `\`,
+    /// the short forms `\b \t \n \f \r`, other control characters as
+    /// `\u00xx`, and `/` as `\/` when `escapingSlashes` (`JSONEncoder`'s default).
+    public static func writeString(_ value: String, to out: inout String, escapingSlashes: Bool = false) {
         out += "\""
         for scalar in value.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""
             case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
+            case "/" where escapingSlashes: out += "\\/"
+            case "\u{08}": out += "\\b"
             case "\t": out += "\\t"
+            case "\n": out += "\\n"
+            case "\u{0C}": out += "\\f"
+            case "\r": out += "\\r"
             case _ where scalar.value < 0x20:
                 let hex = String(scalar.value, radix: 16)
                 out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
