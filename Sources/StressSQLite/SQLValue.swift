@@ -113,7 +113,7 @@ extension SQLValue: Codable {
                 try container.encode(value, forKey: .real)
             }
         case .text(let value): try container.encode(value, forKey: .text)
-        case .blob(let bytes): try container.encode(Self.hexLiteral(bytes).dropFirst(2).dropLast().lowercased(), forKey: .blob)
+        case .blob(let bytes): try container.encode(Self.hex(bytes), forKey: .blob)
         case .null: try container.encode(true, forKey: .null)
         }
     }
@@ -143,6 +143,9 @@ extension SQLValue: Codable {
 }
 
 extension SQLValue {
+    /// `bytes` as lowercase hex digits, as JSON holds a blob (`bytes(hex:)` reads them back).
+    public static func hex(_ bytes: [UInt8]) -> String { hexLiteral(bytes).dropFirst(2).dropLast().lowercased() }
+
     /// The bytes `hex` spells (two hex digits each), or nil when it is not an even number of hex digits.
     public static func bytes(hex: String) -> [UInt8]? {
         let digits = Array(hex.utf8)

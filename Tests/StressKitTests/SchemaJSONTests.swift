@@ -124,6 +124,10 @@ import Testing
         schema.tables[0].columns += columns
         schema.tables[0].name = text
         #expect(SchemaJSON.text(of: schema) == encodeJSON(schema, pretty: false))
+        // Both write a blob with the one hex function: pinned here, and read back.
+        #expect(SQLValue.hex([0, 0xAB, 0xFF]) == "00abff")
+        #expect(SQLValue.hex([]) == "")
+        #expect(SQLValue.bytes(hex: SQLValue.hex(Array(0...255))) == Array(0...255))
     }
 
     // Damaged JSON — bytes deleted, inserted or replaced; members removed, nulled,

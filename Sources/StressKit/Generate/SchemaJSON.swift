@@ -673,8 +673,7 @@ extension SQLValue {
         case .real(let value) where value.isInfinite: SchemaJSON.Members(["real": SchemaJSON.quoted(value < 0 ? "-inf" : "inf")]).json
         case .real(let value): SchemaJSON.Members(["real": SchemaJSON.number(value)]).json
         case .text(let value): SchemaJSON.Members(["text": SchemaJSON.quoted(value)]).json
-        case .blob(let bytes):
-            SchemaJSON.Members(["blob": SchemaJSON.quoted(String(SQLValue.blob(bytes).sqlLiteral.dropFirst(2).dropLast()).lowercased())]).json
+        case .blob(let bytes): SchemaJSON.Members(["blob": SchemaJSON.quoted(SQLValue.hex(bytes))]).json
         case .null: SchemaJSON.Members(["null": "true"]).json
         }
     }
