@@ -62,6 +62,45 @@ import Testing
         #expect(unsyncable.losses.unsynced == 2)  // The header line's sync, and the record's.
     }
 
+    // Records share syncs: a record waits up to the interval for the sync of
+    // the records written after it, and one sync covers them all; a record
+    // someone waits for (a power loss's marker, a run's last records) is synced
+    // at once. Every sync of /dev/null fails and is counted, which shows how
+    // many there were. (An hour's interval: a record synced early is a fault of
+    // the grouping, never of a slow machine; a wait for the interval is one the
+    // test gives up after a minute.)
+    @Test func recordsShareSyncsUnlessWaitedFor() throws {
+        let log = try AckLog(path: "/dev/null", syncs: true, interval: .seconds(3600))
+        #expect(log.losses.unsynced == 1)  // The header line, waited for.
+        for tx in Int64(1)...100 { log.acknowledge(tx) }
+        log.rolledBack(101)
+        #expect(log.losses.unsynced == 1, "a record was synced before the interval passed")
+        try #require(Self.returns { log.awaitSyncOfAll() }, "waited for the interval")
+        #expect(log.losses.unsynced == 2)  // One sync for the 101 records.
+        try #require(Self.returns { log.powerLoss(relaxed: true) }, "waited for the interval")
+        #expect(log.losses.unsynced == 3)
+        log.awaitSyncOfAll()
+        #expect(log.losses.unsynced == 3)  // Nothing written since.
+    }
+
+    // Closing the log syncs its last records at once, whatever the interval:
+    // a driver ends with every record synced, and does not wait to.
+    @Test func closingSyncsTheLastRecordsAtOnce() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("x.acks")
+        nonisolated(unsafe) var log: AckLog? = try AckLog(path: path, syncs: true, interval: .seconds(3600))
+        log?.acknowledge(7)
+        try #require(Self.returns { log = nil }, "waited for the interval")  // The only reference: the log closes.
+        #expect(try Self.records(path) == ["c7"])
+    }
+
+    /// Whether `body`, run on a thread of its own, returns within a minute.
+    static func returns(_ body: @escaping @Sendable () -> Void) -> Bool {
+        let finished = DispatchSemaphore(value: 0)
+        Thread { body(); finished.signal() }.start()
+        return finished.wait(timeout: .now() + 60) == .success
+    }
+
     // Records are synced exactly where SQLite promises a commit survives a power
     // loss (https://www.sqlite.org/pragma.html#pragma_synchronous).
     @Test func recordsAreSyncedWhereCommitsSurvivePowerLoss() {

@@ -87,8 +87,8 @@ struct StatementRunner {
     /// a change to the database: COMMIT, END or RELEASE, or in autocommit mode
     /// any statement but those that cannot commit one: BEGIN and SAVEPOINT (they
     /// open a transaction) and the ledger's context update (a TEMP table). Before
-    /// such a statement the writer's last acknowledgement must be on stable storage
-    /// (`AckLog`); erring towards "may" only costs a wait.
+    /// a driver's first such statement the reservation of its ids must be on
+    /// stable storage (`AckLog.reserveWriter`); erring towards "may" only costs a wait.
     static func mayMakeDurable(_ sql: String, autocommit: Bool) -> Bool {
         if mayCommit(sql) { return true }
         guard autocommit else { return false }

@@ -90,10 +90,11 @@ final class Worker {
     private(set) var counters = Counters()
     private var transactionNumber = 0
     private var transactionLabel = "x0"
-    /// This worker's latest acknowledgement record while it may not be synced
-    /// yet: the worker waits for it before its next statement that may commit
-    /// (`execute`), so at most its latest commit lacks a synced record.
-    private var unsyncedRecord: AckLog.Ticket?
+    /// The record of a driver's reservation of its ids while it may not be
+    /// synced yet: the worker waits for it before its first statement that may
+    /// commit (`execute`), so that no power loss can hand ids already in the
+    /// database to another writer (`AckLog.reserveWriter`).
+    private var unsyncedReservation: AckLog.Ticket?
 
     /// A monolith thread (its transaction ids are `t<thread>x<n>`). The setup and
     /// the final check draw nothing, so they need no stream of their own.
@@ -130,7 +131,7 @@ final class Worker {
     init(label: String, transactionBase: Int64, reservation: AckLog.Ticket? = nil, random: RandomSource, context: RunContext) {
         self.label = label
         self.transactionBase = transactionBase
-        unsyncedRecord = reservation
+        unsyncedReservation = reservation
         self.context = context
         runner = StatementRunner(log: context.log, writer: label)
         generator = context.generator
@@ -185,7 +186,7 @@ final class Worker {
             }
         }
         finishCopyCheck()
-        awaitRecordSync()
+        context.acks.awaitSyncOfAll()  // So that the outcome counts a sync that failed.
         // After a power loss nothing more may reach the files: the run abandons
         // the connection once the power has failed.
         if !context.losesPower, let connection {
@@ -395,7 +396,7 @@ final class Worker {
             let outcome = runStep(plan.steps[0])
             if case .ok(_, let changes) = outcome, isWrite(plan.steps[0]) {
                 counters[.commits] += 1
-                if let changes, changes > 0 { unsyncedRecord = context.acks.acknowledge(tx) }
+                if let changes, changes > 0 { context.acks.acknowledge(tx) }
             }
             return
         }
@@ -455,7 +456,7 @@ final class Worker {
         counters[.autoRollbacks] += 1
         counters[.rollbacks] += 1
         log(.rolledBackBySQLite)
-        unsyncedRecord = context.acks.rolledBack(tx)
+        context.acks.rolledBack(tx)
     }
 
     private func isWrite(_ step: Step) -> Bool {
@@ -520,7 +521,7 @@ final class Worker {
         if plan.rollsBack {
             if execute(sql).error == nil {
                 counters[.rollbacks] += 1
-                unsyncedRecord = context.acks.rolledBack(tx)
+                context.acks.rolledBack(tx)
             }
             return
         }
@@ -546,7 +547,7 @@ final class Worker {
             let outcome = execute(sql)
             guard let error = outcome.error else {
                 counters[.commits] += 1
-                unsyncedRecord = context.acks.acknowledge(tx)
+                context.acks.acknowledge(tx)
                 return true
             }
             if error.isStorageTrouble {
@@ -581,7 +582,7 @@ final class Worker {
         if execute("ROLLBACK").error == nil {
             counters[.rollbacks] += 1
             counters[.forcedRollbacks] += 1
-            if let tx { unsyncedRecord = context.acks.rolledBack(tx) }
+            if let tx { context.acks.rolledBack(tx) }
         } else if !connection!.isAutocommit {
             // The rollback itself failed (an I/O error): closing the connection
             // finishes it, or leaves a hot journal the next opener rolls back.
@@ -807,7 +808,7 @@ final class Worker {
         if whole {
             guard execute("ROLLBACK").error == nil else { return abandon(tx) }
             counters[.rollbacks] += 1
-            unsyncedRecord = context.acks.rolledBack(tx)
+            context.acks.rolledBack(tx)
         } else {
             guard runStep(.rollbackTo("ddl")).error == nil, runStep(.release("ddl")).error == nil,
                   execute(Bookkeeping.contextStatement(tx: tx)).error == nil else { return abandon(tx) }
@@ -1010,7 +1011,7 @@ final class Worker {
     @discardableResult
     func execute(_ sql: String, on explicit: Connection? = nil, row: ((Statement) -> Void)? = nil) -> StatementRunner.Outcome {
         let connection = explicit ?? self.connection!
-        if unsyncedRecord != nil, StatementRunner.mayMakeDurable(sql, autocommit: connection.isAutocommit) { awaitRecordSync() }
+        if unsyncedReservation != nil, StatementRunner.mayMakeDurable(sql, autocommit: connection.isAutocommit) { awaitReservation() }
         counters[.statements] += 1
         context.statementsDone.add(1, ordering: .relaxed)
         let (outcome, logLine) = runner.execute(sql, on: connection, transaction: transactionLabel, row: row)
@@ -1022,11 +1023,11 @@ final class Worker {
         return outcome
     }
 
-    /// Waits until this worker's acknowledgement records are on stable storage (`AckLog`).
-    func awaitRecordSync() {
-        guard let record = unsyncedRecord else { return }
-        context.acks.awaitSync(record)
-        unsyncedRecord = nil
+    /// Waits until this worker's reservation of its ids is on stable storage (`AckLog`).
+    private func awaitReservation() {
+        guard let reservation = unsyncedReservation else { return }
+        context.acks.awaitSync(reservation)
+        unsyncedReservation = nil
     }
 
     /// Counts an error by kind (`StatementRunner.classify`). An error a schema
