@@ -691,8 +691,10 @@ final class Worker {
             randomness: context.settings.randomness.derived("copy-\(label)", counters[.copiesChecked]))
     }
 
-    /// How many iterations a copy's check may run beside the work before the worker waits for it.
-    static let copyCheckIterations = 16
+    /// How many iterations a copy's check may run beside the work before the
+    /// worker waits for it: enough for a check of a few to tens of milliseconds
+    /// to end beside the work, not hold the writer (BENCHMARKS.md).
+    static let copyCheckIterations = 64
 
     /// Takes the outcome of the pending copy check, if any (waiting for it):
     /// counted, its violations reported (the copy kept, the run stopped), the copy
