@@ -27,13 +27,13 @@ import StressAntithesis
 /// COMMIT returned, so it never names a transaction that did not commit.
 ///
 /// The trade-off is evidence at a real power cut or OS crash, and nothing
-/// else. Such a crash can take the records written in the last `syncInterval`
-/// (and the sync under way) with it: those commits then go unjudged — the
+/// else. Such a crash can take the records written since the last sync began
+/// (`syncInterval` and the time of a sync or two) with it: those commits then go unjudged — the
 /// oracle checks less, never on wrong evidence. A synced record per commit, as
 /// before, left at most each writer's latest commit unjudged, at the price of
-/// a second sync per commit beside SQLite's own, which halved the statements
-/// per second of a run whose SQLite syncs once per commit (BENCHMARKS.md,
-/// harness overhead). A killed process loses no record either way, and the
+/// a second sync per commit beside SQLite's own: twice the syncs, and 16–31%
+/// fewer statements per second where SQLite syncs once per commit or less
+/// (BENCHMARKS.md, harness overhead). A killed process loses no record either way, and the
 /// tool's own power loss (`--crash`, the fault VFS) rewrites the database's
 /// files, never the log's: every record written before it stays, and its
 /// marker (`powerLoss`) is synced at once with every record before it.
@@ -54,7 +54,10 @@ import StressAntithesis
 /// returns, and so is a commit SQLite has made. What is given up: a record
 /// written just before a power loss under those settings may vanish, where it
 /// would have survived (pointlessly) synced. What is gained: the log's syncs,
-/// which under those settings are the only syncs of a whole run.
+/// which under those settings are the only syncs of a whole run. (A real crash
+/// can also keep a record whose commit SQLite lost; with no power loss's marker
+/// to say so, `durability` would report it. The tool's own power loss writes
+/// the marker; a database that lived through a real one is judged as if it had not.)
 ///
 /// Transactions that ended in ROLLBACK are recorded too: none of their ids may
 /// ever appear in the ledger (`rollback`). A driver reserves its ids here
@@ -136,16 +139,18 @@ public final class AckLog: Sendable {
     /// writers' reservations (`reserveWriter`).
     private let syncer: Syncer
 
-    /// How long a record may wait for the sync it shares with the records
-    /// written after it, unless someone waits for it (`awaitSync`): what a real
-    /// power cut can take (see "Synced in groups, beside the writers").
+    /// How long after one sync began the next may begin, unless someone waits
+    /// for a record (`awaitSync`): a record waits for the sync it shares with
+    /// the records written after it, about this long plus a sync, and that is
+    /// what a real power cut can take (see "Synced in groups, beside the writers").
     public static let syncInterval: Duration = .milliseconds(10)
 
     /// The log for the database at `databasePath`.
     public static func path(for databasePath: String) -> String { databasePath + ".acks" }
 
     /// Opens (creating if needed) the log for appending; with `syncs`, every
-    /// record is synced within `syncInterval` (see "When a record is not synced").
+    /// record is synced about `syncInterval` after it is written at the latest
+    /// (see "When a record is not synced").
     /// `interval` is `syncInterval` but in tests.
     ///
     /// The process holds a shared `flock` on the log while it is open, so that
@@ -170,7 +175,7 @@ public final class AckLog: Sendable {
     }
 
     /// Records that `tx` committed. Written when this returns; with `syncs`, on
-    /// stable storage within `syncInterval`, or once `awaitSync` with the ticket returns.
+    /// stable storage about `syncInterval` later, or once `awaitSync` with the ticket returns.
     @discardableResult
     public func acknowledge(_ tx: Int64) -> Ticket { record(.committed, tx) }
 
@@ -194,7 +199,7 @@ public final class AckLog: Sendable {
     /// Returns once every record this process wrote so far is on stable storage
     /// or its sync failed (counted in `losses`), as far as `syncs` says.
     public func awaitSyncOfAll() {
-        guard syncs else { return }  // Only reservations are synced, and their writers wait for them.
+        guard syncs else { return }  // Only reservations are synced; a writer waits for its own before it commits.
         awaitSync(Ticket(sequence: state.withLock { $0.written }))
     }
 
