@@ -28,15 +28,16 @@ import StressAntithesis
 ///
 /// The trade-off is evidence at a real power cut or OS crash, and nothing
 /// else. Such a crash can take the records written since the last sync began
-/// (`syncInterval` and the time of a sync or two) with it: those commits then go unjudged — the
-/// oracle checks less, never on wrong evidence. A synced record per commit, as
-/// before, left at most each writer's latest commit unjudged, at the price of
-/// a second sync per commit beside SQLite's own: twice the syncs, and 16–31%
-/// fewer statements per second where SQLite syncs once per commit or less
-/// (BENCHMARKS.md, harness overhead). A killed process loses no record either way, and the
-/// tool's own power loss (`--crash`, the fault VFS) rewrites the database's
-/// files, never the log's: every record written before it stays, and its
-/// marker (`powerLoss`) is synced at once with every record before it.
+/// (`syncInterval` and the time of a sync or two) with it: those commits then
+/// go unjudged — the oracle checks less, never on wrong evidence. A synced
+/// record per commit, as before, left at most each writer's latest commit
+/// unjudged, at the price of a second sync per commit beside SQLite's own:
+/// twice the syncs, and 16–31% fewer statements per second where SQLite syncs
+/// once per commit or less (BENCHMARKS.md, harness overhead). A killed process
+/// loses no record either way, and the tool's own power loss (`--crash`, the
+/// fault VFS) rewrites the database's files, never the log's: every record
+/// written before it stays, and its marker (`powerLoss`) is synced at once with
+/// every record before it.
 ///
 /// What must be on stable storage before the writer goes on is synced at once:
 /// a writer's reservation (`reserveWriter`) before its first commit, a power

@@ -186,7 +186,9 @@ final class Worker {
             }
         }
         finishCopyCheck()
-        context.acks.awaitSyncOfAll()  // So that the outcome counts a sync that failed.
+        // Every record synced (or its failure counted) before the outcome is told.
+        awaitReservation()
+        context.acks.awaitSyncOfAll()
         // After a power loss nothing more may reach the files: the run abandons
         // the connection once the power has failed.
         if !context.losesPower, let connection {
