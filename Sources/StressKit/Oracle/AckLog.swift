@@ -197,12 +197,10 @@ public final class AckLog: Sendable {
         if ticket.sequence > 0 { syncer.await(ticket.sequence) }
     }
 
-    /// Returns once every record this process wrote so far is on stable storage
-    /// or its sync failed (counted in `losses`), as far as `syncs` says.
-    public func awaitSyncOfAll() {
-        guard syncs else { return }  // Only reservations are synced; a writer waits for its own before it commits.
-        awaitSync(Ticket(sequence: state.withLock { $0.written }))
-    }
+    /// Returns once every record this process asked to sync so far (every
+    /// record with `syncs`, else the reservations) is on stable storage or its
+    /// sync failed (counted in `losses`), syncing at once.
+    public func awaitSyncOfAll() { syncer.awaitRequested() }
 
     /// What this process could not write or sync so far.
     public var losses: Losses {
@@ -508,6 +506,14 @@ private final class Syncer: @unchecked Sendable {
             waiting -= 1
         }
         pthread_mutex_unlock(mutex)
+    }
+
+    /// Waits until every record asked for so far is synced (or its sync failed).
+    func awaitRequested() {
+        pthread_mutex_lock(mutex)
+        let target = requested
+        pthread_mutex_unlock(mutex)
+        self.await(target)
     }
 
     /// Syncs that failed, and the first reason.

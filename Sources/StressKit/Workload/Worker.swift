@@ -186,8 +186,7 @@ final class Worker {
             }
         }
         finishCopyCheck()
-        // Every record synced (or its failure counted) before the outcome is told.
-        awaitReservation()
+        // Every record synced (its reservation included), or its failure counted, before the outcome is told.
         context.acks.awaitSyncOfAll()
         // After a power loss nothing more may reach the files: the run abandons
         // the connection once the power has failed.
