@@ -325,7 +325,7 @@ import Testing
         let finished = try Finished(run)
         let (table, rowid) = try finished.rowidTable()
         try finished.connection.execute(
-            "INSERT INTO stress_ledger (tx, who, tbl, key, image) VALUES (\(1 << 32 | 999), 't0', '\(table.ledgerName)', \(rowid), NULL)")
+            "INSERT INTO stress_ledger (tx, tbl, key, image) VALUES (\(1 << 32 | 999), '\(table.ledgerName)', \(rowid), NULL)")
         let (result, json) = try finished.check()
         #expect(result.status == 1)
         let found = Self.violations(json, "model").map(Self.details)
@@ -372,7 +372,7 @@ import Testing
     @Test func textLedgerKeyOfARowidTableIsAModelViolation() throws {
         let finished = try Finished()
         try finished.connection.execute(
-            "INSERT INTO stress_ledger (tx, who, tbl, key, image) VALUES (\(1 << 32 | 998), 't0', 'stress_accounts', '3', '3,1000,1')")
+            "INSERT INTO stress_ledger (tx, tbl, key, image) VALUES (\(1 << 32 | 998), 'stress_accounts', '3', '3,1000,1')")
         let (result, json) = try finished.check()
         #expect(result.status == 1)
         let found = Self.violations(json, "model").map(Self.details)
@@ -389,7 +389,7 @@ import Testing
         try c.execute("""
             CREATE TABLE extra (id INTEGER PRIMARY KEY, t TEXT, b BLOB, stress_tag INTEGER);
             INSERT INTO extra VALUES (1, 'it''s', X'00ff', 1), (2, 'plain', X'0102', 1);
-            INSERT INTO stress_ledger (tx, who, tbl, key, image) SELECT 1, 't0', 'extra', id, quote(id) || ',' || quote(t) || ',' || quote(b) || ',' || quote(stress_tag) FROM extra;
+            INSERT INTO stress_ledger (tx, tbl, key, image) SELECT 1, 'extra', id, quote(id) || ',' || quote(t) || ',' || quote(b) || ',' || quote(stress_tag) FROM extra;
             """)
         let (clean, cleanJSON) = try finished.check()
         #expect(clean.status == 0, "\(Self.violations(cleanJSON, "model"))")
@@ -581,7 +581,7 @@ import Testing
         let finished = try Finished(run)
         let (table, _) = try finished.rowidTable()
         try finished.connection.execute(
-            "INSERT INTO stress_ledger (tx, who, tbl, key, image) VALUES (-\(1 << 32 | 9), 't0', '\(table.ledgerName)', 123456, NULL)")
+            "INSERT INTO stress_ledger (tx, tbl, key, image) VALUES (-\(1 << 32 | 9), '\(table.ledgerName)', 123456, NULL)")
         let (result, json) = try finished.check()
         #expect(result.status == 1)
         let found = Self.violations(json, "rollback").map(Self.details)
@@ -594,7 +594,7 @@ import Testing
         let acks = try String(contentsOf: finished.scratch.file("done.db.acks"), encoding: .utf8)
         let rolledBack = try #require(acks.split(separator: "\n").first { $0.hasPrefix("r ") }?.split(separator: " ")[1])
         try finished.connection.execute(
-            "INSERT INTO stress_ledger (tx, who, tbl, key, image) VALUES (\(rolledBack), 't0', '', NULL, NULL)")
+            "INSERT INTO stress_ledger (tx, tbl, key, image) VALUES (\(rolledBack), '', NULL, NULL)")
         let (result, json) = try finished.check()
         #expect(result.status == 1)
         let found = Self.violations(json, "rollback")
@@ -732,7 +732,7 @@ import Testing
     static func checkPastADamagedCommitRecordPage(_ finished: Finished) throws -> [String: Any] {
         try finished.connection.execute("""
             WITH RECURSIVE n(v) AS (SELECT 1 UNION ALL SELECT v + 1 FROM n WHERE v < 3000)
-            INSERT INTO stress_ledger (tx, who, tbl, key, image) SELECT (200 << 32) | v, 'd200', '', NULL, NULL FROM n
+            INSERT INTO stress_ledger (tx, tbl, key, image) SELECT (200 << 32) | v, '', NULL, NULL FROM n
             """)
         let last = try #require(try finished.connection.scalar(
             "SELECT pageno FROM dbstat WHERE name = 'stress_ledger' ORDER BY path DESC LIMIT 1")
@@ -871,7 +871,7 @@ import Testing
         let keys = ["NULL", "-9223372036854775808", "2.5", "9223372036854775807", "1e300", "'text'", "X'00'"]
         for key in keys {
             try finished.connection.execute(
-                "INSERT INTO stress_ledger (tx, who, tbl, key, image) VALUES ((200 << 32) | 1, 'd200', 'stress_accounts', \(key), '0,0,0')")
+                "INSERT INTO stress_ledger (tx, tbl, key, image) VALUES ((200 << 32) | 1, 'stress_accounts', \(key), '0,0,0')")
         }
         finished.connection.close()
         let (result, json) = try Self.checkJSON(finished.db)

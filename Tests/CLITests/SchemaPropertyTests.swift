@@ -121,8 +121,8 @@ import Testing
 
         let resurrected = try Finished(.altered)
         try resurrected.connection.execute("""
-            INSERT INTO stress_ledger (tx, who, tbl, key, image) \
-            SELECT tx, who, tbl, 1, 'CREATE TABLE again (a)' FROM stress_ledger WHERE tbl = '#schema' AND key = \(version)
+            INSERT INTO stress_ledger (tx, tbl, key, image) \
+            SELECT tx, tbl, 1, 'CREATE TABLE again (a)' FROM stress_ledger WHERE tbl = '#schema' AND key = \(version)
             """)
         let (resurrectedResult, resurrectedJSON) = try resurrected.check()
         #expect(resurrectedResult.status == 1)

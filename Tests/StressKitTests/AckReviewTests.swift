@@ -18,8 +18,8 @@ import StressSQLite
     ) throws -> AckReview {
         let directory = try directory ?? TemporaryDirectory()
         let db = directory.path("r.db"), acks = directory.path("r.db.acks")
-        let entries = ledger.map { "(\($0), 'w', 't', \($0), 'x')" }.joined(separator: ", ")
-        try bookkeepingDatabase(db, ledger.isEmpty ? "SELECT 1" : "INSERT INTO stress_ledger (tx, who, tbl, key, image) VALUES \(entries)")
+        let entries = ledger.map { "(\($0), 't', \($0), 'x')" }.joined(separator: ", ")
+        try bookkeepingDatabase(db, ledger.isEmpty ? "SELECT 1" : "INSERT INTO stress_ledger (tx, tbl, key, image) VALUES \(entries)")
         let connection = try Connection(path: db)
         for tx in compacted {
             try connection.execute("""

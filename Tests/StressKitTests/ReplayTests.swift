@@ -120,6 +120,17 @@ import Testing
         #expect(Replay.parse("-- t0 check integrity=pass model=pass", number: 1) == nil)
         #expect(Replay.parse("-- configuration: page_size=4096", number: 1) == nil)
     }
+
+    // A commit record names its transaction, as written now and as logs written
+    // while ledger entries named their writer in a column of their own have it.
+    @Test func commitRecordsNameTheirTransaction() {
+        let tx = TransactionID.make(base: 300, number: 2)
+        #expect(Bookkeeping.commitRecordTransaction(Bookkeeping.commitRecordStatement(tx: tx)) == tx)
+        #expect(Bookkeeping.commitRecordTransaction(
+            "INSERT INTO stress_ledger (tx, who, tbl, key, image) VALUES (\(tx), 'd300', '', NULL, NULL)") == tx)
+        #expect(Bookkeeping.commitRecordTransaction("INSERT INTO stress_ledger (tx, tbl, key, image) VALUES ((SELECT tx FROM stress_ctx), 't', 1, NULL)") == nil)
+        #expect(Bookkeeping.commitRecordTransaction("COMMIT") == nil)
+    }
 }
 
 @Suite struct ReportTextTests {

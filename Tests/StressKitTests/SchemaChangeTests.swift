@@ -90,7 +90,7 @@ import Testing
         let directory = try TemporaryDirectory()
         let path = directory.path("guard.db")
         let writer = try Connection(path: path), other = try Connection(path: path)
-        for sql in Bookkeeping.creationStatements + ["CREATE TABLE t (a, stress_tag INTEGER)"] + Bookkeeping.contextStatements(who: "w") {
+        for sql in Bookkeeping.creationStatements + ["CREATE TABLE t (a, stress_tag INTEGER)"] + Bookkeeping.contextStatements {
             try writer.execute(sql)
         }
         let table = TrackedTable(ledgerName: "t", name: "t", columns: ["a", "stress_tag"], keyColumns: [], withoutRowid: false)
@@ -209,7 +209,7 @@ extension SchemaChangeTests {
         var rng = Xoshiro(seed: 1)
         let config = DatabaseConfig.generate(journalMode: .delete, using: &rng)
         for sql in Bookkeeping.creationStatements + schema.createStatements
-            + [Bookkeeping.recordStatement(randomness: .seed(1), schema: schema, config: config)] + Bookkeeping.contextStatements(who: "t0") {
+            + [Bookkeeping.recordStatement(randomness: .seed(1), schema: schema, config: config)] + Bookkeeping.contextStatements {
             try db.execute(sql)
         }
         guard case .integer(let cookie)? = try db.scalar("PRAGMA schema_version") else { throw CancellationError() }
@@ -246,7 +246,7 @@ extension SchemaChangeTests {
         try original.execute("VACUUM INTO '\(copy)'")
         let before = DatabaseFile.size(of: AckLog.path(for: db))
         let later = TransactionID.make(thread: 0, number: 999)
-        try original.execute(Bookkeeping.commitRecordStatement(tx: later, who: "t0"))
+        try original.execute(Bookkeeping.commitRecordStatement(tx: later))
         try AckLog(path: AckLog.path(for: db), syncs: false).acknowledge(later)
         original.close()
 

@@ -28,10 +28,11 @@ import StressSQLite
 /// triggers are replayed by the `sqlite3` shell exactly, so a replayed SQL log
 /// rebuilds the ledger too.
 ///
-/// The current transaction id and writer are kept in a one-row TEMP table
+/// The current transaction id is kept in a one-row TEMP table
 /// (`temp.stress_ctx`) that the worker sets before each transaction; the
-/// triggers copy them into each ledger row. SQLite's single-writer lock makes
-/// `seq` order the commit order.
+/// triggers copy it into each ledger row. The id names its writer too
+/// (`TransactionID`), so an entry carries nothing more about who wrote it.
+/// SQLite's single-writer lock makes `seq` order the commit order.
 public enum Bookkeeping {
     public static let ledger = "stress_ledger"
     public static let meta = "stress_meta"
@@ -53,7 +54,7 @@ public enum Bookkeeping {
     public static var creationStatements: [String] {
         [
             "CREATE TABLE \(meta) (key TEXT PRIMARY KEY, value) WITHOUT ROWID",
-            "CREATE TABLE \(ledger) (seq INTEGER PRIMARY KEY, tx INTEGER NOT NULL, who TEXT, tbl TEXT NOT NULL, key, image TEXT)",
+            "CREATE TABLE \(ledger) (seq INTEGER PRIMARY KEY, tx INTEGER NOT NULL, tbl TEXT NOT NULL, key, image TEXT)",
             // The latest effect on a key is one seek: the check stays linear in rows.
             "CREATE INDEX \(ledger)_key ON \(ledger) (tbl, key, seq)",
             "CREATE TABLE \(accounts) (id INTEGER PRIMARY KEY, balance INTEGER NOT NULL, \(tagColumn) INTEGER)",
@@ -124,14 +125,12 @@ public enum Bookkeeping {
     /// (`TrackedTable.triggerStatements`), before the first transaction that
     /// writes each: an invocation pays for the tables it writes. Idempotent, so
     /// a replay through one shell connection accepts them again after a logged reconnect.
-    public static func contextStatements(who: String) -> [String] {
-        [
-            "PRAGMA recursive_triggers = ON",
-            "PRAGMA foreign_keys = ON",
-            "CREATE TEMP TABLE IF NOT EXISTS stress_ctx (id INTEGER PRIMARY KEY CHECK (id = 1), tx INTEGER NOT NULL, who TEXT)",
-            "INSERT OR REPLACE INTO temp.stress_ctx (id, tx, who) VALUES (1, 0, \(SQLValue.text(who).sqlLiteral))",
-        ]
-    }
+    public static let contextStatements = [
+        "PRAGMA recursive_triggers = ON",
+        "PRAGMA foreign_keys = ON",
+        "CREATE TEMP TABLE IF NOT EXISTS stress_ctx (id INTEGER PRIMARY KEY CHECK (id = 1), tx INTEGER NOT NULL)",
+        "INSERT OR REPLACE INTO temp.stress_ctx (id, tx) VALUES (1, 0)",
+    ]
 
     /// Reads the schema a worker generates statements for and the schema cookie
     /// at the same moment (one statement, one snapshot): the ledger triggers it
@@ -151,10 +150,10 @@ public enum Bookkeeping {
 
     /// A schema change's records, in its own transaction: the new schema in
     /// `stress_meta`, and the change in the ledger, numbered, in commit order.
-    static func schemaChangeStatements(_ change: SchemaChange, tx: Int64, who: String) -> [String] {
+    static func schemaChangeStatements(_ change: SchemaChange, tx: Int64) -> [String] {
         [
             "UPDATE \(meta) SET value = \(SQLValue.text(SchemaJSON.text(of: change.schema)).sqlLiteral) WHERE key = 'schema'",
-            "INSERT INTO \(ledger) (tx, who, tbl, key, image) VALUES (\(tx), \(SQLValue.text(who).sqlLiteral), "
+            "INSERT INTO \(ledger) (tx, tbl, key, image) VALUES (\(tx), "
                 + "\(SQLValue.text(schemaMarker).sqlLiteral), \(change.schema.version), "
                 + "\(SQLValue.text(change.statements.joined(separator: "; ")).sqlLiteral))",
         ]
@@ -174,16 +173,19 @@ public enum Bookkeeping {
 
     /// The commit record an explicit transaction writes just before COMMIT, so a
     /// committed transaction is in the ledger even when none of its statements changed a row.
-    public static func commitRecordStatement(tx: Int64, who: String) -> String {
-        commitRecordPrefix + "\(tx), \(SQLValue.text(who).sqlLiteral), '', NULL, NULL)"
+    public static func commitRecordStatement(tx: Int64) -> String {
+        commitRecordPrefix + "\(tx), '', NULL, NULL)"
     }
 
-    private static let commitRecordPrefix = "INSERT INTO \(ledger) (tx, who, tbl, key, image) VALUES ("
+    private static let commitRecordPrefix = "INSERT INTO \(ledger) (tx, tbl, key, image) VALUES ("
+    /// The commit record of logs written while ledger entries still named their
+    /// writer in a column of their own (`who`), which `replay` still reads.
+    private static let namedCommitRecordPrefix = "INSERT INTO \(ledger) (tx, who, tbl, key, image) VALUES ("
 
     /// The transaction id of a commit record statement (`commitRecordStatement`), or nil for any other SQL.
     public static func commitRecordTransaction(_ sql: String) -> Int64? {
-        guard sql.hasPrefix(commitRecordPrefix) else { return nil }
-        return Int64(sql.dropFirst(commitRecordPrefix.count).prefix { $0 != "," })
+        guard let prefix = [commitRecordPrefix, namedCommitRecordPrefix].first(where: sql.hasPrefix) else { return nil }
+        return Int64(sql.dropFirst(prefix.count).prefix { $0 != "," })
     }
 }
 
@@ -287,8 +289,8 @@ public struct TrackedTable: Sendable, Hashable {
         let literal = SQLValue.text(ledgerName).sqlLiteral
         let guardStatement = "SELECT RAISE(ABORT, \(SQLValue.text(Bookkeeping.schemaChangedMessage).sqlLiteral)) "
             + "WHERE (SELECT schema_version FROM pragma_schema_version) <> \(cookie); "
-        let context = "(SELECT tx FROM stress_ctx), (SELECT who FROM stress_ctx)"
-        let insert = "INSERT INTO \(Bookkeeping.ledger) (tx, who, tbl, key, image)"
+        let context = "(SELECT tx FROM stress_ctx)"
+        let insert = "INSERT INTO \(Bookkeeping.ledger) (tx, tbl, key, image)"
         let names = triggerNames
         return [
             "CREATE TEMP TRIGGER \(names[0]) AFTER INSERT ON \(table) BEGIN \(guardStatement)"

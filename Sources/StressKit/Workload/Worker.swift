@@ -272,7 +272,7 @@ final class Worker {
     func prepareConnection(_ connection: Connection) throws(SQLiteError) {
         // Exclusive locking must be set before the first read (for WAL, before the wal-index is opened).
         let statements = (context.exclusive ? ["PRAGMA locking_mode = EXCLUSIVE"] : []) + context.config.connectionStatements
-            + Bookkeeping.contextStatements(who: label)
+            + Bookkeeping.contextStatements
         for sql in statements {
             if case .failed(let error) = execute(sql, on: connection) { throw error }
         }
@@ -534,7 +534,7 @@ final class Worker {
     @discardableResult
     private func commit(_ tx: Int64, sql: String = "COMMIT") -> Bool {
         // The commit record puts the transaction in the ledger even if it changed no row.
-        if execute(Bookkeeping.commitRecordStatement(tx: tx, who: label)).error != nil {
+        if execute(Bookkeeping.commitRecordStatement(tx: tx)).error != nil {
             if connection!.isAutocommit {
                 sqliteRolledBack(tx)
             } else {
@@ -864,7 +864,7 @@ final class Worker {
     private func apply(_ change: SchemaChange, ledgerID: Int64) -> Bool {
         for sql in change.statements where execute(sql).error != nil { return false }
         if let rebase = change.rebase, !rebaseLedger(rebase, ledgerID: ledgerID) { return false }
-        for sql in Bookkeeping.schemaChangeStatements(change, tx: ledgerID, who: label) where execute(sql).error != nil {
+        for sql in Bookkeeping.schemaChangeStatements(change, tx: ledgerID) where execute(sql).error != nil {
             return false
         }
         return true
@@ -874,11 +874,10 @@ final class Worker {
     /// layout: an entry per live key, computed from the ledger's own latest image
     /// (never from the table, or a fault of ALTER TABLE would be taken as expected).
     private func rebaseLedger(_ rebase: SchemaChange.Rebase, ledgerID: Int64) -> Bool {
-        let who = SQLValue.text(label).sqlLiteral
         switch rebase {
         case .append(let table, let field):
-            let sql = "INSERT INTO \(Bookkeeping.ledger) (tx, who, tbl, key, image) "
-                + "SELECT \(ledgerID), \(who), tbl, key, image || ',' || \(SQLValue.text(field).sqlLiteral) "
+            let sql = "INSERT INTO \(Bookkeeping.ledger) (tx, tbl, key, image) "
+                + "SELECT \(ledgerID), tbl, key, image || ',' || \(SQLValue.text(field).sqlLiteral) "
                 + "FROM (\(Bookkeeping.latestEntriesQuery(table))) WHERE image IS NOT NULL"
             return execute(sql).error == nil
         case .remove(let table, let position, let columns):
@@ -889,12 +888,12 @@ final class Worker {
                       var fields = RowImage.fields(Array(row.unsafeBytes(1)), count: columns) else { return }
                 fields.remove(at: position)
                 let image = Array(fields.joined(separator: [UInt8(ascii: ",")]))
-                rows.append("(\(ledgerID), \(who), \(SQLValue.text(table).sqlLiteral), \(Self.exactLiteral(row, 0)), "
+                rows.append("(\(ledgerID), \(SQLValue.text(table).sqlLiteral), \(Self.exactLiteral(row, 0)), "
                     + "CAST(\(SQLValue.blob(image).sqlLiteral) AS TEXT))")
             }
             guard read.error == nil else { return false }
             for start in stride(from: 0, to: rows.count, by: 100) {
-                let sql = "INSERT INTO \(Bookkeeping.ledger) (tx, who, tbl, key, image) VALUES "
+                let sql = "INSERT INTO \(Bookkeeping.ledger) (tx, tbl, key, image) VALUES "
                     + rows[start..<min(rows.count, start + 100)].joined(separator: ", ")
                 if execute(sql).error != nil { return false }
             }
