@@ -50,13 +50,15 @@ public enum SQLValue: Sendable, Hashable {
             }
         case .text(let value):
             out += "'"
-            if value.utf8.contains(UInt8(ascii: "'")) {
-                for character in value.unicodeScalars {
-                    if character == "'" { out += "''" } else { out.unicodeScalars.append(character) }
-                }
-            } else {
-                out += value
+            // Each quote doubled; the text between quotes appended whole (a recorded
+            // schema's JSON, thousands of bytes, goes through here at every schema change).
+            var rest = Substring(value)
+            while let quote = rest.utf8.firstIndex(of: UInt8(ascii: "'")) {
+                out.append(contentsOf: rest[..<quote])
+                out += "''"
+                rest = rest[rest.utf8.index(after: quote)...]
             }
+            out.append(contentsOf: rest)
             out += "'"
         case .blob(let bytes):
             out += Self.hexLiteral(bytes)

@@ -47,7 +47,8 @@ import Testing
     @Test(arguments: [
         SQLValue.integer(.min), .integer(.max), .integer(-1), .real(0.1), .real(-1e-300), .real(1.7976931348623157e308),
         .real(.leastNonzeroMagnitude), .real(.infinity), .real(-.infinity), .real(3.0), .text("it's"), .text(""),
-        .text("日本語"), .blob([0xDE, 0xAD, 0xBE, 0xEF]), .blob([]), .null,
+        .text("日本語"), .text("'"), .text("''"), .text("'a'b''c'"), .text("'日本'語'"), .text("e'\u{301}'👍🏽'"),
+        .blob([0xDE, 0xAD, 0xBE, 0xEF]), .blob([]), .null,
     ])
     func literalsParseBackToTheSameValue(_ value: SQLValue) throws {
         let db = try Connection(path: ":memory:")

@@ -527,8 +527,18 @@ extension SchemaJSON {
         }
 
         var json: String {
+            // Written into one string: a schema change writes the whole schema, thousands of bytes.
             let sorted = members.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
-            return "{" + sorted.map { SchemaJSON.quoted($0.key) + ":" + $0.value }.joined(separator: ",") + "}"
+            var out = "{"
+            out.reserveCapacity(sorted.reduce(2) { $0 + $1.key.utf8.count + $1.value.utf8.count + 4 })
+            for (index, member) in sorted.enumerated() {
+                if index > 0 { out += "," }
+                JSON.writeString(member.key, to: &out, escapingSlashes: true)
+                out += ":"
+                out += member.value
+            }
+            out += "}"
+            return out
         }
     }
 

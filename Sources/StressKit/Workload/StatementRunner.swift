@@ -75,7 +75,19 @@ struct StatementRunner {
 
     /// A statement's log line.
     static func line(_ sql: String, writer: String, transaction: String, _ outcome: Outcome) -> String {
-        sql + commentMarker + "\(writer) \(transaction) " + outcome.result
+        // One allocation: every statement of a run takes this path.
+        let result = outcome.result
+        var line = ""
+        line.reserveCapacity(
+            sql.utf8.count + commentMarker.utf8.count + writer.utf8.count + transaction.utf8.count + result.utf8.count + 2)
+        line += sql
+        line += commentMarker
+        line += writer
+        line += " "
+        line += transaction
+        line += " "
+        line += result
+        return line
     }
 
     /// COMMIT, END or RELEASE: may end a transaction and make its effects durable.
@@ -100,11 +112,23 @@ struct StatementRunner {
     /// (ROLLBACK, RELEASE, REINDEX, DROP, a PRAGMA…) it still reports the last of
     /// those, which would be a stale count on that statement's line.
     static func isDML(_ sql: String) -> Bool {
-        let word = sql.utf8.prefix { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0 & 0xDF) }
-        guard (6...7).contains(word.count) else { return false }
-        let upper = String(decoding: word.map { $0 & 0xDF }, as: UTF8.self)
-        return ["INSERT", "REPLACE", "UPDATE", "DELETE"].contains(upper)
+        // The first word's letters, upper-cased, packed one byte each: no allocation on a path every statement takes.
+        var word: UInt64 = 0
+        var length = 0
+        for byte in sql.utf8 {
+            let upper = byte & 0xDF
+            guard (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(upper) else { break }
+            length += 1
+            if length > 7 { return false }
+            word = word << 8 | UInt64(upper)
+        }
+        return Self.dmlWords.contains(word)
     }
+
+    /// INSERT, REPLACE, UPDATE and DELETE as `isDML` packs a word.
+    private static let dmlWords: Set<UInt64> = Set(["INSERT", "REPLACE", "UPDATE", "DELETE"].map { word in
+        word.utf8.reduce(0) { $0 << 8 | UInt64($1) }
+    })
 
     // MARK: - Classifying errors
 
