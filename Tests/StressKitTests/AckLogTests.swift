@@ -107,6 +107,15 @@ import Testing
         #expect(try Self.records(path) == ["c7"])
     }
 
+    // ... and syncs them: /dev/null counts the sync as it fails.
+    @Test func closingSyncsTheLastRecords() throws {
+        let log = try AckLog(path: "/dev/null", syncs: true, interval: .seconds(3600))
+        #expect(log.losses.unsynced == 1)  // The header line, waited for.
+        log.acknowledge(7)
+        try #require(Self.returns { log.close() }, "waited for the interval")
+        #expect(log.losses.unsynced == 2, "the last record was not synced as the log closed")
+    }
+
     /// Whether `body`, run on a thread of its own, returns within a minute.
     static func returns(_ body: @escaping @Sendable () -> Void) -> Bool {
         let finished = DispatchSemaphore(value: 0)

@@ -171,8 +171,19 @@ public final class AckLog: Sendable {
     }
 
     deinit {
+        close()
+    }
+
+    /// Syncs the records not yet synced, at once (with `syncs`), ends the log's
+    /// thread and closes the file; `losses` still tells what was lost, the last
+    /// sync included. A log that goes away closes so; a record appended after
+    /// this cannot be written (counted in `losses`).
+    func close() {
         syncer.stop()  // After the syncs asked for, at once: every record is synced (or counted) first.
-        state.withLock { if $0.fd >= 0 { _ = close($0.fd) } }
+        state.withLock { state in
+            if state.fd >= 0 { closeFile(state.fd) }
+            state.fd = -1
+        }
     }
 
     /// Records that `tx` committed. Written when this returns; with `syncs`, on
@@ -372,7 +383,7 @@ public final class AckLog: Sendable {
             let reason = errno == ENOENT ? "is missing" : "cannot be opened (\(String(cString: strerror(errno))))"
             throw ToolError("the acknowledgement log \(path) \(reason).")
         }
-        defer { close(fd) }
+        defer { closeFile(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
             throw ToolError("the acknowledgement log \(path) is not a regular file.")
@@ -551,6 +562,11 @@ private final class Syncer: @unchecked Sendable {
         result.tv_nsec = nanoseconds % 1_000_000_000
         return result
     }
+}
+
+/// `close(2)`, where a method of the same name would hide it.
+private func closeFile(_ fd: Int32) {
+    _ = close(fd)
 }
 
 private func < (left: timespec, right: timespec) -> Bool {
