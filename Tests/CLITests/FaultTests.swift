@@ -152,6 +152,28 @@ import Testing
         #expect(Self.violated(report) == caughtBy, "\(Self.violations(report))")
     }
 
+    // Under I/O errors SQLite can end a transaction under a statement that
+    // reports success: on this seed an ALTER TABLE … DROP COLUMN whose own work
+    // met an injected error. The schema change stops right there, so none of
+    // its later statements (the ledger's rebase, the recorded schema, its
+    // records) commits on its own, and its transaction is neither
+    // acknowledged nor recorded as rolled back. Before, they ran on, each in
+    // a transaction of its own, and the run ended in a false alarm.
+    @Test func aTransactionSQLiteEndsUnderASuccessEndsThere() throws {
+        let scratch = try Scratch()
+        let (status, report) = try Self.stress(
+            scratch, "lost", ["--seed", "17", "--iterations", "1000", "--journal-mode", "delete", "--synchronous", "normal",
+                              "--fault", "io-error"])
+        #expect(status == 0, "\(Self.violations(report))")
+        let log = try String(contentsOf: scratch.file("lost.db.sql"), encoding: .utf8).split(separator: "\n")
+        let change = try #require(log.firstIndex { $0.hasPrefix("ALTER TABLE \"t3\" DROP COLUMN \"c3\"; -- t0 x648 ok") },
+                                  "the seed no longer meets this: the workload's SQL changed under it")
+        #expect(log[change + 1] == "-- t0 x648 rolled back by SQLite")
+        #expect(!log[(change + 1)...].contains { $0.contains("; -- t0 x648 ") },
+                "a statement of the lost transaction ran after it")
+        #expect(Self.counter(report, "uncertain-commits") > 0)
+    }
+
     // The terminal report lists the faults and the power loss.
     @Test func reportListsTheFaults() throws {
         let scratch = try Scratch()

@@ -135,4 +135,16 @@ import Testing
             #expect(!StatementRunner.mayMakeDurable(sql, autocommit: true), "\(sql)")
         }
     }
+
+    // Only these statements end a transaction when they succeed; after any
+    // other, a transaction that is gone was ended by SQLite on its own.
+    @Test func statementsThatMayEndATransactionAreKnown() {
+        for sql in ["COMMIT", "END", "RELEASE tx", "ROLLBACK"] {
+            #expect(StatementRunner.mayEndTransaction(sql), "\(sql)")
+        }
+        for sql in ["ROLLBACK TO sp1", "SAVEPOINT sp1", "ALTER TABLE t DROP COLUMN c", "SELECT 1", "INSERT INTO t VALUES (1)",
+                    Bookkeeping.contextStatement(tx: 42)] {
+            #expect(!StatementRunner.mayEndTransaction(sql), "\(sql)")
+        }
+    }
 }

@@ -95,6 +95,14 @@ struct StatementRunner {
         sql.hasPrefix("COMMIT") || sql.hasPrefix("END") || sql.hasPrefix("RELEASE")
     }
 
+    /// Whether `sql` may end the open transaction when it succeeds: COMMIT,
+    /// END, RELEASE (of the outermost savepoint) or ROLLBACK (not ROLLBACK TO).
+    /// After any other statement that succeeded, the transaction is still open,
+    /// unless SQLite ended it on its own.
+    static func mayEndTransaction(_ sql: String) -> Bool {
+        mayCommit(sql) || (sql.hasPrefix("ROLLBACK") && !sql.hasPrefix("ROLLBACK TO"))
+    }
+
     /// Whether `sql`, run on a connection in autocommit mode or not, may commit
     /// a change to the database: COMMIT, END or RELEASE, or in autocommit mode
     /// any statement but those that cannot commit one: BEGIN and SAVEPOINT (they

@@ -115,6 +115,19 @@ final class Worker {
     /// explains (SQLITE_ERROR, SQLITE_SCHEMA, or the ledger triggers' guard);
     /// `settleSchemaTrouble` decides whether one did.
     private var schemaTrouble: SQLiteError?
+    /// SQLite ended the open transaction under a statement that reported
+    /// success (`execute` notices; the next transaction clears it).
+    ///
+    /// Under I/O errors SQLite can do that: an error inside a statement's own
+    /// work (reading the schema again for its prepare, or after an ALTER TABLE)
+    /// rolls the whole transaction back, and the statement still succeeds, run
+    /// after the rollback on its own or inside it before. Every later statement
+    /// of the transaction would then commit on its own: a schema change's
+    /// record without the change, a ledger rebase without the column, half a
+    /// transfer. So a transaction flow stops at the statement where this
+    /// happened, and the transaction is neither acknowledged nor recorded as
+    /// rolled back: whether that last statement's write committed is not known.
+    private var transactionLost = false
     /// The check of this worker's latest VACUUM INTO copy, while it runs beside the work.
     private var copyCheck: CopyCheck?
     /// The iteration under way (1-based; 0 before the first).
@@ -415,9 +428,12 @@ final class Worker {
                     forceRollback(tx)
                     return
                 }
+                if transactionLost { return sqliteRolledBack(tx) }
                 ledgerID = wanted
             }
-            guard let error = runStep(step).error else { continue }
+            let outcome = runStep(step)
+            if transactionLost { return sqliteRolledBack(tx) }
+            guard let error = outcome.error else { continue }
             if connection!.isAutocommit {
                 // SQLite ended the transaction itself (e.g. after SQLITE_FULL).
                 sqliteRolledBack(tx)
@@ -449,6 +465,7 @@ final class Worker {
             forceRollback(tx)
             return
         }
+        if transactionLost { return sqliteRolledBack(tx) }
         end(plan, tx: tx)
     }
 
@@ -456,6 +473,11 @@ final class Worker {
     private func sqliteRolledBack(_ tx: Int64) {
         counters[.autoRollbacks] += 1
         counters[.rollbacks] += 1
+        guard !transactionLost else {
+            // Under a statement that reported success (logged then): see `transactionLost`.
+            counters[.uncertainCommits] += 1
+            return
+        }
         log(.rolledBackBySQLite)
         context.acks.rolledBack(tx)
     }
@@ -504,12 +526,13 @@ final class Worker {
         var balance: Int64?
         var outcome = execute("SELECT balance FROM \(Bookkeeping.accounts) WHERE id = \(from)") { balance = $0.int64(0) }
         let tagColumn = Bookkeeping.tagColumn
-        if outcome.error == nil, let balance {
+        if outcome.error == nil, !transactionLost, let balance {
             outcome = execute("UPDATE \(Bookkeeping.accounts) SET balance = \(balance - amount), \(tagColumn) = \(tag) WHERE id = \(from)")
-            if outcome.error == nil {
+            if outcome.error == nil, !transactionLost {
                 outcome = execute("UPDATE \(Bookkeeping.accounts) SET balance = balance + \(amount), \(tagColumn) = \(tag) WHERE id = \(to)")
             }
         }
+        if transactionLost { return outcome }  // The caller ends its flow there.
         if outcome.error != nil, !connection!.isAutocommit, let error = execute("ROLLBACK TO transfer").error {
             return .failed(error)  // Half a transfer may remain: the caller abandons the transaction.
         }
@@ -534,7 +557,7 @@ final class Worker {
     @discardableResult
     private func commit(_ tx: Int64, sql: String = "COMMIT") -> Bool {
         // The commit record puts the transaction in the ledger even if it changed no row.
-        if execute(Bookkeeping.commitRecordStatement(tx: tx)).error != nil {
+        if execute(Bookkeeping.commitRecordStatement(tx: tx)).error != nil || transactionLost {
             if connection!.isAutocommit {
                 sqliteRolledBack(tx)
             } else {
@@ -653,7 +676,7 @@ final class Worker {
     private func compact() -> Bool {
         transactionLabel = "compact"
         guard execute("BEGIN IMMEDIATE").error == nil else { return false }
-        for sql in Compaction.statements where execute(sql).error != nil {
+        for sql in Compaction.statements where execute(sql).error != nil || transactionLost {
             if !connection!.isAutocommit { forceRollback() }
             return false
         }
@@ -745,6 +768,7 @@ final class Worker {
         counters[.transactions] += 1
         guard execute("BEGIN IMMEDIATE").error == nil else { return }
         guard let current = readSchema() else { return forceRollback(tx) }
+        if transactionLost { return sqliteRolledBack(tx) }
         guard let change = SchemaChange.draw(kind, in: current, using: &rng) else {
             counters[.schemaChangesUnavailable] += 1
             if execute("ROLLBACK").error != nil { forceRollback() }  // Nothing was written.
@@ -777,32 +801,31 @@ final class Worker {
         guard execute(rng.chance(0.5) ? "BEGIN IMMEDIATE" : "BEGIN").error == nil else { return }
         let saved = (installed, cookie, generator)
         defer { (installed, cookie, generator) = saved }
-        for step in before {
-            if let error = runStep(step).error, error.isBusy || connection!.isAutocommit { return abandon(tx) }
-        }
+        for step in before where stops(runStep(step)) { return abandon(tx) }
         if !whole {
-            guard runStep(.savepoint("ddl")).error == nil, execute(Bookkeeping.contextStatement(tx: -tx)).error == nil else {
+            guard runStep(.savepoint("ddl")).error == nil, execute(Bookkeeping.contextStatement(tx: -tx)).error == nil,
+                  !transactionLost else {
                 return abandon(tx)
             }
         }
-        guard let current = readSchema() else { return abandon(tx) }
+        guard let current = readSchema(), !transactionLost else { return abandon(tx) }
         var changed = false
         if let change = SchemaChange.draw(rng.pick(SchemaChangeKind.changes), in: current, using: &rng) {
             // Inside the transaction: the rollback brings them back.
-            guard dropTriggers() else { return abandon(tx) }
+            guard dropTriggers(), !transactionLost else { return abandon(tx) }
             changed = apply(change, ledgerID: -tx)
             if changed {
                 // Writes for the changed schema, through triggers built for it.
                 var inside: Int64 = -1
-                guard execute("PRAGMA schema_version", row: { inside = $0.int64(0) }).error == nil else { return abandon(tx) }
+                guard execute("PRAGMA schema_version", row: { inside = $0.int64(0) }).error == nil, !transactionLost else {
+                    return abandon(tx)
+                }
                 cookie = inside
                 generator = WorkloadGenerator(schema: change.schema, swarm: generator.swarm)
                 var after: Set<String> = []
                 let steps = (0..<rng.int(in: 1...3)).compactMap { _ in generator.randomStatement(tag: -tx, writes: &after, using: &rng) }
-                guard installTriggers(after) == nil else { return abandon(tx) }
-                for step in steps {
-                    if let error = runStep(step).error, error.isBusy || connection!.isAutocommit { return abandon(tx) }
-                }
+                guard installTriggers(after) == nil, !transactionLost else { return abandon(tx) }
+                for step in steps where stops(runStep(step)) { return abandon(tx) }
             }
             if connection!.isAutocommit { return abandon(tx) }
         } else {
@@ -814,7 +837,7 @@ final class Worker {
             context.acks.rolledBack(tx)
         } else {
             guard runStep(.rollbackTo("ddl")).error == nil, runStep(.release("ddl")).error == nil,
-                  execute(Bookkeeping.contextStatement(tx: tx)).error == nil else { return abandon(tx) }
+                  execute(Bookkeeping.contextStatement(tx: tx)).error == nil, !transactionLost else { return abandon(tx) }
             (installed, cookie, generator) = saved
             guard commit(tx) else { return }
         }
@@ -822,6 +845,14 @@ final class Worker {
             counters[.schemaChangesRolledBack] += 1
             counters[.rollback] += 1
         }
+    }
+
+    /// Whether a step of a schema rollback's transaction ends it: SQLite ended
+    /// the transaction (with an error, or under a success), or it is busy.
+    private func stops(_ outcome: StatementRunner.Outcome) -> Bool {
+        if transactionLost { return true }
+        guard let error = outcome.error else { return false }
+        return error.isBusy || connection!.isAutocommit
     }
 
     /// Gives up a transaction that went wrong: rolled back (recorded as such) if it is still open.
@@ -862,9 +893,9 @@ final class Worker {
     /// rebase, and its records (`Bookkeeping.schemaChangeStatements`), all under
     /// `ledgerID`. False when a statement failed (its error counted).
     private func apply(_ change: SchemaChange, ledgerID: Int64) -> Bool {
-        for sql in change.statements where execute(sql).error != nil { return false }
-        if let rebase = change.rebase, !rebaseLedger(rebase, ledgerID: ledgerID) { return false }
-        for sql in Bookkeeping.schemaChangeStatements(change, tx: ledgerID) where execute(sql).error != nil {
+        for sql in change.statements where execute(sql).error != nil || transactionLost { return false }
+        if let rebase = change.rebase, !rebaseLedger(rebase, ledgerID: ledgerID) || transactionLost { return false }
+        for sql in Bookkeeping.schemaChangeStatements(change, tx: ledgerID) where execute(sql).error != nil || transactionLost {
             return false
         }
         return true
@@ -891,11 +922,11 @@ final class Worker {
                 rows.append("(\(ledgerID), \(SQLValue.text(table).sqlLiteral), \(Self.exactLiteral(row, 0)), "
                     + "CAST(\(SQLValue.blob(image).sqlLiteral) AS TEXT))")
             }
-            guard read.error == nil else { return false }
+            guard read.error == nil, !transactionLost else { return false }
             for start in stride(from: 0, to: rows.count, by: 100) {
                 let sql = "INSERT INTO \(Bookkeeping.ledger) (tx, tbl, key, image) VALUES "
                     + rows[start..<min(rows.count, start + 100)].joined(separator: ", ")
-                if execute(sql).error != nil { return false }
+                if execute(sql).error != nil || transactionLost { return false }
             }
             return true
         }
@@ -1016,7 +1047,14 @@ final class Worker {
         if unsyncedReservation != nil, StatementRunner.mayMakeDurable(sql, autocommit: connection.isAutocommit) { awaitReservation() }
         counters[.statements] += 1
         context.statementsDone.add(1, ordering: .relaxed)
+        let open = !connection.isAutocommit
         let (outcome, logLine) = runner.execute(sql, on: connection, transaction: transactionLabel, row: row)
+        if open, connection.isAutocommit, outcome.error == nil, !StatementRunner.mayEndTransaction(sql) {
+            transactionLost = true
+            log(.rolledBackBySQLite)
+        } else if !open, !connection.isAutocommit {
+            transactionLost = false  // A transaction began.
+        }
         if let error = outcome.error, classify(error) == .corruption {
             context.report(Violation(
                 property: .integrity, message: "SQLite reported corruption: \(error.message)",
