@@ -127,10 +127,10 @@ import Testing
     // durability, conservation or query-consistency name what the damage did
     // to the data (a bit flipped in a row's value is model's alone). A change
     // to the workload's SQL moves where a fault lands: each seed is one that
-    // shows its case. The schema does not
-    // change in these runs, so no dropped table or VACUUM takes the evidence
-    // away; the ledger is compacted every 200 iterations (see `stress`), so
-    // what is caught is caught on a compacted ledger.
+    // shows its case. The schema does not change in these runs, so no dropped
+    // table or VACUUM takes the evidence away; the ledger is compacted every
+    // 200 iterations (see `stress`), so what is caught is caught on a
+    // compacted ledger.
     @Test(arguments: [
         ("lying-fsync", "wal", "full", "1", ["integrity"]), ("lying-fsync", "delete", "full", "1", ["integrity"]),
         ("dropped-write", "wal", "full", "1", ["integrity"]),
