@@ -41,8 +41,8 @@ import StressAntithesis
 ///
 /// What must be on stable storage before the writer goes on is synced at once:
 /// a writer's reservation (`reserveWriter`) before its first commit, a power
-/// loss's marker, and every record before the log is closed (`deinit`), so a
-/// finished driver leaves none unsynced.
+/// loss's marker, and every record before the log is closed (`close`, which
+/// `deinit` calls), so a finished driver leaves none unsynced.
 ///
 /// ## When a record is not synced
 ///
