@@ -58,22 +58,37 @@ public enum JSON: Sendable, Hashable, ExpressibleByStringLiteral, ExpressibleByB
     /// `\u00xx`, and `/` as `\/` when `escapingSlashes` (`JSONEncoder`'s default).
     public static func writeString(_ value: String, to out: inout String, escapingSlashes: Bool = false) {
         out += "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "/" where escapingSlashes: out += "\\/"
-            case "\u{08}": out += "\\b"
-            case "\t": out += "\\t"
-            case "\n": out += "\\n"
-            case "\u{0C}": out += "\\f"
-            case "\r": out += "\\r"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
+        // The bytes that need no escape are copied a run at a time: a schema's
+        // JSON, thousands of bytes, is written at every schema change. Every
+        // byte escaped is an ASCII scalar, so each run starts and ends on a
+        // scalar boundary (a combining mark after a quote stays with the run).
+        let utf8 = value.utf8
+        var run = utf8.startIndex
+        var index = run
+        while index != utf8.endIndex {
+            let escape: String
+            switch utf8[index] {
+            case UInt8(ascii: "\""): escape = "\\\""
+            case UInt8(ascii: "\\"): escape = "\\\\"
+            case UInt8(ascii: "/") where escapingSlashes: escape = "\\/"
+            case 0x08: escape = "\\b"
+            case UInt8(ascii: "\t"): escape = "\\t"
+            case UInt8(ascii: "\n"): escape = "\\n"
+            case 0x0C: escape = "\\f"
+            case UInt8(ascii: "\r"): escape = "\\r"
+            case let byte where byte < 0x20:
+                let hex = String(byte, radix: 16)
+                escape = "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default:
+                index = utf8.index(after: index)
+                continue
             }
+            out += value[run..<index]
+            out += escape
+            index = utf8.index(after: index)
+            run = index
         }
+        out += value[run..<utf8.endIndex]
         out += "\""
     }
 

@@ -149,10 +149,11 @@ public enum Bookkeeping {
     }
 
     /// A schema change's records, in its own transaction: the new schema in
-    /// `stress_meta`, and the change in the ledger, numbered, in commit order.
-    static func schemaChangeStatements(_ change: SchemaChange, tx: Int64) -> [String] {
+    /// `stress_meta` (`json`, its text: `SchemaJSON.text(of: change.schema)`),
+    /// and the change in the ledger, numbered, in commit order.
+    static func schemaChangeStatements(_ change: SchemaChange, json: String, tx: Int64) -> [String] {
         [
-            "UPDATE \(meta) SET value = \(SQLValue.text(SchemaJSON.text(of: change.schema)).sqlLiteral) WHERE key = 'schema'",
+            "UPDATE \(meta) SET value = \(SQLValue.text(json).sqlLiteral) WHERE key = 'schema'",
             "INSERT INTO \(ledger) (tx, tbl, key, image) VALUES (\(tx), "
                 + "\(SQLValue.text(schemaMarker).sqlLiteral), \(change.schema.version), "
                 + "\(SQLValue.text(change.statements.joined(separator: "; ")).sqlLiteral))",

@@ -873,14 +873,14 @@ final class Worker {
     /// when there is none or it does not decode: damage the checks report.
     /// The same text decodes to the same schema, so the latest few are kept
     /// (`decoded`): VACUUM and ANALYZE move the cookie without changing the
-    /// schema, and a schema change first reads the schema it starts from.
+    /// schema, a schema change first reads the schema it starts from, and the
+    /// worker's own schema changes are kept as they are written (`apply`).
     private func decodeSchema(_ json: String?) -> Schema? {
         do {
             guard let json else { throw ToolError("it has none") }
             if let index = decoded.firstIndex(where: { $0.json == json }) { return decoded[index].schema }
             let schema = try SchemaJSON.schema(json)
-            decoded.insert((json, schema), at: 0)
-            if decoded.count > 4 { decoded.removeLast() }
+            remember(json, schema)
             return schema
         } catch {
             counters[.unexpectedErrors] += 1
@@ -889,15 +889,24 @@ final class Worker {
         }
     }
 
+    /// Keeps `schema` as what `json` decodes to, among the latest few (`decoded`).
+    private func remember(_ json: String, _ schema: Schema) {
+        decoded.insert((json, schema), at: 0)
+        if decoded.count > 4 { decoded.removeLast() }
+    }
+
     /// Makes `change` inside the open transaction: its statements, the ledger's
     /// rebase, and its records (`Bookkeeping.schemaChangeStatements`), all under
     /// `ledgerID`. False when a statement failed (its error counted).
     private func apply(_ change: SchemaChange, ledgerID: Int64) -> Bool {
         for sql in change.statements where execute(sql).error != nil || transactionLost { return false }
         if let rebase = change.rebase, !rebaseLedger(rebase, ledgerID: ledgerID) || transactionLost { return false }
-        for sql in Bookkeeping.schemaChangeStatements(change, tx: ledgerID) where execute(sql).error != nil || transactionLost {
+        let json = SchemaJSON.text(of: change.schema)
+        for sql in Bookkeeping.schemaChangeStatements(change, json: json, tx: ledgerID) where execute(sql).error != nil || transactionLost {
             return false
         }
+        // Read back once it commits, the text decodes to this very schema: kept, not parsed again.
+        remember(json, change.schema)
         return true
     }
 
