@@ -131,8 +131,67 @@ import Testing
             #expect(StatementRunner.mayMakeDurable(sql, autocommit: true), "\(sql)")
             #expect(!StatementRunner.mayMakeDurable(sql, autocommit: false), "\(sql)")
         }
-        for sql in ["BEGIN", "BEGIN IMMEDIATE", "SAVEPOINT ddl", Bookkeeping.contextStatement(tx: 42)] {
+        let triggers = TrackedTable.accounts.triggerStatements(cookie: 7) + TrackedTable.dropTriggerStatements(ledgerName: "t0")
+        for sql in ["BEGIN", "BEGIN IMMEDIATE", "SAVEPOINT ddl", Bookkeeping.contextStatement(tx: 42)] + triggers {
             #expect(!StatementRunner.mayMakeDurable(sql, autocommit: true), "\(sql)")
+        }
+        // A trigger of the workload's own, in the main schema, is durable.
+        #expect(StatementRunner.mayMakeDurable("CREATE TRIGGER g AFTER INSERT ON t BEGIN SELECT 1; END", autocommit: true))
+    }
+
+    // A statement that left the connection in autocommit mode may have made a
+    // change durable unless it cannot: run in autocommit mode, as
+    // `mayMakeDurable` says; run inside a transaction, anything but a ROLLBACK
+    // (after which a transaction that SQLite ended on its own may have committed).
+    @Test func statementsThatMayHaveMadeAChangeDurableAreKnown() {
+        for sql in ["COMMIT", "RELEASE tx", "ALTER TABLE t DROP COLUMN c", "INSERT INTO t VALUES (1)"] {
+            #expect(StatementRunner.mayHaveMadeDurable(sql, autocommit: false), "\(sql)")
+        }
+        #expect(!StatementRunner.mayHaveMadeDurable("ROLLBACK", autocommit: false))
+        #expect(StatementRunner.mayHaveMadeDurable("ROLLBACK TO sp1", autocommit: false))
+        for sql in ["INSERT INTO t VALUES (1)", "VACUUM", "COMMIT"] {
+            #expect(StatementRunner.mayHaveMadeDurable(sql, autocommit: true), "\(sql)")
+        }
+        for sql in [Bookkeeping.contextStatement(tx: 42)] + TrackedTable.accounts.triggerStatements(cookie: 7) {
+            #expect(!StatementRunner.mayHaveMadeDurable(sql, autocommit: true), "\(sql)")
+        }
+    }
+
+    // What is in the file after each statement: with several writers, every
+    // line of a statement that left no transaction open; with one, only up to
+    // the last statement that may have made a change durable (the lines after
+    // it wait for the next such statement, or the log's close).
+    @Test func aSoleWriterDefersTheLinesOfStatementsThatMadeNothingDurable() throws {
+        let script: [(sql: String, soleWriterFlushes: Bool)] = Bookkeeping.contextStatements.map { ($0, true) } + [
+            ("CREATE TABLE t(k INTEGER PRIMARY KEY, v)", true),
+            (Bookkeeping.contextStatement(tx: 1), false),
+            ("BEGIN", false),
+            ("INSERT INTO t VALUES (1, 'a')", false),
+            ("ROLLBACK", false),
+            (TrackedTable.createTriggerPrefix + "g AFTER INSERT ON main.t BEGIN SELECT 1; END", false),
+            (TrackedTable.dropTriggerPrefix + "g", false),
+            ("INSERT INTO t VALUES (2, 'b')", true),
+            ("BEGIN", false),
+            ("DELETE FROM t", false),
+            ("COMMIT", true),
+        ]
+        for soleWriter in [false, true] {
+            let directory = try TemporaryDirectory()
+            let path = directory.path("runner.sql")
+            let log = try SQLLog(path: path, soleWriter: soleWriter)
+            let connection = try Connection(path: directory.path("runner.db"))
+            defer { connection.close() }
+            let runner = StatementRunner(log: log, writer: "t0")
+            var written = 0  // Lines the file must hold.
+            for (index, step) in script.enumerated() {
+                let (outcome, _) = runner.execute(step.sql, on: connection, transaction: "x1")
+                #expect(outcome.error == nil, "\(step.sql): \(outcome.result)")
+                if soleWriter ? step.soleWriterFlushes : connection.isAutocommit { written = index + 1 }
+                let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").count
+                #expect(lines == written, "after \(step.sql), one writer: \(soleWriter)")
+            }
+            log.close(sync: false)
+            #expect(try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").count == script.count)
         }
     }
 

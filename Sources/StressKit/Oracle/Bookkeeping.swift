@@ -169,8 +169,13 @@ public enum Bookkeeping {
 
     private static let contextPrefix = "UPDATE temp.stress_ctx SET tx = "
 
-    /// Whether `sql` is a `contextStatement`: it writes only the connection's TEMP table.
-    static func isContextStatement(_ sql: String) -> Bool { sql.hasPrefix(contextPrefix) }
+    /// Whether `sql` is one of the bookkeeping's statements that change only the
+    /// connection's TEMP schema: the context update, a ledger trigger's creation
+    /// (`TrackedTable.triggerStatements`) or removal (`dropTriggerStatements`).
+    static func isConnectionStatement(_ sql: String) -> Bool {
+        sql.hasPrefix(contextPrefix) || sql.hasPrefix(TrackedTable.createTriggerPrefix)
+            || sql.hasPrefix(TrackedTable.dropTriggerPrefix)
+    }
 
     /// The commit record an explicit transaction writes just before COMMIT, so a
     /// committed transaction is in the ledger even when none of its statements changed a row.
@@ -294,16 +299,19 @@ public struct TrackedTable: Sendable, Hashable {
         let insert = "INSERT INTO \(Bookkeeping.ledger) (tx, tbl, key, image)"
         let names = triggerNames
         return [
-            "CREATE TEMP TRIGGER \(names[0]) AFTER INSERT ON \(table) BEGIN \(guardStatement)"
+            "\(Self.createTriggerPrefix)\(names[0]) AFTER INSERT ON \(table) BEGIN \(guardStatement)"
                 + "\(insert) VALUES (\(context), \(literal), \(keyExpression("NEW")), \(imageExpression("NEW"))); END",
-            "CREATE TEMP TRIGGER \(names[1]) AFTER UPDATE ON \(table) BEGIN \(guardStatement)"
+            "\(Self.createTriggerPrefix)\(names[1]) AFTER UPDATE ON \(table) BEGIN \(guardStatement)"
                 + "\(insert) SELECT \(context), \(literal), \(keyExpression("OLD")), NULL "
                 + "WHERE \(keyExpression("OLD")) IS NOT \(keyExpression("NEW")); "
                 + "\(insert) VALUES (\(context), \(literal), \(keyExpression("NEW")), \(imageExpression("NEW"))); END",
-            "CREATE TEMP TRIGGER \(names[2]) AFTER DELETE ON \(table) BEGIN \(guardStatement)"
+            "\(Self.createTriggerPrefix)\(names[2]) AFTER DELETE ON \(table) BEGIN \(guardStatement)"
                 + "\(insert) VALUES (\(context), \(literal), \(keyExpression("OLD")), NULL); END",
         ]
     }
+
+    /// How each of the ledger's TEMP triggers is created.
+    static let createTriggerPrefix = "CREATE TEMP TRIGGER "
 
     /// The TEMP triggers' names (by identity, so a rename leaves them unique).
     private static func triggerNames(_ ledgerName: String) -> [String] {
@@ -314,8 +322,11 @@ public struct TrackedTable: Sendable, Hashable {
 
     /// Drops a table's ledger triggers from a connection.
     static func dropTriggerStatements(ledgerName: String) -> [String] {
-        triggerNames(ledgerName).map { "DROP TRIGGER IF EXISTS temp.\($0)" }
+        triggerNames(ledgerName).map { dropTriggerPrefix + $0 }
     }
+
+    /// How each of the ledger's TEMP triggers is dropped.
+    static let dropTriggerPrefix = "DROP TRIGGER IF EXISTS temp."
 
     /// The tracked tables of a schema, with the accounts table, by name.
     public static func tables(of schema: Schema) -> [TrackedTable] {

@@ -16,12 +16,22 @@ import StressAntithesis
 ///
 /// Lines reach the kernel whole, several to a `write(2)`: a line appended with
 /// `flush: false` waits in a buffer until the next flush. The worker appends
-/// that way only inside a transaction, and flushes before any statement that
-/// may make effects durable (one run in autocommit mode, COMMIT, RELEASE) and
+/// that way inside a transaction, and flushes before any statement that may
+/// make effects durable (one run in autocommit mode, COMMIT, RELEASE) and
 /// right after one that left no transaction open. So a killed run leaves a
 /// complete log up to the last statement whose effect could be durable: what a
 /// kill can take from the buffer is the uncommitted part of an open
 /// transaction, which SQLite takes away too.
+///
+/// In a log with one writer (`soleWriter`: a single-threaded `stress`), the
+/// line of a statement that left no transaction open but cannot have made
+/// anything durable waits too: a ROLLBACK, and the bookkeeping's statements on
+/// the connection's TEMP schema (`StatementRunner.mayHaveMadeDurable`). What a
+/// kill takes with it then made nothing durable either (a vanished writer's
+/// open transaction is one SQLite rolled back, as `replay` knows). With several
+/// writers each such line is written at once: written late, it would land
+/// after lines of other writers' later statements, and a replay would run them
+/// in an order the run did not.
 ///
 /// A write that fails (a full disk) does not stop the run, but it is never
 /// silent: the lost lines are counted in `losses`, a warning goes to stderr
@@ -123,6 +133,9 @@ public final class SQLLog: Sendable {
     public let limit: Int64?
     /// Whether other processes may append to the file too (line numbers are this process's own).
     private let shared: Bool
+    /// Whether one writer at a time appends to the log, in one process: the
+    /// order of its lines is the order of execution however late each is written.
+    public let soleWriter: Bool
 
     /// Where a rotated log's earlier lines go.
     public static func olderPath(of path: String) -> String { path + ".1" }
@@ -130,7 +143,8 @@ public final class SQLLog: Sendable {
     /// Creates (or truncates, removing an old `<log>.1`) the log at `path`; with
     /// `append`, adds to it, as the many processes of a composed run do (each
     /// line is one `write(2)` with O_APPEND). With `limit`, rotates it past that size.
-    public init(path: String, append: Bool = false, limit: Int64? = nil) throws(ToolError) {
+    /// `soleWriter`: one writer at a time appends, in this process (never with `append`).
+    public init(path: String, append: Bool = false, limit: Int64? = nil, soleWriter: Bool = false) throws(ToolError) {
         let fd = open(path, O_WRONLY | O_CREAT | (append ? 0 : O_TRUNC) | O_APPEND | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
             throw ToolError("cannot create the SQL log at \(path): \(String(cString: strerror(errno))).")
@@ -139,6 +153,7 @@ public final class SQLLog: Sendable {
         self.path = path
         self.limit = limit.flatMap { $0 > 0 ? $0 : nil }
         shared = append
+        self.soleWriter = soleWriter && !append
         var info = stat()
         let size = append && fstat(fd, &info) == 0 ? Int64(info.st_size) : 0
         state = Mutex(State(fd: fd, size: size, sizeSeen: size))

@@ -45,16 +45,20 @@ struct StatementRunner {
 
     /// Runs `sql` on `connection` to completion, handing each row to `row`, and
     /// appends its line to the log (in transaction `transaction`). The log's
-    /// buffer is written before a statement that may make effects durable, and
-    /// the line of one that left no transaction open right after it (`SQLLog`):
-    /// the lines that wait are those of an open transaction. Returns the outcome
-    /// and the line's number.
+    /// buffer is written before a statement that may make effects durable
+    /// (`mayMakeDurable`), and the line of one that left no transaction open
+    /// right after it (`SQLLog`): the lines that wait are those of an open
+    /// transaction, and, in a log with one writer (`SQLLog.soleWriter`), those
+    /// of statements that cannot have made anything durable (`mayHaveMadeDurable`).
+    /// Returns the outcome and the line's number.
     func execute(
         _ sql: String, on connection: Connection, transaction: String, row: ((Statement) -> Void)? = nil
     ) -> (outcome: Outcome, logLine: Int) {
-        if connection.isAutocommit || Self.mayCommit(sql) { log.flush() }
+        let autocommit = connection.isAutocommit
+        if Self.mayMakeDurable(sql, autocommit: autocommit) { log.flush() }
         let outcome = Self.run(sql, on: connection, row: row)
-        let logLine = log.append(Self.line(sql, writer: writer, transaction: transaction, outcome), flush: connection.isAutocommit)
+        let flush = connection.isAutocommit && (!log.soleWriter || Self.mayHaveMadeDurable(sql, autocommit: autocommit))
+        let logLine = log.append(Self.line(sql, writer: writer, transaction: transaction, outcome), flush: flush)
         return (outcome, logLine)
     }
 
@@ -106,13 +110,25 @@ struct StatementRunner {
     /// Whether `sql`, run on a connection in autocommit mode or not, may commit
     /// a change to the database: COMMIT, END or RELEASE, or in autocommit mode
     /// any statement but those that cannot commit one: BEGIN and SAVEPOINT (they
-    /// open a transaction) and the ledger's context update (a TEMP table). Before
+    /// open a transaction), and the ledger's context update and its TEMP
+    /// triggers' creation and removal (the connection's TEMP schema). Before
     /// a driver's first such statement the reservation of its ids must be on
     /// stable storage (`AckLog.reserveWriter`); erring towards "may" only costs a wait.
     static func mayMakeDurable(_ sql: String, autocommit: Bool) -> Bool {
         if mayCommit(sql) { return true }
         guard autocommit else { return false }
-        return !(sql.hasPrefix("BEGIN") || sql.hasPrefix("SAVEPOINT") || Bookkeeping.isContextStatement(sql))
+        return !(sql.hasPrefix("BEGIN") || sql.hasPrefix("SAVEPOINT") || Bookkeeping.isConnectionStatement(sql))
+    }
+
+    /// Whether `sql`, which ran on a connection in autocommit mode or not
+    /// (`autocommit`) and left it in autocommit mode, may have made a change
+    /// durable. Run in autocommit mode: as `mayMakeDurable` says. Run inside a
+    /// transaction: any statement but ROLLBACK (not ROLLBACK TO), which ends a
+    /// transaction by undoing it; a statement after which SQLite ended the
+    /// transaction on its own may have run on its own, and committed.
+    static func mayHaveMadeDurable(_ sql: String, autocommit: Bool) -> Bool {
+        if autocommit { return mayMakeDurable(sql, autocommit: true) }
+        return !(sql.hasPrefix("ROLLBACK") && !sql.hasPrefix("ROLLBACK TO"))
     }
 
     /// INSERT, REPLACE, UPDATE or DELETE: the statements whose rows `sqlite3_changes`

@@ -198,7 +198,8 @@ public final class StressRun: Sendable {
     /// `setupVFS` names the VFS the setup writes through (tests plant storage faults there).
     func create(command: String = "stress", setupVFS: String? = nil) throws(ToolError) -> RunContext {
         try removeOldFiles()
-        let log = try SQLLog(path: settings.logPath, limit: settings.logLimit)
+        // One thread: the setup, the worker and the final check write one after another.
+        let log = try SQLLog(path: settings.logPath, limit: settings.logLimit, soleWriter: settings.threads == 1)
         let acks = try AckLog(path: AckLog.path(for: settings.databasePath), syncs: config.commitsSurvivePowerLoss)
         let generator = WorkloadGenerator(schema: schema, swarm: swarm)
         let context = RunContext(log: log, acks: acks, settings: settings, config: config, generator: generator)
