@@ -144,7 +144,10 @@ public final class AckLog: Sendable {
     /// for a record (`awaitSync`): a record waits for the sync it shares with
     /// the records written after it, about this long plus a sync, and that is
     /// what a real power cut can take (see "Synced in groups, beside the writers").
-    public static let syncInterval: Duration = .milliseconds(10)
+    /// A tenth of a second: about ten syncs a second beside SQLite's own, where
+    /// a hundred (10 ms) cost a run whose SQLite syncs at every commit (WAL,
+    /// FULL) about 8% of its speed (BENCHMARKS.md, harness overhead).
+    public static let syncInterval: Duration = .milliseconds(100)
 
     /// The log for the database at `databasePath`.
     public static func path(for databasePath: String) -> String { databasePath + ".acks" }
