@@ -135,8 +135,30 @@ import Testing
         for sql in ["BEGIN", "BEGIN IMMEDIATE", "SAVEPOINT ddl", Bookkeeping.contextStatement(tx: 42)] + triggers {
             #expect(!StatementRunner.mayMakeDurable(sql, autocommit: true), "\(sql)")
         }
+        for sql in Bookkeeping.contextStatements where !sql.hasPrefix("PRAGMA") {
+            #expect(!StatementRunner.mayMakeDurable(sql, autocommit: true), "\(sql)")
+        }
         // A trigger of the workload's own, in the main schema, is durable.
         #expect(StatementRunner.mayMakeDurable("CREATE TRIGGER g AFTER INSERT ON t BEGIN SELECT 1; END", autocommit: true))
+    }
+
+    // A driver waits for the reservation of its ids before its first statement
+    // that may commit a ledger entry: one that may commit anything, but a PRAGMA
+    // or a SELECT (no trigger fires, no entry is written). The connection's
+    // settings and the schema's read go on while the reservation is synced.
+    @Test func statementsThatMayCommitLedgerEntriesAreKnown() {
+        for sql in ["COMMIT", "RELEASE transfer"] {
+            #expect(StatementRunner.mayCommitLedgerEntries(sql, autocommit: false), "\(sql)")
+        }
+        for sql in ["INSERT INTO t VALUES (1)", "DELETE FROM t", "UPDATE t SET v = 1", "WITH x AS (SELECT 1) DELETE FROM t",
+                    "VACUUM", "CREATE TABLE u (a)"] {
+            #expect(StatementRunner.mayCommitLedgerEntries(sql, autocommit: true), "\(sql)")
+        }
+        for sql in ["PRAGMA journal_mode = WAL", "PRAGMA incremental_vacuum(8)", "SELECT count(*) FROM t", Bookkeeping.schemaQuery,
+                    "BEGIN IMMEDIATE", Bookkeeping.contextStatement(tx: 42)] + Bookkeeping.contextStatements {
+            #expect(!StatementRunner.mayCommitLedgerEntries(sql, autocommit: true), "\(sql)")
+        }
+        #expect(!StatementRunner.mayCommitLedgerEntries("INSERT INTO t VALUES (1)", autocommit: false))
     }
 
     // A statement that left the connection in autocommit mode may have made a
@@ -162,7 +184,7 @@ import Testing
     // the last statement that may have made a change durable (the lines after
     // it wait for the next such statement, or the log's close).
     @Test func aSoleWriterDefersTheLinesOfStatementsThatMadeNothingDurable() throws {
-        let script: [(sql: String, soleWriterFlushes: Bool)] = Bookkeeping.contextStatements.map { ($0, true) } + [
+        let script: [(sql: String, soleWriterFlushes: Bool)] = Bookkeeping.contextStatements.map { ($0, $0.hasPrefix("PRAGMA")) } + [
             ("CREATE TABLE t(k INTEGER PRIMARY KEY, v)", true),
             (Bookkeeping.contextStatement(tx: 1), false),
             ("BEGIN", false),

@@ -106,24 +106,26 @@ public enum StatementGenerator {
         names.append(quoteIdentifier(Bookkeeping.tagColumn))
 
         let rowCount = rng.chance(0.8) ? 1 : rng.int(in: 2...4)
-        var rows: [String] = []
+        // The rows written into one string: every insert of a run takes this path.
+        var rows = ""
         let keyValues = keyTuple(table, using: &rng)
         for row in 0..<rowCount {
-            var literals: [String] = []
-            if explicitRowid { literals.append(String(rng.int(in: 1...table.keySpace))) }
+            rows += row == 0 ? "(" : ", ("
+            if explicitRowid { rows += String(rng.int(in: 1...table.keySpace)) + ", " }
             for column in chosen {
                 if let position = table.key.columns.firstIndex(of: column.id) {
                     // Later rows of a multi-row insert take fresh keys (or collide on purpose).
                     let value = row == 0 || rng.chance(0.3) ? keyValues[position] : keyTuple(table, using: &rng)[position]
-                    literals.append(value.sqlLiteral)
+                    value.appendLiteral(to: &rows)
                 } else {
-                    literals.append(ValueGenerator.value(for: column, using: &rng).sqlLiteral)
+                    ValueGenerator.value(for: column, using: &rng).appendLiteral(to: &rows)
                 }
+                rows += ", "
             }
-            literals.append(String(tag))
-            rows.append("(" + literals.joined(separator: ", ") + ")")
+            rows += String(tag)
+            rows += ")"
         }
-        return (names, rows.joined(separator: ", "))
+        return (names, rows)
     }
 
     // MARK: - UPDATE

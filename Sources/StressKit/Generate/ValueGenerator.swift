@@ -143,10 +143,14 @@ public enum ValueGenerator {
             let unit = rng.pick(["abc", "ü", "語", "x'y", "🙂"])
             return String(repeating: unit, count: rng.int(in: 100...(rng.chance(0.3) ? 6000 : 600)))
         default:
-            let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789 _-'é€")
-            return String((0..<rng.int(in: 1...24)).map { _ in rng.pick(alphabet) })
+            var text = ""
+            for _ in 0..<rng.int(in: 1...24) { text.append(rng.pick(textAlphabet)) }
+            return text
         }
     }
+
+    /// The characters of short random texts (split into characters once, not at every draw).
+    private static let textAlphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789 _-'é€")
 
     static func blob(using rng: inout some RandomNumberGenerator) -> [UInt8] {
         let size: Int

@@ -170,12 +170,16 @@ public enum Bookkeeping {
     private static let contextPrefix = "UPDATE temp.stress_ctx SET tx = "
 
     /// Whether `sql` is one of the bookkeeping's statements that change only the
-    /// connection's TEMP schema: the context update, a ledger trigger's creation
+    /// connection's TEMP schema: the context table's creation and update
+    /// (`contextStatements`, `contextStatement`), a ledger trigger's creation
     /// (`TrackedTable.triggerStatements`) or removal (`dropTriggerStatements`).
     static func isConnectionStatement(_ sql: String) -> Bool {
         sql.hasPrefix(contextPrefix) || sql.hasPrefix(TrackedTable.createTriggerPrefix)
-            || sql.hasPrefix(TrackedTable.dropTriggerPrefix)
+            || sql.hasPrefix(TrackedTable.dropTriggerPrefix) || contextTableStatements.contains(sql)
     }
+
+    /// The context table's creation and first row (`contextStatements` but its PRAGMAs).
+    private static let contextTableStatements = Set(contextStatements.filter { !$0.hasPrefix("PRAGMA") })
 
     /// The commit record an explicit transaction writes just before COMMIT, so a
     /// committed transaction is in the ledger even when none of its statements changed a row.

@@ -110,14 +110,25 @@ struct StatementRunner {
     /// Whether `sql`, run on a connection in autocommit mode or not, may commit
     /// a change to the database: COMMIT, END or RELEASE, or in autocommit mode
     /// any statement but those that cannot commit one: BEGIN and SAVEPOINT (they
-    /// open a transaction), and the ledger's context update and its TEMP
-    /// triggers' creation and removal (the connection's TEMP schema). Before
-    /// a driver's first such statement the reservation of its ids must be on
-    /// stable storage (`AckLog.reserveWriter`); erring towards "may" only costs a wait.
+    /// open a transaction), and the bookkeeping's statements on the
+    /// connection's TEMP schema (`Bookkeeping.isConnectionStatement`). Erring
+    /// towards "may" only costs a write of the log.
     static func mayMakeDurable(_ sql: String, autocommit: Bool) -> Bool {
         if mayCommit(sql) { return true }
         guard autocommit else { return false }
         return !(sql.hasPrefix("BEGIN") || sql.hasPrefix("SAVEPOINT") || Bookkeeping.isConnectionStatement(sql))
+    }
+
+    /// Whether `sql`, run on a connection in autocommit mode or not, may commit
+    /// a ledger entry, which carries its writer's transaction id: any statement
+    /// that may commit a change (`mayMakeDurable`) but a PRAGMA or a SELECT,
+    /// which fire no trigger and write no entry. Before a driver's first such
+    /// statement the reservation of its ids must be on stable storage
+    /// (`AckLog.reserveWriter`); the statements before it (the connection's
+    /// settings, the schema's read, the ledger's TEMP triggers) run while the
+    /// reservation is synced. Erring towards "may" only costs a wait.
+    static func mayCommitLedgerEntries(_ sql: String, autocommit: Bool) -> Bool {
+        mayMakeDurable(sql, autocommit: autocommit) && !sql.hasPrefix("PRAGMA") && !sql.hasPrefix("SELECT")
     }
 
     /// Whether `sql`, which ran on a connection in autocommit mode or not

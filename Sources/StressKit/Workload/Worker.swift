@@ -92,8 +92,8 @@ final class Worker {
     private var transactionLabel = "x0"
     /// The record of a driver's reservation of its ids while it may not be
     /// synced yet: the worker waits for it before its first statement that may
-    /// commit (`execute`), so that no power loss can hand ids already in the
-    /// database to another writer (`AckLog.reserveWriter`).
+    /// commit a ledger entry (`execute`), so that no power loss can hand ids
+    /// already in the database to another writer (`AckLog.reserveWriter`).
     private var unsyncedReservation: AckLog.Ticket?
 
     /// A monolith thread (its transaction ids are `t<thread>x<n>`). The setup and
@@ -1053,7 +1053,9 @@ final class Worker {
     @discardableResult
     func execute(_ sql: String, on explicit: Connection? = nil, row: ((Statement) -> Void)? = nil) -> StatementRunner.Outcome {
         let connection = explicit ?? self.connection!
-        if unsyncedReservation != nil, StatementRunner.mayMakeDurable(sql, autocommit: connection.isAutocommit) { awaitReservation() }
+        if unsyncedReservation != nil, StatementRunner.mayCommitLedgerEntries(sql, autocommit: connection.isAutocommit) {
+            awaitReservation()
+        }
         counters[.statements] += 1
         context.statementsDone.add(1, ordering: .relaxed)
         let open = !connection.isAutocommit
