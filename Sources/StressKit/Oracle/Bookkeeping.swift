@@ -175,11 +175,12 @@ public enum Bookkeeping {
     /// (`TrackedTable.triggerStatements`) or removal (`dropTriggerStatements`).
     static func isConnectionStatement(_ sql: String) -> Bool {
         sql.hasPrefix(contextPrefix) || sql.hasPrefix(TrackedTable.createTriggerPrefix)
-            || sql.hasPrefix(TrackedTable.dropTriggerPrefix) || contextTableStatements.contains(sql)
+            || sql.hasPrefix(TrackedTable.dropTriggerPrefix) || contextTableStatements.contains(where: sql.hasPrefix)
     }
 
-    /// The context table's creation and first row (`contextStatements` but its PRAGMAs).
-    private static let contextTableStatements = Set(contextStatements.filter { !$0.hasPrefix("PRAGMA") })
+    /// The context table's creation and first row (`contextStatements` but its
+    /// PRAGMAs), matched as prefixes: hashing every statement whole would cost more.
+    private static let contextTableStatements = contextStatements.filter { !$0.hasPrefix("PRAGMA") }
 
     /// The commit record an explicit transaction writes just before COMMIT, so a
     /// committed transaction is in the ledger even when none of its statements changed a row.

@@ -23,14 +23,26 @@ struct StatementRunner {
 
         /// The result in the log's words: `ok`, `ok changes=1`, `ok rows=3`, `SQLITE_BUSY`, ….
         var result: String {
+            var text = ""
+            appendResult(to: &text)
+            return text
+        }
+
+        /// Appends `result` to `out`.
+        func appendResult(to out: inout String) {
             switch self {
             case .ok(let rows, let changes):
-                var text = "ok"
-                if let changes { text += " changes=\(changes)" }
-                if rows > 0 { text += " rows=\(rows)" }
-                return text
+                out += "ok"
+                if let changes {
+                    out += " changes="
+                    out += String(changes)
+                }
+                if rows > 0 {
+                    out += " rows="
+                    out += String(rows)
+                }
             case .failed(let error):
-                return error.code.name
+                out += error.code.name
             }
         }
     }
@@ -79,18 +91,17 @@ struct StatementRunner {
 
     /// A statement's log line.
     static func line(_ sql: String, writer: String, transaction: String, _ outcome: Outcome) -> String {
-        // One allocation: every statement of a run takes this path.
-        let result = outcome.result
+        // One allocation: every statement of a run takes this path (a result is
+        // at most `ok changes=N rows=N`, or an error's code name).
         var line = ""
-        line.reserveCapacity(
-            sql.utf8.count + commentMarker.utf8.count + writer.utf8.count + transaction.utf8.count + result.utf8.count + 2)
+        line.reserveCapacity(sql.utf8.count + commentMarker.utf8.count + writer.utf8.count + transaction.utf8.count + 64)
         line += sql
         line += commentMarker
         line += writer
         line += " "
         line += transaction
         line += " "
-        line += result
+        outcome.appendResult(to: &line)
         return line
     }
 
