@@ -218,14 +218,49 @@ import Testing
     }
 
     // Only these statements end a transaction when they succeed; after any
-    // other, a transaction that is gone was ended by SQLite on its own.
+    // other, a transaction that is gone was ended by SQLite on its own. A
+    // RELEASE ends one only when it releases the savepoint that opened it
+    // (SQLite: inside BEGIN, or of an inner savepoint, it ends nothing).
     @Test func statementsThatMayEndATransactionAreKnown() {
-        for sql in ["COMMIT", "END", "RELEASE tx", "ROLLBACK"] {
-            #expect(StatementRunner.mayEndTransaction(sql), "\(sql)")
+        for opener in [nil, "tx"] as [String?] {
+            for sql in ["COMMIT", "END", "ROLLBACK"] {
+                #expect(StatementRunner.mayEndTransaction(sql, openedBy: opener), "\(sql)")
+            }
+            for sql in ["ROLLBACK TO sp1", "SAVEPOINT sp1", "RELEASE sp1", "RELEASE transfer", "ALTER TABLE t DROP COLUMN c",
+                        "SELECT 1", "INSERT INTO t VALUES (1)", Bookkeeping.contextStatement(tx: 42)] {
+                #expect(!StatementRunner.mayEndTransaction(sql, openedBy: opener), "\(sql)")
+            }
         }
-        for sql in ["ROLLBACK TO sp1", "SAVEPOINT sp1", "ALTER TABLE t DROP COLUMN c", "SELECT 1", "INSERT INTO t VALUES (1)",
-                    Bookkeeping.contextStatement(tx: 42)] {
-            #expect(!StatementRunner.mayEndTransaction(sql), "\(sql)")
+        #expect(!StatementRunner.mayEndTransaction("RELEASE tx", openedBy: nil))
+        for sql in ["RELEASE tx", "RELEASE TX", "RELEASE SAVEPOINT tx", "RELEASE \"tx\""] {
+            #expect(StatementRunner.mayEndTransaction(sql, openedBy: "tx"), "\(sql)")
         }
+        #expect(StatementRunner.mayEndTransaction("RELEASE transfer", openedBy: "transfer"))
+        #expect(StatementRunner.openedSavepoint("SAVEPOINT tx") == "tx")
+        #expect(StatementRunner.openedSavepoint("SAVEPOINT transfer") == "transfer")
+        #expect(StatementRunner.openedSavepoint("BEGIN IMMEDIATE") == nil)
+    }
+
+    // What the worker relies on, held against SQLite itself: after BEGIN or an
+    // outer SAVEPOINT, releasing an inner savepoint leaves the transaction open;
+    // releasing the savepoint that opened it (in any case) ends it.
+    @Test func sqliteEndsATransactionAtTheReleasesSaid() throws {
+        let directory = try TemporaryDirectory()
+        let connection = try Connection(path: directory.path("sp.db"))
+        defer { connection.close() }
+        try connection.execute("CREATE TABLE t(a)")
+        for (opener, inner, release) in [("BEGIN", "a", "RELEASE a"), ("SAVEPOINT tx", "sp1", "RELEASE sp1")] {
+            try connection.execute(opener)
+            try connection.execute("SAVEPOINT \(inner)")
+            try connection.execute(release)
+            let opened = StatementRunner.openedSavepoint(opener)
+            #expect(!connection.isAutocommit, "\(opener) … \(release)")
+            #expect(!StatementRunner.mayEndTransaction(release, openedBy: opened), "\(opener) … \(release)")
+            try connection.execute("ROLLBACK")
+        }
+        try connection.execute("SAVEPOINT tx")
+        try connection.execute("RELEASE TX")
+        #expect(connection.isAutocommit)
+        #expect(StatementRunner.mayEndTransaction("RELEASE TX", openedBy: StatementRunner.openedSavepoint("SAVEPOINT tx")))
     }
 }

@@ -111,11 +111,35 @@ struct StatementRunner {
     }
 
     /// Whether `sql` may end the open transaction when it succeeds: COMMIT,
-    /// END, RELEASE (of the outermost savepoint) or ROLLBACK (not ROLLBACK TO).
+    /// END, ROLLBACK (not ROLLBACK TO), or RELEASE of the savepoint whose
+    /// SAVEPOINT opened the transaction (`openedBy`; nil when BEGIN opened it,
+    /// and then no RELEASE ends it). Savepoint names compare as SQLite compares
+    /// them, ignoring case; a RELEASE whose name cannot be read may end it.
     /// After any other statement that succeeded, the transaction is still open,
     /// unless SQLite ended it on its own.
-    static func mayEndTransaction(_ sql: String) -> Bool {
-        mayCommit(sql) || (sql.hasPrefix("ROLLBACK") && !sql.hasPrefix("ROLLBACK TO"))
+    static func mayEndTransaction(_ sql: String, openedBy savepoint: String?) -> Bool {
+        if sql.hasPrefix("COMMIT") || sql.hasPrefix("END") { return true }
+        if sql.hasPrefix("ROLLBACK") { return !sql.hasPrefix("ROLLBACK TO") }
+        guard sql.hasPrefix("RELEASE") else { return false }
+        guard let savepoint else { return false }
+        guard let released = savepointName(sql, after: "RELEASE") else { return true }
+        return released.lowercased() == savepoint.lowercased()
+    }
+
+    /// The savepoint `sql` names when it is `SAVEPOINT name`: the name of one
+    /// that opens a transaction, for `mayEndTransaction`. Nil for any other statement.
+    static func openedSavepoint(_ sql: String) -> String? {
+        sql.hasPrefix("SAVEPOINT ") ? savepointName(sql, after: "SAVEPOINT") : nil
+    }
+
+    /// The plain name after `keyword` (and an optional `SAVEPOINT`) in `sql`,
+    /// e.g. `tx` in `RELEASE SAVEPOINT tx`; nil when it is not one plain word.
+    private static func savepointName(_ sql: String, after keyword: String) -> String? {
+        var words = sql.dropFirst(keyword.count).split(separator: " ", omittingEmptySubsequences: true)
+        if words.count == 2, words[0].uppercased() == "SAVEPOINT" { words.removeFirst() }
+        guard words.count == 1, let name = words.first,
+              name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else { return nil }
+        return String(name)
     }
 
     /// Whether `sql`, run on a connection in autocommit mode or not, may commit

@@ -128,6 +128,9 @@ final class Worker {
     /// happened, and the transaction is neither acknowledged nor recorded as
     /// rolled back: whether that last statement's write committed is not known.
     private var transactionLost = false
+    /// The savepoint whose SAVEPOINT opened the open transaction (nil when
+    /// BEGIN did): only its RELEASE ends the transaction (`execute`).
+    private var openingSavepoint: String?
     /// The check of this worker's latest VACUUM INTO copy, while it runs beside the work.
     private var copyCheck: CopyCheck?
     /// The iteration under way (1-based; 0 before the first).
@@ -1060,11 +1063,13 @@ final class Worker {
         context.statementsDone.add(1, ordering: .relaxed)
         let open = !connection.isAutocommit
         let (outcome, logLine) = runner.execute(sql, on: connection, transaction: transactionLabel, row: row)
-        if open, connection.isAutocommit, outcome.error == nil, !StatementRunner.mayEndTransaction(sql) {
+        if open, connection.isAutocommit, outcome.error == nil,
+           !StatementRunner.mayEndTransaction(sql, openedBy: openingSavepoint) {
             transactionLost = true
             log(.rolledBackBySQLite)
         } else if !open, !connection.isAutocommit {
             transactionLost = false  // A transaction began.
+            openingSavepoint = StatementRunner.openedSavepoint(sql)
         }
         if let error = outcome.error, classify(error) == .corruption {
             context.report(Violation(
