@@ -358,6 +358,7 @@ import Testing
         #expect(build.contains("--force-resolved-versions"), "\(build)")
         #expect(build.contains("--static-swift-stdlib"), "\(build)")
         #expect(build.contains("-Xswiftc -Xclang-linker -Xswiftc -no-pie"), "\(build)")
+        #expect(build.contains("--disable-local-rpath"), "\(build)")
     }
 
     // scripts/check-swift-version passes the compiler it names (an x.y.0
