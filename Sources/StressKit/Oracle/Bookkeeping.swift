@@ -192,10 +192,11 @@ public enum Bookkeeping {
     /// The commit record of logs written while ledger entries still named their
     /// writer in a column of their own (`who`), which `replay` still reads.
     private static let namedCommitRecordPrefix = "INSERT INTO \(ledger) (tx, who, tbl, key, image) VALUES ("
+    private static let commitRecordPrefixes = [commitRecordPrefix, namedCommitRecordPrefix]
 
     /// The transaction id of a commit record statement (`commitRecordStatement`), or nil for any other SQL.
     public static func commitRecordTransaction(_ sql: String) -> Int64? {
-        guard let prefix = [commitRecordPrefix, namedCommitRecordPrefix].first(where: sql.hasPrefix) else { return nil }
+        guard let prefix = commitRecordPrefixes.first(where: sql.hasPrefix) else { return nil }
         return Int64(sql.dropFirst(prefix.count).prefix { $0 != "," })
     }
 }

@@ -118,9 +118,9 @@ struct StatementRunner {
     /// After any other statement that succeeded, the transaction is still open,
     /// unless SQLite ended it on its own.
     static func mayEndTransaction(_ sql: String, openedBy savepoint: String?) -> Bool {
-        if sql.hasPrefix("COMMIT") || sql.hasPrefix("END") { return true }
-        if sql.hasPrefix("ROLLBACK") { return !sql.hasPrefix("ROLLBACK TO") }
-        guard sql.hasPrefix("RELEASE") else { return false }
+        if isRollback(sql) { return true }
+        guard mayCommit(sql) else { return false }
+        guard sql.hasPrefix("RELEASE") else { return true }  // COMMIT, END.
         guard let savepoint else { return false }
         guard let released = savepointName(sql, after: "RELEASE") else { return true }
         return released.lowercased() == savepoint.lowercased()
@@ -173,8 +173,12 @@ struct StatementRunner {
     /// transaction by undoing it; a statement after which SQLite ended the
     /// transaction on its own may have run on its own, and committed.
     static func mayHaveMadeDurable(_ sql: String, autocommit: Bool) -> Bool {
-        if autocommit { return mayMakeDurable(sql, autocommit: true) }
-        return !(sql.hasPrefix("ROLLBACK") && !sql.hasPrefix("ROLLBACK TO"))
+        autocommit ? mayMakeDurable(sql, autocommit: true) : !isRollback(sql)
+    }
+
+    /// ROLLBACK, not ROLLBACK TO: ends the transaction by undoing it.
+    static func isRollback(_ sql: String) -> Bool {
+        sql.hasPrefix("ROLLBACK") && !sql.hasPrefix("ROLLBACK TO")
     }
 
     /// INSERT, REPLACE, UPDATE or DELETE: the statements whose rows `sqlite3_changes`
