@@ -4,10 +4,10 @@ import Testing
 /// `--sql-log-max`: the SQL log rotates to `<log>.1` past its limit, keeps the
 /// run's newest lines, and says what a replay of it lacks.
 @Suite struct LogRotationTests {
-    /// A one-thread run of seed 42, 300 iterations: about 1.2 MiB of log.
+    /// A one-thread run of seed 42, 450 iterations: about 1.2 MiB of log.
     static func run(_ scratch: Scratch, _ name: String, _ extra: [String]) throws -> CommandResult {
         let db = scratch.file("\(name).db")
-        let result = try CLI.run(["stress", "--seed", "42", "--iterations", "300", "--db", db.path, "--json", "-q"] + extra)
+        let result = try CLI.run(["stress", "--seed", "42", "--iterations", "450", "--db", db.path, "--json", "-q"] + extra)
         #expect(result.status == 0, "\(result.stderr)\(result.stdout)")
         return result
     }

@@ -17,9 +17,10 @@ import Testing
         try bookkeepingDatabase(path, "")
         let connection = try Connection(path: path)
         try connection.execute(#"INSERT INTO stress_meta (key, value) VALUES ('schema', '{"tables":[{"id":"kept"}]}')"#)
-        try connection.execute(TrackedTable.accounts.triggerStatements(cookie: try cookie(connection)).joined(separator: ";\n"))
+        try connection.execute(TrackedTable.accounts.triggerStatements.joined(separator: ";\n"))
         try connection.execute(Bookkeeping.contextStatements.joined(separator: ";\n"))
-        try connection.execute(Bookkeeping.contextStatement(tx: 1) + ";\n" + Bookkeeping.openAccountsStatement(tx: 1))
+        try connection.execute(
+            Bookkeeping.contextStatement(tx: 1, cookie: try schemaCookie(connection)) + ";\n" + Bookkeeping.openAccountsStatement(tx: 1))
         let insert = try connection.prepare("INSERT INTO stress_ledger (tx, tbl, key, image) VALUES (?, ?, ?, ?)")
         for (tx, table, key, image) in entries {
             insert.reset()
@@ -27,11 +28,6 @@ import Testing
             try insert.step()
         }
         return connection
-    }
-
-    static func cookie(_ connection: Connection) throws -> Int64 {
-        if case .integer(let value)? = try connection.scalar("PRAGMA schema_version") { return value }
-        return -1
     }
 
     static func compact(_ connection: Connection) throws {

@@ -42,6 +42,13 @@ func bookkeepingDatabase(_ path: String, _ sql: String) throws {
     connection.close()
 }
 
+/// The database's schema cookie, as `connection` sees it now.
+func schemaCookie(_ connection: Connection) throws -> Int64 {
+    let value = try #require(try connection.scalar("PRAGMA schema_version"))
+    guard case .integer(let cookie) = value else { throw ToolError("PRAGMA schema_version gave \(value).") }
+    return cookie
+}
+
 @Suite struct IntegrityCheckTests {
     // A clean run passes every property, including its periodic checks, in every journal mode.
     @Test(arguments: JournalMode.allCases)

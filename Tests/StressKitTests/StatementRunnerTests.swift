@@ -131,8 +131,8 @@ import Testing
             #expect(StatementRunner.mayMakeDurable(sql, autocommit: true), "\(sql)")
             #expect(!StatementRunner.mayMakeDurable(sql, autocommit: false), "\(sql)")
         }
-        let triggers = TrackedTable.accounts.triggerStatements(cookie: 7) + TrackedTable.dropTriggerStatements(ledgerName: "t0")
-        for sql in ["BEGIN", "BEGIN IMMEDIATE", "SAVEPOINT ddl", Bookkeeping.contextStatement(tx: 42)] + triggers {
+        let triggers = TrackedTable.accounts.triggerStatements + TrackedTable.dropTriggerStatements(ledgerName: "t0")
+        for sql in ["BEGIN", "BEGIN IMMEDIATE", "SAVEPOINT ddl", Bookkeeping.contextStatement(tx: 42, cookie: 7)] + triggers {
             #expect(!StatementRunner.mayMakeDurable(sql, autocommit: true), "\(sql)")
         }
         for sql in Bookkeeping.contextStatements where !sql.hasPrefix("PRAGMA") {
@@ -155,7 +155,7 @@ import Testing
             #expect(StatementRunner.mayCommitLedgerEntries(sql, autocommit: true), "\(sql)")
         }
         for sql in ["PRAGMA journal_mode = WAL", "PRAGMA incremental_vacuum(8)", "SELECT count(*) FROM t", Bookkeeping.schemaQuery,
-                    "BEGIN IMMEDIATE", Bookkeeping.contextStatement(tx: 42)] + Bookkeeping.contextStatements {
+                    "BEGIN IMMEDIATE", Bookkeeping.contextStatement(tx: 42, cookie: 7)] + Bookkeeping.contextStatements {
             #expect(!StatementRunner.mayCommitLedgerEntries(sql, autocommit: true), "\(sql)")
         }
         #expect(!StatementRunner.mayCommitLedgerEntries("INSERT INTO t VALUES (1)", autocommit: false))
@@ -174,7 +174,7 @@ import Testing
         for sql in ["INSERT INTO t VALUES (1)", "VACUUM", "COMMIT"] {
             #expect(StatementRunner.mayHaveMadeDurable(sql, autocommit: true), "\(sql)")
         }
-        for sql in [Bookkeeping.contextStatement(tx: 42)] + TrackedTable.accounts.triggerStatements(cookie: 7) {
+        for sql in [Bookkeeping.contextStatement(tx: 42, cookie: 7)] + TrackedTable.accounts.triggerStatements {
             #expect(!StatementRunner.mayHaveMadeDurable(sql, autocommit: true), "\(sql)")
         }
     }
@@ -186,7 +186,7 @@ import Testing
     @Test func aSoleWriterDefersTheLinesOfStatementsThatMadeNothingDurable() throws {
         let script: [(sql: String, soleWriterFlushes: Bool)] = Bookkeeping.contextStatements.map { ($0, $0.hasPrefix("PRAGMA")) } + [
             ("CREATE TABLE t(k INTEGER PRIMARY KEY, v)", true),
-            (Bookkeeping.contextStatement(tx: 1), false),
+            (Bookkeeping.contextStatement(tx: 1, cookie: 7), false),
             ("BEGIN", false),
             ("INSERT INTO t VALUES (1, 'a')", false),
             ("ROLLBACK", false),
@@ -227,7 +227,7 @@ import Testing
                 #expect(StatementRunner.mayEndTransaction(sql, openedBy: opener), "\(sql)")
             }
             for sql in ["ROLLBACK TO sp1", "SAVEPOINT sp1", "RELEASE sp1", "RELEASE transfer", "ALTER TABLE t DROP COLUMN c",
-                        "SELECT 1", "INSERT INTO t VALUES (1)", Bookkeeping.contextStatement(tx: 42)] {
+                        "SELECT 1", "INSERT INTO t VALUES (1)", Bookkeeping.contextStatement(tx: 42, cookie: 7)] {
                 #expect(!StatementRunner.mayEndTransaction(sql, openedBy: opener), "\(sql)")
             }
         }

@@ -12,7 +12,7 @@ import StressSQLite
 /// Every row-level effect (table, key, full row image or deletion) is written
 /// to `stress_ledger` by TEMP triggers that each connection installs on every
 /// tracked table a transaction can change (the tables its statements name, and
-/// those their foreign-key actions and the user's triggers reach), built for the
+/// those their foreign-key actions and the user's triggers reach), guarded by the
 /// schema cookie the connection read (`TrackedTable.triggerStatements`).
 /// Triggers run inside the very statement that changes the row,
 /// so the ledger commits or vanishes with the data in every case the workload
@@ -30,7 +30,9 @@ import StressSQLite
 ///
 /// The current transaction id is kept in a one-row TEMP table
 /// (`temp.stress_ctx`) that the worker sets before each transaction; the
-/// triggers copy it into each ledger row. The id names its writer too
+/// triggers copy it into each ledger row. Beside it the table holds the schema
+/// cookie the worker read its schema under, which the triggers' guard compares
+/// with the cookie of the statement's own snapshot. The id names its writer too
 /// (`TransactionID`), so an entry carries nothing more about who wrote it.
 /// SQLite's single-writer lock makes `seq` order the commit order.
 public enum Bookkeeping {
@@ -128,13 +130,15 @@ public enum Bookkeeping {
     public static let contextStatements = [
         "PRAGMA recursive_triggers = ON",
         "PRAGMA foreign_keys = ON",
-        "CREATE TEMP TABLE IF NOT EXISTS stress_ctx (id INTEGER PRIMARY KEY CHECK (id = 1), tx INTEGER NOT NULL)",
-        "INSERT OR REPLACE INTO temp.stress_ctx (id, tx) VALUES (1, 0)",
+        "CREATE TEMP TABLE IF NOT EXISTS stress_ctx (id INTEGER PRIMARY KEY CHECK (id = 1), tx INTEGER NOT NULL, cookie INTEGER)",
+        // No cookie yet: the triggers' guard lets no write through before the first context statement.
+        "INSERT OR REPLACE INTO temp.stress_ctx (id, tx, cookie) VALUES (1, 0, NULL)",
     ]
 
     /// Reads the schema a worker generates statements for and the schema cookie
-    /// at the same moment (one statement, one snapshot): the ledger triggers it
-    /// then builds refuse to run under any other cookie (`TrackedTable.triggerStatements`).
+    /// at the same moment (one statement, one snapshot): its context statements
+    /// (`contextStatement`) name that cookie, and the ledger triggers refuse to
+    /// run under any other (`TrackedTable.triggerStatements`).
     static let schemaQuery =
         "SELECT (SELECT schema_version FROM pragma_schema_version), value FROM \(meta) WHERE key = 'schema'"
 
@@ -162,9 +166,11 @@ public enum Bookkeeping {
 
     /// Sets the transaction id the triggers stamp on ledger rows: `tx`, or `-tx`
     /// around statements the plan will undo, so a leaked entry of undone work
-    /// (a deletion leaves no tagged row) is still recognisable.
-    public static func contextStatement(tx: Int64) -> String {
-        contextPrefix + String(tx)
+    /// (a deletion leaves no tagged row) is still recognisable; and `cookie`,
+    /// the schema cookie of the schema the statements that follow were drawn
+    /// for, the only one under which the triggers let a write through.
+    public static func contextStatement(tx: Int64, cookie: Int64) -> String {
+        contextPrefix + String(tx) + ", cookie = " + String(cookie)
     }
 
     private static let contextPrefix = "UPDATE temp.stress_ctx SET tx = "
@@ -288,19 +294,24 @@ public struct TrackedTable: Sendable, Hashable {
         }.joined(separator: " || ',' || ")
     }
 
-    /// The ledger's TEMP triggers on this table for a connection whose schema
-    /// cookie is `cookie`. Each first checks that the cookie of the statement's
-    /// own snapshot is still `cookie`, and aborts the statement otherwise
-    /// (SQLITE_CONSTRAINT_TRIGGER, `schemaChangedMessage`): a trigger built
-    /// before another connection added a column would record a stale image, and
-    /// one built before a rename would not fire at all for the new name, so the
-    /// only writes that succeed are those whose triggers match the schema.
-    /// (A trigger in the main schema could not read `temp.stress_ctx`.)
-    public func triggerStatements(cookie: Int64) -> [String] {
+    /// The ledger's TEMP triggers on this table, for a connection whose
+    /// schema has this table as it is now. Each first checks that the cookie
+    /// of the statement's own snapshot is the one the context table holds
+    /// (`Bookkeeping.contextStatement`: the cookie the worker read its schema
+    /// under), and aborts the statement otherwise (SQLITE_CONSTRAINT_TRIGGER,
+    /// `schemaChangedMessage`): a trigger built before another connection
+    /// added a column would record a stale image, and one built before a
+    /// rename would not fire at all for the new name, so the only writes that
+    /// succeed are those whose triggers match the schema. The cookie is not
+    /// built into the triggers, so they outlive a cookie move that leaves their
+    /// table as it was (VACUUM, ANALYZE, a change to another table): the worker
+    /// reads the schema again and names the new cookie in its next context
+    /// statement. (A trigger in the main schema could not read `temp.stress_ctx`.)
+    public var triggerStatements: [String] {
         let table = "main." + quoteIdentifier(name)
         let literal = SQLValue.text(ledgerName).sqlLiteral
         let guardStatement = "SELECT RAISE(ABORT, \(SQLValue.text(Bookkeeping.schemaChangedMessage).sqlLiteral)) "
-            + "WHERE (SELECT schema_version FROM pragma_schema_version) <> \(cookie); "
+            + "WHERE (SELECT schema_version FROM pragma_schema_version) IS NOT (SELECT cookie FROM stress_ctx); "
         let context = "(SELECT tx FROM stress_ctx)"
         let insert = "INSERT INTO \(Bookkeeping.ledger) (tx, tbl, key, image)"
         let names = triggerNames
@@ -321,8 +332,12 @@ public struct TrackedTable: Sendable, Hashable {
 
     /// The TEMP triggers' names (by identity, so a rename leaves them unique).
     private static func triggerNames(_ ledgerName: String) -> [String] {
-        ["stress_ins_", "stress_upd_", "stress_del_"].map { quoteIdentifier($0 + ledgerName) }
+        triggerPrefixes.map { quoteIdentifier($0 + ledgerName) }
     }
+
+    private static let triggerPrefixes = ["stress_ins_", "stress_upd_", "stress_del_"]
+    /// How many ledger triggers a table has (`triggerStatements`).
+    static let triggersPerTable = triggerPrefixes.count
 
     private var triggerNames: [String] { Self.triggerNames(ledgerName) }
 

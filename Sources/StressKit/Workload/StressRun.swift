@@ -382,8 +382,6 @@ public final class StressRun: Sendable {
         let statements = config.creationStatements(firstWrite: "PRAGMA application_id = \(DatabaseFile.applicationID)")
             + schema.createStatements + Bookkeeping.creationStatements
             + [Bookkeeping.recordStatement(randomness: settings.randomness, schema: schema, config: config)]
-        // The opening balances go through the ledger like any other write.
-        let opening = [Bookkeeping.contextStatement(tx: Self.setupTransaction), Bookkeeping.openAccountsStatement(tx: Self.setupTransaction)]
         var failure: SQLiteError?
         do throws(SQLiteError) {
             for sql in statements {
@@ -396,6 +394,11 @@ public final class StressRun: Sendable {
             }
             setup.adopt(connection, cookie: cookie)
             if let error = setup.installTriggers([Bookkeeping.accounts]) { throw error }
+            // The opening balances go through the ledger like any other write.
+            let opening = [
+                Bookkeeping.contextStatement(tx: Self.setupTransaction, cookie: cookie),
+                Bookkeeping.openAccountsStatement(tx: Self.setupTransaction),
+            ]
             for sql in opening {
                 if case .failed(let error) = setup.execute(sql, on: connection) { throw error }
             }

@@ -104,12 +104,13 @@ final class Worker {
 
     /// The work this worker draws, for the schema as it last read it from
     /// `stress_meta`; `cookie` is the schema cookie read in the same statement
-    /// (-1 before the first read). See `loadSchema`.
+    /// (-1 before the first read), which its context statements name for the
+    /// ledger triggers' guard (`contextStatement`). See `loadSchema`.
     private var generator: WorkloadGenerator
     private var cookie: Int64 = -1
     /// Tables (by ledger name) whose ledger triggers the current connection has,
-    /// built for `cookie`: `connect()` installs none, each transaction those of
-    /// the tables it can write (see `installTriggers`).
+    /// built for the tables as `schema` has them: `connect()` installs none,
+    /// each transaction those of the tables it can write (see `installTriggers`).
     private var installed: Set<String> = []
     /// A statement failed in a way a schema change made by another connection
     /// explains (SQLITE_ERROR, SQLITE_SCHEMA, or the ledger triggers' guard);
@@ -305,10 +306,11 @@ final class Worker {
     // MARK: - The schema
 
     /// Reads the schema and the schema cookie in one statement (one snapshot).
-    /// When the cookie moved since the last read, the connection's ledger
-    /// triggers go (built for the old cookie, they would abort every write) and
-    /// the work follows the schema read. Returns whether the cookie moved, or
-    /// nil when the read failed (the error is counted).
+    /// When the cookie moved since the last read, the work follows the schema
+    /// read, and the connection's ledger triggers on tables it changed go
+    /// (`dropTriggers(changedFrom:to:)`); the others stay, since the next
+    /// context statement names the new cookie. Returns whether the cookie
+    /// moved, or nil when the read failed (the error is counted).
     ///
     /// A TEMP trigger on a table that another connection dropped or renamed is
     /// orphaned once this connection reloads its schema: `DROP TRIGGER` no
@@ -326,18 +328,21 @@ final class Worker {
         let orphaned = installed.contains { ledgerName in
             ledgerName != Bookkeeping.accounts && schema.table(id: ledgerName)?.name != self.schema.table(id: ledgerName)?.name
         }
-        if orphaned || !dropTriggers() { reopen() }
+        if orphaned || !dropTriggers(changedFrom: self.schema, to: schema) { reopen() }
         cookie = read.cookie
         generator = WorkloadGenerator(schema: schema, swarm: generator.swarm)
         return true
     }
 
-    /// Drops the ledger triggers this connection has. False when one could not
-    /// be dropped (the error counted), or one is left that `DROP TRIGGER` no
-    /// longer finds (orphaned, see `loadSchema`): then only a new connection is rid of it.
-    private func dropTriggers() -> Bool {
+    /// Drops the ledger triggers this connection has on the tables of `ledgerNames`.
+    /// False when one could not be dropped (the error counted), or one is left
+    /// that `DROP TRIGGER` no longer finds (orphaned, see `loadSchema`): then
+    /// only a new connection is rid of it.
+    private func dropTriggers(of ledgerNames: some Sequence<String>) -> Bool {
         guard connection != nil else { return true }
-        for ledgerName in installed.sorted() {
+        let dropping = ledgerNames.filter(installed.contains).sorted()
+        guard !dropping.isEmpty else { return true }
+        for ledgerName in dropping {
             for sql in TrackedTable.dropTriggerStatements(ledgerName: ledgerName) where execute(sql).error != nil { return false }
             installed.remove(ledgerName)
         }
@@ -345,7 +350,16 @@ final class Worker {
         let check = execute(#"SELECT count(*) FROM temp.sqlite_schema WHERE type = 'trigger' AND name LIKE 'stress\_%' ESCAPE '\'"#) {
             left = $0.int64(0)
         }
-        return check.error == nil && left == 0
+        return check.error == nil && left == Int64(TrackedTable.triggersPerTable * installed.count)
+    }
+
+    /// Drops the ledger triggers this connection has on tables that differ
+    /// between schema `old`, the one they were built for, and `new` (a column
+    /// added, dropped or renamed, the table renamed or dropped): the triggers of
+    /// the others record their writes under `new` as they did under `old`.
+    /// See `dropTriggers(of:)`.
+    private func dropTriggers(changedFrom old: Schema, to new: Schema) -> Bool {
+        dropTriggers(of: installed.filter { tracked($0, in: old) != tracked($0, in: new) })
     }
 
     /// Closes the connection and opens a new one, with no TEMP trigger at all.
@@ -358,10 +372,15 @@ final class Worker {
         transactionLabel = label
     }
 
-    /// A tracked table of the worker's schema (or the accounts), by ledger name.
-    private func tracked(_ ledgerName: String) -> TrackedTable? {
+    /// A tracked table of `schema` (the worker's, unless another is named), or the accounts, by ledger name.
+    private func tracked(_ ledgerName: String, in schema: Schema? = nil) -> TrackedTable? {
         if ledgerName == Bookkeeping.accounts { return .accounts }
-        return schema.table(id: ledgerName).map(TrackedTable.init)
+        return (schema ?? self.schema).table(id: ledgerName).map(TrackedTable.init)
+    }
+
+    /// The statement that names `tx` and the schema cookie of the work that follows (`Bookkeeping.contextStatement`).
+    private func contextStatement(_ tx: Int64) -> String {
+        Bookkeeping.contextStatement(tx: tx, cookie: cookie)
     }
 
     /// Reads the schema again, and decides what a statement's schema trouble
@@ -395,7 +414,7 @@ final class Worker {
     func installTriggers(_ tables: Set<String>) -> SQLiteError? {
         for ledgerName in schema.affected(by: tables).sorted() where !installed.contains(ledgerName) {
             guard let table = tracked(ledgerName) else { continue }
-            for sql in table.triggerStatements(cookie: cookie) {
+            for sql in table.triggerStatements {
                 if let error = execute(sql).error { return error }
             }
             installed.insert(ledgerName)
@@ -407,7 +426,7 @@ final class Worker {
         guard installTriggers(plan.writes) == nil else { return }
         // The triggers stamp this id on every ledger row the transaction writes.
         // (`execute` counts every error it meets.)
-        if execute(Bookkeeping.contextStatement(tx: tx)).error != nil { return }
+        if execute(contextStatement(tx)).error != nil { return }
         guard let begin = plan.beginSQL else {
             // Autocommit: one statement, committed by SQLite if it succeeds.
             let outcome = runStep(plan.steps[0])
@@ -427,7 +446,7 @@ final class Worker {
             // Ledger entries of work the plan will undo carry -tx, like its rows.
             let wanted = plan.doomed.contains(index) ? -tx : tx
             if wanted != ledgerID {
-                if execute(Bookkeeping.contextStatement(tx: wanted)).error != nil {
+                if execute(contextStatement(wanted)).error != nil {
                     forceRollback(tx)
                     return
                 }
@@ -464,7 +483,7 @@ final class Worker {
             }
             // Other errors undo only their own statement; go on.
         }
-        if ledgerID != tx, execute(Bookkeeping.contextStatement(tx: tx)).error != nil {
+        if ledgerID != tx, execute(contextStatement(tx)).error != nil {
             forceRollback(tx)
             return
         }
@@ -626,7 +645,7 @@ final class Worker {
         case .reconnect:
             // The triggers and context go first, so a replay through one shell
             // connection drops and rebuilds them just as the run did.
-            _ = dropTriggers()
+            _ = dropTriggers(of: installed)
             execute("DROP TABLE IF EXISTS temp.stress_ctx")
             connection?.close()
             counters[.reconnects] += 1
@@ -759,15 +778,12 @@ final class Worker {
 
     /// One schema change in a transaction of its own (BEGIN IMMEDIATE): the
     /// schema is read inside it, so the change drawn is valid for the schema as
-    /// it is; the change is made; the ledger's latest images are rebased to the
-    /// table's new layout; the new schema is recorded in `stress_meta` and the
-    /// change in the ledger; then COMMIT.
+    /// it is; this connection's ledger triggers on the tables it changes are
+    /// dropped; the change is made; the ledger's latest images are rebased to
+    /// the table's new layout; the new schema is recorded in `stress_meta` and
+    /// the change in the ledger; then COMMIT.
     private func runSchemaChange(_ kind: SchemaChangeKind, tx: Int64) {
         if kind == .rollback { return runSchemaRollback(tx: tx) }
-        // This connection's own triggers must not stand in the way (DROP COLUMN
-        // refuses to break one); they are rebuilt for the new schema as needed.
-        if !dropTriggers() { reopen() }
-        guard connection != nil else { return }
         counters[.transactions] += 1
         guard execute("BEGIN IMMEDIATE").error == nil else { return }
         guard let current = readSchema() else { return forceRollback(tx) }
@@ -777,15 +793,37 @@ final class Worker {
             if execute("ROLLBACK").error != nil { forceRollback() }  // Nothing was written.
             return
         }
+        // This connection's own triggers must not stand in the way (DROP COLUMN
+        // refuses to break one); they are rebuilt for the new schema as needed.
+        // Dropped inside the transaction, they come back if it rolls back.
+        let kept = installed
+        guard dropTriggers(changedFrom: schema, to: change.schema), !transactionLost else {
+            // An orphaned trigger (see `loadSchema`), or the drop failed: nothing was written.
+            if !connection!.isAutocommit, execute("ROLLBACK").error != nil { forceRollback() }
+            return reopen()
+        }
         guard apply(change, ledgerID: tx) else {
             if connection!.isAutocommit { sqliteRolledBack(tx) } else { forceRollback(tx) }
-            return
+            return triggersBack(kept)
         }
         if commit(tx) {
             counters[.schemaChangesCommitted] += 1
             counters[kind] += 1
+        } else if connection != nil {
+            // Whether the drops committed with the change is not always known (see `commit`).
+            reopen()
         }
         settleSchemaTrouble()  // Follows the change just made.
+    }
+
+    /// After a transaction that dropped ledger triggers was rolled back: they
+    /// are back, `kept`. But when SQLite ended it under a statement that
+    /// reported success (`transactionLost`), the statements after that one ran
+    /// on their own, and which drops committed is not known: only a new
+    /// connection is known to have no trigger at all.
+    private func triggersBack(_ kept: Set<String>) {
+        guard connection != nil else { return }  // Abandoned: the next `connect()` starts afresh.
+        if transactionLost { reopen() } else { installed = kept }
     }
 
     /// A schema change inside a transaction, with writes before it and after it
@@ -799,14 +837,17 @@ final class Worker {
         let kept = whole ? -tx : tx
         var writes: Set<String> = []
         let before = (0..<rng.int(in: 0...2)).compactMap { _ in generator.randomStatement(tag: kept, writes: &writes, using: &rng) }
-        guard installTriggers(writes) == nil, execute(Bookkeeping.contextStatement(tx: kept)).error == nil else { return }
+        guard installTriggers(writes) == nil, execute(contextStatement(kept)).error == nil else { return }
         counters[.transactions] += 1
         guard execute(rng.chance(0.5) ? "BEGIN IMMEDIATE" : "BEGIN").error == nil else { return }
         let saved = (installed, cookie, generator)
-        defer { (installed, cookie, generator) = saved }
+        defer {
+            (installed, cookie, generator) = saved
+            triggersBack(saved.0)
+        }
         for step in before where stops(runStep(step)) { return abandon(tx) }
         if !whole {
-            guard runStep(.savepoint("ddl")).error == nil, execute(Bookkeeping.contextStatement(tx: -tx)).error == nil,
+            guard runStep(.savepoint("ddl")).error == nil, execute(contextStatement(-tx)).error == nil,
                   !transactionLost else {
                 return abandon(tx)
             }
@@ -815,7 +856,7 @@ final class Worker {
         var changed = false
         if let change = SchemaChange.draw(rng.pick(SchemaChangeKind.changes), in: current, using: &rng) {
             // Inside the transaction: the rollback brings them back.
-            guard dropTriggers(), !transactionLost else { return abandon(tx) }
+            guard dropTriggers(changedFrom: schema, to: change.schema), !transactionLost else { return abandon(tx) }
             changed = apply(change, ledgerID: -tx)
             if changed {
                 // Writes for the changed schema, through triggers built for it.
@@ -827,7 +868,9 @@ final class Worker {
                 generator = WorkloadGenerator(schema: change.schema, swarm: generator.swarm)
                 var after: Set<String> = []
                 let steps = (0..<rng.int(in: 1...3)).compactMap { _ in generator.randomStatement(tag: -tx, writes: &after, using: &rng) }
-                guard installTriggers(after) == nil, !transactionLost else { return abandon(tx) }
+                guard installTriggers(after) == nil, execute(contextStatement(-tx)).error == nil, !transactionLost else {
+                    return abandon(tx)
+                }
                 for step in steps where stops(runStep(step)) { return abandon(tx) }
             }
             if connection!.isAutocommit { return abandon(tx) }
@@ -839,9 +882,11 @@ final class Worker {
             counters[.rollbacks] += 1
             context.acks.rolledBack(tx)
         } else {
-            guard runStep(.rollbackTo("ddl")).error == nil, runStep(.release("ddl")).error == nil,
-                  execute(Bookkeeping.contextStatement(tx: tx)).error == nil, !transactionLost else { return abandon(tx) }
+            guard runStep(.rollbackTo("ddl")).error == nil, runStep(.release("ddl")).error == nil, !transactionLost else {
+                return abandon(tx)
+            }
             (installed, cookie, generator) = saved
+            guard execute(contextStatement(tx)).error == nil, !transactionLost else { return abandon(tx) }
             guard commit(tx) else { return }
         }
         if changed {
