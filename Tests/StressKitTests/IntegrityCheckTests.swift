@@ -63,6 +63,33 @@ func schemaCookie(_ connection: Connection) throws -> Int64 {
         #expect(final.results.allSatisfy { $0.status == .pass })
     }
 
+    // A transaction names its id in the context table just before its first
+    // write and where its writes change sides, and nowhere else: not before a
+    // read, BEGIN, a SAVEPOINT or a RELEASE, which fire no trigger, nor before
+    // a ROLLBACK TO, which restores what the context held at the savepoint,
+    // nor before its end (a ROLLBACK undoes the context too, and the commit
+    // record names its transaction itself). The run still passes: every
+    // ledger entry carries the sign of its rows, which `rollback` and `model`
+    // would tell otherwise.
+    @Test func theContextIsSetOnlyWhereTheWorkChangesSides() throws {
+        let directory = try TemporaryDirectory()
+        let db = directory.path("ctx.db")
+        // Without schema changes: a schema rollback sets its ids where its own flow needs them.
+        let report = try StressRun.prepare(
+            StressSettings(databasePath: db, randomness: .seed(1), iterations: 300, checkEvery: 100, schemaChanges: false)).run()
+        #expect(report.passed, "\(report.violations)")
+        let statements = try String(contentsOfFile: db + ".sql", encoding: .utf8).split(separator: "\n")
+            .filter { !$0.hasPrefix("--") }
+        let undone = statements.indices.dropFirst().filter { statements[$0].hasPrefix("ROLLBACK TO ") }
+        try #require(undone.contains { statements[$0 - 1].contains("stress_tag\" = -") || statements[$0 - 1].contains(", -") },
+                     "the seed no longer undoes a write with ROLLBACK TO: the workload changed under it")
+        let writes = ["INSERT", "REPLACE", "UPDATE", "DELETE", "WITH", "SAVEPOINT transfer;"]  // A transfer writes in a savepoint of its own.
+        for (line, next) in zip(statements, statements.dropFirst()) where line.hasPrefix("UPDATE temp.stress_ctx SET tx = ") {
+            #expect(writes.contains(where: next.hasPrefix) && !next.hasPrefix("INSERT INTO stress_ledger (tx, tbl, key, image) VALUES ("),
+                    "\(line)\n\(next)")
+        }
+    }
+
     // A representative slice of the false-alarm sweep (bench/sweep runs the whole):
     // seeds × journal modes × one and four threads, every property passing.
     @Test(arguments: JournalMode.allCases, [1, 4])

@@ -29,7 +29,7 @@ import StressSQLite
 /// rebuilds the ledger too.
 ///
 /// The current transaction id is kept in a one-row TEMP table
-/// (`temp.stress_ctx`) that the worker sets before each transaction; the
+/// (`temp.stress_ctx`) that the worker sets before a transaction's first write; the
 /// triggers copy it into each ledger row. Beside it the table holds the schema
 /// cookie the worker read its schema under, which the triggers' guard compares
 /// with the cookie of the statement's own snapshot. The id names its writer too

@@ -424,11 +424,11 @@ final class Worker {
 
     private func runTransaction(_ plan: TransactionPlan, tx: Int64) {
         guard installTriggers(plan.writes) == nil else { return }
-        // The triggers stamp this id on every ledger row the transaction writes.
-        // (`execute` counts every error it meets.)
-        if execute(contextStatement(tx)).error != nil { return }
         guard let begin = plan.beginSQL else {
-            // Autocommit: one statement, committed by SQLite if it succeeds.
+            // Autocommit: one statement, committed by SQLite if it succeeds. The
+            // triggers stamp this id on every ledger row it writes. (`execute`
+            // counts every error it meets.)
+            if isWrite(plan.steps[0]), execute(contextStatement(tx)).error != nil { return }
             let outcome = runStep(plan.steps[0])
             if case .ok(_, let changes) = outcome, isWrite(plan.steps[0]) {
                 counters[.commits] += 1
@@ -441,11 +441,18 @@ final class Worker {
         if execute(begin).error != nil {
             return  // Nothing was opened (BEGIN IMMEDIATE/EXCLUSIVE timed out).
         }
-        var ledgerID = tx
+        // The id the triggers stamp on the ledger rows of the transaction's
+        // writes (nil: not this transaction's yet), set just before the first
+        // write and wherever the writes change sides; and what the context
+        // held at each savepoint the plan opened: a ROLLBACK TO restores it
+        // (TEMP tables roll back with the rest).
+        var ledgerID: Int64?
+        var savepoints: [(name: String, ledgerID: Int64?)] = []
         for (index, step) in plan.steps.enumerated() {
             // Ledger entries of work the plan will undo carry -tx, like its rows.
             let wanted = plan.doomed.contains(index) ? -tx : tx
-            if wanted != ledgerID {
+            // Only a write needs it: a read, a SAVEPOINT, a ROLLBACK TO or a RELEASE fires no trigger.
+            if isWrite(step), wanted != ledgerID {
                 if execute(contextStatement(wanted)).error != nil {
                     forceRollback(tx)
                     return
@@ -455,7 +462,26 @@ final class Worker {
             }
             let outcome = runStep(step)
             if transactionLost { return sqliteRolledBack(tx) }
-            guard let error = outcome.error else { continue }
+            guard let error = outcome.error else {
+                switch step {
+                case .savepoint(let name):
+                    savepoints.append((name, ledgerID))
+                case .rollbackTo(let name):
+                    // SQLite rolls back to the latest savepoint of that name, which stays open.
+                    // One the plan did not open: what the context holds is not known here.
+                    guard let open = savepoints.lastIndex(where: { $0.name == name }) else {
+                        ledgerID = nil
+                        continue
+                    }
+                    ledgerID = savepoints[open].ledgerID
+                    savepoints.removeSubrange((open + 1)...)
+                case .release(let name):
+                    if let open = savepoints.lastIndex(where: { $0.name == name }) { savepoints.removeSubrange(open...) }
+                default:
+                    break
+                }
+                continue
+            }
             if connection!.isAutocommit {
                 // SQLite ended the transaction itself (e.g. after SQLITE_FULL).
                 sqliteRolledBack(tx)
@@ -483,11 +509,8 @@ final class Worker {
             }
             // Other errors undo only their own statement; go on.
         }
-        if ledgerID != tx, execute(contextStatement(tx)).error != nil {
-            forceRollback(tx)
-            return
-        }
-        if transactionLost { return sqliteRolledBack(tx) }
+        // Nothing after the steps writes through the triggers (the commit
+        // record names its transaction itself), so the context may hold -tx now.
         end(plan, tx: tx)
     }
 
