@@ -17,11 +17,18 @@ final class TemporaryDirectory {
 
 /// Runs a small stress run and returns its report.
 func stress(
-    _ db: String, seed: UInt64, threads: Int = 1, iterations: Int = 100, journalMode: JournalMode? = nil, checkEvery: Int = 25
+    _ db: String, seed: UInt64, threads: Int = 1, iterations: Int = 100, journalMode: JournalMode? = nil, checkEvery: Int = 25,
+    schemaChanges: Bool = true
 ) throws -> StressReport {
     let settings = StressSettings(
-        databasePath: db, randomness: .seed(seed), threads: threads, iterations: iterations, journalMode: journalMode, checkEvery: checkEvery)
+        databasePath: db, randomness: .seed(seed), threads: threads, iterations: iterations, journalMode: journalMode, checkEvery: checkEvery,
+        schemaChanges: schemaChanges)
     return try StressRun.prepare(settings).run()
+}
+
+/// The lines of the SQL log of the run on `db`.
+func sqlLogLines(_ db: String) throws -> [Substring] {
+    try String(contentsOfFile: db + ".sql", encoding: .utf8).split(separator: "\n")
 }
 
 /// A worker wired the way the monolith wires its threads, to run checks on `db`.
@@ -75,11 +82,9 @@ func schemaCookie(_ connection: Connection) throws -> Int64 {
         let directory = try TemporaryDirectory()
         let db = directory.path("ctx.db")
         // Without schema changes: a schema rollback sets its ids where its own flow needs them.
-        let report = try StressRun.prepare(
-            StressSettings(databasePath: db, randomness: .seed(1), iterations: 300, checkEvery: 100, schemaChanges: false)).run()
+        let report = try stress(db, seed: 1, iterations: 300, checkEvery: 100, schemaChanges: false)
         #expect(report.passed, "\(report.violations)")
-        let statements = try String(contentsOfFile: db + ".sql", encoding: .utf8).split(separator: "\n")
-            .filter { !$0.hasPrefix("--") }
+        let statements = try sqlLogLines(db).filter { !$0.hasPrefix("--") }
         let undone = statements.indices.dropFirst().filter { statements[$0].hasPrefix("ROLLBACK TO ") }
         try #require(undone.contains { statements[$0 - 1].contains("stress_tag\" = -") || statements[$0 - 1].contains(", -") },
                      "the seed no longer undoes a write with ROLLBACK TO: the workload changed under it")

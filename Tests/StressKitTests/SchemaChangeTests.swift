@@ -151,10 +151,9 @@ import Testing
     @Test func vacuumAndAnalyzeRebuildNoTrigger() throws {
         let directory = try TemporaryDirectory()
         let db = directory.path("v.db")
-        let report = try StressRun.prepare(
-            StressSettings(databasePath: db, randomness: .seed(1), iterations: 300, checkEvery: 100, schemaChanges: false)).run()
+        let report = try stress(db, seed: 1, iterations: 300, checkEvery: 100, schemaChanges: false)
         #expect(report.passed, "\(report.violations)")
-        let log = try String(contentsOfFile: db + ".sql", encoding: .utf8).split(separator: "\n")
+        let log = try sqlLogLines(db)
         let moves = log.filter { $0.hasPrefix("VACUUM; ") || $0.hasPrefix("ANALYZE") || $0.hasPrefix("PRAGMA optimize") }
         try #require(moves.count > 3, "the seed no longer moves the cookie this way: the workload changed under it")
         #expect(!log.contains { $0.hasSuffix(" reconnect") })
