@@ -216,7 +216,7 @@ enum WALBugSeed: CaseIterable {
 
     var arguments: [String] {
         switch self {
-        case .ioError: ["--seed", "61", "--fault", "io-error", "--journal-mode", "wal", "--threads", "1"]
+        case .ioError: ["--seed", "52", "--fault", "io-error", "--journal-mode", "wal", "--threads", "1"]
         case .powerLoss: ["--seed", "112", "--iterations", "400", "--journal-mode", "wal", "--synchronous", "full", "--crash"]
         }
     }

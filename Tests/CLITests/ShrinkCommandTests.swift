@@ -20,8 +20,9 @@ import Testing
     }
 
     // SQLite's WAL bug (forum post b490f726db, fixed in 3.50.2), found under
-    // --fault io-error by seed 61: shrink writes a script of at most 40
-    // statements that loses a committed transaction in the stock sqlite3 shell
+    // --fault io-error by seed 52: shrink writes a script of at most 60
+    // statements (52 today: shrink keeps the run's schema, nine tables here)
+    // that loses a committed transaction in the stock sqlite3 shell
     // with no fault, only the files copied after COMMIT; with a cache that
     // spills nothing the same script keeps every row; SQLite 3.50.4, built here, holds — and
     // shrink's release check says so.
@@ -40,7 +41,7 @@ import Testing
         #expect(result.stdout.contains("verify: cd \"$(mktemp -d)\" && sqlite3 < "))
 
         let statements = try Self.statements(script)
-        #expect(statements.count <= 40, "\(statements.count) statements")
+        #expect(statements.count <= 60, "\(statements.count) statements")
         #expect(!statements.contains { $0.contains("io-error") })
 
         let old = try Self.runScript(script)
