@@ -84,7 +84,11 @@ func schemaCookie(_ connection: Connection) throws -> Int64 {
         // Without schema changes: a schema rollback sets its ids where its own flow needs them.
         let report = try stress(db, seed: 1, iterations: 300, checkEvery: 100, schemaChanges: false)
         #expect(report.passed, "\(report.violations)")
+        #expect(report.counters[.unexpectedErrors] == 0, "\(report.unexpectedErrors)")
         let statements = try sqlLogLines(db).filter { !$0.hasPrefix("--") }
+        let contexts = statements.filter { $0.hasPrefix("UPDATE temp.stress_ctx SET tx = ") }
+        try #require(contexts.contains { $0.hasPrefix("UPDATE temp.stress_ctx SET tx = -") } && contexts.count > 100,
+                     "the seed no longer sets ids on both sides: the workload changed under it")
         let undone = statements.indices.dropFirst().filter { statements[$0].hasPrefix("ROLLBACK TO ") }
         try #require(undone.contains { statements[$0 - 1].contains("stress_tag\" = -") || statements[$0 - 1].contains(", -") },
                      "the seed no longer undoes a write with ROLLBACK TO: the workload changed under it")

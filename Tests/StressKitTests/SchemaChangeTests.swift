@@ -157,7 +157,9 @@ import Testing
         let moves = log.filter { $0.hasPrefix("VACUUM; ") || $0.hasPrefix("ANALYZE") || $0.hasPrefix("PRAGMA optimize") }
         try #require(moves.count > 3, "the seed no longer moves the cookie this way: the workload changed under it")
         #expect(!log.contains { $0.hasSuffix(" reconnect") })
+        #expect(report.counters[.unexpectedErrors] == 0, "\(report.unexpectedErrors)")
         let created = log.filter { $0.hasPrefix("CREATE TEMP TRIGGER ") && $0.contains("; -- t0 ") }.map { $0.split(separator: " ")[3] }
+        try #require(created.count >= 3 * 2, "the worker built the triggers of fewer than two tables")
         #expect(created.count == Set(created).count, "a trigger was created twice")
         #expect(!log.contains { $0.hasPrefix("DROP TRIGGER") })
     }

@@ -338,6 +338,9 @@ public struct TrackedTable: Sendable, Hashable {
     private static let triggerPrefixes = ["stress_ins_", "stress_upd_", "stress_del_"]
     /// How many ledger triggers a table has (`triggerStatements`).
     static let triggersPerTable = triggerPrefixes.count
+    /// Counts the ledger triggers a connection has, orphaned ones included
+    /// (every name above starts `stress_`; the temp schema holds no other trigger of that name).
+    static let countTriggersQuery = #"SELECT count(*) FROM temp.sqlite_schema WHERE type = 'trigger' AND name LIKE 'stress\_%' ESCAPE '\'"#
 
     private var triggerNames: [String] { Self.triggerNames(ledgerName) }
 

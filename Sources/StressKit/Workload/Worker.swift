@@ -347,9 +347,7 @@ final class Worker {
             installed.remove(ledgerName)
         }
         var left: Int64 = -1
-        let check = execute(#"SELECT count(*) FROM temp.sqlite_schema WHERE type = 'trigger' AND name LIKE 'stress\_%' ESCAPE '\'"#) {
-            left = $0.int64(0)
-        }
+        let check = execute(TrackedTable.countTriggersQuery) { left = $0.int64(0) }
         return check.error == nil && left == Int64(TrackedTable.triggersPerTable * installed.count)
     }
 
