@@ -2,8 +2,12 @@ import CSQLite
 
 /// A connection to one SQLite database.
 ///
-/// Not thread-safe by design: use one connection per thread. `close()` is
-/// explicit and idempotent; `deinit` closes a connection left open.
+/// Not thread-safe by design: one thread uses a connection at a time, so
+/// every connection is opened without SQLite's per-connection mutex
+/// (`SQLITE_OPEN_NOMUTEX`). That is also what `Statement.value(_:)` needs: a
+/// column read as SQLite's "unprotected" value, which SQLite built with
+/// `SQLITE_DEBUG` asserts is read under the connection's mutex, if it has one.
+/// `close()` is explicit and idempotent; `deinit` closes a connection left open.
 public final class Connection {
     /// How to open a database file. See <https://www.sqlite.org/c3ref/open.html>.
     public struct OpenFlags: OptionSet, Sendable {
@@ -13,7 +17,6 @@ public final class Connection {
         public static let readWrite = OpenFlags(rawValue: SQLITE_OPEN_READWRITE)
         public static let create = OpenFlags(rawValue: SQLITE_OPEN_CREATE)
         public static let uri = OpenFlags(rawValue: SQLITE_OPEN_URI)
-        public static let noMutex = OpenFlags(rawValue: SQLITE_OPEN_NOMUTEX)
     }
 
     private(set) var handle: OpaquePointer?
@@ -24,12 +27,12 @@ public final class Connection {
     private var busyTimeout = 0
 
     /// Opens `path` through the VFS named `vfs` (nil: the default one).
-    /// Extended result codes are always on.
+    /// Extended result codes are always on, the connection's mutex always off.
     public init(path: String, flags: OpenFlags = [.readWrite, .create], vfs: String? = nil) throws(SQLiteError) {
         self.path = path
         self.flags = flags
         var db: OpaquePointer?
-        let code = sqlite3_open_v2(path, &db, flags.rawValue | SQLITE_OPEN_EXRESCODE, vfs)
+        let code = sqlite3_open_v2(path, &db, flags.rawValue | SQLITE_OPEN_EXRESCODE | SQLITE_OPEN_NOMUTEX, vfs)
         guard code == SQLITE_OK, let db else {
             let error = SQLiteError(code: code, connection: db, sql: nil)
             sqlite3_close_v2(db)  // A failed open still allocates a handle.

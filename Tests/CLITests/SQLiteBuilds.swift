@@ -16,11 +16,16 @@ enum SQLiteBuilds {
     /// cached on disk, keyed by the build script's contents so a changed recipe rebuilds).
     static let release3504: Result<URL, BuildFailure> = build(sdist, sha3: sdistSHA3, name: "3.50.4")
 
+    /// The same source built with `SQLITE_DEBUG`: SQLite's own assertions on,
+    /// as SQLite's developers build it to test a change.
+    static let debug3504: Result<URL, BuildFailure> = build(
+        sdist, sha3: sdistSHA3, name: "3.50.4-debug", extraFlags: "-DSQLITE_DEBUG")
+
     struct BuildFailure: Error, CustomStringConvertible {
         let description: String
     }
 
-    static func build(_ source: URL, sha3: String, name: String) -> Result<URL, BuildFailure> {
+    static func build(_ source: URL, sha3: String, name: String, extraFlags: String = "") -> Result<URL, BuildFailure> {
         let script = CLI.packageRoot.appendingPathComponent("scripts/build-sqlite")
         guard let recipe = try? CLI.exec(URL(fileURLWithPath: "/usr/bin/sha256sum"), [script.path]), recipe.status == 0 else {
             return .failure(BuildFailure(description: "cannot hash scripts/build-sqlite"))
@@ -29,7 +34,8 @@ enum SQLiteBuilds {
         let output = CLI.packageRoot.appendingPathComponent(".build-sqlite/\(name)-\(key)")
         if FileManager.default.fileExists(atPath: output.appendingPathComponent("BUILD-INFO").path) { return .success(output) }
         do {
-            let result = try CLI.exec(script, ["--sha3-256", sha3, source.path, output.path])
+            let result = try CLI.exec(script, ["--sha3-256", sha3, source.path, output.path],
+                                      environment: ["CFLAGS_EXTRA": extraFlags])
             guard result.status == 0 else {
                 return .failure(BuildFailure(description: "scripts/build-sqlite failed: \(result.stderr)"))
             }

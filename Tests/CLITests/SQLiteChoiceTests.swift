@@ -152,6 +152,36 @@ import Testing
         #expect(version.stdout.contains("from " + library))
     }
 
+    // A build with SQLite's own assertions on (SQLITE_DEBUG) is one an SQLite
+    // developer tests: every connection the tool opens, its final check's and
+    // the check's second thread's included, reads columns as SQLite asserts
+    // they may be read, so no assertion stops a run, a replay or a check.
+    @Test(.enabled(if: SQLiteBuilds.hasAmalgamation, "\(SQLiteBuilds.unavailable)"))
+    func aDebugBuildOfSQLiteRunsToTheEnd() throws {
+        let directory = try SQLiteBuilds.debug3504.get()
+        let info = try String(contentsOf: directory.appendingPathComponent("BUILD-INFO"), encoding: .utf8)
+        try #require(info.contains("-DSQLITE_DEBUG"), "\(info)")
+        let scratch = try Scratch()
+        let env = ["SQLITE_STRESS_SQLITE": directory.path]
+        let stress = try CLI.run(["stress", "--db", scratch.file("s.db").path, "--seed", "8", "--threads", "2",
+                                  "--iterations", "150", "--check-every", "50", "--compact-every", "50", "--json"],
+                                 environment: env)
+        #expect(stress.status == 0, "\(stress.stderr)")
+        #expect(!stress.stderr.contains("Assertion"), "\(stress.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(stress.stdout.utf8)) as? [String: Any],
+                                  "\(stress.stderr)")
+        #expect((report["sqlite"] as? [String: String])?["path"] == directory.appendingPathComponent("libsqlite3.so.0").path)
+        #expect(report["result"] as? String == "pass")
+        let counters = try #require(report["counters"] as? [String: Int])
+        #expect(counters["checks"] ?? 0 >= 2, "\(counters)")
+
+        let check = try CLI.run(["check", "--db", scratch.file("s.db").path], environment: env)
+        #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
+        let replay = try CLI.run(["replay", scratch.file("s.db.sql").path, "--db", scratch.file("r.db").path], environment: env)
+        #expect(replay.status == 0, "\(replay.stdout)\(replay.stderr)")
+        #expect(!(check.stderr + replay.stderr).contains("Assertion"))
+    }
+
     // SQLite's WAL bug (forum post b490f726db, fixed in 3.50.2): the same seed
     // loses acknowledged commits on Debian's 3.40.1 — `durability` fails — and
     // keeps them on 3.50.4; once through an I/O error that stops the last

@@ -1,3 +1,4 @@
+import CSQLite
 import Foundation
 import Testing
 
@@ -41,6 +42,24 @@ import Testing
             #expect(read == expected, "column \(index)")
             #expect(read == statement.column(index), "column \(index)")
         }
+    }
+
+    // Reading a column in place is reading SQLite's unprotected value, which a
+    // SQLITE_DEBUG build of SQLite asserts happens under the connection's mutex
+    // if it has one: so no connection has one, whatever it was opened for.
+    @Test(arguments: [Connection.OpenFlags([.readWrite, .create]), [.readWrite], [.readOnly], [.readWrite, .create, .uri]])
+    func connectionsHaveNoMutex(_ flags: Connection.OpenFlags) throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("no-mutex-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("a.db").path
+        try Connection(path: path).execute("CREATE TABLE t(x)")
+        let db = try Connection(path: path, flags: flags)
+        // The library is thread-safe (serialized by default), so a connection opened without
+        // SQLITE_OPEN_NOMUTEX would have a mutex.
+        #expect(sqlite3_threadsafe() != 0)
+        #expect(sqlite3_db_mutex(db.handle) == nil)
+        #expect(try db.scalar("SELECT count(*) FROM t") == .integer(0))
     }
 
     // A value's SQL literal, parsed by SQLite, is the same value: the SQL log depends on it.

@@ -109,7 +109,7 @@ public enum CheckCommand {
         let connection: Connection
         do {
             // One thread per connection (the checker's second connection is opened on its own thread).
-            connection = try Connection(path: path, flags: [.readWrite, .noMutex])
+            connection = try Connection(path: path, flags: [.readWrite])
         } catch {
             throw ToolError("cannot open \(path): \(error).")
         }

@@ -453,7 +453,7 @@ extension Replay {
             if let existing = writers[name]!.connection { return existing }
             do {
                 // No busy timeout: a lock the run waited out is met at once, and the entry waits here.
-                let opened = try Connection(path: databasePath, flags: [.readWrite, .create, .noMutex])
+                let opened = try Connection(path: databasePath, flags: [.readWrite, .create])
                 writers[name]!.connection = opened
                 return opened
             } catch {

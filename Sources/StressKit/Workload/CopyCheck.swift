@@ -31,7 +31,7 @@ final class CopyCheck {
         let path = copy.path
         thread = OSThread { [outcome] in
             let result = Result { () throws -> CheckReport in
-                let connection = try Connection(path: path, flags: [.readWrite, .noMutex])
+                let connection = try Connection(path: path, flags: [.readWrite])
                 defer { connection.close() }
                 let checker = Checker(connection: connection, who: who, logLine: { logLine })
                 return try checker.run(acknowledgements: acknowledgements, acknowledgedBytes: acknowledgedBytes, randomness: randomness)

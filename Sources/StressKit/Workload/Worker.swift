@@ -256,7 +256,7 @@ final class Worker {
                 (connection, knownCookie) = handedOver
                 self.handedOver = nil
             } else {
-                connection = try Connection(path: context.settings.databasePath, flags: [.readWrite, .noMutex], vfs: context.workerVFS)
+                connection = try Connection(path: context.settings.databasePath, flags: [.readWrite], vfs: context.workerVFS)
             }
             connection.setBusyTimeout(milliseconds: context.settings.busyTimeout)
             try prepareConnection(connection)
@@ -1089,7 +1089,7 @@ final class Worker {
     /// while the power-loss record still sees everything written.
     private func checkQuietly() {
         guard let connection = try? Connection(
-            path: context.settings.databasePath, flags: [.readWrite, .noMutex], vfs: FaultInjector.quietVFSName) else {
+            path: context.settings.databasePath, flags: [.readWrite], vfs: FaultInjector.quietVFSName) else {
             counters[.checksSkipped] += 1
             return
         }
