@@ -185,7 +185,8 @@ import Testing
     // SQLite's WAL bug (forum post b490f726db, fixed in 3.50.2): the same seed
     // loses acknowledged commits on Debian's 3.40.1 — `durability` fails — and
     // keeps them on 3.50.4; once through an I/O error that stops the last
-    // checkpoint, once through a power loss with synchronous=FULL.
+    // checkpoint, once through a power loss with synchronous=FULL. The failed
+    // run names the known SQLite bugs its configuration could meet on 3.40.1.
     @Test(.enabled(if: SQLiteBuilds.hasAmalgamation, "\(SQLiteBuilds.unavailable)"),
           .enabled(if: SQLiteLibrary.loaded.version == "3.40.1", "the failing half needs Debian 12's SQLite 3.40.1 as the system library"),
           arguments: WALBugSeed.allCases)
@@ -193,19 +194,23 @@ import Testing
         let directory = try Self.built()
         let scratch = try Scratch()
         let arguments = seed.arguments
-        func run(_ name: String, _ extra: [String]) throws -> (Int32, [String]) {
+        func run(_ name: String, _ extra: [String]) throws -> (Int32, [String], [String]) {
             let result = try CLI.run(["stress", "--db", scratch.file("\(name).db").path, "--json", "-q"] + arguments + extra)
             let report = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any],
                                       "\(result.stderr)")
             let violated = (report["violations"] as? [[String: Any]] ?? []).compactMap { $0["property"] as? String }
-            return (result.status, violated)
+            let known = try #require(report["knownSQLiteBugs"] as? [[String: Any]]).compactMap { $0["name"] as? String }
+            return (result.status, violated, known)
         }
-        let (oldStatus, oldViolated) = try run("old", [])
+        let (oldStatus, oldViolated, oldKnown) = try run("old", [])
         #expect(oldStatus == 1)
         #expect(oldViolated.contains("durability"), "\(oldViolated)")
-        let (newStatus, newViolated) = try run("new", ["--sqlite", directory.path])
+        // Seed 52 changes the schema under I/O errors, so the DROP COLUMN bug is named too.
+        #expect(oldKnown == (seed == .ioError ? ["wal-rollback-to-checksums", "drop-column-failed-read"] : ["wal-rollback-to-checksums"]))
+        let (newStatus, newViolated, newKnown) = try run("new", ["--sqlite", directory.path])
         #expect(newStatus == 0, "\(newViolated)")
         #expect(newViolated.isEmpty)
+        #expect(newKnown.isEmpty)
     }
 
     // `compose --sqlite DIR` hands the library to every command it starts: each

@@ -38,6 +38,9 @@ public struct StressReport: Sendable {
     /// Stopped by Ctrl-C (or SIGTERM) before the work was done; no final check ran.
     public let interrupted: Bool
     public let iterationsDone: Int
+    /// With violations: the known SQLite bugs the run's configuration could
+    /// have met on the SQLite it ran (`KnownSQLiteBug`); empty for a run that passed.
+    public let knownSQLiteBugs: [KnownSQLiteBug]
 
     init(
         run: StressRun, counters: Counters, elapsed: Double, logLines: Int, violations: [Violation],
@@ -60,6 +63,9 @@ public struct StressReport: Sendable {
         self.elapsed = elapsed
         self.logLines = logLines
         self.violations = violations
+        knownSQLiteBugs = violations.isEmpty ? [] : KnownSQLiteBug.candidates(for: KnownSQLiteBug.Run(
+            sqliteVersion: SQLiteChoice.library.version, journalMode: run.config.journalMode, threads: run.settings.threads,
+            faults: run.settings.faults, schemaChanges: run.settings.schemaChanges))
         self.unexpectedErrors = unexpectedErrors
         self.finalCheck = finalCheck
         self.finalCheckRan = finalCheckRan
@@ -125,6 +131,7 @@ public struct StressReport: Sendable {
         if !violations.isEmpty {
             for violation in violations.prefix(10) { lines.append(violation.description) }
             if violations.count > 10 { lines.append("… and \(violations.count - 10) more (see --json)") }
+            lines += knownSQLiteBugs.map(\.description)
             lines.append("result: FAIL — \(Format.count(violations.count, "violation"))"
                 + (interrupted ? " before the run was interrupted" : "") + "; \(randomness.description)")
             lines += reproduceLines
@@ -193,6 +200,8 @@ public struct StressReport: Sendable {
             let properties: [PropertyResult]
             let faults: FaultReport?
             let incompleteEvidence: [EvidenceGap]
+            /// With violations: known SQLite bugs the run could have met on its SQLite.
+            let knownSQLiteBugs: [KnownSQLiteBug]
             /// The run line numbers rotated out to `<log>.1` (the last rotation's), when the log was rotated.
             let sqlLogOlder: OlderLog?
         }
@@ -207,7 +216,7 @@ public struct StressReport: Sendable {
             maintenance: counters.maintenance, schemaChanges: counters.schemaChanges, schemaFeatures: counters.features,
             elapsedSeconds: elapsed, statementsPerSecond: statementsPerSecond, violations: violations,
             unexpectedErrors: unexpectedErrors, properties: finalCheck?.results ?? [], faults: faults,
-            incompleteEvidence: incompleteEvidence,
+            incompleteEvidence: incompleteEvidence, knownSQLiteBugs: knownSQLiteBugs,
             sqlLogOlder: logRotation.olderLines.map {
                 OlderLog(
                     path: SQLLog.olderPath(of: settings.logPath), firstLine: $0.lowerBound, lastLine: $0.upperBound,
@@ -221,7 +230,8 @@ extension StressReport {
     /// Violations and the reproduce line only, for --quiet.
     public var violationSummary: String {
         guard !violations.isEmpty else { return interrupted ? interruptedResult : "" }
-        return (violations.map(\.description) + incompleteEvidence.map { "incomplete evidence: \($0)" }
+        return (violations.map(\.description) + knownSQLiteBugs.map(\.description)
+            + incompleteEvidence.map { "incomplete evidence: \($0)" }
             + ["result: FAIL — \(randomness.description)"] + reproduceLines)
             .joined(separator: "\n")
     }

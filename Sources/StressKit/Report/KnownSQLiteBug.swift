@@ -1,0 +1,114 @@
+/// An SQLite bug this tool has met and shown without it, named beside a failed
+/// run's violations when the run's configuration could meet it on the SQLite it
+/// ran: so that a failure on an old release is not taken for a new bug, or for
+/// the tool's. A hint, never a verdict: the violations stand as reported.
+public struct KnownSQLiteBug: Sendable, Equatable, Encodable {
+    /// A stable name.
+    public let name: String
+    /// What goes wrong, in one sentence.
+    public let summary: String
+    /// The first release known to have the fix, or nil while no release has it.
+    public let fixedIn: String?
+    /// The script in `bench/` that shows it without sqlite-stress.
+    public let reproduction: String
+
+    /// What a failed run did, as far as the known bugs care.
+    public struct Run: Sendable {
+        public var sqliteVersion: String
+        public var journalMode: JournalMode
+        /// Threads of one process, each with its own connection.
+        public var threads: Int
+        public var faults: FaultPlan
+        public var schemaChanges: Bool
+
+        public init(sqliteVersion: String, journalMode: JournalMode, threads: Int, faults: FaultPlan, schemaChanges: Bool) {
+            self.sqliteVersion = sqliteVersion
+            self.journalMode = journalMode
+            self.threads = threads
+            self.faults = faults
+            self.schemaChanges = schemaChanges
+        }
+
+        /// A fault SQLite must survive by rolling a transaction back (an error
+        /// that changes nothing, a full disk, a short write).
+        var failsCleanly: Bool { faults.faults.contains { $0.kind.isBenign } }
+    }
+
+    /// The known bugs `run` could have met, in the order of `all`.
+    public static func candidates(for run: Run) -> [KnownSQLiteBug] {
+        all.filter { $0.affects(run) }.map(\.bug)
+    }
+
+    struct Rule: Sendable {
+        let bug: KnownSQLiteBug
+        /// Releases before this one have the bug (nil: every release checked has it).
+        let firstFixed: Version?
+        /// The first release with the feature the bug lives in.
+        let since: Version
+        let applies: @Sendable (Run) -> Bool
+
+        func affects(_ run: Run) -> Bool {
+            guard let version = Version(run.sqliteVersion), version >= since else { return false }
+            if let firstFixed, version >= firstFixed { return false }
+            return applies(run)
+        }
+    }
+
+    static let all: [Rule] = [
+        Rule(
+            bug: KnownSQLiteBug(
+                name: "wal-rollback-to-checksums",
+                summary: "in WAL mode, a transaction that spills pages and then rolls back to a savepoint (or has a "
+                    + "statement fail) can leave committed frames that the WAL's recovery drops: acknowledged commits "
+                    + "lost once the WAL is recovered from the file (SQLite forum post b490f726db)",
+                fixedIn: "3.50.2", reproduction: "bench/wal-rollback-to-bug"),
+            firstFixed: Version(3, 50, 2), since: Version(3, 7, 0),
+            applies: { $0.journalMode == .wal && ($0.failsCleanly || $0.faults.crash) }),
+        Rule(
+            bug: KnownSQLiteBug(
+                name: "hot-journal-pending-race",
+                summary: "in a rollback-journal mode, a connection whose upgrade to roll back a hot journal fails leaves "
+                    + "a PENDING lock recorded, so another connection of the same process takes the journal of a "
+                    + "transaction whose rollback failed for a live writer's and keeps the half-rolled-back file "
+                    + "(SQLite's test/pendingrace.test, fixed in its tree on 2023-01-31; 3.44.0 has the fix)",
+                fixedIn: "3.44.0", reproduction: "bench/delete-ioerr-threads-bug"),
+            firstFixed: Version(3, 44, 0), since: Version(3, 7, 0),
+            applies: { $0.journalMode != .wal && $0.threads > 1 && $0.failsCleanly }),
+        Rule(
+            bug: KnownSQLiteBug(
+                name: "drop-column-failed-read",
+                summary: "an ALTER TABLE … DROP COLUMN during which a read of the database fails returns SQLITE_OK with "
+                    + "its transaction rolled back, yet its rewritten rows reach the file while the indexes keep the "
+                    + "column (seen in 3.40.1, 3.50.4 and 3.53.4; not reported to SQLite yet)",
+                fixedIn: nil, reproduction: "bench/drop-column-ioerr-bug"),
+            firstFixed: nil, since: Version(3, 35, 0),
+            applies: { $0.schemaChanges && $0.faults.faults.contains { $0.kind == .ioError } }),
+    ]
+
+    /// An SQLite release number, compared part by part.
+    struct Version: Comparable, Sendable {
+        /// Major, minor, patch and a fourth part (0 where the number has none).
+        let parts: [Int]
+
+        init(_ major: Int, _ minor: Int, _ patch: Int) { parts = [major, minor, patch, 0] }
+
+        /// "3.50.4" (or "3.50", or "3.50.4.1"); nil for anything else.
+        init?(_ text: String) {
+            let numbers = text.split(separator: ".", omittingEmptySubsequences: false).compactMap { Int($0) }
+            guard (2...4).contains(numbers.count), numbers.count == text.split(separator: ".", omittingEmptySubsequences: false).count,
+                  numbers.allSatisfy({ $0 >= 0 }) else { return nil }
+            parts = numbers + Array(repeating: 0, count: 4 - numbers.count)
+        }
+
+        static func < (a: Version, b: Version) -> Bool { a.parts.lexicographicallyPrecedes(b.parts) }
+    }
+}
+
+extension KnownSQLiteBug: CustomStringConvertible {
+    /// The line a failed run prints for it.
+    public var description: String {
+        "known SQLite bug this run could have met: \(name) — \(summary); "
+            + (fixedIn.map { "fixed in \($0), so a run on a release with the fix tells (--sqlite)" } ?? "not fixed in any release")
+            + "; shown without sqlite-stress by \(reproduction)"
+    }
+}
