@@ -13,21 +13,13 @@ public struct KnownSQLiteBug: Sendable, Equatable, Encodable {
     public let reproduction: String
 
     /// What a failed run did, as far as the known bugs care.
-    public struct Run: Sendable {
-        public var sqliteVersion: String
-        public var journalMode: JournalMode
+    struct Run: Sendable {
+        var sqliteVersion: String
+        var journalMode: JournalMode
         /// Threads of one process, each with its own connection.
-        public var threads: Int
-        public var faults: FaultPlan
-        public var schemaChanges: Bool
-
-        public init(sqliteVersion: String, journalMode: JournalMode, threads: Int, faults: FaultPlan, schemaChanges: Bool) {
-            self.sqliteVersion = sqliteVersion
-            self.journalMode = journalMode
-            self.threads = threads
-            self.faults = faults
-            self.schemaChanges = schemaChanges
-        }
+        var threads: Int
+        var faults: FaultPlan
+        var schemaChanges: Bool
 
         /// A fault SQLite must survive by rolling a transaction back (an error
         /// that changes nothing, a full disk, a short write).
@@ -35,7 +27,7 @@ public struct KnownSQLiteBug: Sendable, Equatable, Encodable {
     }
 
     /// The known bugs `run` could have met, in the order of `all`.
-    public static func candidates(for run: Run) -> [KnownSQLiteBug] {
+    static func candidates(for run: Run) -> [KnownSQLiteBug] {
         all.filter { $0.affects(run) }.map(\.bug)
     }
 
