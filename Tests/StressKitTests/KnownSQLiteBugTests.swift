@@ -54,7 +54,7 @@ import Testing
         #expect(try v("3.50.1") < v("3.50.2"))
         #expect(try v("3.50") == v("3.50.0"))
         #expect(try v("3.50.4.1") > v("3.50.4"))
-        for bad in ["", "3", "3.x.1", "3..1", "3.50.4.1.2", "-3.1", "3.50.4-beta"] {
+        for bad in ["", "3", "3.x.1", "3..1", "3.50.4.1.2", "-3.1", "+3.1", "3.50.4-beta"] {
             #expect(KnownSQLiteBug.Version(bad) == nil, "\(bad)")
         }
         // An unreadable version names no bug rather than guessing.

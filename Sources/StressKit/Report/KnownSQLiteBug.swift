@@ -86,9 +86,9 @@ public struct KnownSQLiteBug: Sendable, Equatable, Encodable {
 
         /// "3.50.4" (or "3.50", or "3.50.4.1"); nil for anything else.
         init?(_ text: String) {
-            let numbers = text.split(separator: ".", omittingEmptySubsequences: false).compactMap { Int($0) }
-            guard (2...4).contains(numbers.count), numbers.count == text.split(separator: ".", omittingEmptySubsequences: false).count,
-                  numbers.allSatisfy({ $0 >= 0 }) else { return nil }
+            let pieces = text.split(separator: ".", omittingEmptySubsequences: false)
+            let numbers = pieces.compactMap { $0.allSatisfy { "0"..."9" ~= $0 } ? Int($0) : nil }
+            guard (2...4).contains(pieces.count), numbers.count == pieces.count else { return nil }
             parts = numbers + Array(repeating: 0, count: 4 - numbers.count)
         }
 
