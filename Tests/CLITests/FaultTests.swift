@@ -23,9 +23,8 @@ import Testing
     /// hot-journal PENDING-lock race, fixed in 2023: a `rollback` and
     /// `integrity` violation; `bench/delete-ioerr-threads-bug` shows it without
     /// sqlite-stress, on 3.40.1 and not on 3.44.0 or later), and whether a run
-    /// meets it is the scheduler's. So such runs go to the SQLite 3.50.4 that
-    /// scripts/setup fetches and builds; without its amalgamation they run one
-    /// thread.
+    /// meets it is the scheduler's. So such runs go to SQLite 3.50.4, built from
+    /// the amalgamation scripts/setup fetches; without it they run one thread.
     static func concurrentRollbackJournal(threads: Int) throws -> [String] {
         guard SQLiteBuilds.hasAmalgamation else { return ["--threads", "1"] }
         return ["--threads", String(threads), "--sqlite", try SQLiteBuilds.release3504.get().path]
