@@ -59,6 +59,10 @@ import Testing
         }
         // An unreadable version names no bug rather than guessing.
         #expect(Self.names("trunk", .wal, faults: [.ioError]) == [])
+        // Each fix's release reads as one: a misspelt one would leave its bug named on every release.
+        for rule in KnownSQLiteBug.all {
+            if let fixed = rule.bug.fixedIn { #expect(KnownSQLiteBug.Version(fixed) != nil, "\(rule.bug.name): \(fixed)") }
+        }
     }
 
     @Test func theLineNamesTheFixAndTheReproduction() throws {

@@ -32,16 +32,15 @@ public struct KnownSQLiteBug: Sendable, Equatable, Encodable {
     }
 
     struct Rule: Sendable {
+        /// Releases from `bug.fixedIn` on are free of it.
         let bug: KnownSQLiteBug
-        /// Releases before this one have the bug (nil: every release checked has it).
-        let firstFixed: Version?
         /// The first release with the feature the bug lives in.
         let since: Version
         let applies: @Sendable (Run) -> Bool
 
         func affects(_ run: Run) -> Bool {
             guard let version = Version(run.sqliteVersion), version >= since else { return false }
-            if let firstFixed, version >= firstFixed { return false }
+            if let fixed = bug.fixedIn.flatMap(Version.init), version >= fixed { return false }
             return applies(run)
         }
     }
@@ -54,7 +53,7 @@ public struct KnownSQLiteBug: Sendable, Equatable, Encodable {
                     + "statement fail) can leave committed frames that the WAL's recovery drops: acknowledged commits "
                     + "lost once the WAL is recovered from the file (SQLite forum post b490f726db)",
                 fixedIn: "3.50.2", reproduction: "bench/wal-rollback-to-bug"),
-            firstFixed: Version(3, 50, 2), since: Version(3, 7, 0),
+            since: Version(3, 7, 0),
             applies: { $0.journalMode == .wal && ($0.failsCleanly || $0.faults.crash) }),
         Rule(
             bug: KnownSQLiteBug(
@@ -64,7 +63,7 @@ public struct KnownSQLiteBug: Sendable, Equatable, Encodable {
                     + "transaction whose rollback failed for a live writer's and keeps the half-rolled-back file "
                     + "(SQLite's test/pendingrace.test, fixed in its tree on 2023-01-31; 3.44.0 has the fix)",
                 fixedIn: "3.44.0", reproduction: "bench/delete-ioerr-threads-bug"),
-            firstFixed: Version(3, 44, 0), since: Version(3, 7, 0),
+            since: Version(3, 7, 0),
             applies: { $0.journalMode != .wal && $0.threads > 1 && $0.failsCleanly }),
         Rule(
             bug: KnownSQLiteBug(
@@ -73,7 +72,7 @@ public struct KnownSQLiteBug: Sendable, Equatable, Encodable {
                     + "its transaction rolled back, yet its rewritten rows reach the file while the indexes keep the "
                     + "column (seen in 3.40.1, 3.50.4 and 3.53.4; not reported to SQLite yet)",
                 fixedIn: nil, reproduction: "bench/drop-column-ioerr-bug"),
-            firstFixed: nil, since: Version(3, 35, 0),
+            since: Version(3, 35, 0),
             applies: { $0.schemaChanges && $0.faults.faults.contains { $0.kind == .ioError } }),
     ]
 
