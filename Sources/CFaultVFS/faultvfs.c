@@ -47,6 +47,7 @@ typedef struct Tracked {
     FaultFile *open;         // handles open on this path
     Pending *pending;
     size_t pending_count, pending_capacity;
+    int64_t pending_bytes;   // held by pending: what each overwrote and wrote
     Version *versions;       // open addressing on offset
     size_t version_count, version_capacity;
     struct Tracked *next;
@@ -160,6 +161,31 @@ static void clear_pending(Tracked *t) {
         free(t->pending[i].data);
     }
     t->pending_count = 0;
+    t->pending_bytes = 0;
+}
+
+static int64_t held_bytes(const Pending *p) {
+    return p->before_length + (p->op == FAULTVFS_OP_WRITE ? p->length : 0);
+}
+
+// Counts the operation just recorded (the last) and, past the limit, writes
+// the oldest back: they leave the record, durable, until half the limit is
+// held (each undo restores what the next older one left, so the operations
+// still recorded undo to the file as the written-back ones made it).
+static void hold_pending(Tracked *t) {
+    t->pending_bytes += held_bytes(&t->pending[t->pending_count - 1]);
+    int64_t limit = G.config.unsynced_limit > 0 ? G.config.unsynced_limit : FAULTVFS_DEFAULT_UNSYNCED_LIMIT;
+    if (t->pending_bytes <= limit) return;
+    size_t retired = 0;
+    // The newest operation always stays: a power loss may still take it.
+    while (retired + 1 < t->pending_count && t->pending_bytes > limit / 2) {
+        t->pending_bytes -= held_bytes(&t->pending[retired]);
+        free(t->pending[retired].before);
+        free(t->pending[retired].data);
+        retired++;
+    }
+    memmove(t->pending, t->pending + retired, (t->pending_count - retired) * sizeof *t->pending);
+    t->pending_count -= retired;
 }
 
 static void clear_versions(Tracked *t) {
@@ -306,6 +332,7 @@ static int land_write(FaultFile *f, const void *data, int64_t length, int64_t of
                 .op = FAULTVFS_OP_WRITE, .offset = offset, .length = length, .size_before = size,
                 .before = before, .before_length = before_length, .data = copy,
             };
+            hold_pending(t);
         } else {
             free(before);
         }
@@ -464,6 +491,7 @@ static int fault_truncate(sqlite3_file *file, sqlite3_int64 size) {
                             .op = FAULTVFS_OP_TRUNCATE, .offset = size, .size_before = before_size,
                             .before = before, .before_length = before_length,
                         };
+                        hold_pending(f->tracked);
                     }
                 }
             }

@@ -11,7 +11,9 @@
 //     that is dropped, torn, bit-flipped or misdirected, a read that returns an
 //     older version of the page);
 //   - keeps, for every file, the writes not yet synced, so that a simulated
-//     power loss can drop, keep or garble each of them.
+//     power loss can drop, keep or garble each of them: the latest of them, as
+//     a disk's volatile cache and the kernel's dirty pages hold the latest
+//     writes, not a run's whole history (see unsynced_limit).
 // Every decision is drawn from one seeded generator, so a single-threaded
 // workload sees the same faults at the same operations for the same seed.
 // Only the main database, its rollback journal and its WAL are touched.
@@ -69,7 +71,17 @@ typedef struct faultvfs_config {
     // power-loss record: for replays (sqlite-stress shrink) whose power loss is
     // simulated anyway and that would otherwise wait on the disk at every commit.
     int simulated_sync;
+    // At most this many bytes of unsynced writes kept per file (what each
+    // overwrote plus what it wrote), 0 for FAULTVFS_DEFAULT_UNSYNCED_LIMIT.
+    // Past it the oldest unsynced operations count as written back: durable,
+    // as the kernel's writeback and a disk's cache of bounded size make old
+    // writes, synced or not. Without a bound a run that never syncs
+    // (synchronous=OFF, a lying sync) would hold a copy of everything it
+    // wrote, and its power loss would rewrite all of it.
+    int64_t unsynced_limit;
 } faultvfs_config;
+
+#define FAULTVFS_DEFAULT_UNSYNCED_LIMIT ((int64_t)64 << 20)
 
 typedef struct faultvfs_event {
     uint64_t operation;          // ordinal of the I/O operation (reads, writes, syncs, truncates)

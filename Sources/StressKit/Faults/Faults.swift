@@ -209,8 +209,10 @@ public enum FaultInjector {
 
     /// Registers the VFS and arms `plan`, drawing every choice from `randomness`
     /// (inside Antithesis, the VFS calls `fuzz_get_random` at each decision).
-    /// `expectedWork` sizes the window in which the power loss may strike.
-    public static func arm(_ plan: FaultPlan, randomness: Randomness, expectedWork: Int) throws(ToolError) {
+    /// `expectedWork` sizes the window in which the power loss may strike;
+    /// `unsyncedLimit` bounds the unsynced writes a power loss can take, per
+    /// file, in bytes held (0: the VFS's default, 64 MiB; see `faultvfs_config`).
+    public static func arm(_ plan: FaultPlan, randomness: Randomness, expectedWork: Int, unsyncedLimit: Int64 = 0) throws(ToolError) {
         guard faultvfs_register() == 0 else { throw ToolError("cannot register the fault-injecting VFS.") }
         var config = faultvfs_config()
         switch randomness {
@@ -222,6 +224,7 @@ public enum FaultInjector {
             for spec in plan.faults { rates[spec.kind.cValue] = spec.rate }
         }
         config.track_unsynced = plan.losesPower ? 1 : 0
+        config.unsynced_limit = unsyncedLimit
         if plan.crash {
             // Where power fails: right after a sync (a commit boundary) or in the
             // middle of a write, anywhere in the run. A unit of work does a few
