@@ -100,8 +100,8 @@ public enum SchemaJSON {
 
         /// An enum with associated values as Swift synthesizes it: `{"case": {labels…}}`,
         /// exactly one member naming a case (others ignored); the case and its object.
-        func oneCase(_ cases: Set<String>) throws(Error) -> (String, Object) {
-            let named = members.keys.filter(cases.contains)
+        func oneCase(_ cases: [String]) throws(Error) -> (String, Object) {
+            let named = cases.filter { members[$0] != nil }
             guard named.count == 1, let name = named.first else {
                 throw Error("\(path) names \(named.count) of the cases \(cases.sorted()), not one")
             }

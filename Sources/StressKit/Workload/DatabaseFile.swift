@@ -38,8 +38,7 @@ public enum DatabaseFile {
 
     /// What is at `path`, judged from the 100-byte database header.
     public static func kind(at path: String) -> Kind {
-        var isDirectory = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return .missing }
+        guard let isDirectory = isDirectory(path) else { return .missing }
         if isDirectory { return .directory }
         guard let header = head(of: path, count: 100) else { return .notSQLite }
         guard header.count == 100, header.prefix(16).elementsEqual("SQLite format 3\0".utf8) else {
@@ -135,8 +134,7 @@ public enum DatabaseFile {
     /// Checks that a new file can be created at `path`: its directory exists and is writable.
     public static func checkCreatable(_ path: String, what: String) throws(ToolError) {
         let parent = parentDirectory(of: path)
-        var isDirectory = false
-        guard FileManager.default.fileExists(atPath: parent, isDirectory: &isDirectory) else {
+        guard let isDirectory = isDirectory(parent) else {
             throw ToolError("cannot create the \(what) at \(path): the directory \(parent) does not exist.")
         }
         guard isDirectory else {
@@ -192,6 +190,15 @@ public enum DatabaseFile {
     public static func isOpen(_ fd: Int32, at path: String) -> Bool {
         var open = stat(), named = stat()
         return fstat(fd, &open) == 0 && stat(path, &named) == 0 && open.st_ino == named.st_ino && open.st_dev == named.st_dev
+    }
+
+    /// Whether `path` names a directory, following symbolic links; nil when
+    /// nothing can be found there (as `FileManager.fileExists` judges, without
+    /// the cost of `FileManager`'s first use in a driver's short process).
+    static func isDirectory(_ path: String) -> Bool? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return info.st_mode & S_IFMT == S_IFDIR
     }
 
     /// The size of the file at `path` in bytes (0 when there is none).
