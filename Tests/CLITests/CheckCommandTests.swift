@@ -205,6 +205,7 @@ import Testing
         for property in ["integrity", "model", "rollback", "durability", "conservation", "query-consistency", "schema"] {
             #expect(Self.status(json, property) == "pass", "\(property)")
         }
+        #expect((json["knownSQLiteBugs"] as? [Any])?.isEmpty == true, "a check that passed names no known bug")
         let text = try CLI.run(["check", "--db", finished.db.path])
         #expect(text.status == 0)
         #expect(text.stdout.contains("result: PASS"))
@@ -628,6 +629,55 @@ import Testing
         let found = Self.violations(json, "conservation").map(Self.details)
         #expect(found.first?["table"] == "stress_accounts")
         #expect(found.first?["actual"]?.hasPrefix("16001") == true, "\(found)")
+    }
+
+    // A failed check names the known SQLite bugs the database's writers could
+    // have met on the SQLite it runs, had one been killed: in WAL mode the WAL
+    // recovery bug, on a release without its fix (3.50.2); in a rollback-journal
+    // mode none (the others need threads of one process, or this tool's I/O
+    // errors, which a check cannot see). In the text, in the JSON, and in the
+    // failed assertion's details in the SDK output.
+    @Test(arguments: ["wal", "delete"])
+    func aFailedCheckNamesTheKnownBugsAKilledWriterCouldHaveMet(_ journalMode: String) throws {
+        let scratch = try Scratch()
+        let db = scratch.file("killed.db")
+        let run = try CLI.run([
+            "stress", "--seed", "0xc0ffee", "--no-schema-changes", "--iterations", "100", "--journal-mode", journalMode,
+            "--db", db.path, "-q",
+        ])
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        let connection = try Connection(path: db.path)
+        try connection.execute("UPDATE stress_accounts SET balance = balance + 1 WHERE id = 3")
+        connection.close()
+        let sdk = scratch.file("sdk.jsonl")
+        let result = try CLI.run(
+            ["check", "--db", db.path, "--seed", "7", "--json"], environment: ["ANTITHESIS_SDK_LOCAL_OUTPUT": sdk.path])
+        #expect(result.status == 1)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.stderr)")
+        let version = try #require((json["sqlite"] as? [String: Any])?["version"] as? String)
+        let parts = version.split(separator: ".").compactMap { Int($0) }
+        let hasTheWALFix = parts.lexicographicallyPrecedes([3, 50, 2]) == false
+        let expected = journalMode == "wal" && !hasTheWALFix ? ["wal-rollback-to-checksums"] : []
+        let named = (json["knownSQLiteBugs"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
+        #expect(named == expected, "SQLite \(version)")
+
+        let text = try CLI.run(["check", "--db", db.path, "--seed", "7"])
+        #expect(text.status == 1)
+        let hints = text.stdout.split(separator: "\n").filter { $0.hasPrefix("known SQLite bug") }
+        #expect(hints.map { $0.hasPrefix("known SQLite bug this database's writers could have met if one was killed: ") } == expected.map { _ in true })
+        #expect(hints.allSatisfy { $0.contains(": wal-rollback-to-checksums — in WAL mode") && $0.contains("fixed in 3.50.2") })
+
+        let assertions = try String(contentsOf: sdk, encoding: .utf8).split(separator: "\n")
+            .compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any] }
+            .compactMap { $0["antithesis_assert"] as? [String: Any] }
+        let conservation = try #require(assertions.first { ($0["id"] as? String)?.hasPrefix("conservation") == true && $0["hit"] as? Bool == true },
+                                        "\(assertions.map { $0["id"] ?? "" })")
+        #expect(conservation["condition"] as? Bool == false)
+        let details = conservation["details"] as? [String: Any] ?? [:]
+        #expect(details["known_sqlite_bugs"] as? String == (expected.isEmpty ? nil : "wal-rollback-to-checksums (fixed in 3.50.2)"))
+        let passed = assertions.filter { $0["hit"] as? Bool == true && $0["condition"] as? Bool == true }
+        #expect(!passed.isEmpty && passed.allSatisfy { ($0["details"] as? [String: Any])?["known_sqlite_bugs"] == nil },
+                "only a failed property's details name known bugs")
     }
 
     // integrity: a corrupted page.

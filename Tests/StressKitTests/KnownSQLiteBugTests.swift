@@ -48,6 +48,24 @@ import Testing
         #expect(Self.names("3.34.1", .delete, faults: [.ioError], schemaChanges: true) == [])
     }
 
+    // `check` knows the file, not the run: it assumes writers of one connection
+    // each that may have been killed, without this tool's storage faults.
+    @Test func aCheckNamesWhatAKilledWriterCouldHaveMet() {
+        func names(_ version: String, _ mode: JournalMode) -> [String] {
+            KnownSQLiteBug.candidates(for: .killedWriters(sqliteVersion: version, journalMode: mode)).map(\.name)
+        }
+        #expect(names("3.40.1", .wal) == ["wal-rollback-to-checksums"])
+        #expect(names("3.50.1", .wal) == ["wal-rollback-to-checksums"])
+        #expect(names("3.50.2", .wal) == [])
+        for mode in [JournalMode.delete, .truncate, .persist] {
+            #expect(names("3.40.1", mode) == [], "\(mode)")
+        }
+        // A kill alone is what the WAL bug needs: the WAL recovered from the file.
+        #expect(KnownSQLiteBug.candidates(for: KnownSQLiteBug.Run(
+            sqliteVersion: "3.40.1", journalMode: .wal, threads: 2, faults: FaultPlan(), schemaChanges: false, killed: true
+        )).map(\.name) == ["wal-rollback-to-checksums"])
+    }
+
     @Test func releaseNumbersCompareAsNumbers() throws {
         let v = { (text: String) in try #require(KnownSQLiteBug.Version(text)) }
         #expect(try v("3.9.2") < v("3.10.0"))
@@ -69,6 +87,9 @@ import Testing
         let wal = try #require(KnownSQLiteBug.all.first { $0.bug.name == "wal-rollback-to-checksums" }).bug
         #expect(wal.description.hasPrefix("known SQLite bug this run could have met: wal-rollback-to-checksums — in WAL mode"))
         #expect(wal.description.hasSuffix("; fixed in 3.50.2, so a run on a release with the fix tells (--sqlite); shown without sqlite-stress by bench/wal-rollback-to-bug"))
+        #expect(wal.checkLine.hasPrefix(
+            "known SQLite bug this database's writers could have met if one was killed: wal-rollback-to-checksums — in WAL mode"))
+        #expect(wal.checkLine.hasSuffix(wal.description.drop { $0 != "—" }))
         let dropColumn = try #require(KnownSQLiteBug.all.first { $0.bug.name == "drop-column-failed-read" }).bug
         #expect(dropColumn.description.contains("; not fixed in any release; shown without sqlite-stress by bench/drop-column-ioerr-bug"))
     }

@@ -33,6 +33,10 @@ public enum CheckCommand {
         /// Nil when the snapshot could not be taken (anytime mode, busy).
         public var report: CheckReport?
         public var skipped: String?
+        /// With violations: the known SQLite bugs the database's writers could
+        /// have met on the SQLite this check runs, had one been killed
+        /// (`KnownSQLiteBug.Run.killedWriters`); empty for a check that passed.
+        public var knownSQLiteBugs: [KnownSQLiteBug] = []
 
         public var passed: Bool { report?.passed ?? true }
 
@@ -62,6 +66,7 @@ public enum CheckCommand {
                     lines.append("… and " + Format.count(result.moreViolations, "more \(result.property.rawValue) violation"))
                 }
             }
+            lines += knownSQLiteBugs.map(\.checkLine)
             if report.passed {
                 lines.append("result: PASS — \(report.passVerdict())")
             } else {
@@ -84,12 +89,14 @@ public enum CheckCommand {
                 let skipped: String?
                 let properties: [PropertyResult]
                 let sqlite: SQLiteLibrary
+                let knownSQLiteBugs: [KnownSQLiteBug]
             }
             let document = Document(
                 command: mode.rawValue, result: report == nil ? "skipped" : (passed ? "pass" : "fail"),
                 database: databasePath, randomness: randomness.kind, seed: randomness.seed.map(Seed.format),
                 creationSeed: creationSeed, reproduce: reproduce,
-                skipped: skipped, properties: report?.results ?? [], sqlite: SQLiteChoice.library)
+                skipped: skipped, properties: report?.results ?? [], sqlite: SQLiteChoice.library,
+                knownSQLiteBugs: knownSQLiteBugs)
             return prettyJSON(document)
         }
     }
@@ -192,9 +199,12 @@ public enum CheckCommand {
         var outcome = Outcome(mode: mode, databasePath: path, randomness: randomness)
         let checker = Checker(connection: connection, who: mode.rawValue)
         checker.parallel = true
+        // The journal mode `schema` recorded: what the known SQLite bugs depend on.
+        var journalMode: JournalMode?
         do {
-            if case .text(let creation)? = try connection.scalar("SELECT value FROM \(Bookkeeping.meta) WHERE key = 'seed'") {
-                outcome.creationSeed = creation
+            for row in try connection.query("SELECT key, value FROM \(Bookkeeping.meta) WHERE key IN ('seed', 'journal_mode')") {
+                guard case .text(let key) = row[0], case .text(let value) = row[1] else { continue }
+                if key == "seed" { outcome.creationSeed = value } else { journalMode = JournalMode(rawValue: value) }
             }
         } catch where error.isCorruption {
             // The check below reports the damage as an `integrity` violation.
@@ -207,7 +217,11 @@ public enum CheckCommand {
             var report = try checker.run(acknowledgements: AckLog.path(for: path), randomness: randomness)
             // A lost transaction is shown where it committed, when the SQL log is beside the database.
             for index in report.results.indices { SQLLog.placeCommits(of: &report.results[index].violations, in: path + ".sql") }
-            StressAssertions.record(report)
+            if !report.passed, let journalMode {
+                outcome.knownSQLiteBugs = KnownSQLiteBug.candidates(for: .killedWriters(
+                    sqliteVersion: SQLiteChoice.library.version, journalMode: journalMode))
+            }
+            StressAssertions.record(report, knownSQLiteBugs: outcome.knownSQLiteBugs)
             outcome.report = report
         } catch let error as SQLiteError where error.isBusy {
             guard mode == .anytime, !retrying else {

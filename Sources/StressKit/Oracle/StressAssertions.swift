@@ -151,8 +151,12 @@ public enum StressAssertions {
         reporter?.record(opensAfterWaitAssertion, opened, details: .details(details), function: function, file: file, line: line)
     }
 
-    /// Each judged property of a check as an `always` (skipped ones are not evaluated).
-    static func record(_ report: CheckReport, function: String = #function, file: String = #fileID, line: Int = #line) {
+    /// Each judged property of a check as an `always` (skipped ones are not
+    /// evaluated). A failed one's details name the known SQLite bugs given.
+    static func record(
+        _ report: CheckReport, knownSQLiteBugs: [KnownSQLiteBug] = [],
+        function: String = #function, file: String = #fileID, line: Int = #line
+    ) {
         guard let reporter else { return }
         for result in report.results where result.status != .skipped {
             let first = result.violations.first
@@ -160,6 +164,11 @@ public enum StressAssertions {
             if let first { details["message"] = first.message }
             if result.moreViolations + result.violations.count > 1 {
                 details["violations"] = String(result.violations.count + result.moreViolations)
+            }
+            if result.status == .fail, !knownSQLiteBugs.isEmpty {
+                details["known_sqlite_bugs"] = knownSQLiteBugs.map {
+                    $0.name + ($0.fixedIn.map { " (fixed in \($0))" } ?? " (not fixed)")
+                }.joined(separator: ", ")
             }
             reporter.record(
                 property(result.property), result.status == .pass, details: .details(details),

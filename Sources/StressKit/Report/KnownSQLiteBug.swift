@@ -20,10 +20,22 @@ public struct KnownSQLiteBug: Sendable, Equatable, Encodable {
         var threads: Int
         var faults: FaultPlan
         var schemaChanges: Bool
+        /// A process writing the database may have been killed (SIGKILL, a
+        /// crash): its files are left as it left them, a WAL to be recovered.
+        var killed = false
 
         /// A fault SQLite must survive by rolling a transaction back (an error
         /// that changes nothing, a full disk, a short write).
         var failsCleanly: Bool { faults.faults.contains { $0.kind.isBenign } }
+
+        /// The writers of a database as `check` sees them, knowing only the
+        /// file: processes of one connection each (the composed drivers), any
+        /// of which may have been killed, without this tool's storage faults (a
+        /// `stress` run with faults names what it could meet in its own report).
+        static func killedWriters(sqliteVersion: String, journalMode: JournalMode) -> Run {
+            Run(sqliteVersion: sqliteVersion, journalMode: journalMode, threads: 1, faults: FaultPlan(),
+                schemaChanges: true, killed: true)
+        }
     }
 
     /// The known bugs `run` could have met, in the order of `all`.
@@ -54,7 +66,7 @@ public struct KnownSQLiteBug: Sendable, Equatable, Encodable {
                     + "lost once the WAL is recovered from the file (SQLite forum post b490f726db)",
                 fixedIn: "3.50.2", reproduction: "bench/wal-rollback-to-bug"),
             since: Version(3, 7, 0),
-            applies: { $0.journalMode == .wal && ($0.failsCleanly || $0.faults.crash) }),
+            applies: { $0.journalMode == .wal && ($0.failsCleanly || $0.faults.crash || $0.killed) }),
         Rule(
             bug: KnownSQLiteBug(
                 name: "hot-journal-pending-race",
@@ -97,8 +109,13 @@ public struct KnownSQLiteBug: Sendable, Equatable, Encodable {
 
 extension KnownSQLiteBug: CustomStringConvertible {
     /// The line a failed run prints for it.
-    public var description: String {
-        "known SQLite bug this run could have met: \(name) — \(summary); "
+    public var description: String { line(lead: "known SQLite bug this run could have met") }
+
+    /// The line a failed `check` prints for it (`Run.killedWriters`).
+    public var checkLine: String { line(lead: "known SQLite bug this database's writers could have met if one was killed") }
+
+    private func line(lead: String) -> String {
+        "\(lead): \(name) — \(summary); "
             + (fixedIn.map { "fixed in \($0), so a run on a release with the fix tells (--sqlite)" } ?? "not fixed in any release")
             + "; shown without sqlite-stress by \(reproduction)"
     }
