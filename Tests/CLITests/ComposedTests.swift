@@ -359,6 +359,8 @@ import Testing
         #expect(build.contains("--static-swift-stdlib"), "\(build)")
         #expect(build.contains("-Xswiftc -Xclang-linker -Xswiftc -no-pie"), "\(build)")
         #expect(build.contains("--disable-local-rpath"), "\(build)")
+        #expect(build.contains("-Xswiftc -Xfrontend -Xswiftc -disable-concrete-type-metadata-mangled-name-accessors"), "\(build)")
+        #expect(build.contains("-Xlinker --no-export-dynamic"), "\(build)")
     }
 
     // scripts/check-swift-version passes the compiler it names (an x.y.0

@@ -1,0 +1,51 @@
+import Foundation
+import Testing
+
+/// The binary that ships works as the debug build the other tests run does.
+/// `scripts/build-release` (the Dockerfile's and `bench/build`'s build) links
+/// it differently: the Swift runtime in statically, position-dependent, its
+/// own symbols not exported, generic metadata reached by accessor. Each of
+/// those changes how the program starts and finds what it needs at run time,
+/// and one that broke it would show in no other test.
+@Suite(.serialized) struct ShippedBinaryTests {
+    // The workload, the checks, a driver with the Antithesis SDK's output, and
+    // a composed run under kills and pauses, all by the shipped binary.
+    @Test func theShippedBinaryRunsTheWorkloadAndTheChecks() throws {
+        let build = try CLI.exec(
+            URL(fileURLWithPath: "/bin/sh"),
+            [CLI.packageRoot.appendingPathComponent("scripts/build-release").path,
+             CLI.packageRoot.appendingPathComponent(".build-shipped").path])
+        try #require(build.status == 0, "\(build.stderr)")
+        let binary = URL(fileURLWithPath: build.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        #expect(binary.lastPathComponent == "sqlite-stress")
+
+        let version = try CLI.exec(binary, ["--version"])
+        #expect(version.status == 0)
+        #expect(version.stdout.hasPrefix("sqlite-stress "), "\(version.stdout)")
+
+        let scratch = try Scratch()
+        let db = scratch.file("shipped.db")
+        let stress = try CLI.exec(binary, [
+            "stress", "--seed", "5", "--threads", "2", "--iterations", "300", "--compact-every", "50", "--db", db.path, "-q",
+        ])
+        #expect(stress.status == 0, "\(stress.stdout)\(stress.stderr)")
+        let check = try CLI.exec(binary, ["check", "--db", db.path, "--json"])
+        #expect(check.status == 0, "\(check.stderr)")
+        #expect(check.stdout.contains(#""result" : "pass""#), "\(check.stdout)")
+
+        let sdk = scratch.file("sdk.jsonl")
+        let insert = try CLI.exec(
+            binary, ["insert", "--db", db.path, "--seed", "9", "-q"], environment: ["ANTITHESIS_SDK_LOCAL_OUTPUT": sdk.path])
+        #expect(insert.status == 0, "\(insert.stderr)")
+        let lines = try String(contentsOf: sdk, encoding: .utf8).split(separator: "\n")
+        #expect(lines.contains { $0.hasPrefix(#"{"antithesis_sdk":"#) }, "\(lines.prefix(2))")
+        #expect(lines.contains { $0.hasPrefix(#"{"antithesis_assert":"#) })
+        #expect(lines.allSatisfy { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) != nil })
+
+        let compose = try CLI.exec(binary, [
+            "compose", CLI.packageRoot.appendingPathComponent("composer/composed").path, "--seed", "5", "--duration", "10",
+            "--faults", "kill,pause", "--run-dir", scratch.file("run").path, "-q",
+        ])
+        #expect(compose.status == 0, "\(compose.stdout)\(compose.stderr)")
+    }
+}
