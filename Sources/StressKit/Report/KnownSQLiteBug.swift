@@ -29,9 +29,10 @@ public struct KnownSQLiteBug: Sendable, Equatable, Encodable {
         var failsCleanly: Bool { faults.faults.contains { $0.kind.isBenign } }
 
         /// The writers of a database as `check` sees them, knowing only the
-        /// file: processes of one connection each (the composed drivers), any
-        /// of which may have been killed, without this tool's storage faults (a
-        /// `stress` run with faults names what it could meet in its own report).
+        /// file: processes of one connection each (the composed drivers), which
+        /// may change the schema and any of which may have been killed, without
+        /// this tool's storage faults (a `stress` run with faults names what it
+        /// could meet in its own report).
         static func killedWriters(sqliteVersion: String, journalMode: JournalMode) -> Run {
             Run(sqliteVersion: sqliteVersion, journalMode: journalMode, threads: 1, faults: FaultPlan(),
                 schemaChanges: true, killed: true)
