@@ -22,6 +22,28 @@ import Testing
         #expect(DatabaseFile.existingSize(of: path) == 5)
     }
 
+    // A directory is told from a file and from nothing, through symbolic links
+    // (a link to nowhere is nothing), as `FileManager.fileExists` tells them.
+    @Test func isDirectoryFollowsLinksAndTellsNothingApart() throws {
+        let directory = try TemporaryDirectory()
+        let file = directory.path("f"), sub = directory.path("d")
+        #expect(FileManager.default.createFile(atPath: file, contents: Data("x".utf8)))
+        try FileManager.default.createDirectory(atPath: sub, withIntermediateDirectories: false)
+        #expect(symlink(sub, directory.path("to-d")) == 0)
+        #expect(symlink(file, directory.path("to-f")) == 0)
+        #expect(symlink(directory.path("gone"), directory.path("to-nothing")) == 0)
+        let cases: [(String, Bool?)] = [
+            (sub, true), (directory.path("to-d"), true), (file, false), (directory.path("to-f"), false),
+            (directory.path("gone"), nil), (directory.path("to-nothing"), nil), (file + "/below-a-file", nil),
+        ]
+        for (path, expected) in cases {
+            #expect(DatabaseFile.isDirectory(path) == expected, "\(path)")
+            var isDirectory = false
+            let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+            #expect((exists ? isDirectory : nil) == expected, "FileManager on \(path)")
+        }
+    }
+
     // A database goes with its sidecars, those there are; what is already gone is no error.
     @Test func removeTakesTheDatabaseAndItsSidecars() throws {
         let directory = try TemporaryDirectory()

@@ -90,7 +90,9 @@ import Testing
         #expect(wal.checkLine.hasPrefix(
             "known SQLite bug this database's writers could have met if one was killed: wal-rollback-to-checksums — in WAL mode"))
         #expect(wal.checkLine.hasSuffix(wal.description.drop { $0 != "—" }))
+        #expect(wal.tag == "wal-rollback-to-checksums (fixed in 3.50.2)")
         let dropColumn = try #require(KnownSQLiteBug.all.first { $0.bug.name == "drop-column-failed-read" }).bug
         #expect(dropColumn.description.contains("; not fixed in any release; shown without sqlite-stress by bench/drop-column-ioerr-bug"))
+        #expect(dropColumn.tag == "drop-column-failed-read (not fixed)")
     }
 }

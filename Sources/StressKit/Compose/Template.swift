@@ -35,8 +35,7 @@ public struct Template: Sendable {
     /// command is executable and has a shebang or is a binary; there is at least
     /// one driver or anytime command.
     public static func load(_ directory: String) throws(ToolError) -> Template {
-        var isDirectory = false
-        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) else {
+        guard let isDirectory = DatabaseFile.isDirectory(directory) else {
             throw ToolError("the template directory \(directory) does not exist.")
         }
         guard isDirectory else { throw ToolError("\(directory) is not a directory.") }
@@ -49,8 +48,7 @@ public struct Template: Sendable {
         var commands: [Command] = []
         for name in names {
             let path = DatabaseFile.join(directory, name)
-            var isSubdirectory = false
-            if FileManager.default.fileExists(atPath: path, isDirectory: &isSubdirectory), isSubdirectory { continue }
+            if DatabaseFile.isDirectory(path) == true { continue }
             guard let prefix = Prefix.allCases.first(where: { name.hasPrefix($0.rawValue) && name.count > $0.rawValue.count }) else {
                 throw ToolError("\(path) has no Test Composer prefix (first_, parallel_driver_, serial_driver_, "
                     + "singleton_driver_, anytime_, eventually_, finally_ or helper_).")

@@ -70,11 +70,10 @@ public enum SQLiteChoice {
 
     private static func use(directory given: String, flag: Bool) throws(ToolError) {
         let source = flag ? "--sqlite \(given)" : "$\(environmentVariable) (\(given))"
-        var status = stat()
-        guard stat(given, &status) == 0 else {
+        guard let isDirectory = DatabaseFile.isDirectory(given) else {
             throw ToolError("\(source): no such directory.")
         }
-        guard status.st_mode & S_IFMT == S_IFDIR else {
+        guard isDirectory else {
             throw ToolError("\(source) is not a directory; give the directory that holds \(SQLiteLibrary.fileName).")
         }
         guard let directory = realPath(given) else { throw ToolError("\(source): cannot resolve the path.") }

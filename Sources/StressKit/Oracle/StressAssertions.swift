@@ -166,9 +166,7 @@ public enum StressAssertions {
                 details["violations"] = String(result.violations.count + result.moreViolations)
             }
             if result.status == .fail, !knownSQLiteBugs.isEmpty {
-                details["known_sqlite_bugs"] = knownSQLiteBugs.map {
-                    $0.name + ($0.fixedIn.map { " (fixed in \($0))" } ?? " (not fixed)")
-                }.joined(separator: ", ")
+                details["known_sqlite_bugs"] = knownSQLiteBugs.map(\.tag).joined(separator: ", ")
             }
             reporter.record(
                 property(result.property), result.status == .pass, details: .details(details),

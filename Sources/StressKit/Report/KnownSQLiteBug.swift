@@ -112,6 +112,9 @@ extension KnownSQLiteBug: CustomStringConvertible {
     /// The line a failed run prints for it.
     public var description: String { line(lead: "known SQLite bug this run could have met") }
 
+    /// Its name and fix, for the SDK's details: `wal-rollback-to-checksums (fixed in 3.50.2)`.
+    public var tag: String { name + (fixedIn.map { " (fixed in \($0))" } ?? " (not fixed)") }
+
     /// The line a failed `check` prints for it (`Run.killedWriters`).
     public var checkLine: String { line(lead: "known SQLite bug this database's writers could have met if one was killed") }
 

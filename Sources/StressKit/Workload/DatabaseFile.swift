@@ -194,7 +194,8 @@ public enum DatabaseFile {
 
     /// Whether `path` names a directory, following symbolic links; nil when
     /// nothing can be found there (as `FileManager.fileExists` judges, without
-    /// the cost of `FileManager`'s first use in a driver's short process).
+    /// the cost of `FileManager`'s first use in a driver's short process). The
+    /// one place the tool asks.
     static func isDirectory(_ path: String) -> Bool? {
         var info = stat()
         guard stat(path, &info) == 0 else { return nil }
