@@ -381,7 +381,9 @@ import Testing
     }
 
     // model: a text column changed only after an embedded quote, or a blob by one
-    // bit, differs — the in-place comparison's slow paths.
+    // bit, differs — the in-place comparison's slow paths. An image holds a
+    // blob's length and its own bytes (commas, quotes and NULs among them); the
+    // report shows both images with the blob in hex.
     @Test func quotedTextAndBlobChangesAreModelViolations() throws {
         let finished = try Finished()
         let c = finished.connection
@@ -389,18 +391,22 @@ import Testing
         try finished.adopt(table: "extra", columns: [("id", "INTEGER"), ("t", "TEXT"), ("b", "BLOB")])
         try c.execute("""
             CREATE TABLE extra (id INTEGER PRIMARY KEY, t TEXT, b BLOB, stress_tag INTEGER);
-            INSERT INTO extra VALUES (1, 'it''s', X'00ff', 1), (2, 'plain', X'0102', 1);
-            INSERT INTO stress_ledger (tx, tbl, key, image) SELECT 1, 'extra', id, quote(id) || ',' || quote(t) || ',' || quote(b) || ',' || quote(stress_tag) FROM extra;
+            INSERT INTO extra VALUES (1, 'it''s', X'00ff', 1), (2, 'plain', X'01022C2700', 1);
+            INSERT INTO stress_ledger (tx, tbl, key, image)
+                SELECT 1, 'extra', id, quote(id) || ',' || quote(t) || ',B' || length(b) || ':' || b || ',' || quote(stress_tag) FROM extra;
             """)
         let (clean, cleanJSON) = try finished.check()
         #expect(clean.status == 0, "\(Self.violations(cleanJSON, "model"))")
         let again = try Connection(path: finished.db.path)
-        try again.execute("UPDATE extra SET t = 'it''S' WHERE id = 1; UPDATE extra SET b = X'0103' WHERE id = 2")
+        try again.execute("UPDATE extra SET t = 'it''S' WHERE id = 1; UPDATE extra SET b = X'01032C2700' WHERE id = 2")
         again.close()
         let (result, json) = try finished.check()
         #expect(result.status == 1)
-        let keys = Self.violations(json, "model").map(Self.details).filter { $0["table"] == "extra" }.compactMap { $0["key"] }
-        #expect(Set(keys) == ["1", "2"])
+        let found = Self.violations(json, "model").map(Self.details).filter { $0["table"] == "extra" }
+        #expect(Set(found.compactMap { $0["key"] }) == ["1", "2"])
+        let blob = try #require(found.first { $0["key"] == "2" })
+        #expect(blob["expected"] == "2,'plain',X'01022C2700',1")
+        #expect(blob["actual"] == "2,'plain',X'01032C2700',1")
     }
 
     // durability: an acknowledged transaction whose rows and ledger entries are
@@ -984,6 +990,31 @@ import Testing
                 #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
                 #expect(result.stdout.isEmpty)
             }
+        }
+        #expect(try scratch.snapshot() == before)
+    }
+
+    // A database of another bookkeeping format (an older release's row images)
+    // is refused, in one sentence that says which, by check, integrity and a
+    // driver alike, and nothing is written; judged by this release's images
+    // its rows would all be reported as changed.
+    @Test(arguments: [(1, "an older"), (3, "a newer")])
+    func otherBookkeepingFormatsAreRefused(_ format: Int, _ which: String) throws {
+        let scratch = try Scratch()
+        let db = scratch.file("old.db").path
+        let stress = try CLI.run(["stress", "--db", db, "--seed", "3", "--iterations", "50", "--journal-mode", "delete", "-q"])
+        try #require(stress.status == 0, "\(stress.stderr)")
+        let connection = try Connection(path: db)
+        try connection.execute("UPDATE stress_meta SET value = \(format) WHERE key = 'format'")
+        connection.close()
+        let before = try scratch.snapshot()
+        for command in [["check"], ["integrity"], ["insert", "--seed", "1"]] {
+            let result = try CLI.run(command + ["--db", db])
+            #expect(result.status == 2, "\(command): \(result.stderr)")
+            let sentence = "sqlite-stress: error: \(db) was made by \(which) sqlite-stress "
+                + "(bookkeeping format \(format); this release reads format 2); use the release that made it.\n"
+            #expect(result.stderr == sentence, "\(command)")
+            #expect(result.stdout.isEmpty)
         }
         #expect(try scratch.snapshot() == before)
     }

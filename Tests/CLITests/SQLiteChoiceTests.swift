@@ -252,7 +252,7 @@ enum WALBugSeed: CaseIterable {
     var arguments: [String] {
         switch self {
         case .ioError: ["--seed", "52", "--fault", "io-error", "--journal-mode", "wal", "--threads", "1"]
-        case .powerLoss: ["--seed", "112", "--iterations", "400", "--journal-mode", "wal", "--synchronous", "full", "--crash"]
+        case .powerLoss: ["--seed", "122", "--iterations", "400", "--journal-mode", "wal", "--synchronous", "full", "--crash"]
         }
     }
 }

@@ -191,7 +191,7 @@ import Testing
                 var all: [String: SQLValue] = [:]
                 for table in tables {
                     all[table.name] = try db.scalar(
-                        "SELECT group_concat(i, '|') FROM (SELECT \(table.imageExpression("t")) AS i FROM \"\(table.name)\" AS t ORDER BY 1)")
+                        "SELECT CAST(group_concat(i, '|') AS BLOB) FROM (SELECT \(table.imageExpression("t")) AS i FROM \"\(table.name)\" AS t ORDER BY 1)")
                 }
                 return all
             }

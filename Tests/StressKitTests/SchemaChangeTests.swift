@@ -70,16 +70,29 @@ import Testing
                 column += 1
                 let declared = type == .untyped || type == .any ? "" : " " + type.rawValue
                 try db.execute("ALTER TABLE t ADD COLUMN x\(column)\(declared) DEFAULT \(Column.defaultLiteral(value))")
-                let rendered = try db.scalar(
-                    "SELECT CASE typeof(x\(column)) WHEN 'real' THEN printf('%!.17g', x\(column)) ELSE quote(x\(column)) END FROM t")
-                #expect(rendered == .text(RowImage.render(value)), "\(type) default \(value)")
+                let rendered = try db.scalar("SELECT CAST(\(TrackedTable.fieldExpression("x\(column)")) AS BLOB) FROM t")
+                #expect(rendered == .blob(RowImage.render(value)), "\(type) default \(value)")
             }
         }
-        let image = Array("1,'a,b',X'2C27','it''s, ok',NULL,1.5".utf8)
-        let fields = try #require(RowImage.fields(image, count: 6))
-        #expect(fields.map { String(decoding: $0, as: UTF8.self) } == ["1", "'a,b'", "X'2C27'", "'it''s, ok'", "NULL", "1.5"])
-        #expect(RowImage.fields(image, count: 5) == nil)
+        // A blob's bytes may hold commas, quotes, a B, digits and a colon: its length says where it ends.
+        let image = Array("1,'a,b',B4:,'B1,'it''s, ok',NULL,1.5,B0:".utf8)
+        let fields = try #require(RowImage.fields(image, count: 7))
+        #expect(fields.map { String(decoding: $0, as: UTF8.self) } == ["1", "'a,b'", "B4:,'B1", "'it''s, ok'", "NULL", "1.5", "B0:"])
+        #expect(RowImage.fields(image, count: 6) == nil)
         #expect(RowImage.fields(Array("'open,1".utf8), count: 2) == nil)
+        for damaged in ["B5:,'B1", "B4:,'B1x", "B:", "B4", "Bx:1234", "1,B99999999999999999999:"] {
+            #expect(RowImage.fields(Array(damaged.utf8)) == nil, "\(damaged)")
+        }
+    }
+
+    // Reports show an image with each blob in hex, as quote() writes it; an
+    // image whose blob is damaged is shown as it stands. A rebase writes an
+    // image's exact bytes into its SQL.
+    @Test func imagesAreShownWithBlobsInHex() {
+        #expect(RowImage.display(Array("1,B3:".utf8) + [0x00, 0x2C, 0xFF] + Array(",'x',B0:".utf8)) == "1,X'002CFF','x',X''")
+        #expect(RowImage.display(Array("1,B9:ab".utf8)) == "1,B9:ab")
+        #expect(RowImage.literal(Array("'it''s'".utf8)) == "'''it''''s'''")
+        #expect(RowImage.literal(Array("B2:".utf8) + [0x00, 0xFF]) == "CAST(X'42323A00FF' AS TEXT)")
     }
 
     // The ledger triggers' guard: a connection whose schema was read before

@@ -103,15 +103,20 @@ func syntheticLog() -> String {
             == "CREATE TEMP TRIGGER x AFTER INSERT ON main.\"t\" BEGIN INSERT INTO stress_ledger (image) VALUES (\(smaller.imageExpression("NEW"))); END")
     }
 
-    // A ledger trigger's row image can be written with quote() alone, one
-    // column at a time; anything else in the statement stays as it was.
+    // A ledger trigger's row image can be written with quote() for reals, one
+    // column at a time; blobs keep their exact form, and anything else in the
+    // statement stays as it was.
     @Test func rowImagesBecomeQuotes() {
         let tracked = TrackedTable(ledgerName: "t", name: "t", columns: ["a", "b"], keyColumns: [], withoutRowid: false)
         let sql = "CREATE TEMP TRIGGER x AFTER INSERT ON main.\"t\" BEGIN INSERT INTO l (image) VALUES (\(tracked.imageExpression("NEW"))); END"
-        #expect(ImageExpression.occurrences(in: sql).map(\.quoted) == ["quote(NEW.\"a\")", "quote(NEW.\"b\")"])
+        func short(_ value: String) -> String {
+            "CASE typeof(\(value)) WHEN 'blob' THEN 'B' || length(\(value)) || ':' || \(value) ELSE quote(\(value)) END"
+        }
+        #expect(ImageExpression.occurrences(in: sql).map(\.quoted) == [short("NEW.\"a\""), short("NEW.\"b\"")])
         #expect(ImageExpression.quoting(sql, [1]) == "CREATE TEMP TRIGGER x AFTER INSERT ON main.\"t\" BEGIN INSERT INTO l (image) VALUES ("
-            + "CASE typeof(NEW.\"a\") WHEN 'real' THEN printf('%!.17g', NEW.\"a\") ELSE quote(NEW.\"a\") END || ',' || quote(NEW.\"b\")); END")
-        #expect(ImageExpression.quoting(sql, [0, 1]).hasSuffix("VALUES (quote(NEW.\"a\") || ',' || quote(NEW.\"b\")); END"))
+            + "CASE typeof(NEW.\"a\") WHEN 'real' THEN printf('%!.17g', NEW.\"a\") WHEN 'blob' THEN 'B' || length(NEW.\"a\") || ':' || NEW.\"a\" "
+            + "ELSE quote(NEW.\"a\") END || ',' || \(short("NEW.\"b\""))); END")
+        #expect(ImageExpression.quoting(sql, [0, 1]).hasSuffix("VALUES (\(short("NEW.\"a\"")) || ',' || \(short("NEW.\"b\""))); END"))
     }
 
     // A log becomes steps: the setup's connection is handed to the first

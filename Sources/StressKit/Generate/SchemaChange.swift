@@ -36,7 +36,7 @@ public struct SchemaChange: Sendable, Hashable {
     public enum Rebase: Sendable, Hashable {
         /// ADD COLUMN: every live image gains `field` (the default as SQLite
         /// stores it, rendered as the image renders it) at the end.
-        case append(table: String, field: String)
+        case append(table: String, field: [UInt8])
         /// DROP COLUMN: every live image loses the field at `position`.
         case remove(table: String, position: Int, columns: Int)
     }

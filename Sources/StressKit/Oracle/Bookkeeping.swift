@@ -48,6 +48,14 @@ public enum Bookkeeping {
     /// (the schema's `version` once it committed), `image` its statements.
     public static let schemaMarker = "#schema"
 
+    /// The version of this bookkeeping, in `stress_meta` as `format`: what a
+    /// ledger image looks like. A database of another format is refused
+    /// (`CheckCommand.openInitialised`): judged by this release's images, every
+    /// row of an older image would be reported as changed. Format 2 writes a
+    /// blob as its length and its own bytes (`TrackedTable.imageExpression`);
+    /// format 1 wrote it in hex, as `quote()` does.
+    public static let format: Int64 = 2
+
     /// Accounts created for `transfer`, and each one's opening balance.
     public static let accountCount = 16
     public static let openingBalance: Int64 = 1_000
@@ -60,7 +68,7 @@ public enum Bookkeeping {
             // The latest effect on a key is one seek: the check stays linear in rows.
             "CREATE INDEX \(ledger)_key ON \(ledger) (tbl, key, seq)",
             "CREATE TABLE \(accounts) (id INTEGER PRIMARY KEY, balance INTEGER NOT NULL, \(tagColumn) INTEGER)",
-            "INSERT INTO \(meta) (key, value) VALUES ('format', 1), ('total_balance', \(Int64(accountCount) * openingBalance))",
+            "INSERT INTO \(meta) (key, value) VALUES ('format', \(format)), ('total_balance', \(Int64(accountCount) * openingBalance))",
         ] + Compaction.creationStatements
     }
 
@@ -285,13 +293,23 @@ public struct TrackedTable: Sendable, Hashable {
     }
 
     /// The SQL expression rendering a row's full image: every column `quote()`d,
-    /// except reals, which `quote()` rounds to 15 significant digits (so two
-    /// neighbouring doubles would look alike); `%!.17g` tells every pair apart.
+    /// except reals and blobs. `quote()` rounds a real to 15 significant digits
+    /// (so two neighbouring doubles would look alike); `%!.17g` tells every pair
+    /// apart. `quote()` writes a blob in hex, twice its size, and blobs are most
+    /// of a run's bytes (up to 40 KB each); an image holds a blob's own bytes
+    /// instead, after its length: `B<length>:<bytes>`. `||` copies a blob's bytes
+    /// into the text as they are, so the image is exact, and the length tells
+    /// where they end, whatever bytes they are (`RowImage.fields`).
     public func imageExpression(_ row: String) -> String {
-        columns.map { column in
-            let value = "\(row).\(quoteIdentifier(column))"
-            return "CASE typeof(\(value)) WHEN 'real' THEN printf('%!.17g', \(value)) ELSE quote(\(value)) END"
-        }.joined(separator: " || ',' || ")
+        columns.map { Self.fieldExpression("\(row).\(quoteIdentifier($0))") }.joined(separator: " || ',' || ")
+    }
+
+    /// One column's part of `imageExpression`, for the column's `value`. With
+    /// `exactReals` false, a real is `quote()`d like the rest (its last digits
+    /// rounded), as a shrunk script may write it to be read more easily.
+    static func fieldExpression(_ value: String, exactReals: Bool = true) -> String {
+        "CASE typeof(\(value)) " + (exactReals ? "WHEN 'real' THEN printf('%!.17g', \(value)) " : "")
+            + "WHEN 'blob' THEN 'B' || length(\(value)) || ':' || \(value) ELSE quote(\(value)) END"
     }
 
     /// The ledger's TEMP triggers on this table, for a connection whose

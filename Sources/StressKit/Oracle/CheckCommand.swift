@@ -129,6 +129,12 @@ public enum CheckCommand {
             guard bookkeeping == .integer(3) else {
                 throw ToolError("\(path) has no sqlite-stress bookkeeping; run `sqlite-stress stress` (or `sqlite-stress schema`) first.")
             }
+            // A format that is not there or not a number is left to the properties, as any damage is.
+            if case .integer(let format)? = try connection.scalar("SELECT value FROM \(Bookkeeping.meta) WHERE key = 'format'"),
+               format != Bookkeeping.format {
+                throw ToolError("\(path) was made by \(format < Bookkeeping.format ? "an older" : "a newer") sqlite-stress "
+                    + "(bookkeeping format \(format); this release reads format \(Bookkeeping.format)); use the release that made it.")
+            }
         } catch let error as ToolError {
             connection.close()
             throw error

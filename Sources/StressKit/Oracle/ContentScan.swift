@@ -77,7 +77,7 @@ final class ContentScan {
         var mismatched = 0
         let statement = try checker.connection.prepare(Self.rowQuery(table))
         while try statement.step() {
-            let key = statement.column(0), expected = statement.column(1), actual = statement.column(2)
+            let key = statement.column(0), expected = RowImage.shown(statement, 1), actual = RowImage.shown(statement, 2)
             if case .integer(let tag) = statement.column(5), tag < 0 {
                 // A rolled-back write that is visible: named as such, not as a model mismatch.
                 if expected != actual { mismatched += 1 }
@@ -114,7 +114,7 @@ final class ContentScan {
         while try statement.step() {
             model.add {
                 checker.modelViolation(
-                    table, key: statement.column(0), expected: statement.column(1), actual: .null,
+                    table, key: statement.column(0), expected: RowImage.shown(statement, 1), actual: .null,
                     writer: statement.column(2), seq: statement.column(3))
             }
         }
@@ -337,7 +337,7 @@ final class ContentScan {
             }
         }
 
-        /// The row's image as SQL renders it, and whether it differs from the ledger entry `expectedSeq`.
+        /// The row's image as SQL renders it (as reports show it), and whether it differs from the ledger entry `expectedSeq`.
         private mutating func sqlImage(rowid: Int64, expectedSeq: Int64?) throws -> (differs: Bool, image: SQLValue) {
             if confirm == nil {
                 let image = table.imageExpression("t")
@@ -349,10 +349,10 @@ final class ContentScan {
             statement.reset()
             statement.bind([.integer(rowid), expectedSeq.map { .integer($0) } ?? .null])
             guard try statement.step() else { return (true, .null) }
-            return (statement.int64(0) != 0, statement.column(1))
+            return (statement.int64(0) != 0, RowImage.shown(statement, 1))
         }
 
-        /// Key, image and writer of ledger entry `seq`.
+        /// Key, image (as reports show it) and writer of ledger entry `seq`.
         private mutating func ledgerEntry(_ seq: Int64) throws -> [SQLValue] {
             if entryBySeq == nil {
                 entryBySeq = try checker.connection.prepare("SELECT key, image, tx FROM main.\(Bookkeeping.ledger) WHERE seq = ?")
@@ -360,7 +360,7 @@ final class ContentScan {
             let statement = entryBySeq!
             statement.reset()
             statement.bind([.integer(seq)])
-            return try statement.step() ? statement.row() : [.null, .null, .null]
+            return try statement.step() ? [statement.column(0), RowImage.shown(statement, 1), statement.column(2)] : [.null, .null, .null]
         }
     }
 }

@@ -19,7 +19,9 @@ import StressSQLite
 /// `printf('%!.17g')` (`Real17`: SQLite's own printf, or where it is proven
 /// to print the same, its replay in Swift); text in single
 /// quotes with quotes doubled, cut at the first NUL (quote() reads text as a C
-/// string); blobs as X'…' in upper-case hex; NULL as NULL; columns joined by commas.
+/// string); blobs as `B<length>:` and their own bytes; NULL as NULL; columns
+/// joined by commas. An image is bytes, not a `String`: a blob's bytes and
+/// SQLite's text need not be valid UTF-8 (`display` renders one for people).
 ///
 /// Soundness rests on one property, which `RowImageTests` holds it to over
 /// generated values: it says "equal" only where SQL's rendering is equal. When
@@ -27,41 +29,103 @@ import StressSQLite
 enum RowImage {
     /// One value as the image renders it (`TrackedTable.imageExpression`): what
     /// an image gains when a column is added with this default.
-    static func render(_ value: SQLValue) -> String {
+    static func render(_ value: SQLValue) -> [UInt8] {
         switch value {
-        case .null: return "NULL"
-        case .integer(let integer): return String(integer)
+        case .null: return Array("NULL".utf8)
+        case .integer(let integer): return Array(String(integer).utf8)
         case .real(let real):
             return withUnsafeTemporaryAllocation(byteCount: 64, alignment: 1) { buffer in
                 let length = SQLValue.formatReal17(real, into: buffer.baseAddress!)
-                return String(decoding: UnsafeRawBufferPointer(start: buffer.baseAddress, count: length), as: UTF8.self)
+                return Array(UnsafeRawBufferPointer(start: buffer.baseAddress, count: length))
             }
         case .text(let text):
             // quote() stops at the first NUL.
-            let kept = text.utf8.prefix { $0 != 0 }
-            return "'" + String(decoding: kept, as: UTF8.self).replacing("'", with: "''") + "'"
-        case .blob:
-            return value.sqlLiteral.uppercased()
+            var image: [UInt8] = [UInt8(ascii: "'")]
+            for byte in text.utf8.prefix(while: { $0 != 0 }) {
+                image.append(byte)
+                if byte == UInt8(ascii: "'") { image.append(byte) }
+            }
+            return image + [UInt8(ascii: "'")]
+        case .blob(let bytes):
+            return Array("B\(bytes.count):".utf8) + bytes
         }
     }
 
-    /// Splits an image into its fields (commas inside quoted text do not split),
-    /// or nil when it is not an image of `count` fields. Bytes, not a `String`:
-    /// text in SQLite need not be valid UTF-8, and the image must stay byte for byte.
+    /// Splits an image into its fields (commas inside quoted text or a blob's
+    /// bytes do not split), or nil when it is not an image of `count` fields.
     static func fields(_ image: [UInt8], count: Int) -> [ArraySlice<UInt8>]? {
+        guard let fields = fields(image), fields.count == count else { return nil }
+        return fields
+    }
+
+    /// Splits an image into its fields, or nil when it is not an image: a
+    /// quoted text left open, or a blob whose length is not what follows it.
+    static func fields(_ image: [UInt8]) -> [ArraySlice<UInt8>]? {
         var fields: [ArraySlice<UInt8>] = []
         var start = 0
+        var index = 0
         var inText = false
-        for (index, byte) in image.enumerated() {
+        while index < image.count {
+            let byte = image[index]
+            if index == start, byte == UInt8(ascii: "B") {
+                // A blob: its length, a colon, that many bytes of any value, then a comma or the end.
+                guard let (length, bytesStart) = blobLength(image, from: index + 1),
+                      length <= image.count - bytesStart else { return nil }
+                index = bytesStart + length
+                guard index == image.count || image[index] == UInt8(ascii: ",") else { return nil }
+                continue
+            }
             if byte == UInt8(ascii: "'") {
                 inText.toggle()  // A doubled quote inside text toggles twice.
             } else if byte == UInt8(ascii: ","), !inText {
                 fields.append(image[start..<index])
                 start = index + 1
             }
+            index += 1
         }
         fields.append(image[start...])
-        return !inText && fields.count == count ? fields : nil
+        return inText ? nil : fields
+    }
+
+    /// The decimal length after a blob's `B` at `index`, and where its bytes start (after the colon).
+    private static func blobLength(_ image: [UInt8], from index: Int) -> (length: Int, bytesStart: Int)? {
+        var length = 0
+        var position = index
+        while position < image.count, image[position] != UInt8(ascii: ":") {
+            let digit = image[position] &- UInt8(ascii: "0")
+            guard digit < 10, length <= (Int.max - 9) / 10 else { return nil }
+            length = length * 10 + Int(digit)
+            position += 1
+        }
+        guard position > index, position < image.count else { return nil }
+        return (length, position + 1)
+    }
+
+    /// An image as people read it in a report: each blob in hex (`X'…'`, as
+    /// `quote()` writes one), the rest as it stands. An image that does not
+    /// split into fields is shown as it stands.
+    static func display(_ image: [UInt8]) -> String {
+        guard let fields = fields(image) else { return String(decoding: image, as: UTF8.self) }
+        return fields.map { field -> String in
+            guard field.first == UInt8(ascii: "B"), let colon = field.firstIndex(of: UInt8(ascii: ":")) else {
+                return String(decoding: field, as: UTF8.self)
+            }
+            return SQLValue.blob(Array(field[(colon + 1)...])).sqlLiteral
+        }.joined(separator: ",")
+    }
+
+    /// Column `index` of `statement`'s current row, an image, as `display`
+    /// shows it; a value of any other type as it is.
+    static func shown(_ statement: Statement, _ index: Int) -> SQLValue {
+        guard statement.columnType(index) == .text else { return statement.column(index) }
+        return .text(display(Array(statement.unsafeBytes(index))))
+    }
+
+    /// An SQL expression of exactly the image's bytes: a text literal when
+    /// they are valid UTF-8 without a NUL, else the bytes cast to text.
+    static func literal(_ image: [UInt8]) -> String {
+        if !image.contains(0), let text = String(validating: image, as: UTF8.self) { return SQLValue.text(text).sqlLiteral }
+        return "CAST(\(SQLValue.blob(image).sqlLiteral) AS TEXT)"
     }
 
     /// Whether columns `columns` of `statement`'s current row render as `image`.
@@ -148,16 +212,7 @@ enum RowImage {
         }
 
         mutating func takeBlob(_ bytes: UnsafeRawBufferPointer) -> Bool {
-            guard take(UInt8(ascii: "X")), take(UInt8(ascii: "'")), bytes.count * 2 <= end - position else { return false }
-            for byte in bytes {
-                guard base[position] == Self.hex(byte >> 4), base[position + 1] == Self.hex(byte & 0x0F) else { return false }
-                position += 2
-            }
-            return take(UInt8(ascii: "'"))
-        }
-
-        private static func hex(_ nibble: UInt8) -> UInt8 {
-            nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "A") + nibble - 10
+            take(UInt8(ascii: "B")) && takeInteger(Int64(bytes.count)) && take(UInt8(ascii: ":")) && take(bytes)
         }
     }
 }

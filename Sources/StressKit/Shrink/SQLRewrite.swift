@@ -398,26 +398,26 @@ enum ColumnDrop {
 }
 
 /// The ledger triggers' row images render each column as
-/// `CASE typeof(NEW."c") WHEN 'real' THEN printf('%!.17g', NEW."c") ELSE quote(NEW."c") END`
-/// (`TrackedTable.imageExpression`); in a script `quote(NEW."c")` is the same
-/// but for a real's last digits, and far shorter to read.
+/// `CASE typeof(NEW."c") WHEN 'real' THEN printf('%!.17g', NEW."c") WHEN 'blob' THEN … ELSE quote(NEW."c") END`
+/// (`TrackedTable.fieldExpression`); in a script the same without the real's
+/// branch is the same but for a real's last digits, and shorter to read.
 enum ImageExpression {
     static let opening = "CASE typeof("
 
-    /// The ranges of such expressions in `sql`, each with the `quote(…)` it can become.
+    /// The ranges of such expressions in `sql`, each with the shorter form it can become.
     static func occurrences(in sql: String) -> [(range: Range<String.Index>, quoted: String)] {
         sql.ranges(of: opening).compactMap { start in
             let rest = sql[start.upperBound...]
             guard let close = rest.firstIndex(of: ")") else { return nil }
             let value = String(rest[..<close])
-            let expression = opening + value + ") WHEN 'real' THEN printf('%!.17g', \(value)) ELSE quote(\(value)) END"
+            let expression = TrackedTable.fieldExpression(value)
             guard sql[start.lowerBound...].hasPrefix(expression) else { return nil }
             let end = sql.index(start.lowerBound, offsetBy: expression.count)
-            return (start.lowerBound..<end, "quote(\(value))")
+            return (start.lowerBound..<end, TrackedTable.fieldExpression(value, exactReals: false))
         }
     }
 
-    /// `sql` with the occurrences at `indices` (into `occurrences(in:)`) replaced by their `quote(…)`.
+    /// `sql` with the occurrences at `indices` (into `occurrences(in:)`) replaced by their shorter form.
     static func quoting(_ sql: String, _ indices: Set<Int>) -> String {
         var text = sql
         for (index, occurrence) in occurrences(in: sql).enumerated().reversed() where indices.contains(index) {

@@ -469,7 +469,7 @@ public final class Shrinker {
         return build(kept) ?? atoms
     }
 
-    /// Writes the ledger triggers' row images with `quote()` alone where the failure stays.
+    /// Writes the ledger triggers' row images with `quote()` for reals where the failure stays.
     private func reduceImages(_ atoms: [Atom], _ test: ([Atom]) throws(ToolError) -> Bool) throws(ToolError) -> [Atom] {
         var images: [(atom: Int, occurrence: Int)] = []
         for (index, atom) in atoms.enumerated() {

@@ -986,7 +986,7 @@ final class Worker {
         switch rebase {
         case .append(let table, let field):
             let sql = "INSERT INTO \(Bookkeeping.ledger) (tx, tbl, key, image) "
-                + "SELECT \(ledgerID), tbl, key, image || ',' || \(SQLValue.text(field).sqlLiteral) "
+                + "SELECT \(ledgerID), tbl, key, image || ',' || \(RowImage.literal(field)) "
                 + "FROM (\(Bookkeeping.latestEntriesQuery(table))) WHERE image IS NOT NULL"
             return execute(sql).error == nil
         case .remove(let table, let position, let columns):
@@ -997,8 +997,7 @@ final class Worker {
                       var fields = RowImage.fields(Array(row.unsafeBytes(1)), count: columns) else { return }
                 fields.remove(at: position)
                 let image = Array(fields.joined(separator: [UInt8(ascii: ",")]))
-                rows.append("(\(ledgerID), \(SQLValue.text(table).sqlLiteral), \(Self.exactLiteral(row, 0)), "
-                    + "CAST(\(SQLValue.blob(image).sqlLiteral) AS TEXT))")
+                rows.append("(\(ledgerID), \(SQLValue.text(table).sqlLiteral), \(Self.exactLiteral(row, 0)), \(RowImage.literal(image)))")
             }
             guard read.error == nil, !transactionLost else { return false }
             for start in stride(from: 0, to: rows.count, by: 100) {
