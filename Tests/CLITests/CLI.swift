@@ -92,6 +92,14 @@ enum CLI {
         #expect(result.status == 0, "sqlite3 .dump failed: \(result.stderr)")
         return result.stdout
     }
+
+    /// The assertions evaluated (`hit`) in the Antithesis SDK output at `sdk`
+    /// (`ANTITHESIS_SDK_LOCAL_OUTPUT`); every line must be JSON.
+    static func assertionHits(in sdk: URL) throws -> [[String: Any]] {
+        try String(contentsOf: sdk, encoding: .utf8).split(separator: "\n").map { line in
+            try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "not JSON: \(line)")
+        }.compactMap { $0["antithesis_assert"] as? [String: Any] }.filter { $0["hit"] as? Bool == true }
+    }
 }
 
 /// A temporary directory removed at the end of the test.

@@ -186,7 +186,8 @@ import Testing
     // loses acknowledged commits on Debian's 3.40.1 — `durability` fails — and
     // keeps them on 3.50.4; once through an I/O error that stops the last
     // checkpoint, once through a power loss with synchronous=FULL. The failed
-    // run names the known SQLite bugs its configuration could meet on 3.40.1.
+    // run names the known SQLite bugs its configuration could meet on 3.40.1,
+    // in its report and in its failed assertion's details in the SDK output.
     @Test(.enabled(if: SQLiteBuilds.hasAmalgamation, "\(SQLiteBuilds.unavailable)"),
           .enabled(if: SQLiteLibrary.loaded.version == "3.40.1", "the failing half needs Debian 12's SQLite 3.40.1 as the system library"),
           arguments: WALBugSeed.allCases)
@@ -194,23 +195,33 @@ import Testing
         let directory = try Self.built()
         let scratch = try Scratch()
         let arguments = seed.arguments
-        func run(_ name: String, _ extra: [String]) throws -> (Int32, [String], [String]) {
-            let result = try CLI.run(["stress", "--db", scratch.file("\(name).db").path, "--json", "-q"] + arguments + extra)
+        func run(_ name: String, _ extra: [String]) throws -> (Int32, [String], [String], [[String: Any]]) {
+            let sdk = scratch.file("\(name).sdk.jsonl")
+            let result = try CLI.run(["stress", "--db", scratch.file("\(name).db").path, "--json", "-q"] + arguments + extra,
+                                     environment: ["ANTITHESIS_SDK_LOCAL_OUTPUT": sdk.path])
             let report = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any],
                                       "\(result.stderr)")
             let violated = (report["violations"] as? [[String: Any]] ?? []).compactMap { $0["property"] as? String }
             let known = try #require(report["knownSQLiteBugs"] as? [[String: Any]]).compactMap { $0["name"] as? String }
-            return (result.status, violated, known)
+            return (result.status, violated, known, try CLI.assertionHits(in: sdk))
         }
-        let (oldStatus, oldViolated, oldKnown) = try run("old", [])
+        func namedBugs(_ hit: [String: Any]) -> String? { (hit["details"] as? [String: Any])?["known_sqlite_bugs"] as? String }
+        let (oldStatus, oldViolated, oldKnown, oldHits) = try run("old", [])
         #expect(oldStatus == 1)
         #expect(oldViolated.contains("durability"), "\(oldViolated)")
         // Seed 52 changes the schema under I/O errors, so the DROP COLUMN bug is named too.
         #expect(oldKnown == (seed == .ioError ? ["wal-rollback-to-checksums", "drop-column-failed-read"] : ["wal-rollback-to-checksums"]))
-        let (newStatus, newViolated, newKnown) = try run("new", ["--sqlite", directory.path])
+        let tags = seed == .ioError
+            ? "wal-rollback-to-checksums (fixed in 3.50.2), drop-column-failed-read (not fixed)" : "wal-rollback-to-checksums (fixed in 3.50.2)"
+        let failedDurability = oldHits.filter { ($0["id"] as? String)?.hasPrefix("durability") == true && $0["condition"] as? Bool == false }
+        #expect(!failedDurability.isEmpty && failedDurability.allSatisfy { namedBugs($0) == tags }, "\(failedDurability)")
+        #expect(oldHits.filter { $0["condition"] as? Bool == true }.allSatisfy { namedBugs($0) == nil },
+                "only a failed assertion's details name known bugs")
+        let (newStatus, newViolated, newKnown, newHits) = try run("new", ["--sqlite", directory.path])
         #expect(newStatus == 0, "\(newViolated)")
         #expect(newViolated.isEmpty)
         #expect(newKnown.isEmpty)
+        #expect(!newHits.isEmpty && newHits.allSatisfy { namedBugs($0) == nil })
     }
 
     // `compose --sqlite DIR` hands the library to every command it starts: each

@@ -165,22 +165,31 @@ public enum StressAssertions {
             if result.moreViolations + result.violations.count > 1 {
                 details["violations"] = String(result.violations.count + result.moreViolations)
             }
-            if result.status == .fail, !knownSQLiteBugs.isEmpty {
-                details["known_sqlite_bugs"] = knownSQLiteBugs.map(\.tag).joined(separator: ", ")
-            }
+            if result.status == .fail { name(knownSQLiteBugs, in: &details) }
             reporter.record(
                 property(result.property), result.status == .pass, details: .details(details),
                 function: function, file: file, line: line)
         }
     }
 
-    /// A violation found while running (SQLITE_CORRUPT met by a statement, say).
-    static func record(_ violation: Violation, function: String = #function, file: String = #fileID, line: Int = #line) {
+    /// A violation found while running (SQLITE_CORRUPT met by a statement,
+    /// say); its details name the known SQLite bugs given.
+    static func record(
+        _ violation: Violation, knownSQLiteBugs: [KnownSQLiteBug] = [],
+        function: String = #function, file: String = #fileID, line: Int = #line
+    ) {
         var details = violation.details
         details["message"] = violation.message
         details["thread"] = violation.thread
+        name(knownSQLiteBugs, in: &details)
         reporter?.record(
             StressAssertions.property(violation.property), false, details: .details(details), function: function, file: file, line: line)
+    }
+
+    /// A failed assertion's details name the known SQLite bugs its run could have met.
+    private static func name(_ knownSQLiteBugs: [KnownSQLiteBug], in details: inout [String: String]) {
+        guard !knownSQLiteBugs.isEmpty else { return }
+        details["known_sqlite_bugs"] = knownSQLiteBugs.map(\.tag).joined(separator: ", ")
     }
 
     /// The coverage this process declared, from a run's counters, and unexpected errors.

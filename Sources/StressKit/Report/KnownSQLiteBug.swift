@@ -37,6 +37,14 @@ public struct KnownSQLiteBug: Sendable, Equatable, Encodable {
             Run(sqliteVersion: sqliteVersion, journalMode: journalMode, threads: 1, faults: FaultPlan(),
                 schemaChanges: true, killed: true)
         }
+
+        /// The writers of a `stress` run or a driver, as its settings say, on
+        /// the SQLite this process loaded; `killed` when other processes write
+        /// the database beside it and may have been killed (the composed drivers).
+        static func writers(of settings: StressSettings, journalMode: JournalMode, killed: Bool) -> Run {
+            Run(sqliteVersion: SQLiteChoice.library.version, journalMode: journalMode, threads: settings.threads,
+                faults: settings.faults, schemaChanges: settings.schemaChanges, killed: killed)
+        }
     }
 
     /// The known bugs `run` could have met, in the order of `all`.

@@ -63,9 +63,8 @@ public struct StressReport: Sendable {
         self.elapsed = elapsed
         self.logLines = logLines
         self.violations = violations
-        knownSQLiteBugs = violations.isEmpty ? [] : KnownSQLiteBug.candidates(for: KnownSQLiteBug.Run(
-            sqliteVersion: SQLiteChoice.library.version, journalMode: run.config.journalMode, threads: run.settings.threads,
-            faults: run.settings.faults, schemaChanges: run.settings.schemaChanges))
+        knownSQLiteBugs = violations.isEmpty ? [] : KnownSQLiteBug.candidates(
+            for: .writers(of: run.settings, journalMode: run.config.journalMode, killed: false))
         self.unexpectedErrors = unexpectedErrors
         self.finalCheck = finalCheck
         self.finalCheckRan = finalCheckRan

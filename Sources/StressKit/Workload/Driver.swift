@@ -267,7 +267,7 @@ extension DriverKind {
             log: try SQLLog(path: settings.logPath, append: true, limit: logLimit),
             acks: acks,
             settings: settings, config: config, generator: WorkloadGenerator(schema: schema, swarm: swarm),
-            exclusive: faults.losesPower)
+            exclusive: faults.losesPower, writersMayBeKilled: true)
         if !faults.isEmpty {
             try FaultInjector.arm(faults, randomness: randomness.derived("faults-\(rawValue)"), expectedWork: units)
         }

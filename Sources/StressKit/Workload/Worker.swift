@@ -41,12 +41,16 @@ final class RunContext: Sendable {
     /// a driver that simulates a power loss must be alone with the files while
     /// it rewrites them, as every process is when the power really fails.
     let exclusive: Bool
+    /// Whether other processes write the database beside this one and may have
+    /// been killed (the composed drivers): what `knownSQLiteBugs` assumes.
+    let writersMayBeKilled: Bool
 
     init(
         log: SQLLog, acks: AckLog, settings: StressSettings, config: DatabaseConfig, generator: WorkloadGenerator,
-        exclusive: Bool = false
+        exclusive: Bool = false, writersMayBeKilled: Bool = false
     ) {
         self.exclusive = exclusive
+        self.writersMayBeKilled = writersMayBeKilled
         self.log = log
         self.acks = acks
         self.settings = settings
@@ -59,10 +63,16 @@ final class RunContext: Sendable {
     /// Whether the simulated power has failed (never, without faults).
     var poweredOff: Bool { workerVFS != nil && FaultInjector.crashed }
 
+    /// The known SQLite bugs this run's writers could have met: named in a
+    /// failed assertion's details. Worked out only when something failed.
+    var knownSQLiteBugs: [KnownSQLiteBug] {
+        KnownSQLiteBug.candidates(for: .writers(of: settings, journalMode: config.journalMode, killed: writersMayBeKilled))
+    }
+
     /// Records a violation found while running; the assertion names the caller's location.
     func report(_ violation: Violation, function: String = #function, file: String = #fileID, line: Int = #line) {
         violations.withLock { $0.append(violation) }
-        StressAssertions.record(violation, function: function, file: file, line: line)
+        StressAssertions.record(violation, knownSQLiteBugs: knownSQLiteBugs, function: function, file: file, line: line)
         stop.store(true, ordering: .relaxed)
     }
 
@@ -779,7 +789,7 @@ final class Worker {
             return
         }
         counters[.copiesChecked] += 1
-        StressAssertions.record(report)
+        StressAssertions.record(report, knownSQLiteBugs: report.passed ? [] : context.knownSQLiteBugs)
         guard report.passed else {
             let kept = pending.copy.keepFailed()
             context.log.append("-- \(label) \(transactionLabel) the VACUUM INTO copy failed its check; kept as \(kept)")
@@ -1073,7 +1083,7 @@ final class Worker {
         }
         counters[.checks] += 1
         context.log.append("-- \(label) check " + report.results.map { "\($0.property.rawValue)=\($0.status.rawValue)" }.joined(separator: " "))
-        StressAssertions.record(report)
+        StressAssertions.record(report, knownSQLiteBugs: report.passed ? [] : context.knownSQLiteBugs)
         if !report.violations.isEmpty {
             context.violations.withLock { $0 += report.violations }
             context.stop.store(true, ordering: .relaxed)
