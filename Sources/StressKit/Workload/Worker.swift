@@ -64,7 +64,7 @@ final class RunContext: Sendable {
     var poweredOff: Bool { workerVFS != nil && FaultInjector.crashed }
 
     /// The known SQLite bugs this run's writers could have met: named in a
-    /// failed assertion's details. Worked out only when something failed.
+    /// failed assertion's details (`StressAssertions` asks only then).
     var knownSQLiteBugs: [KnownSQLiteBug] {
         KnownSQLiteBug.candidates(for: .writers(of: settings, journalMode: config.journalMode, killed: writersMayBeKilled))
     }
@@ -789,7 +789,7 @@ final class Worker {
             return
         }
         counters[.copiesChecked] += 1
-        StressAssertions.record(report, knownSQLiteBugs: report.passed ? [] : context.knownSQLiteBugs)
+        StressAssertions.record(report, knownSQLiteBugs: context.knownSQLiteBugs)
         guard report.passed else {
             let kept = pending.copy.keepFailed()
             context.log.append("-- \(label) \(transactionLabel) the VACUUM INTO copy failed its check; kept as \(kept)")
@@ -1083,7 +1083,7 @@ final class Worker {
         }
         counters[.checks] += 1
         context.log.append("-- \(label) check " + report.results.map { "\($0.property.rawValue)=\($0.status.rawValue)" }.joined(separator: " "))
-        StressAssertions.record(report, knownSQLiteBugs: report.passed ? [] : context.knownSQLiteBugs)
+        StressAssertions.record(report, knownSQLiteBugs: context.knownSQLiteBugs)
         if !report.violations.isEmpty {
             context.violations.withLock { $0 += report.violations }
             context.stop.store(true, ordering: .relaxed)
