@@ -3,8 +3,9 @@ import Testing
 
 /// The binary that ships works as the debug build the other tests run does.
 /// `scripts/build-release` (the Dockerfile's and `bench/build`'s build) links
-/// it differently: the Swift runtime in statically, position-dependent, its
-/// own symbols not exported, generic metadata reached by accessor. Each of
+/// it differently: the Swift runtime and the C++ standard library in
+/// statically, position-dependent, its own symbols not exported, generic
+/// metadata reached by accessor. Each of
 /// those changes how the program starts and finds what it needs at run time,
 /// and one that broke it would show in no other test.
 @Suite(.serialized) struct ShippedBinaryTests {
@@ -36,6 +37,11 @@ import Testing
         let version = try CLI.exec(binary, ["--version"])
         #expect(version.status == 0)
         #expect(version.stdout.hasPrefix("sqlite-stress "), "\(version.stdout)")
+        // The shared libraries it loads: SQLite and the C library's, not libstdc++.
+        let libraries = try CLI.exec(URL(fileURLWithPath: "/usr/bin/ldd"), [binary.path])
+        #expect(libraries.status == 0, "\(libraries.stderr)")
+        #expect(libraries.stdout.contains("libsqlite3.so"), "\(libraries.stdout)")
+        #expect(!libraries.stdout.contains("libstdc++"), "\(libraries.stdout)")
 
         let scratch = try Scratch()
         let db = scratch.file("shipped.db")
