@@ -141,7 +141,7 @@ import Testing
     // whole report (built in memory), never an empty "{}".
     @Test func unwritableReportIsANote() throws {
         let template = try ScriptTemplate([
-            "parallel_driver_block": #"mkdir -p "$(dirname "$ANTITHESIS_SDK_LOCAL_OUTPUT")/report.json""#,
+            "parallel_driver_block": #"mkdir -p "$(dirname "$SQLITE_STRESS_DB")/report.json""#,
         ])
         let run = template.scratch.file("run")
         let result = try CLI.run(["compose", template.directory.path, "--seed", "1", "--runs", "2", "--run-dir", run.path, "--json"])
@@ -261,6 +261,90 @@ import Testing
         #expect(result.status == 0, "\(result.stdout)")
         #expect(result.stdout.contains("not covered: rare thing"))
         #expect(Self.assertion(try Self.report(run), "rare thing")?["verdict"] as? String == "not covered")
+    }
+
+    /// Three drivers: one that talks and passes, one that fails on its own,
+    /// one whose SDK output fails an assertion (and which exits 0).
+    static func mixedTemplate() throws -> ScriptTemplate {
+        try ScriptTemplate([
+            "parallel_driver_talks": "echo hello",
+            "parallel_driver_fails": "echo 'it broke' >&2; exit 3",
+            "parallel_driver_asserts": #"""
+                printf '%s\n' '{"antithesis_assert":{"assert_type":"always","display_type":"Always","condition":false,"message":"y holds","location":{"class":"","function":"f","file":"f.sh","begin_line":1,"begin_column":0},"hit":true,"must_hit":true,"id":"y holds","details":{"why":"planted"}}}' >> "$ANTITHESIS_SDK_LOCAL_OUTPUT"
+                """#,
+        ])
+    }
+
+    // A long run keeps in full (its record in report.json, its output files)
+    // only the first failures and the last --keep-commands commands; every
+    // command is still counted, every failure still fails the run, and no file
+    // of a command that was not kept is left in the run directory.
+    @Test func aLongRunKeepsTheFirstFailuresAndTheLastCommands() throws {
+        let template = try Self.mixedTemplate()
+        let run = template.scratch.file("run")
+        let result = try CLI.run([
+            "compose", template.directory.path, "--seed", "2", "--runs", "40", "--keep-commands", "2", "--run-dir", run.path,
+        ])
+        #expect(result.status == 1, "\(result.stdout)")
+        #expect(result.stdout.contains("commands: 40 run\n"), "\(result.stdout)")
+        let report = try Self.report(run)
+        let outcomes = try #require(report["outcomes"] as? [String: [String: Int]])
+        #expect(outcomes.values.flatMap(\.values).reduce(0, +) == 40)
+        #expect(report["commandCount"] as? Int == 40)
+        let fails = try #require(outcomes["parallel_driver_fails"]?["exit 3"])
+        let asserts = try #require(outcomes["parallel_driver_asserts"]?["exit 0"])
+        try #require(fails + asserts > 4, "the seed must fail more often than the report keeps")
+        #expect(report["failedCommandCount"] as? Int == fails)
+        #expect(result.stdout.contains("result: FAIL — 1 assertion failed, \(fails) commands failed"), "\(result.stdout)")
+        #expect(Self.assertion(report, "y holds")?["falseHits"] as? Int == asserts)
+
+        let commands = try #require(report["commands"] as? [[String: Any]])
+        let failures = commands.filter {
+            ($0["name"] as? String) != "parallel_driver_talks" && ($0["exitStatus"] as? Int != 0 || $0["assertionFailed"] as? Bool == true)
+        }
+        // The first two failures, and the last two commands to end (which may be failures too).
+        #expect((2...4).contains(failures.count), "\(commands)")
+        #expect(commands.count == 4, "\(commands)")
+        let sequences = commands.compactMap { $0["sequence"] as? Int }
+        #expect(sequences == sequences.sorted())
+        let files = Set(try FileManager.default.contentsOfDirectory(atPath: run.appendingPathComponent("commands").path))
+        let listed = Set(commands.flatMap { ($0["output"] as? [String]) ?? [] }.map { String($0.dropFirst("commands/".count)) })
+        #expect(files == listed)
+        for command in commands where command["assertionFailed"] as? Bool == true {
+            let sdk = try #require((command["output"] as? [String])?.first { $0.hasSuffix(".sdk.jsonl") })
+            #expect(try String(contentsOf: run.appendingPathComponent(sdk), encoding: .utf8).contains(#""condition":false"#))
+        }
+        #expect((report["schedule"] as? [Any])?.count == 2)
+        #expect(report["scheduleCount"] as? Int == 40)
+    }
+
+    // --keep-commands 0 keeps every command in full.
+    @Test func keepCommandsZeroKeepsEveryCommand() throws {
+        let template = try Self.mixedTemplate()
+        let run = template.scratch.file("run")
+        let result = try CLI.run([
+            "compose", template.directory.path, "--seed", "2", "--runs", "40", "--keep-commands", "0", "--run-dir", run.path, "-q",
+        ])
+        #expect(result.status == 1, "\(result.stdout)")
+        let report = try Self.report(run)
+        let commands = try #require(report["commands"] as? [[String: Any]])
+        #expect(commands.count == 40)
+        #expect(commands.compactMap { $0["sequence"] as? Int } == Array(1...40))
+        #expect((report["schedule"] as? [Any])?.count == 40)
+        let files = try FileManager.default.contentsOfDirectory(atPath: run.appendingPathComponent("commands").path)
+        #expect(files.count == commands.map { ($0["output"] as? [String])?.count ?? 0 }.reduce(0, +))
+        #expect(!files.isEmpty)
+    }
+
+    // A negative --keep-commands is bad input: one sentence, exit 2, no run directory.
+    @Test func negativeKeepCommandsIsRefused() throws {
+        let template = try Self.mixedTemplate()
+        let run = template.scratch.file("run")
+        let result = try CLI.run(["compose", template.directory.path, "--runs", "2", "--keep-commands=-1", "--run-dir", run.path])
+        #expect(result.status == 2, "\(result.stderr)")
+        #expect(result.stderr.split(separator: "\n").count == 1)
+        #expect(result.stderr.contains("--keep-commands must be 0 (keep all) or more (got -1)."), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: run.path))
     }
 
     // Invalid templates: one sentence each, exit 2, no run directory.
@@ -442,10 +526,13 @@ import Testing
         ])
         let runDirectory = template.scratch.file("run")
         let result = try CLI.run(["compose", template.directory.path, "--seed", "1", "--runs", "6", "--run-dir", runDirectory.path])
-        // The recovered message is an always(false): the run fails on it, and the fragment
-        // (no command was killed) is reported too.
+        // The recovered message is an always(false): the run fails on it, and the
+        // fragment each run of the command leaves at the end of its own output (no
+        // command was killed) is reported too.
         #expect(result.status == 1, "\(result.stdout)")
-        #expect(ComposeTests.assertion(try ComposeTests.report(runDirectory), "m")?["verdict"] as? String == "failed")
-        #expect(result.stdout.contains("SDK output: 1 line not JSON"), "\(result.stdout)")
+        let report = try ComposeTests.report(runDirectory)
+        #expect(ComposeTests.assertion(report, "m")?["verdict"] as? String == "failed")
+        let runs = try #require((report["outcomes"] as? [String: [String: Int]])?["anytime_torn"]?["exit 0"])
+        #expect(result.stdout.contains("SDK output: \(runs == 1 ? "1 line" : "\(runs) lines") not JSON\n"), "\(result.stdout)")
     }
 }

@@ -249,8 +249,13 @@ import Testing
             #expect(output.contains("sqlite: 3.50.4, source id 2025-07-30 19:33:53 4d8adfb30e03") && output.contains("from " + library),
                     "\(name): \(output.prefix(400))")
         }
-        let hits = try String(contentsOf: run.appendingPathComponent("sdk.jsonl"), encoding: .utf8).split(separator: "\n")
-            .filter { $0.contains("\"hit\":true") }
+        // Each command's SDK output is a file of its own beside its stdout.
+        let outputs = try FileManager.default.contentsOfDirectory(atPath: run.appendingPathComponent("commands").path)
+            .filter { $0.hasSuffix(".sdk.jsonl") }
+        #expect(outputs.count == commands.count)
+        let hits = try outputs.flatMap {
+            try String(contentsOf: run.appendingPathComponent("commands/\($0)"), encoding: .utf8).split(separator: "\n")
+        }.filter { $0.contains("\"hit\":true") }
         #expect(hits.count > 8)
         for hit in hits { #expect(hit.contains("\"sqlite_path\":\"\(library)\""), "\(hit)") }
     }

@@ -25,16 +25,24 @@ final class Child {
     var killedByRunner = false
     var pausedUntil: Date?
 
-    /// The path of its output files without the `.out` / `.err` suffix.
+    /// Its place in the run, from 1.
+    let sequence: Int
+    /// The path of its output files without the `.out` / `.err` / `.sdk.jsonl` suffix.
     let output: String
     /// The last lines of its stderr, kept when it failed on its own.
     private(set) var stderrTail: String?
 
-    init(command: Template.Command, seed: String, environment: [String: String], output: String) throws(ToolError) {
+    /// The file its SDK output goes to (`$ANTITHESIS_SDK_LOCAL_OUTPUT`).
+    static func sdkOutput(_ output: String) -> String { output + ".sdk.jsonl" }
+
+    private static let suffixes = [".out", ".err", ".sdk.jsonl"]
+
+    init(command: Template.Command, seed: String, environment: [String: String], output: String, sequence: Int) throws(ToolError) {
         name = command.name
         prefix = command.prefix
         self.seed = seed
         self.output = output
+        self.sequence = sequence
         started = Date()
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -80,16 +88,27 @@ final class Child {
         // Anything the command left running in its group goes with it.
         kill(-pid, SIGKILL)
         if status != 0, !killedByRunner { stderrTail = Self.tail(of: output + ".err") }
-        // Most commands say nothing on one of the two: no empty files are kept.
-        for suffix in [".out", ".err"] where DatabaseFile.size(of: output + suffix) == 0 {
-            unlink(output + suffix)
-        }
         return true
     }
 
-    /// The output files the command left (empty ones are removed when it ends).
+    /// Most commands say nothing on one of their outputs: no empty files are kept.
+    func removeEmptyOutput() {
+        for suffix in Self.suffixes where DatabaseFile.size(of: output + suffix) == 0 { unlink(output + suffix) }
+    }
+
+    /// The output files the command left.
     var outputFiles: [String] {
-        [".out", ".err"].filter { FileManager.default.fileExists(atPath: output + $0) }.map { output + $0 }
+        Self.suffixes.filter { FileManager.default.fileExists(atPath: output + $0) }.map { output + $0 }
+    }
+
+    /// Its record, once it has ended: output paths relative to the run `directory`.
+    func record(in directory: String, assertionFailed: Bool) -> ComposeReport.CommandRecord {
+        let prefix = directory.hasSuffix("/") ? directory : directory + "/"
+        return ComposeReport.CommandRecord(
+            sequence: sequence, name: name, prefix: self.prefix, seed: seed, outcome: outcome, exitStatus: status,
+            signal: signal, killedByRunner: killedByRunner, seconds: (ended ?? Date()).timeIntervalSince(started),
+            output: outputFiles.map { $0.hasPrefix(prefix) ? String($0.dropFirst(prefix.count)) : $0 },
+            stderrTail: stderrTail, assertionFailed: assertionFailed)
     }
 
     /// The last few lines of the file at `path` (at most 2 KiB of it), or nil when it is empty.

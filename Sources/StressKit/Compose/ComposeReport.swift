@@ -5,11 +5,13 @@ import Foundation
 #endif
 import StressSQLite
 
-/// What the SDK output of a run says about each assertion.
-public struct SDKSummary: Sendable, Codable {
+/// What the SDK output of a run says about each assertion, folded in one
+/// command's output at a time (`fold`): memory that follows the assertions,
+/// not the run's length.
+public struct SDKSummary: Sendable {
     /// One message; a line whose start was torn off by a kill (a write cut short
-    /// by SIGKILL, with the next process's message appended after it) still
-    /// yields the message that follows the fragment.
+    /// by SIGKILL, with another message appended after it) still yields the
+    /// message that follows the fragment.
     static func parse(_ line: Substring) -> Message? {
         let decoder = JSONDecoder()
         if let message = try? decoder.decode(Message.self, from: Data(line.utf8)) { return message }
@@ -80,48 +82,70 @@ public struct SDKSummary: Sendable, Codable {
             default: return falseHits > 0 ? "failed" : "passed"
             }
         }
+
+        /// Whether one hit with `condition` fails the assertion, by the same rules.
+        func failsOnHit(condition: Bool) -> Bool {
+            switch displayType {
+            case "Sometimes", "Reachable": false
+            case "Unreachable": true
+            default: !condition
+            }
+        }
     }
 
-    public var entries: [Entry] = []
-    /// Lines that were not JSON (a broken command output).
-    public var malformedLines = 0
+    public private(set) var entries: [Entry] = []
+    private var index: [String: Int] = [:]
+    /// Lines that were not JSON (a broken command output, or one torn by a kill).
+    public private(set) var malformedLines = 0
+    /// Those of commands the runner did not kill: no kill explains them.
+    public private(set) var unexplainedMalformedLines = 0
 
-    /// Reads the SDK output at `path`. No file means no command wrote any (commands
-    /// other than sqlite-stress's); a file that cannot be read is an error, never
-    /// an empty summary. Bytes that are not UTF-8 (a write torn by a kill) only
-    /// make their line malformed.
-    init(path: String) throws(ToolError) {
-        guard FileManager.default.fileExists(atPath: path) else { return }
+    init() {}
+
+    /// Folds in one command's SDK output, the file at `path` (`killed`: the
+    /// runner killed the command, so its last line may be torn), and returns
+    /// whether it holds a hit that fails its assertion. No file means the
+    /// command wrote none (commands other than sqlite-stress's); a file that
+    /// cannot be read is an error, never an empty output. Bytes that are not
+    /// UTF-8 (a write torn by a kill) only make their line malformed.
+    mutating func fold(path: String, killed: Bool) throws(ToolError) -> Bool {
+        guard FileManager.default.fileExists(atPath: path) else { return false }
         let data: Data
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
             throw ToolError("cannot read the SDK output \(path): \(error)")
         }
-        let text = String(decoding: data, as: UTF8.self)
-        var index: [String: Int] = [:]
-        for line in text.split(separator: "\n") {
+        var failing = false
+        for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
             guard let object = Self.parse(line) else {
                 malformedLines += 1
+                if !killed { unexplainedMalformedLines += 1 }
                 continue
             }
             guard let assert = object.assert, let id = assert.id else { continue }
-            if index[id] == nil {
-                index[id] = entries.count
+            let position: Int
+            if let known = index[id] {
+                position = known
+            } else {
+                position = entries.count
+                index[id] = position
                 entries.append(Entry(
                     id: id, assertType: assert.assertType ?? "", displayType: assert.displayType ?? "",
                     mustHit: assert.mustHit ?? false))
             }
             guard assert.hit == true else { continue }
+            if entries[position].failsOnHit(condition: assert.condition == true) { failing = true }
             if assert.condition == true {
-                entries[index[id]!].trueHits += 1
+                entries[position].trueHits += 1
             } else {
-                entries[index[id]!].falseHits += 1
-                if entries[index[id]!].firstFalseDetails == nil {
-                    entries[index[id]!].firstFalseDetails = assert.details?.mapValues(\.text) ?? [:]
+                entries[position].falseHits += 1
+                if entries[position].firstFalseDetails == nil {
+                    entries[position].firstFalseDetails = assert.details?.mapValues(\.text) ?? [:]
                 }
             }
         }
+        return failing
     }
 }
 
@@ -137,57 +161,67 @@ public struct ComposeReport: Sendable {
         public var signal: Int32?
         public var killedByRunner: Bool
         public var seconds: Double
-        /// Its output files, relative to the run directory (empty ones are not kept).
+        /// Its output files (stdout, stderr, SDK output), relative to the run
+        /// directory (empty ones are not kept).
         public var output: [String]
         /// The last lines of its stderr, when it failed on its own.
         public var stderrTail: String?
+        /// Its SDK output holds a hit that fails its assertion.
+        public var assertionFailed: Bool
+
+        /// A non-zero exit, or a signal the runner did not send.
+        public var failedOnItsOwn: Bool { !killedByRunner && (exitStatus.map { $0 != 0 } ?? true) }
     }
 
     public var settings: ComposeSettings
+    /// The commands kept in full (`CommandHistory`), in the order they started.
     public var commands: [CommandRecord]
-    public var schedule: [PlannedStart]
-    public var plannedFaults: [PlannedFault]
-    public var injected: [InjectedFault]
+    /// Every command run, and by name and outcome.
+    public var commandCount: Int
+    public var outcomes: [String: [String: Int]]
+    public var failedCommandCount: Int
+    /// The last starts planned and faults planned and injected (`Recent`), and how many there were.
+    public var schedule: Recent<PlannedStart>
+    public var plannedFaults: Recent<PlannedFault>
+    public var injected: Recent<InjectedFault>
+    /// Faults injected into a running driver, by kind (all of them, kept or not).
+    public var injectedByKind: [FaultKind: Int]
     public var notes: [String]
     public var sdk: SDKSummary
     public var interrupted: Bool
     public var elapsed: Double
 
     init(
-        settings: ComposeSettings, children: [Child], schedule: [PlannedStart], plannedFaults: [PlannedFault],
-        injected: [InjectedFault], notes: [String], sdk: SDKSummary, interrupted: Bool, elapsed: Double
+        settings: ComposeSettings, history: CommandHistory, schedule: Recent<PlannedStart>, plannedFaults: Recent<PlannedFault>,
+        injected: Recent<InjectedFault>, injectedByKind: [FaultKind: Int], notes: [String], sdk: SDKSummary,
+        interrupted: Bool, elapsed: Double
     ) {
         self.settings = settings
-        let directory = settings.runDirectory.hasSuffix("/") ? settings.runDirectory : settings.runDirectory + "/"
-        commands = children.enumerated().map { index, child in
-            CommandRecord(
-                sequence: index + 1, name: child.name, prefix: child.prefix, seed: child.seed, outcome: child.outcome,
-                exitStatus: child.status, signal: child.signal, killedByRunner: child.killedByRunner,
-                seconds: (child.ended ?? Date()).timeIntervalSince(child.started),
-                output: child.outputFiles.map { $0.hasPrefix(directory) ? String($0.dropFirst(directory.count)) : $0 },
-                stderrTail: child.stderrTail)
-        }
+        commands = history.records
+        commandCount = history.total
+        outcomes = history.outcomes
+        failedCommandCount = history.failedOnTheirOwn
         self.schedule = schedule
         self.plannedFaults = plannedFaults
         self.injected = injected
+        self.injectedByKind = injectedByKind
         self.notes = notes
         self.sdk = sdk
         self.interrupted = interrupted
         self.elapsed = elapsed
     }
 
-    /// Commands that failed on their own: a non-zero exit or a signal the runner did not send.
-    public var failedCommands: [CommandRecord] {
-        commands.filter { !$0.killedByRunner && ($0.exitStatus.map { $0 != 0 } ?? true) }
-    }
+    /// Commands that failed on their own: a non-zero exit or a signal the runner
+    /// did not send (the first ones, as kept; `failedCommandCount` counts all).
+    public var failedCommands: [CommandRecord] { commands.filter(\.failedOnItsOwn) }
 
     public var failedAssertions: [SDKSummary.Entry] { sdk.entries.filter { $0.verdict == "failed" } }
     public var notCovered: [SDKSummary.Entry] { sdk.entries.filter { $0.verdict == "not covered" } }
 
-    /// Torn SDK lines are expected when the runner killed commands mid-write; otherwise they are a failure.
-    var malformedOutputFails: Bool { sdk.malformedLines > 0 && !commands.contains { $0.killedByRunner } }
+    /// Torn SDK lines are expected in the output of a command the runner killed mid-write; elsewhere they are a failure.
+    var malformedOutputFails: Bool { sdk.unexplainedMalformedLines > 0 }
 
-    public var passed: Bool { !interrupted && failedCommands.isEmpty && failedAssertions.isEmpty && !malformedOutputFails }
+    public var passed: Bool { !interrupted && failedCommandCount == 0 && failedAssertions.isEmpty && !malformedOutputFails }
 
     public var text: String {
         var lines = ["sqlite-stress compose: \(settings.template), seed \(Seed.format(settings.seed)), run directory \(settings.runDirectory)",
@@ -210,19 +244,15 @@ public struct ComposeReport: Sendable {
                 + (malformedOutputFails ? "" : " (torn by commands killed mid-write)"))
         }
         lines.append("")
-        var groups: [String: (count: Int, outcomes: [String: Int])] = [:]
-        for command in commands {
-            var group = groups[command.name] ?? (0, [:])
-            group.count += 1
-            let outcome = command.killedByRunner ? "killed by the runner" : command.outcome
-            group.outcomes[outcome, default: 0] += 1
-            groups[command.name] = group
+        lines.append("commands: \(commandCount) run")
+        for name in outcomes.keys.sorted() {
+            let counts = outcomes[name]!
+            let listed = counts.keys.sorted().map { "\($0) ×\(counts[$0]!)" }.joined(separator: ", ")
+            lines.append("    \(name): \(counts.values.reduce(0, +)) (\(listed))")
         }
-        lines.append("commands: \(commands.count) run")
-        for name in groups.keys.sorted() {
-            let group = groups[name]!
-            let outcomes = group.outcomes.keys.sorted().map { "\($0) ×\(group.outcomes[$0]!)" }.joined(separator: ", ")
-            lines.append("    \(name): \(group.count) (\(outcomes))")
+        if commandCount > commands.count {
+            lines.append("    kept in full (record and output files): \(commands.count) — the first_ and ending commands, the first "
+                + "failures, the last \(settings.keptCommands.map(String.init) ?? "all") others (--keep-commands)")
         }
         for command in failedCommands.prefix(10) {
             lines.append("FAILED \(command.name) #\(command.sequence): \(command.outcome) (seed \(command.seed); "
@@ -231,9 +261,8 @@ public struct ComposeReport: Sendable {
                 lines.append("    its stderr ends: " + tail.split(separator: "\n").joined(separator: "\n        "))
             }
         }
-        let hit = injected.filter { $0.victim != nil }
-        lines.append("faults: \(plannedFaults.count) planned, \(hit.count) injected ("
-            + FaultKind.allCases.map { kind in "\(hit.filter { $0.planned.kind == kind }.count) \(kind.rawValue)" }.joined(separator: ", ") + ")")
+        lines.append("faults: \(plannedFaults.total) planned, \(injectedByKind.values.reduce(0, +)) injected ("
+            + FaultKind.allCases.map { kind in "\(injectedByKind[kind] ?? 0) \(kind.rawValue)" }.joined(separator: ", ") + ")")
         for note in notes { lines.append("note: \(note)") }
         if !notCovered.isEmpty {
             lines.append("not covered: " + notCovered.map(\.id).joined(separator: "; "))
@@ -246,8 +275,8 @@ public struct ComposeReport: Sendable {
             if !failedAssertions.isEmpty { why.append("\(Format.count(failedAssertions.count, "assertion")) failed") }
             if let first = commands.first, first.prefix == .first, failedCommands.first?.sequence == first.sequence {
                 why.append("\(first.name) failed (\(first.outcome)), so nothing after it ran")
-            } else if !failedCommands.isEmpty {
-                why.append("\(Format.count(failedCommands.count, "command")) failed")
+            } else if failedCommandCount > 0 {
+                why.append("\(Format.count(failedCommandCount, "command")) failed")
             }
             if malformedOutputFails { why.append("malformed SDK output") }
             if interrupted { why.append("interrupted") }
@@ -261,8 +290,12 @@ public struct ComposeReport: Sendable {
     public func json() -> String {
         struct Document: Encodable {
             let result: String, seed: String, template: String, reproduce: String, interrupted: Bool, elapsedSeconds: Double
+            /// The last starts and faults (`--keep-commands` of each), and how many there were in all.
             let schedule: [PlannedStart], plannedFaults: [PlannedFault], injectedFaults: [InjectedFault]
-            let commands: [CommandRecord], assertions: [AssertionRecord], notes: [String]
+            let scheduleCount: Int, plannedFaultCount: Int, injectedFaultCount: Int
+            /// The commands kept in full; every command counted by name and outcome.
+            let commands: [CommandRecord], commandCount: Int, failedCommandCount: Int, outcomes: [String: [String: Int]]
+            let assertions: [AssertionRecord], notes: [String]
             /// The library every command was handed (each names what it loaded in its own output and SDK details).
             let sqlite: SQLiteLibrary
         }
@@ -272,8 +305,10 @@ public struct ComposeReport: Sendable {
         }
         let document = Document(
             result: passed ? "pass" : "fail", seed: Seed.format(settings.seed), template: settings.template,
-            reproduce: settings.reproduce, interrupted: interrupted, elapsedSeconds: elapsed, schedule: schedule,
-            plannedFaults: plannedFaults, injectedFaults: injected, commands: commands,
+            reproduce: settings.reproduce, interrupted: interrupted, elapsedSeconds: elapsed, schedule: schedule.elements,
+            plannedFaults: plannedFaults.elements, injectedFaults: injected.elements, scheduleCount: schedule.total,
+            plannedFaultCount: plannedFaults.total, injectedFaultCount: injected.total, commands: commands,
+            commandCount: commandCount, failedCommandCount: failedCommandCount, outcomes: outcomes,
             assertions: sdk.entries.map {
                 AssertionRecord(id: $0.id, kind: $0.displayType, mustHit: $0.mustHit, verdict: $0.verdict,
                                 trueHits: $0.trueHits, falseHits: $0.falseHits, firstFalseDetails: $0.firstFalseDetails)

@@ -24,10 +24,16 @@ public struct ComposeSettings: Sendable {
     /// `$SQLITE_STRESS_DB` when it was set: the commands share that database
     /// instead of `<run-dir>/stress.db`.
     public var sharedDatabase: String?
+    /// How many of the run's commands, starts and faults are kept in full
+    /// beyond those that matter most (`CommandHistory`, `Recent`); nil keeps all.
+    public var keptCommands: Int?
+
+    /// `keptCommands` unless it is set: a run of hours starts some 300,000 commands.
+    public static let defaultKeptCommands = 1000
 
     public init(
         template: String, seed: UInt64, duration: Double?, runs: Int?, maxParallel: Int, faults: [FaultKind],
-        end: EndKind?, runDirectory: String?, overwrite: Bool,
+        end: EndKind?, runDirectory: String?, overwrite: Bool, keptCommands: Int? = ComposeSettings.defaultKeptCommands,
         sharedDatabase: String? = ProcessInfo.processInfo.environment["SQLITE_STRESS_DB"].flatMap { $0.isEmpty ? nil : $0 }
     ) {
         self.template = template
@@ -39,6 +45,7 @@ public struct ComposeSettings: Sendable {
         self.end = end
         self.runDirectory = runDirectory ?? "compose-\(Seed.format(seed))"
         self.overwrite = overwrite
+        self.keptCommands = keptCommands
         self.sharedDatabase = sharedDatabase
     }
 
@@ -53,6 +60,7 @@ public struct ComposeSettings: Sendable {
         words += ["--max-parallel", "\(maxParallel)"]
         if !faults.isEmpty { words += ["--faults", faults.map(\.rawValue).joined(separator: ",")] }
         if let end { words += ["--end", end.rawValue] }
+        if keptCommands != Self.defaultKeptCommands { words += ["--keep-commands", "\(keptCommands ?? 0)"] }
         words += SQLiteChoice.reproduceArguments + ["--run-dir", DatabaseFile.reproductionPath(runDirectory)]
         let line = words.map(DatabaseFile.shellQuote).joined(separator: " ")
         guard let sharedDatabase else { return line }
@@ -67,10 +75,14 @@ public final class ComposeRunner {
     let settings: ComposeSettings
     let template: Template
     private var planner: Planner
-    private var children: [Child] = []
-    private var schedule: [PlannedStart] = []
-    private var plannedFaults: [PlannedFault] = []
-    private var injected: [InjectedFault] = []
+    /// The commands still running; those that ended are in `history`.
+    private var running: [Child] = []
+    private var history: CommandHistory
+    private var sdk = SDKSummary()
+    private var schedule: Recent<PlannedStart>
+    private var plannedFaults: Recent<PlannedFault>
+    private var injected: Recent<InjectedFault>
+    private var injectedByKind: [FaultKind: Int] = [:]
     private var notes: [String] = []
     private var sequence = 0
     private let started = Date()
@@ -84,6 +96,9 @@ public final class ComposeRunner {
             throw ToolError("--duration must be a positive number of seconds (got \(duration)).")
         }
         if let runs = settings.runs, runs < 1 { throw ToolError("--runs must be at least 1 (got \(runs)).") }
+        if let kept = settings.keptCommands, kept < 1 {
+            throw ToolError("--keep-commands must be at least 1, or 0 to keep every command (got \(kept)).")
+        }
         guard (1...64).contains(settings.maxParallel) else {
             throw ToolError("--max-parallel must be between 1 and 64 (got \(settings.maxParallel)).")
         }
@@ -103,13 +118,16 @@ public final class ComposeRunner {
             try DatabaseFile.checkCreatable(directory, what: "run directory")
         }
         self.settings = settings
+        history = CommandHistory(limit: settings.keptCommands, directory: settings.runDirectory)
+        schedule = Recent(limit: settings.keptCommands)
+        plannedFaults = Recent(limit: settings.keptCommands)
+        injected = Recent(limit: settings.keptCommands)
         planner = Planner(
             template: template, seed: settings.seed, faults: settings.faults, maxParallel: settings.maxParallel,
             end: settings.end)
     }
 
     private var directory: String { settings.runDirectory }
-    private var sdkPath: String { DatabaseFile.join(directory, "sdk.jsonl") }
 
     private func prepareDirectory() throws(ToolError) {
         if FileManager.default.fileExists(atPath: directory) { try? FileManager.default.removeItem(atPath: directory) }
@@ -135,7 +153,6 @@ public final class ComposeRunner {
 
     private lazy var baseEnvironment: [String: String] = {
         var env = ProcessInfo.processInfo.environment
-        env["ANTITHESIS_SDK_LOCAL_OUTPUT"] = sdkPath
         env["ANTITHESIS_OUTPUT_DIR"] = nil
         if let binary = Self.binaryDirectory {
             env["PATH"] = binary + (env["PATH"].map { ":" + $0 } ?? "")
@@ -144,9 +161,13 @@ public final class ComposeRunner {
         return env
     }()
 
-    private func environment(seed: String) -> [String: String] {
+    /// Each command's SDK output goes to a file of its own (`Child.sdkOutput`),
+    /// folded into the run's summary when it ends: one writer per file, so a
+    /// kill tears only the end of the killed command's own output.
+    private func environment(seed: String, sdkOutput: String) -> [String: String] {
         var env = baseEnvironment
         env["SQLITE_STRESS_SEED"] = seed
+        env["ANTITHESIS_SDK_LOCAL_OUTPUT"] = sdkOutput
         return env
     }
 
@@ -154,45 +175,71 @@ public final class ComposeRunner {
         let command = template.commands.first { $0.name == name }!
         sequence += 1
         let output = DatabaseFile.join(directory, "commands/\(Format.right(sequence, 4, pad: "0"))-\(name)")
-        let child = try Child(command: command, seed: seed, environment: environment(seed: seed), output: output)
-        children.append(child)
+        let child = try Child(
+            command: command, seed: seed, environment: environment(seed: seed, sdkOutput: Child.sdkOutput(output)), output: output,
+            sequence: sequence)
+        running.append(child)
         return child
+    }
+
+    /// Takes in the commands that have ended: their SDK output folded into the
+    /// run's, their record into the history.
+    private func reap() throws(ToolError) {
+        var index = 0
+        while index < running.count {
+            let child = running[index]
+            guard !child.isRunning else {
+                index += 1
+                continue
+            }
+            running.remove(at: index)
+            let failing = try sdk.fold(path: Child.sdkOutput(child.output), killed: child.killedByRunner)
+            child.removeEmptyOutput()
+            history.add(child.record(in: directory, assertionFailed: failing))
+        }
     }
 
     /// SIGINT/SIGTERM: the runner's loop notices, kills every command's group and reports.
     private var interrupted: Bool { Interrupt.requested }
 
     /// Reaps ended children and resumes paused ones that are due. Returns false when interrupted.
-    private func tick() -> Bool {
-        for child in children where child.isRunning {
+    private func tick() throws(ToolError) -> Bool {
+        for child in running {
             child.poll()
             if let until = child.pausedUntil, until <= Date() {
                 child.send(SIGCONT)
                 child.pausedUntil = nil
             }
         }
+        try reap()
         return !interrupted
     }
 
-    private func wait(until done: () -> Bool) -> Bool {
+    private func wait(until done: () -> Bool) throws(ToolError) -> Bool {
         while !done() {
-            guard tick() else { return false }
+            guard try tick() else { return false }
             usleep(5_000)
         }
-        return tick()
+        return try tick()
     }
 
-    private var runningDrivers: [Child] { children.filter { $0.isRunning && $0.prefix.isDriver } }
-    private var runningAnytime: Bool { children.contains { $0.isRunning && $0.prefix == .anytime } }
+    private var runningDrivers: [Child] { running.filter { $0.isRunning && $0.prefix.isDriver } }
+    private var runningAnytime: Bool { running.contains { $0.isRunning && $0.prefix == .anytime } }
 
     /// Kills every running command (resuming paused ones so the kill lands) and reaps them.
-    private func killAll(_ filter: (Child) -> Bool = { _ in true }) {
-        for child in children where child.isRunning && filter(child) {
+    private func killAll(_ filter: (Child) -> Bool = { _ in true }) throws(ToolError) {
+        kill(filter)
+        try reap()
+    }
+
+    /// Kills the running commands `filter` picks and waits until each has ended.
+    private func kill(_ filter: (Child) -> Bool = { _ in true }) {
+        for child in running where child.isRunning && filter(child) {
             child.killedByRunner = true
             child.send(SIGKILL)
             child.send(SIGCONT)
         }
-        for child in children where filter(child) { child.poll(blocking: true) }
+        for child in running where filter(child) { child.poll(blocking: true) }
     }
 
     // MARK: - Running
@@ -206,16 +253,17 @@ public final class ComposeRunner {
         do {
             completed = try runPhases()
         } catch {
-            killAll()
+            kill()
             throw error
         }
         if !completed {
-            killAll()
+            try killAll()
             notes.append("interrupted: every command was killed")
         }
         var report = ComposeReport(
-            settings: settings, children: children, schedule: schedule, plannedFaults: plannedFaults, injected: injected,
-            notes: notes, sdk: try SDKSummary(path: sdkPath), interrupted: !completed, elapsed: Date().timeIntervalSince(started))
+            settings: settings, history: history, schedule: schedule, plannedFaults: plannedFaults, injected: injected,
+            injectedByKind: injectedByKind, notes: notes, sdk: sdk, interrupted: !completed,
+            elapsed: Date().timeIntervalSince(started))
         do {
             try report.write(to: DatabaseFile.join(directory, "report.json"))
         } catch {
@@ -229,51 +277,51 @@ public final class ComposeRunner {
         //    can mean anything: the run stops there and the report names why.
         if let first = planner.first {
             let child = try start(first.name, seed: planner.subSeed())
-            guard wait(until: { !child.isRunning }) else { return false }
+            guard try wait(until: { !child.isRunning }) else { return false }
             if child.status != 0 { return true }  // The report says why (its exit, the end of its stderr).
         }
 
         // 2. The driver phase.
         let deadline = settings.duration.map { started.addingTimeInterval($0) }
         while true {
-            if let runs = settings.runs, schedule.count >= runs { break }
+            if let runs = settings.runs, schedule.total >= runs { break }
             if let deadline, Date() >= deadline { break }
             let (next, fault) = planner.next()
-            schedule.append(next)
-            if let fault { plannedFaults.append(fault) }
             let serial = template.commands.first { $0.name == next.command }!.prefix != .parallelDriver
             // A serial or singleton driver runs alone; a parallel one waits for room.
             let ready: () -> Bool = serial
                 ? { self.runningDrivers.isEmpty }
                 : { self.runningDrivers.count < next.parallelism }
-            guard wait(until: { ready() || (deadline.map { Date() >= $0 } ?? false) }) else { return false }
-            if let deadline, Date() >= deadline { schedule.removeLast(); break }
+            guard try wait(until: { ready() || (deadline.map { Date() >= $0 } ?? false) }) else { return false }
+            if let deadline, Date() >= deadline { break }  // Drawn, never started: not part of the schedule.
+            schedule.append(next)
+            if let fault { plannedFaults.append(fault) }
             let child = try start(next.command, seed: next.seed)
             if let anytime = next.anytime, let seed = next.anytimeSeed, !runningAnytime {
                 _ = try start(anytime, seed: seed)
             }
             if let fault { inject(fault) }
-            if serial { guard wait(until: { !child.isRunning }) else { return false } }
+            if serial { guard try wait(until: { !child.isRunning }) else { return false } }
             if planner.singleton != nil { break }  // Exactly one singleton per run.
         }
 
         // 3. The end: eventually_ after killing drivers, or finally_ when every driver finished on its own.
         var end = planner.end
         if end == .finally {
-            for child in children { if child.pausedUntil != nil { child.send(SIGCONT); child.pausedUntil = nil } }
-            guard wait(until: { self.runningDrivers.isEmpty }) else { return false }
-            if children.contains(where: { $0.prefix.isDriver && $0.killedByRunner }) {
+            for child in running { if child.pausedUntil != nil { child.send(SIGCONT); child.pausedUntil = nil } }
+            guard try wait(until: { self.runningDrivers.isEmpty }) else { return false }
+            if history.driverKilledByRunner {
                 notes.append("a driver was killed by a fault, so finally_ may not run")
                 end = .eventually
             }
         }
-        if end == .eventually { killAll { $0.prefix.isDriver } }
+        if end == .eventually { try killAll { $0.prefix.isDriver } }
         // Anytime commands already running run to completion; no new ones start.
-        guard wait(until: { !self.runningAnytime }) else { return false }
+        guard try wait(until: { !self.runningAnytime }) else { return false }
         let commands = end == .finally ? template.commands(.finally) : template.commands(.eventually)
         if let ending = planner.end == end ? planner.ending : commands.first {
             let child = try start(ending.name, seed: planner.subSeed())
-            guard wait(until: { !child.isRunning }) else { return false }
+            guard try wait(until: { !child.isRunning }) else { return false }
         } else {
             notes.append("no \(end.rawValue)_ command to run")
         }
@@ -281,12 +329,13 @@ public final class ComposeRunner {
     }
 
     private func inject(_ fault: PlannedFault) {
-        let running = runningDrivers
-        guard !running.isEmpty else {
+        let drivers = runningDrivers
+        guard !drivers.isEmpty else {
             injected.append(InjectedFault(planned: fault, victim: nil, at: Date().timeIntervalSince(started)))
             return
         }
-        let victim = running[fault.selector % running.count]
+        injectedByKind[fault.kind, default: 0] += 1
+        let victim = drivers[fault.selector % drivers.count]
         switch fault.kind {
         case .kill:
             victim.killedByRunner = true

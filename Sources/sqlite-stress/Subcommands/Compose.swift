@@ -15,10 +15,13 @@ struct Compose: ParsableCommand {
             drivers side by side with varying parallelism, serial and singleton drivers alone, anytime \
             commands alongside) for --duration seconds or --runs invocations, then finally_ (if every \
             driver finished on its own) or eventually_ (after killing the drivers). Every command gets \
-            a sub-seed in $SQLITE_STRESS_SEED and the run's SDK file in $ANTITHESIS_SDK_LOCAL_OUTPUT; \
-            commands that use $SQLITE_STRESS_DB share <run-dir>/stress.db unless it is set. The run \
-            directory keeps every command's output, the SDK output and report.json. Exit status 1 when \
-            an always/unreachable assertion failed or a command failed on its own.
+            a sub-seed in $SQLITE_STRESS_SEED and a file of its own for its SDK output in \
+            $ANTITHESIS_SDK_LOCAL_OUTPUT; commands that use $SQLITE_STRESS_DB share <run-dir>/stress.db \
+            unless it is set. The run directory keeps report.json and the commands' output (stdout, \
+            stderr, SDK output): of the first_ and ending commands, of the first commands that failed, and \
+            of the last --keep-commands others, so that a run of hours stays the size of a short one; \
+            every command and assertion is counted in the report. Exit status 1 when an \
+            always/unreachable assertion failed or a command failed on its own.
             """
     )
 
@@ -46,6 +49,12 @@ struct Compose: ParsableCommand {
     @Option(help: ArgumentHelp("Where to keep the run's files. (default: ./compose-<seed>)", valueName: "path"))
     var runDir: String?
 
+    @Option(help: ArgumentHelp(
+        "Keep the record and output files of the last n commands (besides the first_ and ending commands and the first "
+            + "n that failed), and the last n starts and faults in report.json; 0 keeps all.",
+        valueName: "n"))
+    var keepCommands = ComposeSettings.defaultKeptCommands
+
     @Flag(help: "Replace an existing run directory sqlite-stress made.")
     var overwrite = false
 
@@ -67,6 +76,7 @@ struct Compose: ParsableCommand {
             }
         }
         if duration == nil, runs == nil { throw ValidationError("give --duration or --runs.") }
+        if keepCommands < 0 { throw ValidationError("--keep-commands must be 0 (keep all) or more (got \(keepCommands)).") }
     }
 
     func run() throws {
@@ -75,7 +85,8 @@ struct Compose: ParsableCommand {
         let kinds = (faults ?? "").split(separator: ",").compactMap { FaultKind(rawValue: String($0)) }
         let settings = ComposeSettings(
             template: directory, seed: seed, duration: duration, runs: runs, maxParallel: maxParallel,
-            faults: Array(Set(kinds)).sorted { $0.rawValue < $1.rawValue }, end: end, runDirectory: runDir, overwrite: overwrite)
+            faults: Array(Set(kinds)).sorted { $0.rawValue < $1.rawValue }, end: end, runDirectory: runDir, overwrite: overwrite,
+            keptCommands: keepCommands == 0 ? nil : keepCommands)
         let runner = try ComposeRunner(settings)
         if !quiet, !json {
             Console.out("sqlite-stress compose: seed \(Seed.format(seed))\n"
