@@ -73,6 +73,28 @@ struct CommonOptions: ParsableArguments {
     }
 }
 
+/// `--compact-every auto|K`: when each thread of `stress` compacts the ledger
+/// (`CompactionSchedule`); `shrink` takes the failing run's.
+struct CompactionOption: ParsableArguments {
+    @Option(help: ArgumentHelp(
+        "Compact the ledger every K iterations per thread (superseded entries out, a record of their transactions "
+            + "kept); 0 never compacts; auto compacts every \(CompactionSchedule.automatic.every) iterations once a thread "
+            + "has run \(CompactionSchedule.automatic.from), so a long run's database stays the size of its data and a "
+            + "short one never compacts. A compacted multi-writer log replays in the log's order, not the run's. "
+            + "(default: auto)",
+        valueName: "auto|k"))
+    var compactEvery = CompactionSchedule.automatic.argument
+
+    func validate() throws {
+        guard CompactionSchedule(argument: compactEvery) != nil else {
+            throw ValidationError("--compact-every must be auto, 0 (never) or a number of iterations (got '\(compactEvery)').")
+        }
+    }
+
+    /// The schedule; `validate()` refused any other spelling.
+    var schedule: CompactionSchedule { CompactionSchedule(argument: compactEvery)! }
+}
+
 /// `--sql-log-max SIZE`: where the SQL log rotates, for `stress` and the drivers.
 struct SQLLogLimitOption: ParsableArguments {
     @Option(help: ArgumentHelp(

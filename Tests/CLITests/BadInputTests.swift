@@ -14,6 +14,7 @@ import Testing
         ("negative busy timeout", ["--busy-timeout=-5"]),
         ("negative check-every", ["--check-every=-1"]),
         ("negative compact-every", ["--compact-every=-1"]),
+        ("compact-every neither auto nor a number", ["--compact-every", "often"]),
         ("unknown journal mode", ["--journal-mode", "memory2"]),
         ("malformed seed", ["--seed", "0xZZ"]),
         ("negative seed", ["--seed=-1"]),

@@ -243,6 +243,29 @@ import Testing
         #expect(!text.contains("checkpoints ("))
     }
 
+    // By default a run compacts only once a thread has run 2,000 iterations,
+    // then every 200: the log holds exactly those compactions, the header and
+    // the reproduce line say `auto`, and the run passes.
+    @Test func aLongRunCompactsByDefault() throws {
+        let scratch = try Scratch()
+        let db = scratch.file("long.db")
+        let result = try CLI.run(["stress", "--seed", "3", "--threads", "1", "--iterations", "2450", "--check-every", "0",
+                                  "--db", db.path])
+        #expect(result.status == 0, "\(result.stdout.suffix(2000))")
+        #expect(result.stdout.contains("--compact-every auto"), "\(result.stdout)")
+        let log = try String(contentsOf: URL(fileURLWithPath: db.path + ".sql"), encoding: .utf8)
+        #expect(log.hasPrefix("-- sqlite-stress stress seed=0x0000000000000003 threads=1 iterations=2450 check-every=0 compact-every=auto "))
+        // One compaction after each of iterations 2000, 2200 and 2400.
+        let compactions = log.split(separator: "\n").filter { $0.hasPrefix("DELETE FROM temp.stress_compacting;") }
+        #expect(compactions.count == 3)
+
+        let short = scratch.file("short.db")
+        #expect(try CLI.run(["stress", "--seed", "3", "--threads", "1", "--iterations", "1999", "--check-every", "0",
+                             "--db", short.path, "-q"]).status == 0)
+        let shortLog = try String(contentsOf: URL(fileURLWithPath: short.path + ".sql"), encoding: .utf8)
+        #expect(!shortLog.contains("stress_compacting"))
+    }
+
     // A lost transaction is shown where it committed: `check` points the
     // durability violation at the transaction's COMMIT line in the SQL log.
     @Test func durabilityViolationPointsAtTheCommit() throws {

@@ -343,7 +343,7 @@ extension SchemaChangeTests {
             for seed in UInt64(slice * 10)..<UInt64(slice * 10 + 10) {
                 let db = folder + "/c\(seed).db"
                 let settings = StressSettings(
-                    databasePath: db, randomness: .seed(seed), iterations: 60, synchronous: "off", checkEvery: 0, compactEvery: 25)
+                    databasePath: db, randomness: .seed(seed), iterations: 60, synchronous: "off", checkEvery: 0, compaction: CompactionSchedule(every: 25))
                 let report = try? StressRun.prepare(settings).run()
                 results.withLock { $0.append((seed, report)) }
             }

@@ -258,7 +258,7 @@ extension DriverKind {
         // A schema change or maintenance step costs more than a transaction: fewer of them.
         let units = rng.int(in: 1...(writesRows ? 8 : 3))
         let settings = StressSettings(
-            databasePath: path, randomness: randomness, threads: 1, iterations: units, busyTimeout: busyTimeout, checkEvery: 0, compactEvery: 0,
+            databasePath: path, randomness: randomness, threads: 1, iterations: units, busyTimeout: busyTimeout, checkEvery: 0, compaction: .never,
             faults: faults, logLimit: logLimit)
         let acks = try AckLog(path: AckLog.path(for: path), syncs: config.commitsSurvivePowerLoss)
         let (base, reservation) = try acks.reserveWriter()

@@ -151,7 +151,7 @@ public final class StressRun: Sendable {
             "--iterations", "\(settings.iterations)", "--tables", "\(tableCount)",
             "--journal-mode", config.journalMode.rawValue, "--synchronous", config.synchronous.lowercased(),
             "--busy-timeout", "\(settings.busyTimeout)",
-            "--check-every", "\(settings.checkEvery)", "--compact-every", "\(settings.compactEvery)", "--db", database,
+            "--check-every", "\(settings.checkEvery)", "--compact-every", settings.compaction.argument, "--db", database,
         ] + (settings.logPath == settings.databasePath + ".sql" ? [] : ["--sql-log", DatabaseFile.reproductionPath(settings.logPath)])
             + (settings.logLimit == SQLLog.defaultLimit ? [] : ["--sql-log-max", SQLLog.describe(limit: settings.logLimit ?? 0)])
             + settings.faults.arguments + (settings.schemaChanges ? [] : ["--no-schema-changes"])
@@ -352,7 +352,7 @@ public final class StressRun: Sendable {
         // SQLite library give a byte-identical log.
         let run = command == "stress"
             ? "threads=\(settings.threads) iterations=\(settings.iterations) check-every=\(settings.checkEvery) "
-                + "compact-every=\(settings.compactEvery) " : ""
+                + "compact-every=\(settings.compaction.argument) " : ""
         let randomness = settings.randomness.seed.map { "seed=" + Seed.format($0) } ?? "randomness=" + Randomness.antithesisKind
         log.append(SQLLog.headerPrefix + "\(command) \(randomness) \(run)tables=\(tableCount)")
         log.append("-- " + SQLiteChoice.line)

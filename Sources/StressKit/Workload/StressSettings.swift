@@ -17,8 +17,8 @@ public struct StressSettings: Sendable {
     public var busyTimeout: Int
     /// Run `PRAGMA integrity_check` every this many iterations per thread (0: never).
     public var checkEvery: Int
-    /// Compact the ledger every this many iterations per thread (0: never); see `Compaction`.
-    public var compactEvery: Int
+    /// When each thread compacts the ledger; see `Compaction`.
+    public var compaction: CompactionSchedule
     /// Replace an existing database, but only one this tool created.
     public var overwrite: Bool
     /// Storage faults to inject through the fault-injecting VFS, and whether power fails.
@@ -29,10 +29,10 @@ public struct StressSettings: Sendable {
     public init(
         databasePath: String, logPath: String? = nil, randomness: Randomness, threads: Int = 1, iterations: Int = 1000,
         tables: Int? = nil, journalMode: JournalMode? = nil, synchronous: String? = nil, busyTimeout: Int = 5000,
-        checkEvery: Int = 1000, compactEvery: Int = StressSettings.defaultCompactEvery, overwrite: Bool = false,
+        checkEvery: Int = 1000, compaction: CompactionSchedule = .automatic, overwrite: Bool = false,
         faults: FaultPlan = FaultPlan(), schemaChanges: Bool = true, logLimit: Int64? = SQLLog.defaultLimit
     ) {
-        self.compactEvery = compactEvery
+        self.compaction = compaction
         self.logLimit = logLimit
         self.schemaChanges = schemaChanges
         self.databasePath = databasePath
@@ -49,14 +49,6 @@ public struct StressSettings: Sendable {
         self.overwrite = overwrite
     }
 
-    /// How often the monolith compacts the ledger by default: never. A
-    /// compaction removes the commit records by which `replay` puts a
-    /// multi-writer log's commits in the run's order, so such a replay falls
-    /// back to the log's order and can report timing as a difference; long runs
-    /// ask for it (`--compact-every 200` keeps a long run's database the size of
-    /// its data), and the composed template's `compact` driver runs it.
-    public static let defaultCompactEvery = 0
-
     /// Checks the numbers; paths are checked by `StressRun.prepare`.
     public func validate() throws(ToolError) {
         guard threads >= 1 else { throw ToolError("--threads must be at least 1 (got \(threads)).") }
@@ -67,7 +59,9 @@ public struct StressSettings: Sendable {
         }
         guard busyTimeout >= 0 else { throw ToolError("--busy-timeout must not be negative (got \(busyTimeout)).") }
         guard checkEvery >= 0 else { throw ToolError("--check-every must not be negative (got \(checkEvery)).") }
-        guard compactEvery >= 0 else { throw ToolError("--compact-every must not be negative (got \(compactEvery)).") }
+        guard compaction.every >= 0, compaction.from >= 0 else {
+            throw ToolError("--compact-every must not be negative (got \(compaction.every)).")
+        }
         guard !databasePath.isEmpty else { throw ToolError("--db must not be empty.") }
         guard logPath != databasePath else { throw ToolError("--sql-log must differ from --db.") }
         if let synchronous, !DatabaseConfig.synchronousLevels.contains(synchronous.uppercased()) {
@@ -75,4 +69,46 @@ public struct StressSettings: Sendable {
         }
         try faults.validate()
     }
+}
+
+/// When each thread of `stress` compacts the ledger (`Compaction`): every
+/// `every` iterations of its own, from its `from`-th iteration on; never when
+/// `every` is 0.
+///
+/// The default, `automatic`, compacts every 200 iterations once a thread has
+/// run 2,000: a long run's database stays the size of its data (an overnight
+/// run without compaction would fill a laptop's disk), and a short run — the
+/// default 1,000 iterations, the README's examples, the tests' pinned seeds —
+/// never compacts. A compaction removes the commit records by which `replay`
+/// puts a multi-writer log's commits in the run's order, so the transactions
+/// it covered replay in the log's order (README, "Replaying a log"), and
+/// `never` keeps them for such a replay.
+public struct CompactionSchedule: Sendable, Equatable {
+    public var every: Int
+    public var from: Int
+
+    public init(every: Int, from: Int = 0) {
+        self.every = every
+        self.from = from
+    }
+
+    public static let never = CompactionSchedule(every: 0)
+    public static let automatic = CompactionSchedule(every: 200, from: 2000)
+
+    /// `auto`, or a number of iterations (0: never) — as `--compact-every` takes it.
+    public init?(argument: String) {
+        if argument == "auto" {
+            self = .automatic
+        } else if let every = Int(argument), every >= 0 {
+            self.init(every: every)
+        } else {
+            return nil
+        }
+    }
+
+    /// As `--compact-every` spells it.
+    public var argument: String { self == .automatic ? "auto" : "\(every)" }
+
+    /// Whether a thread compacts after its `iteration`-th iteration.
+    func isDue(after iteration: Int) -> Bool { every > 0 && iteration >= from && iteration % every == 0 }
 }

@@ -202,7 +202,7 @@ final class Worker {
             case .schemaChange(let kind): runSchemaChange(kind, tx: tx)
             }
             if schemaTrouble != nil { settleSchemaTrouble() }
-            if settings.compactEvery > 0, iteration % settings.compactEvery == 0, connection != nil { runMaintenance(.compact) }
+            if settings.compaction.isDue(after: iteration), connection != nil { runMaintenance(.compact) }
             if settings.checkEvery > 0, iteration % settings.checkEvery == 0, let connection {
                 finishCopyCheck()
                 if context.workerVFS == nil {

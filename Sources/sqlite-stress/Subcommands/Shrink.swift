@@ -74,8 +74,7 @@ struct Shrink: ParsableCommand {
     @Option(help: "The failing run's --check-every.")
     var checkEvery = 1000
 
-    @Option(help: "The failing run's --compact-every.")
-    var compactEvery = StressSettings.defaultCompactEvery
+    @OptionGroup var compaction: CompactionOption
 
     @Option(help: ArgumentHelp("Accepted from a reproduce line and not used: shrink keeps its own log.", valueName: "path"))
     var sqlLog: String?
@@ -104,7 +103,7 @@ struct Shrink: ParsableCommand {
         let settings = StressSettings(
             databasePath: common.databasePath, randomness: common.randomness, threads: threads, iterations: iterations,
             tables: creation.tables, journalMode: creation.journalMode, synchronous: creation.synchronousLevel,
-            busyTimeout: lock.busyTimeout, checkEvery: checkEvery, compactEvery: compactEvery, faults: try faultOptions.plan())
+            busyTimeout: lock.busyTimeout, checkEvery: checkEvery, compaction: compaction.schedule, faults: try faultOptions.plan())
         try settings.validate()
         let request = Shrinker.Request(
             settings: log == nil ? settings : nil, logPath: log, faults: settings.faults,

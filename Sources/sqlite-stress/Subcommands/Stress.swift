@@ -41,12 +41,7 @@ struct Stress: ParsableCommand, AssertingCommand {
         valueName: "k"))
     var checkEvery = 1000
 
-    @Option(help: ArgumentHelp(
-        "Compact the ledger every K iterations per thread (superseded entries out, a record of their transactions kept); "
-            + "0, the default, never compacts; long runs want about 200. A compacted multi-writer log replays in "
-            + "the log's order, not the run's.",
-        valueName: "k"))
-    var compactEvery = StressSettings.defaultCompactEvery
+    @OptionGroup var compaction: CompactionOption
 
     @Option(help: ArgumentHelp("Where to write the SQL log. (default: <db>.sql)", valueName: "path"))
     var sqlLog: String?
@@ -63,7 +58,7 @@ struct Stress: ParsableCommand, AssertingCommand {
             databasePath: common.databasePath, logPath: sqlLog, randomness: common.randomness, threads: threads,
             iterations: iterations, tables: creation.tables, journalMode: creation.journalMode,
             synchronous: creation.synchronousLevel, busyTimeout: lock.busyTimeout, checkEvery: checkEvery,
-            compactEvery: compactEvery, overwrite: creation.overwrite, faults: try faultOptions.plan(), schemaChanges: schemaChanges,
+            compaction: compaction.schedule, overwrite: creation.overwrite, faults: try faultOptions.plan(), schemaChanges: schemaChanges,
             logLimit: logLimit.limit)
         let run = try StressRun.prepare(settings)
         let console = Console(quiet: common.quiet, json: common.json)
