@@ -82,7 +82,7 @@ struct CommandHistory {
             flaggedFailures += 1
             flagged.append(record)
         } else if let out = recent.append(record) {
-            for path in out.output { unlink(directory.hasSuffix("/") ? directory + path : directory + "/" + path) }
+            for path in out.output { unlink(DatabaseFile.join(directory, path)) }
         }
     }
 
