@@ -264,9 +264,12 @@ import Testing
     }
 
     /// Three drivers: one that talks and passes, one that fails on its own,
-    /// one whose SDK output fails an assertion (and which exits 0).
+    /// one whose SDK output fails an assertion (and which exits 0); and a
+    /// finally_ command, so that `--end finally` lets every driver end on its
+    /// own (a driver killed at the end could not be counted exactly).
     static func mixedTemplate() throws -> ScriptTemplate {
         try ScriptTemplate([
+            "finally_ok": "exit 0",
             "parallel_driver_talks": "echo hello",
             "parallel_driver_fails": "echo 'it broke' >&2; exit 3",
             "parallel_driver_asserts": #"""
@@ -283,14 +286,16 @@ import Testing
         let template = try Self.mixedTemplate()
         let run = template.scratch.file("run")
         let result = try CLI.run([
-            "compose", template.directory.path, "--seed", "2", "--runs", "40", "--keep-commands", "2", "--run-dir", run.path,
+            "compose", template.directory.path, "--seed", "2", "--runs", "40", "--end", "finally", "--keep-commands", "2",
+            "--run-dir", run.path,
         ])
         #expect(result.status == 1, "\(result.stdout)")
-        #expect(result.stdout.contains("commands: 40 run\n"), "\(result.stdout)")
+        #expect(result.stdout.contains("commands: 41 run\n"), "\(result.stdout)")  // 40 drivers and finally_ok
         let report = try Self.report(run)
         let outcomes = try #require(report["outcomes"] as? [String: [String: Int]])
-        #expect(outcomes.values.flatMap(\.values).reduce(0, +) == 40)
-        #expect(report["commandCount"] as? Int == 40)
+        #expect(outcomes.values.flatMap(\.values).reduce(0, +) == 41)
+        #expect(outcomes.values.allSatisfy { $0["killed by the runner"] == nil }, "\(outcomes)")
+        #expect(report["commandCount"] as? Int == 41)
         let fails = try #require(outcomes["parallel_driver_fails"]?["exit 3"])
         let asserts = try #require(outcomes["parallel_driver_asserts"]?["exit 0"])
         try #require(fails + asserts > 4, "the seed must fail more often than the report keeps")
@@ -302,9 +307,11 @@ import Testing
         let failures = commands.filter {
             ($0["name"] as? String) != "parallel_driver_talks" && ($0["exitStatus"] as? Int != 0 || $0["assertionFailed"] as? Bool == true)
         }
-        // The first two failures, and the last two commands to end (which may be failures too).
+        // The first two failures, the ending command, and the last two others to end
+        // (failures past the first two among them).
         #expect((2...4).contains(failures.count), "\(commands)")
-        #expect(commands.count == 4, "\(commands)")
+        #expect(commands.count == 5, "\(commands)")
+        #expect(commands.last?["name"] as? String == "finally_ok")
         let sequences = commands.compactMap { $0["sequence"] as? Int }
         #expect(sequences == sequences.sorted())
         let files = Set(try FileManager.default.contentsOfDirectory(atPath: run.appendingPathComponent("commands").path))
@@ -323,13 +330,14 @@ import Testing
         let template = try Self.mixedTemplate()
         let run = template.scratch.file("run")
         let result = try CLI.run([
-            "compose", template.directory.path, "--seed", "2", "--runs", "40", "--keep-commands", "0", "--run-dir", run.path, "-q",
+            "compose", template.directory.path, "--seed", "2", "--runs", "40", "--end", "finally", "--keep-commands", "0",
+            "--run-dir", run.path, "-q",
         ])
         #expect(result.status == 1, "\(result.stdout)")
         let report = try Self.report(run)
         let commands = try #require(report["commands"] as? [[String: Any]])
-        #expect(commands.count == 40)
-        #expect(commands.compactMap { $0["sequence"] as? Int } == Array(1...40))
+        #expect(commands.count == 41)
+        #expect(commands.compactMap { $0["sequence"] as? Int } == Array(1...41))
         #expect((report["schedule"] as? [Any])?.count == 40)
         let files = try FileManager.default.contentsOfDirectory(atPath: run.appendingPathComponent("commands").path)
         #expect(files.count == commands.map { ($0["output"] as? [String])?.count ?? 0 }.reduce(0, +))
@@ -534,5 +542,34 @@ import Testing
         #expect(ComposeTests.assertion(report, "m")?["verdict"] as? String == "failed")
         let runs = try #require((report["outcomes"] as? [String: [String: Int]])?["anytime_torn"]?["exit 0"])
         #expect(result.stdout.contains("SDK output: \(runs == 1 ? "1 line" : "\(runs) lines") not JSON\n"), "\(result.stdout)")
+    }
+
+    // A torn line is excused only in the output of a command the runner
+    // killed, which each command's file of its own tells apart: a driver
+    // killed at the end leaves a fragment and the run passes; a first_
+    // command that ended on its own leaving one fails the run beside it.
+    @Test func onlyAKilledCommandsTornLineIsExcused() throws {
+        let fragment = #"printf '%s' '{"antithesis_assert":{"assert_ty' >> "$ANTITHESIS_SDK_LOCAL_OUTPUT""#
+        // One driver at a time, for 2 s: the one started first writes its fragment
+        // and sleeps until the end kills it, and no other starts beside it.
+        func run(_ files: [String: String]) throws -> CommandResult {
+            let template = try ComposeTests.ScriptTemplate(files.merging([
+                "parallel_driver_torn": fragment + "\nexec sleep 30", "eventually_ok": "exit 0",
+            ]) { own, _ in own })
+            let result = try CLI.run([
+                "compose", template.directory.path, "--seed", "1", "--duration", "2", "--max-parallel", "1", "--end", "eventually",
+                "--run-dir", template.scratch.file("run").path,
+            ])
+            #expect(result.stdout.contains("parallel_driver_torn: 1 (killed by the runner ×1)"), "\(result.stdout)")
+            return result
+        }
+        let passing = try run([:])
+        #expect(passing.status == 0, "\(passing.stdout)")
+        #expect(passing.stdout.contains("SDK output: 1 line not JSON (torn by commands killed mid-write)"), "\(passing.stdout)")
+
+        let failing = try run(["first_torn": fragment])
+        #expect(failing.status == 1, "\(failing.stdout)")
+        #expect(failing.stdout.contains("SDK output: 2 lines not JSON\n"), "\(failing.stdout)")
+        #expect(failing.stdout.contains("result: FAIL — malformed SDK output"), "\(failing.stdout)")
     }
 }

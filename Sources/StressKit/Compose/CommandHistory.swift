@@ -34,9 +34,8 @@ public struct Recent<Element: Sendable>: Sendable {
     /// The kept elements, oldest first.
     public var elements: [Element] { Array(kept[oldest...] + kept[..<oldest]) }
 
-    /// How many are kept, and how many were not.
+    /// How many are kept.
     public var count: Int { kept.count }
-    public var dropped: Int { total - kept.count }
 }
 
 /// The commands a run has finished. Every one is counted, by name and outcome;
@@ -88,7 +87,4 @@ struct CommandHistory {
 
     /// The records kept, in the order the commands started.
     var records: [ComposeReport.CommandRecord] { (flagged + recent.elements).sorted { $0.sequence < $1.sequence } }
-
-    /// Commands counted but not kept in full.
-    var dropped: Int { total - flagged.count - recent.count }
 }

@@ -12,8 +12,7 @@ public struct SDKSummary: Sendable {
     /// One message; a line whose start was torn off by a kill (a write cut short
     /// by SIGKILL, with another message appended after it) still yields the
     /// message that follows the fragment.
-    static func parse(_ line: Substring) -> Message? {
-        let decoder = JSONDecoder()
+    static func parse(_ line: Substring, with decoder: JSONDecoder) -> Message? {
         if let message = try? decoder.decode(Message.self, from: Data(line.utf8)) { return message }
         guard let start = line.ranges(of: "{\"antithesis_").last, start.lowerBound != line.startIndex else { return nil }
         return try? decoder.decode(Message.self, from: Data(line[start.lowerBound...].utf8))
@@ -117,8 +116,9 @@ public struct SDKSummary: Sendable {
             throw ToolError("cannot read the SDK output \(path): \(error)")
         }
         var failing = false
+        let decoder = JSONDecoder()
         for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
-            guard let object = Self.parse(line) else {
+            guard let object = Self.parse(line, with: decoder) else {
                 malformedLines += 1
                 if !killed { unexplainedMalformedLines += 1 }
                 continue

@@ -185,14 +185,9 @@ public final class ComposeRunner {
     /// Takes in the commands that have ended: their SDK output folded into the
     /// run's, their record into the history.
     private func reap() throws(ToolError) {
-        var index = 0
-        while index < running.count {
-            let child = running[index]
-            guard !child.isRunning else {
-                index += 1
-                continue
-            }
-            running.remove(at: index)
+        let ended = running.filter { !$0.isRunning }
+        running.removeAll { !$0.isRunning }
+        for child in ended {
             let failing = try sdk.fold(path: Child.sdkOutput(child.output), killed: child.killedByRunner)
             child.removeEmptyOutput()
             history.add(child.record(in: directory, assertionFailed: failing))
