@@ -76,8 +76,18 @@ import Testing
             try records.merge(Self.schemaRecords(db), uniquingKeysWith: { $1 })
             schemaChanges = records.sorted { $0.key < $1.key }.map(\.value)
             connection = try Connection(path: db.path)
-            let recorded = try connection.scalar("SELECT count(*) FROM stress_compacted")
-            #expect(run.isCompacted ? recorded != .integer(0) : recorded == .integer(0), "the record of compacted transactions")
+            // One writer at a time: every compaction folded every acknowledgement written before it, so the record is empty.
+            let folded = try connection.scalar("SELECT value FROM stress_meta WHERE key = 'acks_folded_through'")
+            #expect(run.isCompacted ? folded != .integer(0) : folded == .integer(0), "the fold of acknowledgements")
+            #expect(try connection.scalar("SELECT count(*) FROM stress_compacted") == .integer(0), "the record of compacted transactions")
+        }
+
+        /// The acknowledgement log's records from the last compaction's fold on:
+        /// those `check` reviews.
+        func recordsSinceTheFold() throws -> [Substring] {
+            let mark = try #require({ if case .integer(let m)? = try connection.scalar("SELECT value FROM stress_meta WHERE key = 'acks_folded_through'") { Int(m) } else { nil } }())
+            let log = try Data(contentsOf: scratch.file("done.db.acks"))
+            return String(decoding: log.dropFirst(mark), as: UTF8.self).split(separator: "\n").filter { !$0.hasPrefix("#") }
         }
 
         /// The schema changes' records in the ledger now, by number.
@@ -418,10 +428,11 @@ import Testing
         let c = finished.connection
         // A transaction whose every effect is the only history of its key (so removing it
         // leaves a consistent model), or failing that one that left only a commit record;
-        // not one compaction recorded (its record would still vouch for it).
+        // acknowledged after the last compaction's fold, from where the check reviews the log.
+        let reviewed = try finished.recordsSinceTheFold().filter { $0.hasPrefix("c ") }.map { $0.split(separator: " ")[1] }
         let candidate = try c.scalar("""
             SELECT tx FROM stress_ledger AS l
-            WHERE NOT EXISTS (SELECT 1 FROM stress_compacted WHERE block = l.tx >> 5 AND ((bits >> (l.tx & 31)) & 1) = 1)
+            WHERE tx IN (\(reviewed.joined(separator: ", ")))
             GROUP BY tx
             HAVING sum(tbl <> '' AND (image IS NULL OR (SELECT count(*) FROM stress_ledger AS o WHERE o.tbl = l.tbl AND o.key = l.key) > 1)) = 0
             ORDER BY count(*) DESC, tx DESC LIMIT 1
@@ -449,28 +460,45 @@ import Testing
         #expect(found.contains { $0["tx"] == String(tx) }, "\(found)")
     }
 
-    // durability on a compacted ledger: an acknowledged transaction whose every
-    // entry compaction removed is kept by its bit in the record; the bit cleared,
-    // the transaction is lost, and the contents alone still look consistent.
+    // durability on a compacted ledger: a transaction committed just before a
+    // compaction, whose record its writer wrote only after the compaction had
+    // reviewed the log, is not folded; when compaction removes every entry it
+    // has, its bit in the record stands for them. The bit cleared, the
+    // transaction is lost, and the contents alone still look consistent.
     @Test func clearedCompactionRecordIsADurabilityViolation() throws {
-        let finished = try Finished(.compacted)
+        let finished = try Finished()
         let c = finished.connection
-        let acks = try String(contentsOf: finished.scratch.file("done.db.acks"), encoding: .utf8)
-        let committed = Set(acks.split(separator: "\n").filter { $0.hasPrefix("c ") }.compactMap { Int64($0.split(separator: " ")[1]) })
-        var chosen: Int64?
-        for row in try c.query("SELECT block, bits FROM stress_compacted ORDER BY block DESC") {
-            guard case .integer(let block) = row[0], case .integer(let bits) = row[1] else { continue }
-            for bit in 0..<32 where (bits >> bit) & 1 == 1 {
-                let tx = block << 5 | Int64(bit)
-                guard committed.contains(tx), try c.scalar("SELECT count(*) FROM stress_ledger WHERE tx = ?", [.integer(tx)]) == .integer(0) else { continue }
-                chosen = tx
-            }
-            if chosen != nil { break }
-        }
-        let tx = try #require(chosen, "no acknowledged transaction that only the record keeps")
-        try c.execute("UPDATE stress_compacted SET bits = bits & ~(1 << \(tx & 31)) WHERE block = \(tx >> 5)")
-        #expect(c.changes == 1)
-        let (result, json) = try finished.check()
+        // The last transaction of the run whose every entry a compaction removes.
+        let tx = try #require({ if case .integer(let id)? = $0 { id } else { nil } }(try c.scalar("""
+            SELECT tx FROM stress_ledger AS l WHERE tx > 1 GROUP BY tx
+            HAVING sum(NOT (tbl = '' OR image IS NULL OR seq < (SELECT max(m.seq) FROM stress_ledger AS m WHERE m.tbl = l.tbl AND m.key IS l.key))) = 0
+            ORDER BY tx DESC LIMIT 1
+            """)), "no transaction that compaction removes whole")
+        // Its record and every later one held back while the `compact` driver runs, then written.
+        let acks = finished.scratch.file("done.db.acks")
+        let original = try String(contentsOf: acks, encoding: .utf8)
+        let held = try #require(original.range(of: "c \(tx) \(~tx)\n"), "transaction \(tx) was not acknowledged")
+        try String(original[..<held.lowerBound]).write(to: acks, atomically: false, encoding: .utf8)
+        c.close()
+        let compact = try CLI.run(["compact", "--seed", "1", "--db", finished.db.path, "-q"])
+        try #require(compact.status == 0, "\(compact.stdout)\(compact.stderr)")
+        let handle = try FileHandle(forWritingTo: acks)
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(original[held.lowerBound...].utf8))
+        try handle.close()
+
+        var tampered = try Connection(path: finished.db.path)
+        #expect(try tampered.scalar("SELECT count(*) FROM stress_ledger WHERE tx = ?", [.integer(tx)]) == .integer(0))
+        #expect(try tampered.scalar("SELECT bits >> \(tx & 31) & 1 FROM stress_compacted WHERE block = \(tx >> 5)") == .integer(1))
+        tampered.close()
+        let intact = try CLI.run(["check", "--db", finished.db.path, "--seed", "7"])
+        #expect(intact.status == 0, "the bit vouches for it: \(intact.stdout)")
+
+        tampered = try Connection(path: finished.db.path)
+        try tampered.execute("UPDATE stress_compacted SET bits = bits & ~(1 << \(tx & 31)) WHERE block = \(tx >> 5)")
+        #expect(tampered.changes == 1)
+        tampered.close()
+        let (result, json) = try Self.checkJSON(finished.db)
         #expect(result.status == 1)
         #expect(Self.status(json, "model") == "pass")
         #expect(Self.status(json, "rollback") == "pass")
@@ -488,6 +516,41 @@ import Testing
         let reported = Self.violations(unplaced, "durability").map(Self.details)
         #expect(reported.map { $0["tx"] } == [String(tx)], "\(reported)")
         #expect(reported.first?["commit"]?.hasPrefix("not found: cannot read") == true, "\(reported)")
+    }
+
+    // A check reviews the acknowledgement log from the last compaction's fold
+    // on, and says so. The fold is what lets compaction remove the evidence of
+    // the transactions before it: with its mark moved back behind the tool's
+    // back, those transactions are judged again and found missing; a mark past
+    // the log's end is a log that is not this database's, and no verdict.
+    @Test func aCheckReviewsTheLogFromTheLastFold() throws {
+        let finished = try Finished(.compacted)
+        let mark = try #require({ if case .integer(let m)? = try finished.connection.scalar("SELECT value FROM stress_meta WHERE key = 'acks_folded_through'") { m } else { nil } }())
+        let since = try finished.recordsSinceTheFold().filter { $0.hasPrefix("c ") }.count
+        let (passed, json) = try finished.check()
+        #expect(passed.status == 0, "\(passed.stdout)")
+        #expect(Self.checked(json, "durability").hasPrefix("\(since) acknowledged transactions since byte \(mark) of the log"), "\(Self.checked(json, "durability"))")
+
+        var c = try Connection(path: finished.db.path)
+        try c.execute("UPDATE stress_meta SET value = 0 WHERE key = 'acks_folded_through'")
+        c.close()
+        let (unfolded, again) = try Self.checkJSON(finished.db)
+        #expect(unfolded.status == 1)
+        let failed = (again["properties"] as? [[String: Any]])?.filter { $0["status"] as? String == "fail" }.compactMap { $0["property"] as? String }
+        #expect(failed == ["durability"], "\(unfolded.stdout)")
+        let log = try Data(contentsOf: finished.scratch.file("done.db.acks"))
+        let folded = Set(String(decoding: log.prefix(Int(mark)), as: UTF8.self).split(separator: "\n").filter { $0.hasPrefix("c ") }.map { String($0.split(separator: " ")[1]) })
+        let missing = Self.violations(again, "durability").map(Self.details).compactMap { $0["tx"] }
+        #expect(!missing.isEmpty && missing.allSatisfy(folded.contains), "\(missing)")
+
+        c = try Connection(path: finished.db.path)
+        try c.execute("UPDATE stress_meta SET value = \(log.count + 1) WHERE key = 'acks_folded_through'")
+        c.close()
+        let beyond = try CLI.run(["check", "--db", finished.db.path, "--seed", "7"])
+        #expect(beyond.status == 2)
+        #expect(beyond.stdout.isEmpty)
+        #expect(beyond.stderr == "sqlite-stress: error: cannot check durability or rollback: the acknowledgement log \(finished.scratch.file("done.db.acks").path) is \(log.count) bytes long, "
+            + "but the database records that its first \(log.count + 1) bytes were reviewed: it is not that database's log.\n")
     }
 
     // After a power loss under synchronous=NORMAL (a `p 1` marker) commits
@@ -613,8 +676,9 @@ import Testing
     // and were compacted away).
     @Test func compactionRecordOfRolledBackTransactionIsARollbackViolation() throws {
         let finished = try Finished(.compacted)
-        let acks = try String(contentsOf: finished.scratch.file("done.db.acks"), encoding: .utf8)
-        let rolledBack = try #require(acks.split(separator: "\n").last { $0.hasPrefix("r ") }.flatMap { Int64($0.split(separator: " ")[1]) })
+        let rolledBack = try #require(
+            try finished.recordsSinceTheFold().last { $0.hasPrefix("r ") }.flatMap { Int64($0.split(separator: " ")[1]) },
+            "no rollback after the last compaction")
         try finished.connection.execute("""
             INSERT INTO stress_compacted (block, bits) VALUES (\(rolledBack >> 5), \(1 << (rolledBack & 31)))
             ON CONFLICT (block) DO UPDATE SET bits = bits | excluded.bits
@@ -1025,7 +1089,7 @@ import Testing
     // is refused, in one sentence that says which, by check, integrity and a
     // driver alike, and nothing is written; judged by this release's images
     // its rows would all be reported as changed.
-    @Test(arguments: [(1, "an older"), (3, "a newer")])
+    @Test(arguments: [(2, "an older"), (4, "a newer")])
     func otherBookkeepingFormatsAreRefused(_ format: Int, _ which: String) throws {
         let scratch = try Scratch()
         let db = scratch.file("old.db").path
@@ -1039,7 +1103,7 @@ import Testing
             let result = try CLI.run(command + ["--db", db])
             #expect(result.status == 2, "\(command): \(result.stderr)")
             let sentence = "sqlite-stress: error: \(db) was made by \(which) sqlite-stress "
-                + "(bookkeeping format \(format); this release reads format 2); use the release that made it.\n"
+                + "(bookkeeping format \(format); this release reads format 3); use the release that made it.\n"
             #expect(result.stderr == sentence, "\(command)")
             #expect(result.stdout.isEmpty)
         }

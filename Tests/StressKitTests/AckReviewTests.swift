@@ -10,13 +10,12 @@ import StressSQLite
 /// `AckReview` judged record by record against a database made by hand: the
 /// ledger holds ids `ledger`, the record of compacted transactions `compacted`.
 @Suite struct AckReviewTests {
-    /// `judged` and `settled` as `Checker.run` measures them (the log's length
-    /// before the snapshot, and once it is fixed), by default the whole log.
-    static func review(
-        ledger: [Int64], compacted: [Int64] = [], log: [String]?, judged: Int? = nil, settled: Int? = nil, listed: Int = 20,
-        in directory: TemporaryDirectory? = nil
-    ) throws -> AckReview {
-        let directory = try directory ?? TemporaryDirectory()
+    /// A database whose ledger holds ids `ledger`, whose record holds
+    /// `compacted`, and whose fold ended at byte `folded` of its log, which
+    /// holds `log` after the header (none when nil): a connection to it, and the log's path.
+    static func database(
+        ledger: [Int64], compacted: [Int64] = [], log: [String]?, folded: Int? = nil, in directory: TemporaryDirectory
+    ) throws -> (Connection, String) {
         let db = directory.path("r.db"), acks = directory.path("r.db.acks")
         let entries = ledger.map { "(\($0), 't', \($0), 'x')" }.joined(separator: ", ")
         try bookkeepingDatabase(db, ledger.isEmpty ? "SELECT 1" : "INSERT INTO stress_ledger (tx, tbl, key, image) VALUES \(entries)")
@@ -27,11 +26,26 @@ import StressSQLite
                 ON CONFLICT (block) DO UPDATE SET bits = bits | excluded.bits
                 """)
         }
+        if let folded { try connection.execute("UPDATE stress_meta SET value = \(folded) WHERE key = 'acks_folded_through'") }
         if let log {
             try ([AckLog.header] + log).map { $0 + "\n" }.joined().write(toFile: acks, atomically: true, encoding: .utf8)
         }
+        return (connection, acks)
+    }
+
+    /// `judged` and `settled` as `Checker.run` measures them (the log's length
+    /// before the snapshot, and once it is fixed), by default the whole log.
+    static func review(
+        ledger: [Int64], compacted: [Int64] = [], log: [String]?, folded: Int? = nil, judged: Int? = nil, settled: Int? = nil,
+        listed: Int = 20, in directory: TemporaryDirectory? = nil
+    ) throws -> AckReview {
+        let directory = try directory ?? TemporaryDirectory()
+        let (connection, acks) = try database(ledger: ledger, compacted: compacted, log: log, folded: folded, in: directory)
         try connection.execute("BEGIN")
-        defer { try? connection.execute("ROLLBACK") }
+        defer {
+            try? connection.execute("ROLLBACK")
+            withExtendedLifetime(directory) {}
+        }
         let length = DatabaseFile.existingSize(of: acks).map { Int($0) }
         return try AckReview(connection: connection, log: acks, judged: judged ?? length, settled: settled ?? length, listed: listed)
     }
@@ -120,6 +134,69 @@ import StressSQLite
                 (error as? ToolError)?.message == missing
             }
         }
+    }
+
+    // A review starts where the last compaction's fold ended: the records
+    // before it were held to the database by that compaction, and are not
+    // read again (here one that would fail now).
+    @Test func aReviewStartsWhereTheLastFoldEnded() throws {
+        let folded = Self.id(300, 1), gone = Self.id(300, 2), after = Self.id(300, 3), lost = Self.id(300, 4)
+        let mark = Self.length([Self.c(folded), Self.c(gone)])
+        let review = try Self.review(ledger: [after], log: [folded, gone, after, lost].map(Self.c), folded: mark)
+        #expect(review.from == mark)
+        #expect(review.committed == 2)
+        #expect(review.missing.ids == [lost])
+        #expect(review.reviewedThrough == [300: lost])
+        // A snapshot older than the fold's end (a copy taken before it) reviews nothing.
+        let copy = try Self.review(ledger: [], log: [folded, gone, after, lost].map(Self.c), folded: mark, judged: Self.length([Self.c(folded)]))
+        #expect(copy.committed == 0 && copy.missing.count == 0)
+    }
+
+    // A log shorter than the part the database records as reviewed is not its
+    // log; nor is a missing one, once a fold says there was one.
+    @Test func aLogShorterThanItsFoldIsNotTheDatabasesLog() throws {
+        let directory = try TemporaryDirectory()
+        let log = [Self.c(Self.id(300, 1))]
+        let short = "cannot check durability or rollback: the acknowledgement log \(directory.path("r.db.acks")) is \(Self.length(log)) bytes long, "
+            + "but the database records that its first 10000 bytes were reviewed: it is not that database's log."
+        #expect {
+            _ = try Self.review(ledger: [], log: log, folded: 10_000, in: directory)
+        } throws: { error in
+            (error as? ToolError)?.message == short
+        }
+        let other = try TemporaryDirectory()
+        #expect {
+            _ = try Self.review(ledger: [], log: nil, folded: 100, in: other)
+        } throws: { error in
+            (error as? ToolError)?.message == "cannot check durability or rollback: the acknowledgement log \(other.path("r.db.acks")) is missing."
+        }
+    }
+
+    // A compaction folds the records since the last fold only when every one
+    // holds, and only when there is something new: the log's length, and each
+    // writer's highest id recorded (a rollback's too).
+    @Test func aCompactionFoldsOnlyRecordsThatHold() throws {
+        let a = Self.id(300, 1), b = Self.id(300, 2), c = Self.id(301, 7), gone = Self.id(301, 8)
+        let holding = [Self.c(a), Self.r(b), Self.c(c)]
+        let directory = try TemporaryDirectory()
+        let (connection, acks) = try Self.database(ledger: [a, c], log: holding, in: directory)
+        let length = Self.length(holding)
+        #expect(try Compaction.fold(connection: connection, acknowledgements: acks, length: length)
+            == Compaction.Fold(through: length, writers: [300: b, 301: c]))
+        try connection.execute("UPDATE stress_meta SET value = \(length) WHERE key = 'acks_folded_through'")
+        #expect(try Compaction.fold(connection: connection, acknowledgements: acks, length: length) == nil, "nothing new")
+        // A driver's reservation alone: the mark moves past it, no writer's ids do.
+        let reserved = holding + ["w 0 -1"]
+        try ([AckLog.header] + reserved).map { $0 + "\n" }.joined().write(toFile: acks, atomically: true, encoding: .utf8)
+        #expect(try Compaction.fold(connection: connection, acknowledgements: acks, length: Self.length(reserved))
+            == Compaction.Fold(through: Self.length(reserved), writers: [:]))
+        connection.close()
+
+        let failing = holding + [Self.c(gone)]
+        let otherDirectory = try TemporaryDirectory()
+        let (other, otherAcks) = try Self.database(ledger: [a, c], log: failing, in: otherDirectory)
+        #expect(try Compaction.fold(connection: other, acknowledgements: otherAcks, length: Self.length(failing)) == nil)
+        other.close()
     }
 
     // Each record is judged on its own: an id recorded as committed and then as

@@ -30,10 +30,20 @@ import Testing
         return connection
     }
 
-    static func compact(_ connection: Connection) throws {
+    static func compact(_ connection: Connection, folding fold: Compaction.Fold? = nil) throws {
         try connection.execute("BEGIN IMMEDIATE")
-        for sql in Compaction.statements { try connection.execute(sql) }
+        for sql in Compaction.statements(folding: fold) { try connection.execute(sql) }
         try connection.execute("COMMIT")
+    }
+
+    /// Sets the bits of `ids` in the record, as compactions before would have.
+    static func record(_ ids: [Int64], in connection: Connection) throws {
+        for tx in ids {
+            try connection.execute("""
+                INSERT INTO stress_compacted (block, bits) VALUES (\(tx >> 5), \(1 << (tx & 31)))
+                ON CONFLICT (block) DO UPDATE SET bits = bits | excluded.bits
+                """)
+        }
     }
 
     /// The ledger's entries after the accounts' as (tx, tbl, key).
@@ -146,6 +156,51 @@ import Testing
         try Self.compact(c)
         #expect(try Self.entries(c) == [[.integer(Self.tx(3)), .text("kept"), .integer(1)], [.integer(Self.tx(3)), .text("kept"), .integer(2)]])
         #expect(try c.scalar("SELECT count(*) FROM stress_ledger WHERE seq <= 16") == .integer(16))
+        c.close()
+    }
+
+    // A fold moves the log's reviewed length and each writer's folded ids; a
+    // removed entry's transaction gets a bit only if its acknowledgement is not
+    // folded (here tx 6 and 7 committed after the records the fold reviewed).
+    @Test func foldedTransactionsNeedNoBit() throws {
+        let directory = try TemporaryDirectory()
+        let c = try Self.database(directory.path("c.db"), [
+            (Self.tx(2), "kept", .integer(1), "1,'a'"), (Self.tx(2), "", .null, nil),
+            (Self.tx(3), "kept", .integer(1), "1,'b'"), (Self.tx(3), "", .null, nil),
+            (Self.tx(6), "kept", .integer(1), "1,'c'"), (Self.tx(6), "", .null, nil),
+            (Self.tx(7), "kept", .integer(1), "1,'d'"),
+        ])
+        let writer = Self.tx(0) >> 32
+        try Self.compact(c, folding: Compaction.Fold(through: 4096, writers: [0: 1, writer: Self.tx(5)]))
+        #expect(try Self.entries(c) == [[.integer(Self.tx(7)), .text("kept"), .integer(1)]])
+        #expect(try Self.recorded(c) == [Self.tx(6)])
+        #expect(try c.query("SELECT writer, through FROM stress_folded ORDER BY writer") == [[.integer(0), .integer(1)], [.integer(writer), .integer(Self.tx(5))]])
+        #expect(try c.scalar("SELECT value FROM stress_meta WHERE key = 'acks_folded_through'") == .integer(4096))
+        // A later fold never moves a writer's folded ids back, and takes tx 6's bit with it.
+        try Self.compact(c, folding: Compaction.Fold(through: 5000, writers: [writer: Self.tx(6)]))
+        try Self.compact(c, folding: Compaction.Fold(through: 5100, writers: [writer: Self.tx(4)]))
+        #expect(try c.scalar("SELECT through FROM stress_folded WHERE writer = \(writer)") == .integer(Self.tx(6)))
+        #expect(try Self.recorded(c) == [])
+        #expect(try c.scalar("SELECT value FROM stress_meta WHERE key = 'acks_folded_through'") == .integer(5100))
+        // Records of no transaction (a driver's reservation) move the mark alone.
+        try Self.compact(c, folding: Compaction.Fold(through: 5107, writers: [:]))
+        #expect(try c.scalar("SELECT value FROM stress_meta WHERE key = 'acks_folded_through'") == .integer(5107))
+        #expect(try c.query("SELECT writer, through FROM stress_folded ORDER BY writer") == [[.integer(0), .integer(1)], [.integer(writer), .integer(Self.tx(6))]])
+        c.close()
+    }
+
+    // A fold clears its writers' bits up to the last id it folded, whole
+    // blocks and the part of the last one, and no other writer's.
+    @Test(arguments: [Int64(40), 63, 64, 95])
+    func aFoldClearsItsWritersBitsUpToWhatItFolded(_ through: Int64) throws {
+        let directory = try TemporaryDirectory()
+        let c = try Self.database(directory.path("c.db"), [])
+        let mine: [Int64] = [1, 2, 31, 32, 40, 41, 63, 64, 70, 95, 96, 200]
+        let other = TransactionID.make(thread: 1, number: 5)
+        try Self.record(mine.map { Self.tx(Int($0)) } + [other], in: c)
+        try Self.compact(c, folding: Compaction.Fold(through: 100, writers: [Self.tx(0) >> 32: Self.tx(Int(through))]))
+        #expect(try Self.recorded(c) == mine.filter { $0 > through }.map { Self.tx(Int($0)) } + [other])
+        #expect(try c.scalar("SELECT count(*) FROM stress_compacted WHERE bits = 0") == .integer(0), "no empty block is left")
         c.close()
     }
 

@@ -380,7 +380,12 @@ public final class AckLog: Sendable {
     /// else), or cannot be read to its end. Errors `body` throws pass through.
     /// With `limit`, only the log's first `limit` bytes are read (a record cut
     /// there is torn, and skipped): the log as long as it was at some moment.
-    public static func forEach(at path: String, limit: Int? = nil, _ body: (Outcome, Int64, _ end: Int) throws -> Void) throws {
+    /// With `from`, the records before that offset are skipped unread (the
+    /// header is still checked): a log shorter than `from` is not the log the
+    /// offset was taken from, and throws.
+    public static func forEach(
+        at path: String, from: Int = 0, limit: Int? = nil, _ body: (Outcome, Int64, _ end: Int) throws -> Void
+    ) throws {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             let reason = errno == ENOENT ? "is missing" : "cannot be opened (\(String(cString: strerror(errno))))"
@@ -398,6 +403,22 @@ public final class AckLog: Sendable {
         var lines = 0
         var consumed = 0  // Bytes of the file before `pending`.
         var remaining = limit ?? Int.max
+        let headerLine = header.utf8.count + 1
+        if from > headerLine {
+            guard Int(info.st_size) >= from else {
+                throw ToolError(
+                    "the acknowledgement log \(path) is \(info.st_size) bytes long, but the database records that its first \(from) bytes were reviewed: it is not that database's log.")
+            }
+            var first = [UInt8](repeating: 0, count: headerLine)
+            let n = first.withUnsafeMutableBytes { pread(fd, $0.baseAddress, headerLine, 0) }
+            guard n == headerLine, first.dropLast().elementsEqual(header.utf8), first.last == UInt8(ascii: "\n") else { throw notOurs }
+            guard lseek(fd, off_t(from), SEEK_SET) == off_t(from) else {
+                throw ToolError("the acknowledgement log \(path) cannot be read (\(String(cString: strerror(errno)))).")
+            }
+            lines = 1
+            consumed = from
+            remaining = max(0, remaining - from)
+        }
         while remaining > 0 {
             let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, min($0.count, remaining)) }
             if n < 0 && errno == EINTR { continue }

@@ -1,17 +1,30 @@
 import StressSQLite
 
 /// The acknowledgement log held against one snapshot of the database, in one
-/// pass over the log: what `durability` and `rollback` judge by.
+/// pass over the part of the log not yet reviewed: what `durability` and
+/// `rollback` judge by.
 ///
 /// The snapshot's side is read into memory first, one bit per transaction id
 /// (`TransactionSet`): the ids the ledger holds, and those the record of
-/// compacted transactions holds (`Compaction`). Then each record of the log is
-/// judged as it is read, and only what it finds wrong is kept: so a check costs
-/// one read of the log per run, with no copy of it, and memory that follows the
-/// ids in the database (a bit each) and the commits found missing, not the
-/// log's length. Each record is judged on its own: a clean run writes each id
-/// once (a writer's ids are its own, `AckLog.reserveWriter`), and an id
-/// recorded twice is judged twice.
+/// compacted transactions holds (`Compaction`). Then each record of the log is judged as
+/// it is read, and only what it finds wrong is kept: so a check costs one read
+/// of the log's unreviewed part, with no copy of it, and memory that follows
+/// the ids in the database (a bit each) and the commits found missing. Each record
+/// is judged on its own: a clean run writes each id once (a writer's ids are
+/// its own, `AckLog.reserveWriter`), and an id recorded twice is judged twice.
+///
+/// ## Only what no compaction has reviewed
+///
+/// A compaction reviews the records written since the last one, in its own
+/// write transaction, before it removes anything (`Compaction`, "Folding the
+/// acknowledgements"): when they all hold, it records in `stress_meta` how far
+/// the log was reviewed (`acks_folded_through`, a byte offset) and from then on
+/// may remove those transactions' entries. A review starts there, so a check's
+/// cost follows the work since the last compaction, not the run's history.
+/// The records before it were held to a snapshot that contained every one of
+/// their transactions, and the compaction that says so committed after them:
+/// a later loss that takes it (SQLite rolling the database back to before it)
+/// takes the mark back too, and those records are judged again.
 ///
 /// Which records count: those the log held before the snapshot began
 /// (`judged`), since only their transactions are surely in it; and, up to the
@@ -30,10 +43,14 @@ import StressSQLite
 ///
 /// Every writer creates the log before its first transaction, so once the
 /// database records a committed transaction the log must be there and
-/// readable: missing, empty, not ours, a directory or a read error is a
-/// `ToolError`, never an empty log. Only a database that records no committed
-/// transaction may have none (nothing was ever acknowledged).
+/// readable: missing, empty, not ours, a directory, a read error, or shorter
+/// than the part a compaction reviewed, is a `ToolError`, never an empty log.
+/// Only a database that records no committed transaction may have none
+/// (nothing was ever acknowledged).
 struct AckReview {
+    /// Where the review began: the byte of the log up to which compactions had
+    /// reviewed it (0: the whole log).
+    var from = 0
     /// Commit records read, rollback records read, and power losses that let
     /// SQLite lose the commits acknowledged before them.
     var committed = 0
@@ -53,13 +70,30 @@ struct AckReview {
     var leaked: Set<Int64> = []
     /// Whether the ledger holds entries of undone work (negative ids).
     var undoneWork = false
+    /// The highest id each writer (`tx >> 32`) has a record of among those
+    /// judged: a writer's records are in the order of its transactions.
+    var reviewedThrough: [Int64: Int64] = [:]
 
-    /// Reads the ledger's and the record's ids in the snapshot of `connection`,
-    /// then judges the records in the first `judged` bytes of the log at `path`
-    /// (its length before the snapshot began; nil when it was missing) against
-    /// them, with the power losses' markers in its first `settled` bytes (its
-    /// length once the snapshot was fixed). Violations beyond `listed` per kind
-    /// are counted only.
+    /// Whether every record judged holds: what a compaction needs to fold them.
+    var holds: Bool { missing.count == 0 && outlivedCount == 0 && leaked.isEmpty && recordedRollbacks.count == 0 }
+
+    /// The byte of the log up to which compactions have reviewed it, in the
+    /// snapshot of `connection` (0 when none has).
+    static func reviewedBytes(in connection: Connection) throws -> Int {
+        switch try connection.scalar("SELECT value FROM main.\(Bookkeeping.meta) WHERE key = '\(Compaction.foldKey)'") {
+        case nil, .null?: return 0
+        case .integer(let bytes)? where bytes >= 0: return Int(bytes)
+        case let value?:
+            throw ToolError("cannot check durability or rollback: the database records \(value.sqlLiteral) as the acknowledgement log's reviewed length, which is no length.")
+        }
+    }
+
+    /// Reads the ledger's and the record's ids in the snapshot of `connection`, then judges the
+    /// records from where compactions' reviews ended (`reviewedBytes`) up to
+    /// the first `judged` bytes of the log at `path` (its length before the
+    /// snapshot began; nil when it was missing) against them, with the power
+    /// losses' markers up to its first `settled` bytes (its length once the
+    /// snapshot was fixed). Violations beyond `listed` per kind are counted only.
     ///
     /// Throws `SQLiteError` when the snapshot's ids cannot be read (the damage
     /// is then the finding, and the log is not read), and `ToolError` when the
@@ -76,23 +110,26 @@ struct AckReview {
         var compacted = TransactionSet()
         let record = try connection.prepare("SELECT block, bits FROM main.\(Compaction.table)")
         while try record.step() { compacted.insert(block: record.int64(0), bits: record.int64(1), width: Compaction.blockBits) }
+        from = try Self.reviewedBytes(in: connection)
         guard let judged else {
-            if !ledger.hasPositive, compacted.isEmpty { return }  // Nothing ever committed, so nothing was acknowledged.
+            if !ledger.hasPositive, compacted.isEmpty, from == 0 { return }  // Nothing ever committed, so nothing was acknowledged.
             throw ToolError("cannot check durability or rollback: the acknowledgement log \(path) is missing.")
         }
         var era = Era()
         do {
-            try AckLog.forEach(at: path, limit: max(judged, settled ?? judged)) { outcome, tx, offset in
+            try AckLog.forEach(at: path, from: from, limit: max(judged, settled ?? judged)) { outcome, tx, offset in
                 era.seq += 1
                 if offset > judged, outcome != .powerLoss { return }  // Possibly after the snapshot began.
                 switch outcome {
                 case .committed:
                     committed += 1
                     era.commit(tx, present: ledger.contains(tx) || compacted.contains(tx))
+                    reviewedThrough[tx >> 32] = max(reviewedThrough[tx >> 32] ?? tx, tx)
                 case .rolledBack:
                     rolledBack += 1
                     if ledger.contains(tx) { leaked.insert(tx) }
                     if compacted.contains(tx) { recordedRollbacks.add(tx) }
+                    reviewedThrough[tx >> 32] = max(reviewedThrough[tx >> 32] ?? tx, tx)
                 case .powerLoss:
                     if tx == 1 { relaxed += 1 }
                     end(&era, relaxed: tx == 1)

@@ -53,8 +53,10 @@ public enum Bookkeeping {
     /// (`CheckCommand.openInitialised`): judged by this release's images, every
     /// row of an older image would be reported as changed. Format 2 writes a
     /// blob as its length and its own bytes (`TrackedTable.imageExpression`);
-    /// format 1 wrote it in hex, as `quote()` does.
-    public static let format: Int64 = 2
+    /// format 1 wrote it in hex, as `quote()` does. Format 3 adds the folded
+    /// acknowledgements (`Compaction`, `stress_folded` and `acks_folded_through`),
+    /// without which a check would judge a compacted ledger by the whole log.
+    public static let format: Int64 = 3
 
     /// Accounts created for `transfer`, and each one's opening balance.
     public static let accountCount = 16

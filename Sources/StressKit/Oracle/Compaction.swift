@@ -29,19 +29,36 @@ import StressSQLite
 /// reads the latest images, reads what it did before), an entry of undone work
 /// (`tx < 0`: `rollback` reports every one), or the latest schema change's record.
 ///
-/// ## The record of compacted transactions
+/// ## Folding the acknowledgements
 ///
 /// `durability` asks whether each acknowledged transaction is in the database;
 /// `rollback` asks whether a transaction recorded as rolled back left anything
-/// there. Before an entry goes, its transaction id is set in
-/// `stress_compacted`, a bitmap of ids (`block = tx >> 5`, bit `tx & 31`): one
-/// row holds 32 consecutive ids of one writer, so the record costs about half a
-/// byte per transaction. Both properties read the ledger and the record
-/// together (`AckReview`): a transaction is in the database when an entry or
-/// its bit says so — the bit stands for the entries removed, as they stood for
-/// the transaction before. A bit cleared behind the tool's back is a lost
-/// transaction (`durability`), a bit set for a transaction that rolled back a
-/// leak (`rollback`).
+/// there. Both read the acknowledgement log (`AckReview`), which grows by a
+/// line per transaction. So that a check's cost follows the work since the
+/// last compaction and not the run's history, a compaction first reviews the
+/// records written since the last one, in its own write transaction, against
+/// the database as it holds the write lock (every commit acknowledged by then
+/// is in it): `fold(connection:acknowledgements:length:)`. When every one holds, it
+/// folds them: `stress_meta`'s `acks_folded_through` moves to the log's length,
+/// and `stress_folded` holds, for each writer (`tx >> 32`) with a record
+/// there, the highest id it recorded. A check reviews the log from that offset
+/// on. When one does not hold, nothing is folded, and the check that follows
+/// reports it.
+///
+/// ## The record of compacted transactions
+///
+/// A transaction whose entries compaction removes before its acknowledgement is
+/// folded — it committed just before the compaction began, and its writer had
+/// not yet written its record, or never will (killed between COMMIT and the
+/// record) — has its id set in `stress_compacted`, a bitmap of ids (`block =
+/// tx >> 5`, bit `tx & 31`; one row holds 32 consecutive ids of one writer).
+/// `durability` and `rollback` read the ledger and the record together: a
+/// transaction is in the database when an entry or its bit says so — the bit
+/// stands for the entries removed. A fold clears its writers' bits up to the
+/// ids it folded, so the record holds only transactions still to be reviewed
+/// (and those of writers killed between a commit and its record). A bit cleared
+/// behind the tool's back is a lost transaction (`durability`), a bit set for a
+/// transaction that rolled back a leak (`rollback`).
 ///
 /// ## Incremental
 ///
@@ -52,33 +69,97 @@ import StressSQLite
 /// the work since, not the run's history. The mark only narrows the search: a
 /// wrong one can leave superseded entries in place, never remove a latest one.
 public enum Compaction {
-    /// The record of transactions whose entries compaction removed.
+    /// The record of transactions whose entries compaction removed before their
+    /// acknowledgements were folded.
     public static let table = "stress_compacted"
+    /// Each writer's highest transaction id whose acknowledgement a compaction folded.
+    public static let foldedTable = "stress_folded"
     /// The `stress_meta` key of the ledger's last `seq` at the last compaction.
     public static let markKey = "compacted_through"
+    /// The `stress_meta` key of the acknowledgement log's length at the last fold:
+    /// the records before it were reviewed (`AckReview`).
+    public static let foldKey = "acks_folded_through"
     /// The `stress_meta` key of the last schema change whose record compaction
     /// removed (records 1 … it were each there once); absent means none.
     public static let schemaMarkKey = "schema_compacted_through"
     /// Ids per row of the record.
     static let blockBits = 5
 
-    /// Creates the record; part of the bookkeeping every database carries.
+    /// Creates the record and the folded ids; part of the bookkeeping every database carries.
     static let creationStatements = [
         "CREATE TABLE \(table) (block INTEGER PRIMARY KEY, bits INTEGER NOT NULL)",
-        "INSERT INTO \(Bookkeeping.meta) (key, value) VALUES ('\(markKey)', 0)",
+        "CREATE TABLE \(foldedTable) (writer INTEGER PRIMARY KEY, through INTEGER NOT NULL)",
+        "INSERT INTO \(Bookkeeping.meta) (key, value) VALUES ('\(markKey)', 0), ('\(foldKey)', 0)",
     ]
+
+    /// The acknowledgements a compaction folds: the log's length when it
+    /// reviewed it, and each writer's highest id among the records reviewed.
+    public struct Fold: Sendable, Equatable {
+        public var through: Int
+        public var writers: [Int64: Int64]
+    }
+
+    /// Reviews the acknowledgement log at `path` since the last fold, up to
+    /// `length` (its length once `connection` holds the write lock, in the
+    /// compaction's transaction), against the database: the fold when every
+    /// record holds, nil when one does not (the check reports it) or when there
+    /// is nothing new.
+    ///
+    /// Throws what `AckReview` throws: `SQLiteError` when the ledger cannot be
+    /// read, `ToolError` when the log cannot serve as evidence.
+    static func fold(connection: Connection, acknowledgements path: String, length: Int) throws -> Fold? {
+        let review = try AckReview(connection: connection, log: path, judged: length, settled: length, listed: 0)
+        guard review.holds, length > review.from else { return nil }
+        return Fold(through: length, writers: review.reviewedThrough)
+    }
 
     private static let ledger = "main.\(Bookkeeping.ledger)"
     /// The recorded schema's JSON. A schema without tables (there is always
     /// one) is damage for `schema` to report, never a reason to drop entries.
     private static let recordedSchema = "(SELECT value FROM main.\(Bookkeeping.meta) WHERE key = 'schema')"
 
+    /// Whether the acknowledgement of the ledger entry `l`'s transaction is
+    /// folded, as an SQL expression: its writer's folded ids reach it.
+    private static let folded =
+        "l.tx <= coalesce((SELECT f.through FROM main.\(foldedTable) AS f WHERE f.writer = l.tx >> 32), 0)"
+
     /// The statements of one compaction, in order, for a write transaction:
-    /// the superseded entries into a TEMP table, their transactions into the
-    /// record, the entries out of the ledger, the mark moved.
-    public static var statements: [String] {
+    /// the fold's (its writers' ids, the log's length, their bits cleared),
+    /// then the superseded entries into a TEMP table, the transactions not
+    /// folded among theirs into the record, the entries out of the ledger, the
+    /// mark moved.
+    public static func statements(folding fold: Fold?) -> [String] {
         let schema = SQLValue.text(Bookkeeping.schemaMarker).sqlLiteral
-        return [
+        var statements: [String] = []
+        if let fold {
+            statements.append(
+                "INSERT INTO main.\(Bookkeeping.meta) (key, value) VALUES ('\(foldKey)', \(fold.through)) "
+                    + "ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+        }
+        // Records of no transaction (writers' reservations, power losses' markers) move the mark alone.
+        if let fold, !fold.writers.isEmpty {
+            let writers = fold.writers.sorted { $0.key < $1.key }
+            statements.append(
+                "INSERT INTO main.\(foldedTable) (writer, through) VALUES "
+                    + writers.map { "(\($0.key), \($0.value))" }.joined(separator: ", ")
+                    + " ON CONFLICT (writer) DO UPDATE SET through = max(through, excluded.through)")
+            // Each writer's blocks from its first id up to the block of the last id
+            // folded: whole blocks go, and the last keeps only the ids above it.
+            func block(_ tx: Int64) -> Int64 { tx >> Int64(blockBits) }
+            func upTo(_ tx: Int64) -> Int64 {  // The bits of `tx`'s block up to its own.
+                Int64(bitPattern: (UInt64(2) << UInt64(tx & ((1 << blockBits) - 1))) &- 1)
+            }
+            let clear = writers.map { writer, through in
+                "(block >= \(block(writer << 32)) AND block < \(block(through))) OR (block = \(block(through)) AND bits & ~\(upTo(through)) = 0)"
+            }
+            let keep = writers.map { _, through in "WHEN \(block(through)) THEN bits & ~\(upTo(through))" }
+            statements += [
+                "DELETE FROM main.\(table) WHERE " + clear.joined(separator: " OR "),
+                "UPDATE main.\(table) SET bits = CASE block " + keep.joined(separator: " ") + " ELSE bits END WHERE block IN ("
+                    + writers.map { String(block($0.value)) }.joined(separator: ", ") + ")",
+            ]
+        }
+        return statements + [
             "CREATE TEMP TABLE IF NOT EXISTS stress_compacting (seq INTEGER PRIMARY KEY, tx INTEGER NOT NULL)",
             "DELETE FROM temp.stress_compacting",
             """
@@ -115,9 +196,11 @@ public enum Compaction {
             JOIN \(ledger) AS l ON l.seq = c.seq WHERE l.tbl = \(schema)) WHERE k IS NOT NULL \
             ON CONFLICT (key) DO UPDATE SET value = excluded.value
             """,
+            // Only the transactions whose acknowledgements are not folded need their bits.
             """
             INSERT INTO main.\(table) (block, bits) \
-            SELECT tx >> \(blockBits), sum(1 << (tx & \((1 << blockBits) - 1))) FROM (SELECT DISTINCT tx FROM temp.stress_compacting) \
+            SELECT tx >> \(blockBits), sum(1 << (tx & \((1 << blockBits) - 1))) FROM (SELECT DISTINCT tx FROM temp.stress_compacting AS l \
+            WHERE NOT (\(folded))) \
             GROUP BY tx >> \(blockBits) \
             ON CONFLICT (block) DO UPDATE SET bits = bits | excluded.bits
             """,

@@ -724,12 +724,28 @@ final class Worker {
         }
     }
 
-    /// One ledger compaction (`Compaction`), in a write transaction of its own;
+    /// One ledger compaction (`Compaction`), in a write transaction of its own,
+    /// folding the acknowledgements written since the last one when they hold;
     /// true when it committed. A compaction that fails is rolled back whole.
     private func compact() -> Bool {
         transactionLabel = "compact"
         guard execute("BEGIN IMMEDIATE").error == nil else { return false }
-        for sql in Compaction.statements where execute(sql).error != nil || transactionLost {
+        // The log's length once this transaction holds the write lock: every
+        // commit acknowledged in it is in the transaction's snapshot.
+        let fold: Compaction.Fold?
+        do {
+            let length = Int(DatabaseFile.size(of: context.acks.path))
+            fold = try Compaction.fold(connection: connection!, acknowledgements: context.acks.path, length: length)
+        } catch let error as ToolError {
+            counters[.unexpectedErrors] += 1
+            context.noteUnexpected("a compaction could not review the acknowledgements: \(error.message)")
+            fold = nil
+        } catch {
+            // The database could not be read (a fault, or damage that the check will report): no compaction.
+            if !connection!.isAutocommit { forceRollback() }
+            return false
+        }
+        for sql in Compaction.statements(folding: fold) where execute(sql).error != nil || transactionLost {
             if !connection!.isAutocommit { forceRollback() }
             return false
         }

@@ -2,7 +2,9 @@ import StressSQLite
 
 /// `durability`: every transaction acknowledged after its COMMIT returned OK
 /// is in the ledger (its commit record, or the rows it changed), or in the
-/// record of transactions whose entries compaction removed (`Compaction`). After a power
+/// record of transactions whose entries compaction removed (`Compaction`);
+/// those acknowledged before the last compaction's fold were held to the
+/// database by that compaction, and the review starts after them. After a power
 /// loss that `synchronous=NORMAL` allows to take each writer's latest commits,
 /// a lost commit followed by a surviving one of the same writer is still a
 /// violation. The log is judged against the snapshot by `AckReview`.
@@ -18,6 +20,9 @@ extension Checker {
         }
         found.addCounted(acknowledged.missing.count - acknowledged.missing.ids.count)
         var checked = "\(acknowledged.committed) acknowledged transactions"
+        if acknowledged.from > 0 {
+            checked += " since byte \(acknowledged.from) of the log (compactions reviewed those before)"
+        }
         if acknowledged.relaxed > 0 {
             // synchronous=NORMAL: a power loss may take each writer's latest commits,
             // never one followed by a surviving commit of the same writer (the tx id's

@@ -130,7 +130,7 @@ struct SchemaShape: Equatable {
     /// The bookkeeping every database carries.
     private static let bookkeeping = [
         ("table", Bookkeeping.meta), ("table", Bookkeeping.ledger), ("table", Bookkeeping.accounts),
-        ("index", Bookkeeping.ledger + "_key"), ("table", Compaction.table),
+        ("index", Bookkeeping.ledger + "_key"), ("table", Compaction.table), ("table", Compaction.foldedTable),
     ]
 
     /// What the recorded schema implies.
