@@ -199,6 +199,22 @@ import StressSQLite
         other.close()
     }
 
+    // A compaction's review reads only the ledger since the last compaction's
+    // mark: every transaction with an entry before it is folded already or in
+    // the record, so an acknowledged one that is neither does not hold.
+    @Test func aCompactionReviewsOnlyTheLedgerSinceItsMark() throws {
+        let old = Self.id(300, 1), new = Self.id(300, 2)
+        let log = [Self.c(old), Self.c(new)]
+        for (compacted, holds) in [([Int64](), false), ([old], true)] {
+            let directory = try TemporaryDirectory()
+            let (connection, acks) = try Self.database(ledger: [old, new], compacted: compacted, log: log, in: directory)
+            try connection.execute("UPDATE stress_meta SET value = (SELECT seq FROM stress_ledger WHERE tx = \(old)) WHERE key = 'compacted_through'")
+            let fold = try Compaction.fold(connection: connection, acknowledgements: acks, length: Self.length(log))
+            #expect((fold != nil) == holds, "record \(compacted)")
+            connection.close()
+        }
+    }
+
     // Each record is judged on its own: an id recorded as committed and then as
     // rolled back (which no clean run writes) is held to both.
     @Test func anIDRecordedTwiceIsJudgedTwice() throws {

@@ -95,14 +95,20 @@ struct AckReview {
     /// losses' markers up to its first `settled` bytes (its length once the
     /// snapshot was fixed). Violations beyond `listed` per kind are counted only.
     ///
+    /// With `ledgerAfter`, only the ledger's entries after that `seq` are read:
+    /// a compaction's review, where every transaction with an earlier entry is
+    /// folded already or in the record (`Compaction`, "The record of compacted
+    /// transactions"), so that the review costs the work since, not the ledger.
+    ///
     /// Throws `SQLiteError` when the snapshot's ids cannot be read (the damage
     /// is then the finding, and the log is not read), and `ToolError` when the
     /// log cannot serve as evidence.
-    init(connection: Connection, log path: String, judged: Int?, settled: Int?, listed: Int) throws {
+    init(connection: Connection, log path: String, judged: Int?, settled: Int?, listed: Int, ledgerAfter: Int64? = nil) throws {
         missing = LowestIDs(limit: listed)
         recordedRollbacks = LowestIDs(limit: listed)
         var ledger = TransactionSet()
-        let ledgerIDs = try connection.prepare("SELECT tx FROM main.\(Bookkeeping.ledger)")
+        let ledgerIDs = try connection.prepare("SELECT tx FROM main.\(Bookkeeping.ledger)" + (ledgerAfter == nil ? "" : " WHERE seq > ?1"))
+        if let ledgerAfter { ledgerIDs.bind(.integer(ledgerAfter), at: 1) }
         while try ledgerIDs.step() {
             let tx = ledgerIDs.int64(0)
             if tx < 0 { undoneWork = true } else { ledger.insert(tx) }

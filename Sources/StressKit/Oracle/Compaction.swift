@@ -47,17 +47,21 @@ import StressSQLite
 ///
 /// ## The record of compacted transactions
 ///
-/// A transaction whose entries compaction removes before its acknowledgement is
-/// folded — it committed just before the compaction began, and its writer had
-/// not yet written its record, or never will (killed between COMMIT and the
-/// record) — has its id set in `stress_compacted`, a bitmap of ids (`block =
-/// tx >> 5`, bit `tx & 31`; one row holds 32 consecutive ids of one writer).
-/// `durability` and `rollback` read the ledger and the record together: a
-/// transaction is in the database when an entry or its bit says so — the bit
-/// stands for the entries removed. A fold clears its writers' bits up to the
-/// ids it folded, so the record holds only transactions still to be reviewed
-/// (and those of writers killed between a commit and its record). A bit cleared
-/// behind the tool's back is a lost transaction (`durability`), a bit set for a
+/// A transaction that a compaction meets before its acknowledgement is folded
+/// — it committed just before the compaction began, and its writer had not yet
+/// written its record, or never will (killed between COMMIT and the record) —
+/// has its id set in `stress_compacted`, a bitmap of ids (`block = tx >> 5`,
+/// bit `tx & 31`; one row holds 32 consecutive ids of one writer): every such
+/// transaction with an entry written since the last compaction (after the
+/// `compacted_through` mark below) or an entry this one removes. So every
+/// transaction with an entry up to the mark is folded or in the record, and
+/// a compaction's review reads only the ledger after the mark. `durability`
+/// and `rollback` read the ledger and the record together: a transaction is in
+/// the database when an entry or its bit says so — the bit stands for the
+/// entries removed. A fold clears its writers' bits up to the ids it folded, so
+/// the record holds only transactions still to be reviewed (and those of
+/// writers killed between a commit and its record). A bit cleared behind the
+/// tool's back is a lost transaction (`durability`), a bit set for a
 /// transaction that rolled back a leak (`rollback`).
 ///
 /// ## Incremental
@@ -108,7 +112,12 @@ public enum Compaction {
     /// Throws what `AckReview` throws: `SQLiteError` when the ledger cannot be
     /// read, `ToolError` when the log cannot serve as evidence.
     static func fold(connection: Connection, acknowledgements path: String, length: Int) throws -> Fold? {
-        let review = try AckReview(connection: connection, log: path, judged: length, settled: length, listed: 0)
+        let mark: Int64
+        switch try connection.scalar("SELECT value FROM main.\(Bookkeeping.meta) WHERE key = '\(markKey)'") {
+        case .integer(let value)?: mark = value
+        default: mark = 0  // None, or damage: the whole ledger is read.
+        }
+        let review = try AckReview(connection: connection, log: path, judged: length, settled: length, listed: 0, ledgerAfter: mark)
         guard review.holds, length > review.from else { return nil }
         return Fold(through: length, writers: review.reviewedThrough)
     }
@@ -126,8 +135,8 @@ public enum Compaction {
     /// The statements of one compaction, in order, for a write transaction:
     /// the fold's (its writers' ids, the log's length, their bits cleared),
     /// then the superseded entries into a TEMP table, the transactions not
-    /// folded among theirs into the record, the entries out of the ledger, the
-    /// mark moved.
+    /// folded among theirs and among those written since the mark into the
+    /// record, the entries out of the ledger, the mark moved.
     public static func statements(folding fold: Fold?) -> [String] {
         let schema = SQLValue.text(Bookkeeping.schemaMarker).sqlLiteral
         var statements: [String] = []
@@ -196,11 +205,13 @@ public enum Compaction {
             JOIN \(ledger) AS l ON l.seq = c.seq WHERE l.tbl = \(schema)) WHERE k IS NOT NULL \
             ON CONFLICT (key) DO UPDATE SET value = excluded.value
             """,
-            // Only the transactions whose acknowledgements are not folded need their bits.
+            // The transactions not folded, among those of the entries removed and
+            // those written since the last compaction (see "The record of compacted transactions").
             """
             INSERT INTO main.\(table) (block, bits) \
-            SELECT tx >> \(blockBits), sum(1 << (tx & \((1 << blockBits) - 1))) FROM (SELECT DISTINCT tx FROM temp.stress_compacting AS l \
-            WHERE NOT (\(folded))) \
+            SELECT tx >> \(blockBits), sum(1 << (tx & \((1 << blockBits) - 1))) FROM (SELECT tx FROM temp.stress_compacting AS l \
+            WHERE NOT (\(folded)) UNION SELECT tx FROM \(ledger) AS l \
+            WHERE l.seq > coalesce((SELECT value FROM main.\(Bookkeeping.meta) WHERE key = '\(markKey)'), 0) AND l.tx > 0 AND NOT (\(folded))) \
             GROUP BY tx >> \(blockBits) \
             ON CONFLICT (block) DO UPDATE SET bits = bits | excluded.bits
             """,
