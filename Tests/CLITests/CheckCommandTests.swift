@@ -822,6 +822,29 @@ import Testing
         #expect(found.contains { $0["index"] == index }, "\(found)")
     }
 
+    // A compaction folds only acknowledgements that hold: run after a
+    // transaction was lost behind the tool's back, it folds nothing (it still
+    // compacts), and the check that follows names the lost transaction.
+    @Test func aCompactionDoesNotFoldALostTransactionAway() throws {
+        let finished = try Finished()
+        // The commit record of the last transaction that changed no row: only durability can miss it.
+        let lost = try #require({ if case .integer(let id)? = $0 { id } else { nil } }(try finished.connection.scalar("""
+            SELECT max(tx) FROM (SELECT tx FROM stress_ledger GROUP BY tx HAVING count(*) = 1 AND max(tbl) = '')
+            """)))
+        try finished.connection.execute("DELETE FROM stress_ledger WHERE tx = \(lost)")
+        finished.connection.close()
+        let compact = try CLI.run(["compact", "--seed", "1", "--db", finished.db.path, "-q"])
+        try #require(compact.status == 0, "\(compact.stdout)\(compact.stderr)")
+        let c = try Connection(path: finished.db.path)
+        #expect(try c.scalar("SELECT value FROM stress_meta WHERE key = 'acks_folded_through'") == .integer(0), "nothing folded")
+        #expect(try c.scalar("SELECT value FROM stress_meta WHERE key = 'compacted_through'") != .integer(0), "the ledger compacted")
+        c.close()
+        let (result, json) = try Self.checkJSON(finished.db)
+        #expect(result.status == 1)
+        let found = Self.violations(json, "durability").map(Self.details)
+        #expect(found.map { $0["tx"] } == [String(lost)], "\(found)")
+    }
+
     // durability and rollback never pass without the acknowledgement log: once
     // the ledger records committed transactions, a log that is missing, empty,
     // not ours or a directory stops `check` and `integrity` with exit 2 and the

@@ -37,7 +37,7 @@ import StressSQLite
     /// before the snapshot, and once it is fixed), by default the whole log.
     static func review(
         ledger: [Int64], compacted: [Int64] = [], log: [String]?, folded: Int? = nil, judged: Int? = nil, settled: Int? = nil,
-        listed: Int = 20, in directory: TemporaryDirectory? = nil
+        listed: Int = 20, ledgerAfter: Int64? = nil, in directory: TemporaryDirectory? = nil
     ) throws -> AckReview {
         let directory = try directory ?? TemporaryDirectory()
         let (connection, acks) = try database(ledger: ledger, compacted: compacted, log: log, folded: folded, in: directory)
@@ -47,7 +47,8 @@ import StressSQLite
             withExtendedLifetime(directory) {}
         }
         let length = DatabaseFile.existingSize(of: acks).map { Int($0) }
-        return try AckReview(connection: connection, log: acks, judged: judged ?? length, settled: settled ?? length, listed: listed)
+        return try AckReview(
+            connection: connection, log: acks, judged: judged ?? length, settled: settled ?? length, listed: listed, ledgerAfter: ledgerAfter)
     }
 
     static func c(_ tx: Int64) -> String { "c \(tx) \(~tx)" }
@@ -146,7 +147,9 @@ import StressSQLite
         #expect(review.from == mark)
         #expect(review.committed == 2)
         #expect(review.missing.ids == [lost])
-        #expect(review.reviewedThrough == [300: lost])
+        #expect(review.reviewedThrough == nil, "a check's review notes no writers")
+        let compaction = try Self.review(ledger: [after], log: [folded, gone, after, lost].map(Self.c), folded: mark, ledgerAfter: 0)
+        #expect(compaction.reviewedThrough == [300: lost])
         // A snapshot older than the fold's end (a copy taken before it) reviews nothing.
         let copy = try Self.review(ledger: [], log: [folded, gone, after, lost].map(Self.c), folded: mark, judged: Self.length([Self.c(folded)]))
         #expect(copy.committed == 0 && copy.missing.count == 0)

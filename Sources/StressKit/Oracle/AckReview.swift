@@ -70,9 +70,10 @@ struct AckReview {
     var leaked: Set<Int64> = []
     /// Whether the ledger holds entries of undone work (negative ids).
     var undoneWork = false
-    /// The highest id each writer (`tx >> 32`) has a record of among those
-    /// judged: a writer's records are in the order of its transactions.
-    var reviewedThrough: [Int64: Int64] = [:]
+    /// In a compaction's review (`ledgerAfter`), the highest id each writer
+    /// (`tx >> 32`) has a record of among those judged: a writer's records are
+    /// in the order of its transactions. Nil in a check's, which has no use for it.
+    var reviewedThrough: [Int64: Int64]?
 
     /// Whether every record judged holds: what a compaction needs to fold them.
     var holds: Bool { missing.count == 0 && outlivedCount == 0 && leaked.isEmpty && recordedRollbacks.count == 0 }
@@ -108,7 +109,10 @@ struct AckReview {
         recordedRollbacks = LowestIDs(limit: listed)
         var ledger = TransactionSet()
         let ledgerIDs = try connection.prepare("SELECT tx FROM main.\(Bookkeeping.ledger)" + (ledgerAfter == nil ? "" : " WHERE seq > ?1"))
-        if let ledgerAfter { ledgerIDs.bind(.integer(ledgerAfter), at: 1) }
+        if let ledgerAfter {
+            ledgerIDs.bind(.integer(ledgerAfter), at: 1)
+            reviewedThrough = [:]
+        }
         while try ledgerIDs.step() {
             let tx = ledgerIDs.int64(0)
             if tx < 0 { undoneWork = true } else { ledger.insert(tx) }
@@ -130,12 +134,12 @@ struct AckReview {
                 case .committed:
                     committed += 1
                     era.commit(tx, present: ledger.contains(tx) || compacted.contains(tx))
-                    reviewedThrough[tx >> 32] = max(reviewedThrough[tx >> 32] ?? tx, tx)
+                    noteReviewed(tx)
                 case .rolledBack:
                     rolledBack += 1
                     if ledger.contains(tx) { leaked.insert(tx) }
                     if compacted.contains(tx) { recordedRollbacks.add(tx) }
-                    reviewedThrough[tx >> 32] = max(reviewedThrough[tx >> 32] ?? tx, tx)
+                    noteReviewed(tx)
                 case .powerLoss:
                     if tx == 1 { relaxed += 1 }
                     end(&era, relaxed: tx == 1)
@@ -147,6 +151,12 @@ struct AckReview {
             throw ToolError("cannot check durability or rollback: \(error.message)")
         }
         end(&era, relaxed: false)
+    }
+
+    /// Notes `tx` as reviewed, in a compaction's review.
+    private mutating func noteReviewed(_ tx: Int64) {
+        if let highest = reviewedThrough?[tx >> 32], highest >= tx { return }
+        reviewedThrough?[tx >> 32] = tx
     }
 
     /// The commits missing since the last power loss: held against the database

@@ -112,14 +112,11 @@ public enum Compaction {
     /// Throws what `AckReview` throws: `SQLiteError` when the ledger cannot be
     /// read, `ToolError` when the log cannot serve as evidence.
     static func fold(connection: Connection, acknowledgements path: String, length: Int) throws -> Fold? {
-        let mark: Int64
-        switch try connection.scalar("SELECT value FROM main.\(Bookkeeping.meta) WHERE key = '\(markKey)'") {
-        case .integer(let value)?: mark = value
-        default: mark = 0  // None, or damage: the whole ledger is read.
-        }
+        // A mark that is no integer (damage) reads the whole ledger.
+        let mark = if case .integer(let value)? = try connection.scalar("SELECT \(Self.mark)") { value } else { Int64(0) }
         let review = try AckReview(connection: connection, log: path, judged: length, settled: length, listed: 0, ledgerAfter: mark)
         guard review.holds, length > review.from else { return nil }
-        return Fold(through: length, writers: review.reviewedThrough)
+        return Fold(through: length, writers: review.reviewedThrough ?? [:])
     }
 
     private static let ledger = "main.\(Bookkeeping.ledger)"
@@ -174,7 +171,7 @@ public enum Compaction {
             """
             INSERT INTO temp.stress_compacting (seq, tx) \
             SELECT l.seq, l.tx FROM (SELECT DISTINCT tbl, key FROM \(ledger) \
-            WHERE seq > coalesce((SELECT value FROM main.\(Bookkeeping.meta) WHERE key = '\(markKey)'), 0) AND tbl <> \(schema)) AS k \
+            WHERE seq > \(mark) AND tbl <> \(schema)) AS k \
             JOIN \(ledger) AS l ON l.tbl = k.tbl AND l.key IS k.key \
             WHERE l.tx > 0 AND (l.image IS NULL OR l.seq < (SELECT max(m.seq) FROM \(ledger) AS m WHERE m.tbl = k.tbl AND m.key IS k.key))
             """,
@@ -211,7 +208,7 @@ public enum Compaction {
             INSERT INTO main.\(table) (block, bits) \
             SELECT tx >> \(blockBits), sum(1 << (tx & \((1 << blockBits) - 1))) FROM (SELECT tx FROM temp.stress_compacting AS l \
             WHERE NOT (\(folded)) UNION SELECT tx FROM \(ledger) AS l \
-            WHERE l.seq > coalesce((SELECT value FROM main.\(Bookkeeping.meta) WHERE key = '\(markKey)'), 0) AND l.tx > 0 AND NOT (\(folded))) \
+            WHERE l.seq > \(mark) AND l.tx > 0 AND NOT (\(folded))) \
             GROUP BY tx >> \(blockBits) \
             ON CONFLICT (block) DO UPDATE SET bits = bits | excluded.bits
             """,
@@ -219,6 +216,9 @@ public enum Compaction {
             "UPDATE main.\(Bookkeeping.meta) SET value = (SELECT coalesce(max(seq), 0) FROM \(ledger)) WHERE key = '\(markKey)'",
         ]
     }
+
+    /// The ledger's last `seq` at the last compaction, as an SQL expression (0: none).
+    static let mark = "coalesce((SELECT value FROM main.\(Bookkeeping.meta) WHERE key = '\(markKey)'), 0)"
 
     /// The last schema change whose record compaction removed, as an SQL expression (0: none).
     static let schemaMark = "coalesce((SELECT value FROM main.\(Bookkeeping.meta) WHERE key = '\(schemaMarkKey)'), 0)"
