@@ -845,6 +845,39 @@ import Testing
         #expect(found.map { $0["tx"] } == [String(lost)], "\(found)")
     }
 
+    // A compaction that cannot read the acknowledgement log (here a fresh log in
+    // place of the one its fold reviewed) commits without folding anything and
+    // says why in the SQL log; the check then refuses the log with exit 2, as
+    // it would without the compaction.
+    @Test func aCompactionThatCannotReadTheLogFoldsNothing() throws {
+        let finished = try Finished(.compacted)
+        let foldMark = "SELECT value FROM stress_meta WHERE key = 'acks_folded_through'"
+        let mark = try #require({ if case .integer(let m)? = try finished.connection.scalar(foldMark) { m } else { nil } }())
+        finished.connection.close()
+        let acks = finished.scratch.file("done.db.acks")
+        try Data("# sqlite-stress acknowledgements\n".utf8).write(to: acks)
+
+        let compact = try CLI.run(["compact", "--seed", "1", "--db", finished.db.path, "-q"])
+        #expect(compact.status == 0, "\(compact.stdout)\(compact.stderr)")
+        let c = try Connection(path: finished.db.path)
+        #expect(try c.scalar(foldMark) == .integer(mark), "nothing folded")
+        c.close()
+        let length = try #require(try FileManager.default.attributesOfItem(atPath: acks.path)[.size] as? Int)
+        let reason = "the acknowledgement log \(acks.path) is \(length) bytes long, but the database records that its first \(mark) bytes "
+            + "were reviewed: it is not that database's log."
+        let sqlLog = try String(contentsOf: finished.scratch.file("done.db.sql"), encoding: .utf8)
+        let lines = sqlLog.split(separator: "\n")
+        let said = lines.indices.filter { lines[$0].hasPrefix("-- ") && lines[$0].contains("compact: the acknowledgements are not folded: ") }
+        #expect(said.count == 1 && said.first.map { lines[$0].hasSuffix(reason) } == true, "\(said.map { lines[$0] })")
+        let committed = said.first.flatMap { lines[$0...].first { $0.hasPrefix("COMMIT; -- ") } }
+        #expect(committed?.hasSuffix(" compact ok") == true, "the compaction committed: \(committed ?? "no COMMIT")")
+
+        let check = try CLI.run(["check", "--db", finished.db.path, "--seed", "7"])
+        #expect(check.status == 2)
+        #expect(check.stdout.isEmpty)
+        #expect(check.stderr == "sqlite-stress: error: cannot check durability or rollback: \(reason)\n")
+    }
+
     // durability and rollback never pass without the acknowledgement log: once
     // the ledger records committed transactions, a log that is missing, empty,
     // not ours or a directory stops `check` and `integrity` with exit 2 and the
