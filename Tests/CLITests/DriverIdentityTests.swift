@@ -109,17 +109,17 @@ import Testing
         }
         int fsync(int fd) { return sync_file("fsync", fd); }
         int fdatasync(int fd) { return sync_file("fdatasync", fd); }
-        static void noteWrite(int fd) {
+        static void note_write(int fd) {
             char path[4096];
             if (path_of(fd, path, sizeof path) && (ends_with(path, ".db") || ends_with(path, ".db-wal")))
                 note("wrote", path);
         }
         ssize_t pwrite(int fd, const void *buffer, size_t count, off_t offset) {
-            noteWrite(fd);
+            note_write(fd);
             return ((ssize_t (*)(int, const void *, size_t, off_t))dlsym(RTLD_NEXT, "pwrite"))(fd, buffer, count, offset);
         }
         ssize_t pwrite64(int fd, const void *buffer, size_t count, off_t offset) {
-            noteWrite(fd);
+            note_write(fd);
             return ((ssize_t (*)(int, const void *, size_t, off_t))dlsym(RTLD_NEXT, "pwrite64"))(fd, buffer, count, offset);
         }
         """#
