@@ -755,21 +755,29 @@ import Testing
     // failed assertion names the known SQLite bugs its writers could have met:
     // itself and, beside it, drivers that may have been killed. In WAL mode on
     // a release before 3.50.2 that is the WAL recovery bug; in DELETE mode,
-    // with one thread and no fault, none.
-    @Test(arguments: ["wal", "delete"])
-    func aDriverThatMeetsCorruptionNamesTheKnownBugs(_ journalMode: String) throws {
+    // with one thread and no fault, none. So whether it meets the damage as it
+    // works (the ledger) or as it reads the recorded schema (`stress_meta`,
+    // where the journal mode is recorded: the header's file format numbers
+    // say it then).
+    @Test(arguments: ["wal", "delete"], ["stress_ledger", "stress_meta"])
+    func aDriverThatMeetsCorruptionNamesTheKnownBugs(_ journalMode: String, _ damaged: String) throws {
         let scratch = try Scratch()
         let db = scratch.file("driven.db")
         let schema = try CLI.run(["schema", "--db", db.path, "--seed", "5", "--journal-mode", journalMode, "-q"])
         try #require(schema.status == 0, "\(schema.stderr)")
         let connection = try Connection(path: db.path)
         let root = try #require({ if case .integer(let page)? = $0 { Int(page) } else { nil } }(
-            try connection.scalar("SELECT rootpage FROM sqlite_schema WHERE name = 'stress_ledger'")))
+            try connection.scalar("SELECT rootpage FROM sqlite_schema WHERE name = ?", [.text(damaged)])))
         if journalMode == "wal" { try connection.execute("PRAGMA wal_checkpoint(TRUNCATE)") }
         connection.close()
         try Self.damage(page: root, of: db)
         let sdk = scratch.file("sdk.jsonl")
         let result = try CLI.run(["insert", "--db", db.path, "--seed", "1", "--json"], environment: ["ANTITHESIS_SDK_LOCAL_OUTPUT": sdk.path])
+        if damaged == "stress_meta" {
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.stderr)")
+            let messages = (json["violations"] as? [[String: Any]] ?? []).compactMap { $0["message"] as? String }
+            #expect(messages.count == 1 && messages[0].hasPrefix("the database could not be read: "), "\(messages)")
+        }
         #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
         let version = SQLiteLibrary.loaded.version.split(separator: ".").compactMap { Int($0) }
         let hasTheWALFix = version.lexicographicallyPrecedes([3, 50, 2]) == false
@@ -778,6 +786,35 @@ import Testing
         let integrity = hits.filter { ($0["id"] as? String)?.hasPrefix("integrity") == true && $0["condition"] as? Bool == false }
         #expect(!integrity.isEmpty, "\(hits.map { $0["id"] ?? "" })")
         #expect(integrity.allSatisfy { ($0["details"] as? [String: Any])?["known_sqlite_bugs"] as? String == expected }, "\(integrity)")
+    }
+
+    // A check that cannot read the journal mode `schema` recorded (`stress_meta`
+    // damaged) names the known SQLite bugs a killed writer could have met by
+    // the mode the database header's file format numbers say.
+    @Test(arguments: ["wal", "delete"])
+    func aCheckThatCannotReadTheRecordedModeNamesTheKnownBugsByTheHeader(_ journalMode: String) throws {
+        let scratch = try Scratch()
+        let db = scratch.file("unreadable.db")
+        let run = try CLI.run([
+            "stress", "--seed", "0xc0ffee", "--no-schema-changes", "--iterations", "100", "--journal-mode", journalMode,
+            "--db", db.path, "-q",
+        ])
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        let connection = try Connection(path: db.path)
+        let root = try #require({ if case .integer(let page)? = $0 { Int(page) } else { nil } }(
+            try connection.scalar("SELECT rootpage FROM sqlite_schema WHERE name = 'stress_meta'")))
+        if journalMode == "wal" { try connection.execute("PRAGMA wal_checkpoint(TRUNCATE)") }
+        connection.close()
+        try Self.damage(page: root, of: db)
+        let result = try CLI.run(["check", "--db", db.path, "--seed", "7", "--json"])
+        #expect(result.status == 1)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.stderr)")
+        #expect(Self.status(json, "integrity") == "fail")
+        let version = SQLiteLibrary.loaded.version.split(separator: ".").compactMap { Int($0) }
+        let hasTheWALFix = version.lexicographicallyPrecedes([3, 50, 2]) == false
+        let expected = journalMode == "wal" && !hasTheWALFix ? ["wal-rollback-to-checksums"] : []
+        let named = (json["knownSQLiteBugs"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
+        #expect(named == expected, "SQLite \(SQLiteLibrary.loaded.version)")
     }
 
     // integrity: a corrupted page.

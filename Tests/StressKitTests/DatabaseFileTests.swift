@@ -22,6 +22,30 @@ import Testing
         #expect(DatabaseFile.existingSize(of: path) == 5)
     }
 
+    // The header's file format numbers (bytes 18 and 19) say WAL (2) or a
+    // rollback journal (1); anything else, or no SQLite header, says neither.
+    @Test func walInHeaderReadsTheFileFormatNumbers() throws {
+        let directory = try TemporaryDirectory()
+        func header(_ write: UInt8, _ read: UInt8, magic: String = "SQLite format 3\0") throws -> Bool? {
+            var bytes = [UInt8](repeating: 0, count: 4096)
+            bytes.replaceSubrange(0..<16, with: Array(magic.utf8))
+            bytes[18] = write
+            bytes[19] = read
+            let path = directory.path("h-\(write)-\(read)-\(magic.count)")
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            return DatabaseFile.walInHeader(of: path)
+        }
+        #expect(try header(2, 2) == true)
+        #expect(try header(1, 1) == false)
+        #expect(try header(1, 2) == nil)
+        #expect(try header(0xA5, 0xA5) == nil)
+        #expect(try header(2, 2, magic: "SQLite format 2\0") == nil)
+        #expect(DatabaseFile.walInHeader(of: directory.path("missing")) == nil)
+        let short = directory.path("short")
+        try Data("SQLite format 3\0".utf8).write(to: URL(fileURLWithPath: short))
+        #expect(DatabaseFile.walInHeader(of: short) == nil)
+    }
+
     // A directory is told from a file and from nothing, through symbolic links
     // (a link to nowhere is nothing), as `FileManager.fileExists` tells them.
     @Test func isDirectoryFollowsLinksAndTellsNothingApart() throws {

@@ -12,7 +12,7 @@ import Testing
     ) -> [String] {
         let plan = FaultPlan(faults: faults.map { FaultSpec(kind: $0, rate: $0.defaultRate) }, crash: crash)
         return KnownSQLiteBug.candidates(for: KnownSQLiteBug.Run(
-            sqliteVersion: version, journalMode: mode, threads: threads, faults: plan, schemaChanges: schemaChanges)).map(\.name)
+            sqliteVersion: version, wal: mode == .wal, threads: threads, faults: plan, schemaChanges: schemaChanges)).map(\.name)
     }
 
     @Test func theWALBugNeedsWALARecoveryOnAReleaseWithoutTheFix() {
@@ -52,7 +52,7 @@ import Testing
     // each that may have been killed, without this tool's storage faults.
     @Test func aCheckNamesWhatAKilledWriterCouldHaveMet() {
         func names(_ version: String, _ mode: JournalMode) -> [String] {
-            KnownSQLiteBug.candidates(for: .killedWriters(sqliteVersion: version, journalMode: mode)).map(\.name)
+            KnownSQLiteBug.candidates(for: .killedWriters(sqliteVersion: version, wal: mode == .wal)).map(\.name)
         }
         #expect(names("3.40.1", .wal) == ["wal-rollback-to-checksums"])
         #expect(names("3.50.1", .wal) == ["wal-rollback-to-checksums"])
@@ -62,7 +62,7 @@ import Testing
         }
         // A kill alone is what the WAL bug needs: the WAL recovered from the file.
         #expect(KnownSQLiteBug.candidates(for: KnownSQLiteBug.Run(
-            sqliteVersion: "3.40.1", journalMode: .wal, threads: 2, faults: FaultPlan(), schemaChanges: false, killed: true
+            sqliteVersion: "3.40.1", wal: true, threads: 2, faults: FaultPlan(), schemaChanges: false, killed: true
         )).map(\.name) == ["wal-rollback-to-checksums"])
     }
 

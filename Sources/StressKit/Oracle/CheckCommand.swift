@@ -205,7 +205,8 @@ public enum CheckCommand {
         var outcome = Outcome(mode: mode, databasePath: path, randomness: randomness)
         let checker = Checker(connection: connection, who: mode.rawValue)
         checker.parallel = true
-        // The journal mode `schema` recorded: what the known SQLite bugs depend on.
+        // The journal mode `schema` recorded: what the known SQLite bugs depend on
+        // (when it cannot be read, the header says WAL or a rollback journal).
         var journalMode: JournalMode?
         do {
             for row in try connection.query("SELECT key, value FROM \(Bookkeeping.meta) WHERE key IN ('seed', 'journal_mode')") {
@@ -223,9 +224,9 @@ public enum CheckCommand {
             var report = try checker.run(acknowledgements: AckLog.path(for: path), randomness: randomness)
             // A lost transaction is shown where it committed, when the SQL log is beside the database.
             for index in report.results.indices { SQLLog.placeCommits(of: &report.results[index].violations, in: path + ".sql") }
-            if !report.passed, let journalMode {
+            if !report.passed, let wal = journalMode.map({ $0 == .wal }) ?? DatabaseFile.walInHeader(of: path) {
                 outcome.knownSQLiteBugs = KnownSQLiteBug.candidates(for: .killedWriters(
-                    sqliteVersion: SQLiteChoice.library.version, journalMode: journalMode))
+                    sqliteVersion: SQLiteChoice.library.version, wal: wal))
             }
             StressAssertions.record(report, knownSQLiteBugs: outcome.knownSQLiteBugs)
             outcome.report = report

@@ -15,7 +15,8 @@ public struct KnownSQLiteBug: Sendable, Equatable, Encodable {
     /// What a failed run did, as far as the known bugs care.
     struct Run: Sendable {
         var sqliteVersion: String
-        var journalMode: JournalMode
+        /// WAL mode, or one of the rollback-journal modes: all the rules tell apart.
+        var wal: Bool
         /// Threads of one process, each with its own connection.
         var threads: Int
         var faults: FaultPlan
@@ -33,8 +34,8 @@ public struct KnownSQLiteBug: Sendable, Equatable, Encodable {
         /// may change the schema and any of which may have been killed, without
         /// this tool's storage faults (a `stress` run with faults names what it
         /// could meet in its own report).
-        static func killedWriters(sqliteVersion: String, journalMode: JournalMode) -> Run {
-            Run(sqliteVersion: sqliteVersion, journalMode: journalMode, threads: 1, faults: FaultPlan(),
+        static func killedWriters(sqliteVersion: String, wal: Bool) -> Run {
+            Run(sqliteVersion: sqliteVersion, wal: wal, threads: 1, faults: FaultPlan(),
                 schemaChanges: true, killed: true)
         }
 
@@ -42,7 +43,7 @@ public struct KnownSQLiteBug: Sendable, Equatable, Encodable {
         /// the SQLite this process loaded; `killed` when other processes write
         /// the database beside it and may have been killed (the composed drivers).
         static func writers(of settings: StressSettings, journalMode: JournalMode, killed: Bool) -> Run {
-            Run(sqliteVersion: SQLiteChoice.library.version, journalMode: journalMode, threads: settings.threads,
+            Run(sqliteVersion: SQLiteChoice.library.version, wal: journalMode == .wal, threads: settings.threads,
                 faults: settings.faults, schemaChanges: settings.schemaChanges, killed: killed)
         }
     }
@@ -75,7 +76,7 @@ public struct KnownSQLiteBug: Sendable, Equatable, Encodable {
                     + "lost once the WAL is recovered from the file (SQLite forum post b490f726db)",
                 fixedIn: "3.50.2", reproduction: "bench/wal-rollback-to-bug"),
             since: Version(3, 7, 0),
-            applies: { $0.journalMode == .wal && ($0.failsCleanly || $0.faults.crash || $0.killed) }),
+            applies: { $0.wal && ($0.failsCleanly || $0.faults.crash || $0.killed) }),
         Rule(
             bug: KnownSQLiteBug(
                 name: "hot-journal-pending-race",
@@ -85,7 +86,7 @@ public struct KnownSQLiteBug: Sendable, Equatable, Encodable {
                     + "(SQLite's test/pendingrace.test, fixed in its tree on 2023-01-31; 3.44.0 has the fix)",
                 fixedIn: "3.44.0", reproduction: "bench/delete-ioerr-threads-bug"),
             since: Version(3, 7, 0),
-            applies: { $0.journalMode != .wal && $0.threads > 1 && $0.failsCleanly }),
+            applies: { !$0.wal && $0.threads > 1 && $0.failsCleanly }),
         Rule(
             bug: KnownSQLiteBug(
                 name: "drop-column-failed-read",

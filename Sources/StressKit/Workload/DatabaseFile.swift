@@ -48,6 +48,20 @@ public enum DatabaseFile {
         return .sqlite(applicationID: id)
     }
 
+    /// Whether the database at `path` is in WAL mode, as its header's file
+    /// format numbers say (bytes 18 and 19: 2 in WAL mode, 1 in the
+    /// rollback-journal modes); nil when they say neither or there is no SQLite
+    /// header to read. For a database whose recorded journal mode cannot be read.
+    public static func walInHeader(of path: String) -> Bool? {
+        guard let header = head(of: path, count: 100), header.count == 100,
+              header.prefix(16).elementsEqual("SQLite format 3\0".utf8) else { return nil }
+        switch (header[18], header[19]) {
+        case (2, 2): return true
+        case (1, 1): return false
+        default: return nil
+        }
+    }
+
     /// Whether the file at `path` starts with `prefix` (used to recognise our own logs).
     public static func starts(_ path: String, with prefix: String) -> Bool {
         head(of: path, count: prefix.utf8.count)?.elementsEqual(prefix.utf8) ?? false

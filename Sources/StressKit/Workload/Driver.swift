@@ -237,12 +237,17 @@ extension DriverKind {
         do {
             (schema, cookie, config) = try Bookkeeping.recorded(in: probe)
         } catch let error as SQLiteError where error.isCorruption {
-            // A database of ours that cannot be read any more: what the oracle exists to report.
+            // A database of ours that cannot be read any more: what the oracle exists to report,
+            // with the known SQLite bugs its writers could have met, as `check` names them
+            // (the journal mode from the header, the recorded one being unreadable).
             probe.close()
             let violation = Violation(
                 property: .integrity, message: "the database could not be read: \(error)", thread: rawValue, logLine: 0,
                 details: ["error": error.code.name])
-            StressAssertions.record(violation)
+            let knownSQLiteBugs = DatabaseFile.walInHeader(of: path).map {
+                KnownSQLiteBug.candidates(for: .killedWriters(sqliteVersion: SQLiteChoice.library.version, wal: $0))
+            } ?? []
+            StressAssertions.record(violation, knownSQLiteBugs: knownSQLiteBugs)
             return DriverOutcome(
                 kind: self, databasePath: path, randomness: randomness, label: rawValue, counters: Counters(), violations: [violation],
                 unexpectedErrors: [], elapsed: start.duration(to: clock.now).seconds, faults: nil)
