@@ -701,6 +701,26 @@ import Testing
         #expect(found.first?["actual"]?.hasPrefix("16001") == true, "\(found)")
     }
 
+    /// A clean 100-iteration `stress` run's database in `journalMode`, without schema changes.
+    static func shortRun(_ journalMode: String) throws -> (Scratch, URL) {
+        let scratch = try Scratch()
+        let db = scratch.file("short.db")
+        let run = try CLI.run([
+            "stress", "--seed", "0xc0ffee", "--no-schema-changes", "--iterations", "100", "--journal-mode", journalMode,
+            "--db", db.path, "-q",
+        ])
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        return (scratch, db)
+    }
+
+    /// The known SQLite bugs a check names for a database in `journalMode` on the
+    /// SQLite loaded: the WAL bug in WAL mode before 3.50.2, else none.
+    static func knownBugsOfAKilledWriter(_ journalMode: String) -> [String] {
+        let version = SQLiteLibrary.loaded.version.split(separator: ".").compactMap { Int($0) }
+        let hasTheWALFix = version.lexicographicallyPrecedes([3, 50, 2]) == false
+        return journalMode == "wal" && !hasTheWALFix ? ["wal-rollback-to-checksums"] : []
+    }
+
     // A failed check names the known SQLite bugs the database's writers could
     // have met on the SQLite it runs, had one been killed: in WAL mode the WAL
     // recovery bug, on a release without its fix (3.50.2); in a rollback-journal
@@ -709,13 +729,7 @@ import Testing
     // failed assertion's details in the SDK output.
     @Test(arguments: ["wal", "delete"])
     func aFailedCheckNamesTheKnownBugsAKilledWriterCouldHaveMet(_ journalMode: String) throws {
-        let scratch = try Scratch()
-        let db = scratch.file("killed.db")
-        let run = try CLI.run([
-            "stress", "--seed", "0xc0ffee", "--no-schema-changes", "--iterations", "100", "--journal-mode", journalMode,
-            "--db", db.path, "-q",
-        ])
-        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        let (scratch, db) = try Self.shortRun(journalMode)
         let connection = try Connection(path: db.path)
         try connection.execute("UPDATE stress_accounts SET balance = balance + 1 WHERE id = 3")
         connection.close()
@@ -725,9 +739,8 @@ import Testing
         #expect(result.status == 1)
         let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.stderr)")
         let version = try #require((json["sqlite"] as? [String: Any])?["version"] as? String)
-        let parts = version.split(separator: ".").compactMap { Int($0) }
-        let hasTheWALFix = parts.lexicographicallyPrecedes([3, 50, 2]) == false
-        let expected = journalMode == "wal" && !hasTheWALFix ? ["wal-rollback-to-checksums"] : []
+        #expect(version == SQLiteLibrary.loaded.version, "the check loads the SQLite this test does")
+        let expected = Self.knownBugsOfAKilledWriter(journalMode)
         let named = (json["knownSQLiteBugs"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
         #expect(named == expected, "SQLite \(version)")
 
@@ -793,13 +806,7 @@ import Testing
     // the mode the database header's file format numbers say.
     @Test(arguments: ["wal", "delete"])
     func aCheckThatCannotReadTheRecordedModeNamesTheKnownBugsByTheHeader(_ journalMode: String) throws {
-        let scratch = try Scratch()
-        let db = scratch.file("unreadable.db")
-        let run = try CLI.run([
-            "stress", "--seed", "0xc0ffee", "--no-schema-changes", "--iterations", "100", "--journal-mode", journalMode,
-            "--db", db.path, "-q",
-        ])
-        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        let (scratch, db) = try Self.shortRun(journalMode)
         let connection = try Connection(path: db.path)
         let root = try #require({ if case .integer(let page)? = $0 { Int(page) } else { nil } }(
             try connection.scalar("SELECT rootpage FROM sqlite_schema WHERE name = 'stress_meta'")))
@@ -810,11 +817,9 @@ import Testing
         #expect(result.status == 1)
         let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.stderr)")
         #expect(Self.status(json, "integrity") == "fail")
-        let version = SQLiteLibrary.loaded.version.split(separator: ".").compactMap { Int($0) }
-        let hasTheWALFix = version.lexicographicallyPrecedes([3, 50, 2]) == false
-        let expected = journalMode == "wal" && !hasTheWALFix ? ["wal-rollback-to-checksums"] : []
         let named = (json["knownSQLiteBugs"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
-        #expect(named == expected, "SQLite \(SQLiteLibrary.loaded.version)")
+        #expect(named == Self.knownBugsOfAKilledWriter(journalMode), "SQLite \(SQLiteLibrary.loaded.version)")
+        withExtendedLifetime(scratch) {}
     }
 
     // integrity: a corrupted page.
