@@ -195,6 +195,12 @@ import Testing
 
     /// Overwrites page `page` of the closed database at `db` with 0xA5 behind
     /// SQLite's back: `count` bytes from `offset` into the page, or all of it.
+    /// The root page of the table or index `name`.
+    static func rootPage(of name: String, on connection: Connection) throws -> Int {
+        try #require(try connection.scalar("SELECT rootpage FROM sqlite_schema WHERE name = ?", [.text(name)])
+            .flatMap { if case .integer(let page) = $0 { Int(page) } else { nil } }, "no \(name)")
+    }
+
     static func damage(page: Int, of db: URL, from offset: Int = 0, count: Int? = nil) throws {
         let handle = try #require(FileHandle(forUpdatingAtPath: db.path))
         let header = try #require(try handle.read(upToCount: 100))
@@ -779,8 +785,7 @@ import Testing
         let schema = try CLI.run(["schema", "--db", db.path, "--seed", "5", "--journal-mode", journalMode, "-q"])
         try #require(schema.status == 0, "\(schema.stderr)")
         let connection = try Connection(path: db.path)
-        let root = try #require({ if case .integer(let page)? = $0 { Int(page) } else { nil } }(
-            try connection.scalar("SELECT rootpage FROM sqlite_schema WHERE name = ?", [.text(damaged)])))
+        let root = try Self.rootPage(of: damaged, on: connection)
         if journalMode == "wal" { try connection.execute("PRAGMA wal_checkpoint(TRUNCATE)") }
         connection.close()
         try Self.damage(page: root, of: db)
@@ -808,8 +813,7 @@ import Testing
     func aCheckThatCannotReadTheRecordedModeNamesTheKnownBugsByTheHeader(_ journalMode: String) throws {
         let (scratch, db) = try Self.shortRun(journalMode)
         let connection = try Connection(path: db.path)
-        let root = try #require({ if case .integer(let page)? = $0 { Int(page) } else { nil } }(
-            try connection.scalar("SELECT rootpage FROM sqlite_schema WHERE name = 'stress_meta'")))
+        let root = try Self.rootPage(of: "stress_meta", on: connection)
         if journalMode == "wal" { try connection.execute("PRAGMA wal_checkpoint(TRUNCATE)") }
         connection.close()
         try Self.damage(page: root, of: db)
@@ -962,8 +966,7 @@ import Testing
             SELECT max(tx) FROM (SELECT tx FROM stress_ledger GROUP BY tx HAVING count(*) = 1 AND max(tbl) = '')
             """).flatMap { if case .integer(let tx) = $0 { tx } else { nil } })
         try finished.connection.execute("DELETE FROM stress_ledger WHERE tx = \(lost)")
-        let root = try #require(try finished.connection.scalar(
-            "SELECT rootpage FROM sqlite_schema WHERE name = 'stress_ledger_key'").flatMap { if case .integer(let page) = $0 { Int(page) } else { nil } })
+        let root = try Self.rootPage(of: "stress_ledger_key", on: finished.connection)
         finished.connection.close()
         try Self.damage(page: root, of: finished.db)  // The index's root page, and only it.
         let result = try CLI.run(["check", "--db", finished.db.path, "--seed", "7", "--json"])
@@ -1041,8 +1044,7 @@ import Testing
             }
             .sorted { ($0.withoutRowid ? 1 : 0, $0.name) < ($1.withoutRowid ? 1 : 0, $1.name) }
         let lastTable = try #require(tables.last?.name)
-        let root = try #require(try finished.connection.scalar("SELECT rootpage FROM sqlite_schema WHERE name = ?", [.text(lastTable)])
-            .flatMap { if case .integer(let page) = $0 { Int(page) } else { nil } })
+        let root = try Self.rootPage(of: lastTable, on: finished.connection)
         finished.connection.close()
         try Self.damage(page: root, of: finished.db)
         let (result, json) = try Self.checkJSON(finished.db)
@@ -1080,8 +1082,7 @@ import Testing
     // of rowid order without an error. `model` stops, naming the table.
     @Test func rowsOutOfRowidOrderStopModel() throws {
         let finished = try Finished()
-        let root = try #require(try finished.connection.scalar("SELECT rootpage FROM sqlite_schema WHERE name = 'stress_accounts'")
-            .flatMap { if case .integer(let page) = $0 { Int(page) } else { nil } })
+        let root = try Self.rootPage(of: "stress_accounts", on: finished.connection)
         let pageSize = try #require(try finished.connection.scalar("PRAGMA page_size")
             .flatMap { if case .integer(let size) = $0 { Int(size) } else { nil } })
         finished.connection.close()

@@ -135,11 +135,8 @@ import Testing
         let scratch = try Scratch()
         let db = scratch.file("r.db")
         #expect(try CLI.run(["schema", "--db", db.path, "--seed", "1", "-q"]).status == 0)
-        let source = scratch.file("slow-acks-sync.c")
-        try Self.slowAcksSync.write(to: source, atomically: true, encoding: .utf8)
         let shim = scratch.file("slow-acks-sync.so")
-        let cc = try CLI.exec(URL(fileURLWithPath: "/usr/bin/cc"), ["-shared", "-fPIC", "-o", shim.path, source.path, "-ldl"])
-        try #require(cc.status == 0, "cannot build the preloaded library: \(cc.stderr)")
+        try SQLiteChoiceTests.compile(Self.slowAcksSync, into: shim)
         let trace = scratch.file("trace")
 
         let insert = try CLI.run(["insert", "--db", db.path, "--seed", "2", "-q"],

@@ -224,10 +224,7 @@ public enum CheckCommand {
             var report = try checker.run(acknowledgements: AckLog.path(for: path), randomness: randomness)
             // A lost transaction is shown where it committed, when the SQL log is beside the database.
             for index in report.results.indices { SQLLog.placeCommits(of: &report.results[index].violations, in: path + ".sql") }
-            if !report.passed, let wal = journalMode.map({ $0 == .wal }) ?? DatabaseFile.walInHeader(of: path) {
-                outcome.knownSQLiteBugs = KnownSQLiteBug.candidates(for: .killedWriters(
-                    sqliteVersion: SQLiteChoice.library.version, wal: wal))
-            }
+            if !report.passed { outcome.knownSQLiteBugs = KnownSQLiteBug.ofKilledWriters(of: path, recorded: journalMode) }
             StressAssertions.record(report, knownSQLiteBugs: outcome.knownSQLiteBugs)
             outcome.report = report
         } catch let error as SQLiteError where error.isBusy {

@@ -53,6 +53,16 @@ public struct KnownSQLiteBug: Sendable, Equatable, Encodable {
         all.filter { $0.affects(run) }.map(\.bug)
     }
 
+    /// The known bugs the writers of the database at `path` could have met had
+    /// one been killed (`Run.killedWriters`), on the SQLite this process
+    /// loaded: by the journal mode `schema` recorded, or, when that cannot be
+    /// read (`recorded` nil), by the one the file's header says
+    /// (`DatabaseFile.walInHeader`); none when neither says.
+    static func ofKilledWriters(of path: String, recorded journalMode: JournalMode?) -> [KnownSQLiteBug] {
+        guard let wal = journalMode.map({ $0 == .wal }) ?? DatabaseFile.walInHeader(of: path) else { return [] }
+        return candidates(for: .killedWriters(sqliteVersion: SQLiteChoice.library.version, wal: wal))
+    }
+
     struct Rule: Sendable {
         /// Releases from `bug.fixedIn` on are free of it.
         let bug: KnownSQLiteBug

@@ -41,7 +41,7 @@ public enum DatabaseFile {
         guard let isDirectory = isDirectory(path) else { return .missing }
         if isDirectory { return .directory }
         guard let header = head(of: path, count: 100) else { return .notSQLite }
-        guard header.count == 100, header.prefix(16).elementsEqual("SQLite format 3\0".utf8) else {
+        guard isSQLiteHeader(header) else {
             return starts(path + ".acks", with: "# sqlite-stress acknowledgements") ? .damaged : .notSQLite
         }
         let id = header[68..<72].reduce(UInt32(0)) { ($0 << 8) | UInt32($1) }
@@ -53,13 +53,17 @@ public enum DatabaseFile {
     /// rollback-journal modes); nil when they say neither or there is no SQLite
     /// header to read. For a database whose recorded journal mode cannot be read.
     public static func walInHeader(of path: String) -> Bool? {
-        guard let header = head(of: path, count: 100), header.count == 100,
-              header.prefix(16).elementsEqual("SQLite format 3\0".utf8) else { return nil }
+        guard let header = head(of: path, count: 100), isSQLiteHeader(header) else { return nil }
         switch (header[18], header[19]) {
         case (2, 2): return true
         case (1, 1): return false
         default: return nil
         }
+    }
+
+    /// Whether `header`, a file's first bytes, is a whole SQLite 3 database header.
+    private static func isSQLiteHeader(_ header: [UInt8]) -> Bool {
+        header.count == 100 && header.prefix(16).elementsEqual("SQLite format 3\0".utf8)
     }
 
     /// Whether the file at `path` starts with `prefix` (used to recognise our own logs).

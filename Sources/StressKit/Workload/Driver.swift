@@ -244,10 +244,7 @@ extension DriverKind {
             let violation = Violation(
                 property: .integrity, message: "the database could not be read: \(error)", thread: rawValue, logLine: 0,
                 details: ["error": error.code.name])
-            let knownSQLiteBugs = DatabaseFile.walInHeader(of: path).map {
-                KnownSQLiteBug.candidates(for: .killedWriters(sqliteVersion: SQLiteChoice.library.version, wal: $0))
-            } ?? []
-            StressAssertions.record(violation, knownSQLiteBugs: knownSQLiteBugs)
+            StressAssertions.record(violation, knownSQLiteBugs: KnownSQLiteBug.ofKilledWriters(of: path, recorded: nil))
             return DriverOutcome(
                 kind: self, databasePath: path, randomness: randomness, label: rawValue, counters: Counters(), violations: [violation],
                 unexpectedErrors: [], elapsed: start.duration(to: clock.now).seconds, faults: nil)
