@@ -203,6 +203,22 @@ import Testing
         #expect(!help.contains("Run PRAGMA integrity_check every"))
     }
 
+    // No option of any command states its default twice (the parser adds
+    // "(default: …)" after a help text that must not say it itself).
+    @Test func everyCommandStatesEachDefaultOnce() throws {
+        let top = try CLI.run(["--help"]).stdout
+        let listing = try #require(top.range(of: "SUBCOMMANDS:")).upperBound
+        let commands = top[listing...].split(separator: "\n").compactMap { line -> String? in
+            guard line.hasPrefix("  "), !line.hasPrefix("   ") else { return nil }
+            return line.split(separator: " ").first.map(String.init)
+        }
+        #expect(commands.contains("stress") && commands.contains("shrink") && commands.contains("compact"), "\(commands)")
+        for command in commands where command != "help" {
+            let help = try CLI.run([command, "--help"]).stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+            #expect(help.firstMatch(of: /\(default: [^)]*\) \(default:/) == nil, "\(command): \(help)")
+        }
+    }
+
     // The summary reads as English and says each thing once: counts agree with
     // their nouns, the schema line and the model line count the same tables,
     // the fault plan and what the faults did are two different lines.
