@@ -203,9 +203,11 @@ import Testing
         #expect(!help.contains("Run PRAGMA integrity_check every"))
     }
 
-    // No option of any command states its default twice (the parser adds
-    // "(default: …)" after a help text that must not say it itself).
-    @Test func everyCommandStatesEachDefaultOnce() throws {
+    // Every command's help names each option's value (<n>, <path>, <k>, …),
+    // never echoes the option's own name as its value (`--threads
+    // <threads>`, the parser's fallback), and states no default twice (the
+    // parser adds "(default: …)" after a help text that must not say it itself).
+    @Test func everyCommandsHelpNamesValuesAndStatesEachDefaultOnce() throws {
         let top = try CLI.run(["--help"]).stdout
         let listing = try #require(top.range(of: "SUBCOMMANDS:")).upperBound
         let commands = top[listing...].split(separator: "\n").compactMap { line -> String? in
@@ -216,6 +218,7 @@ import Testing
         for command in commands where command != "help" {
             let help = try CLI.run([command, "--help"]).stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
             #expect(help.firstMatch(of: /\(default: [^)]*\) \(default:/) == nil, "\(command): \(help)")
+            #expect(help.firstMatch(of: /--([a-z-]+) <\1>/) == nil, "\(command): \(help)")
         }
     }
 

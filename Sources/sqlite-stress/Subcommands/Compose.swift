@@ -37,7 +37,7 @@ struct Compose: ParsableCommand {
     @Option(help: ArgumentHelp("Length of the driver phase in driver invocations.", valueName: "n"))
     var runs: Int?
 
-    @Option(help: "Most parallel drivers at once.")
+    @Option(help: ArgumentHelp("Most parallel drivers at once.", valueName: "n"))
     var maxParallel = 4
 
     @Option(help: ArgumentHelp("Faults to inject into running drivers: kill, pause, or kill,pause.", valueName: "kinds"))

@@ -59,10 +59,10 @@ struct Shrink: ParsableCommand {
     @Option(help: ArgumentHelp("Run a script shrink wrote, under the setting in its header, and say whether it still fails.", valueName: "file"))
     var verify: String?
 
-    @Option(help: "The failing run's threads.")
+    @Option(help: ArgumentHelp("The failing run's threads.", valueName: "n"))
     var threads = 1
 
-    @Option(help: "The failing run's iterations per thread.")
+    @Option(help: ArgumentHelp("The failing run's iterations per thread.", valueName: "n"))
     var iterations = 1000
 
     @OptionGroup var creation: CreationOptions
@@ -71,7 +71,7 @@ struct Shrink: ParsableCommand {
 
     @OptionGroup(title: "Storage faults") var faultOptions: FaultOptions
 
-    @Option(help: "The failing run's --check-every.")
+    @Option(help: ArgumentHelp("The failing run's --check-every.", valueName: "k"))
     var checkEvery = 1000
 
     @OptionGroup var compaction: CompactionOption
