@@ -104,6 +104,60 @@ import Testing
         try expectRejected(result, scratch: scratch, before: before, "--sql-log \(log)")
     }
 
+    // A driver appends to the logs `schema` left beside the database, and to
+    // nothing else: an acknowledgement log that is missing (its records are
+    // gone, and a fresh one would let a check pass on this batch's records
+    // alone), a directory or a file this tool did not write is refused before
+    // anything is written (no reservation in the log), and so is an SQL log
+    // that is a directory or another program's file.
+    @Test(arguments: [
+        ("acks", "missing", "the acknowledgement log d.db.acks is missing: the records of the database's transactions are gone, and no check could judge them (`sqlite-stress schema` makes a database with its log)."),
+        ("acks", "directory", "the acknowledgement log path d.db.acks is a directory."),
+        ("acks", "foreign", "refusing to append to d.db.acks: it is not an acknowledgement log written by sqlite-stress."),
+        ("sql", "directory", "the SQL log path d.db.sql is a directory."),
+        ("sql", "foreign", "refusing to append to d.db.sql: it is not an SQL log written by sqlite-stress."),
+    ])
+    func aDriverAppendsOnlyToTheLogsSchemaLeft(_ log: String, _ state: String, _ sentence: String) throws {
+        let scratch = try Scratch()
+        // A rollback journal: a read of the database leaves no -wal or -shm file behind.
+        let schema = try CLI.run(["schema", "--seed", "1", "--journal-mode", "delete", "--db", "d.db", "-q"], in: scratch.url)
+        try #require(schema.status == 0, "\(schema.stderr)")
+        let path = scratch.file("d.db.\(log)")
+        try FileManager.default.removeItem(at: path)
+        switch state {
+        case "directory": try FileManager.default.createDirectory(at: path, withIntermediateDirectories: false)
+        case "foreign": try Data("my own notes\n".utf8).write(to: path)
+        default: break
+        }
+        let before = try scratch.snapshot()
+        let result = try CLI.run(["insert", "--seed", "2", "--db", "d.db"], in: scratch.url)
+        try expectRejected(result, scratch: scratch, before: before, "\(log) \(state)")
+        #expect(result.stderr == "sqlite-stress: error: \(sentence)\n")
+    }
+
+    // The SQL log is the run's script, not evidence: a driver whose log is
+    // missing starts it afresh with a line that says its beginning is gone, the
+    // next driver appends to it, the database still checks, and `replay` says
+    // in one sentence why it cannot rebuild the database from it.
+    @Test func aDriverStartsAMissingSQLLogAfresh() throws {
+        let scratch = try Scratch()
+        try #require(try CLI.run(["schema", "--seed", "1", "--db", "d.db", "-q"], in: scratch.url).status == 0)
+        try FileManager.default.removeItem(at: scratch.file("d.db.sql"))
+        for seed in ["2", "3"] {
+            let insert = try CLI.run(["insert", "--seed", seed, "--db", "d.db", "-q"], in: scratch.url)
+            #expect(insert.status == 0, "\(insert.stderr)")
+        }
+        let log = try String(contentsOf: scratch.file("d.db.sql"), encoding: .utf8).split(separator: "\n")
+        #expect(log.first == "-- sqlite-stress continued afresh: the log was missing when a driver began, so its earlier lines are gone")
+        #expect(log.count { $0.hasPrefix("-- sqlite-stress continued") } == 1)
+        #expect(try CLI.run(["check", "--db", "d.db", "-q"], in: scratch.url).status == 0)
+        let replay = try CLI.run(["replay", "d.db.sql", "--db", "r.db"], in: scratch.url)
+        #expect(replay.status == 2)
+        #expect(replay.stderr == "sqlite-stress: error: d.db.sql begins mid-run: the log was missing when a driver began and "
+            + "started it afresh, so its earlier lines are gone and no fresh database can replay it.\n")
+        #expect(!FileManager.default.fileExists(atPath: scratch.file("r.db").path))
+    }
+
     private func expectRejected(
         _ result: CommandResult, scratch: Scratch, before: [String: Data], _ name: String
     ) throws {

@@ -152,6 +152,12 @@ public final class AckLog: Sendable {
     /// The log for the database at `databasePath`.
     public static func path(for databasePath: String) -> String { databasePath + ".acks" }
 
+    /// Whether the file at `path` is a log this tool wrote, or empty (a
+    /// command killed between creating it and writing its header).
+    public static func isOurs(at path: String) -> Bool {
+        DatabaseFile.starts(path, with: header) || DatabaseFile.isEmpty(path)
+    }
+
     /// Opens (creating if needed) the log for appending; with `syncs`, every
     /// record is synced about `syncInterval` after it is written at the latest
     /// (see "When a record is not synced").

@@ -223,7 +223,7 @@ public enum CheckCommand {
         do {
             var report = try checker.run(acknowledgements: AckLog.path(for: path), randomness: randomness)
             // A lost transaction is shown where it committed, when the SQL log is beside the database.
-            for index in report.results.indices { SQLLog.placeCommits(of: &report.results[index].violations, in: path + ".sql") }
+            for index in report.results.indices { SQLLog.placeCommits(of: &report.results[index].violations, in: SQLLog.path(for: path)) }
             if !report.passed { outcome.knownSQLiteBugs = KnownSQLiteBug.ofKilledWriters(of: path, recorded: journalMode) }
             StressAssertions.record(report, knownSQLiteBugs: outcome.knownSQLiteBugs)
             outcome.report = report

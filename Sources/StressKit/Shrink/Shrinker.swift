@@ -161,7 +161,7 @@ public final class Shrinker {
             throw ToolError("shrink needs the failing run's --seed (or its SQL log with --log).")
         }
         settings.databasePath = DatabaseFile.join(work, "run.db")
-        settings.logPath = settings.databasePath + ".sql"
+        settings.logPath = SQLLog.path(for: settings.databasePath)
         settings.overwrite = true
         let (run, report) = try stress(settings)
         let command = Self.command(run)

@@ -207,6 +207,39 @@ public struct DriverOutcome: Sendable {
 }
 
 extension DriverKind {
+    /// Checks, before a driver writes anything, the two logs it appends to
+    /// beside the database at `path`. The acknowledgement log must be there:
+    /// `schema` makes it before the database, so a database without one has
+    /// lost the records of its transactions, and a fresh log would let a check
+    /// pass on the records of this batch alone. Neither log may be a file this
+    /// tool did not write. (The SQL log may be missing: it is the run's
+    /// script, not evidence, and is started afresh.)
+    static func checkLogs(of path: String) throws(ToolError) {
+        let acks = AckLog.path(for: path)
+        switch DatabaseFile.kind(at: acks) {
+        case .missing:
+            throw ToolError(
+                "the acknowledgement log \(acks) is missing: the records of the database's transactions are gone, and no check could judge them (`sqlite-stress schema` makes a database with its log).")
+        case .directory:
+            throw ToolError("the acknowledgement log path \(acks) is a directory.")
+        default:
+            guard AckLog.isOurs(at: acks) else {
+                throw ToolError("refusing to append to \(acks): it is not an acknowledgement log written by sqlite-stress.")
+            }
+        }
+        let log = SQLLog.path(for: path)
+        switch DatabaseFile.kind(at: log) {
+        case .missing:
+            try DatabaseFile.checkCreatable(log, what: "SQL log")
+        case .directory:
+            throw ToolError("the SQL log path \(log) is a directory.")
+        default:
+            guard SQLLog.isOurs(at: log) else {
+                throw ToolError("refusing to append to \(log): it is not an SQL log written by sqlite-stress.")
+            }
+        }
+    }
+
     /// Runs one batch against the database at `path`, every choice drawn from
     /// `randomness` (the seed's `<kind>` stream, or Antithesis at every choice).
     ///
@@ -251,6 +284,12 @@ extension DriverKind {
         } catch {
             probe.close()
             throw ToolError("\(path) has no readable sqlite-stress schema (\(error)); run `sqlite-stress schema` first.")
+        }
+        do {
+            try Self.checkLogs(of: path)
+        } catch {
+            probe.close()
+            throw error
         }
         // Storage faults need a connection of their own VFS; without them the worker takes this one (below).
         if !faults.isEmpty { probe.close() }

@@ -65,6 +65,18 @@ public final class SQLLog: Sendable {
     /// `-- sqlite-stress continued at line N: …` (N: the line's number in the
     /// run's whole log, when one process wrote it), or `-- sqlite-stress continued: …`.
     public static let continuedPrefix = "-- sqlite-stress continued"
+    /// The first line of a shared log a driver found missing and started
+    /// afresh (`schema` writes the header line first, so its earlier lines are gone).
+    static let afreshLine = continuedPrefix + " afresh: the log was missing when a driver began, so its earlier lines are gone"
+    /// The log beside the database at `databasePath`, unless `--sql-log` names another.
+    public static func path(for databasePath: String) -> String { databasePath + ".sql" }
+
+    /// Whether the file at `path` is a log this tool wrote, or empty (a
+    /// command killed between creating it and writing its header).
+    public static func isOurs(at path: String) -> Bool {
+        DatabaseFile.starts(path, with: headerPrefix) || DatabaseFile.isEmpty(path)
+    }
+
     /// The default `limit`: a long run keeps at most about twice this much log.
     public static let defaultLimit: Int64 = 1 << 30
 
@@ -142,7 +154,8 @@ public final class SQLLog: Sendable {
 
     /// Creates (or truncates, removing an old `<log>.1`) the log at `path`; with
     /// `append`, adds to it, as the many processes of a composed run do (each
-    /// line is one `write(2)` with O_APPEND). With `limit`, rotates it past that size.
+    /// line is one `write(2)` with O_APPEND); a shared log that is not there
+    /// (empty) begins with `afreshLine`. With `limit`, rotates it past that size.
     /// `soleWriter`: one writer at a time appends, in this process (never with `append`).
     public init(path: String, append: Bool = false, limit: Int64? = nil, soleWriter: Bool = false) throws(ToolError) {
         let fd = open(path, O_WRONLY | O_CREAT | (append ? 0 : O_TRUNC) | O_APPEND | O_CLOEXEC, 0o644)
@@ -155,9 +168,11 @@ public final class SQLLog: Sendable {
         shared = append
         self.soleWriter = soleWriter && !append
         var info = stat()
-        let size = append && fstat(fd, &info) == 0 ? Int64(info.st_size) : 0
+        let known = append && fstat(fd, &info) == 0
+        let size = known ? Int64(info.st_size) : 0
         state = Mutex(State(fd: fd, size: size, sizeSeen: size))
         state.withLock { rotateIfFull(&$0) }
+        if known && (info.st_mode & S_IFMT) == S_IFREG && size == 0 { self.append(Self.afreshLine) }
     }
 
     deinit {
@@ -374,6 +389,10 @@ extension SQLLog {
     /// than once (or `<log>.1` is missing), so that no fresh database can replay it.
     public static func files(of path: String) throws(ToolError) -> [String] {
         guard let continued = continuation(of: path) else { return [path] }
+        if continued.afresh {
+            throw ToolError("\(path) begins mid-run: the log was missing when a driver began and started it afresh, "
+                + "so its earlier lines are gone and no fresh database can replay it.")
+        }
         let older = olderPath(of: path)
         let problem: String
         if !DatabaseFile.starts(older, with: headerPrefix) {
@@ -393,6 +412,8 @@ extension SQLLog {
     struct Continuation {
         /// The line's number in the run's whole log; nil when several processes wrote it.
         var line: Int?
+        /// The log was missing and a driver started it afresh (`afreshLine`), not rotated.
+        var afresh = false
     }
 
     /// The `continued` line the log at `path` begins with; nil when it begins the run.
@@ -401,6 +422,7 @@ extension SQLLog {
         let line = String(decoding: head.prefix { $0 != UInt8(ascii: "\n") }, as: UTF8.self)
         guard line.hasPrefix(continuedPrefix) else { return nil }
         let rest = line.dropFirst(continuedPrefix.count)
+        if line == afreshLine { return Continuation(afresh: true) }
         guard rest.hasPrefix(" at line "), let colon = rest.firstIndex(of: ":") else { return Continuation() }
         return Continuation(line: Int(rest[rest.index(rest.startIndex, offsetBy: 9)..<colon]))
     }

@@ -91,8 +91,7 @@ public final class StressRun: Sendable {
         case .missing: break
         case .directory: throw ToolError("the acknowledgement log path \(acks) is a directory.")
         default:
-            // Empty: a run killed between creating the log and writing its header.
-            guard DatabaseFile.starts(acks, with: AckLog.header) || DatabaseFile.isEmpty(acks) else {
+            guard AckLog.isOurs(at: acks) else {
                 throw ToolError("refusing to overwrite \(acks): it is not an acknowledgement log written by sqlite-stress.")
             }
             guard settings.overwrite || DatabaseFile.kind(at: db) == .missing else {
@@ -115,7 +114,7 @@ public final class StressRun: Sendable {
         case .directory:
             throw ToolError("the SQL log path \(log) is a directory.")
         default:
-            guard DatabaseFile.starts(log, with: SQLLog.headerPrefix) || DatabaseFile.isEmpty(log) else {
+            guard SQLLog.isOurs(at: log) else {
                 throw ToolError("refusing to overwrite \(log): it is not an SQL log written by sqlite-stress.")
             }
             guard access(log, W_OK) == 0 else { throw ToolError("the SQL log \(log) is not writable.") }
@@ -152,7 +151,7 @@ public final class StressRun: Sendable {
             "--journal-mode", config.journalMode.rawValue, "--synchronous", config.synchronous.lowercased(),
             "--busy-timeout", "\(settings.busyTimeout)",
             "--check-every", "\(settings.checkEvery)", "--compact-every", settings.compaction.argument, "--db", database,
-        ] + (settings.logPath == settings.databasePath + ".sql" ? [] : ["--sql-log", DatabaseFile.reproductionPath(settings.logPath)])
+        ] + (settings.logPath == SQLLog.path(for: settings.databasePath) ? [] : ["--sql-log", DatabaseFile.reproductionPath(settings.logPath)])
             + (settings.logLimit == SQLLog.defaultLimit ? [] : ["--sql-log-max", SQLLog.describe(limit: settings.logLimit ?? 0)])
             + settings.faults.arguments + (settings.schemaChanges ? [] : ["--no-schema-changes"])
             + SQLiteChoice.reproduceArguments

@@ -36,7 +36,7 @@ public struct StressSettings: Sendable {
         self.logLimit = logLimit
         self.schemaChanges = schemaChanges
         self.databasePath = databasePath
-        self.logPath = logPath ?? databasePath + ".sql"
+        self.logPath = logPath ?? SQLLog.path(for: databasePath)
         self.randomness = randomness
         self.threads = threads
         self.iterations = iterations
