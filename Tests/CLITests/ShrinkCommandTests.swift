@@ -105,6 +105,26 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: script.path))
     }
 
+    // Shrink takes a stress run's reproduce line as it is printed, every
+    // option of it: the run it repeats (whose line the refusal quotes) keeps
+    // the workload's options (--no-schema-changes here), and the log's own
+    // options are accepted and left alone.
+    @Test func aReproduceLineIsTakenWhole() throws {
+        let scratch = try Scratch()
+        let stress = try CLI.run(
+            ["stress", "--seed", "1", "--iterations", "20", "--sql-log-max", "64M", "--no-schema-changes", "--sql-log", "s.log",
+             "--db", "s.db", "--fault", "io-error"], in: scratch.url)
+        try #require(stress.status == 0, "\(stress.stdout)")
+        let line = try #require(stress.stdout.split(separator: "\n").first { $0.hasPrefix("reproduce: sqlite-stress stress ") })
+        let arguments = line.dropFirst("reproduce: sqlite-stress stress ".count).split(separator: " ").map(String.init)
+        #expect(arguments.contains("--sql-log-max") && arguments.contains("--no-schema-changes") && arguments.contains("--sql-log"))
+        let result = try CLI.run(["shrink", "--out", "out.sql", "-q"] + arguments, in: scratch.url)
+        #expect(result.status == 2)
+        #expect(result.stderr.hasPrefix("sqlite-stress: error: ") && result.stderr.contains(" --no-schema-changes")
+            && result.stderr.hasSuffix(" violates no property; there is nothing to shrink.\n"), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: scratch.file("out.sql").path))
+    }
+
     // A failure its log cannot reproduce — a power loss with synchronous=OFF,
     // across which SQLite promises nothing, so shrink replays only a crash of
     // the process — is said to be so, with exit 1 and no script.

@@ -79,6 +79,12 @@ struct Shrink: ParsableCommand {
     @Option(help: ArgumentHelp("Accepted from a reproduce line and not used: shrink keeps its own log.", valueName: "path"))
     var sqlLog: String?
 
+    @Option(help: ArgumentHelp("Accepted from a reproduce line and not used: shrink keeps its own log.", valueName: "size"))
+    var sqlLogMax: String?
+
+    @Flag(inversion: .prefixedNo, help: "The failing run's --schema-changes or --no-schema-changes.")
+    var schemaChanges = true
+
     func validate() throws {
         if verify != nil && out != nil { throw ValidationError("--verify and --out do not go together.") }
         if verify == nil && out == nil { throw ValidationError("shrink needs --out FILE (or --verify FILE).") }
@@ -103,7 +109,8 @@ struct Shrink: ParsableCommand {
         let settings = StressSettings(
             databasePath: common.databasePath, randomness: common.randomness, threads: threads, iterations: iterations,
             tables: creation.tables, journalMode: creation.journalMode, synchronous: creation.synchronousLevel,
-            busyTimeout: lock.busyTimeout, checkEvery: checkEvery, compaction: compaction.schedule, faults: try faultOptions.plan())
+            busyTimeout: lock.busyTimeout, checkEvery: checkEvery, compaction: compaction.schedule, faults: try faultOptions.plan(),
+            schemaChanges: schemaChanges)
         try settings.validate()
         let request = Shrinker.Request(
             settings: log == nil ? settings : nil, logPath: log, faults: settings.faults,
