@@ -236,10 +236,36 @@ import Testing
         #expect(text.contains("schema: 1 table plus the accounts: t0("), "\(text)")
         #expect(text.contains("model              pass     1 table plus the accounts, "), "\(text)")
         #expect(!text.contains("(s)"))
-        #expect(text.firstMatch(of: /(^|[^0-9])1 (cols|columns|checks|tables|rows|predicates|reconnects|lookups|large rows)\b/) == nil)
+        #expect(text.firstMatch(of: /(^|[^0-9])1 (cols|columns|checks|tables|rows|predicates|reconnects|lookups|large rows|commits|rollbacks|savepoints|savepoint rollbacks|releases|statements met)\b/) == nil)
         let lines = text.split(separator: "\n")
         #expect(lines.filter { $0.hasPrefix("fault plan: ") }.count == 1)
         #expect(lines.filter { $0.hasPrefix("faults: ") }.count == 1)
+    }
+
+    // A driver's summary and `check`'s lines agree with their counts too: one
+    // commit, one rollback, one savepoint rollback, one acknowledged and one
+    // rolled-back transaction are each said in the singular. (On a fresh
+    // `schema --seed 1` database, one process after another: the same counts every time.)
+    @Test func driverAndCheckCountsAgreeWithTheirNouns() throws {
+        let scratch = try Scratch()
+        func lines(_ arguments: [String], _ prefixes: [String]) throws -> [String] {
+            let result = try CLI.run(arguments + ["--db", "d.db"], in: scratch.url)
+            #expect(result.status == 0, "\(arguments): \(result.stdout)\(result.stderr)")
+            return result.stdout.split(separator: "\n").map(String.init).filter { line in prefixes.contains { line.hasPrefix($0) } }
+        }
+        func fresh() throws {
+            for suffix in ["", ".sql", ".acks"] { try? FileManager.default.removeItem(at: scratch.file("d.db" + suffix)) }
+            try #require(try CLI.run(["schema", "--seed", "1", "--db", "d.db", "-q"], in: scratch.url).status == 0)
+        }
+        try fresh()
+        #expect(try lines(["check"], ["durability"]) == ["durability         pass     1 acknowledged transaction"])
+        #expect(try lines(["rollback", "--seed", "4"], ["transactions: "])
+            == ["transactions: 1 commit, 0 rollbacks, 1 savepoint rollback; errors: busy 0, locked 0, constraint 5, full 0, i/o 0, unexpected 0"])
+        try fresh()
+        #expect(try lines(["rollback", "--seed", "5"], ["transactions: "])
+            == ["transactions: 0 commits, 1 rollback, 2 savepoint rollbacks; errors: busy 0, locked 0, constraint 3, full 0, i/o 0, unexpected 0"])
+        #expect(try lines(["check"], ["rollback "])
+            == ["rollback           pass     the tags of 16 rows, ledger entries of 1 rolled-back transaction and of undone statements"])
     }
 
     // A checkpoint outside WAL mode does nothing, and is not counted as one:

@@ -148,7 +148,7 @@ public struct FaultEvent: Sendable, Codable, Hashable, CustomStringConvertible {
         case "crash":
             return "power failed at operation \(operation)" + (op == "none" ? " (end of the work)" : " (\(op)\(place))")
         case "power-loss":
-            return "power loss:\(place) \(bytes) unsynced operation(s): \(detail) kept, \(detail2) garbled, \(bytes - detail - detail2) dropped"
+            return "power loss:\(place) \(Format.count(bytes, "unsynced operation")): \(detail) kept, \(detail2) garbled, \(bytes - detail - detail2) dropped"
         case StorageFault.bitFlip.rawValue:
             return "\(kind) at operation \(operation): \(op)\(place) offset \(offset), bit \(detail) of \(bytes) bytes"
         case StorageFault.tornWrite.rawValue, StorageFault.shortWrite.rawValue:

@@ -22,30 +22,30 @@ public struct EvidenceGap: Sendable, Codable, Hashable, CustomStringConvertible 
         let unwritten = lost.unwritten.values.reduce(0, +)
         if unwritten > 0 {
             var unchecked: [String] = []
-            if let n = lost.unwritten[.committed] { unchecked.append("durability of \(n) committed transaction(s)") }
-            if let n = lost.unwritten[.rolledBack] { unchecked.append("rollback of \(n) rolled-back transaction(s)") }
+            if let n = lost.unwritten[.committed] { unchecked.append("durability of \(Format.count(n, "committed transaction"))") }
+            if let n = lost.unwritten[.rolledBack] { unchecked.append("rollback of \(Format.count(n, "rolled-back transaction"))") }
             if let n = lost.unwritten[.powerLoss] {
-                unchecked.append("\(n) power loss marker(s), so durability may report commits a power loss was allowed to take")
+                unchecked.append("\(Format.count(n, "power loss marker")), so durability may report commits a power loss was allowed to take")
             }
             gaps.append(EvidenceGap(
-                source: ackSource, problem: "\(unwritten) record(s) could not be written (\(lost.error ?? "unknown error"))",
+                source: ackSource, problem: "\(Format.count(unwritten, "record")) could not be written (\(lost.error ?? "unknown error"))",
                 unchecked: unchecked.joined(separator: ", ")))
         }
         if lost.unsynced > 0 {
             gaps.append(EvidenceGap(
-                source: ackSource, problem: "\(lost.unsynced) sync(s) failed (\(lost.error ?? "unknown error"))",
+                source: ackSource, problem: "\(Format.count(lost.unsynced, "sync")) failed (\(lost.error ?? "unknown error"))",
                 unchecked: "after a power loss, the transactions whose records it took"))
         }
         if let (reason, checks) = unreadableAcks {
             gaps.append(EvidenceGap(
                 source: ackSource, problem: reason.hasSuffix(".") ? String(reason.dropLast()) : reason,
-                unchecked: "every property, in \(checks) check(s) that stopped for want of it"))
+                unchecked: "every property, in \(Format.count(checks, "check")) that stopped for want of it"))
         }
         let logLost = log.losses
         if logLost.unwrittenLines > 0 {
             gaps.append(EvidenceGap(
                 source: "SQL log \(log.path)",
-                problem: "\(logLost.unwrittenLines) of \(log.lineCount) line(s) could not be written (\(logLost.error ?? "unknown error"))",
+                problem: "\(logLost.unwrittenLines) of \(Format.count(log.lineCount, "line")) could not be written (\(logLost.error ?? "unknown error"))",
                 unchecked: "a replay of the run from its log (statements are missing)"))
         }
         let rotation = log.rotation

@@ -88,10 +88,10 @@ public struct StressReport: Sendable {
         var lines: [String] = []
         let operations = StatementKind.allCases.filter { c[$0] > 0 }.map { "\($0.rawValue) \(c[$0])" }
         lines.append("operations: " + (operations.isEmpty ? "none" : operations.joined(separator: ", ")))
-        lines.append("transactions: \(c[.commits]) commits, \(c[.rollbacks]) rollbacks "
+        lines.append("transactions: \(Format.count(c[.commits], "commit")), \(Format.count(c[.rollbacks], "rollback")) "
             + "(\(c[.forcedRollbacks]) forced by busy/locked, \(c[.autoRollbacks]) by SQLite), "
-            + "\(c[.savepoints]) savepoints, \(c[.savepointRollbacks]) savepoint rollbacks, "
-            + "\(c[.savepointReleases]) releases")
+            + "\(Format.count(c[.savepoints], "savepoint")), \(Format.count(c[.savepointRollbacks], "savepoint rollback")), "
+            + "\(Format.count(c[.savepointReleases], "release"))")
         lines.append("errors: busy \(c[.busyErrors]), locked \(c[.lockedErrors]), constraint \(c[.constraintErrors]), "
             + "full \(c[.fullErrors]), i/o \(c[.ioErrors]), unexpected \(c[.unexpectedErrors])"
             + (c[.uncertainCommits] > 0 ? ", commits of unknown outcome \(c[.uncertainCommits])" : "")
@@ -113,7 +113,7 @@ public struct StressReport: Sendable {
         lines.append("schema changes: \(c[.schemaChangesCommitted]) committed (" + Counters.list { (kind: SchemaChangeKind) in
             kind == .rollback ? 0 : c[kind] } + "), \(c[.schemaChangesRolledBack]) rolled back, "
             + "\(c[.schemaChangesUnavailable]) not possible; "
-            + "\(Format.count(c[.staleSchema], "statement")) met a schema changed under them")
+            + "\(Format.count(c[.staleSchema], "statement")) met a schema changed under \(c[.staleSchema] == 1 ? "it" : "them")")
         lines.append("schema features exercised: " + Counters.list { (feature: SchemaFeature) in c[feature] })
         lines.append("throughput: \(c[.statements]) statements in \(Format.fixed(elapsed, 2)) s, \(Format.fixed(statementsPerSecond, 0)) statements/s")
         lines.append("SQL log: \(settings.logPath) (\(Format.count(logLines, "line"))) — "

@@ -177,7 +177,7 @@ public final class Shrinker {
         var source = Source(
             log: try ShrinkLog.read(settings.logPath), properties: properties, violated: violated, faults: settings.faults,
             faultSeed: settings.randomness.derived("faults").seed!, description: command)
-        say("the run violates \(violated.map(\.rawValue).joined(separator: ", ")) (\(report.violations.count) violation(s), "
+        say("the run violates \(violated.map(\.rawValue).joined(separator: ", ")) (\(Format.count(report.violations.count, "violation")), "
             + "\(source.log.statements) statements in its SQL log)")
 
         if settings.threads > 1 {

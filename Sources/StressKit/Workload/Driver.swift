@@ -163,7 +163,8 @@ public struct DriverOutcome: Sendable {
         var lines = ["sqlite-stress \(kind.rawValue) (\(label)): \(databasePath), \(randomness.description)", SQLiteChoice.line]
         let operations = StatementKind.allCases.filter { c[$0] > 0 }.map { "\($0.rawValue) \(c[$0])" }
         lines.append("operations: " + (operations.isEmpty ? "none" : operations.joined(separator: ", ")))
-        lines.append("transactions: \(c[.commits]) commits, \(c[.rollbacks]) rollbacks, \(c[.savepointRollbacks]) savepoint rollbacks; "
+        lines.append("transactions: \(Format.count(c[.commits], "commit")), \(Format.count(c[.rollbacks], "rollback")), "
+            + "\(Format.count(c[.savepointRollbacks], "savepoint rollback")); "
             + "errors: busy \(c[.busyErrors]), locked \(c[.lockedErrors]), constraint \(c[.constraintErrors]), "
             + "full \(c[.fullErrors]), i/o \(c[.ioErrors]), unexpected \(c[.unexpectedErrors])")
         if let faults { lines.append(faults.summary) }

@@ -123,7 +123,7 @@ struct Shrink: ParsableCommand {
         if outcome.produced {
             let builds = against.isEmpty ? ReleaseCheck.builds() : against
             if !builds.isEmpty {
-                progress.say("running the script on \(builds.count) other SQLite build(s)")
+                progress.say("running the script on \(Format.count(builds.count, "other SQLite build"))")
                 outcome.releases = try ReleaseCheck.run(outcome.scriptPath, on: builds)
             }
         }

@@ -19,7 +19,7 @@ extension Checker {
             }
         }
         found.addCounted(acknowledged.missing.count - acknowledged.missing.ids.count)
-        var checked = "\(acknowledged.committed) acknowledged transactions"
+        var checked = Format.count(acknowledged.committed, "acknowledged transaction")
         if acknowledged.from > 0 {
             checked += " since byte \(acknowledged.from) of the log (compactions reviewed those before)"
         }
@@ -27,7 +27,7 @@ extension Checker {
             // synchronous=NORMAL: a power loss may take each writer's latest commits,
             // never one followed by a surviving commit of the same writer (the tx id's
             // high half names the writer).
-            checked += " (\(acknowledged.lost) lost to \(acknowledged.relaxed) power loss(es), as synchronous=NORMAL allows)"
+            checked += " (\(acknowledged.lost) lost to \(Format.count(acknowledged.relaxed, "power loss", plural: "power losses")), as synchronous=NORMAL allows)"
             for (tx, later) in acknowledged.outlived {
                 found.add {
                     violation(

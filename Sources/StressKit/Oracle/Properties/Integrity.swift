@@ -20,7 +20,7 @@ extension Checker {
             problems.append(message)
         }
         var checked = "PRAGMA integrity_check"
-        if discounted > 0 { checked += "; \(discounted) false \"NULL value in\" claim(s) disproved by a scan (SQLite 3.40.0–3.41.0)" }
+        if discounted > 0 { checked += "; \(Format.count(discounted, "false \"NULL value in\" claim")) disproved by a scan (SQLite 3.40.0–3.41.0)" }
         guard !problems.isEmpty else { return result(.integrity, checked: checked, []) }
         return result(.integrity, checked: checked, [violation(
             .integrity, "PRAGMA integrity_check did not return ok",

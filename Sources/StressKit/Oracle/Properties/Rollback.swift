@@ -15,7 +15,7 @@ extension Checker {
     }
 
     static func rollbackChecked(rows: Int, rolledBack: Int) -> String {
-        "the tags of \(Format.count(rows, "row")), ledger entries of \(rolledBack) rolled-back transactions and of undone statements"
+        "the tags of \(Format.count(rows, "row")), ledger entries of \(Format.count(rolledBack, "rolled-back transaction")) and of undone statements"
     }
 
     /// Ledger entries of work that was rolled back: entries written by a statement
