@@ -140,7 +140,9 @@ public enum CheckCommand {
             throw error
         } catch let error as SQLiteError where error.isBusy {
             connection.close()
-            throw ToolError("cannot read \(path): \(error).", isBusy: true)
+            throw ToolError(
+                "\(path) stayed locked for \(busyTimeout) ms: another process holds it (\(error.code.name)); "
+                    + "stop its writers, or give a longer --busy-timeout or --wait S to retry.", isBusy: true)
         } catch let error as SQLiteError where error.isCorruption {
             // Ours (its header or its acknowledgement log says so) and damaged
             // past recovery: the oracle reports that as an `integrity` violation.
@@ -176,7 +178,11 @@ public enum CheckCommand {
                     if mode == .final {
                         StressAssertions.opensAfterWait(false, details: ["error": error.message, "waited": "\(wait) s"])
                     }
-                    throw ToolError("\(error.message.dropLast()) (after retrying for \(Int(wait)) s).", isBusy: error.isBusy)
+                    throw ToolError(
+                        error.isBusy
+                            ? "\(path) stayed locked at every try for \(Int(wait)) s: another process holds it."
+                            : "\(error.message.dropLast()) (after retrying for \(Int(wait)) s).",
+                        isBusy: error.isBusy)
                 }
                 usleep(250_000)
             }
