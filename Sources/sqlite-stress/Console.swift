@@ -120,3 +120,23 @@ extension StressKit.Replay.Progress: ProgressReport {
             + "(\(Format.fixed(fraction * 100, 0))%), \(statements) statements, \(Format.fixed(elapsed, 0))s elapsed"
     }
 }
+
+extension ComposeProgress: ProgressReport {
+    /// `310 of 4500 s, 1234 drivers started`, or `1234 of 4000 drivers started, 31 s`.
+    private var length: String {
+        if let duration {
+            return "\(Format.fixed(elapsed, 0)) of \(Format.fixed(duration, 0)) s, \(Format.count(drivers, "driver")) started"
+        }
+        return "\(drivers) of \(Format.count(runs ?? 0, "driver")) started, \(Format.fixed(elapsed, 0)) s"
+    }
+
+    private var tally: String {
+        "\(Format.count(running, "command")) running, \(Format.count(faults, "fault")) injected, "
+            + "\(Format.count(failedCommands, "command")) failed on \(failedCommands == 1 ? "its" : "their") own, "
+            + "\(Format.count(failedAssertions, "assertion")) failed"
+    }
+
+    var bar: String { Self.meter(fraction) + " \(length); \(tally), ETA \(Self.eta(fraction, elapsed)) " }
+
+    var line: String { "progress: \(length); \(tally)" }
+}

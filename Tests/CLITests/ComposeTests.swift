@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 
+@testable import StressKit
+@testable import sqlite_stress
+
 @Suite struct ComposeTests {
     /// A PATH without the built binary: the runner must give the templates' `exec sqlite-stress` its own.
     static let bareEnvironment = ["PATH": "/usr/bin:/bin"]
@@ -276,6 +279,41 @@ import Testing
                 printf '%s\n' '{"antithesis_assert":{"assert_type":"always","display_type":"Always","condition":false,"message":"y holds","location":{"class":"","function":"f","file":"f.sh","begin_line":1,"begin_column":0},"hit":true,"must_hit":true,"id":"y holds","details":{"why":"planted"}}}' >> "$ANTITHESIS_SDK_LOCAL_OUTPUT"
                 """#,
         ])
+    }
+
+    // A run longer than ten seconds says how it goes on stderr (a line every
+    // ten seconds when stderr is not a terminal): time, drivers, faults and
+    // failures so far; -q says nothing.
+    @Test func aLongRunReportsProgress() throws {
+        let template = try Self.mixedTemplate()
+        for quiet in [false, true] {
+            let run = template.scratch.file("run-\(quiet)")
+            let result = try CLI.run(
+                ["compose", template.directory.path, "--seed", "2", "--duration", "11", "--run-dir", run.path] + (quiet ? ["-q"] : []))
+            #expect(result.status == 1, "\(result.stdout)")
+            let lines = result.stderr.split(separator: "\n")
+            if quiet {
+                #expect(lines.isEmpty, "\(result.stderr)")
+            } else {
+                #expect(lines.count == 1, "\(result.stderr)")
+                #expect(lines.first?.wholeMatch(of: /progress: 1[01] of 11 s, [0-9]+ drivers started; [0-9]+ commands? running, 0 faults injected, [1-9][0-9]* commands? failed on their own, 1 assertion failed/) != nil,
+                        "\(result.stderr)")
+            }
+        }
+    }
+
+    // The progress line of a run by time and of a run by count, with counts that agree with their nouns.
+    @Test func progressLines() {
+        let timed = ComposeProgress(
+            elapsed: 310.4, duration: 4500, runs: nil, drivers: 12_345, running: 1, faults: 56, failedCommands: 0, failedAssertions: 1)
+        #expect(timed.line == "progress: 310 of 4500 s, 12345 drivers started; 1 command running, 56 faults injected, "
+            + "0 commands failed on their own, 1 assertion failed")
+        #expect(timed.fraction == 310.4 / 4500)
+        let counted = ComposeProgress(
+            elapsed: 31, duration: nil, runs: 4000, drivers: 1, running: 3, faults: 1, failedCommands: 1, failedAssertions: 0)
+        #expect(counted.line == "progress: 1 of 4000 drivers started, 31 s; 3 commands running, 1 fault injected, "
+            + "1 command failed on its own, 0 assertions failed")
+        #expect(counted.fraction == 1.0 / 4000)
     }
 
     // A long run keeps in full (its record in report.json, its output files)

@@ -68,6 +68,29 @@ public struct ComposeSettings: Sendable {
     }
 }
 
+/// A snapshot of a running `compose`, for progress output.
+public struct ComposeProgress: Sendable {
+    /// Seconds since the run started (the driver phase's deadline counts from there).
+    public var elapsed: Double
+    /// The driver phase's length: seconds, or driver invocations (one of them).
+    public var duration: Double?
+    public var runs: Int?
+    /// Drivers started so far, commands running now, faults injected.
+    public var drivers: Int
+    public var running: Int
+    public var faults: Int
+    /// Commands that failed on their own, and assertions that failed, so far.
+    public var failedCommands: Int
+    public var failedAssertions: Int
+
+    /// How much of the driver phase is done, 0...1.
+    public var fraction: Double {
+        if let duration { return min(1, elapsed / duration) }
+        if let runs { return min(1, Double(drivers) / Double(runs)) }
+        return 0
+    }
+}
+
 /// Runs a template directory the way the Test Composer does (see `Planner`).
 public final class ComposeRunner {
     static let marker = ".sqlite-stress-compose"
@@ -86,6 +109,10 @@ public final class ComposeRunner {
     private var notes: [String] = []
     private var sequence = 0
     private let started = Date()
+    /// Called as the run goes, at most every `progressInterval` seconds.
+    public var onProgress: (@Sendable (ComposeProgress) -> Void)?
+    public var progressInterval = 0.2
+    private var lastProgress = Date.distantPast
 
     /// Validates everything (template, numbers, run directory) before anything is written.
     public init(_ settings: ComposeSettings) throws(ToolError) {
@@ -207,7 +234,18 @@ public final class ComposeRunner {
             }
         }
         try reap()
+        reportProgress()
         return !interrupted
+    }
+
+    private func reportProgress() {
+        guard let onProgress, Date().timeIntervalSince(lastProgress) >= progressInterval else { return }
+        lastProgress = Date()
+        onProgress(ComposeProgress(
+            elapsed: lastProgress.timeIntervalSince(started),
+            duration: settings.duration, runs: settings.runs, drivers: schedule.total,
+            running: running.count { $0.isRunning }, faults: injected.total, failedCommands: history.failedOnTheirOwn,
+            failedAssertions: sdk.entries.count { $0.verdict == "failed" }))
     }
 
     private func wait(until done: () -> Bool) throws(ToolError) -> Bool {

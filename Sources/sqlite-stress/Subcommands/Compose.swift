@@ -92,7 +92,10 @@ struct Compose: ParsableCommand {
             Console.out("sqlite-stress compose: seed \(Seed.format(seed))\n"
                 + "reproduce (the same schedule; how commands interleave is timing): \(settings.reproduce)")
         }
+        let console = Console(quiet: quiet, json: json)
+        runner.onProgress = console.progressHandler()
         let report = try runner.run()
+        console.endProgress()
         // Interrupted (Ctrl-C): the conventional 128 + SIGINT.
         try Console.finish(report, json: json, quiet: quiet)
     }
