@@ -97,7 +97,7 @@ struct CompactionOption: ParsableArguments {
 /// `--sql-log-max SIZE`: where the SQL log rotates, for `stress` and the drivers.
 struct SQLLogLimitOption: ParsableArguments {
     @Option(help: ArgumentHelp(
-        "Rotate the SQL log to <log>.1 when it passes this size (bytes, or with K, M, G: 256M), keeping its newest "
+        "Rotate the SQL log to <log>.1 when it passes this size (bytes, or with K, M, G, T: 256M), keeping its newest "
             + "part, at most about twice the size on disk; 0 never rotates. A log rotated once is still whole "
             + "(<log>.1, then <log>); a second rotation drops the run's first lines, and the report says so. "
             + "(default: \(SQLLog.describe(limit: SQLLog.defaultLimit)))",
@@ -107,7 +107,7 @@ struct SQLLogLimitOption: ParsableArguments {
     func validate() throws {
         guard let sqlLogMax else { return }
         guard let limit = SQLLog.parse(limit: sqlLogMax) else {
-            throw ValidationError("--sql-log-max must be a size in bytes, or with K, M or G (e.g. 256M), or 0 for no limit (got '\(sqlLogMax)').")
+            throw ValidationError("--sql-log-max must be a size in bytes, or with K, M, G or T (e.g. 256M), or 0 for no limit (got '\(sqlLogMax)').")
         }
         let smallest = SQLLog.describe(limit: SQLLog.smallestLimit)
         guard limit == 0 || limit >= SQLLog.smallestLimit else {

@@ -67,7 +67,7 @@ struct BusyTimeoutOption: ParsableArguments {
 struct CreationOptions: ParsableArguments {
     static let title = "The new database (the seed draws what is not given)"
 
-    @Option(help: ArgumentHelp("Number of tables, 1–10.", valueName: "n"))
+    @Option(help: ArgumentHelp("Number of tables, 1–10 (the seed may add an audit table that triggers write).", valueName: "n"))
     var tables: Int?
 
     @Option(help: ArgumentHelp("Journal mode, in any case.", valueName: "mode"))

@@ -25,7 +25,7 @@ struct Tool: ParsableCommand {
             --sqlite (or $SQLITE_STRESS_SQLITE), which every command takes and every process it starts \
             inherits; every report names the version, source id and path of the library loaded.
 
-            Exit status: 0 no property violated; 1 a property was violated; 2 usage or environment error.
+            Exit status: 0 no property violated; 1 a property was violated; 2 usage or environment error; 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
             """,
         version: "sqlite-stress \(StressKit.version)\nSQLite \(SQLiteChoice.library.summary)",
         subcommands: [

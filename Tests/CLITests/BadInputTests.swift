@@ -158,6 +158,24 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: scratch.file("r.db").path))
     }
 
+    // `replay` names the problem with its paths: a log that is missing or a
+    // directory, a database path that is a directory; nothing is written.
+    @Test func replayNamesWhatIsWrongWithItsPaths() throws {
+        let scratch = try Scratch()
+        try #require(try CLI.run(["schema", "--seed", "1", "--db", "s.db", "-q"], in: scratch.url).status == 0)
+        try FileManager.default.createDirectory(at: scratch.file("dir"), withIntermediateDirectories: false)
+        let before = try scratch.snapshot()
+        for (arguments, sentence) in [
+            (["none.sql"], "none.sql does not exist."),
+            (["dir"], "dir is a directory, not an SQL log."),
+            (["s.db.sql", "--db", "dir"], "the replay database path dir is a directory."),
+        ] {
+            let result = try CLI.run(["replay"] + arguments, in: scratch.url)
+            try expectRejected(result, scratch: scratch, before: before, "replay \(arguments)")
+            #expect(result.stderr == "sqlite-stress: error: \(sentence)\n")
+        }
+    }
+
     private func expectRejected(
         _ result: CommandResult, scratch: Scratch, before: [String: Data], _ name: String
     ) throws {

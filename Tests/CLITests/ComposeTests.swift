@@ -302,6 +302,16 @@ import Testing
         }
     }
 
+    // The reproduce line gives --duration as it was typed: 10, not 10.0.
+    @Test func reproduceLineGivesTheDurationAsTyped() {
+        for (duration, typed) in [(10.0, "--duration 10 "), (2.5, "--duration 2.5 ")] {
+            let settings = ComposeSettings(
+                template: "t", seed: 1, duration: duration, runs: nil, maxParallel: 4, faults: [], end: nil, runDirectory: "r",
+                overwrite: false, sharedDatabase: nil)
+            #expect(settings.reproduce.contains(typed), "\(settings.reproduce)")
+        }
+    }
+
     // The progress line of a run by time and of a run by count, with counts that agree with their nouns.
     @Test func progressLines() {
         let timed = ComposeProgress(

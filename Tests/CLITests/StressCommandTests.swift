@@ -206,7 +206,8 @@ import Testing
     // Every command's help names each option's value (<n>, <path>, <k>, …),
     // never echoes the option's own name as its value (`--threads
     // <threads>`, the parser's fallback), and states no default twice (the
-    // parser adds "(default: …)" after a help text that must not say it itself).
+    // parser adds "(default: …)" after a help text that must not say it
+    // itself), nor a whole number of seconds as "900.0".
     @Test func everyCommandsHelpNamesValuesAndStatesEachDefaultOnce() throws {
         let top = try CLI.run(["--help"]).stdout
         let listing = try #require(top.range(of: "SUBCOMMANDS:")).upperBound
@@ -219,6 +220,7 @@ import Testing
             let help = try CLI.run([command, "--help"]).stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
             #expect(help.firstMatch(of: /\(default: [^)]*\) \(default:/) == nil, "\(command): \(help)")
             #expect(help.firstMatch(of: /--([a-z-]+) <\1>/) == nil, "\(command): \(help)")
+            #expect(help.firstMatch(of: /\(default: [0-9]+\.0\)/) == nil, "\(command): \(help)")
         }
     }
 
@@ -240,6 +242,16 @@ import Testing
         let lines = text.split(separator: "\n")
         #expect(lines.filter { $0.hasPrefix("fault plan: ") }.count == 1)
         #expect(lines.filter { $0.hasPrefix("faults: ") }.count == 1)
+    }
+
+    // A seed that adds an audit table to --tables says which table it is:
+    // seed 6 draws 10 tables and the audit table t10, which triggers write.
+    @Test func theSchemaLineNamesTheAuditTable() throws {
+        let scratch = try Scratch()
+        let result = try CLI.run(["stress", "--seed", "6", "--iterations", "5", "--db", scratch.file("a.db").path])
+        #expect(result.status == 0, "\(result.stdout)")
+        #expect(result.stdout.contains(" --tables 10 "), "\(result.stdout)")
+        #expect(result.stdout.contains("\nschema: 11 tables (t10 written by triggers, an audit trail) plus the accounts: t0("), "\(result.stdout)")
     }
 
     // A driver's summary and `check`'s lines agree with their counts too: one

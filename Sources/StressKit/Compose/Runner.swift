@@ -56,7 +56,7 @@ public struct ComposeSettings: Sendable {
     public var reproduce: String {
         var words = ["sqlite-stress", "compose", template, "--seed", Seed.format(seed)]
         if let runs { words += ["--runs", "\(runs)"] }
-        if let duration { words += ["--duration", "\(duration)"] }
+        if let duration { words += ["--duration", Format.number(duration)] }
         words += ["--max-parallel", "\(maxParallel)"]
         if !faults.isEmpty { words += ["--faults", faults.map(\.rawValue).joined(separator: ",")] }
         if let end { words += ["--end", end.rawValue] }
@@ -120,7 +120,7 @@ public final class ComposeRunner {
             throw ToolError("give exactly one of --duration and --runs.")
         }
         if let duration = settings.duration, !(duration > 0 && duration.isFinite) {
-            throw ToolError("--duration must be a positive number of seconds (got \(duration)).")
+            throw ToolError("--duration must be a positive number of seconds (got \(Format.number(duration))).")
         }
         if let runs = settings.runs, runs < 1 { throw ToolError("--runs must be at least 1 (got \(runs)).") }
         if let kept = settings.keptCommands, kept < 1 {

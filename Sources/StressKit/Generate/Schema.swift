@@ -499,8 +499,11 @@ extension Table {
 
 extension Schema {
     /// The printed schema line: the generated tables (the oracle's accounts
-    /// table comes on top of them, and `check` counts it too).
+    /// table comes on top of them, and `check` counts it too), naming those that
+    /// the user's triggers write (an audit table on top of `--tables`).
     public var summary: String {
-        "schema: \(Format.count(tables.count, "table")) plus the accounts: " + tables.map(\.shape).joined(separator: ", ")
+        let audits = tables.filter { table in triggers.contains { $0.target == table.id } }.map(\.name)
+        let written = audits.isEmpty ? "" : " (\(audits.joined(separator: ", ")) written by triggers, an audit trail)"
+        return "schema: \(Format.count(tables.count, "table"))\(written) plus the accounts: " + tables.map(\.shape).joined(separator: ", ")
     }
 }

@@ -180,8 +180,8 @@ public enum CheckCommand {
                     }
                     throw ToolError(
                         error.isBusy
-                            ? "\(path) stayed locked at every try for \(Int(wait)) s: another process holds it."
-                            : "\(error.message.dropLast()) (after retrying for \(Int(wait)) s).",
+                            ? "\(path) stayed locked at every try for \(Format.number(wait)) s: another process holds it."
+                            : "\(error.message.dropLast()) (after retrying for \(Format.number(wait)) s).",
                         isBusy: error.isBusy)
                 }
                 usleep(250_000)
@@ -193,7 +193,7 @@ public enum CheckCommand {
     private static func locked(_ path: String, randomness: Randomness, busyTimeout: Int, waited: Double = 0) -> Outcome {
         var outcome = Outcome(mode: .anytime, databasePath: path, randomness: randomness)
         outcome.skipped = "the database stayed locked for \(busyTimeout) ms"
-            + (waited > 0 ? " at every try for \(Int(waited)) s" : "")
+            + (waited > 0 ? " at every try for \(Format.number(waited)) s" : "")
         return outcome
     }
 

@@ -213,12 +213,17 @@ public enum Replay {
         logPath: String, databasePath: String, overwrite: Bool, window: Int = Replay.window,
         onProgress: (@Sendable (Progress) -> Void)? = nil
     ) throws(ToolError) -> Outcome {
-        guard FileManager.default.fileExists(atPath: logPath) else { throw ToolError("\(logPath) does not exist.") }
+        switch DatabaseFile.kind(at: logPath) {
+        case .missing: throw ToolError("\(logPath) does not exist.")
+        case .directory: throw ToolError("\(logPath) is a directory, not an SQL log.")
+        default: break
+        }
         guard DatabaseFile.starts(logPath, with: SQLLog.headerPrefix) else {
             throw ToolError("\(logPath) is not an SQL log written by sqlite-stress.")
         }
         switch DatabaseFile.kind(at: databasePath) {
         case .missing: try DatabaseFile.checkCreatable(databasePath, what: "replay database")
+        case .directory: throw ToolError("the replay database path \(databasePath) is a directory.")
         case .sqlite(DatabaseFile.applicationID) where overwrite, .damaged where overwrite:
             try DatabaseFile.remove(databasePath)
         case .sqlite where !overwrite, .damaged:

@@ -20,6 +20,11 @@ public enum Format {
         return text
     }
 
+    /// `10` for 10.0, `0.5` for 0.5: a number as someone would type it.
+    public static func number(_ value: Double) -> String {
+        value == value.rounded() && value.magnitude < 1e15 ? String(Int64(value)) : String(value)
+    }
+
     /// `1 table`, `2 tables`: a count with its noun, plural when it is not one.
     public static func count(_ count: some BinaryInteger, _ noun: String, plural: String? = nil) -> String {
         "\(count) " + (count == 1 ? noun : plural ?? noun + "s")

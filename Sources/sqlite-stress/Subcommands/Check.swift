@@ -7,13 +7,18 @@ struct CheckOptions: ParsableArguments {
 
     @OptionGroup var lock: BusyTimeoutOption
 
-    @Option(help: ArgumentHelp(
-        "Keep retrying a locked or unreachable database for this many seconds (after drivers were killed).",
+    @Option(name: .customLong("wait"), help: ArgumentHelp(
+        "Keep retrying a locked or unreachable database for this many seconds (after drivers were killed). (default: 0)",
         valueName: "seconds"))
-    var wait: Double = 0
+    var waitSeconds: Double?
+
+    /// `--wait`, 0 when it is not given (the parser would show a default of 0 as "0.0").
+    var wait: Double { waitSeconds ?? 0 }
 
     func validate() throws {
-        guard wait >= 0, wait.isFinite else { throw ValidationError("--wait must be a non-negative number of seconds (got \(wait)).") }
+        guard wait >= 0, wait.isFinite else {
+            throw ValidationError("--wait must be a non-negative number of seconds (got \(Format.number(wait))).")
+        }
     }
 
     /// Runs every property, prints the outcome, and exits 1 on a violation.

@@ -50,8 +50,13 @@ struct Shrink: ParsableCommand {
     @Option(help: ArgumentHelp("Candidate scripts replayed at most; the result is the same for the same input.", valueName: "n"))
     var maxTests = 3000
 
-    @Option(help: ArgumentHelp("Stop reducing after this many seconds (0: no limit); a result cut short depends on the machine's speed.", valueName: "s"))
-    var timeLimit = 900.0
+    @Option(name: .customLong("time-limit"), help: ArgumentHelp(
+        "Stop reducing after this many seconds (0: no limit); a result cut short depends on the machine's speed. (default: 900)",
+        valueName: "seconds"))
+    var timeLimitSeconds: Double?
+
+    /// `--time-limit`, 900 when it is not given (the parser would show that default as "900.0").
+    var timeLimit: Double { timeLimitSeconds ?? 900 }
 
     @Option(help: ArgumentHelp("An SQLite build directory (with libsqlite3.so.0) to run the script on too; repeatable. (default: the builds in ./.build-sqlite)", valueName: "dir"))
     var against: [String] = []
