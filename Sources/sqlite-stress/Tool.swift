@@ -54,7 +54,7 @@ struct Tool: ParsableCommand {
                 try driver.run()
                 return
             }
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(try Self.commandLine(Array(CommandLine.arguments.dropFirst())))
             // A command that makes assertions sends its catalog first (when an SDK output is set).
             if let asserting = command as? AssertingCommand { StressAssertions.declare(asserting.assertionScope) }
             try command.run()
@@ -67,6 +67,27 @@ struct Tool: ParsableCommand {
             }
             fail(message(for: error))
         }
+    }
+
+    /// The command line as the parser should read it. A negative number after
+    /// an option (`--iterations -1`) is joined to it (`--iterations=-1`): the
+    /// parser would read it as an option of its own and report a missing value,
+    /// where the option's own check says what is wrong with the number.
+    /// `help` with a name that is no command is an error, not the tool's help.
+    static func commandLine(_ arguments: [String]) throws(ToolError) -> [String] {
+        if arguments.count > 1, arguments[0] == "help",
+           !configuration.subcommands.contains(where: { $0._commandName == arguments[1] }) {
+            throw ToolError("there is no command named '\(arguments[1])'; `sqlite-stress --help` lists them.")
+        }
+        var result: [String] = []
+        for argument in arguments {
+            if let last = result.last, last.hasPrefix("--"), !last.contains("="), argument.wholeMatch(of: /-[0-9][0-9.]*/) != nil {
+                result[result.count - 1] = last + "=" + argument
+            } else {
+                result.append(argument)
+            }
+        }
+        return result
     }
 
     static func fail(_ message: String) -> Never {

@@ -37,6 +37,34 @@ import Testing
         try expectRejected(result, scratch: scratch, before: [:], name)
     }
 
+    // A negative number after its option is that option's value, not an
+    // option of its own: the sentence says what is wrong with the number
+    // (not that a value is missing), for the monolith, the checks and compose.
+    @Test(arguments: [
+        (["stress", "--iterations", "-1"], "--iterations must be at least 1 (got -1)."),
+        (["stress", "--threads", "-3"], "--threads must be at least 1 (got -3)."),
+        (["stress", "--seed", "-1"], "--seed must be a 64-bit number in decimal or 0x hex (got '-1')."),
+        (["check", "--wait", "-0.5"], "--wait must be a non-negative number of seconds (got -0.5)."),
+        (["compose", "composer", "--runs", "-1"], "--runs must be at least 1 (got -1)."),
+    ])
+    func negativeNumbersAreValues(_ arguments: [String], _ sentence: String) throws {
+        let scratch = try Scratch()
+        let result = try CLI.run(arguments, in: scratch.url)
+        try expectRejected(result, scratch: scratch, before: [:], "\(arguments)")
+        #expect(result.stderr == "sqlite-stress: error: \(sentence)\n")
+    }
+
+    // `help` names a command; a name that is none is an error, not the tool's help.
+    @Test func helpForNoCommandIsAnError() throws {
+        let result = try CLI.run(["help", "bogus"])
+        #expect(result.status == 2)
+        #expect(result.stdout.isEmpty)
+        #expect(result.stderr == "sqlite-stress: error: there is no command named 'bogus'; `sqlite-stress --help` lists them.\n")
+        let help = try CLI.run(["help", "stress"])
+        #expect(help.status == 0)
+        #expect(help.stdout.contains("USAGE: sqlite-stress stress"), "\(help.stdout)")
+    }
+
     // A malformed $SQLITE_STRESS_SEED is as bad as a malformed --seed.
     @Test func malformedEnvironmentSeed() throws {
         let scratch = try Scratch()
