@@ -65,8 +65,20 @@ struct Tool: ParsableCommand {
             if code == .success || error is ExitCode {
                 exit(withError: error)  // --help, --version, or a status already reported.
             }
-            fail(message(for: error))
+            fail(sentence(message(for: error)))
         }
+    }
+
+    /// The argument parser's message in the tool's own style: a sentence that
+    /// starts in lower case and ends with a full stop (`Unknown option '--x'` →
+    /// `unknown option '--x'.`), its choices given in the same sentence.
+    static func sentence(_ message: String) -> String {
+        var text = message.replacing(". Please provide one of ", with: "; give one of ")
+        if let first = text.first, first.isUppercase, text.dropFirst().first?.isLowercase == true {
+            text = first.lowercased() + text.dropFirst()
+        }
+        if let last = text.last, !".?!".contains(last) { text += "." }
+        return text
     }
 
     /// The command line as the parser should read it. A negative number after

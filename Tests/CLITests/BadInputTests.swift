@@ -54,6 +54,21 @@ import Testing
         #expect(result.stderr == "sqlite-stress: error: \(sentence)\n")
     }
 
+    // The argument parser's own errors read as the tool's: one sentence in
+    // lower case with a full stop, the choices in it.
+    @Test(arguments: [
+        (["stress", "--frobnicate"], "unknown option '--frobnicate'."),
+        (["stress", "--iterations", "many"], "the value 'many' is invalid for '--iterations <n>'."),
+        (["compose", "composer", "--runs", "3", "--end", "sometimes"],
+         "the value 'sometimes' is invalid for '--end <kind>'; give one of 'finally' and 'eventually'."),
+    ])
+    func parserErrorsAreSentences(_ arguments: [String], _ sentence: String) throws {
+        let scratch = try Scratch()
+        let result = try CLI.run(arguments, in: scratch.url)
+        try expectRejected(result, scratch: scratch, before: [:], "\(arguments)")
+        #expect(result.stderr == "sqlite-stress: error: \(sentence)\n")
+    }
+
     // `help` names a command; a name that is none is an error, not the tool's help.
     @Test func helpForNoCommandIsAnError() throws {
         let result = try CLI.run(["help", "bogus"])
