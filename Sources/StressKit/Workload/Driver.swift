@@ -213,8 +213,8 @@ extension DriverKind {
     /// `schema` makes it before the database, so a database without one has
     /// lost the records of its transactions, and a fresh log would let a check
     /// pass on the records of this batch alone. Neither log may be a file this
-    /// tool did not write. (The SQL log may be missing: it is the run's
-    /// script, not evidence, and is started afresh.)
+    /// tool did not write, and the SQL log must be writable. (It may be
+    /// missing: it is the run's script, not evidence, and is started afresh.)
     static func checkLogs(of path: String) throws(ToolError) {
         let acks = AckLog.path(for: path)
         switch DatabaseFile.kind(at: acks) {
@@ -228,17 +228,7 @@ extension DriverKind {
                 throw ToolError("refusing to append to \(acks): it is not an acknowledgement log written by sqlite-stress.")
             }
         }
-        let log = SQLLog.path(for: path)
-        switch DatabaseFile.kind(at: log) {
-        case .missing:
-            try DatabaseFile.checkCreatable(log, what: "SQL log")
-        case .directory:
-            throw ToolError("the SQL log path \(log) is a directory.")
-        default:
-            guard SQLLog.isOurs(at: log) else {
-                throw ToolError("refusing to append to \(log): it is not an SQL log written by sqlite-stress.")
-            }
-        }
+        try SQLLog.checkWritable(at: SQLLog.path(for: path), verb: "append to")
     }
 
     /// Runs one batch against the database at `path`, every choice drawn from

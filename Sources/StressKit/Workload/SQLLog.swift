@@ -73,8 +73,25 @@ public final class SQLLog: Sendable {
 
     /// Whether the file at `path` is a log this tool wrote, or empty (a
     /// command killed between creating it and writing its header).
-    public static func isOurs(at path: String) -> Bool {
+    private static func isOurs(at path: String) -> Bool {
         DatabaseFile.starts(path, with: headerPrefix) || DatabaseFile.isEmpty(path)
+    }
+
+    /// Checks, writing nothing, that a command can write the log at `path`:
+    /// create it where it is missing, or `verb` ("overwrite", "append to") a
+    /// log of this tool that it may write. One sentence when it cannot.
+    public static func checkWritable(at path: String, verb: String) throws(ToolError) {
+        switch DatabaseFile.kind(at: path) {
+        case .missing:
+            try DatabaseFile.checkCreatable(path, what: "SQL log")
+        case .directory:
+            throw ToolError("the SQL log path \(path) is a directory.")
+        default:
+            guard isOurs(at: path) else {
+                throw ToolError("refusing to \(verb) \(path): it is not an SQL log written by sqlite-stress.")
+            }
+            guard access(path, W_OK) == 0 else { throw ToolError("the SQL log \(path) is not writable.") }
+        }
     }
 
     /// The default `limit`: a long run keeps at most about twice this much log.

@@ -108,17 +108,7 @@ public final class StressRun: Sendable {
         if ownFiles(of: db).contains(where: { DatabaseFile.canonical($0) == canonicalLog }) {
             throw ToolError("the SQL log \(log) would be one of the database's own files; give --sql-log another path.")
         }
-        switch DatabaseFile.kind(at: log) {
-        case .missing:
-            try DatabaseFile.checkCreatable(log, what: "SQL log")
-        case .directory:
-            throw ToolError("the SQL log path \(log) is a directory.")
-        default:
-            guard SQLLog.isOurs(at: log) else {
-                throw ToolError("refusing to overwrite \(log): it is not an SQL log written by sqlite-stress.")
-            }
-            guard access(log, W_OK) == 0 else { throw ToolError("the SQL log \(log) is not writable.") }
-        }
+        try SQLLog.checkWritable(at: log, verb: "overwrite")
         // Last, as close to the replacement as it can be: never pull files from under a running process.
         if let user = DatabaseFile.openingProcess(of: db) {
             throw ToolError("refusing to replace \(db): \(user).")
