@@ -122,12 +122,17 @@ extension StressKit.Replay.Progress: ProgressReport {
 }
 
 extension ComposeProgress: ProgressReport {
-    /// `310 of 4500 s, 1234 drivers started`, or `1234 of 4000 drivers started, 31 s`.
+    /// `310 of 4500 s, 1234 drivers started`, or `1234 of 4000 drivers started, 31 s`; before and after the driver phase, what runs.
     private var length: String {
-        if let duration {
-            return "\(Format.fixed(elapsed, 0)) of \(Format.fixed(duration, 0)) s, \(Format.count(drivers, "driver")) started"
+        switch phase {
+        case .first: return "the first_ command, \(Format.fixed(elapsed, 0)) s"
+        case .ending: return "the driver phase over (\(Format.count(drivers, "driver")) started), ending, \(Format.fixed(elapsed, 0)) s"
+        case .drivers:
+            if let duration {
+                return "\(Format.fixed(elapsed, 0)) of \(Format.number(duration)) s, \(Format.count(drivers, "driver")) started"
+            }
+            return "\(drivers) of \(Format.count(runs ?? 0, "driver")) started, \(Format.fixed(elapsed, 0)) s"
         }
-        return "\(drivers) of \(Format.count(runs ?? 0, "driver")) started, \(Format.fixed(elapsed, 0)) s"
     }
 
     private var tally: String {
@@ -136,7 +141,9 @@ extension ComposeProgress: ProgressReport {
             + "\(Format.count(failedAssertions, "assertion")) failed"
     }
 
-    var bar: String { Self.meter(fraction) + " \(length); \(tally), ETA \(Self.eta(fraction, elapsed)) " }
+    var bar: String {
+        Self.meter(fraction) + " \(length); \(tally)" + (phase == .drivers ? ", ETA \(Self.eta(fraction, elapsed)) " : " ")
+    }
 
     var line: String { "progress: \(length); \(tally)" }
 }

@@ -85,15 +85,18 @@ struct Tool: ParsableCommand {
     /// an option (`--iterations -1`) is joined to it (`--iterations=-1`): the
     /// parser would read it as an option of its own and report a missing value,
     /// where the option's own check says what is wrong with the number.
-    /// `help` with a name that is no command is an error, not the tool's help.
+    /// Nothing after `--` is touched. `help` with a name that is no command is
+    /// an error, not the tool's help.
     static func commandLine(_ arguments: [String]) throws(ToolError) -> [String] {
-        if arguments.count > 1, arguments[0] == "help",
+        if arguments.count > 1, arguments[0] == "help", arguments[1] != "help",
            !configuration.subcommands.contains(where: { $0._commandName == arguments[1] }) {
             throw ToolError("there is no command named '\(arguments[1])'; `sqlite-stress --help` lists them.")
         }
         var result: [String] = []
-        for argument in arguments {
-            if let last = result.last, last.hasPrefix("--"), !last.contains("="), argument.wholeMatch(of: /-[0-9][0-9.]*/) != nil {
+        for (index, argument) in arguments.enumerated() {
+            if argument == "--" { return result + arguments[index...] }  // The rest are arguments, as they are.
+            if let last = result.last, last.count > 2, last.hasPrefix("--"), !last.contains("="),
+               argument.wholeMatch(of: /-[0-9][0-9A-Za-z.+]*/) != nil {
                 result[result.count - 1] = last + "=" + argument
             } else {
                 result.append(argument)

@@ -148,13 +148,14 @@ import Testing
     }
 
     // A driver appends to the logs `schema` left beside the database, and to
-    // nothing else: an acknowledgement log that is missing (its records are
-    // gone, and a fresh one would let a check pass on this batch's records
+    // nothing else: an acknowledgement log that is missing or empty (its records
+    // are gone, and a fresh one would let a check pass on this batch's records
     // alone), a directory or a file this tool did not write is refused before
     // anything is written (no reservation in the log), and so is an SQL log
     // that is a directory or another program's file.
     @Test(arguments: [
         ("acks", "missing", "the acknowledgement log d.db.acks is missing: the records of the database's transactions are gone, and no check could judge them (`sqlite-stress schema` makes a database with its log)."),
+        ("acks", "empty", "the acknowledgement log d.db.acks is empty: the records of the database's transactions are gone, and no check could judge them (`sqlite-stress schema` makes a database with its log)."),
         ("acks", "directory", "the acknowledgement log path d.db.acks is a directory."),
         ("acks", "foreign", "refusing to append to d.db.acks: it is not an acknowledgement log written by sqlite-stress."),
         ("sql", "directory", "the SQL log path d.db.sql is a directory."),
@@ -170,6 +171,7 @@ import Testing
         switch state {
         case "directory": try FileManager.default.createDirectory(at: path, withIntermediateDirectories: false)
         case "foreign": try Data("my own notes\n".utf8).write(to: path)
+        case "empty": try Data().write(to: path)
         default: break
         }
         let before = try scratch.snapshot()
@@ -191,14 +193,20 @@ import Testing
             #expect(insert.status == 0, "\(insert.stderr)")
         }
         let log = try String(contentsOf: scratch.file("d.db.sql"), encoding: .utf8).split(separator: "\n")
-        #expect(log.first == "-- sqlite-stress continued afresh: the log was missing when a driver began, so its earlier lines are gone")
+        #expect(log.first == "-- sqlite-stress continued afresh: the log was missing or empty when a driver began, so its earlier lines are gone")
         #expect(log.count { $0.hasPrefix("-- sqlite-stress continued") } == 1)
         #expect(try CLI.run(["check", "--db", "d.db", "-q"], in: scratch.url).status == 0)
         let replay = try CLI.run(["replay", "d.db.sql", "--db", "r.db"], in: scratch.url)
         #expect(replay.status == 2)
-        #expect(replay.stderr == "sqlite-stress: error: d.db.sql begins mid-run: the log was missing when a driver began and "
-            + "started it afresh, so its earlier lines are gone and no fresh database can replay it.\n")
+        #expect(replay.stderr == "sqlite-stress: error: d.db.sql begins mid-run: the log was missing or empty when a driver began "
+            + "and started it afresh, so the lines before that are gone and no fresh database can replay it.\n")
         #expect(!FileManager.default.fileExists(atPath: scratch.file("r.db").path))
+        // Refused before anything is replaced: a database of ours given with --overwrite stays as it was.
+        try #require(try CLI.run(["schema", "--seed", "3", "--db", "old.db", "-q"], in: scratch.url).status == 0)
+        let old = try Data(contentsOf: scratch.file("old.db"))
+        let overwrite = try CLI.run(["replay", "d.db.sql", "--db", "old.db", "--overwrite"], in: scratch.url)
+        #expect(overwrite.status == 2)
+        #expect(try Data(contentsOf: scratch.file("old.db")) == old)
     }
 
     // `replay` names the problem with its paths: a log that is missing or a

@@ -1150,11 +1150,11 @@ import Testing
         }
         let check = try CLI.run(["check", "--db", finished.db.path, "--busy-timeout", "100"])
         #expect(check.status == 2)
-        #expect(check.stderr == "sqlite-stress: error: \(finished.db.path) stayed locked for 100 ms: another process holds it "
+        #expect(check.stderr == "sqlite-stress: error: \(finished.db.path) stayed locked for 100 ms: another connection holds it "
             + "(SQLITE_BUSY); stop its writers, or give a longer --busy-timeout or --wait S to retry.\n")
         let waited = try CLI.run(["check", "--db", finished.db.path, "--busy-timeout", "100", "--wait", "1"])
         #expect(waited.status == 2)
-        #expect(waited.stderr == "sqlite-stress: error: \(finished.db.path) stayed locked at every try for 1 s: another process holds it.\n")
+        #expect(waited.stderr == "sqlite-stress: error: \(finished.db.path) stayed locked at every try for 1 s: another connection holds it.\n")
     }
 
     // `integrity --wait` runs integrity, not check: its header, JSON and reproduce line say so.

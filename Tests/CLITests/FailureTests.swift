@@ -180,6 +180,25 @@ extension FailureTests {
         for (name, data) in before { #expect(after[name] == data, "\(name) changed") }
         #expect(after["d-repro.db"] != nil)
     }
+
+    // The reproduce line of a driver that met no violation (its JSON carries
+    // one) runs too: the copy takes the acknowledgement log with it, which a
+    // driver requires, and the original's files stay as they were.
+    @Test func aPassingDriversReproduceLineRunsOnACopy() throws {
+        let scratch = try Scratch()
+        #expect(try CLI.run(["schema", "--db", "d.db", "--seed", "1", "-q"], in: scratch.url).status == 0)
+        let first = try CLI.run(["insert", "--db", "d.db", "--seed", "2", "--json"], in: scratch.url)
+        try #require(first.status == 0, "\(first.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(first.stdout.utf8)) as? [String: Any])
+        let command = try #require(json["reproduce"] as? String)
+        #expect(command.contains(" .acks; do "), "\(command)")
+        let before = try scratch.snapshot()
+        let again = try CLI.shell(command, in: scratch.url)
+        #expect(again.status == 0, "\(again.stdout)\(again.stderr)")
+        let after = try scratch.snapshot()
+        for (name, data) in before { #expect(after[name] == data, "\(name) changed") }
+        #expect(try CLI.run(["check", "--db", "d-repro.db", "-q"], in: scratch.url).status == 0)
+    }
 }
 
 /// The page size recorded in a database file's header.

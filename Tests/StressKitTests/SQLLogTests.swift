@@ -105,6 +105,29 @@ import Testing
         #expect(SQLLog.describe(limit: 100_000) == "100000")
     }
 
+    // A shared log that is missing or empty is started afresh with a line
+    // saying so (a device such as /dev/null is not); a log that begins so cannot be
+    // read from the run's first line, nor can one rotated from it, and each
+    // says why in its own sentence.
+    @Test func aLogStartedAfreshSaysItsBeginningIsGone() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("a.sql")
+        let log = try SQLLog(path: path, append: true)
+        log.append("SELECT 1; -- d7 x1 ok rows=1")
+        log.close(sync: false)
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == SQLLog.afreshLine + "\nSELECT 1; -- d7 x1 ok rows=1\n")
+        let direct = #expect(throws: ToolError.self) { try SQLLog.files(of: path) }
+        #expect(direct?.message == "\(path) begins mid-run: the log was missing or empty when a driver began and started it "
+            + "afresh, so the lines before that are gone and no fresh database can replay it.")
+
+        try FileManager.default.moveItem(atPath: path, toPath: SQLLog.olderPath(of: path))
+        try Data((SQLLog.continuedPrefix + ": the log passed its limit of 64K and its earlier lines went to a.sql.1\n").utf8)
+            .write(to: URL(fileURLWithPath: path))
+        let rotated = #expect(throws: ToolError.self) { try SQLLog.files(of: path) }
+        #expect(rotated?.message == "\(path) begins mid-run: its earlier lines are in \(path).1, whose log was missing or empty "
+            + "when a driver began and started it afresh, so the lines before that are gone and no fresh database can replay it.")
+    }
+
     // Two writers appending to one log (as two driver processes do; each has
     // its own file description, so their locks meet) with a 64 KiB limit: one
     // of them rotates it once, the other follows into the new file, and every

@@ -70,6 +70,11 @@ public struct ComposeSettings: Sendable {
 
 /// A snapshot of a running `compose`, for progress output.
 public struct ComposeProgress: Sendable {
+    /// Where the run is: its first_ command, the driver phase, or its end
+    /// (finally_ or eventually_, after the driver phase or its singleton).
+    public enum Phase: Sendable { case first, drivers, ending }
+
+    public var phase: Phase
     /// Seconds since the run started (the driver phase's deadline counts from there).
     public var elapsed: Double
     /// The driver phase's length: seconds, or driver invocations (one of them).
@@ -85,6 +90,7 @@ public struct ComposeProgress: Sendable {
 
     /// How much of the driver phase is done, 0...1.
     public var fraction: Double {
+        if phase != .drivers { return phase == .first ? 0 : 1 }
         if let duration { return min(1, elapsed / duration) }
         if let runs { return min(1, Double(drivers) / Double(runs)) }
         return 0
@@ -113,6 +119,7 @@ public final class ComposeRunner {
     public var onProgress: (@Sendable (ComposeProgress) -> Void)?
     public var progressInterval = 0.2
     private var lastProgress = Date.distantPast
+    private var phase = ComposeProgress.Phase.first
 
     /// Validates everything (template, numbers, run directory) before anything is written.
     public init(_ settings: ComposeSettings) throws(ToolError) {
@@ -242,9 +249,9 @@ public final class ComposeRunner {
         guard let onProgress, Date().timeIntervalSince(lastProgress) >= progressInterval else { return }
         lastProgress = Date()
         onProgress(ComposeProgress(
-            elapsed: lastProgress.timeIntervalSince(started),
+            phase: phase, elapsed: lastProgress.timeIntervalSince(started),
             duration: settings.duration, runs: settings.runs, drivers: schedule.total,
-            running: running.count { $0.isRunning }, faults: injected.total, failedCommands: history.failedOnTheirOwn,
+            running: running.count { $0.isRunning }, faults: injectedByKind.values.reduce(0, +), failedCommands: history.failedOnTheirOwn,
             failedAssertions: sdk.entries.count { $0.verdict == "failed" }))
     }
 
@@ -315,6 +322,7 @@ public final class ComposeRunner {
         }
 
         // 2. The driver phase.
+        phase = .drivers
         let deadline = settings.duration.map { started.addingTimeInterval($0) }
         while true {
             if let runs = settings.runs, schedule.total >= runs { break }
@@ -339,6 +347,7 @@ public final class ComposeRunner {
         }
 
         // 3. The end: eventually_ after killing drivers, or finally_ when every driver finished on its own.
+        phase = .ending
         var end = planner.end
         if end == .finally {
             for child in running { if child.pausedUntil != nil { child.send(SIGCONT); child.pausedUntil = nil } }

@@ -140,9 +140,7 @@ public enum CheckCommand {
             throw error
         } catch let error as SQLiteError where error.isBusy {
             connection.close()
-            throw ToolError(
-                "\(path) stayed locked for \(busyTimeout) ms: another process holds it (\(error.code.name)); "
-                    + "stop its writers, or give a longer --busy-timeout or --wait S to retry.", isBusy: true)
+            throw locked(path, busyTimeout: busyTimeout, error)
         } catch let error as SQLiteError where error.isCorruption {
             // Ours (its header or its acknowledgement log says so) and damaged
             // past recovery: the oracle reports that as an `integrity` violation.
@@ -176,17 +174,24 @@ public enum CheckCommand {
                         return locked(path, randomness: randomness, busyTimeout: busyTimeout, waited: wait)
                     }
                     if mode == .final {
-                        StressAssertions.opensAfterWait(false, details: ["error": error.message, "waited": "\(wait) s"])
+                        StressAssertions.opensAfterWait(false, details: ["error": error.message, "waited": "\(Format.number(wait)) s"])
                     }
                     throw ToolError(
                         error.isBusy
-                            ? "\(path) stayed locked at every try for \(Format.number(wait)) s: another process holds it."
+                            ? "\(path) stayed locked at every try for \(Format.number(wait)) s: another connection holds it."
                             : "\(error.message.dropLast()) (after retrying for \(Format.number(wait)) s).",
                         isBusy: error.isBusy)
                 }
                 usleep(250_000)
             }
         }
+    }
+
+    /// A database that stayed locked past the busy timeout, for a check that needs it: what to do.
+    private static func locked(_ path: String, busyTimeout: Int, _ error: SQLiteError) -> ToolError {
+        ToolError(
+            "\(path) stayed locked for \(busyTimeout) ms: another connection holds it (\(error.code.name)); "
+                + "stop its writers, or give a longer --busy-timeout or --wait S to retry.", isBusy: true)
     }
 
     /// `integrity`'s answer for a database that stayed locked: no verdict, and no violation.
@@ -234,9 +239,7 @@ public enum CheckCommand {
             StressAssertions.record(report, knownSQLiteBugs: outcome.knownSQLiteBugs)
             outcome.report = report
         } catch let error as SQLiteError where error.isBusy {
-            guard mode == .anytime, !retrying else {
-                throw ToolError("\(path) stayed locked for \(busyTimeout) ms; `\(mode.rawValue)` needs a readable database.", isBusy: true)
-            }
+            guard mode == .anytime, !retrying else { throw locked(path, busyTimeout: busyTimeout, error) }
             outcome.skipped = "the database stayed locked for \(busyTimeout) ms (\(error.code.name))"
         } catch let error as ToolError {
             throw error

@@ -221,6 +221,9 @@ public enum Replay {
         guard DatabaseFile.starts(logPath, with: SQLLog.headerPrefix) else {
             throw ToolError("\(logPath) is not an SQL log written by sqlite-stress.")
         }
+        // A rotated log: `<log>.1`, then `<log>`; one whose beginning is gone cannot be replayed (and
+        // is refused before an old replay database is replaced).
+        let files = try SQLLog.files(of: logPath)
         switch DatabaseFile.kind(at: databasePath) {
         case .missing: try DatabaseFile.checkCreatable(databasePath, what: "replay database")
         case .directory: throw ToolError("the replay database path \(databasePath) is a directory.")
@@ -231,8 +234,6 @@ public enum Replay {
         default:
             throw ToolError("refusing to overwrite \(databasePath): it was not created by sqlite-stress.")
         }
-        // A rotated log: `<log>.1`, then `<log>`; one whose beginning is gone cannot be replayed.
-        let files = try SQLLog.files(of: logPath)
         let readers = try files.map { path throws(ToolError) in try LogReader(path: path) }
         // The run's database, when the log is beside it as `<db>.sql` (and its seed is the log's).
         let original = logPath.hasSuffix(".sql") ? String(logPath.dropLast(4)) : nil

@@ -373,7 +373,7 @@ public final class Shrinker {
                 return true
             }
             if outOfTime {
-                throw ToolError("the time limit (--time-limit \(Format.fixed(request.timeLimit, 0))) ran out while the log was "
+                throw ToolError("the time limit (--time-limit \(Format.number(request.timeLimit))) ran out while the log was "
                     + "replayed to find where it fails; nothing written.")
             }
             guard let (property, index) = failing else { return nil }

@@ -146,14 +146,15 @@ public struct DriverOutcome: Sendable {
     /// The reproduce line, when the choices came from a seed. Not exact: other
     /// writers have changed the database since, so it runs the same choices on a
     /// copy of the database as it is now (`stress.db` → `stress-repro.db`,
-    /// with its WAL or rollback journal), never on the database itself.
+    /// with its WAL or rollback journal and its acknowledgement log, which a
+    /// driver requires), never on the database itself.
     public var reproduce: String? {
         guard let seed = randomness.seed else { return nil }
         let copy = DatabaseFile.reproductionPath(databasePath)
         let faultArguments = ((faults?.plan.arguments ?? []) + SQLiteChoice.reproduceArguments)
             .map(DatabaseFile.shellQuote).joined(separator: " ")
         let (from, to) = (DatabaseFile.shellQuote(databasePath), DatabaseFile.shellQuote(copy))
-        return "for f in '' -wal -shm -journal; do rm -f \(to)$f; [ ! -e \(from)$f ] || cp \(from)$f \(to)$f; done; "
+        return "for f in '' -wal -shm -journal .acks; do rm -f \(to)$f; [ ! -e \(from)$f ] || cp \(from)$f \(to)$f; done; "
             + "sqlite-stress \(kind.rawValue) --db \(to) --seed \(Seed.format(seed))"
             + (faultArguments.isEmpty ? "" : " " + faultArguments)
     }
@@ -217,14 +218,17 @@ extension DriverKind {
     /// missing: it is the run's script, not evidence, and is started afresh.)
     static func checkLogs(of path: String) throws(ToolError) {
         let acks = AckLog.path(for: path)
+        let gone = "the records of the database's transactions are gone, and no check could judge them "
+            + "(`sqlite-stress schema` makes a database with its log)."
         switch DatabaseFile.kind(at: acks) {
         case .missing:
-            throw ToolError(
-                "the acknowledgement log \(acks) is missing: the records of the database's transactions are gone, and no check could judge them (`sqlite-stress schema` makes a database with its log).")
+            throw ToolError("the acknowledgement log \(acks) is missing: " + gone)
         case .directory:
             throw ToolError("the acknowledgement log path \(acks) is a directory.")
         default:
-            guard AckLog.isOurs(at: acks) else {
+            // Never empty beside a database: `schema` syncs the header line before the database exists.
+            if DatabaseFile.isEmpty(acks) { throw ToolError("the acknowledgement log \(acks) is empty: " + gone) }
+            guard DatabaseFile.starts(acks, with: AckLog.header) else {
                 throw ToolError("refusing to append to \(acks): it is not an acknowledgement log written by sqlite-stress.")
             }
         }
@@ -292,11 +296,13 @@ extension DriverKind {
         let settings = StressSettings(
             databasePath: path, randomness: randomness, threads: 1, iterations: units, busyTimeout: busyTimeout, checkEvery: 0, compaction: .never,
             faults: faults, logLimit: logLimit)
+        // The SQL log first: a log that cannot be opened stops the driver before its reservation is written.
+        let log = try SQLLog(path: settings.logPath, append: true, limit: logLimit)
         let acks = try AckLog(path: AckLog.path(for: path), syncs: config.commitsSurvivePowerLoss)
         let (base, reservation) = try acks.reserveWriter()
         let label = "d\(base)"
         let context = RunContext(
-            log: try SQLLog(path: settings.logPath, append: true, limit: logLimit),
+            log: log,
             acks: acks,
             settings: settings, config: config, generator: WorkloadGenerator(schema: schema, swarm: swarm),
             exclusive: faults.losesPower, writersMayBeKilled: true)

@@ -67,7 +67,7 @@ public final class SQLLog: Sendable {
     public static let continuedPrefix = "-- sqlite-stress continued"
     /// The first line of a shared log a driver found missing and started
     /// afresh (`schema` writes the header line first, so its earlier lines are gone).
-    static let afreshLine = continuedPrefix + " afresh: the log was missing when a driver began, so its earlier lines are gone"
+    static let afreshLine = continuedPrefix + " afresh: the log was missing or empty when a driver began, so its earlier lines are gone"
     /// The log beside the database at `databasePath`, unless `--sql-log` names another.
     public static func path(for databasePath: String) -> String { databasePath + ".sql" }
 
@@ -406,14 +406,14 @@ extension SQLLog {
     /// than once (or `<log>.1` is missing), so that no fresh database can replay it.
     public static func files(of path: String) throws(ToolError) -> [String] {
         guard let continued = continuation(of: path) else { return [path] }
-        if continued.afresh {
-            throw ToolError("\(path) begins mid-run: the log was missing when a driver began and started it afresh, "
-                + "so its earlier lines are gone and no fresh database can replay it.")
-        }
+        let afresh = " was missing or empty when a driver began and started it afresh, so the lines before that are gone and no fresh database can replay it."
+        if continued.afresh { throw ToolError("\(path) begins mid-run: the log" + afresh) }
         let older = olderPath(of: path)
         let problem: String
         if !DatabaseFile.starts(older, with: headerPrefix) {
             problem = "\(older), which held them, is missing or not an SQL log"
+        } else if continuation(of: older)?.afresh == true {
+            throw ToolError("\(path) begins mid-run: its earlier lines are in \(older), whose log" + afresh)
         } else if continuation(of: older) != nil {
             problem = "it was rotated more than once, and \(older) begins mid-run too"
         } else {
@@ -429,7 +429,7 @@ extension SQLLog {
     struct Continuation {
         /// The line's number in the run's whole log; nil when several processes wrote it.
         var line: Int?
-        /// The log was missing and a driver started it afresh (`afreshLine`), not rotated.
+        /// The log was missing or empty and a driver started it afresh (`afreshLine`), not rotated.
         var afresh = false
     }
 
