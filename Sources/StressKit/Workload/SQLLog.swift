@@ -65,8 +65,8 @@ public final class SQLLog: Sendable {
     /// `-- sqlite-stress continued at line N: …` (N: the line's number in the
     /// run's whole log, when one process wrote it), or `-- sqlite-stress continued: …`.
     public static let continuedPrefix = "-- sqlite-stress continued"
-    /// The first line of a shared log a driver found missing and started
-    /// afresh (`schema` writes the header line first, so its earlier lines are gone).
+    /// The first line of a shared log a driver found missing or empty and
+    /// started afresh (`schema` writes the header line first, so its earlier lines are gone).
     static let afreshLine = continuedPrefix + " afresh: the log was missing or empty when a driver began, so its earlier lines are gone"
     /// The log beside the database at `databasePath`, unless `--sql-log` names another.
     public static func path(for databasePath: String) -> String { databasePath + ".sql" }
@@ -171,8 +171,8 @@ public final class SQLLog: Sendable {
 
     /// Creates (or truncates, removing an old `<log>.1`) the log at `path`; with
     /// `append`, adds to it, as the many processes of a composed run do (each
-    /// line is one `write(2)` with O_APPEND); a shared log that is not there
-    /// (empty) begins with `afreshLine`. With `limit`, rotates it past that size.
+    /// line is one `write(2)` with O_APPEND); a shared log that is missing or
+    /// empty begins with `afreshLine`. With `limit`, rotates it past that size.
     /// `soleWriter`: one writer at a time appends, in this process (never with `append`).
     public init(path: String, append: Bool = false, limit: Int64? = nil, soleWriter: Bool = false) throws(ToolError) {
         let fd = open(path, O_WRONLY | O_CREAT | (append ? 0 : O_TRUNC) | O_APPEND | O_CLOEXEC, 0o644)
