@@ -106,7 +106,8 @@ import Testing
     }
 
     // A shared log that is missing or empty is started afresh with a line
-    // saying so (a device such as /dev/null is not); a log that begins so cannot be
+    // saying so (a device such as /dev/null is not: `unwritableLinesAreCounted`
+    // counts its lines); a log that begins so cannot be
     // read from the run's first line, nor can one rotated from it, and each
     // says why in its own sentence.
     @Test func aLogStartedAfreshSaysItsBeginningIsGone() throws {

@@ -152,10 +152,29 @@ public final class AckLog: Sendable {
     /// The log for the database at `databasePath`.
     public static func path(for databasePath: String) -> String { databasePath + ".acks" }
 
-    /// Whether the file at `path` is a log this tool wrote, or empty (a
-    /// command killed between creating it and writing its header).
-    public static func isOurs(at path: String) -> Bool {
-        DatabaseFile.starts(path, with: header) || DatabaseFile.isEmpty(path)
+    /// Checks, writing nothing, that a command may write the log at `path`.
+    /// A new run overwrites a log of this tool, or an empty file (a run killed
+    /// between creating it and writing its header), or creates one. A driver
+    /// appends, and the log must hold the records of the database's
+    /// transactions: `schema` syncs its header before the database exists, so a
+    /// missing or empty log beside a database has lost them, and a fresh one
+    /// would let a check pass on the driver's records alone. One sentence when it cannot.
+    public static func checkWritable(at path: String, appending: Bool) throws(ToolError) {
+        let gone = "the records of the database's transactions are gone, and no check could judge them "
+            + "(`sqlite-stress schema` makes a database with its log)."
+        switch DatabaseFile.log(at: path, header: header) {
+        case .missing:
+            if appending { throw ToolError("the acknowledgement log \(path) is missing: " + gone) }
+        case .directory:
+            throw ToolError("the acknowledgement log path \(path) is a directory.")
+        case .empty:
+            if appending { throw ToolError("the acknowledgement log \(path) is empty: " + gone) }
+        case .foreign:
+            throw ToolError(
+                "refusing to \(appending ? "append to" : "overwrite") \(path): it is not an acknowledgement log written by sqlite-stress.")
+        case .ours:
+            break
+        }
     }
 
     /// Opens (creating if needed) the log for appending; with `syncs`, every

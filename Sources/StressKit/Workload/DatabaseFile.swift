@@ -42,7 +42,7 @@ public enum DatabaseFile {
         if isDirectory { return .directory }
         guard let header = head(of: path, count: 100) else { return .notSQLite }
         guard isSQLiteHeader(header) else {
-            return starts(path + ".acks", with: "# sqlite-stress acknowledgements") ? .damaged : .notSQLite
+            return starts(AckLog.path(for: path), with: AckLog.header) ? .damaged : .notSQLite
         }
         let id = header[68..<72].reduce(UInt32(0)) { ($0 << 8) | UInt32($1) }
         return .sqlite(applicationID: id)
@@ -64,6 +64,20 @@ public enum DatabaseFile {
     /// Whether `header`, a file's first bytes, is a whole SQLite 3 database header.
     private static func isSQLiteHeader(_ header: [UInt8]) -> Bool {
         header.count == 100 && header.prefix(16).elementsEqual("SQLite format 3\0".utf8)
+    }
+
+    /// What a command about to write one of a database's logs finds at `path`.
+    enum LogFile { case missing, directory, empty, ours, foreign }
+
+    /// Whether the file at `path` is a log that starts with `header`, with one
+    /// `stat` and one read (a driver asks it of both logs at every start). A
+    /// file that cannot be read is foreign: nothing says it is ours.
+    static func log(at path: String, header: String) -> LogFile {
+        guard let isDirectory = isDirectory(path) else { return .missing }
+        if isDirectory { return .directory }
+        guard let head = head(of: path, count: header.utf8.count) else { return .foreign }
+        if head.isEmpty { return .empty }
+        return head.elementsEqual(header.utf8) ? .ours : .foreign
     }
 
     /// Whether the file at `path` starts with `prefix` (used to recognise our own logs).

@@ -210,29 +210,13 @@ public struct DriverOutcome: Sendable {
 
 extension DriverKind {
     /// Checks, before a driver writes anything, the two logs it appends to
-    /// beside the database at `path`. The acknowledgement log must be there:
-    /// `schema` makes it before the database, so a database without one has
-    /// lost the records of its transactions, and a fresh log would let a check
-    /// pass on the records of this batch alone. Neither log may be a file this
-    /// tool did not write, and the SQL log must be writable. (It may be
-    /// missing: it is the run's script, not evidence, and is started afresh.)
+    /// beside the database at `path`: the acknowledgement log must hold the
+    /// database's records; the SQL log may be missing (it is the run's script,
+    /// not evidence, and is started afresh). Neither may be a file this tool
+    /// did not write.
     static func checkLogs(of path: String) throws(ToolError) {
-        let acks = AckLog.path(for: path)
-        let gone = "the records of the database's transactions are gone, and no check could judge them "
-            + "(`sqlite-stress schema` makes a database with its log)."
-        switch DatabaseFile.kind(at: acks) {
-        case .missing:
-            throw ToolError("the acknowledgement log \(acks) is missing: " + gone)
-        case .directory:
-            throw ToolError("the acknowledgement log path \(acks) is a directory.")
-        default:
-            // Never empty beside a database: `schema` syncs the header line before the database exists.
-            if DatabaseFile.isEmpty(acks) { throw ToolError("the acknowledgement log \(acks) is empty: " + gone) }
-            guard DatabaseFile.starts(acks, with: AckLog.header) else {
-                throw ToolError("refusing to append to \(acks): it is not an acknowledgement log written by sqlite-stress.")
-            }
-        }
-        try SQLLog.checkWritable(at: SQLLog.path(for: path), verb: "append to")
+        try AckLog.checkWritable(at: AckLog.path(for: path), appending: true)
+        try SQLLog.checkWritable(at: SQLLog.path(for: path), appending: true)
     }
 
     /// Runs one batch against the database at `path`, every choice drawn from

@@ -71,25 +71,19 @@ public final class SQLLog: Sendable {
     /// The log beside the database at `databasePath`, unless `--sql-log` names another.
     public static func path(for databasePath: String) -> String { databasePath + ".sql" }
 
-    /// Whether the file at `path` is a log this tool wrote, or empty (a
-    /// command killed between creating it and writing its header).
-    private static func isOurs(at path: String) -> Bool {
-        DatabaseFile.starts(path, with: headerPrefix) || DatabaseFile.isEmpty(path)
-    }
-
     /// Checks, writing nothing, that a command can write the log at `path`:
-    /// create it where it is missing, or `verb` ("overwrite", "append to") a
-    /// log of this tool that it may write. One sentence when it cannot.
-    public static func checkWritable(at path: String, verb: String) throws(ToolError) {
-        switch DatabaseFile.kind(at: path) {
+    /// create it where it is missing, or overwrite (a new run) or append to (a
+    /// driver) a log of this tool, or an empty file (a command killed between
+    /// creating it and writing its first line), that it may write. One sentence when it cannot.
+    public static func checkWritable(at path: String, appending: Bool) throws(ToolError) {
+        switch DatabaseFile.log(at: path, header: headerPrefix) {
         case .missing:
             try DatabaseFile.checkCreatable(path, what: "SQL log")
         case .directory:
             throw ToolError("the SQL log path \(path) is a directory.")
-        default:
-            guard isOurs(at: path) else {
-                throw ToolError("refusing to \(verb) \(path): it is not an SQL log written by sqlite-stress.")
-            }
+        case .foreign:
+            throw ToolError("refusing to \(appending ? "append to" : "overwrite") \(path): it is not an SQL log written by sqlite-stress.")
+        case .empty, .ours:
             guard access(path, W_OK) == 0 else { throw ToolError("the SQL log \(path) is not writable.") }
         }
     }

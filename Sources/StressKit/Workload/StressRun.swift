@@ -87,16 +87,9 @@ public final class StressRun: Sendable {
             guard access(db, W_OK) == 0 else { throw ToolError("\(db) is not writable.") }
         }
         let acks = AckLog.path(for: db)
-        switch DatabaseFile.kind(at: acks) {
-        case .missing: break
-        case .directory: throw ToolError("the acknowledgement log path \(acks) is a directory.")
-        default:
-            guard AckLog.isOurs(at: acks) else {
-                throw ToolError("refusing to overwrite \(acks): it is not an acknowledgement log written by sqlite-stress.")
-            }
-            guard settings.overwrite || DatabaseFile.kind(at: db) == .missing else {
-                throw ToolError("\(acks) already exists; pass --overwrite to replace it.")
-            }
+        try AckLog.checkWritable(at: acks, appending: false)
+        if DatabaseFile.isDirectory(acks) != nil, !settings.overwrite, DatabaseFile.kind(at: db) != .missing {
+            throw ToolError("\(acks) already exists; pass --overwrite to replace it.")
         }
         let setup = DatabaseFile.setupPath(for: db)
         if FileManager.default.fileExists(atPath: setup), !isInterruptedSetup(setup) {
@@ -108,7 +101,7 @@ public final class StressRun: Sendable {
         if ownFiles(of: db).contains(where: { DatabaseFile.canonical($0) == canonicalLog }) {
             throw ToolError("the SQL log \(log) would be one of the database's own files; give --sql-log another path.")
         }
-        try SQLLog.checkWritable(at: log, verb: "overwrite")
+        try SQLLog.checkWritable(at: log, appending: false)
         // Last, as close to the replacement as it can be: never pull files from under a running process.
         if let user = DatabaseFile.openingProcess(of: db) {
             throw ToolError("refusing to replace \(db): \(user).")
