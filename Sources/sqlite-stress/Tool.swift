@@ -89,7 +89,7 @@ struct Tool: ParsableCommand {
     /// an error, not the tool's help.
     static func commandLine(_ arguments: [String]) throws(ToolError) -> [String] {
         if arguments.count > 1, arguments[0] == "help", arguments[1] != "help",
-           !configuration.subcommands.contains(where: { $0._commandName == arguments[1] }) {
+           !configuration.subcommands.contains(where: { $0.configuration.commandName == arguments[1] }) {
             throw ToolError("there is no command named '\(arguments[1])'; `sqlite-stress --help` lists them.")
         }
         var result: [String] = []
