@@ -192,6 +192,59 @@ import Testing
         c.close()
     }
 
+    // A pruning keeps a writer's folded ids while the ledger holds an entry of
+    // its up to them, and drops the rest: a writer whose entries compaction
+    // removed, and one whose entries all came after its folded ids. A writer
+    // whose row went and that folds again gets its row back.
+    @Test func pruningKeepsTheFoldedIdsAnEntryNeeds() throws {
+        let directory = try TemporaryDirectory()
+        func tx(_ thread: Int, _ n: Int) -> Int64 { TransactionID.make(thread: thread, number: n) }
+        let c = try Self.database(directory.path("c.db"), [
+            (tx(1, 3), "kept", .integer(1), "1,'a'"),  // writer 1's live image, within its folded ids: kept
+            (tx(2, 4), "kept", .integer(2), "2,'b'"),  // writer 2's, superseded by writer 3's below
+            (tx(3, 7), "kept", .integer(2), "2,'c'"),  // writer 3's, after its folded ids
+        ])
+        let writers = (1...3).map { tx($0, 0) >> 32 }
+        try Self.compact(c, folding: Compaction.Fold(
+            through: 100, writers: [0: 1, writers[0]: tx(1, 5), writers[1]: tx(2, 4), writers[2]: tx(3, 2)], prunes: true))
+        #expect(try c.query("SELECT writer, through FROM stress_folded ORDER BY writer")
+            == [[.integer(0), .integer(1)], [.integer(writers[0]), .integer(tx(1, 5))]], "the setup's accounts and writer 1's image")
+        #expect(try c.scalar("SELECT value FROM stress_meta WHERE key = 'folded_kept'") == .integer(2))
+        #expect(try Self.recorded(c) == [tx(3, 7)], "writer 3's transaction is not folded, with its row or without")
+        try Self.compact(c, folding: Compaction.Fold(through: 200, writers: [writers[2]: tx(3, 7)]))
+        #expect(try c.scalar("SELECT through FROM stress_folded WHERE writer = \(writers[2])") == .integer(tx(3, 7)))
+        #expect(try Self.recorded(c) == [])
+        c.close()
+    }
+
+    // A compaction prunes once the folded ids have grown to twice what the last
+    // pruning kept plus the floor; a kept count that is no integer counts as none.
+    @Test func prunesOnceTheFoldedIdsHaveDoubled() throws {
+        let directory = try TemporaryDirectory()
+        let c = try Self.database(directory.path("c.db"), [])
+        func grow(to rows: Int) throws {
+            try c.execute("""
+                INSERT OR IGNORE INTO stress_folded (writer, through) WITH RECURSIVE w (n) AS (SELECT 1000 UNION ALL SELECT n + 1 FROM w WHERE n < \(999 + rows)) \
+                SELECT n, n << 32 FROM w
+                """)
+            #expect(try c.scalar("SELECT count(*) FROM stress_folded") == .integer(Int64(rows)))
+        }
+        let floor = Compaction.pruneFloor
+        try grow(to: floor - 1)
+        #expect(try Compaction.prunesFolded(c) == false)
+        try grow(to: floor)
+        #expect(try Compaction.prunesFolded(c) == true)
+        try c.execute("INSERT INTO stress_meta (key, value) VALUES ('folded_kept', 100)")
+        try grow(to: 200 + floor - 1)
+        #expect(try Compaction.prunesFolded(c) == false)
+        try grow(to: 200 + floor)
+        #expect(try Compaction.prunesFolded(c) == true)
+        try c.execute("UPDATE stress_meta SET value = 'x' WHERE key = 'folded_kept'")
+        try c.execute("DELETE FROM stress_folded WHERE writer >= 1000 + \(floor)")
+        #expect(try Compaction.prunesFolded(c) == true)
+        c.close()
+    }
+
     // A fold clears its writers' bits up to the last id it folded, whole
     // blocks and the part of the last one, and no other writer's.
     @Test(arguments: [Int64(40), 63, 64, 95])

@@ -45,6 +45,17 @@ import StressSQLite
 /// on. When one does not hold, nothing is folded, and the check that follows
 /// reports it.
 ///
+/// A writer's folded ids matter only while the ledger holds an entry of its
+/// up to them: a writer's later transactions have higher ids than any of its
+/// folded ones (its records are in the order of its transactions, each written
+/// after its COMMIT), so an entry it writes later is not folded whether or not
+/// its row is there. Each driver invocation is a writer, so the table would
+/// gain a row per invocation for the whole run; a compaction therefore prunes
+/// the rows no entry needs (`prunesFolded`). Finding them reads the whole
+/// ledger, so it runs only once the table has grown to twice what the last
+/// pruning kept (`foldedKeptKey`) plus `pruneFloor` rows: its cost, spread over
+/// the writers that grew it, stays a small part of theirs.
+///
 /// ## The record of compacted transactions
 ///
 /// A transaction that a compaction meets before its acknowledgement is folded
@@ -86,6 +97,11 @@ public enum Compaction {
     /// The `stress_meta` key of the last schema change whose record compaction
     /// removed (records 1 … it were each there once); absent means none.
     public static let schemaMarkKey = "schema_compacted_through"
+    /// The `stress_meta` key of the rows `stress_folded` kept at its last pruning.
+    public static let foldedKeptKey = "folded_kept"
+    /// Rows `stress_folded` may gain beyond twice what its last pruning kept
+    /// before a compaction prunes it again.
+    static let pruneFloor = 256
     /// Ids per row of the record.
     static let blockBits = 5
 
@@ -101,6 +117,8 @@ public enum Compaction {
     public struct Fold: Sendable, Equatable {
         public var through: Int
         public var writers: [Int64: Int64]
+        /// Whether the compaction also prunes the writers' folded ids (see "Folding the acknowledgements").
+        public var prunes = false
     }
 
     /// Reviews the acknowledgement log at `path` since the last fold, up to
@@ -116,7 +134,17 @@ public enum Compaction {
         let mark = if case .integer(let value)? = try connection.scalar("SELECT \(Self.mark)") { value } else { Int64(0) }
         let review = try AckReview(connection: connection, log: path, judged: length, settled: length, listed: 0, ledgerAfter: mark)
         guard review.holds, length > review.from else { return nil }
-        return Fold(through: length, writers: review.reviewedThrough ?? [:])
+        return Fold(through: length, writers: review.reviewedThrough ?? [:], prunes: try prunesFolded(connection))
+    }
+
+    /// Whether `stress_folded` has grown to twice the rows its last pruning
+    /// kept plus `pruneFloor`: one count of a table that stays that small.
+    /// A recorded count that is no integer (damage) counts as 0: pruning only
+    /// ever drops rows no entry needs.
+    static func prunesFolded(_ connection: Connection) throws -> Bool {
+        let kept = "(SELECT value FROM main.\(Bookkeeping.meta) WHERE key = '\(foldedKeptKey)' AND typeof(value) = 'integer')"
+        return try connection.scalar(
+            "SELECT (SELECT count(*) FROM main.\(foldedTable)) >= 2 * coalesce(\(kept), 0) + \(pruneFloor)") == .integer(1)
     }
 
     private static let ledger = "main.\(Bookkeeping.ledger)"
@@ -133,7 +161,8 @@ public enum Compaction {
     /// the fold's (its writers' ids, the log's length, their bits cleared),
     /// then the superseded entries into a TEMP table, the transactions not
     /// folded among theirs and among those written since the mark into the
-    /// record, the entries out of the ledger, the mark moved.
+    /// record, the entries out of the ledger, the mark moved; and, when the
+    /// fold says so, the writers' folded ids pruned.
     public static func statements(folding fold: Fold?) -> [String] {
         let schema = SQLValue.text(Bookkeeping.schemaMarker).sqlLiteral
         var statements: [String] = []
@@ -214,8 +243,22 @@ public enum Compaction {
             """,
             "DELETE FROM \(ledger) WHERE seq IN (SELECT seq FROM temp.stress_compacting)",
             "UPDATE main.\(Bookkeeping.meta) SET value = (SELECT coalesce(max(seq), 0) FROM \(ledger)) WHERE key = '\(markKey)'",
-        ]
+        ] + (fold?.prunes == true ? pruningStatements : [])
     }
+
+    /// The writers' folded ids that no entry left in the ledger is folded by,
+    /// out, in one scan of the ledger (each entry looks up its writer's row),
+    /// and the rows kept recorded for the next decision (`prunesFolded`).
+    static let pruningStatements = [
+        """
+        DELETE FROM main.\(foldedTable) WHERE writer NOT IN (SELECT f.writer FROM \(ledger) AS l \
+        CROSS JOIN main.\(foldedTable) AS f ON f.writer = l.tx >> 32 WHERE l.tx > 0 AND l.tx <= f.through)
+        """,
+        """
+        INSERT INTO main.\(Bookkeeping.meta) (key, value) SELECT '\(foldedKeptKey)', count(*) FROM main.\(foldedTable) WHERE true \
+        ON CONFLICT (key) DO UPDATE SET value = excluded.value
+        """,
+    ]
 
     /// The ledger's last `seq` at the last compaction, as an SQL expression (0: none).
     static let mark = "coalesce((SELECT value FROM main.\(Bookkeeping.meta) WHERE key = '\(markKey)'), 0)"
