@@ -12,12 +12,32 @@ import Foundation
 import StressAntithesis
 import StressKit
 
-/// Options every subcommand shares.
+/// Options every subcommand shares: the database, and the rest (`RunOptions`).
 struct CommonOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
         "The database file. (default: $SQLITE_STRESS_DB, else ./stress.db)", valueName: "path"))
     var db: String?
 
+    @OptionGroup var run: RunOptions
+
+    var seed: String? { run.seed }
+    var json: Bool { run.json }
+    var quiet: Bool { run.quiet }
+    var randomness: Randomness { run.randomness }
+
+    /// The database path: --db, else $SQLITE_STRESS_DB, else ./stress.db.
+    var databasePath: String { Self.databasePath(db) }
+
+    static func databasePath(_ db: String?) -> String {
+        if let db { return db }
+        if let path = RunOptions.environment("SQLITE_STRESS_DB"), !path.isEmpty { return path }
+        return "stress.db"
+    }
+}
+
+/// The seed, the output and the library: what every subcommand shares but
+/// the database, which `shrink` takes only to accept a reproduce line whole.
+struct RunOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
         "The 64-bit seed, decimal or 0x hex. (default: $SQLITE_STRESS_SEED; else, inside Antithesis, "
             + "its randomness at every choice; else fresh)", valueName: "n"))
@@ -44,15 +64,6 @@ struct CommonOptions: ParsableArguments {
             return "$SQLITE_STRESS_SEED must be a 64-bit number in decimal or 0x hex (got '\(text)')."
         }
         return nil
-    }
-
-    /// The database path: --db, else $SQLITE_STRESS_DB, else ./stress.db.
-    var databasePath: String { Self.databasePath(db) }
-
-    static func databasePath(_ db: String?) -> String {
-        if let db { return db }
-        if let path = environment("SQLITE_STRESS_DB"), !path.isEmpty { return path }
-        return "stress.db"
     }
 
     /// Where every random choice comes from: --seed, else $SQLITE_STRESS_SEED;

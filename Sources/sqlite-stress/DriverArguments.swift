@@ -47,13 +47,13 @@ struct DriverArguments: Equatable {
             }
         }
         // A bad seed, given or in the environment, is the parser's error to report.
-        guard CommonOptions.seedProblem(seed) == nil else { return nil }
+        guard RunOptions.seedProblem(seed) == nil else { return nil }
     }
 
     /// What the driver command does with these options.
     func run() throws {
         try DriverOptions.run(
-            kind, databasePath: CommonOptions.databasePath(db), randomness: CommonOptions.randomness(seed),
+            kind, databasePath: CommonOptions.databasePath(db), randomness: RunOptions.randomness(seed),
             busyTimeout: busyTimeout, faults: FaultPlan(), logLimit: SQLLog.defaultLimit, json: json, quiet: quiet)
     }
 }

@@ -67,6 +67,15 @@ struct BusyTimeoutOption: ParsableArguments {
 struct CreationOptions: ParsableArguments {
     static let title = "The new database (the seed draws what is not given)"
 
+    @OptionGroup var shape: ShapeOptions
+
+    @Flag(help: "Replace an existing database, but only one sqlite-stress created.")
+    var overwrite = false
+}
+
+/// What a new database is made of where the seed does not draw it: for the
+/// commands that create one, and for `shrink`, which takes the failing run's.
+struct ShapeOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Number of tables, 1–10 (the seed may add an audit table that triggers write).", valueName: "n"))
     var tables: Int?
 
@@ -75,14 +84,6 @@ struct CreationOptions: ParsableArguments {
 
     @Option(help: ArgumentHelp("PRAGMA synchronous: off, normal, full or extra, in any case.", valueName: "level"))
     var synchronous: String?
-
-    @Flag(help: "Replace an existing database, but only one sqlite-stress created.")
-    var overwrite = false
-}
-
-extension CreationOptions {
-    /// `--synchronous`, checked by `StressSettings.validate`.
-    var synchronousLevel: String? { synchronous }
 }
 
 /// `--fault KIND[:rate]` and `--crash`: storage faults injected through the

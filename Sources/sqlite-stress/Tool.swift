@@ -86,11 +86,16 @@ struct Tool: ParsableCommand {
     /// parser would read it as an option of its own and report a missing value,
     /// where the option's own check says what is wrong with the number.
     /// Nothing after `--` is touched. `help` with a name that is no command is
-    /// an error, not the tool's help.
+    /// an error, not the tool's help, also after the one option that may come
+    /// before a command (`--sqlite DIR help bogus`).
     static func commandLine(_ arguments: [String]) throws(ToolError) -> [String] {
-        if arguments.count > 1, arguments[0] == "help", arguments[1] != "help",
-           !configuration.subcommands.contains(where: { $0.configuration.commandName == arguments[1] }) {
-            throw ToolError("there is no command named '\(arguments[1])'; `sqlite-stress --help` lists them.")
+        var first = 0
+        while first < arguments.count, arguments[first] == "--sqlite" || arguments[first].hasPrefix("--sqlite=") {
+            first += arguments[first] == "--sqlite" ? 2 : 1
+        }
+        if first + 1 < arguments.count, arguments[first] == "help", arguments[first + 1] != "help",
+           !configuration.subcommands.contains(where: { $0.configuration.commandName == arguments[first + 1] }) {
+            throw ToolError("there is no command named '\(arguments[first + 1])'; `sqlite-stress --help` lists them.")
         }
         var result: [String] = []
         for (index, argument) in arguments.enumerated() {

@@ -42,7 +42,7 @@ import Testing
             #expect(quick.json == options.common.json && quick.quiet == options.common.quiet, "\(arguments)")
             #expect(quick.busyTimeout == options.lock.busyTimeout, "\(arguments)")
             #expect(options.faultOptions.faults.isEmpty && !options.faultOptions.crash, "\(arguments)")
-            #expect(options.logLimit.sqlLogMax == nil && options.common.library.sqlite == nil, "\(arguments)")
+            #expect(options.logLimit.sqlLogMax == nil && options.common.run.library.sqlite == nil, "\(arguments)")
         }
         #expect(read > 60 && declined > 60, "read \(read), declined \(declined)")
         for kind in DriverKind.allCases {
@@ -69,7 +69,10 @@ import Testing
         }
         #expect(try Tool.commandLine(["help", "help"]) == ["help", "help"])
         #expect(try Tool.commandLine(["help", "insert"]) == ["help", "insert"])
-        let error = #expect(throws: ToolError.self) { try Tool.commandLine(["help", "bogus"]) }
-        #expect(error?.message == "there is no command named 'bogus'; `sqlite-stress --help` lists them.")
+        #expect(try Tool.commandLine(["--sqlite", "lib", "help", "insert"]) == ["--sqlite", "lib", "help", "insert"])
+        for given in [["help", "bogus"], ["--sqlite", "lib", "help", "bogus"], ["--sqlite=lib", "help", "bogus"]] {
+            let error = #expect(throws: ToolError.self, "\(given)") { try Tool.commandLine(given) }
+            #expect(error?.message == "there is no command named 'bogus'; `sqlite-stress --help` lists them.")
+        }
     }
 }

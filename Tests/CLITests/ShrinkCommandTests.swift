@@ -108,8 +108,12 @@ import Testing
     // Shrink takes a stress run's reproduce line as it is printed, every
     // option of it: the run it repeats (whose line the refusal quotes) keeps
     // the workload's options (--no-schema-changes here), and the log's own
-    // options are accepted and left alone.
+    // options are accepted and left alone, as its help says of each.
     @Test func aReproduceLineIsTakenWhole() throws {
+        let help = try CLI.run(["shrink", "--help"]).stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        for option in ["--db <path>", "--overwrite", "--sql-log <path>", "--sql-log-max <size>"] {
+            #expect(help.contains(option + " Accepted from a reproduce line and not used: shrink "), "\(option)")
+        }
         let scratch = try Scratch()
         let stress = try CLI.run(
             ["stress", "--seed", "1", "--iterations", "20", "--sql-log-max", "64M", "--no-schema-changes", "--sql-log", "s.log",

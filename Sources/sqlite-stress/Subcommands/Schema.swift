@@ -23,8 +23,8 @@ struct Schema: ParsableCommand, AssertingCommand {
 
     func run() throws {
         let settings = StressSettings(
-            databasePath: common.databasePath, randomness: common.randomness, tables: creation.tables,
-            journalMode: creation.journalMode, synchronous: creation.synchronousLevel, overwrite: creation.overwrite)
+            databasePath: common.databasePath, randomness: common.randomness, tables: creation.shape.tables,
+            journalMode: creation.shape.journalMode, synchronous: creation.shape.synchronous, overwrite: creation.overwrite)
         let run = try StressRun.prepare(settings)
         let console = Console(quiet: common.quiet, json: common.json)
         console.say("sqlite-stress schema: \(settings.randomness.description)")

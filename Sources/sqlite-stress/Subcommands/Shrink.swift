@@ -34,7 +34,10 @@ struct Shrink: ParsableCommand {
             """
     )
 
-    @OptionGroup var common: CommonOptions
+    @Option(help: ArgumentHelp("Accepted from a reproduce line and not used: shrink works in a temporary directory.", valueName: "path"))
+    var db: String?
+
+    @OptionGroup var common: RunOptions
 
     @Option(help: ArgumentHelp("Where to write the script (a file shrink wrote before is replaced).", valueName: "file"))
     var out: String?
@@ -70,7 +73,10 @@ struct Shrink: ParsableCommand {
     @Option(help: ArgumentHelp("The failing run's iterations per thread.", valueName: "n"))
     var iterations = 1000
 
-    @OptionGroup var creation: CreationOptions
+    @OptionGroup var shape: ShapeOptions
+
+    @Flag(help: "Accepted from a reproduce line and not used: shrink works in a temporary directory.")
+    var overwrite = false
 
     @OptionGroup var lock: BusyTimeoutOption
 
@@ -112,8 +118,8 @@ struct Shrink: ParsableCommand {
         let seeded = common.seed != nil || ProcessInfo.processInfo.environment["SQLITE_STRESS_SEED"] != nil
         if log == nil && !seeded { throw ToolError("shrink needs the failing run's --seed (or its SQL log with --log).") }
         let settings = StressSettings(
-            databasePath: common.databasePath, randomness: common.randomness, threads: threads, iterations: iterations,
-            tables: creation.tables, journalMode: creation.journalMode, synchronous: creation.synchronousLevel,
+            databasePath: CommonOptions.databasePath(db), randomness: common.randomness, threads: threads, iterations: iterations,
+            tables: shape.tables, journalMode: shape.journalMode, synchronous: shape.synchronous,
             busyTimeout: lock.busyTimeout, checkEvery: checkEvery, compaction: compaction.schedule, faults: try faultOptions.plan(),
             schemaChanges: schemaChanges)
         try settings.validate()

@@ -56,8 +56,8 @@ struct Stress: ParsableCommand, AssertingCommand {
     func run() throws {
         let settings = StressSettings(
             databasePath: common.databasePath, logPath: sqlLog, randomness: common.randomness, threads: threads,
-            iterations: iterations, tables: creation.tables, journalMode: creation.journalMode,
-            synchronous: creation.synchronousLevel, busyTimeout: lock.busyTimeout, checkEvery: checkEvery,
+            iterations: iterations, tables: creation.shape.tables, journalMode: creation.shape.journalMode,
+            synchronous: creation.shape.synchronous, busyTimeout: lock.busyTimeout, checkEvery: checkEvery,
             compaction: compaction.schedule, overwrite: creation.overwrite, faults: try faultOptions.plan(), schemaChanges: schemaChanges,
             logLimit: logLimit.limit)
         let run = try StressRun.prepare(settings)
