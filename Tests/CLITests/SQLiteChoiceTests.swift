@@ -96,6 +96,20 @@ import Testing
         #expect(last.stderr.contains("nowhere-2"), "\(last.stderr)")
     }
 
+    // An empty `--sqlite=` is no directory: one sentence and exit 2, nothing
+    // written; the parser would otherwise take the next argument as its value.
+    @Test func anEmptyFlagIsNoDirectory() throws {
+        let scratch = try Scratch()
+        let before = try scratch.snapshot()
+        for arguments in [["--sqlite=", "help", "insert"], ["stress", "--db", scratch.file("x.db").path, "--sqlite="]] {
+            let result = try CLI.run(arguments, in: scratch.url)
+            #expect(result.status == 2, "\(arguments): \(result.stdout)")
+            #expect(result.stdout.isEmpty)
+            #expect(result.stderr == "sqlite-stress: error: --sqlite needs a directory; give the one scripts/build-sqlite made.\n")
+        }
+        #expect(try scratch.snapshot() == before)
+    }
+
     // --version names the library the process runs on: the system's by default.
     @Test func versionNamesTheLoadedLibrary() throws {
         let result = try CLI.run(["--version"])

@@ -193,6 +193,13 @@ import StressSQLite
         try ([AckLog.header] + reserved).map { $0 + "\n" }.joined().write(toFile: acks, atomically: true, encoding: .utf8)
         #expect(try Compaction.fold(connection: connection, acknowledgements: acks, length: Self.length(reserved))
             == Compaction.Fold(through: Self.length(reserved), writers: [:]))
+        // Once the writers' folded ids have grown to the floor, the fold prunes them too.
+        try connection.execute("""
+            INSERT INTO stress_folded (writer, through) WITH RECURSIVE w (n) AS \
+            (SELECT 1000 UNION ALL SELECT n + 1 FROM w WHERE n < \(999 + Compaction.pruneFloor)) SELECT n, n << 32 FROM w
+            """)
+        #expect(try Compaction.fold(connection: connection, acknowledgements: acks, length: Self.length(reserved))
+            == Compaction.Fold(through: Self.length(reserved), writers: [:], prunes: true))
         connection.close()
 
         let failing = holding + [Self.c(gone)]

@@ -193,9 +193,10 @@ import Testing
     }
 
     // A pruning keeps a writer's folded ids while the ledger holds an entry of
-    // its up to them, and drops the rest: a writer whose entries compaction
-    // removed, and one whose entries all came after its folded ids. A writer
-    // whose row went and that folds again gets its row back.
+    // its up to them (the last one included), and drops the rest: a writer
+    // whose entries compaction removed, and one whose entries all came after
+    // its folded ids. A writer whose row went and that folds again gets its
+    // row back.
     @Test func pruningKeepsTheFoldedIdsAnEntryNeeds() throws {
         let directory = try TemporaryDirectory()
         func tx(_ thread: Int, _ n: Int) -> Int64 { TransactionID.make(thread: thread, number: n) }
@@ -203,13 +204,16 @@ import Testing
             (tx(1, 3), "kept", .integer(1), "1,'a'"),  // writer 1's live image, within its folded ids: kept
             (tx(2, 4), "kept", .integer(2), "2,'b'"),  // writer 2's, superseded by writer 3's below
             (tx(3, 7), "kept", .integer(2), "2,'c'"),  // writer 3's, after its folded ids
+            (tx(4, 6), "kept", .integer(3), "3,'d'"),  // writer 4's, its last folded id
         ])
-        let writers = (1...3).map { tx($0, 0) >> 32 }
+        let writers = (1...4).map { tx($0, 0) >> 32 }
         try Self.compact(c, folding: Compaction.Fold(
-            through: 100, writers: [0: 1, writers[0]: tx(1, 5), writers[1]: tx(2, 4), writers[2]: tx(3, 2)], prunes: true))
-        #expect(try c.query("SELECT writer, through FROM stress_folded ORDER BY writer")
-            == [[.integer(0), .integer(1)], [.integer(writers[0]), .integer(tx(1, 5))]], "the setup's accounts and writer 1's image")
-        #expect(try c.scalar("SELECT value FROM stress_meta WHERE key = 'folded_kept'") == .integer(2))
+            through: 100, writers: [0: 1, writers[0]: tx(1, 5), writers[1]: tx(2, 4), writers[2]: tx(3, 2), writers[3]: tx(4, 6)],
+            prunes: true))
+        #expect(try c.query("SELECT writer, through FROM stress_folded ORDER BY writer") == [
+            [.integer(0), .integer(1)], [.integer(writers[0]), .integer(tx(1, 5))], [.integer(writers[3]), .integer(tx(4, 6))],
+        ], "the setup's accounts, writer 1's image and writer 4's")
+        #expect(try c.scalar("SELECT value FROM stress_meta WHERE key = 'folded_kept'") == .integer(3))
         #expect(try Self.recorded(c) == [tx(3, 7)], "writer 3's transaction is not folded, with its row or without")
         try Self.compact(c, folding: Compaction.Fold(through: 200, writers: [writers[2]: tx(3, 7)]))
         #expect(try c.scalar("SELECT through FROM stress_folded WHERE writer = \(writers[2])") == .integer(tx(3, 7)))

@@ -57,6 +57,8 @@ public enum SQLiteChoice {
     /// Every problem is one sentence, before anything is written.
     public static func activate(arguments: [String] = CommandLine.arguments) throws(ToolError) {
         let flag = directoryArgument(in: arguments)
+        // An empty `--sqlite=` is no directory; an empty variable is an unset one, as for every variable.
+        if flag?.isEmpty == true { throw ToolError("--sqlite needs a directory; give the one scripts/build-sqlite made.") }
         if let given = flag ?? variable(environmentVariable), !given.isEmpty {
             try use(directory: given, flag: flag != nil)
         }

@@ -37,6 +37,9 @@ struct Shrink: ParsableCommand {
     @Option(help: ArgumentHelp("Accepted from a reproduce line and not used: shrink works in a temporary directory.", valueName: "path"))
     var db: String?
 
+    /// The database path the run's settings carry until `Shrinker` gives them one in its own directory.
+    private static let unusedDatabase = "stress.db"
+
     @OptionGroup var common: RunOptions
 
     @Option(help: ArgumentHelp("Where to write the script (a file shrink wrote before is replaced).", valueName: "file"))
@@ -118,7 +121,7 @@ struct Shrink: ParsableCommand {
         let seeded = common.seed != nil || ProcessInfo.processInfo.environment["SQLITE_STRESS_SEED"] != nil
         if log == nil && !seeded { throw ToolError("shrink needs the failing run's --seed (or its SQL log with --log).") }
         let settings = StressSettings(
-            databasePath: CommonOptions.databasePath(db), randomness: common.randomness, threads: threads, iterations: iterations,
+            databasePath: Self.unusedDatabase, randomness: common.randomness, threads: threads, iterations: iterations,
             tables: shape.tables, journalMode: shape.journalMode, synchronous: shape.synchronous,
             busyTimeout: lock.busyTimeout, checkEvery: checkEvery, compaction: compaction.schedule, faults: try faultOptions.plan(),
             schemaChanges: schemaChanges)
