@@ -89,10 +89,7 @@ struct Tool: ParsableCommand {
     /// an error, not the tool's help, also after the one option that may come
     /// before a command (`--sqlite DIR help bogus`).
     static func commandLine(_ arguments: [String]) throws(ToolError) -> [String] {
-        var first = 0
-        while first < arguments.count, arguments[first] == "--sqlite" || arguments[first].hasPrefix("--sqlite=") {
-            first += arguments[first] == "--sqlite" ? 2 : 1
-        }
+        let first = SQLiteChoice.afterLeadingFlags(in: arguments)
         if first + 1 < arguments.count, arguments[first] == "help", arguments[first + 1] != "help",
            !configuration.subcommands.contains(where: { $0.configuration.commandName == arguments[first + 1] }) {
             throw ToolError("there is no command named '\(arguments[first + 1])'; `sqlite-stress --help` lists them.")

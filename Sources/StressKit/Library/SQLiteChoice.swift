@@ -32,6 +32,9 @@ public enum SQLiteChoice {
         variable(environmentVariable).map { ["--sqlite", $0] } ?? []
     }
 
+    /// The flag that chooses the library, as a command line spells it.
+    static let flag = "--sqlite"
+
     /// `--sqlite DIR` or `--sqlite=DIR` among `arguments` (the last one, before
     /// any `--`), as argument-parser will read it; nil when absent or without a value.
     public static func directoryArgument(in arguments: [String]) -> String? {
@@ -40,15 +43,26 @@ public enum SQLiteChoice {
         while index < arguments.count {
             let argument = arguments[index]
             if argument == "--" { break }
-            if argument == "--sqlite", index + 1 < arguments.count, !arguments[index + 1].hasPrefix("-") {
+            if argument == flag, index + 1 < arguments.count, !arguments[index + 1].hasPrefix("-") {
                 found = arguments[index + 1]
                 index += 1
-            } else if argument.hasPrefix("--sqlite=") {
-                found = String(argument.dropFirst("--sqlite=".count))
+            } else if argument.hasPrefix(flag + "=") {
+                found = String(argument.dropFirst(flag.count + 1))
             }
             index += 1
         }
         return found
+    }
+
+    /// Where `arguments` (without the program's name) go on after the `--sqlite
+    /// DIR` or `--sqlite=DIR` flags they begin with: the one option that may
+    /// come before a command.
+    public static func afterLeadingFlags(in arguments: [String]) -> Int {
+        var index = 0
+        while index < arguments.count, arguments[index] == flag || arguments[index].hasPrefix(flag + "=") {
+            index += arguments[index] == flag ? 2 : 1
+        }
+        return index
     }
 
     /// Makes this process run on the chosen SQLite, re-executing it at most once;

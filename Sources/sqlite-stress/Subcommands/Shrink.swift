@@ -34,7 +34,10 @@ struct Shrink: ParsableCommand {
             """
     )
 
-    @Option(help: ArgumentHelp("Accepted from a reproduce line and not used: shrink works in a temporary directory.", valueName: "path"))
+    /// What the help says of an option of the failing run's reproduce line that shrink has no use for.
+    private static func unused(because reason: String) -> String { "Accepted from a reproduce line and not used: shrink \(reason)." }
+
+    @Option(help: ArgumentHelp(unused(because: "works in a temporary directory"), valueName: "path"))
     var db: String?
 
     /// The database path the run's settings carry until `Shrinker` gives them one in its own directory.
@@ -78,7 +81,7 @@ struct Shrink: ParsableCommand {
 
     @OptionGroup var shape: ShapeOptions
 
-    @Flag(help: "Accepted from a reproduce line and not used: shrink works in a temporary directory.")
+    @Flag(help: ArgumentHelp(unused(because: "works in a temporary directory")))
     var overwrite = false
 
     @OptionGroup var lock: BusyTimeoutOption
@@ -90,10 +93,10 @@ struct Shrink: ParsableCommand {
 
     @OptionGroup var compaction: CompactionOption
 
-    @Option(help: ArgumentHelp("Accepted from a reproduce line and not used: shrink keeps its own log.", valueName: "path"))
+    @Option(help: ArgumentHelp(unused(because: "keeps its own log"), valueName: "path"))
     var sqlLog: String?
 
-    @Option(help: ArgumentHelp("Accepted from a reproduce line and not used: shrink keeps its own log.", valueName: "size"))
+    @Option(help: ArgumentHelp(unused(because: "keeps its own log"), valueName: "size"))
     var sqlLogMax: String?
 
     @Flag(inversion: .prefixedNo, help: "The failing run's --schema-changes or --no-schema-changes.")
