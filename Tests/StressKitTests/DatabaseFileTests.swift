@@ -22,6 +22,24 @@ import Testing
         #expect(DatabaseFile.existingSize(of: path) == 5)
     }
 
+    // A file is read whole, byte for byte, whatever its length (several of
+    // `read`'s chunks here) and whatever its bytes; an empty one is no byte;
+    // one that cannot be read is an error naming it, never an empty answer.
+    @Test func contentsReadsAFileWhole() throws {
+        let directory = try TemporaryDirectory()
+        let empty = directory.path("empty"), long = directory.path("long")
+        #expect(FileManager.default.createFile(atPath: empty, contents: Data()))
+        #expect(try DatabaseFile.contents(of: empty) == [])
+        let bytes = (0..<200_003).map { UInt8(truncatingIfNeeded: $0 &* 7919) }
+        try Data(bytes).write(to: URL(fileURLWithPath: long))
+        #expect(try DatabaseFile.contents(of: long) == bytes)
+        let missing = directory.path("missing")
+        let unopened = #expect(throws: ToolError.self) { try DatabaseFile.contents(of: missing) }
+        #expect(unopened?.message == "cannot open \(missing): No such file or directory.")
+        let unread = #expect(throws: ToolError.self) { try DatabaseFile.contents(of: directory.url.path) }
+        #expect(unread?.message == "cannot read \(directory.url.path): Is a directory.")
+    }
+
     // The header's file format numbers (bytes 18 and 19) say WAL (2) or a
     // rollback journal (1); anything else, or no SQLite header, says neither.
     @Test func walInHeaderReadsTheFileFormatNumbers() throws {

@@ -109,15 +109,10 @@ public struct SDKSummary: Sendable {
     /// UTF-8 (a write torn by a kill) only make their line malformed.
     mutating func fold(path: String, killed: Bool) throws(ToolError) -> Bool {
         guard FileManager.default.fileExists(atPath: path) else { return false }
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw ToolError("cannot read the SDK output \(path): \(error)")
-        }
+        let bytes = try DatabaseFile.contents(of: path)
         var failing = false
         let decoder = JSONDecoder()
-        for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
+        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
             guard let object = Self.parse(line, with: decoder) else {
                 malformedLines += 1
                 if !killed { unexplainedMalformedLines += 1 }
