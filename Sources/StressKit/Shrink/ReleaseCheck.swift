@@ -64,9 +64,12 @@ public enum ReleaseCheck {
             case .failure(let error):
                 return Outcome(directory: directory, version: "?", result: .error, detail: error.message)
             case .success(let status):
-                guard let text = try? String(contentsOfFile: output + ".out", encoding: .utf8),
-                      let errors = try? String(contentsOfFile: output + ".err", encoding: .utf8) else {
-                    return Outcome(directory: directory, version: "?", result: .error, detail: "its output could not be read")
+                let text: String, errors: String
+                do throws(ToolError) {
+                    text = String(decoding: try DatabaseFile.contents(of: output + ".out"), as: UTF8.self)
+                    errors = String(decoding: try DatabaseFile.contents(of: output + ".err"), as: UTF8.self)
+                } catch {
+                    return Outcome(directory: directory, version: "?", result: .error, detail: error.message)
                 }
                 let lines = text.split(separator: "\n")
                 let version = lines.first { $0.hasPrefix("sqlite: ") }
