@@ -67,6 +67,37 @@ import Testing
         #expect(left == ["1.out", "10.out", "11.out", "12.out", "3.out", "5.out"].sorted())
     }
 
+    // A command's SDK output is folded in as it ends: no file is no output; an
+    // empty file (a command killed before its first line) adds nothing; a
+    // declaration, a passing and a failing hit, and a line torn by the kill are
+    // counted as such; a file that cannot be read stops the fold, naming it.
+    @Test func aCommandsSDKOutputFoldsInAsItEnds() throws {
+        let directory = try TemporaryDirectory()
+        var summary = SDKSummary()
+        #expect(try summary.fold(path: directory.path("none"), killed: false) == false)
+        let empty = directory.path("empty")
+        #expect(FileManager.default.createFile(atPath: empty, contents: Data()))
+        #expect(try summary.fold(path: empty, killed: true) == false)
+        #expect(summary.entries.isEmpty && summary.malformedLines == 0)
+
+        func assert(hit: Bool, condition: Bool) -> String {
+            #"{"antithesis_assert":{"id":"model holds","assert_type":"always","display_type":"Always","must_hit":true,"#
+                + #""hit":\#(hit),"condition":\#(condition),"details":{"table":"t0"}}}"#
+        }
+        let output = directory.path("output")
+        let lines = [assert(hit: false, condition: false), assert(hit: true, condition: true), assert(hit: true, condition: false), #"{"antithesis_as"#]
+        #expect(FileManager.default.createFile(atPath: output, contents: Data(lines.joined(separator: "\n").utf8)))
+        #expect(try summary.fold(path: output, killed: true) == true)
+        let entry = try #require(summary.entries.first)
+        #expect(summary.entries.count == 1)
+        #expect((entry.id, entry.trueHits, entry.falseHits, entry.verdict) == ("model holds", 1, 1, "failed"))
+        #expect(entry.firstFalseDetails == ["table": "t0"])
+        #expect((summary.malformedLines, summary.unexplainedMalformedLines) == (1, 0))
+
+        let unreadable = #expect(throws: ToolError.self) { try summary.fold(path: directory.url.path, killed: false) }
+        #expect(unreadable?.message == "cannot read \(directory.url.path): Is a directory.")
+    }
+
     // A hit fails its assertion as the verdict says: an always or
     // always-or-unreachable with a false condition, any unreachable; never a
     // sometimes or a reachable.
