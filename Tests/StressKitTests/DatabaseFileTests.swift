@@ -25,7 +25,7 @@ import Testing
     // A file is read whole, byte for byte, whatever its length (several of
     // `read`'s chunks here) and whatever its bytes; an empty one is no byte;
     // one that cannot be read is an error naming it, never an empty answer.
-    @Test func contentsReadsAFileWhole() throws {
+    @Test func contentsAndHeadReadAFile() throws {
         let directory = try TemporaryDirectory()
         let empty = directory.path("empty"), long = directory.path("long")
         #expect(FileManager.default.createFile(atPath: empty, contents: Data()))
@@ -38,6 +38,14 @@ import Testing
         #expect(unopened?.message == "cannot open \(missing): No such file or directory.")
         let unread = #expect(throws: ToolError.self) { try DatabaseFile.contents(of: directory.url.path) }
         #expect(unread?.message == "cannot read \(directory.url.path): Is a directory.")
+
+        // The head is the same read, stopped at `count` (across a chunk here):
+        // fewer bytes from a shorter file, none at all from what cannot be read.
+        #expect(DatabaseFile.head(of: long, count: 70_000) == Array(bytes.prefix(70_000)))
+        #expect(DatabaseFile.head(of: long, count: 0) == [])
+        #expect(DatabaseFile.head(of: empty, count: 4) == [])
+        #expect(DatabaseFile.head(of: missing, count: 4) == nil)
+        #expect(DatabaseFile.head(of: directory.url.path, count: 4) == nil)
     }
 
     // The header's file format numbers (bytes 18 and 19) say WAL (2) or a

@@ -90,18 +90,7 @@ public enum DatabaseFile {
 
     /// The first `count` bytes of the file at `path` (fewer if it is shorter), or nil if it cannot be read.
     public static func head(of path: String, count: Int) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var bytes = [UInt8](repeating: 0, count: count)
-        var filled = 0
-        while filled < count {
-            let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + filled, count - filled) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { break }
-            filled += n
-        }
-        return Array(bytes.prefix(filled))
+        try? bytes(of: path, upTo: count)
     }
 
     /// The whole file at `path`, read with `read(2)`. A process that runs for
@@ -109,18 +98,24 @@ public enum DatabaseFile {
     /// leaks a 4 KiB buffer each time it reads an empty file, and the compose
     /// runner reads one file per command it runs, many of them empty.
     public static func contents(of path: String) throws(ToolError) -> [UInt8] {
+        try bytes(of: path, upTo: .max)
+    }
+
+    /// The file at `path` from its start, `limit` bytes at most (`head`, `contents`).
+    private static func bytes(of path: String, upTo limit: Int) throws(ToolError) -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw ToolError("cannot open \(path): \(String(cString: strerror(errno))).") }
         defer { close(fd) }
         var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+        var chunk = [UInt8](repeating: 0, count: min(limit, 64 * 1024))
+        while bytes.count < limit {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, min($0.count, limit - bytes.count)) }
             if n < 0 && errno == EINTR { continue }
             guard n >= 0 else { throw ToolError("cannot read \(path): \(String(cString: strerror(errno))).") }
-            guard n > 0 else { return bytes }
+            guard n > 0 else { break }
             bytes += chunk[..<n]
         }
+        return bytes
     }
 
     // MARK: - Whether a process has the database open
