@@ -144,6 +144,21 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: script.path))
     }
 
+    // Shrink works in a directory of its own: replaying a run's log, it
+    // writes nothing beside the run's database, not even the copies the
+    // log's VACUUM INTO statements name there.
+    @Test func aLogIsShrunkWithoutTouchingTheRunsDirectory() throws {
+        let scratch = try Scratch()
+        let stress = try CLI.run(["stress", "--seed", "3", "--iterations", "200", "--db", "s.db", "-q"], in: scratch.url)
+        try #require(stress.status == 0, "\(stress.stdout)\(stress.stderr)")
+        let log = try String(contentsOf: scratch.file("s.db.sql"), encoding: .utf8)
+        try #require(log.contains("\nVACUUM INTO 's.db.copy-t0'; -- t0 "), "the run made a VACUUM INTO copy")
+        let before = try scratch.snapshot()
+        let result = try CLI.run(["shrink", "--log", "s.db.sql", "--out", "out.sql", "-q"], in: scratch.url)
+        #expect(result.status == 1, "nothing fails: \(result.stdout)\(result.stderr)")
+        #expect(try scratch.snapshot() == before)
+    }
+
     // A lying fsync shows only at a power loss: shrink replays one (the run's
     // synchronous=FULL promises durability across it), and the script, which
     // the shell cannot run, fails under `shrink --verify`; a crash of the

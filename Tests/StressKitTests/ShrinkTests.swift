@@ -165,6 +165,52 @@ func syntheticLog() -> String {
         #expect(back.property == .durability && back.setting == setting)
     }
 
+    // A VACUUM INTO of the log writes the script's own copy, beside the
+    // script's database: never the file the run wrote beside the original
+    // (which a shrink must not touch, and whose absolute path a script sent
+    // on must not carry). Each one writes a fresh copy, as each of the run's
+    // did (the run removed each copy once it had checked it), in the script
+    // the shell runs and in shrink's own runs alike.
+    @Test func aVacuumIntoWritesTheScriptsOwnCopy() throws {
+        let original = try TemporaryDirectory()
+        let elsewhere = SQLValue.text(original.path("s.db.copy-t0")).sqlLiteral
+        let log = try ShrinkLog.parse("""
+            -- sqlite-stress stress seed=0x0000000000000009 threads=1 iterations=2 check-every=1000 tables=1
+            CREATE TABLE t (a); -- setup x0 ok
+            INSERT INTO t VALUES (1); -- t0 x1 ok changes=1
+            VACUUM INTO \(elsewhere); -- t0 x2 ok
+            INSERT INTO t VALUES (2); -- t0 x3 ok changes=1
+            VACUUM INTO \(elsewhere); -- t0 x4 ok
+            """)
+        let vacuum = ScriptStep.sql("VACUUM INTO 'shrink.db.copy'", on: 0)
+        #expect(log.atoms.map(\.step) == [
+            .sql("CREATE TABLE t (a)", on: 0), ScriptStep(connection: 0, action: .reopen), .sql("INSERT INTO t VALUES (1)", on: 0),
+            vacuum, .sql("INSERT INTO t VALUES (2)", on: 0), vacuum,
+        ])
+
+        let work = try TemporaryDirectory()
+        let steps = log.atoms.map(\.step) + [.sql("VACUUM INTO \(elsewhere)", on: 0)]  // A script written before: redirected too.
+        // The rows of the work directory's copy after each VACUUM INTO (the error, as text, when it cannot be read).
+        var copies: [SQLValue?] = []
+        _ = try ScriptRunner(directory: work.url.path).run(steps, setting: ShrinkSetting(crash: .kill), checkpoints: [3, 5, 6]) { _, _ in
+            do {
+                copies.append(try Connection(path: work.path("shrink.db.copy"), flags: [.readOnly]).scalar("SELECT count(*) FROM t"))
+            } catch {
+                copies.append(.text("\(error)"))
+            }
+            return false
+        }
+        #expect(copies == [.integer(1), .integer(2), .integer(2)], "each VACUUM INTO wrote a fresh copy in the work directory")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: original.url.path).isEmpty)
+
+        let text = ScriptFile(property: .integrity, setting: ShrinkSetting(crash: .kill), steps: log.atoms.map(\.step))
+            .render(comments: [], tables: [], copied: [""])
+        #expect(text.contains(" shrink-crash.db-journal shrink.db.copy\n"), "the old copy is among the files removed first")
+        #expect(text.contains("\nINSERT INTO t VALUES (1);\n.shell rm -f shrink.db.copy\nVACUUM INTO 'shrink.db.copy';\n"))
+        #expect(!text.contains(original.url.path))
+        #expect(try ScriptFile.parse(text, path: "x.sql").steps == ScriptFile.normalized(log.atoms.map(\.step)))
+    }
+
     // The oracle of a script must FAIL when the crashed copy lost a committed
     // row (durability), holds a row never committed (rollback), has a schema
     // object never committed (schema), or is damaged (integrity) — and must pass when the copy is exactly what was committed.

@@ -99,15 +99,26 @@ public enum Replay {
         result.hasPrefix("SQLITE_BUSY") || result.hasPrefix("SQLITE_LOCKED")
     }
 
-    /// A VACUUM INTO writes its copy beside the replay database, not where the
-    /// recorded run wrote it (beside the original, which it must not touch); a
-    /// copy left by an earlier statement is removed first (an error when it
-    /// cannot be). Every other statement is as logged.
+    /// Where a replayed VACUUM INTO writes its copy: beside the replay's
+    /// database, not where the recorded run wrote it (beside the original,
+    /// which a replay must not touch).
+    static func copyPath(besides databasePath: String) -> String { databasePath + ".copy" }
+
+    /// `sql` with a VACUUM INTO's file replaced by `copy`; any other statement as it is.
+    static func vacuumInto(_ sql: String, writingTo copy: String) -> String {
+        guard sql.hasPrefix("VACUUM INTO ") else { return sql }
+        return "VACUUM INTO \(SQLValue.text(copy).sqlLiteral)"
+    }
+
+    /// A VACUUM INTO writing `copyPath(besides:)`, where a copy left by an
+    /// earlier statement is removed first (an error when it cannot be), as the
+    /// recorded run removed each copy once it had checked it. Every other
+    /// statement is as logged.
     static func redirected(_ sql: String, besides databasePath: String) throws(ToolError) -> String {
         guard sql.hasPrefix("VACUUM INTO ") else { return sql }
-        let copy = databasePath + ".copy"
+        let copy = copyPath(besides: databasePath)
         try DatabaseFile.remove(copy)
-        return "VACUUM INTO \(SQLValue.text(copy).sqlLiteral)"
+        return vacuumInto(sql, writingTo: copy)
     }
 
     /// The first statement whose result differs.

@@ -31,7 +31,7 @@ public struct ScriptFile: Sendable {
         var lines = [Self.headerPrefix] + comments.map { $0.isEmpty ? "--" : "-- " + $0 }
         lines.append(Self.settingPrefix + "property=\(property.rawValue) " + setting.headerFields)
         lines.append(".output /dev/null")
-        let files = [db, crashed].flatMap { name in ([""] + DatabaseFile.sidecarSuffixes).map { name + $0 } }
+        let files = [db, crashed].flatMap { name in ([""] + DatabaseFile.sidecarSuffixes).map { name + $0 } } + [ScriptRunner.copyName]
         lines.append(".shell rm -f " + files.joined(separator: " "))
         var current = 0
         var opened: Set<Int> = []
@@ -49,6 +49,8 @@ public struct ScriptFile: Sendable {
                     lines.append(".open \(db)")
                     opened.insert(current)
                 }
+                // VACUUM INTO fails on a file that exists: each writes a fresh copy.
+                if sql.hasPrefix("VACUUM INTO ") { lines.append(".shell rm -f " + ScriptRunner.copyName) }
                 lines.append(sql + ";")
             }
         }

@@ -23,6 +23,9 @@ final class ScriptRunner {
     static let crashedName = "shrink-crash.db"
     /// Before a power loss, the files as they stand: what was committed, to compare the power loss's files with.
     static let committedName = "shrink-committed.db"
+    /// The file each VACUUM INTO of a script writes, removed before each (as the
+    /// run removed each copy once it had checked it).
+    static let copyName = Replay.copyPath(besides: databaseName)
     /// The database's own files a crash copies, in the order the script copies them.
     static let copiedSuffixes = ["", "-wal", "-journal"]
 
@@ -90,7 +93,8 @@ final class ScriptRunner {
                 _ = open(step.connection)
             case .sql(let sql):
                 guard let connection = open(step.connection) else { continue }
-                Self.execute(sql, on: connection)
+                // The script's VACUUM INTO writes the work directory's copy, whatever file it names.
+                Self.execute(try Replay.redirected(sql, besides: databasePath), on: connection)
             }
             if checkpoints.contains(index) && setting.crash != .powerLoss {
                 // Part way, connections stay open: without a crash, the check only approximates the end's.
@@ -202,6 +206,7 @@ final class ScriptRunner {
     private func clear() throws(ToolError) {
         try DatabaseFile.remove(databasePath)
         try DatabaseFile.remove(committedPath)
+        try DatabaseFile.remove(Replay.copyPath(besides: databasePath))
         try removeCrashed()
     }
 

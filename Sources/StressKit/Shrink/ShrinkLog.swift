@@ -135,7 +135,9 @@ struct ShrinkLog {
                 unit += 1
                 current[entry.writer] = (entry.label, unit)
             }
-            atoms.append(Atom(step: .sql(entry.sql, on: slotOf[entry.writer]!), unit: current[entry.writer]!.unit))
+            // A VACUUM INTO writes the script's own copy, never the file the run wrote beside its database.
+            let sql = Replay.vacuumInto(entry.sql, writingTo: ScriptRunner.copyName)
+            atoms.append(Atom(step: .sql(sql, on: slotOf[entry.writer]!), unit: current[entry.writer]!.unit))
         }
         return ShrinkLog(
             atoms: atoms, statements: statements, seed: seed, faults: faults, losesPower: losesPower, synchronous: synchronous,
