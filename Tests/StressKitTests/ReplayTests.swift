@@ -108,6 +108,29 @@ import Testing
         #expect(outcome.mismatch == nil, "\(outcome.text)")
     }
 
+    // A VACUUM INTO writes its copy beside the replay's database, never at the
+    // path the run logged (beside the original, which a replay must not
+    // touch); each writes a fresh copy (the run removed each once it had
+    // checked it), and the replay leaves none behind.
+    @Test func aVacuumIntoCopiesBesideTheReplayAndLeavesNothing() throws {
+        let original = try TemporaryDirectory(), directory = try TemporaryDirectory()
+        let elsewhere = "'" + original.path("s.db.copy-a") + "'"
+        let log = directory.path("hand.sql")
+        let text = [
+            "-- sqlite-stress stress seed=0x0000000000000001 threads=2 iterations=1 check-every=0 tables=1 sqlite=test",
+            "CREATE TABLE t(k INTEGER PRIMARY KEY, v); -- setup x0 ok",
+            "INSERT INTO t VALUES (1, 'a'); -- a x1 ok changes=1",
+            "VACUUM INTO \(elsewhere); -- a x2 ok",
+            "VACUUM INTO \(elsewhere); -- b x1 ok",
+        ].joined(separator: "\n") + "\n"
+        try Data(text.utf8).write(to: URL(fileURLWithPath: log))
+        let outcome = try Replay.run(logPath: log, databasePath: directory.path("hand.db"), overwrite: false)
+        #expect(outcome.mismatch == nil, "\(outcome.text)")
+        #expect(outcome.statements == 4)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: original.url.path) == [])
+        #expect(try Set(FileManager.default.contentsOfDirectory(atPath: directory.url.path)) == ["hand.sql", "hand.db"])
+    }
+
     // Log lines: statements with their writer and result; events; everything else ignored.
     @Test func logLinesParse() {
         #expect(Replay.parse("INSERT INTO t VALUES ('; -- x'); -- t1 x5 ok changes=1", number: 7)

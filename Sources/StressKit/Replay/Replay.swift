@@ -101,7 +101,8 @@ public enum Replay {
 
     /// Where a replayed VACUUM INTO writes its copy: beside the replay's
     /// database, not where the recorded run wrote it (beside the original,
-    /// which a replay must not touch).
+    /// which a replay must not touch). `replay` removes it once the statement
+    /// has run; a shrink script keeps its own beside its database.
     static func copyPath(besides databasePath: String) -> String { databasePath + ".copy" }
 
     /// `sql` with a VACUUM INTO's file replaced by `copy`; any other statement as it is.
