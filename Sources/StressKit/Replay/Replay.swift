@@ -105,9 +105,12 @@ public enum Replay {
     /// has run; a shrink script keeps its own beside its database.
     static func copyPath(besides databasePath: String) -> String { databasePath + ".copy" }
 
+    /// Whether `sql` is a VACUUM INTO, the one statement of a log that writes a file of its own.
+    static func isVacuumInto(_ sql: String) -> Bool { sql.hasPrefix("VACUUM INTO ") }
+
     /// `sql` with a VACUUM INTO's file replaced by `copy`; any other statement as it is.
     static func vacuumInto(_ sql: String, writingTo copy: String) -> String {
-        guard sql.hasPrefix("VACUUM INTO ") else { return sql }
+        guard isVacuumInto(sql) else { return sql }
         return "VACUUM INTO \(SQLValue.text(copy).sqlLiteral)"
     }
 
@@ -116,7 +119,7 @@ public enum Replay {
     /// recorded run removed each copy once it had checked it. Every other
     /// statement is as logged.
     static func redirected(_ sql: String, besides databasePath: String) throws(ToolError) -> String {
-        guard sql.hasPrefix("VACUUM INTO ") else { return sql }
+        guard isVacuumInto(sql) else { return sql }
         let copy = copyPath(besides: databasePath)
         try DatabaseFile.remove(copy)
         return vacuumInto(sql, writingTo: copy)

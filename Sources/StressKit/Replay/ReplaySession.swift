@@ -360,7 +360,7 @@ extension Replay {
                 if wrapped, Replay.isContention(StatementRunner.run("BEGIN", on: connection).result) { return passes ? notHeld() : .blocked }
                 let replayed = StatementRunner.run(try Replay.redirected(sql, besides: databasePath), on: connection).result
                 // The run removed each copy once it had checked it; a replay checks none, and leaves none behind.
-                if sql.hasPrefix("VACUUM INTO ") { try DatabaseFile.remove(Replay.copyPath(besides: databasePath)) }
+                if Replay.isVacuumInto(sql) { try DatabaseFile.remove(Replay.copyPath(besides: databasePath)) }
                 if Replay.isContention(replayed) {
                     guard passes, !connection.isAutocommit else { return .blocked }
                     _ = StatementRunner.run("ROLLBACK", on: connection)

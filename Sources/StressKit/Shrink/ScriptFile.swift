@@ -50,7 +50,7 @@ public struct ScriptFile: Sendable {
                     opened.insert(current)
                 }
                 // VACUUM INTO fails on a file that exists: each writes a fresh copy.
-                if sql.hasPrefix("VACUUM INTO ") { lines.append(".shell rm -f " + ScriptRunner.copyName) }
+                if Replay.isVacuumInto(sql) { lines.append(".shell rm -f " + ScriptRunner.copyName) }
                 lines.append(sql + ";")
             }
         }
