@@ -25,6 +25,7 @@ public final class Connection {
 
     private let flags: OpenFlags
     private var busyTimeout = 0
+    private var keepsWAL = false
 
     /// Opens `path` through the VFS named `vfs` (nil: the default one).
     /// Extended result codes are always on, the connection's mutex always off.
@@ -106,17 +107,28 @@ public final class Connection {
         sqlite3_busy_timeout(db, Int32(clamping: milliseconds))
     }
 
+    /// Leaves a WAL file as it is when this connection closes. Otherwise the
+    /// last connection to close checkpoints the WAL into the database and
+    /// removes it (and the WAL index): a reader that must leave the files as it
+    /// found them — the evidence a crash left — keeps it. Siblings keep it too.
+    public func keepWALOnClose() {
+        sqlite_stress_db_config_int(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nil)
+        keepsWAL = true
+    }
+
     /// What it takes to open another connection like this one, on another thread.
     public struct Sibling: Sendable {
         let path: String
         let flags: OpenFlags
         let vfs: String?
         let busyTimeout: Int
+        let keepsWAL: Bool
 
-        /// Opens the connection: same file, flags, VFS and busy timeout.
+        /// Opens the connection: same file, flags, VFS, busy timeout and WAL on close.
         public func open() throws(SQLiteError) -> Connection {
             let connection = try Connection(path: path, flags: flags, vfs: vfs)
             connection.setBusyTimeout(milliseconds: busyTimeout)
+            if keepsWAL { connection.keepWALOnClose() }
             return connection
         }
     }
@@ -128,7 +140,7 @@ public final class Connection {
         let named = sqlite3_file_control(db, "main", SQLITE_FCNTL_VFS_POINTER, &vfs) == SQLITE_OK
         return Sibling(
             path: path, flags: flags, vfs: named ? vfs.flatMap { $0.pointee.zName.map { String(cString: $0) } } : nil,
-            busyTimeout: busyTimeout)
+            busyTimeout: busyTimeout, keepsWAL: keepsWAL)
     }
 
     /// Whether no transaction is open. SQLite may roll a transaction back on

@@ -824,6 +824,26 @@ import Testing
         withExtendedLifetime(scratch) {}
     }
 
+    // `check` and `integrity` leave the files as they found them: a WAL that a
+    // crash left (a driver's simulated power loss) is neither checkpointed
+    // into the database nor removed when they close, so a second check — the
+    // reproduce line — judges the very files the first did.
+    @Test func aCheckLeavesTheWALACrashLeft() throws {
+        let scratch = try Scratch()
+        let db = scratch.file("crashed.db"), wal = scratch.file("crashed.db-wal")
+        let schema = try CLI.run(["schema", "--db", db.path, "--seed", "4", "--journal-mode", "wal", "--synchronous", "full", "-q"])
+        try #require(schema.status == 0, "\(schema.stderr)")
+        let crash = try CLI.run(["insert", "--db", db.path, "--seed", "1", "--crash", "-q"])
+        try #require(crash.status == 0, "\(crash.stdout)\(crash.stderr)")
+        let before = try [Data(contentsOf: db), Data(contentsOf: wal)]
+        try #require(!before[1].isEmpty, "the crash left a WAL")
+        for command in ["check", "integrity", "check"] {
+            let result = try CLI.run([command, "--db", db.path, "--seed", "7", "-q"])
+            #expect(result.status == 0, "\(command): \(result.stdout)\(result.stderr)")
+            #expect(try [Data(contentsOf: db), Data(contentsOf: wal)] == before, "\(command) changed the files")
+        }
+    }
+
     // integrity: a corrupted page.
     @Test func corruptPageIsAnIntegrityViolation() throws {
         let finished = try Finished()

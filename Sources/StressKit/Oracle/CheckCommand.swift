@@ -103,7 +103,9 @@ public enum CheckCommand {
 
     /// Opens a database this tool initialised, or says in one sentence why not.
     /// Reads only the file header before deciding, so a wrong file is never touched.
-    public static func openInitialised(_ path: String, busyTimeout: Int) throws(ToolError) -> Connection {
+    /// With `keepingWAL`, closing the connection leaves a WAL as it was
+    /// (`Connection.keepWALOnClose`), on every path, refusals included.
+    public static func openInitialised(_ path: String, busyTimeout: Int, keepingWAL: Bool = false) throws(ToolError) -> Connection {
         let kind = DatabaseFile.kind(at: path)
         switch kind {
         case .missing: throw ToolError("\(path) does not exist; run `sqlite-stress stress` (or `sqlite-stress schema`) first.")
@@ -121,6 +123,7 @@ public enum CheckCommand {
             throw ToolError("cannot open \(path): \(error).")
         }
         connection.setBusyTimeout(milliseconds: busyTimeout)
+        if keepingWAL { connection.keepWALOnClose() }
         do {
             // The first read also recovers from a hot journal or a WAL.
             let bookkeeping = try connection.scalar(
@@ -208,7 +211,9 @@ public enum CheckCommand {
     ) throws(ToolError) -> Outcome {
         let connection: Connection
         do {
-            connection = try openInitialised(path, busyTimeout: busyTimeout)
+            // The files stay as the check found them: a WAL a crash left is evidence
+            // that a second check (its reproduce line) must find again.
+            connection = try openInitialised(path, busyTimeout: busyTimeout, keepingWAL: true)
         } catch let error where error.isBusy && mode == .anytime && !retrying {
             return locked(path, randomness: randomness, busyTimeout: busyTimeout)
         }
