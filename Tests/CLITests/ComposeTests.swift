@@ -495,6 +495,25 @@ import Testing
         #expect(drivers.status == 0, "\(drivers.stdout)")
     }
 
+    // A replay reads the commit order from the run's database and leaves the
+    // run's files as they were: no WAL or WAL index beside a WAL-mode database
+    // (a read-only connection to one would leave both), and no copy where the
+    // log's VACUUM INTO wrote one.
+    @Test func aReplayLeavesTheRunsFilesAsTheyWere() throws {
+        let run = try Scratch(), elsewhere = try Scratch()
+        let stress = try CLI.run(
+            ["stress", "--seed", "3", "--iterations", "300", "--threads", "2", "--journal-mode", "wal", "--db", "s.db", "-q"], in: run.url)
+        try #require(stress.status == 0, "\(stress.stdout)\(stress.stderr)")
+        let log = try String(contentsOf: run.file("s.db.sql"), encoding: .utf8)
+        try #require(log.contains("\nVACUUM INTO 's.db.copy-t"), "the run made a VACUUM INTO copy")
+        let before = try run.snapshot()
+        #expect(Set(before.keys) == ["s.db", "s.db.sql", "s.db.acks"])
+        let replay = try CLI.run(["replay", "s.db.sql", "--db", elsewhere.file("r.db").path, "-q"], in: run.url)
+        #expect(replay.status == 0, "\(replay.stdout)\(replay.stderr)")
+        #expect(try run.snapshot() == before)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: elsewhere.url.path) == ["r.db"])
+    }
+
     // --overwrite replaces a replay database of ours with its sidecars; one that
     // cannot be removed is one sentence and exit 2, never a replay into what is left.
     @Test func overwriteReplacesTheDatabaseOrSaysWhyNot() throws {

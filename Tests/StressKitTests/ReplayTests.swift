@@ -1,4 +1,5 @@
 import Foundation
+import StressSQLite
 import Testing
 
 @testable import StressKit
@@ -106,6 +107,44 @@ import Testing
             "COMMIT; -- a x2 ok",
         ])
         #expect(outcome.mismatch == nil, "\(outcome.text)")
+    }
+
+    // The commit order is the run's ledger's: each transaction at its first
+    // entry's `seq`, and the next one to commit after a position. It is read
+    // from the run's database only when the log's seed is the database's, and
+    // the database is left as it was: in WAL mode with no WAL beside it,
+    // nothing is created beside it; with a WAL, the WAL is read.
+    @Test(arguments: [false, true])
+    func theCommitOrderIsTheLedgersAndLeavesTheRunsFiles(withWAL: Bool) throws {
+        let directory = try TemporaryDirectory()
+        let db = directory.path("run.db")
+        _ = try stress(db, seed: 3, iterations: 60, journalMode: .wal, checkEvery: 0)
+        var expected: [(tx: Int64, position: Int64)] = []
+        let reader = try Connection(path: db)
+        if withWAL {
+            // A WAL with the ledger's last entry in it, as a crash can leave one.
+            try reader.execute("PRAGMA wal_autocheckpoint = 0")
+            try reader.execute("INSERT INTO stress_ledger (tx, tbl, key, image) VALUES (99, '', NULL, NULL)")
+            reader.keepWALOnClose()
+        }
+        for row in try reader.query("SELECT tx, min(seq) FROM stress_ledger GROUP BY tx ORDER BY 2") {
+            guard case .integer(let tx) = row[0], case .integer(let position) = row[1] else { continue }
+            expected.append((tx, position))
+        }
+        let seed = try #require(try reader.scalar("SELECT value FROM stress_meta WHERE key = 'seed'"))
+        reader.close()
+        try #require(expected.count > 10 && expected.last?.tx == (withWAL ? 99 : expected.last?.tx))
+        let files = try Set(FileManager.default.contentsOfDirectory(atPath: directory.url.path))
+        #expect(files.contains("run.db-wal") == withWAL)
+
+        guard case .text(let text) = seed else { throw ToolError("the seed is \(seed)") }
+        #expect(CommitOrder(database: db, seed: "0x0000000000000000") == nil, "another run's log")
+        let order = try #require(CommitOrder(database: db, seed: text))
+        #expect(order.next == expected[0].position)
+        for (tx, position) in expected { #expect(order.position(of: tx) == position, "transaction \(tx)") }
+        order.committed(at: expected[0].position)
+        #expect(order.next == expected[1].position)
+        #expect(try Set(FileManager.default.contentsOfDirectory(atPath: directory.url.path)) == files)
     }
 
     // A VACUUM INTO writes its copy beside the replay's database, never at the

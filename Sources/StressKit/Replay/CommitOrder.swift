@@ -8,7 +8,9 @@ import StressSQLite
 ///
 /// The positions go to a TEMP table of the reading connection (an index on the
 /// transaction id, one on the position), so memory stays flat however long the
-/// run was; the run's database is opened read-only and never changed.
+/// run was; the run's database is opened read-only and never changed, and
+/// without a WAL beside it, opened as immutable: a read-only connection to a
+/// WAL-mode database would otherwise leave an empty WAL and its index beside it.
 final class CommitOrder {
     private let connection: Connection
     private let position: Statement
@@ -20,7 +22,7 @@ final class CommitOrder {
     /// log was written for (`seed` is the log header's); nil otherwise.
     init?(database path: String, seed: String) {
         guard case .sqlite(DatabaseFile.applicationID) = DatabaseFile.kind(at: path),
-              let connection = try? Connection(path: path, flags: [.readOnly]) else { return nil }
+              let connection = try? Self.open(path) else { return nil }
         do {
             guard try connection.scalar("SELECT value FROM \(Bookkeeping.meta) WHERE key = 'seed'") == .text(seed) else {
                 connection.close()
@@ -43,6 +45,24 @@ final class CommitOrder {
     }
 
     deinit { connection.close() }
+
+    /// Opens `path` read-only; as immutable when no WAL is beside it (the file is
+    /// then the whole database), which creates no file (`-wal`, `-shm`) either.
+    private static func open(_ path: String) throws(SQLiteError) -> Connection {
+        if DatabaseFile.kind(at: path + "-wal") != .missing { return try Connection(path: path, flags: [.readOnly]) }
+        // A URI's path with `%`, `?` and `#` escaped; an absolute path after an empty authority.
+        var escaped = ""
+        for character in path {
+            switch character {
+            case "%": escaped += "%25"
+            case "?": escaped += "%3F"
+            case "#": escaped += "%23"
+            default: escaped.append(character)
+            }
+        }
+        let uri = (path.hasPrefix("/") ? "file://" : "file:") + escaped + "?immutable=1"
+        return try Connection(path: uri, flags: [.readOnly, .uri])
+    }
 
     /// Where transaction `tx` committed in the run, nil if it is not in the ledger.
     func position(of tx: Int64) -> Int64? {
