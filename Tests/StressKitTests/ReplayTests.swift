@@ -109,6 +109,45 @@ import Testing
         #expect(outcome.mismatch == nil, "\(outcome.text)")
     }
 
+    // The file where a replay's VACUUM INTO copies go is replaced only when a
+    // replay made it, and only with --overwrite; anything else there is one
+    // sentence before anything is written, and is left as it was.
+    @Test func aFileWhereTheCopiesGoIsReplacedOnlyWhenAReplayMadeIt() throws {
+        let directory = try TemporaryDirectory()
+        let log = directory.path("hand.sql"), db = directory.path("hand.db"), copy = directory.path("hand.db.copy")
+        try Data("""
+            -- sqlite-stress stress seed=0x0000000000000001 threads=1 iterations=1 check-every=0 tables=1 sqlite=test
+            CREATE TABLE t(k INTEGER PRIMARY KEY, v); -- setup x0 ok
+            INSERT INTO t VALUES (1, 'a'); -- t0 x1 ok changes=1
+
+            """.utf8).write(to: URL(fileURLWithPath: log))
+        func refusal(overwrite: Bool) -> String? {
+            do {
+                _ = try Replay.run(logPath: log, databasePath: db, overwrite: overwrite)
+                return nil
+            } catch {
+                return error.message
+            }
+        }
+        try Data("precious".utf8).write(to: URL(fileURLWithPath: copy))
+        for overwrite in [false, true] {
+            #expect(refusal(overwrite: overwrite)
+                == "refusing to overwrite \(copy), where the replay writes its VACUUM INTO copies: it was not created by sqlite-stress.")
+        }
+        #expect(try String(contentsOfFile: copy, encoding: .utf8) == "precious")
+        try FileManager.default.removeItem(atPath: copy)
+        try FileManager.default.createDirectory(atPath: copy, withIntermediateDirectories: false)
+        #expect(refusal(overwrite: true) == "\(copy), where the replay writes its VACUUM INTO copies, is a directory.")
+        #expect(!FileManager.default.fileExists(atPath: db), "nothing written")
+        try FileManager.default.removeItem(atPath: copy)
+
+        // A copy a replay made (a copy of a database of this tool): refused, then replaced with --overwrite.
+        try bookkeepingDatabase(copy, "PRAGMA application_id = \(DatabaseFile.applicationID)")
+        #expect(refusal(overwrite: false) == "\(copy) already exists (a replay's VACUUM INTO copy); pass --overwrite to replace it.")
+        #expect(refusal(overwrite: true) == nil)
+        #expect(!FileManager.default.fileExists(atPath: copy), "the replay removed it (its log has no VACUUM INTO)")
+    }
+
     // The commit order is the run's ledger's: each transaction at its first
     // entry's `seq`, and the next one to commit after a position. It is read
     // from the run's database only when the log's seed is the database's, and

@@ -239,6 +239,18 @@ public enum Replay {
         // A rotated log: `<log>.1`, then `<log>`; one whose beginning is gone cannot be replayed (and
         // is refused before an old replay database is replaced).
         let files = try SQLLog.files(of: logPath)
+        // Where the log's VACUUM INTO statements write their copy: a file there
+        // is replaced only when a replay made it, and only with --overwrite
+        // (removed with the old replay database, once both may be).
+        let copy = copyPath(besides: databasePath)
+        switch DatabaseFile.kind(at: copy) {
+        case .missing, .sqlite(DatabaseFile.applicationID) where overwrite, .damaged where overwrite: break
+        case .directory: throw ToolError("\(copy), where the replay writes its VACUUM INTO copies, is a directory.")
+        case .sqlite(DatabaseFile.applicationID), .damaged:
+            throw ToolError("\(copy) already exists (a replay's VACUUM INTO copy); pass --overwrite to replace it.")
+        default:
+            throw ToolError("refusing to overwrite \(copy), where the replay writes its VACUUM INTO copies: it was not created by sqlite-stress.")
+        }
         switch DatabaseFile.kind(at: databasePath) {
         case .missing: try DatabaseFile.checkCreatable(databasePath, what: "replay database")
         case .directory: throw ToolError("the replay database path \(databasePath) is a directory.")
@@ -249,6 +261,7 @@ public enum Replay {
         default:
             throw ToolError("refusing to overwrite \(databasePath): it was not created by sqlite-stress.")
         }
+        if DatabaseFile.kind(at: copy) != .missing { try DatabaseFile.remove(copy) }
         let readers = try files.map { path throws(ToolError) in try LogReader(path: path) }
         // The run's database, when the log is beside it as `<db>.sql` (and its seed is the log's).
         let original = logPath.hasSuffix(".sql") ? String(logPath.dropLast(4)) : nil
