@@ -12,6 +12,12 @@ import Foundation
 import StressAntithesis
 import StressKit
 
+/// One sentence when a path given on the command line is empty: it names no
+/// file (SQLite would open a private temporary database for it).
+func requireNonEmpty(_ path: String?, _ name: String) throws {
+    if path?.isEmpty == true { throw ValidationError("\(name) must not be empty.") }
+}
+
 /// Options every subcommand shares: the database, and the rest (`RunOptions`).
 struct CommonOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
@@ -19,6 +25,10 @@ struct CommonOptions: ParsableArguments {
     var db: String?
 
     @OptionGroup var run: RunOptions
+
+    func validate() throws {
+        try requireNonEmpty(db, "--db")
+    }
 
     var seed: String? { run.seed }
     var json: Bool { run.json }

@@ -35,7 +35,7 @@ struct DriverArguments: Equatable {
             case "--json": json = true
             case "-q", "--quiet": quiet = true
             case "--db", "--seed", "--busy-timeout":
-                guard let value = rest.popFirst(), !value.hasPrefix("-") else { return nil }
+                guard let value = rest.popFirst(), !value.isEmpty, !value.hasPrefix("-") else { return nil }
                 switch argument {
                 case "--db": db = value
                 case "--seed": seed = value

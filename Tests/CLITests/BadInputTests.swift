@@ -54,6 +54,31 @@ import Testing
         #expect(result.stderr == "sqlite-stress: error: \(sentence)\n")
     }
 
+    // An empty path names no file (SQLite would open a private temporary
+    // database for it): every command says which one is empty, before
+    // anything runs — the drivers' fast reading of their command line included.
+    @Test(arguments: [
+        (["stress", "--db", ""], "--db must not be empty."),
+        (["stress", "--sql-log", ""], "--sql-log must not be empty."),
+        (["schema", "--db", ""], "--db must not be empty."),
+        (["insert", "--db", ""], "--db must not be empty."),
+        (["check", "--db", ""], "--db must not be empty."),
+        (["integrity", "--db", ""], "--db must not be empty."),
+        (["replay", ""], "the SQL log's path must not be empty."),
+        (["replay", "x.sql", "--db", ""], "--db must not be empty."),
+        (["shrink", "--log", "", "--out", "o.sql"], "--log must not be empty."),
+        (["shrink", "--seed", "1", "--out", ""], "--out must not be empty."),
+        (["shrink", "--verify", ""], "--verify must not be empty."),
+        (["compose", "", "--runs", "1"], "the template directory's path must not be empty."),
+        (["compose", "composer", "--runs", "1", "--run-dir", ""], "--run-dir must not be empty."),
+    ])
+    func emptyPathsAreRefused(_ arguments: [String], _ sentence: String) throws {
+        let scratch = try Scratch()
+        let result = try CLI.run(arguments, in: scratch.url)
+        try expectRejected(result, scratch: scratch, before: [:], "\(arguments)")
+        #expect(result.stderr == "sqlite-stress: error: \(sentence)\n")
+    }
+
     // The argument parser's own errors read as the tool's: one sentence in
     // lower case with a full stop, the choices in it.
     @Test(arguments: [

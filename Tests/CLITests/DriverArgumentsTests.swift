@@ -23,7 +23,7 @@ import Testing
         let pool = [
             "--db", "x.db", "-", "--seed", "7", "0x1F", "nope", "--busy-timeout", "0", "250", "-5", "+9", "--json", "-q", "--quiet",
             "--fault", "io-error", "--crash", "--sqlite", "/tmp", "--help", "-h", "--db=y.db", "--sql-log-max", "1M", "--", "-qq",
-            "--version", "extra",
+            "--version", "extra", "",
         ]
         var rng = Xoshiro(seed: 16)
         var (read, declined) = (0, 0)
@@ -50,6 +50,8 @@ import Testing
             #expect(DriverArguments([kind.rawValue, "--db", "d", "--seed", "1", "-q"]) != nil)
         }
         #expect(DriverArguments(["schema"]) == nil && DriverArguments(["check"]) == nil && DriverArguments([]) == nil)
+        // An empty path is the parser's to refuse ("--db must not be empty.").
+        #expect(DriverArguments(["insert", "--db", ""]) == nil && Self.parsed(["insert", "--db", ""]) == nil)
     }
 
     // What the parser is given: a negative number joined to the long option

@@ -67,6 +67,8 @@ struct Compose: ParsableCommand {
     @OptionGroup var library: SQLiteOption
 
     func validate() throws {
+        try requireNonEmpty(directory, "the template directory's path")
+        try requireNonEmpty(runDir, "--run-dir")
         if let seed, Seed.parse(seed) == nil {
             throw ValidationError("--seed must be a 64-bit number in decimal or 0x hex (got '\(seed)').")
         }

@@ -32,6 +32,11 @@ struct Replay: ParsableCommand {
 
     @OptionGroup var library: SQLiteOption
 
+    func validate() throws {
+        try requireNonEmpty(log, "the SQL log's path")
+        try requireNonEmpty(db, "--db")
+    }
+
     func run() throws {
         let console = Console(quiet: quiet, json: false)
         let outcome = try StressKit.Replay.run(

@@ -103,6 +103,7 @@ struct Shrink: ParsableCommand {
     var schemaChanges = true
 
     func validate() throws {
+        for (path, name) in [(out, "--out"), (log, "--log"), (verify, "--verify")] { try requireNonEmpty(path, name) }
         if verify != nil && out != nil { throw ValidationError("--verify and --out do not go together.") }
         if verify == nil && out == nil { throw ValidationError("shrink needs --out FILE (or --verify FILE).") }
         for directory in against where !FileManager.default.fileExists(atPath: DatabaseFile.join(directory, "libsqlite3.so.0")) {

@@ -53,6 +53,10 @@ struct Stress: ParsableCommand, AssertingCommand {
 
     var assertionScope: StressAssertions.Scope { .stress }
 
+    func validate() throws {
+        try requireNonEmpty(sqlLog, "--sql-log")
+    }
+
     func run() throws {
         let settings = StressSettings(
             databasePath: common.databasePath, logPath: sqlLog, randomness: common.randomness, threads: threads,
