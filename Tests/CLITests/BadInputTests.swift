@@ -161,6 +161,26 @@ import Testing
         try expectRejected(result, scratch: scratch, before: before, "foreign log")
     }
 
+    // Another run's SQL log named with --sql-log is replaced only with
+    // --overwrite, as a database is; the `<db>.sql` a deleted database left is
+    // what is left of that run, and a new run on the path replaces it.
+    @Test func anotherRunsSQLLogIsReplacedOnlyWithOverwrite() throws {
+        let scratch = try Scratch()
+        let first = try CLI.run(["stress", "--seed", "1", "--iterations", "5", "--db", "old.db", "-q"], in: scratch.url)
+        try #require(first.status == 0, "\(first.stderr)")
+        let before = try scratch.snapshot()
+        let result = try CLI.run(["stress", "--seed", "2", "--iterations", "5", "--db", "new.db", "--sql-log", "old.db.sql"], in: scratch.url)
+        try expectRejected(result, scratch: scratch, before: before, "another run's log")
+        #expect(result.stderr == "sqlite-stress: error: old.db.sql already exists (an SQL log of sqlite-stress); pass --overwrite to replace it.\n")
+        let replaced = try CLI.run(
+            ["stress", "--seed", "2", "--iterations", "5", "--db", "new.db", "--sql-log", "old.db.sql", "--overwrite", "-q"], in: scratch.url)
+        #expect(replaced.status == 0, "\(replaced.stderr)")
+
+        try FileManager.default.removeItem(at: scratch.file("old.db"))
+        let again = try CLI.run(["stress", "--seed", "3", "--iterations", "5", "--db", "old.db", "-q"], in: scratch.url)
+        #expect(again.status == 0, "the log a deleted database left: \(again.stderr)")
+    }
+
     // --sql-log naming one of the database's own files (SQLite would delete the
     // log, or two logs would mix in one file) is refused, however it is spelled.
     @Test(arguments: ["q.db-wal", "q.db-shm", "q.db-journal", "q.db.acks", "./q.db", "sub/../q.db-wal", "q.db.setup"])

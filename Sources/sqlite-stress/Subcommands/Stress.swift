@@ -43,7 +43,8 @@ struct Stress: ParsableCommand, AssertingCommand {
 
     @OptionGroup var compaction: CompactionOption
 
-    @Option(help: ArgumentHelp("Where to write the SQL log. (default: <db>.sql)", valueName: "path"))
+    @Option(help: ArgumentHelp(
+        "Where to write the SQL log; another run's log there is replaced only with --overwrite. (default: <db>.sql)", valueName: "path"))
     var sqlLog: String?
 
     @OptionGroup var logLimit: SQLLogLimitOption
