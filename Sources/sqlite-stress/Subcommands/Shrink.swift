@@ -29,7 +29,8 @@ struct Shrink: ParsableCommand {
             ./.build-sqlite), and shrink says which releases fail.
 
             Exit status: 0 a failing script was written; 1 the run fails but its log does not reproduce \
-            the failure (nothing written); 2 usage or environment error, or a run that does not fail. \
+            the failure (nothing written; with --log, whose run is taken to have failed, also a log \
+            whose replay violates nothing); 2 usage or environment error, or a run that does not fail. \
             With --verify: 1 the script still fails, 0 it does not.
             """
     )
