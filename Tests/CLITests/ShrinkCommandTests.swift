@@ -196,6 +196,8 @@ import Testing
             (["shrink", "--out", scratch.file("x.sql").path, "--seed", "1", "--property", "speed"], "--property must be one of"),
             (["shrink", "--seed", "1"], "needs --out FILE"),
             (["shrink", "--out", scratch.file("x.sql").path, "--seed", "1", "--against", scratch.url.path], "holds no libsqlite3.so.0"),
+            (["shrink", "--verify", foreign.path, "--out", scratch.file("x.sql").path], "--verify and --out do not go together."),
+            (["shrink", "--verify", foreign.path, "--log", foreign.path], "--verify and --log do not go together."),
         ]
         for (arguments, message) in cases {
             let result = try CLI.run(arguments)

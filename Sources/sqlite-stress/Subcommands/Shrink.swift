@@ -106,6 +106,7 @@ struct Shrink: ParsableCommand {
     func validate() throws {
         for (path, name) in [(out, "--out"), (log, "--log"), (verify, "--verify")] { try requireNonEmpty(path, name) }
         if verify != nil && out != nil { throw ValidationError("--verify and --out do not go together.") }
+        if verify != nil && log != nil { throw ValidationError("--verify and --log do not go together.") }
         if verify == nil && out == nil { throw ValidationError("shrink needs --out FILE (or --verify FILE).") }
         for directory in against where !FileManager.default.fileExists(atPath: DatabaseFile.join(directory, "libsqlite3.so.0")) {
             throw ValidationError("--against \(directory) holds no libsqlite3.so.0; give a directory scripts/build-sqlite made.")
