@@ -1,4 +1,5 @@
 import Foundation
+import StressKit
 import StressSQLite
 import Testing
 
@@ -221,6 +222,16 @@ import Testing
             #expect(help.firstMatch(of: /\(default: [^)]*\) \(default:/) == nil, "\(command): \(help)")
             #expect(help.firstMatch(of: /--([a-z-]+) <\1>/) == nil, "\(command): \(help)")
             #expect(help.firstMatch(of: /\(default: [0-9]+\.0\)/) == nil, "\(command): \(help)")
+        }
+    }
+
+    // Every driver's help says which files it writes beside the database: the
+    // SQL log it appends to and the acknowledgement log that must be there.
+    @Test func everyDriversHelpNamesTheLogsItAppendsTo() throws {
+        for kind in DriverKind.allCases {
+            let help = try CLI.run([kind.rawValue, "--help"]).stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+            #expect(help.contains("Appends every statement to the SQL log beside it, <db>.sql"), "\(kind): \(help)")
+            #expect(help.contains("the acknowledgement log <db>.acks, which must be there."), "\(kind): \(help)")
         }
     }
 

@@ -11,6 +11,15 @@ struct DriverOptions: ParsableArguments {
 
     @OptionGroup var logLimit: SQLLogLimitOption
 
+    /// What every driver's help says of the files it works on.
+    static let discussion = """
+        Works on a database that `sqlite-stress schema` made, with the schema it recorded there. \
+        Appends every statement to the SQL log beside it, <db>.sql (started afresh, and saying so, \
+        when it is missing), and a record of each transaction to the acknowledgement log <db>.acks, \
+        which must be there. Exit status: 0 no property violated; 1 a property was violated; 2 usage \
+        or environment error.
+        """
+
     func run(_ kind: DriverKind) throws {
         try Self.run(
             kind, databasePath: common.databasePath, randomness: common.randomness, busyTimeout: lock.busyTimeout,
@@ -33,7 +42,7 @@ struct DriverOptions: ParsableArguments {
 struct Insert: ParsableCommand, AssertingCommand {
     static let configuration = CommandConfiguration(
         commandName: "insert",
-        abstract: "One batch of random inserts (plain, OR IGNORE, OR REPLACE, UPSERT) in random transactions.")
+        abstract: "One batch of random inserts (plain, OR IGNORE, OR REPLACE, UPSERT) in random transactions.", discussion: DriverOptions.discussion)
     @OptionGroup var options: DriverOptions
     var assertionScope: StressAssertions.Scope { .driver(.insert) }
     func run() throws { try options.run(.insert) }
@@ -41,7 +50,7 @@ struct Insert: ParsableCommand, AssertingCommand {
 
 struct Update: ParsableCommand, AssertingCommand {
     static let configuration = CommandConfiguration(
-        commandName: "update", abstract: "One batch of random updates in random transactions.")
+        commandName: "update", abstract: "One batch of random updates in random transactions.", discussion: DriverOptions.discussion)
     @OptionGroup var options: DriverOptions
     var assertionScope: StressAssertions.Scope { .driver(.update) }
     func run() throws { try options.run(.update) }
@@ -49,7 +58,7 @@ struct Update: ParsableCommand, AssertingCommand {
 
 struct Delete: ParsableCommand, AssertingCommand {
     static let configuration = CommandConfiguration(
-        commandName: "delete", abstract: "One batch of random deletes, by key and by range.")
+        commandName: "delete", abstract: "One batch of random deletes, by key and by range.", discussion: DriverOptions.discussion)
     @OptionGroup var options: DriverOptions
     var assertionScope: StressAssertions.Scope { .driver(.delete) }
     func run() throws { try options.run(.delete) }
@@ -58,7 +67,7 @@ struct Delete: ParsableCommand, AssertingCommand {
 struct Rollback: ParsableCommand, AssertingCommand {
     static let configuration = CommandConfiguration(
         commandName: "rollback",
-        abstract: "Writes that are then rolled back: whole transactions, or to a savepoint.")
+        abstract: "Writes that are then rolled back: whole transactions, or to a savepoint.", discussion: DriverOptions.discussion)
     @OptionGroup var options: DriverOptions
     var assertionScope: StressAssertions.Scope { .driver(.rollback) }
     func run() throws { try options.run(.rollback) }
@@ -67,7 +76,7 @@ struct Rollback: ParsableCommand, AssertingCommand {
 struct Transfer: ParsableCommand, AssertingCommand {
     static let configuration = CommandConfiguration(
         commandName: "transfer",
-        abstract: "Balance transfers between accounts, whose total must never change.")
+        abstract: "Balance transfers between accounts, whose total must never change.", discussion: DriverOptions.discussion)
     @OptionGroup var options: DriverOptions
     var assertionScope: StressAssertions.Scope { .driver(.transfer) }
     func run() throws { try options.run(.transfer) }
@@ -76,7 +85,7 @@ struct Transfer: ParsableCommand, AssertingCommand {
 struct Savepoint: ParsableCommand, AssertingCommand {
     static let configuration = CommandConfiguration(
         commandName: "savepoint",
-        abstract: "Transactions of nested savepoints, released and rolled back to, that mostly commit.")
+        abstract: "Transactions of nested savepoints, released and rolled back to, that mostly commit.", discussion: DriverOptions.discussion)
     @OptionGroup var options: DriverOptions
     var assertionScope: StressAssertions.Scope { .driver(.savepoint) }
     func run() throws { try options.run(.savepoint) }
@@ -85,7 +94,7 @@ struct Savepoint: ParsableCommand, AssertingCommand {
 struct CreateTable: ParsableCommand, AssertingCommand {
     static let configuration = CommandConfiguration(
         commandName: "create-table",
-        abstract: "CREATE TABLE while writers run: a new random table, with its indexes and foreign keys to existing ones.")
+        abstract: "CREATE TABLE while writers run: a new random table, with its indexes and foreign keys to existing ones.", discussion: DriverOptions.discussion)
     @OptionGroup var options: DriverOptions
     var assertionScope: StressAssertions.Scope { .driver(.createTable) }
     func run() throws { try options.run(.createTable) }
@@ -94,7 +103,7 @@ struct CreateTable: ParsableCommand, AssertingCommand {
 struct DropTable: ParsableCommand, AssertingCommand {
     static let configuration = CommandConfiguration(
         commandName: "drop-table",
-        abstract: "DROP TABLE while writers run (never a table another object reads, nor the last one).")
+        abstract: "DROP TABLE while writers run (never a table another object reads, nor the last one).", discussion: DriverOptions.discussion)
     @OptionGroup var options: DriverOptions
     var assertionScope: StressAssertions.Scope { .driver(.dropTable) }
     func run() throws { try options.run(.dropTable) }
@@ -103,7 +112,7 @@ struct DropTable: ParsableCommand, AssertingCommand {
 struct CreateIndex: ParsableCommand, AssertingCommand {
     static let configuration = CommandConfiguration(
         commandName: "create-index",
-        abstract: "CREATE INDEX while writers run: plain, unique, partial or on expressions.")
+        abstract: "CREATE INDEX while writers run: plain, unique, partial or on expressions.", discussion: DriverOptions.discussion)
     @OptionGroup var options: DriverOptions
     var assertionScope: StressAssertions.Scope { .driver(.createIndex) }
     func run() throws { try options.run(.createIndex) }
@@ -111,7 +120,7 @@ struct CreateIndex: ParsableCommand, AssertingCommand {
 
 struct DropIndex: ParsableCommand, AssertingCommand {
     static let configuration = CommandConfiguration(
-        commandName: "drop-index", abstract: "DROP INDEX while writers run.")
+        commandName: "drop-index", abstract: "DROP INDEX while writers run.", discussion: DriverOptions.discussion)
     @OptionGroup var options: DriverOptions
     var assertionScope: StressAssertions.Scope { .driver(.dropIndex) }
     func run() throws { try options.run(.dropIndex) }
@@ -120,7 +129,7 @@ struct DropIndex: ParsableCommand, AssertingCommand {
 struct AlterTable: ParsableCommand, AssertingCommand {
     static let configuration = CommandConfiguration(
         commandName: "alter-table",
-        abstract: "ALTER TABLE while writers run: ADD COLUMN (with or without a default), RENAME COLUMN, DROP COLUMN, RENAME TO.")
+        abstract: "ALTER TABLE while writers run: ADD COLUMN (with or without a default), RENAME COLUMN, DROP COLUMN, RENAME TO.", discussion: DriverOptions.discussion)
     @OptionGroup var options: DriverOptions
     var assertionScope: StressAssertions.Scope { .driver(.alterTable) }
     func run() throws { try options.run(.alterTable) }
@@ -129,7 +138,7 @@ struct AlterTable: ParsableCommand, AssertingCommand {
 struct SchemaRollback: ParsableCommand, AssertingCommand {
     static let configuration = CommandConfiguration(
         commandName: "schema-rollback",
-        abstract: "Schema changes, with writes around them, inside transactions and savepoints that are then rolled back.")
+        abstract: "Schema changes, with writes around them, inside transactions and savepoints that are then rolled back.", discussion: DriverOptions.discussion)
     @OptionGroup var options: DriverOptions
     var assertionScope: StressAssertions.Scope { .driver(.schemaRollback) }
     func run() throws { try options.run(.schemaRollback) }
@@ -138,7 +147,7 @@ struct SchemaRollback: ParsableCommand, AssertingCommand {
 struct Vacuum: ParsableCommand, AssertingCommand {
     static let configuration = CommandConfiguration(
         commandName: "vacuum",
-        abstract: "VACUUM, incremental vacuum, and VACUUM INTO a new file that every property is then checked on.")
+        abstract: "VACUUM, incremental vacuum, and VACUUM INTO a new file that every property is then checked on.", discussion: DriverOptions.discussion)
     @OptionGroup var options: DriverOptions
     var assertionScope: StressAssertions.Scope { .driver(.vacuum) }
     func run() throws { try options.run(.vacuum) }
@@ -146,7 +155,7 @@ struct Vacuum: ParsableCommand, AssertingCommand {
 
 struct Checkpoint: ParsableCommand, AssertingCommand {
     static let configuration = CommandConfiguration(
-        commandName: "checkpoint", abstract: "WAL checkpoints of every mode (PASSIVE, FULL, RESTART, TRUNCATE).")
+        commandName: "checkpoint", abstract: "WAL checkpoints of every mode (PASSIVE, FULL, RESTART, TRUNCATE).", discussion: DriverOptions.discussion)
     @OptionGroup var options: DriverOptions
     var assertionScope: StressAssertions.Scope { .driver(.checkpoint) }
     func run() throws { try options.run(.checkpoint) }
@@ -154,7 +163,7 @@ struct Checkpoint: ParsableCommand, AssertingCommand {
 
 struct Analyze: ParsableCommand, AssertingCommand {
     static let configuration = CommandConfiguration(
-        commandName: "analyze", abstract: "ANALYZE, REINDEX and PRAGMA optimize while writers run.")
+        commandName: "analyze", abstract: "ANALYZE, REINDEX and PRAGMA optimize while writers run.", discussion: DriverOptions.discussion)
     @OptionGroup var options: DriverOptions
     var assertionScope: StressAssertions.Scope { .driver(.analyze) }
     func run() throws { try options.run(.analyze) }
@@ -163,7 +172,7 @@ struct Analyze: ParsableCommand, AssertingCommand {
 struct Compact: ParsableCommand, AssertingCommand {
     static let configuration = CommandConfiguration(
         commandName: "compact",
-        abstract: "Ledger compaction while writers run: superseded ledger entries out, a record of their transactions kept.")
+        abstract: "Ledger compaction while writers run: superseded ledger entries out, a record of their transactions kept.", discussion: DriverOptions.discussion)
     @OptionGroup var options: DriverOptions
     var assertionScope: StressAssertions.Scope { .driver(.compact) }
     func run() throws { try options.run(.compact) }
