@@ -47,11 +47,12 @@ public struct SQLiteLibrary: Sendable, Equatable, Encodable {
         "sqlite3_bind_parameter_count", "sqlite3_bind_text", "sqlite3_busy_timeout", "sqlite3_changes64",
         "sqlite3_clear_bindings", "sqlite3_close_v2", "sqlite3_column_blob", "sqlite3_column_bytes",
         "sqlite3_column_count", "sqlite3_column_double", "sqlite3_column_int64", "sqlite3_column_text",
-        "sqlite3_column_type", "sqlite3_column_value", "sqlite3_compileoption_used", "sqlite3_config", "sqlite3_db_handle", "sqlite3_errmsg",
-        "sqlite3_errstr", "sqlite3_exec", "sqlite3_extended_errcode", "sqlite3_file_control", "sqlite3_finalize",
-        "sqlite3_free", "sqlite3_get_autocommit", "sqlite3_libversion", "sqlite3_libversion_number",
-        "sqlite3_open_v2", "sqlite3_prepare_v2", "sqlite3_reset", "sqlite3_snprintf", "sqlite3_sourceid",
-        "sqlite3_step", "sqlite3_threadsafe", "sqlite3_value_blob", "sqlite3_value_bytes", "sqlite3_value_double",
+        "sqlite3_column_type", "sqlite3_column_value", "sqlite3_compileoption_used", "sqlite3_config",
+        "sqlite3_db_config", "sqlite3_db_handle", "sqlite3_errmsg", "sqlite3_errstr", "sqlite3_exec",
+        "sqlite3_extended_errcode", "sqlite3_file_control", "sqlite3_finalize", "sqlite3_free",
+        "sqlite3_get_autocommit", "sqlite3_libversion", "sqlite3_libversion_number", "sqlite3_open_v2",
+        "sqlite3_prepare_v2", "sqlite3_reset", "sqlite3_snprintf", "sqlite3_sourceid", "sqlite3_step",
+        "sqlite3_threadsafe", "sqlite3_value_blob", "sqlite3_value_bytes", "sqlite3_value_double",
         "sqlite3_value_int64", "sqlite3_value_text", "sqlite3_value_type", "sqlite3_vfs_find", "sqlite3_vfs_register",
     ]
 
