@@ -56,6 +56,23 @@ public enum Real17 {
         return nil
     }()
 
+    /// How the SQLite release `version` ("3.40.1") prints a real with
+    /// `printf('%!.17g')`, as far as the releases differ: with `long double`
+    /// arithmetic (before 3.43), with Dekker's double-double products (3.43 up to
+    /// 3.52), or as the releases after them do; nil when `version` is no release
+    /// number. Two releases of different families print some reals differently
+    /// (the largest double is 1.7976931348623156e+308 on 3.40.1, and
+    /// 1.7976931348623157e+308 on 3.50.4), so a row image one wrote is not what
+    /// the other makes of the same row.
+    public static func family(ofVersion version: String) -> String? {
+        let parts = version.split(separator: ".").map { Int($0) }
+        guard parts.count >= 2, let major = parts[0], let minor = parts[1] else { return nil }
+        let number = major * 1_000_000 + minor * 1_000
+        if number < 3_043_000 { return "long double" }
+        if number < 3_053_000 { return "Dekker" }
+        return "3.53"
+    }
+
     /// Whether `format` prints exactly what `SQLValue.formatReal17` prints, on this library.
     public static var isExact: Bool { algorithm != nil }
 

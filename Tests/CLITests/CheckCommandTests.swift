@@ -828,11 +828,17 @@ import Testing
     // crash left (a driver's simulated power loss) is neither checkpointed
     // into the database nor removed when they close, so a second check — the
     // reproduce line — judges the very files the first did.
+    // A WAL with nothing in it is not left behind either: SQLite removes it as usual.
     @Test func aCheckLeavesTheWALACrashLeft() throws {
         let scratch = try Scratch()
         let db = scratch.file("crashed.db"), wal = scratch.file("crashed.db-wal")
         let schema = try CLI.run(["schema", "--db", db.path, "--seed", "4", "--journal-mode", "wal", "--synchronous", "full", "-q"])
         try #require(schema.status == 0, "\(schema.stderr)")
+        let clean = try scratch.snapshot()
+        try #require(clean["crashed.db-wal"] == nil, "schema's last connection removed its WAL")
+        let first = try CLI.run(["check", "--db", db.path, "--seed", "7", "-q"])
+        #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
+        #expect(try scratch.snapshot() == clean, "a check of a clean WAL database left files behind")
         let crash = try CLI.run(["insert", "--db", db.path, "--seed", "1", "--crash", "-q"])
         try #require(crash.status == 0, "\(crash.stdout)\(crash.stderr)")
         let before = try [Data(contentsOf: db), Data(contentsOf: wal)]
@@ -842,6 +848,45 @@ import Testing
             #expect(result.status == 0, "\(command): \(result.stdout)\(result.stderr)")
             #expect(try [Data(contentsOf: db), Data(contentsOf: wal)] == before, "\(command) changed the files")
         }
+    }
+
+    // A row image holds its reals as the printf of the SQLite that wrote it,
+    // and SQLite's releases print some reals differently (3.40.1 and 3.50.4 the
+    // largest double, for one): the database records its SQLite, and a check
+    // or a driver on a SQLite of another family is one sentence and exit 2,
+    // never a model violation for every such row. One of the same family
+    // checks it.
+    @Test(.enabled(if: SQLiteBuilds.hasAmalgamation, "\(SQLiteBuilds.unavailable)"))
+    func aDatabaseIsCheckedOnlyWithASQLiteThatPrintsRealsAsItsOwnDid() throws {
+        let release = try SQLiteBuilds.release3504.get()
+        let system = SQLiteLibrary.loaded.version
+        try #require(Real17.family(ofVersion: system) != Real17.family(ofVersion: "3.50.4"), "SQLite \(system) prints reals as 3.50.4 does")
+        let scratch = try Scratch()
+        let db = scratch.file("made.db")
+        let schema = try CLI.run(["schema", "--db", db.path, "--seed", "4", "--journal-mode", "delete", "-q"])
+        try #require(schema.status == 0, "\(schema.stderr)")
+        // Rows holding the largest double, which the two releases print differently.
+        let insert = try CLI.run(["insert", "--db", db.path, "--seed", "1", "-q"])
+        try #require(insert.status == 0, "\(insert.stdout)\(insert.stderr)")
+        let connection = try Connection(path: db.path, flags: [.readOnly])
+        #expect(try connection.scalar("SELECT count(*) FROM stress_ledger WHERE instr(image, '1.7976931348623156e+308')") != .integer(0))
+        #expect(try connection.scalar("SELECT value FROM stress_meta WHERE key = 'sqlite_version'") == .text(system))
+        connection.close()
+        let before = try scratch.snapshot()
+        let sentence = "sqlite-stress: error: \(db.path) was made with SQLite \(system), whose printf writes some reals in the "
+            + "ledger's row images otherwise than SQLite 3.50.4's (\(Real17.family(ofVersion: system)!) against Dekker); "
+            + "check and drive it with a SQLite of its family (--sqlite).\n"
+        for command in ["check", "integrity", "insert"] {
+            let result = try CLI.run(["--sqlite", release.path, command, "--db", db.path, "--seed", "1", "-q"])
+            #expect(result.status == 2, "\(command): \(result.stdout)\(result.stderr)")
+            #expect(result.stderr == sentence, "\(command)")
+            #expect(try scratch.snapshot() == before, "\(command) wrote")
+        }
+        let own = scratch.file("own.db").path
+        let made = try CLI.run(["--sqlite", release.path, "stress", "--db", own, "--seed", "4", "--iterations", "50", "-q"])
+        try #require(made.status == 0, "\(made.stdout)\(made.stderr)")
+        let check = try CLI.run(["--sqlite", release.path, "check", "--db", own, "--seed", "1", "-q"])
+        #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
     }
 
     // integrity: a corrupted page.

@@ -26,6 +26,18 @@ import Testing
         }
     }
 
+    /// The releases whose printf writes reals alike, by version: before 3.43,
+    /// 3.43 up to 3.52, and later; nothing for what is not a release number.
+    @Test func familiesByRelease() {
+        for (version, family) in [
+            ("3.37.2", "long double"), ("3.40.1", "long double"), ("3.42.0", "long double"), ("3.43.0", "Dekker"),
+            ("3.46.1", "Dekker"), ("3.50.4", "Dekker"), ("3.52.9", "Dekker"), ("3.53.0", "3.53"), ("3.53.4", "3.53"),
+        ] {
+            #expect(Real17.family(ofVersion: version) == family, "\(version)")
+        }
+        #expect(Real17.family(ofVersion: "") == nil && Real17.family(ofVersion: "three") == nil)
+    }
+
     /// Four hundred thousand values, bit patterns of every exponent and decimal-looking ones, printed by both.
     // Intent: where the x87 replay is used, it prints every value byte for byte as the library's printf.
     // (The Dekker replay is held to SQLite 3.50.4 by Real17DekkerTests.)

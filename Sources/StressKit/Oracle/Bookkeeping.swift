@@ -82,6 +82,8 @@ public enum Bookkeeping {
             ("seed", randomness.seed.map(Seed.format) ?? randomness.kind), ("journal_mode", config.journalMode.rawValue),
             ("synchronous", config.synchronous.lowercased()), ("schema", SchemaJSON.text(of: schema)),
             ("config", encodeJSON(config, pretty: false)),
+            // The printf the row images' reals are written with (`CheckCommand.openInitialised`).
+            ("sqlite_version", SQLiteChoice.library.version),
         ]
         return "INSERT INTO \(meta) (key, value) VALUES "
             + values.map { "(\(SQLValue.text($0.0).sqlLiteral), \(SQLValue.text($0.1).sqlLiteral))" }.joined(separator: ", ")

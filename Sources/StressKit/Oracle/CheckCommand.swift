@@ -103,8 +103,9 @@ public enum CheckCommand {
 
     /// Opens a database this tool initialised, or says in one sentence why not.
     /// Reads only the file header before deciding, so a wrong file is never touched.
-    /// With `keepingWAL`, closing the connection leaves a WAL as it was
-    /// (`Connection.keepWALOnClose`), on every path, refusals included.
+    /// With `keepingWAL`, closing the connection leaves a WAL that holds frames
+    /// as it was (`Connection.keepWALOnClose`), on every path, refusals
+    /// included; an empty one SQLite removes as usual.
     public static func openInitialised(_ path: String, busyTimeout: Int, keepingWAL: Bool = false) throws(ToolError) -> Connection {
         let kind = DatabaseFile.kind(at: path)
         switch kind {
@@ -123,7 +124,7 @@ public enum CheckCommand {
             throw ToolError("cannot open \(path): \(error).")
         }
         connection.setBusyTimeout(milliseconds: busyTimeout)
-        if keepingWAL { connection.keepWALOnClose() }
+        if keepingWAL, DatabaseFile.size(of: path + "-wal") > 0 { connection.keepWALOnClose() }
         do {
             // The first read also recovers from a hot journal or a WAL.
             let bookkeeping = try connection.scalar(
@@ -132,11 +133,26 @@ public enum CheckCommand {
             guard bookkeeping == .integer(3) else {
                 throw ToolError("\(path) has no sqlite-stress bookkeeping; run `sqlite-stress stress` (or `sqlite-stress schema`) first.")
             }
+            var recorded: (format: Int64?, sqlite: String?) = (nil, nil)
+            for row in try connection.query("SELECT key, value FROM \(Bookkeeping.meta) WHERE key IN ('format', 'sqlite_version')") {
+                switch (row[0], row[1]) {
+                case (.text("format"), .integer(let format)): recorded.format = format
+                case (.text("sqlite_version"), .text(let version)): recorded.sqlite = version
+                default: break
+                }
+            }
             // A format that is not there or not a number is left to the properties, as any damage is.
-            if case .integer(let format)? = try connection.scalar("SELECT value FROM \(Bookkeeping.meta) WHERE key = 'format'"),
-               format != Bookkeeping.format {
+            if let format = recorded.format, format != Bookkeeping.format {
                 throw ToolError("\(path) was made by \(format < Bookkeeping.format ? "an older" : "a newer") sqlite-stress "
                     + "(bookkeeping format \(format); this release reads format \(Bookkeeping.format)); use the release that made it.")
+            }
+            // Row images hold reals as that SQLite's printf wrote them; another family's printf would
+            // write some of the same reals otherwise, and every such row would look changed.
+            let loaded = SQLiteChoice.library.version
+            if let made = recorded.sqlite, let family = Real17.family(ofVersion: made), family != Real17.family(ofVersion: loaded) {
+                throw ToolError("\(path) was made with SQLite \(made), whose printf writes some reals in the ledger's row images "
+                    + "otherwise than SQLite \(loaded)'s (\(family) against \(Real17.family(ofVersion: loaded) ?? "unknown")); "
+                    + "check and drive it with a SQLite of its family (--sqlite).")
             }
         } catch let error as ToolError {
             connection.close()
