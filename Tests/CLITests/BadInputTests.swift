@@ -192,6 +192,19 @@ import Testing
         try expectRejected(result, scratch: scratch, before: before, "--sql-log \(log)")
     }
 
+    // The same through a symbolic link to one of those files not made yet: the
+    // link names the file the log would be written into.
+    @Test(arguments: ["q.db", "q.db.acks", "q.db-journal", "sub/../q.db-wal"])
+    func sqlLogThroughALinkToTheDatabasesOwnFilesIsRefused(_ target: String) throws {
+        let scratch = try Scratch()
+        try FileManager.default.createDirectory(at: scratch.file("sub"), withIntermediateDirectories: false)
+        try FileManager.default.createSymbolicLink(atPath: scratch.file("link").path, withDestinationPath: target)
+        let before = try scratch.snapshot()
+        let result = try CLI.run(["stress", "--db", "q.db", "--sql-log", "link", "--iterations", "5"], in: scratch.url)
+        try expectRejected(result, scratch: scratch, before: before, "--sql-log link to \(target)")
+        #expect(result.stderr == "sqlite-stress: error: the SQL log link would be one of the database's own files; give --sql-log another path.\n")
+    }
+
     // A driver appends to the logs `schema` left beside the database, and to
     // nothing else: an acknowledgement log that is missing or empty (its records
     // are gone, and a fresh one would let a check pass on this batch's records

@@ -166,15 +166,32 @@ public enum DatabaseFile {
 
     /// `path` with its directory resolved (symbolic links, `.` and `..`), so
     /// two spellings of one file compare equal. The whole path is resolved when
-    /// the file exists; otherwise its directory, when that exists.
+    /// the file exists; a symbolic link to a file not made yet is followed to
+    /// that file; otherwise its directory is resolved, when that exists.
     public static func canonical(_ path: String) -> String {
+        canonical(path, links: 0)
+    }
+
+    private static func canonical(_ path: String, links: Int) -> String {
         func resolved(_ path: String) -> String? {
             guard let real = realpath(path, nil) else { return nil }
             defer { free(real) }
             return String(cString: real)
         }
         if let whole = resolved(path) { return whole }
+        // A symbolic link to a file not made yet names that file (40 links at most, as the kernel follows).
+        if links < 40, let target = linkTarget(path) {
+            return canonical(target.hasPrefix("/") ? target : join(parentDirectory(of: path), target), links: links + 1)
+        }
         return resolved(parentDirectory(of: path)).map { join($0, name(of: path)) } ?? path
+    }
+
+    /// What the symbolic link at `path` points to; nil when `path` is no symbolic link.
+    private static func linkTarget(_ path: String) -> String? {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let length = readlink(path, &buffer, buffer.count - 1)
+        guard length > 0 else { return nil }
+        return String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// Checks that a new file can be created at `path`: its directory exists and is writable.
