@@ -132,18 +132,18 @@ import Testing
         try Data("precious".utf8).write(to: URL(fileURLWithPath: copy))
         for overwrite in [false, true] {
             #expect(refusal(overwrite: overwrite)
-                == "refusing to overwrite \(copy), where the replay writes its VACUUM INTO copies: it was not created by sqlite-stress.")
+                == "refusing to overwrite \(copy): it was not created by sqlite-stress.")
         }
         #expect(try String(contentsOfFile: copy, encoding: .utf8) == "precious")
         try FileManager.default.removeItem(atPath: copy)
         try FileManager.default.createDirectory(atPath: copy, withIntermediateDirectories: false)
-        #expect(refusal(overwrite: true) == "\(copy), where the replay writes its VACUUM INTO copies, is a directory.")
+        #expect(refusal(overwrite: true) == "the replay's VACUUM INTO copy path \(copy) is a directory.")
         #expect(!FileManager.default.fileExists(atPath: db), "nothing written")
         try FileManager.default.removeItem(atPath: copy)
 
         // A copy a replay made (a copy of a database of this tool): refused, then replaced with --overwrite.
         try bookkeepingDatabase(copy, "PRAGMA application_id = \(DatabaseFile.applicationID)")
-        #expect(refusal(overwrite: false) == "\(copy) already exists (a replay's VACUUM INTO copy); pass --overwrite to replace it.")
+        #expect(refusal(overwrite: false) == "\(copy) already exists; pass --overwrite to replace a database sqlite-stress made.")
         #expect(refusal(overwrite: true) == nil)
         #expect(!FileManager.default.fileExists(atPath: copy), "the replay removed it (its log has no VACUUM INTO)")
     }

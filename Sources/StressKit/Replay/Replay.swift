@@ -99,6 +99,21 @@ public enum Replay {
         result.hasPrefix("SQLITE_BUSY") || result.hasPrefix("SQLITE_LOCKED")
     }
 
+    /// Whether there is a file at `path` (the replay's `what`) to replace:
+    /// false when there is none; true for one sqlite-stress made, with
+    /// `overwrite`; one sentence for anything else. Removes nothing.
+    private static func replaceable(_ path: String, _ what: String, overwrite: Bool) throws(ToolError) -> Bool {
+        switch DatabaseFile.kind(at: path) {
+        case .missing: return false
+        case .directory: throw ToolError("the \(what) path \(path) is a directory.")
+        case .sqlite(DatabaseFile.applicationID) where overwrite, .damaged where overwrite: return true
+        case .sqlite where !overwrite, .damaged:
+            throw ToolError("\(path) already exists; pass --overwrite to replace a database sqlite-stress made.")
+        default:
+            throw ToolError("refusing to overwrite \(path): it was not created by sqlite-stress.")
+        }
+    }
+
     /// Where a replayed VACUUM INTO writes its copy: beside the replay's
     /// database, not where the recorded run wrote it (beside the original,
     /// which a replay must not touch). `replay` removes it once the statement
@@ -239,29 +254,14 @@ public enum Replay {
         // A rotated log: `<log>.1`, then `<log>`; one whose beginning is gone cannot be replayed (and
         // is refused before an old replay database is replaced).
         let files = try SQLLog.files(of: logPath)
-        // Where the log's VACUUM INTO statements write their copy: a file there
-        // is replaced only when a replay made it, and only with --overwrite
-        // (removed with the old replay database, once both may be).
+        // The replay database, and the copy the log's VACUUM INTO statements
+        // write beside it: each replaced only when sqlite-stress made it, and
+        // only with --overwrite; both checked before either is removed.
         let copy = copyPath(besides: databasePath)
-        switch DatabaseFile.kind(at: copy) {
-        case .missing, .sqlite(DatabaseFile.applicationID) where overwrite, .damaged where overwrite: break
-        case .directory: throw ToolError("\(copy), where the replay writes its VACUUM INTO copies, is a directory.")
-        case .sqlite(DatabaseFile.applicationID), .damaged:
-            throw ToolError("\(copy) already exists (a replay's VACUUM INTO copy); pass --overwrite to replace it.")
-        default:
-            throw ToolError("refusing to overwrite \(copy), where the replay writes its VACUUM INTO copies: it was not created by sqlite-stress.")
-        }
-        switch DatabaseFile.kind(at: databasePath) {
-        case .missing: try DatabaseFile.checkCreatable(databasePath, what: "replay database")
-        case .directory: throw ToolError("the replay database path \(databasePath) is a directory.")
-        case .sqlite(DatabaseFile.applicationID) where overwrite, .damaged where overwrite:
-            try DatabaseFile.remove(databasePath)
-        case .sqlite where !overwrite, .damaged:
-            throw ToolError("\(databasePath) already exists; pass --overwrite to replace a database sqlite-stress made.")
-        default:
-            throw ToolError("refusing to overwrite \(databasePath): it was not created by sqlite-stress.")
-        }
-        if DatabaseFile.kind(at: copy) != .missing { try DatabaseFile.remove(copy) }
+        let replacesDatabase = try replaceable(databasePath, "replay database", overwrite: overwrite)
+        let replacesCopy = try replaceable(copy, "replay's VACUUM INTO copy", overwrite: overwrite)
+        if replacesDatabase { try DatabaseFile.remove(databasePath) } else { try DatabaseFile.checkCreatable(databasePath, what: "replay database") }
+        if replacesCopy { try DatabaseFile.remove(copy) }
         let readers = try files.map { path throws(ToolError) in try LogReader(path: path) }
         // The run's database, when the log is beside it as `<db>.sql` (and its seed is the log's).
         let original = logPath.hasSuffix(".sql") ? String(logPath.dropLast(4)) : nil
