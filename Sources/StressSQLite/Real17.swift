@@ -47,30 +47,44 @@ public enum Real17 {
     /// The replay in use on this library, if any (see the type's documentation).
     static let algorithm: Algorithm? = {
         let version = sqlite3_libversion_number()
-        #if arch(x86_64) && !os(Windows)
-        if version >= 3_040_000, version < 3_043_000, selfTest(count: 4096) { return .x87 }
-        #endif
-        if version >= 3_043_000, version < 3_053_000, selfTest(count: 4096, replay: { replayDekker($0, into: $1) }) {
-            return .dekker
+        switch family(ofVersionNumber: version) {
+        case .longDouble:
+            #if arch(x86_64) && !os(Windows)
+            if version >= 3_040_000, selfTest(count: 4096) { return .x87 }
+            #endif
+            return nil
+        case .dekker:
+            return selfTest(count: 4096, replay: { replayDekker($0, into: $1) }) ? .dekker : nil
+        case .later:
+            return nil
         }
-        return nil
     }()
 
-    /// How the SQLite release `version` ("3.40.1") prints a real with
-    /// `printf('%!.17g')`, as far as the releases differ: with `long double`
-    /// arithmetic (before 3.43), with Dekker's double-double products (3.43 up to
-    /// 3.52), or as the releases after them do; nil when `version` is no release
-    /// number. Two releases of different families print some reals differently
-    /// (the largest double is 1.7976931348623156e+308 on 3.40.1, and
+    /// How SQLite's releases print a real with `printf('%!.17g')`, as far as
+    /// they differ: with `long double` arithmetic (before 3.43), with Dekker's
+    /// double-double products (3.43 up to 3.52), or as the releases after them
+    /// do. Two releases of different families print some reals differently (the
+    /// largest double is 1.7976931348623156e+308 on 3.40.1, and
     /// 1.7976931348623157e+308 on 3.50.4), so a row image one wrote is not what
     /// the other makes of the same row.
-    public static func family(ofVersion version: String) -> String? {
-        let parts = version.split(separator: ".").map { Int($0) }
+    public enum Family: String, Sendable {
+        case longDouble = "long double"
+        case dekker = "Dekker"
+        case later = "3.53"
+    }
+
+    /// The family of the release numbered `number` (`sqlite3_libversion_number`).
+    static func family(ofVersionNumber number: Int32) -> Family {
+        if number < 3_043_000 { return .longDouble }
+        if number < 3_053_000 { return .dekker }
+        return .later
+    }
+
+    /// The family of the release `version` ("3.40.1"); nil when it is no release number.
+    public static func family(ofVersion version: String) -> Family? {
+        let parts = version.split(separator: ".").map { Int32($0) }
         guard parts.count >= 2, let major = parts[0], let minor = parts[1] else { return nil }
-        let number = major * 1_000_000 + minor * 1_000
-        if number < 3_043_000 { return "long double" }
-        if number < 3_053_000 { return "Dekker" }
-        return "3.53"
+        return family(ofVersionNumber: major * 1_000_000 + minor * 1_000)
     }
 
     /// Whether `format` prints exactly what `SQLValue.formatReal17` prints, on this library.

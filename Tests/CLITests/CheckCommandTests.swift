@@ -874,7 +874,7 @@ import Testing
         connection.close()
         let before = try scratch.snapshot()
         let sentence = "sqlite-stress: error: \(db.path) was made with SQLite \(system), whose printf writes some reals in the "
-            + "ledger's row images otherwise than SQLite 3.50.4's (\(Real17.family(ofVersion: system)!) against Dekker); "
+            + "ledger's row images otherwise than SQLite 3.50.4's (\(Real17.family(ofVersion: system)!.rawValue) against Dekker); "
             + "check and drive it with a SQLite of its family (--sqlite).\n"
         for command in ["check", "integrity", "insert"] {
             let result = try CLI.run(["--sqlite", release.path, command, "--db", db.path, "--seed", "1", "-q"])

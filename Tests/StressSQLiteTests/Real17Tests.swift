@@ -33,7 +33,7 @@ import Testing
             ("3.37.2", "long double"), ("3.40.1", "long double"), ("3.42.0", "long double"), ("3.43.0", "Dekker"),
             ("3.46.1", "Dekker"), ("3.50.4", "Dekker"), ("3.52.9", "Dekker"), ("3.53.0", "3.53"), ("3.53.4", "3.53"),
         ] {
-            #expect(Real17.family(ofVersion: version) == family, "\(version)")
+            #expect(Real17.family(ofVersion: version)?.rawValue == family, "\(version)")
         }
         #expect(Real17.family(ofVersion: "") == nil && Real17.family(ofVersion: "three") == nil)
     }

@@ -149,9 +149,10 @@ public enum CheckCommand {
             // Row images hold reals as that SQLite's printf wrote them; another family's printf would
             // write some of the same reals otherwise, and every such row would look changed.
             let loaded = SQLiteChoice.library.version
-            if let made = recorded.sqlite, let family = Real17.family(ofVersion: made), family != Real17.family(ofVersion: loaded) {
+            let current = Real17.family(ofVersion: loaded)
+            if let made = recorded.sqlite, let family = Real17.family(ofVersion: made), family != current {
                 throw ToolError("\(path) was made with SQLite \(made), whose printf writes some reals in the ledger's row images "
-                    + "otherwise than SQLite \(loaded)'s (\(family) against \(Real17.family(ofVersion: loaded) ?? "unknown")); "
+                    + "otherwise than SQLite \(loaded)'s (\(family.rawValue) against \(current?.rawValue ?? "unknown")); "
                     + "check and drive it with a SQLite of its family (--sqlite).")
             }
         } catch let error as ToolError {
