@@ -129,15 +129,11 @@ public enum Replay {
         return "VACUUM INTO \(SQLValue.text(copy).sqlLiteral)"
     }
 
-    /// A VACUUM INTO writing `copyPath(besides:)`, where a copy left by an
-    /// earlier statement is removed first (an error when it cannot be), as the
-    /// recorded run removed each copy once it had checked it. Every other
-    /// statement is as logged.
-    static func redirected(_ sql: String, besides databasePath: String) throws(ToolError) -> String {
-        guard isVacuumInto(sql) else { return sql }
-        let copy = copyPath(besides: databasePath)
-        try DatabaseFile.remove(copy)
-        return vacuumInto(sql, writingTo: copy)
+    /// A VACUUM INTO writing `copyPath(besides:)`; every other statement as
+    /// logged. VACUUM INTO fails on a file that exists, so the caller removes
+    /// each copy before the next (`replay` once its statement has run).
+    static func redirected(_ sql: String, besides databasePath: String) -> String {
+        vacuumInto(sql, writingTo: copyPath(besides: databasePath))
     }
 
     /// The first statement whose result differs.

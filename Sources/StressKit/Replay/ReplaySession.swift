@@ -358,7 +358,7 @@ extension Replay {
                 // lock's holder took it and logged after it: nothing to run, as for SQLITE_BUSY.
                 let passes = wrapped && Self.hadNoEffect(recorded)
                 if wrapped, Replay.isContention(StatementRunner.run("BEGIN", on: connection).result) { return passes ? notHeld() : .blocked }
-                let replayed = StatementRunner.run(try Replay.redirected(sql, besides: databasePath), on: connection).result
+                let replayed = StatementRunner.run(Replay.redirected(sql, besides: databasePath), on: connection).result
                 // The run removed each copy once it had checked it; a replay checks none, and leaves none behind.
                 if Replay.isVacuumInto(sql) { try DatabaseFile.remove(Replay.copyPath(besides: databasePath)) }
                 if Replay.isContention(replayed) {

@@ -93,8 +93,10 @@ final class ScriptRunner {
                 _ = open(step.connection)
             case .sql(let sql):
                 guard let connection = open(step.connection) else { continue }
-                // The script's VACUUM INTO writes the work directory's copy, whatever file it names.
-                Self.execute(try Replay.redirected(sql, besides: databasePath), on: connection)
+                // The script's VACUUM INTO writes the work directory's copy, whatever file it names,
+                // afresh each time (as the script removes it first).
+                if Replay.isVacuumInto(sql) { try DatabaseFile.remove(Replay.copyPath(besides: databasePath)) }
+                Self.execute(Replay.redirected(sql, besides: databasePath), on: connection)
             }
             if checkpoints.contains(index) && setting.crash != .powerLoss {
                 // Part way, connections stay open: without a crash, the check only approximates the end's.
