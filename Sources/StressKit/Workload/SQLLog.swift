@@ -74,8 +74,10 @@ public final class SQLLog: Sendable {
     /// Checks, writing nothing, that a command can write the log at `path`:
     /// create it where it is missing, or overwrite (a new run) or append to (a
     /// driver) a log of this tool, or an empty file (a command killed between
-    /// creating it and writing its first line), that it may write. One sentence when it cannot.
-    public static func checkWritable(at path: String, appending: Bool) throws(ToolError) {
+    /// creating it and writing its first line), that it may write; a log of
+    /// this tool that a new run would overwrite only when `replacing` (another
+    /// run's log needs --overwrite). One sentence when it cannot.
+    public static func checkWritable(at path: String, appending: Bool, replacing: Bool = true) throws(ToolError) {
         switch DatabaseFile.log(at: path, header: headerPrefix) {
         case .missing:
             try DatabaseFile.checkCreatable(path, what: "SQL log")
@@ -83,6 +85,8 @@ public final class SQLLog: Sendable {
             throw ToolError("the SQL log path \(path) is a directory.")
         case .foreign:
             throw ToolError("refusing to \(appending ? "append to" : "overwrite") \(path): it is not an SQL log written by sqlite-stress.")
+        case .ours where !appending && !replacing:
+            throw ToolError("\(path) already exists (an SQL log of sqlite-stress); pass --overwrite to replace it.")
         case .empty, .ours:
             guard access(path, W_OK) == 0 else { throw ToolError("the SQL log \(path) is not writable.") }
         }

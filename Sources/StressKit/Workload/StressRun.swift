@@ -101,13 +101,10 @@ public final class StressRun: Sendable {
         if ownFiles(of: db).contains(where: { DatabaseFile.canonical($0) == canonicalLog }) {
             throw ToolError("the SQL log \(log) would be one of the database's own files; give --sql-log another path.")
         }
-        try SQLLog.checkWritable(at: log, appending: false)
         // Another run's log, named with --sql-log, is replaced only with --overwrite, as
         // a database is (the `<db>.sql` of a database that is gone is what is left of it).
-        if !settings.overwrite, canonicalLog != DatabaseFile.canonical(SQLLog.path(for: db)),
-           DatabaseFile.log(at: log, header: SQLLog.headerPrefix) == .ours {
-            throw ToolError("\(log) already exists (an SQL log of sqlite-stress); pass --overwrite to replace it.")
-        }
+        try SQLLog.checkWritable(
+            at: log, appending: false, replacing: settings.overwrite || canonicalLog == DatabaseFile.canonical(SQLLog.path(for: db)))
         // Last, as close to the replacement as it can be: never pull files from under a running process.
         if let user = DatabaseFile.openingProcess(of: db) {
             throw ToolError("refusing to replace \(db): \(user).")
