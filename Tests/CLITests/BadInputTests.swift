@@ -150,6 +150,25 @@ import Testing
         try expectRejected(again, scratch: scratch, before: ours, "our database without --overwrite")
     }
 
+    // A directory where SQLite's file beside the database (or beside the one
+    // being set up) would be is none a run made: it is refused with what is in
+    // it, where a run once removed it whole.
+    @Test(arguments: ["ours.db-wal", "ours.db-journal", "ours.db.setup-shm"])
+    func aDirectoryAmongTheDatabasesFilesIsKept(_ name: String) throws {
+        let scratch = try Scratch()
+        let made = try CLI.run(["stress", "--seed", "1", "--iterations", "10", "--db", "ours.db", "-q"], in: scratch.url)
+        try #require(made.status == 0, "\(made.stderr)")
+        try FileManager.default.createDirectory(at: scratch.file(name), withIntermediateDirectories: false)
+        try Data("kept\n".utf8).write(to: scratch.file(name).appendingPathComponent("notes"))
+        let before = try scratch.snapshot()
+        for command in ["stress", "schema"] {
+            let result = try CLI.run([command, "--db", "ours.db", "--overwrite"], in: scratch.url)
+            try expectRejected(result, scratch: scratch, before: before, "\(command) with \(name)")
+            #expect(result.stderr == "sqlite-stress: error: ours.db\(name.dropFirst(7)) is a directory, not SQLite's file; refusing to remove it.\n")
+        }
+        #expect(try Data(contentsOf: scratch.file(name).appendingPathComponent("notes")) == Data("kept\n".utf8))
+    }
+
     // An existing file at --sql-log that is not our log is never replaced.
     @Test func foreignSQLLogIsRefused() throws {
         let scratch = try Scratch()

@@ -69,6 +69,40 @@ import Testing
         #expect(verdict.hasPrefix("result: PASS") && verdict.contains("the evidence is incomplete, not checked: "), "\(verdict)")
     }
 
+    // A WAL database on a read-only file system: SQLite reads one only where it
+    // can create its -wal and -shm beside it, so `check`, `integrity` and a
+    // driver each say that in one sentence, with exit status 2; `stress
+    // --overwrite` cannot replace it and says so before anything is printed.
+    @Test(.enabled(if: Tmpfs.canMount, "mounting a tmpfs needs root"))
+    func aWALDatabaseOnAReadOnlyFileSystemGetsOneSentence() throws {
+        let disk = try Tmpfs(kibibytes: 8192)
+        let db = disk.url.appendingPathComponent("ro.db").path
+        let made = try CLI.run(["stress", "--seed", "3", "--iterations", "50", "--journal-mode", "wal", "--db", db, "-q"])
+        try #require(made.status == 0, "\(made.stderr)")
+        try #require([db + "-wal", db + "-shm"].allSatisfy { !FileManager.default.fileExists(atPath: $0) })
+        let run = disk.url.appendingPathComponent("run").path
+        let template = CLI.packageRoot.appendingPathComponent("composer/composed").path
+        let composed = try CLI.run(["compose", template, "--seed", "1", "--runs", "3", "--run-dir", run, "-q"])
+        try #require(composed.status == 0, "\(composed.stderr)")
+        try disk.remountReadOnly()
+        let sentence = "sqlite-stress: error: cannot read \(db): it is a WAL database, and SQLite could not create \(db)-wal "
+            + "and \(db)-shm beside it (SQLITE_CANTOPEN), which it needs to read one; copy it to a directory SQLite can write to.\n"
+        for command in ["check", "integrity", "insert"] {
+            let result = try CLI.run([command, "--db", db])
+            #expect(result.status == 2, "\(command): \(result.stderr)")
+            #expect(result.stderr == sentence, "\(command)")
+            #expect(result.stdout.isEmpty, "\(command): \(result.stdout)")
+        }
+        let replace = try CLI.run(["stress", "--db", db, "--overwrite", "--iterations", "5"])
+        #expect(replace.status == 2)
+        #expect(replace.stderr == "sqlite-stress: error: \(db) is not writable.\n")
+        #expect(replace.stdout.isEmpty, "\(replace.stdout)")
+        // An old run directory that cannot be removed stops the run, where its files once mixed into the new one's.
+        let again = try CLI.run(["compose", template, "--seed", "1", "--runs", "3", "--run-dir", run, "--overwrite", "-q"])
+        #expect(again.status == 2)
+        #expect(again.stderr == "sqlite-stress: error: cannot remove the old run directory \(run): Read-only file system.\n", "\(again.stderr)")
+    }
+
     // The acknowledgement log removed under a running `stress`: its checks stop
     // for want of it and the run says so — no verdict, incomplete evidence
     // naming the log — instead of a durability "pass" over nothing.
@@ -227,6 +261,12 @@ final class Tmpfs {
             try? FileManager.default.removeItem(at: url)
             throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: mount.stderr])
         }
+    }
+
+    /// Makes the file system read-only, as read-only media are.
+    func remountReadOnly() throws {
+        let remount = try CLI.exec(URL(fileURLWithPath: "/bin/mount"), ["-o", "remount,ro", url.path])
+        try #require(remount.status == 0, "\(remount.stderr)")
     }
 
     deinit {

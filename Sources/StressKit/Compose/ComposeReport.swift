@@ -317,7 +317,7 @@ public struct ComposeReport: Sendable {
         do {
             try Data(json().utf8).write(to: URL(fileURLWithPath: path))
         } catch {
-            throw ToolError("cannot write \(path): \(error)")
+            throw ToolError("cannot write \(path): \(ToolError.reason(error)).")
         }
     }
 }

@@ -164,12 +164,17 @@ public final class ComposeRunner {
     private var directory: String { settings.runDirectory }
 
     private func prepareDirectory() throws(ToolError) {
-        if FileManager.default.fileExists(atPath: directory) { try? FileManager.default.removeItem(atPath: directory) }
+        // An old run's directory (`init` checked its marker): a file of it left behind would mix into this run's.
+        if FileManager.default.fileExists(atPath: directory) {
+            do { try FileManager.default.removeItem(atPath: directory) } catch {
+                throw ToolError("cannot remove the old run directory \(directory): \(ToolError.reason(error)).")
+            }
+        }
         do {
             try FileManager.default.createDirectory(atPath: directory + "/commands", withIntermediateDirectories: true)
             try Data().write(to: URL(fileURLWithPath: DatabaseFile.join(directory, Self.marker)))
         } catch {
-            throw ToolError("cannot create the run directory \(directory): \(error)")
+            throw ToolError("cannot create the run directory \(directory): \(ToolError.reason(error)).")
         }
     }
 

@@ -165,6 +165,14 @@ public enum CheckCommand {
             // Ours (its header or its acknowledgement log says so) and damaged
             // past recovery: the oracle reports that as an `integrity` violation.
             return connection
+        } catch let error as SQLiteError where error.code.primary == .cantOpen && DatabaseFile.walInHeader(of: path) == true
+            && [path + "-wal", path + "-shm"].contains(where: { DatabaseFile.isDirectory($0) == nil })
+        {
+            // SQLite's rule for a WAL database: whoever reads it creates the WAL and its
+            // index beside it when they are not there, so it cannot be read where that fails.
+            connection.close()
+            throw ToolError("cannot read \(path): it is a WAL database, and SQLite could not create \(path)-wal and \(path)-shm "
+                + "beside it (\(error.code.name)), which it needs to read one; copy it to a directory SQLite can write to.")
         } catch {
             connection.close()
             throw ToolError("cannot read \(path): \(error).")

@@ -220,7 +220,7 @@ final class ScriptRunner {
         do {
             try FileManager.default.copyItem(atPath: source, toPath: destination)
         } catch {
-            throw ToolError("cannot copy \(source) to \(destination): \(error).")
+            throw ToolError("cannot copy \(source) to \(destination): \(ToolError.reason(error)).")
         }
     }
 }

@@ -34,7 +34,7 @@ struct ShrinkLog {
             do {
                 text += try String(contentsOfFile: file, encoding: .utf8)
             } catch {
-                throw ToolError("cannot read the SQL log \(file): \(error)")
+                throw ToolError("cannot read the SQL log \(file): \(ToolError.reason(error)).")
             }
         }
         return try parse(text)

@@ -603,7 +603,7 @@ public final class Shrinker {
         do {
             try text.write(toFile: temporary, atomically: false, encoding: .utf8)
         } catch {
-            throw ToolError("cannot write \(path): \(error).")
+            throw ToolError("cannot write \(path): \(ToolError.reason(error)).")
         }
         guard rename(temporary, path) == 0 else {
             unlink(temporary)

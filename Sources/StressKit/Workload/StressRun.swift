@@ -95,6 +95,10 @@ public final class StressRun: Sendable {
         if FileManager.default.fileExists(atPath: setup), !isInterruptedSetup(setup) {
             throw ToolError("refusing to remove \(setup): it is not a database sqlite-stress was setting up.")
         }
+        // SQLite's files beside both, which a run replaces: a directory there is none of them.
+        for path in DatabaseFile.sidecarSuffixes.flatMap({ [db + $0, setup + $0] }) where DatabaseFile.isDirectory(path) == true {
+            throw ToolError("\(path) is a directory, not SQLite's file; refusing to remove it.")
+        }
         let log = settings.logPath
         // SQLite would delete or overwrite the log, or the log would mix into another file.
         let canonicalLog = DatabaseFile.canonical(log)
@@ -437,11 +441,10 @@ public final class StressRun: Sendable {
         return [db, AckLog.path(for: db), setup] + DatabaseFile.sidecarSuffixes.flatMap { [db + $0, setup + $0] }
     }
 
+    /// Removes the files `ownFiles` names, each as a file (`checkPaths` refused a directory among them).
     private func removeOldFiles() throws(ToolError) {
-        for path in Self.ownFiles(of: settings.databasePath) where FileManager.default.fileExists(atPath: path) {
-            do { try FileManager.default.removeItem(atPath: path) } catch {
-                throw ToolError("cannot remove the old \(path): \(error)")
-            }
+        for path in Self.ownFiles(of: settings.databasePath) where unlink(path) != 0 && errno != ENOENT {
+            throw ToolError("cannot remove the old \(path): \(String(cString: strerror(errno))).")
         }
     }
 

@@ -1,0 +1,35 @@
+import Foundation
+import Testing
+
+/// The benchmark scripts take their arguments as the tool does: `--help` says
+/// what a script measures and how to call it, and an option it does not know
+/// is refused with exit status 2 before anything is built or measured (a
+/// mistyped option once ran the whole benchmark, or a different one).
+@Suite struct BenchScriptTests {
+    /// Every script in bench/ but `build`, which takes no arguments and only builds.
+    static let scripts: [String] = {
+        let directory = CLI.packageRoot.appendingPathComponent("bench").path
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return names.filter { $0 != "build" && FileManager.default.isExecutableFile(atPath: directory + "/" + $0) }.sorted()
+    }()
+
+    @Test func everyScriptIsCovered() {
+        #expect(Self.scripts == [
+            "bug-finding", "check-cost", "delete-ioerr-threads-bug", "drop-column-ioerr-bug", "harness", "ledger-size",
+            "long-run", "run", "sqlite-versions", "sweep", "wal-rollback-to-bug",
+        ])
+    }
+
+    @Test(arguments: scripts)
+    func helpAndUnknownOptions(_ name: String) throws {
+        let script = CLI.packageRoot.appendingPathComponent("bench/" + name)
+        let help = try CLI.exec(script, ["--help"])
+        #expect(help.status == 0, "\(help.stderr)")
+        #expect(help.stdout.count > 200, "\(name) --help: \(help.stdout)")
+        #expect(help.stderr.isEmpty, "\(name) --help: \(help.stderr)")
+        let unknown = try CLI.exec(script, ["--frobnicate"])
+        #expect(unknown.status == 2, "\(name): \(unknown.stderr)")
+        #expect(unknown.stdout.isEmpty, "\(name): \(unknown.stdout)")
+        #expect(unknown.stderr.contains("--frobnicate"), "\(name): \(unknown.stderr)")
+    }
+}
