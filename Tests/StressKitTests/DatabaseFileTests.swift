@@ -11,6 +11,25 @@ import Testing
 
 @Suite struct DatabaseFileTests {
     // A file's size, or nil when there is none (`size` says 0 then).
+    // Foundation's file errors, as a message shows them: the system's words, not a structure dump.
+    @Test func aFileErrorIsItsReasonInWords() throws {
+        let missing = "/nonexistent-\(getpid())/file"
+        do {
+            try FileManager.default.removeItem(atPath: missing)
+            Issue.record("removing \(missing) succeeded")
+        } catch {
+            #expect(ToolError.reason(error) == "No such file or directory")
+        }
+        do {
+            try Data().write(to: URL(fileURLWithPath: missing))
+            Issue.record("writing \(missing) succeeded")
+        } catch {
+            #expect(ToolError.reason(error) == "No such file or directory")
+        }
+        #expect(ToolError.reason(CocoaError(.fileWriteOutOfSpace)) == "No space left on device")
+        #expect(ToolError.reason(POSIXError(.EROFS)) == "Read-only file system")
+    }
+
     @Test func existingSizeTellsAMissingFileFromAnEmptyOne() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("sqlite-stress-size-\(UUID().uuidString)").path
         #expect(DatabaseFile.existingSize(of: path) == nil)

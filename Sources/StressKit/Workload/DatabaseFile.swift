@@ -281,3 +281,25 @@ public enum DatabaseFile {
         return "'" + text.replacing("'", with: "'\\''") + "'"
     }
 }
+
+extension ToolError {
+    /// Why a file operation through Foundation failed, in the system's own
+    /// words ("Permission denied", "No space left on device"): Foundation's
+    /// error prints as a structure dump, which is no sentence for a user.
+    static func reason(_ error: any Error) -> String {
+        if let posix = error as? POSIXError { return String(cString: strerror(posix.code.rawValue)) }
+        if let cocoa = error as? CocoaError {
+            if let posix = cocoa.userInfo["NSUnderlyingError"] as? POSIXError { return String(cString: strerror(posix.code.rawValue)) }
+            switch cocoa.code {
+            case .fileNoSuchFile, .fileReadNoSuchFile: return String(cString: strerror(ENOENT))
+            case .fileReadNoPermission, .fileWriteNoPermission: return String(cString: strerror(EACCES))
+            case .fileWriteOutOfSpace: return String(cString: strerror(ENOSPC))
+            case .fileWriteFileExists: return String(cString: strerror(EEXIST))
+            case .fileReadInapplicableStringEncoding, .fileReadCorruptFile: return "its bytes are not UTF-8 text"
+            default: break
+            }
+        }
+        return "\(error)"
+    }
+}
+
