@@ -8,11 +8,23 @@ import Testing
 @Suite struct KnownSQLiteBugTests {
     static func names(
         _ version: String, _ mode: JournalMode, threads: Int = 1, faults: [StorageFault] = [], crash: Bool = false,
-        schemaChanges: Bool = false
+        schemaChanges: Bool = false, metCleanFailure: Bool = false
     ) -> [String] {
         let plan = FaultPlan(faults: faults.map { FaultSpec(kind: $0, rate: $0.defaultRate) }, crash: crash)
         return KnownSQLiteBug.candidates(for: KnownSQLiteBug.Run(
-            sqliteVersion: version, wal: mode == .wal, threads: threads, faults: plan, schemaChanges: schemaChanges)).map(\.name)
+            sqliteVersion: version, wal: mode == .wal, threads: threads, faults: plan, schemaChanges: schemaChanges,
+            metCleanFailure: metCleanFailure)).map(\.name)
+    }
+
+    // A disk that really filled up (or an I/O error of the storage's own) is the
+    // same trouble as the planted one: SQLite must roll back, where these bugs live.
+    @Test func aFullDiskTheRunMetCountsAsOnePlanted() {
+        #expect(Self.names("3.40.1", .wal, metCleanFailure: true) == ["wal-rollback-to-checksums"])
+        #expect(Self.names("3.40.1", .delete, threads: 2, metCleanFailure: true) == ["hot-journal-pending-race"])
+        #expect(Self.names("3.40.1", .delete, threads: 1, metCleanFailure: true) == [])
+        #expect(Self.names("3.50.4", .wal, threads: 2, metCleanFailure: true) == [])
+        // The DROP COLUMN bug needs a failed read, which only the planted I/O errors promise.
+        #expect(Self.names("3.53.4", .delete, schemaChanges: true, metCleanFailure: true) == [])
     }
 
     @Test func theWALBugNeedsWALARecoveryOnAReleaseWithoutTheFix() {

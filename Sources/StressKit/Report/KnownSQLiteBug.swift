@@ -24,10 +24,13 @@ public struct KnownSQLiteBug: Sendable, Equatable, Encodable {
         /// A process writing the database may have been killed (SIGKILL, a
         /// crash): its files are left as it left them, a WAL to be recovered.
         var killed = false
+        /// The writers met a full disk or an I/O error: one of the faults, or
+        /// the storage's own (a disk that really filled up).
+        var metCleanFailure = false
 
-        /// A fault SQLite must survive by rolling a transaction back (an error
-        /// that changes nothing, a full disk, a short write).
-        var failsCleanly: Bool { faults.faults.contains { $0.kind.isBenign } }
+        /// A failure SQLite must survive by rolling a transaction back (an error
+        /// that changes nothing, a full disk, a short write): planted, or met.
+        var failsCleanly: Bool { metCleanFailure || faults.faults.contains { $0.kind.isBenign } }
 
         /// The writers of a database as `check` sees them, knowing only the
         /// file: processes of one connection each (the composed drivers), which
@@ -41,10 +44,11 @@ public struct KnownSQLiteBug: Sendable, Equatable, Encodable {
 
         /// The writers of a `stress` run or a driver, as its settings say, on
         /// the SQLite this process loaded; `killed` when other processes write
-        /// the database beside it and may have been killed (the composed drivers).
-        static func writers(of settings: StressSettings, journalMode: JournalMode, killed: Bool) -> Run {
+        /// the database beside it and may have been killed (the composed drivers);
+        /// `metCleanFailure` when the writers met a full disk or an I/O error.
+        static func writers(of settings: StressSettings, journalMode: JournalMode, killed: Bool, metCleanFailure: Bool) -> Run {
             Run(sqliteVersion: SQLiteChoice.library.version, wal: journalMode == .wal, threads: settings.threads,
-                faults: settings.faults, schemaChanges: settings.schemaChanges, killed: killed)
+                faults: settings.faults, schemaChanges: settings.schemaChanges, killed: killed, metCleanFailure: metCleanFailure)
         }
     }
 

@@ -64,7 +64,9 @@ public struct StressReport: Sendable {
         self.logLines = logLines
         self.violations = violations
         knownSQLiteBugs = violations.isEmpty ? [] : KnownSQLiteBug.candidates(
-            for: .writers(of: run.settings, journalMode: run.config.journalMode, killed: false))
+            for: .writers(
+                of: run.settings, journalMode: run.config.journalMode, killed: false,
+                metCleanFailure: counters[.fullErrors] + counters[.ioErrors] > 0))
         self.unexpectedErrors = unexpectedErrors
         self.finalCheck = finalCheck
         self.finalCheckRan = finalCheckRan

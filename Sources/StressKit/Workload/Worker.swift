@@ -25,6 +25,10 @@ final class RunContext: Sendable {
     let finished = Atomic<Bool>(false)
     let iterationsDone = Atomic<Int>(0)
     let statementsDone = Atomic<Int>(0)
+    /// Set when a writer met a full disk or an I/O error, injected or the
+    /// storage's own: SQLite must survive either by rolling back, which is
+    /// where some of its known bugs live (`KnownSQLiteBug.Run.failsCleanly`).
+    let metCleanFailure = Atomic<Bool>(false)
     let violations = Mutex<[Violation]>([])
     /// The first few unexpected errors, for the summary.
     let unexpected = Mutex<[String]>([])
@@ -66,7 +70,9 @@ final class RunContext: Sendable {
     /// The known SQLite bugs this run's writers could have met: named in a
     /// failed assertion's details (`StressAssertions` asks only then).
     var knownSQLiteBugs: [KnownSQLiteBug] {
-        KnownSQLiteBug.candidates(for: .writers(of: settings, journalMode: config.journalMode, killed: writersMayBeKilled))
+        KnownSQLiteBug.candidates(for: .writers(
+            of: settings, journalMode: config.journalMode, killed: writersMayBeKilled,
+            metCleanFailure: metCleanFailure.load(ordering: .relaxed)))
     }
 
     /// Records a violation found while running; the assertion names the caller's location.
@@ -1185,7 +1191,9 @@ final class Worker {
     private func classify(_ error: SQLiteError) -> StatementRunner.Trouble {
         let trouble = StatementRunner.classify(error, faultsInjected: context.workerVFS != nil)
         switch trouble {
-        case .counted(let counter): counters[counter] += 1
+        case .counted(let counter):
+            counters[counter] += 1
+            if counter == .fullErrors || counter == .ioErrors { context.metCleanFailure.store(true, ordering: .relaxed) }
         case .schema: schemaTrouble = schemaTrouble ?? error
         case .corruption: break  // Reported as a violation.
         case .unexpected:
