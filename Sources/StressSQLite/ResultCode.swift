@@ -32,6 +32,8 @@ public struct ResultCode: RawRepresentable, Hashable, Sendable, CustomStringConv
     public static let locked = ResultCode(rawValue: SQLITE_LOCKED)
     public static let nomem = ResultCode(rawValue: SQLITE_NOMEM)
     public static let readonly = ResultCode(rawValue: SQLITE_READONLY)
+    /// The database file was unlinked or renamed while the connection had it open.
+    public static let readonlyDBMoved = ResultCode(rawValue: SQLITE_READONLY | (4 << 8))
     public static let interrupt = ResultCode(rawValue: SQLITE_INTERRUPT)
     public static let ioerr = ResultCode(rawValue: SQLITE_IOERR)
     public static let corrupt = ResultCode(rawValue: SQLITE_CORRUPT)

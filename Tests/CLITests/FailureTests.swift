@@ -104,6 +104,64 @@ import Testing
         #expect(new.known.isEmpty)
     }
 
+    // The database's directory removed under a running `stress`: SQLite then
+    // cannot open the database (SQLITE_CANTOPEN) or finds its file gone
+    // (SQLITE_READONLY_DBMOVED), which is its right answer. The run stops with
+    // no verdict and exit status 2, naming the storage — never a violation,
+    // which it reported before.
+    @Test(arguments: ["wal", "delete"])
+    func aDirectoryRemovedUnderTheRunIsNoViolation(_ mode: String) throws {
+        let scratch = try Scratch()
+        let directory = scratch.file("gone")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: false)
+        let db = directory.appendingPathComponent("s.db").path
+        let process = Process()
+        process.executableURL = CLI.binary
+        process.arguments = ["stress", "--seed", "5", "--iterations", "200000", "--journal-mode", mode, "--db", db, "--json", "-q"]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(60)
+        while !FileManager.default.fileExists(atPath: db), Date() < deadline { usleep(20_000) }
+        usleep(500_000)  // Work under way.
+        try FileManager.default.removeItem(at: directory)
+        let output = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let report = try #require(try JSONSerialization.jsonObject(with: output) as? [String: Any], "\(String(decoding: output, as: UTF8.self))")
+        #expect(process.terminationStatus == 2)
+        #expect(report["result"] as? String == "error")
+        #expect((report["violations"] as? [Any])?.isEmpty == true, "\(report["violations"] ?? "")")
+        let failure = try #require(report["storageFailure"] as? String)
+        #expect(failure.contains("SQLITE_CANTOPEN") || failure.contains("SQLITE_READONLY_DBMOVED"), "\(failure)")
+    }
+
+    // A driver whose connection cannot map the WAL index for want of space
+    // (SQLITE_IOERR_SHMSIZE while it sets the journal mode) stops with no
+    // verdict and exit status 2; before, it reported that as an `integrity`
+    // violation. The database is sound: `check` passes once space is free.
+    @Test(.enabled(if: Tmpfs.canMount, "mounting a tmpfs needs root"))
+    func aDriverOnAFullDiskIsNoViolation() throws {
+        let disk = try Tmpfs(kibibytes: 1024)
+        let db = disk.url.appendingPathComponent("d.db").path
+        try #require(try CLI.run(["schema", "--db", db, "--seed", "2", "--journal-mode", "wal", "-q"]).status == 0)
+        try #require(try CLI.run(["insert", "--db", db, "--seed", "5", "-q"]).status == 0)
+        var info = statvfs()
+        try #require(statvfs(disk.url.path, &info) == 0)
+        let free = Int(info.f_bavail) * Int(info.f_frsize)
+        let filler = disk.url.appendingPathComponent("filler")
+        try #require(FileManager.default.createFile(atPath: filler.path, contents: Data(count: free - 32 * 1024)))
+        let result = try CLI.run(["create-table", "--db", db, "--seed", "301", "--json"])
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.stderr)")
+        #expect(result.status == 2)
+        #expect(report["result"] as? String == "error")
+        #expect((report["violations"] as? [Any])?.isEmpty == true, "\(report["violations"] ?? "")")
+        #expect((report["storageFailure"] as? String)?.contains("could not open the database") == true, "\(report)")
+        try FileManager.default.removeItem(at: filler)
+        let check = try CLI.run(["check", "--db", db, "-q"])
+        #expect(check.status == 0, "\(check.stdout)")
+    }
+
     // A WAL database on a read-only file system: SQLite reads one only where it
     // can create its -wal and -shm beside it, so `check`, `integrity` and a
     // driver each say that in one sentence, with exit status 2; `stress

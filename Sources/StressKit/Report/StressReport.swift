@@ -41,13 +41,18 @@ public struct StressReport: Sendable {
     /// With violations: the known SQLite bugs the run's configuration could
     /// have met on the SQLite it ran (`KnownSQLiteBug`); empty for a run that passed.
     public let knownSQLiteBugs: [KnownSQLiteBug]
+    /// Why the run stopped without a verdict: the storage under the database
+    /// failed with no fault planted (`RunContext.noteStorageFailure`).
+    public let storageFailure: String?
 
     init(
         run: StressRun, counters: Counters, elapsed: Double, logLines: Int, violations: [Violation],
         unexpectedErrors: [String], finalCheck: CheckReport?, finalCheckRan: Bool, incompleteEvidence: [EvidenceGap],
         faults: FaultReport? = nil,
-        interrupted: Bool = false, iterationsDone: Int = 0, logRotation: SQLLog.Rotation = SQLLog.Rotation()
+        interrupted: Bool = false, iterationsDone: Int = 0, logRotation: SQLLog.Rotation = SQLLog.Rotation(),
+        storageFailure: String? = nil
     ) {
+        self.storageFailure = storageFailure
         self.logRotation = logRotation
         randomness = run.settings.randomness
         reproduce = run.reproduceCommand
@@ -136,6 +141,8 @@ public struct StressReport: Sendable {
             lines.append("result: FAIL — \(Format.count(violations.count, "violation"))"
                 + (interrupted ? " before the run was interrupted" : "") + "; \(randomness.description)")
             lines += reproduceLines
+        } else if let storageFailure {
+            lines.append(Self.storageFailureResult(storageFailure))
         } else if interrupted {
             lines.append(interruptedResult)
         } else if noVerdict {
@@ -164,10 +171,18 @@ public struct StressReport: Sendable {
             + "sqlite-stress check --db \(DatabaseFile.shellQuote(settings.databasePath))"
     }
 
-    /// 0 no property violated; 1 one was; 130 (128 + the signal) stopped by Ctrl-C with nothing found.
+    /// 0 no property violated; 1 one was; 2 the storage failed under the run
+    /// with nothing found; 130 (128 + the signal) stopped by Ctrl-C with nothing found.
     public var exitStatus: Int32 {
         if !violations.isEmpty { return 1 }
+        if storageFailure != nil { return 2 }
         return interrupted ? Interrupt.exitStatus : 0
+    }
+
+    /// The result line of a run (or a driver) the storage stopped.
+    static func storageFailureResult(_ failure: String) -> String {
+        "result: NO VERDICT — the storage failed under the run with no fault planted (\(failure)): "
+            + "a disk or a directory problem, which SQLite reported as it should; nothing was judged after it"
     }
 
     /// The machine-readable report.
@@ -205,10 +220,12 @@ public struct StressReport: Sendable {
             let knownSQLiteBugs: [KnownSQLiteBug]
             /// The run line numbers rotated out to `<log>.1` (the last rotation's), when the log was rotated.
             let sqlLogOlder: OlderLog?
+            /// Why the run stopped without a verdict, when the storage failed under it.
+            let storageFailure: String?
         }
         struct OlderLog: Encodable { let path: String, firstLine: Int, lastLine: Int, rotations: Int, earlierLinesDropped: Bool }
         let document = Document(
-            result: !passed ? "fail" : interrupted ? "interrupted" : noVerdict ? "skipped" : "pass",
+            result: !passed ? "fail" : storageFailure != nil ? "error" : interrupted ? "interrupted" : noVerdict ? "skipped" : "pass",
             randomness: randomness.kind, seed: randomness.seed.map(Seed.format), reproduce: reproduce,
             reproduceExact: reproduceOneThread == nil, reproduceOneThread: reproduceOneThread, iterationsDone: iterationsDone,
             sqlite: SQLiteChoice.library, database: settings.databasePath, sqlLog: settings.logPath,
@@ -222,7 +239,7 @@ public struct StressReport: Sendable {
                 OlderLog(
                     path: SQLLog.olderPath(of: settings.logPath), firstLine: $0.lowerBound, lastLine: $0.upperBound,
                     rotations: logRotation.count, earlierLinesDropped: logRotation.droppedLines)
-            })
+            }, storageFailure: storageFailure)
         return prettyJSON(document)
     }
 }
@@ -230,7 +247,9 @@ public struct StressReport: Sendable {
 extension StressReport {
     /// Violations and the reproduce line only, for --quiet.
     public var violationSummary: String {
-        guard !violations.isEmpty else { return interrupted ? interruptedResult : "" }
+        guard !violations.isEmpty else {
+            return storageFailure.map(Self.storageFailureResult) ?? (interrupted ? interruptedResult : "")
+        }
         return (violations.map(\.description) + knownSQLiteBugs.map(\.description)
             + incompleteEvidence.map { "incomplete evidence: \($0)" }
             + ["result: FAIL — \(randomness.description)"] + reproduceLines)

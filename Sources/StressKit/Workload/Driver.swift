@@ -134,12 +134,17 @@ public struct DriverOutcome: Sendable {
     public var interrupted = false
     public var unitsDone = 0
     public var units = 0
+    /// Why the batch stopped without a verdict: the storage under the database
+    /// failed with no fault planted (`RunContext.noteStorageFailure`).
+    public var storageFailure: String?
 
     public var passed: Bool { violations.isEmpty }
 
-    /// 0 no property violated; 1 one was; 130 (128 + the signal) stopped by Ctrl-C with nothing found.
+    /// 0 no property violated; 1 one was; 2 the storage failed under the batch
+    /// with nothing found; 130 (128 + the signal) stopped by Ctrl-C with nothing found.
     public var exitStatus: Int32 {
         if !violations.isEmpty { return 1 }
+        if storageFailure != nil { return 2 }
         return interrupted ? Interrupt.exitStatus : 0
     }
 
@@ -172,7 +177,9 @@ public struct DriverOutcome: Sendable {
         for error in unexpectedErrors { lines.append("unexpected error: \(error)") }
         for gap in incompleteEvidence { lines.append("incomplete evidence: \(gap)") }
         for violation in violations { lines.append(violation.description) }
-        if passed, interrupted {
+        if passed, let storageFailure {
+            lines.append(StressReport.storageFailureResult(storageFailure))
+        } else if passed, interrupted {
             lines.append("result: INTERRUPTED after \(unitsDone) of \(Format.count(units, "unit")) of work, "
                 + "no violation so far, in \(Format.fixed(elapsed, 3)) s" + EvidenceGap.verdictClause(incompleteEvidence))
         } else {
@@ -197,14 +204,16 @@ public struct DriverOutcome: Sendable {
             let faults: FaultReport?
             let incompleteEvidence: [EvidenceGap]
             let sqlite: SQLiteLibrary
+            let storageFailure: String?
         }
         return prettyJSON(Document(
-            command: kind.rawValue, result: passed ? (interrupted ? "interrupted" : "pass") : "fail", database: databasePath,
+            command: kind.rawValue, result: !passed ? "fail" : storageFailure != nil ? "error" : interrupted ? "interrupted" : "pass",
+            database: databasePath,
             randomness: randomness.kind, seed: randomness.seed.map(Seed.format), label: label, reproduce: reproduce,
             counters: counters.asDictionary, operations: counters.operations,
             maintenance: counters.maintenance, schemaChanges: counters.schemaChanges, schemaFeatures: counters.features, violations: violations,
             unexpectedErrors: unexpectedErrors, elapsedSeconds: elapsed, faults: faults, incompleteEvidence: incompleteEvidence,
-            sqlite: SQLiteChoice.library))
+            sqlite: SQLiteChoice.library, storageFailure: storageFailure))
     }
 }
 
@@ -309,6 +318,7 @@ extension DriverKind {
             kind: self, databasePath: path, randomness: randomness, label: label, counters: worker.counters,
             violations: context.violations.withLock { $0 }, unexpectedErrors: unexpected,
             elapsed: start.duration(to: clock.now).seconds, faults: faultReport, incompleteEvidence: context.incompleteEvidence,
-            interrupted: Interrupt.requested, unitsDone: context.iterationsDone.load(ordering: .relaxed), units: units)
+            interrupted: Interrupt.requested, unitsDone: context.iterationsDone.load(ordering: .relaxed), units: units,
+            storageFailure: context.storageFailure.withLock { $0 })
     }
 }

@@ -333,7 +333,8 @@ public final class StressRun: Sendable {
             run: self, counters: counters, elapsed: elapsed, logLines: log.writtenLines, violations: violations,
             unexpectedErrors: context.unexpected.withLock { $0 }, finalCheck: finalCheck, finalCheckRan: finalCheckRan,
             incompleteEvidence: context.incompleteEvidence, faults: faultReport, interrupted: interrupted,
-            iterationsDone: context.iterationsDone.load(ordering: .relaxed), logRotation: log.rotation)
+            iterationsDone: context.iterationsDone.load(ordering: .relaxed), logRotation: log.rotation,
+            storageFailure: context.storageFailure.withLock { $0 })
     }
 
     private func writeHeader(to log: SQLLog, command: String) {

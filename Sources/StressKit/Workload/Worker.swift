@@ -29,6 +29,8 @@ final class RunContext: Sendable {
     /// storage's own: SQLite must survive either by rolling back, which is
     /// where some of its known bugs live (`KnownSQLiteBug.Run.failsCleanly`).
     let metCleanFailure = Atomic<Bool>(false)
+    /// Why the run stopped for want of working storage (`noteStorageFailure`).
+    let storageFailure = Mutex<String?>(nil)
     let violations = Mutex<[Violation]>([])
     /// The first few unexpected errors, for the summary.
     let unexpected = Mutex<[String]>([])
@@ -85,6 +87,16 @@ final class RunContext: Sendable {
     /// Records an error the workload does not expect from a healthy SQLite (or a tool condition, described).
     func noteUnexpected(_ description: String) {
         unexpected.withLock { list in if list.count < 10 { list.append(description) } }
+    }
+
+    /// Records that the storage under the database failed with no fault
+    /// planted (the first such failure), and stops the run: an I/O error, a
+    /// full disk or a file that cannot be opened is the right answer of a
+    /// healthy SQLite on a sick disk or a directory gone, so the run ends
+    /// without a verdict (exit status 2), not with a violation.
+    func noteStorageFailure(_ description: String) {
+        storageFailure.withLock { if $0 == nil { $0 = description } }
+        stop.store(true, ordering: .relaxed)
     }
 
     /// What the run could not record or read, and so what its checks could not verify.
@@ -260,7 +272,8 @@ final class Worker {
     /// Opens the worker's connection and installs the ledger's triggers. A
     /// database locked past the busy timeout is expected trouble (counted; the
     /// next iteration tries again); any other failure to open is an `integrity`
-    /// violation, since a healthy database opens.
+    /// violation, since a healthy database opens, except storage trouble with no
+    /// fault planted (`RunContext.noteStorageFailure`).
     private func connect(loadingSchema: Bool = true) -> Bool {
         transactionLabel = "connect"
         connection = nil
@@ -289,9 +302,14 @@ final class Worker {
             return false
         } catch where error.isCorruption {
             return false  // Reported by `execute` as it happened.
-        } catch where context.workerVFS != nil && error.isStorageTrouble {
+        } catch where error.isStorageTrouble {
             counters[error.code.primary == .full ? .fullErrors : .ioErrors] += 1
-            return false  // An injected fault (or the power failed): the next iteration tries again.
+            context.metCleanFailure.store(true, ordering: .relaxed)
+            // An injected fault (or the power failed): the next iteration tries again.
+            if context.workerVFS == nil {
+                context.noteStorageFailure("\(label) could not open the database (line \(context.log.lineCount)): \(error)")
+            }
+            return false
         } catch {
             context.report(Violation(
                 property: .integrity, message: "could not open the database: \(error)",
@@ -1139,6 +1157,9 @@ final class Worker {
             connection.setBusyTimeout(milliseconds: context.settings.busyTimeout)
             defer { connection.close() }
             return check(connection) != nil
+        } catch where error.isStorageTrouble {
+            context.noteStorageFailure("the final check could not reopen the database: \(error)")
+            return false
         } catch {
             context.report(Violation(
                 property: .integrity, message: "could not reopen the database for the final check: \(error)",
@@ -1196,6 +1217,10 @@ final class Worker {
             if counter == .fullErrors || counter == .ioErrors { context.metCleanFailure.store(true, ordering: .relaxed) }
         case .schema: schemaTrouble = schemaTrouble ?? error
         case .corruption: break  // Reported as a violation.
+        case .unexpected where error.code == .readonlyDBMoved:
+            // Not SQLite's doing: the database file was removed or renamed under the run.
+            counters[.unexpectedErrors] += 1
+            context.noteStorageFailure("\(label): the database file was removed or renamed under the run: \(error)")
         case .unexpected:
             counters[.unexpectedErrors] += 1
             context.noteUnexpected(error.description)

@@ -17,7 +17,7 @@ struct DriverOptions: ParsableArguments {
         Appends every statement to the SQL log beside it, <db>.sql (started afresh, and saying so, \
         when it is missing), and a record of each transaction to the acknowledgement log <db>.acks, \
         which must be there. Exit status: 0 no property violated; 1 a property was violated; 2 usage \
-        or environment error.
+        or environment error (storage that failed under the batch included).
         """
 
     func run(_ kind: DriverKind) throws {
