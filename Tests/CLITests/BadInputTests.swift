@@ -164,7 +164,8 @@ import Testing
         for command in ["stress", "schema"] {
             let result = try CLI.run([command, "--db", "ours.db", "--overwrite"], in: scratch.url)
             try expectRejected(result, scratch: scratch, before: before, "\(command) with \(name)")
-            #expect(result.stderr == "sqlite-stress: error: ours.db\(name.dropFirst(7)) is a directory, not SQLite's file; refusing to remove it.\n")
+            #expect(result.stderr == "sqlite-stress: error: ours.db\(name.dropFirst(7)) is a directory, not a file SQLite could use "
+                + "beside its database; refusing to remove it.\n")
         }
         #expect(try Data(contentsOf: scratch.file(name).appendingPathComponent("notes")) == Data("kept\n".utf8))
     }
@@ -302,6 +303,55 @@ import Testing
             try expectRejected(result, scratch: scratch, before: before, "replay \(arguments)")
             #expect(result.stderr == "sqlite-stress: error: \(sentence)\n")
         }
+    }
+
+    // A FIFO where a database or one of SQLite's files beside it would be:
+    // opening it would wait for a writer forever (SQLite itself waits on a
+    // FIFO at `-journal`). Every command says so at once, and touches nothing.
+    @Test func aFIFOIsRefusedAtOnce() throws {
+        let scratch = try Scratch()
+        try #require(try CLI.run(["schema", "--seed", "1", "--db", "s.db", "-q"], in: scratch.url).status == 0)
+        try #require(mkfifo(scratch.file("fifo.db").path, 0o644) == 0)
+        try #require(mkfifo(scratch.file("s.db-journal").path, 0o644) == 0)
+        let before = try scratch.snapshot()
+        let journal = "s.db-journal is a FIFO, not a file SQLite could use beside its database"
+        for (arguments, sentence) in [
+            (["stress", "--db", "fifo.db"], "fifo.db exists and is not an SQLite database; refusing to touch it."),
+            (["check", "--db", "fifo.db"], "fifo.db is not an SQLite database."),
+            (["check", "--db", "s.db"], journal + "; remove it."),
+            (["integrity", "--db", "s.db"], journal + "; remove it."),
+            (["insert", "--db", "s.db"], journal + "; remove it."),
+            (["stress", "--db", "s.db", "--overwrite"], journal + "; refusing to remove it."),
+            (["replay", "s.db.sql", "--db", "fifo.db", "--overwrite"], "refusing to overwrite fifo.db: it was not created by sqlite-stress."),
+        ] {
+            let result = try CLI.exec(URL(fileURLWithPath: "/usr/bin/timeout"), ["-k", "5", "20", CLI.binary.path] + arguments, in: scratch.url)
+            try expectRejected(result, scratch: scratch, before: before, "\(arguments)")
+            #expect(result.stderr == "sqlite-stress: error: \(sentence)\n", "\(arguments)")
+        }
+    }
+
+    // `replay` treats SQLite's files beside its database as `stress` does: left
+    // without their database, they are replaced only with --overwrite; and a
+    // run's database (its acknowledgement log beside it) is never a replay's to
+    // replace, where once a replay wrote over it and a later `check` of it failed.
+    @Test func replayReplacesOnlyAReplaysFiles() throws {
+        let scratch = try Scratch()
+        try #require(try CLI.run(["schema", "--seed", "1", "--db", "s.db", "-q"], in: scratch.url).status == 0)
+        try Data("user data\n".utf8).write(to: scratch.file("r.db-journal"))
+        let before = try scratch.snapshot()
+        for (arguments, sentence) in [
+            (["s.db.sql", "--db", "r.db"], "r.db-journal exists without its database; remove it or pass --overwrite."),
+            (["s.db.sql", "--db", "s.db", "--overwrite"],
+             "refusing to overwrite s.db: it is a run's database (s.db.acks is beside it), not a replay's."),
+        ] {
+            let result = try CLI.run(["replay"] + arguments, in: scratch.url)
+            try expectRejected(result, scratch: scratch, before: before, "replay \(arguments)")
+            #expect(result.stderr == "sqlite-stress: error: \(sentence)\n")
+        }
+        let replaced = try CLI.run(["replay", "s.db.sql", "--db", "r.db", "--overwrite", "-q"], in: scratch.url)
+        #expect(replaced.status == 0, "\(replaced.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: scratch.file("r.db-journal").path))
+        #expect(try CLI.run(["check", "--db", "s.db", "-q"], in: scratch.url).status == 0)
     }
 
     private func expectRejected(

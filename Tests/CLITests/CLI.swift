@@ -112,11 +112,13 @@ final class Scratch {
     deinit { try? FileManager.default.removeItem(at: url) }
     func file(_ name: String) -> URL { url.appendingPathComponent(name) }
 
-    /// Every file in the directory with its contents, to prove nothing changed.
+    /// Every file in the directory with its contents, to prove nothing changed
+    /// (what is not a regular file, by its type: reading a FIFO would wait).
     func snapshot() throws -> [String: Data] {
         var result: [String: Data] = [:]
         for name in try FileManager.default.contentsOfDirectory(atPath: url.path) {
-            result[name] = (try? Data(contentsOf: file(name))) ?? Data()
+            let type = try FileManager.default.attributesOfItem(atPath: file(name).path)[.type] as? FileAttributeType
+            result[name] = type == .typeRegular ? try Data(contentsOf: file(name)) : Data("\(type.map { "\($0)" } ?? "?")".utf8)
         }
         return result
     }

@@ -162,6 +162,29 @@ import Testing
         #expect(check.status == 0, "\(check.stdout)")
     }
 
+    // A database SQLite can open only for reading (here a link into a
+    // read-only file system, its logs writable beside the link): every write
+    // fails with SQLITE_READONLY, which no batch gets past. The driver stops
+    // with no verdict and exit status 2, where it once reported PASS over
+    // nothing but errors.
+    @Test(.enabled(if: Tmpfs.canMount, "mounting a tmpfs needs root"))
+    func aDriverThatCannotWriteTheDatabaseGivesNoVerdict() throws {
+        let disk = try Tmpfs(kibibytes: 4096)
+        let scratch = try Scratch()
+        let made = disk.url.appendingPathComponent("d.db").path
+        try #require(try CLI.run(["schema", "--db", made, "--seed", "2", "--journal-mode", "delete", "-q"]).status == 0)
+        let db = scratch.file("d.db").path
+        try FileManager.default.createSymbolicLink(atPath: db, withDestinationPath: made)
+        for suffix in [".acks", ".sql"] { try FileManager.default.copyItem(atPath: made + suffix, toPath: db + suffix) }
+        try disk.remountReadOnly()
+        let result = try CLI.run(["insert", "--db", db, "--seed", "5", "--json"])
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.stderr)")
+        #expect(result.status == 2)
+        #expect(report["result"] as? String == "error")
+        #expect((report["storageFailure"] as? String)?.contains("cannot write the database: SQLite error 8 (SQLITE_READONLY)") == true,
+                "\(report["storageFailure"] ?? "")")
+    }
+
     // A WAL database on a read-only file system: SQLite reads one only where it
     // can create its -wal and -shm beside it, so `check`, `integrity` and a
     // driver each say that in one sentence, with exit status 2; `stress

@@ -116,6 +116,7 @@ public enum CheckCommand {
             throw ToolError("\(path) was not initialised by sqlite-stress; run `sqlite-stress stress` (or `sqlite-stress schema`) first.")
         case .sqlite, .damaged: break
         }
+        if let odd = DatabaseFile.irregularSidecar(of: path) { throw ToolError("\(odd); remove it.") }
         let connection: Connection
         do {
             // One thread per connection (the checker's second connection is opened on its own thread).

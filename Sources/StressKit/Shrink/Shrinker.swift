@@ -603,11 +603,13 @@ public final class Shrinker {
         do {
             try text.write(toFile: temporary, atomically: false, encoding: .utf8)
         } catch {
+            unlink(temporary)  // What a full disk let through is no script.
             throw ToolError("cannot write \(path): \(ToolError.reason(error)).")
         }
         guard rename(temporary, path) == 0 else {
+            let reason = String(cString: strerror(errno))
             unlink(temporary)
-            throw ToolError("cannot write \(path): \(String(cString: strerror(errno))).")
+            throw ToolError("cannot write \(path): \(reason).")
         }
     }
 }

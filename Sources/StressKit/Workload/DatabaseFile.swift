@@ -66,6 +66,26 @@ public enum DatabaseFile {
         header.count == 100 && header.prefix(16).elementsEqual("SQLite format 3\0".utf8)
     }
 
+    /// The first of SQLite's files beside the database at `db` (`-wal`, `-shm`,
+    /// `-journal`) that is there but is not a regular file (a directory, a FIFO,
+    /// a device; a symbolic link counts as what it names), with a sentence
+    /// saying so; nil when there is none. SQLite would fail on it, or wait
+    /// forever opening a FIFO.
+    static func irregularSidecar(of db: String) -> String? {
+        for path in sidecarSuffixes.map({ db + $0 }) {
+            var info = stat()
+            guard stat(path, &info) == 0, info.st_mode & S_IFMT != S_IFREG else { continue }
+            let what = switch info.st_mode & S_IFMT {
+            case S_IFDIR: "a directory"
+            case S_IFIFO: "a FIFO"
+            case S_IFSOCK: "a socket"
+            default: "a device"
+            }
+            return "\(path) is \(what), not a file SQLite could use beside its database"
+        }
+        return nil
+    }
+
     /// What a command about to write one of a database's logs finds at `path`.
     enum LogFile { case missing, directory, empty, ours, foreign }
 
@@ -102,10 +122,14 @@ public enum DatabaseFile {
     }
 
     /// The file at `path` from its start, `limit` bytes at most (`head`, `contents`).
+    /// Only a regular file is read: opening a FIFO would wait for a writer
+    /// (O_NONBLOCK keeps the open itself from waiting), and a device is no file of ours.
     private static func bytes(of path: String, upTo limit: Int) throws(ToolError) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { throw ToolError("cannot open \(path): \(String(cString: strerror(errno))).") }
         defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { throw ToolError("\(path) is not a regular file.") }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: min(limit, 64 * 1024))
         while bytes.count < limit {

@@ -95,9 +95,9 @@ public final class StressRun: Sendable {
         if FileManager.default.fileExists(atPath: setup), !isInterruptedSetup(setup) {
             throw ToolError("refusing to remove \(setup): it is not a database sqlite-stress was setting up.")
         }
-        // SQLite's files beside both, which a run replaces: a directory there is none of them.
-        for path in DatabaseFile.sidecarSuffixes.flatMap({ [db + $0, setup + $0] }) where DatabaseFile.isDirectory(path) == true {
-            throw ToolError("\(path) is a directory, not SQLite's file; refusing to remove it.")
+        // SQLite's files beside both, which a run replaces: a directory or a FIFO there is none of them.
+        if let odd = DatabaseFile.irregularSidecar(of: db) ?? DatabaseFile.irregularSidecar(of: setup) {
+            throw ToolError("\(odd); refusing to remove it.")
         }
         let log = settings.logPath
         // SQLite would delete or overwrite the log, or the log would mix into another file.

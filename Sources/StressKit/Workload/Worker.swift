@@ -1221,6 +1221,11 @@ final class Worker {
             // Not SQLite's doing: the database file was removed or renamed under the run.
             counters[.unexpectedErrors] += 1
             context.noteStorageFailure("\(label): the database file was removed or renamed under the run: \(error)")
+        case .unexpected where error.code.primary == .readonly && context.workerVFS == nil:
+            // SQLite could open the file only for reading (a read-only file system, a file or directory
+            // without write permission): the storage's doing, which no batch of writes can get past.
+            counters[.unexpectedErrors] += 1
+            context.noteStorageFailure("\(label) cannot write the database: \(error)")
         case .unexpected:
             counters[.unexpectedErrors] += 1
             context.noteUnexpected(error.description)

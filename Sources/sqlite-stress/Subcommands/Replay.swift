@@ -24,7 +24,7 @@ struct Replay: ParsableCommand {
     @Option(help: ArgumentHelp("The database to replay into. (default: <log>.replay.db)", valueName: "path"))
     var db: String?
 
-    @Flag(help: "Replace an existing replay database, but only one sqlite-stress created.")
+    @Flag(help: "Replace an existing replay database (only one sqlite-stress created, never a run's, which has its <db>.acks), or SQLite's files left without one.")
     var overwrite = false
 
     @Flag(name: [.short, .long], help: "Print nothing unless a result differs.")
