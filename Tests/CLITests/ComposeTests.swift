@@ -529,7 +529,8 @@ import Testing
         try FileManager.default.createDirectory(atPath: target + "-wal", withIntermediateDirectories: false)
         let refused = try CLI.run(["replay", db + ".sql", "--db", target, "--overwrite", "-q"])
         #expect(refused.status == 2)
-        #expect(refused.stderr == "sqlite-stress: error: cannot remove \(target)-wal: Is a directory.\n")
+        #expect(refused.stderr == "sqlite-stress: error: \(target)-wal is a directory, not a file SQLite could use beside its "
+            + "database; refusing to remove it.\n")
     }
 
     // A recorded result that no longer holds stops the replay there, naming the line.

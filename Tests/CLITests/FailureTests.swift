@@ -185,6 +185,23 @@ import Testing
                 "\(report["storageFailure"] ?? "")")
     }
 
+    // A replay into a disk too small for it: the first statement that meets the
+    // full disk stops the replay with exit status 2 and says so, where it once
+    // reported "the result differs" (exit 1) as if the log did not replay.
+    @Test(.enabled(if: Tmpfs.canMount, "mounting a tmpfs needs root"))
+    func aReplayOnAFullDiskIsNoDifference() throws {
+        let scratch = try Scratch()
+        let made = try CLI.run(["stress", "--seed", "1", "--iterations", "300", "--db", "s.db", "-q"], in: scratch.url)
+        try #require(made.status == 0, "\(made.stderr)")
+        let disk = try Tmpfs(kibibytes: 256)
+        let result = try CLI.run(["replay", scratch.file("s.db.sql").path, "--db", disk.url.appendingPathComponent("r.db").path])
+        #expect(result.status == 2, "\(result.stdout)")
+        #expect(result.stderr.hasPrefix("sqlite-stress: error: the replay database's storage failed at log line "), "\(result.stderr)")
+        #expect(result.stderr.hasSuffix(" (SQLITE_FULL, where the run recorded ok); replay into a directory with room that SQLite "
+            + "can write to (--db).\n"), "\(result.stderr)")
+        #expect(!result.stdout.contains("differs"), "\(result.stdout)")
+    }
+
     // A WAL database on a read-only file system: SQLite reads one only where it
     // can create its -wal and -shm beside it, so `check`, `integrity` and a
     // driver each say that in one sentence, with exit status 2; `stress

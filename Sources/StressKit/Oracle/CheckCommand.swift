@@ -172,7 +172,8 @@ public enum CheckCommand {
             // SQLite's rule for a WAL database: whoever reads it creates the WAL and its
             // index beside it when they are not there, so it cannot be read where that fails.
             connection.close()
-            throw ToolError("cannot read \(path): it is a WAL database, and SQLite could not create \(path)-wal and \(path)-shm "
+            let missing = [path + "-wal", path + "-shm"].filter { DatabaseFile.isDirectory($0) == nil }
+            throw ToolError("cannot read \(path): it is a WAL database, and SQLite could not create \(missing.joined(separator: " and ")) "
                 + "beside it (\(error.code.name)), which it needs to read one; copy it to a directory SQLite can write to.")
         } catch {
             connection.close()

@@ -94,6 +94,13 @@ public enum Replay {
             transaction: String(comment[1]))
     }
 
+    /// What a sick disk or directory gives (`SQLiteError.isStorageTrouble`, and a
+    /// file SQLite can no longer write): SQLITE_FULL, SQLITE_IOERR, SQLITE_CANTOPEN
+    /// or SQLITE_READONLY, any variant.
+    static func isStorageTrouble(_ result: String) -> Bool {
+        ["SQLITE_FULL", "SQLITE_IOERR", "SQLITE_CANTOPEN", "SQLITE_READONLY"].contains { result.hasPrefix($0) }
+    }
+
     /// Lock contention: SQLITE_BUSY or SQLITE_LOCKED, any variant.
     static func isContention(_ result: String) -> Bool {
         result.hasPrefix("SQLITE_BUSY") || result.hasPrefix("SQLITE_LOCKED")

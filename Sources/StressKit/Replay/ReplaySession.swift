@@ -368,6 +368,11 @@ extension Replay {
                 }
                 var count = Count.statement
                 var undo = false
+                if replayed != recorded, Replay.isStorageTrouble(replayed), !Replay.isStorageTrouble(recorded) {
+                    // The replay's own disk or directory failed, not the statement: no difference to report.
+                    throw ToolError("the replay database's storage failed at log line \(entry.line) (\(replayed), where the run "
+                        + "recorded \(recorded)); replay into a directory with room that SQLite can write to (--db).")
+                }
                 if replayed != recorded {
                     if wrapped, Self.hadNoEffect(recorded), changedByOthers(name, before: entry.line) {
                         // Run at another moment than the run ran it: it had no effect there, and has none here.

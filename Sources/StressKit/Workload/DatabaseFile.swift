@@ -129,7 +129,12 @@ public enum DatabaseFile {
         guard fd >= 0 else { throw ToolError("cannot open \(path): \(String(cString: strerror(errno))).") }
         defer { close(fd) }
         var info = stat()
-        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { throw ToolError("\(path) is not a regular file.") }
+        guard fstat(fd, &info) == 0 else { throw ToolError("cannot read \(path): \(String(cString: strerror(errno))).") }
+        switch info.st_mode & S_IFMT {
+        case S_IFREG: break
+        case S_IFDIR: throw ToolError("cannot read \(path): \(String(cString: strerror(EISDIR))).")
+        default: throw ToolError("\(path) is not a regular file.")
+        }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: min(limit, 64 * 1024))
         while bytes.count < limit {
@@ -265,7 +270,9 @@ public enum DatabaseFile {
     /// (so that this never leaves a WAL or journal without its database); a file
     /// already gone is no error. Throws naming the first file that could not be removed.
     public static func remove(_ path: String) throws(ToolError) {
-        for file in sidecarSuffixes.map({ path + $0 }) + [path] {
+        var info = stat()
+        // A file that is not there is skipped first: on a read-only file system unlink(2) says EROFS even then.
+        for file in sidecarSuffixes.map({ path + $0 }) + [path] where lstat(file, &info) == 0 {
             guard unlink(file) == 0 || errno == ENOENT else {
                 throw ToolError("cannot remove \(file): \(String(cString: strerror(errno))).")
             }
