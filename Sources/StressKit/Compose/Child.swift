@@ -70,7 +70,10 @@ final class Child {
         let code = withCStrings(arguments) { argv in
             withCStrings(env) { envp in posix_spawn(&pid, command.path, &actions, &attributes, argv, envp) }
         }
-        guard code == 0 else { throw ToolError("cannot start \(command.path): \(String(cString: strerror(code))).") }
+        // posix_spawn fails alike when the command cannot run and when its output files cannot be made.
+        guard code == 0 else {
+            throw ToolError("cannot start \(command.path) with its output in \(output).out and .err: \(String(cString: strerror(code))).")
+        }
         self.pid = pid
     }
 

@@ -333,4 +333,3 @@ extension ToolError {
         return "\(error)"
     }
 }
-
