@@ -118,7 +118,7 @@ final class Scratch {
         var result: [String: Data] = [:]
         for name in try FileManager.default.contentsOfDirectory(atPath: url.path) {
             let type = try FileManager.default.attributesOfItem(atPath: file(name).path)[.type] as? FileAttributeType
-            result[name] = type == .typeRegular ? try Data(contentsOf: file(name)) : Data("\(type.map { "\($0)" } ?? "?")".utf8)
+            result[name] = type == .typeRegular ? try Data(contentsOf: file(name)) : Data(String(describing: type).utf8)
         }
         return result
     }

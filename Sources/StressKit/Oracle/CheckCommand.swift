@@ -166,20 +166,26 @@ public enum CheckCommand {
             // Ours (its header or its acknowledgement log says so) and damaged
             // past recovery: the oracle reports that as an `integrity` violation.
             return connection
-        } catch let error as SQLiteError where error.code.primary == .cantOpen && DatabaseFile.walInHeader(of: path) == true
-            && [path + "-wal", path + "-shm"].contains(where: { DatabaseFile.isDirectory($0) == nil })
-        {
-            // SQLite's rule for a WAL database: whoever reads it creates the WAL and its
-            // index beside it when they are not there, so it cannot be read where that fails.
-            connection.close()
-            let missing = [path + "-wal", path + "-shm"].filter { DatabaseFile.isDirectory($0) == nil }
-            throw ToolError("cannot read \(path): it is a WAL database, and SQLite could not create \(missing.joined(separator: " and ")) "
-                + "beside it (\(error.code.name)), which it needs to read one; copy it to a directory SQLite can write to.")
         } catch {
             connection.close()
-            throw ToolError("cannot read \(path): \(error).")
+            throw unreadable(path, error)
         }
         return connection
+    }
+
+    /// Why the database at `path` could not be read, in one sentence. SQLite's
+    /// rule for a WAL database: whoever reads it creates the WAL and its index
+    /// beside it when they are not there, so it cannot be read where that fails
+    /// (read-only media, a directory it may not write), which SQLITE_CANTOPEN alone does not say.
+    private static func unreadable(_ path: String, _ error: any Error) -> ToolError {
+        if let error = error as? SQLiteError, error.code.primary == .cantOpen, DatabaseFile.walInHeader(of: path) == true {
+            let missing = [path + "-wal", path + "-shm"].filter { !DatabaseFile.exists($0) }
+            if !missing.isEmpty {
+                return ToolError("cannot read \(path): it is a WAL database, and SQLite could not create \(missing.joined(separator: " and ")) "
+                    + "beside it (\(error.code.name)), which it needs to read one; copy it to a directory SQLite can write to.")
+            }
+        }
+        return ToolError("cannot read \(path): \(error).")
     }
 
     /// Runs every property on the database at `path`. With `wait` > 0 (an

@@ -113,17 +113,12 @@ public enum Replay {
     private static func replaceable(_ path: String, _ what: String, overwrite: Bool) throws(ToolError) -> Bool {
         if let odd = DatabaseFile.irregularSidecar(of: path) { throw ToolError("\(odd); refusing to remove it.") }
         switch DatabaseFile.kind(at: path) {
-        case .missing:
-            // SQLite's files of a database that is gone: a replay would take them for its own.
-            guard let left = DatabaseFile.sidecarSuffixes.map({ path + $0 }).first(where: { DatabaseFile.isDirectory($0) != nil })
-            else { return false }
-            guard overwrite else { throw ToolError("\(left) exists without its database; remove it or pass --overwrite.") }
-            return true
+        case .missing: return try DatabaseFile.checkLeftSidecars(of: path, overwrite: overwrite)
         case .directory: throw ToolError("the \(what) path \(path) is a directory.")
         case .sqlite(DatabaseFile.applicationID) where overwrite, .damaged where overwrite:
             // A run's database (`stress`, `schema`, the drivers) has its acknowledgement log; a replay's has none.
             let acks = AckLog.path(for: path)
-            guard DatabaseFile.isDirectory(acks) == nil else {
+            guard !DatabaseFile.exists(acks) else {
                 throw ToolError("refusing to overwrite \(path): it is a run's database (\(acks) is beside it), not a replay's.")
             }
             return true

@@ -50,7 +50,7 @@ public struct StressReport: Sendable {
         unexpectedErrors: [String], finalCheck: CheckReport?, finalCheckRan: Bool, incompleteEvidence: [EvidenceGap],
         faults: FaultReport? = nil,
         interrupted: Bool = false, iterationsDone: Int = 0, logRotation: SQLLog.Rotation = SQLLog.Rotation(),
-        storageFailure: String? = nil
+        storageFailure: String? = nil, metCleanFailure: Bool = false
     ) {
         self.storageFailure = storageFailure
         self.logRotation = logRotation
@@ -70,8 +70,7 @@ public struct StressReport: Sendable {
         self.violations = violations
         knownSQLiteBugs = violations.isEmpty ? [] : KnownSQLiteBug.candidates(
             for: .writers(
-                of: run.settings, journalMode: run.config.journalMode, killed: false,
-                metCleanFailure: counters[.fullErrors] + counters[.ioErrors] > 0))
+                of: run.settings, journalMode: run.config.journalMode, killed: false, metCleanFailure: metCleanFailure))
         self.unexpectedErrors = unexpectedErrors
         self.finalCheck = finalCheck
         self.finalCheckRan = finalCheckRan

@@ -86,6 +86,16 @@ public enum DatabaseFile {
         return nil
     }
 
+    /// SQLite's files beside `db` (`-wal`, `-shm`, `-journal`) left there
+    /// without the database itself, which a new database at `db` would take for
+    /// its own: one sentence unless `overwrite` (the caller then removes them
+    /// with the database's path). Whether any is there.
+    static func checkLeftSidecars(of db: String, overwrite: Bool) throws(ToolError) -> Bool {
+        guard let left = sidecarSuffixes.map({ db + $0 }).first(where: exists) else { return false }
+        guard overwrite else { throw ToolError("\(left) exists without its database; remove it or pass --overwrite.") }
+        return true
+    }
+
     /// What a command about to write one of a database's logs finds at `path`.
     enum LogFile { case missing, directory, empty, ours, foreign }
 
@@ -285,6 +295,9 @@ public enum DatabaseFile {
         var open = stat(), named = stat()
         return fstat(fd, &open) == 0 && stat(path, &named) == 0 && open.st_ino == named.st_ino && open.st_dev == named.st_dev
     }
+
+    /// Whether anything is at `path`, following symbolic links (`isDirectory`).
+    static func exists(_ path: String) -> Bool { isDirectory(path) != nil }
 
     /// Whether `path` names a directory, following symbolic links; nil when
     /// nothing can be found there (as `FileManager.fileExists` judges, without

@@ -64,11 +64,7 @@ public final class StressRun: Sendable {
         switch DatabaseFile.kind(at: db) {
         case .missing:
             try DatabaseFile.checkCreatable(db, what: "database")
-            for suffix in DatabaseFile.sidecarSuffixes where FileManager.default.fileExists(atPath: db + suffix) {
-                if !settings.overwrite {
-                    throw ToolError("\(db + suffix) exists without its database; remove it or pass --overwrite.")
-                }
-            }
+            _ = try DatabaseFile.checkLeftSidecars(of: db, overwrite: settings.overwrite)
         case .directory:
             throw ToolError("\(db) is a directory, not a database file.")
         case .notSQLite:
@@ -334,7 +330,7 @@ public final class StressRun: Sendable {
             unexpectedErrors: context.unexpected.withLock { $0 }, finalCheck: finalCheck, finalCheckRan: finalCheckRan,
             incompleteEvidence: context.incompleteEvidence, faults: faultReport, interrupted: interrupted,
             iterationsDone: context.iterationsDone.load(ordering: .relaxed), logRotation: log.rotation,
-            storageFailure: context.storageFailure.withLock { $0 })
+            storageFailure: context.storageFailure.withLock { $0 }, metCleanFailure: context.metCleanFailure.load(ordering: .relaxed))
     }
 
     private func writeHeader(to log: SQLLog, command: String) {

@@ -303,9 +303,8 @@ final class Worker {
         } catch where error.isCorruption {
             return false  // Reported by `execute` as it happened.
         } catch where error.isStorageTrouble {
-            counters[error.code.primary == .full ? .fullErrors : .ioErrors] += 1
-            context.metCleanFailure.store(true, ordering: .relaxed)
-            // An injected fault (or the power failed): the next iteration tries again.
+            count(error.code.primary == .full ? .fullErrors : .ioErrors)
+            // A planted fault (or the power failed): the next iteration tries again. Else the storage's own.
             if context.workerVFS == nil {
                 context.noteStorageFailure("\(label) could not open the database (line \(context.log.lineCount)): \(error)")
             }
@@ -1205,6 +1204,13 @@ final class Worker {
         unsyncedReservation = nil
     }
 
+    /// Counts trouble of `counter`'s kind; a full disk or an I/O error is also
+    /// one the known SQLite bugs care for (`RunContext.metCleanFailure`).
+    private func count(_ counter: Counter) {
+        counters[counter] += 1
+        if counter == .fullErrors || counter == .ioErrors { context.metCleanFailure.store(true, ordering: .relaxed) }
+    }
+
     /// Counts an error by kind (`StatementRunner.classify`). An error a schema
     /// change explains is held in `schemaTrouble` until `settleSchemaTrouble`
     /// knows whether one happened.
@@ -1212,18 +1218,12 @@ final class Worker {
     private func classify(_ error: SQLiteError) -> StatementRunner.Trouble {
         let trouble = StatementRunner.classify(error, faultsInjected: context.workerVFS != nil)
         switch trouble {
-        case .counted(let counter):
-            counters[counter] += 1
-            if counter == .fullErrors || counter == .ioErrors { context.metCleanFailure.store(true, ordering: .relaxed) }
+        case .counted(let counter): count(counter)
         case .schema: schemaTrouble = schemaTrouble ?? error
         case .corruption: break  // Reported as a violation.
-        case .unexpected where error.code == .readonlyDBMoved:
-            // Not SQLite's doing: the database file was removed or renamed under the run.
-            counters[.unexpectedErrors] += 1
-            context.noteStorageFailure("\(label): the database file was removed or renamed under the run: \(error)")
-        case .unexpected where error.code.primary == .readonly && context.workerVFS == nil:
-            // SQLite could open the file only for reading (a read-only file system, a file or directory
-            // without write permission): the storage's doing, which no batch of writes can get past.
+        case .unexpected where error.code == .readonlyDBMoved || (error.code.primary == .readonly && context.workerVFS == nil):
+            // Not SQLite's doing: the database file was removed or renamed under the run, or SQLite could
+            // open it only for reading (a read-only file system, no write permission), which no write gets past.
             counters[.unexpectedErrors] += 1
             context.noteStorageFailure("\(label) cannot write the database: \(error)")
         case .unexpected:
