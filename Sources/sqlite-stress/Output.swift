@@ -97,7 +97,7 @@ struct FaultOptions: ParsableArguments {
         valueName: "kind[:rate]"))
     var faults: [String] = []
 
-    @Flag(help: "Simulate a power loss at a point drawn from the seed (or at the end of the work): unsynced writes are dropped, kept or garbled, then SQLite recovers and the oracle checks.")
+    @Flag(help: "Simulate a power loss at a point drawn from the seed (or at the end of the work): unsynced writes are dropped, kept or garbled, then SQLite recovers and the oracle checks. Not at synchronous=off, which promises nothing across one.")
     var crash = false
 
     /// The plan; a bad specification is one sentence and exit 2.

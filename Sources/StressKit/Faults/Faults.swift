@@ -106,6 +106,17 @@ public struct FaultPlan: Sendable, Codable, Hashable {
     /// A sync that lies only shows at a power loss: such a run always ends with one.
     public var losesPower: Bool { crash || faults.contains { $0.kind == .lyingFsync } }
 
+    /// Why this plan's power loss could verify nothing at `synchronous`, and the
+    /// option that asks for it; nil where it can. At OFF SQLite never syncs: it
+    /// promises nothing across a power loss (a commit may be lost, the file
+    /// damaged, and neither is a violation), and a sync that lies is never called.
+    public func unverifiable(at synchronous: String) -> (option: String, reason: String)? {
+        guard losesPower, !DatabaseConfig.powerLossLevels.contains(synchronous.uppercased()) else { return nil }
+        return crash
+            ? ("--crash", "SQLite promises nothing across a power loss at synchronous=off (a commit may be lost, the file damaged)")
+            : ("--fault lying-fsync", "SQLite never syncs at synchronous=off (a sync that lies is never called)")
+    }
+
     /// Rejects a kind given twice.
     public func validate() throws(ToolError) {
         var seen = Set<StorageFault>()
@@ -187,8 +198,6 @@ public struct FaultReport: Sendable, Codable, Hashable {
         for event in events where event.kind == "crash" || event.kind == "power-loss" { lines.append("  " + event.description) }
         if poweredOff {
             switch synchronous {
-            case "OFF":
-                lines.append("  synchronous=off promises nothing across a power loss: a lost commit or a damaged file is reported as found")
             case "NORMAL":
                 lines.append("  synchronous=normal: a power loss may take each writer's latest acknowledged commits; the data must stay consistent")
             default:

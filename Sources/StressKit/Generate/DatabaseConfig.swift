@@ -19,15 +19,19 @@ public struct DatabaseConfig: Sendable, Hashable, Codable {
 
     /// The synchronous levels, weakest first. See <https://www.sqlite.org/pragma.html#pragma_synchronous>.
     public static let synchronousLevels = ["OFF", "NORMAL", "FULL", "EXTRA"]
+    /// The levels at which SQLite promises something across a power loss (all but
+    /// OFF, which never syncs): the only ones a run that loses power may use.
+    public static let powerLossLevels = Array(synchronousLevels.dropFirst())
 
     /// Draws a configuration; `journalMode` and `synchronous` override the drawn
     /// values without changing any other choice, so a reproduce line naming them gives the same run.
+    /// A run that loses power draws its synchronous level among `powerLossLevels`.
     public static func generate(
-        journalMode: JournalMode?, synchronous: String? = nil, using rng: inout some RandomNumberGenerator
+        journalMode: JournalMode?, synchronous: String? = nil, losesPower: Bool = false, using rng: inout some RandomNumberGenerator
     ) -> DatabaseConfig {
         let pageSize = rng.pick([512, 1024, 4096, 4096, 8192, 16384, 65536])
         let drawnMode = rng.pick(JournalMode.allCases)
-        let drawnSynchronous = rng.pick(synchronousLevels)
+        let drawnSynchronous = rng.pick(losesPower ? powerLossLevels : synchronousLevels)
         return DatabaseConfig(
             pageSize: pageSize,
             journalMode: journalMode ?? drawnMode,
@@ -79,7 +83,8 @@ public struct DatabaseConfig: Sendable, Hashable, Codable {
     /// writer's latest acknowledged commits (WAL syncs only at checkpoints; in
     /// TRUNCATE and PERSIST the journal reset that commits is not synced either),
     /// never a commit followed by a surviving later one. FULL and EXTRA must lose
-    /// nothing; OFF promises nothing, and what it loses is reported as found.
+    /// nothing. OFF promises nothing, so no run loses power there
+    /// (`FaultPlan.unverifiable(at:)`).
     public var powerLossMayTakeLatestCommits: Bool { synchronous.uppercased() == "NORMAL" }
 
     public var summary: String {

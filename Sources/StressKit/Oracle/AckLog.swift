@@ -65,7 +65,8 @@ import StressAntithesis
 /// before its first transaction (`reserveWriter`: `w 0 -1`, whose place in the
 /// log is the ids' base); a reservation is synced whatever the synchronous level. A simulated power loss leaves a
 /// marker (`p 1` when SQLite's synchronous level lets it lose the commits
-/// acknowledged before it, `p 0` when every one must survive). Each record carries its id twice,
+/// acknowledged before it, `p 0` when every one must survive; none at OFF,
+/// where no run loses power). Each record carries its id twice,
 /// the second time bit-inverted, so a line torn by a failed write can never be
 /// read as some other id.
 ///

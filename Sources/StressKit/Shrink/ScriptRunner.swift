@@ -157,7 +157,7 @@ final class ScriptRunner {
     /// what a crash of the process would leave (copied first); the power loss
     /// then drops, keeps or garbles every unsynced write, the connections are
     /// abandoned, and the files it leaves are judged against the committed copy.
-    /// No verdict where SQLite promises nothing across a power loss (a
+    /// No verdict where SQLite does not promise that every commit survives a power loss (a
     /// connection below synchronous FULL) or a transaction is open.
     private func losePower(_ connections: inout [Int: Connection], setting: ShrinkSetting) throws(ToolError) -> Result {
         var result = Result()

@@ -133,7 +133,7 @@ public final class Shrinker {
         if source.faults.losesPower {
             source.notes.append(Self.promisesDurability(source.log.synchronous)
                 ? "the run lost power; shrink replays a crash of the process first (it keeps every write), then a power loss at the end of the script"
-                : "the run lost power with synchronous=\(source.log.synchronous ?? "?"), across which SQLite promises nothing; "
+                : "the run lost power with synchronous=\(source.log.synchronous ?? "?"), across which SQLite does not promise that every commit survives; "
                     + "shrink replays only a crash of the process, which keeps every write")
         }
         return source

@@ -273,6 +273,11 @@ extension DriverKind {
             probe.close()
             throw ToolError("\(path) has no readable sqlite-stress schema (\(error)); run `sqlite-stress schema` first.")
         }
+        if let why = faults.unverifiable(at: config.synchronous) {
+            probe.close()
+            throw ToolError("\(why.option) on \(path), made with synchronous=off: \(why.reason), so the driver could verify nothing; "
+                + "make a database with `sqlite-stress schema --synchronous full` (or normal, extra).")
+        }
         do {
             try Self.checkLogs(of: path)
         } catch {

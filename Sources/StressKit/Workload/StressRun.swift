@@ -44,7 +44,8 @@ public final class StressRun: Sendable {
         let tableCount = settings.tables ?? drawnTables
         let schema = SchemaGenerator.generate(tableCount: tableCount, using: &schemaRNG)
         var configRNG = settings.randomness.stream("config")
-        let config = DatabaseConfig.generate(journalMode: settings.journalMode, synchronous: settings.synchronous, using: &configRNG)
+        let config = DatabaseConfig.generate(
+            journalMode: settings.journalMode, synchronous: settings.synchronous, losesPower: settings.faults.losesPower, using: &configRNG)
         var swarmRNG = settings.randomness.stream("swarm")
         var swarm = Swarm.generate(using: &swarmRNG)
         if !settings.schemaChanges { swarm.schemaChanges = [:] }

@@ -67,6 +67,10 @@ public struct StressSettings: Sendable {
         if let synchronous, !DatabaseConfig.synchronousLevels.contains(synchronous.uppercased()) {
             throw ToolError("--synchronous must be off, normal, full or extra (got '\(synchronous)').")
         }
+        if let synchronous, let why = faults.unverifiable(at: synchronous) {
+            throw ToolError("\(why.option) with --synchronous off: \(why.reason), so the run could verify nothing; "
+                + "choose --synchronous normal, full or extra.")
+        }
         try faults.validate()
     }
 }
