@@ -37,6 +37,8 @@ public final class Output: Sendable {
     public let sink: Sink
     /// Why a configured file could not be opened (messages then go nowhere).
     public let failure: String?
+    /// Where a file sink writes.
+    private let path: String?
     private let voidstar: Voidstar?
     private let fd: Int32
     private let sentSDKInfo = Atomic<Bool>(false)
@@ -47,20 +49,33 @@ public final class Output: Sendable {
             sink = .voidstar(path: Output.voidstarPath)
             fd = -1
             failure = nil
+            path = nil
             return
         }
         voidstar = nil
-        let path = Self.environment("ANTITHESIS_SDK_LOCAL_OUTPUT")
+        path = Self.environment("ANTITHESIS_SDK_LOCAL_OUTPUT")
             ?? Self.environment("ANTITHESIS_OUTPUT_DIR").map { $0 + "/sdk.jsonl" }
         if let path {
             fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
             sink = fd >= 0 ? .file(path: path) : .none
-            failure = fd >= 0 ? nil : "cannot open \(path): \(String(cString: strerror(errno)))"
+            failure = fd >= 0 ? nil : "cannot open the SDK output \(path): \(String(cString: strerror(errno)))"
+            if let failure { Self.note(failure) }
         } else {
             fd = -1
             sink = .none
             failure = nil
         }
+    }
+
+    /// The first message this process could not deliver: the SDK output file
+    /// could not be opened, or a write to it failed (a full disk, say), so its
+    /// assertions may be missing there. Nil while every message got through,
+    /// and in a process that sent none (reading it opens nothing).
+    public static var deliveryFailure: String? { firstFailure.withLock { $0 } }
+    private static let firstFailure = Mutex<String?>(nil)
+
+    private static func note(_ failure: String) {
+        firstFailure.withLock { if $0 == nil { $0 = failure } }
     }
 
     /// Whether messages go anywhere.
@@ -81,7 +96,11 @@ public final class Output: Sendable {
         case .file:
             var line = message.text
             line += "\n"
-            return writeAll(fd, &line)
+            guard writeAll(fd, &line) else {
+                Self.note("cannot write the SDK output \(path ?? ""): \(String(cString: strerror(errno)))")
+                return false
+            }
+            return true
         }
     }
 

@@ -1,10 +1,12 @@
 import ArgumentParser
+import StressAntithesis
 import StressKit
 
 /// A command's outcome as every subcommand prints it.
 protocol CommandResult {
     var passed: Bool { get }
-    /// 0 passed, 1 a property was violated, 130 interrupted (Ctrl-C) with nothing found.
+    /// 0 passed, 1 a property was violated, 2 no verdict (a usage or environment
+    /// error), 130 interrupted (Ctrl-C) with nothing found.
     var exitStatus: Int32 { get }
     /// The human report.
     var text: String { get }
@@ -21,6 +23,11 @@ extension CommandResult {
 extension Console {
     /// Prints `result` (JSON; else the report, which --quiet keeps to failures
     /// and interruptions) and exits with its status when that is not 0.
+    ///
+    /// A command whose SDK output could not take every message (a full disk,
+    /// an unwritable file) says so in one sentence on stderr, and a result
+    /// that found nothing becomes exit status 2: its assertions may be missing
+    /// from the output that the runner judges. A violation keeps status 1.
     static func finish(_ result: some CommandResult, json: Bool, quiet: Bool) throws {
         if json {
             out(result.json())
@@ -29,7 +36,12 @@ extension Console {
         } else if result.exitStatus != 0 {
             out(result.failureText)
         }
-        if result.exitStatus != 0 { throw ExitCode(result.exitStatus) }
+        var status = result.exitStatus
+        if let failure = Output.deliveryFailure {
+            writeStandard("sqlite-stress: error: \(failure), so this command's assertions may be missing from it.\n", toError: true)
+            if status == 0 { status = 2 }
+        }
+        if status != 0 { throw ExitCode(status) }
     }
 }
 
@@ -44,9 +56,7 @@ extension DriverOutcome: CommandResult {
     var text: String { summary }
 }
 
-extension ComposeReport: CommandResult {
-    var exitStatus: Int32 { interrupted ? Interrupt.exitStatus : (passed ? 0 : 1) }
-}
+extension ComposeReport: CommandResult {}
 
 extension StressRun.SetupOutcome: CommandResult {}
 

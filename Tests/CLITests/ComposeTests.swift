@@ -184,6 +184,61 @@ import Testing
         #expect(commands.first?["stderrTail"] as? String == "setting up\nsetup: no database here")
     }
 
+    // A command that stops on a usage or environment error (exit 2: a full
+    // disk, say, which may also tear its SDK output) judged nothing: the run
+    // gives no verdict, exit 2, and lists it as STOPPED with its stderr; its
+    // torn SDK line is no failure of its own. A first_ command that stops so
+    // ends the run the same way. Beside a command that fails, the run fails.
+    @Test func aCommandThatStopsOnAnErrorGivesNoVerdict() throws {
+        let stops = #"echo 'sqlite-stress: error: the disk is full.' >&2; printf '{"antithesis_ass' >> "$ANTITHESIS_SDK_LOCAL_OUTPUT"; exit 2"#
+        let template = try ScriptTemplate(["parallel_driver_full": stops])
+        let run = template.scratch.file("run")
+        let result = try CLI.run(["compose", template.directory.path, "--seed", "1", "--runs", "3", "--run-dir", run.path])
+        #expect(result.status == 2, "\(result.stdout)")
+        #expect(result.stdout.contains("STOPPED parallel_driver_full #1: exit 2"), "\(result.stdout)")
+        #expect(result.stdout.contains("its stderr ends: sqlite-stress: error: the disk is full."))
+        #expect(result.stdout.contains("result: NO VERDICT — no property failed, but 3 commands stopped on a usage or environment "
+            + "error (exit 2); their stderr says why"), "\(result.stdout)")
+        let report = try Self.report(run)
+        #expect(report["result"] as? String == "error")
+        #expect(report["stoppedCommandCount"] as? Int == 3)
+
+        let first = try ScriptTemplate(["first_setup": stops, "parallel_driver_ok": "exit 0"])
+        let firstRun = first.scratch.file("run")
+        let stopped = try CLI.run(["compose", first.directory.path, "--seed", "1", "--runs", "3", "--run-dir", firstRun.path])
+        #expect(stopped.status == 2, "\(stopped.stdout)")
+        #expect(stopped.stdout.contains("result: NO VERDICT — first_setup stopped on a usage or environment error (exit 2), so nothing "
+            + "after it ran; its stderr says why"), "\(stopped.stdout)")
+
+        let mixed = try ScriptTemplate(["serial_driver_full": stops, "serial_driver_bad": "exit 3"])
+        let mixedRun = mixed.scratch.file("run")
+        let failed = try CLI.run(["compose", mixed.directory.path, "--seed", "1", "--runs", "12", "--run-dir", mixedRun.path])
+        let outcomes = try #require(try Self.report(mixedRun)["outcomes"] as? [String: [String: Int]])
+        let bad = try #require(outcomes["serial_driver_bad"]?["exit 3"]), full = try #require(outcomes["serial_driver_full"]?["exit 2"])
+        #expect(failed.status == 1, "\(failed.stdout)")
+        #expect(failed.stdout.contains("result: FAIL — \(Format.count(bad, "command")) failed, \(full) stopped on a usage or environment "
+            + "error (exit 2)\n"), "\(failed.stdout)")
+    }
+
+    // The run directory's disk fills under the composed template: the
+    // commands that cannot write their files stop with exit 2, their torn SDK
+    // lines with them, and the run gives no verdict — never a failure SQLite
+    // did not cause. (SQLite 3.50.4: 3.40.1 can really lose a WAL commit
+    // after a write fails, bench/wal-rollback-to-bug.)
+    @Test(.enabled(if: Tmpfs.canMount && SQLiteBuilds.hasAmalgamation, "needs root for a tmpfs, and SQLite 3.50.4's amalgamation"))
+    func aFullRunDirectoryGivesNoVerdict() throws {
+        let disk = try Tmpfs(kibibytes: 1024)
+        let run = disk.url.appendingPathComponent("run")
+        let result = try CLI.run([
+            "--sqlite", try SQLiteBuilds.release3504.get().path, "compose", CLI.packageRoot.appendingPathComponent("composer/composed").path,
+            "--seed", "5", "--runs", "40", "--run-dir", run.path,
+        ])
+        #expect(result.status == 2, "\(result.stdout)")
+        #expect(result.stdout.contains("STOPPED "), "\(result.stdout)")
+        #expect(!result.stdout.contains("malformed SDK output"), "\(result.stdout)")
+        #expect(result.stdout.contains("\nresult: NO VERDICT — "), "\(result.stdout)")
+    }
+
     // Commands that print nothing leave no empty files: only output that
     // exists is kept, and the report lists what is there.
     @Test func emptyOutputIsNotKept() throws {
@@ -627,7 +682,8 @@ import Testing
     }
 
     // A torn line is excused only in the output of a command the runner
-    // killed, which each command's file of its own tells apart: a driver
+    // killed (or of one that stopped with exit 2, as a full disk tears a write;
+    // see aCommandThatStopsOnAnErrorGivesNoVerdict), which each command's file of its own tells apart: a driver
     // killed at the end leaves a fragment and the run passes; a first_
     // command that ended on its own leaving one fails the run beside it.
     @Test func onlyAKilledCommandsTornLineIsExcused() throws {
@@ -647,7 +703,8 @@ import Testing
         }
         let passing = try run([:])
         #expect(passing.status == 0, "\(passing.stdout)")
-        #expect(passing.stdout.contains("SDK output: 1 line not JSON (torn by commands killed mid-write)"), "\(passing.stdout)")
+        #expect(passing.stdout.contains("SDK output: 1 line not JSON (torn by commands killed mid-write or stopped on an error of "
+            + "their environment)"), "\(passing.stdout)")
 
         let failing = try run(["first_torn": fragment])
         #expect(failing.status == 1, "\(failing.stdout)")

@@ -299,6 +299,38 @@ import Testing
         #expect(details["actual"]?.hasPrefix("16007") == true, "\(details)")
     }
 
+    // A command whose SDK output cannot take its messages (a full disk, here
+    // /dev/full; a directory that is not there) says so in one sentence and,
+    // where it found nothing, exits 2: its assertions may be missing from what
+    // the runner judges. A violation it found keeps exit 1.
+    @Test func anSDKOutputThatFailsIsNoPass() throws {
+        let scratch = try Scratch()
+        let db = scratch.file("s.db").path
+        try #require(try CLI.run(["schema", "--db", db, "--seed", "3", "-q"]).status == 0)
+        let working = try CLI.run(["insert", "--db", db, "--seed", "1", "-q"], environment: ["ANTITHESIS_SDK_LOCAL_OUTPUT": scratch.file("sdk.jsonl").path])
+        #expect(working.status == 0 && working.stderr.isEmpty, "\(working.stdout)\(working.stderr)")
+        let full = ["ANTITHESIS_SDK_LOCAL_OUTPUT": "/dev/full"]
+        let sentence = "sqlite-stress: error: cannot write the SDK output /dev/full: No space left on device, "
+            + "so this command's assertions may be missing from it.\n"
+        for command in [["insert", "--db", db, "--seed", "2", "-q"], ["check", "--db", db, "-q"]] {
+            let result = try CLI.run(command, environment: full)
+            #expect(result.status == 2, "\(command[0]): \(result.stdout)")
+            #expect(result.stderr == sentence, "\(command[0])")
+        }
+        let missing = scratch.file("gone/sdk.jsonl").path
+        let unopened = try CLI.run(["insert", "--db", db, "--seed", "3", "-q"], environment: ["ANTITHESIS_SDK_LOCAL_OUTPUT": missing])
+        #expect(unopened.status == 2, "\(unopened.stdout)")
+        #expect(unopened.stderr == "sqlite-stress: error: cannot open the SDK output \(missing): No such file or directory, "
+            + "so this command's assertions may be missing from it.\n")
+        let tamper = try Connection(path: db)
+        try tamper.execute("UPDATE stress_accounts SET balance = balance + 7 WHERE id = 1")
+        tamper.close()
+        let violated = try CLI.run(["check", "--db", db, "-q"], environment: full)
+        #expect(violated.status == 1, "\(violated.stdout)")
+        #expect(violated.stdout.contains("VIOLATION conservation"), "\(violated.stdout)")
+        #expect(violated.stderr == sentence)
+    }
+
     // A stand-in libvoidstar receives every message, and with no --seed it
     // supplies every random choice: two drivers fed the same stand-in sequence
     // on the same database do exactly the same work.

@@ -74,10 +74,10 @@ import Testing
     @Test func aCommandsSDKOutputFoldsInAsItEnds() throws {
         let directory = try TemporaryDirectory()
         var summary = SDKSummary()
-        #expect(try summary.fold(path: directory.path("none"), killed: false) == false)
+        #expect(try summary.fold(path: directory.path("none"), mayBeTorn: false) == false)
         let empty = directory.path("empty")
         #expect(FileManager.default.createFile(atPath: empty, contents: Data()))
-        #expect(try summary.fold(path: empty, killed: true) == false)
+        #expect(try summary.fold(path: empty, mayBeTorn: true) == false)
         #expect(summary.entries.isEmpty && summary.malformedLines == 0)
 
         func assert(hit: Bool, condition: Bool) -> String {
@@ -87,14 +87,14 @@ import Testing
         let output = directory.path("output")
         let lines = [assert(hit: false, condition: false), assert(hit: true, condition: true), assert(hit: true, condition: false), #"{"antithesis_as"#]
         #expect(FileManager.default.createFile(atPath: output, contents: Data(lines.joined(separator: "\n").utf8)))
-        #expect(try summary.fold(path: output, killed: true) == true)
+        #expect(try summary.fold(path: output, mayBeTorn: true) == true)
         let entry = try #require(summary.entries.first)
         #expect(summary.entries.count == 1)
         #expect((entry.id, entry.trueHits, entry.falseHits, entry.verdict) == ("model holds", 1, 1, "failed"))
         #expect(entry.firstFalseDetails == ["table": "t0"])
         #expect((summary.malformedLines, summary.unexplainedMalformedLines) == (1, 0))
 
-        let unreadable = #expect(throws: ToolError.self) { try summary.fold(path: directory.url.path, killed: false) }
+        let unreadable = #expect(throws: ToolError.self) { try summary.fold(path: directory.url.path, mayBeTorn: false) }
         #expect(unreadable?.message == "cannot read \(directory.url.path): Is a directory.")
     }
 

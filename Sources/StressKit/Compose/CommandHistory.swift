@@ -57,6 +57,8 @@ struct CommandHistory {
     /// Commands by name, then by outcome (`killed by the runner` for those the runner killed).
     private(set) var outcomes: [String: [String: Int]] = [:]
     private(set) var failedOnTheirOwn = 0
+    /// Those of them that stopped on a usage or environment error.
+    private(set) var stoppedOnAnError = 0
     private(set) var driverKilledByRunner = false
     /// The first_ and ending commands, and the first `limit` failures.
     private var flagged: [ComposeReport.CommandRecord] = []
@@ -74,6 +76,7 @@ struct CommandHistory {
         outcomes[record.name, default: [:]][record.killedByRunner ? "killed by the runner" : record.outcome, default: 0] += 1
         if record.prefix.isDriver, record.killedByRunner { driverKilledByRunner = true }
         if record.failedOnItsOwn { failedOnTheirOwn += 1 }
+        if record.stoppedOnAnError { stoppedOnAnError += 1 }
         let failure = record.failedOnItsOwn || record.assertionFailed
         if !record.prefix.isDriver && record.prefix != .anytime {
             flagged.append(record)

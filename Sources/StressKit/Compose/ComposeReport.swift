@@ -94,20 +94,21 @@ public struct SDKSummary: Sendable {
 
     public private(set) var entries: [Entry] = []
     private var index: [String: Int] = [:]
-    /// Lines that were not JSON (a broken command output, or one torn by a kill).
+    /// Lines that were not JSON (a broken command output, or one torn by a kill or a full disk).
     public private(set) var malformedLines = 0
-    /// Those of commands the runner did not kill: no kill explains them.
+    /// Those of commands that neither the runner killed nor stopped on an error of their environment.
     public private(set) var unexplainedMalformedLines = 0
 
     init() {}
 
-    /// Folds in one command's SDK output, the file at `path` (`killed`: the
-    /// runner killed the command, so its last line may be torn), and returns
+    /// Folds in one command's SDK output, the file at `path` (`mayBeTorn`: the
+    /// runner killed the command, or it stopped on an error of its environment
+    /// such as a full disk, so a line may be torn), and returns
     /// whether it holds a hit that fails its assertion. No file means the
     /// command wrote none (commands other than sqlite-stress's); a file that
     /// cannot be read is an error, never an empty output. Bytes that are not
     /// UTF-8 (a write torn by a kill) only make their line malformed.
-    mutating func fold(path: String, killed: Bool) throws(ToolError) -> Bool {
+    mutating func fold(path: String, mayBeTorn: Bool) throws(ToolError) -> Bool {
         guard FileManager.default.fileExists(atPath: path) else { return false }
         let bytes = try DatabaseFile.contents(of: path)
         var failing = false
@@ -115,7 +116,7 @@ public struct SDKSummary: Sendable {
         for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
             guard let object = Self.parse(line, with: decoder) else {
                 malformedLines += 1
-                if !killed { unexplainedMalformedLines += 1 }
+                if !mayBeTorn { unexplainedMalformedLines += 1 }
                 continue
             }
             guard let assert = object.assert, let id = assert.id else { continue }
@@ -166,6 +167,9 @@ public struct ComposeReport: Sendable {
 
         /// A non-zero exit, or a signal the runner did not send.
         public var failedOnItsOwn: Bool { !killedByRunner && (exitStatus.map { $0 != 0 } ?? true) }
+        /// Exit status 2: the command stopped on a usage or environment error
+        /// (a full disk, a database that is not there), which judges nothing.
+        public var stoppedOnAnError: Bool { !killedByRunner && exitStatus == 2 }
     }
 
     public var settings: ComposeSettings
@@ -175,6 +179,8 @@ public struct ComposeReport: Sendable {
     public var commandCount: Int
     public var outcomes: [String: [String: Int]]
     public var failedCommandCount: Int
+    /// Those of them that stopped on a usage or environment error (`CommandRecord.stoppedOnAnError`).
+    public var stoppedCommandCount: Int
     /// The last starts planned and faults planned and injected (`Recent`), and how many there were.
     public var schedule: Recent<PlannedStart>
     public var plannedFaults: Recent<PlannedFault>
@@ -196,6 +202,7 @@ public struct ComposeReport: Sendable {
         commandCount = history.total
         outcomes = history.outcomes
         failedCommandCount = history.failedOnTheirOwn
+        stoppedCommandCount = history.stoppedOnAnError
         self.schedule = schedule
         self.plannedFaults = plannedFaults
         self.injected = injected
@@ -213,10 +220,25 @@ public struct ComposeReport: Sendable {
     public var failedAssertions: [SDKSummary.Entry] { sdk.entries.filter { $0.verdict == "failed" } }
     public var notCovered: [SDKSummary.Entry] { sdk.entries.filter { $0.verdict == "not covered" } }
 
-    /// Torn SDK lines are expected in the output of a command the runner killed mid-write; elsewhere they are a failure.
+    /// Torn SDK lines are expected in the output of a command the runner killed
+    /// mid-write, or of one that stopped on an error of its environment; elsewhere they are a failure.
     var malformedOutputFails: Bool { sdk.unexplainedMalformedLines > 0 }
 
-    public var passed: Bool { !interrupted && failedCommandCount == 0 && failedAssertions.isEmpty && !malformedOutputFails }
+    /// An assertion failed, a command failed other than by stopping on a usage or
+    /// environment error, SDK output was malformed, or the run was interrupted.
+    public var failed: Bool {
+        interrupted || failedCommandCount > stoppedCommandCount || !failedAssertions.isEmpty || malformedOutputFails
+    }
+
+    public var passed: Bool { !failed && stoppedCommandCount == 0 }
+
+    /// 0 passed; 1 failed; 2 nothing failed, but a command stopped on a usage
+    /// or environment error, so the run gives no verdict; 130 (128 + the
+    /// signal) interrupted by Ctrl-C.
+    public var exitStatus: Int32 {
+        if interrupted { return Interrupt.exitStatus }
+        return failed ? 1 : passed ? 0 : 2
+    }
 
     public var text: String {
         var lines = ["sqlite-stress compose: \(settings.template), seed \(Seed.format(settings.seed)), run directory \(settings.runDirectory)",
@@ -236,7 +258,7 @@ public struct ComposeReport: Sendable {
         if sdk.entries.isEmpty { lines.append("(no assertions in the SDK output)") }
         if sdk.malformedLines > 0 {
             lines.append("SDK output: \(Format.count(sdk.malformedLines, "line")) not JSON"
-                + (malformedOutputFails ? "" : " (torn by commands killed mid-write)"))
+                + (malformedOutputFails ? "" : " (torn by commands killed mid-write or stopped on an error of their environment)"))
         }
         lines.append("")
         lines.append("commands: \(commandCount) run")
@@ -250,7 +272,7 @@ public struct ComposeReport: Sendable {
                 + "failures, the last \(settings.keptCommands.map(String.init) ?? "all") others (--keep-commands)")
         }
         for command in failedCommands.prefix(10) {
-            lines.append("FAILED \(command.name) #\(command.sequence): \(command.outcome) (seed \(command.seed); "
+            lines.append("\(command.stoppedOnAnError ? "STOPPED" : "FAILED") \(command.name) #\(command.sequence): \(command.outcome) (seed \(command.seed); "
                 + (command.output.isEmpty ? "no output)" : "output in \(command.output.joined(separator: ", ")))"))
             if let tail = command.stderrTail {
                 lines.append("    its stderr ends: " + tail.split(separator: "\n").joined(separator: "\n        "))
@@ -263,19 +285,31 @@ public struct ComposeReport: Sendable {
             lines.append("not covered: " + notCovered.map(\.id).joined(separator: "; "))
         }
         lines.append("elapsed: \(Format.fixed(elapsed, 1)) s")
+        let firstStopped = commands.first.flatMap { first in
+            first.prefix == .first && failedCommands.first?.sequence == first.sequence ? first : nil
+        }
         if passed {
             lines.append("result: PASS — no property failed and every command ended as expected")
-        } else {
+        } else if failed {
             var why: [String] = []
             if !failedAssertions.isEmpty { why.append("\(Format.count(failedAssertions.count, "assertion")) failed") }
-            if let first = commands.first, first.prefix == .first, failedCommands.first?.sequence == first.sequence {
+            if let first = firstStopped {
                 why.append("\(first.name) failed (\(first.outcome)), so nothing after it ran")
-            } else if failedCommandCount > 0 {
-                why.append("\(Format.count(failedCommandCount, "command")) failed")
+            } else if failedCommandCount > stoppedCommandCount {
+                why.append("\(Format.count(failedCommandCount - stoppedCommandCount, "command")) failed")
+            }
+            if stoppedCommandCount > 0, firstStopped == nil {
+                why.append("\(stoppedCommandCount) stopped on a usage or environment error (exit 2)")
             }
             if malformedOutputFails { why.append("malformed SDK output") }
             if interrupted { why.append("interrupted") }
             lines.append("result: FAIL — " + why.joined(separator: ", "))
+        } else if let first = firstStopped {
+            lines.append("result: NO VERDICT — \(first.name) stopped on a usage or environment error (exit 2), so nothing after it ran; "
+                + "its stderr says why")
+        } else {
+            lines.append("result: NO VERDICT — no property failed, but \(Format.count(stoppedCommandCount, "command")) stopped on a "
+                + "usage or environment error (exit 2); their stderr says why")
         }
         lines.append("reproduce (the same schedule; how commands interleave is timing): \(settings.reproduce)")
         return lines.joined(separator: "\n")
@@ -289,7 +323,8 @@ public struct ComposeReport: Sendable {
             let schedule: [PlannedStart], plannedFaults: [PlannedFault], injectedFaults: [InjectedFault]
             let scheduleCount: Int, plannedFaultCount: Int, injectedFaultCount: Int
             /// The commands kept in full; every command counted by name and outcome.
-            let commands: [CommandRecord], commandCount: Int, failedCommandCount: Int, outcomes: [String: [String: Int]]
+            let commands: [CommandRecord], commandCount: Int, failedCommandCount: Int, stoppedCommandCount: Int
+            let outcomes: [String: [String: Int]]
             let assertions: [AssertionRecord], notes: [String]
             /// The library every command was handed (each names what it loaded in its own output and SDK details).
             let sqlite: SQLiteLibrary
@@ -299,11 +334,11 @@ public struct ComposeReport: Sendable {
             let firstFalseDetails: [String: String]?
         }
         let document = Document(
-            result: passed ? "pass" : "fail", seed: Seed.format(settings.seed), template: settings.template,
+            result: failed ? "fail" : passed ? "pass" : "error", seed: Seed.format(settings.seed), template: settings.template,
             reproduce: settings.reproduce, interrupted: interrupted, elapsedSeconds: elapsed, schedule: schedule.elements,
             plannedFaults: plannedFaults.elements, injectedFaults: injected.elements, scheduleCount: schedule.total,
             plannedFaultCount: plannedFaults.total, injectedFaultCount: injected.total, commands: commands,
-            commandCount: commandCount, failedCommandCount: failedCommandCount, outcomes: outcomes,
+            commandCount: commandCount, failedCommandCount: failedCommandCount, stoppedCommandCount: stoppedCommandCount, outcomes: outcomes,
             assertions: sdk.entries.map {
                 AssertionRecord(id: $0.id, kind: $0.displayType, mustHit: $0.mustHit, verdict: $0.verdict,
                                 trueHits: $0.trueHits, falseHits: $0.falseHits, firstFalseDetails: $0.firstFalseDetails)

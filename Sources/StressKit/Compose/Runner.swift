@@ -227,7 +227,8 @@ public final class ComposeRunner {
         let ended = running.filter { !$0.isRunning }
         running.removeAll { !$0.isRunning }
         for child in ended {
-            let failing = try sdk.fold(path: Child.sdkOutput(child.output), killed: child.killedByRunner)
+            // A full disk tears a command's SDK lines as a kill does; such a command stops with exit 2.
+            let failing = try sdk.fold(path: Child.sdkOutput(child.output), mayBeTorn: child.killedByRunner || child.status == 2)
             child.removeEmptyOutput()
             history.add(child.record(in: directory, assertionFailed: failing))
         }

@@ -21,7 +21,8 @@ struct Compose: ParsableCommand {
             stderr, SDK output): of the first_ and ending commands, of the first commands that failed, and \
             of the last --keep-commands others, so that a run of hours stays the size of a short one; \
             every command and assertion is counted in the report. Exit status 1 when an \
-            always/unreachable assertion failed or a command failed on its own.
+            always/unreachable assertion failed or a command failed on its own; 2 when nothing failed \
+            but a command stopped on a usage or environment error (its own exit status 2: a full disk, say).
             """
     )
 
