@@ -69,14 +69,16 @@ import Testing
 
     // What killed writers left (a copy no process holds, its journal, a journal
     // whose copy is gone) goes at the next VACUUM INTO; a copy another process
-    // holds (its check still running) and a kept failed copy stay.
+    // holds (its check still running), a kept failed copy, and files of names
+    // no writer gives its copy (a user's) stay.
     @Test func abandonedCopiesAreRemovedAndHeldOnesKept() throws {
         let scratch = try Scratch()
         let db = scratch.file("v.db")
         #expect(try CLI.run(["schema", "--db", db.path, "--seed", "1", "-q"]).status == 0)
         let abandoned = db.path + ".copy-d900", orphan = db.path + ".copy-d901-journal"
         let held = db.path + ".copy-d902", failed = db.path + ".failed-copy-d903"
-        for path in [abandoned, abandoned + "-journal", orphan, held, failed] {
+        let users = [db.path + ".copy-of-monday", db.path + ".copy-d9x", db.path + ".copy-t1.txt", db.path + ".copy-notes-journal"]
+        for path in [abandoned, abandoned + "-journal", orphan, held, failed] + users {
             #expect(FileManager.default.createFile(atPath: path, contents: Data("left behind".utf8)))
         }
         let fd = open(held, O_RDONLY)
@@ -88,7 +90,7 @@ import Testing
         for path in [abandoned, abandoned + "-journal", orphan] {
             #expect(!FileManager.default.fileExists(atPath: path), "\(path) was left")
         }
-        for path in [held, failed] {
+        for path in [held, failed] + users {
             #expect(FileManager.default.fileExists(atPath: path), "\(path) was removed")
         }
     }

@@ -81,8 +81,10 @@ final class CopyFile {
         fd = -1
     }
 
-    /// Removes every `<database>.copy-*` that no process holds (its writer is
-    /// gone), with its sidecars, and sidecars whose copy is gone.
+    /// Removes every copy `<database>.copy-<writer>` that no process holds (its
+    /// writer is gone), with its sidecars, and sidecars whose copy is gone. A
+    /// writer is a thread (`t0`) or a driver (`d…`); other names beside the
+    /// database are not the tool's and stay.
     ///
     /// Opening and closing a copy this process's own check has open through
     /// SQLite drops that connection's POSIX locks on it (a close drops every one
@@ -96,7 +98,9 @@ final class CopyFile {
         }
         for name in names where name.hasPrefix(prefix) {
             let path = DatabaseFile.join(directory, name)
-            if let suffix = DatabaseFile.sidecarSuffixes.first(where: { name.hasSuffix($0) }) {
+            let sidecar = DatabaseFile.sidecarSuffixes.first { name.hasSuffix($0) }
+            guard name.dropFirst(prefix.count).dropLast(sidecar?.count ?? 0).wholeMatch(of: /[td][0-9]+/) != nil else { continue }
+            if let suffix = sidecar {
                 // A sidecar whose copy is gone is an orphan; one whose copy is there goes with it (or stays).
                 if access(String(path.dropLast(suffix.count)), F_OK) != 0 { _ = unlink(path) }
                 continue
