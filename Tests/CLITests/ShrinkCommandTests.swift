@@ -147,6 +147,25 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: script.path))
     }
 
+    // A work directory too small for the replays (a small TMPDIR) stops the
+    // shrink at the first replay, naming the directory, with exit 2 and no
+    // script: a replay that met a full disk would otherwise read as one that
+    // does not fail, and the reduction would go elsewhere.
+    @Test(.enabled(if: Tmpfs.canMount, "mounting a tmpfs needs root"))
+    func aFullWorkDirectoryStopsTheShrink() throws {
+        let scratch = try Scratch()
+        let stress = try CLI.run(["stress", "--seed", "3", "--iterations", "200", "--db", "s.db", "-q"], in: scratch.url)
+        try #require(stress.status == 0, "\(stress.stdout)\(stress.stderr)")
+        let disk = try Tmpfs(kibibytes: 128)
+        let result = try CLI.run(["shrink", "--log", "s.db.sql", "--out", "out.sql", "-q"], in: scratch.url, environment: ["TMPDIR": disk.url.path])
+        #expect(result.status == 2, "\(result.stdout)")
+        let prefix = "sqlite-stress: error: shrink's work directory \(disk.url.path)/sqlite-stress-shrink-"
+        #expect(result.stderr.hasPrefix(prefix), "\(result.stderr)")
+        #expect(result.stderr.hasSuffix(" failed under a replay (SQLITE_FULL: database or disk is full); give it room, or set TMPDIR to "
+            + "a directory with room.\n"), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: scratch.file("out.sql").path))
+    }
+
     // Shrink works in a directory of its own: replaying a run's log, it
     // writes nothing beside the run's database, not even the copies the
     // log's VACUUM INTO statements name there.

@@ -76,13 +76,14 @@ final class ScriptRunner {
             for slot in connections.keys.sorted() { connections[slot]?.close() }
         }
         let vfs = setting.needsVFS || simulatesSyncs ? FaultInjector.vfsName : nil
-        func open(_ slot: Int) -> Connection? {
+        func open(_ slot: Int) throws(ToolError) -> Connection? {
             if let connection = connections[slot] { return connection }
             do {
                 let connection = try Connection(path: databasePath, flags: [.readWrite, .create], vfs: vfs)
                 connections[slot] = connection
                 return connection
             } catch {
+                try checkStorage(error, setting: setting)
                 return nil  // An open that fails (an injected fault) is tried again at the slot's next statement.
             }
         }
@@ -90,13 +91,15 @@ final class ScriptRunner {
             switch step.action {
             case .reopen:
                 connections.removeValue(forKey: step.connection)?.close()
-                _ = open(step.connection)
+                _ = try open(step.connection)
             case .sql(let sql):
-                guard let connection = open(step.connection) else { continue }
+                guard let connection = try open(step.connection) else { continue }
                 // The script's VACUUM INTO writes the work directory's copy, whatever file it names,
                 // afresh each time (as the script removes it first).
                 if Replay.isVacuumInto(sql) { try DatabaseFile.remove(Replay.copyPath(besides: databasePath)) }
-                Self.execute(Replay.redirected(sql, besides: databasePath), on: connection)
+                if let error = Self.execute(Replay.redirected(sql, besides: databasePath), on: connection).error {
+                    try checkStorage(error, setting: setting)
+                }
             }
             if checkpoints.contains(index) && setting.crash != .powerLoss {
                 // Part way, connections stay open: without a crash, the check only approximates the end's.
@@ -119,8 +122,18 @@ final class ScriptRunner {
 
     /// Runs one statement to completion; its error, like the shell's, changes
     /// nothing but its own effect: the shell reports it and goes on, and so does the script.
-    static func execute(_ sql: String, on connection: Connection) {
-        _ = StatementRunner.run(sql, on: connection)
+    static func execute(_ sql: String, on connection: Connection) -> StatementRunner.Outcome {
+        StatementRunner.run(sql, on: connection)
+    }
+
+    /// With no fault planted, a full disk, an I/O error or a file that cannot
+    /// be opened is the work directory's trouble, not the script's: a replay
+    /// that met it would read as one that does not fail, and the reduction
+    /// would go elsewhere. It stops the shrink instead, naming the directory.
+    private func checkStorage(_ error: SQLiteError, setting: ShrinkSetting) throws(ToolError) {
+        guard !setting.hasFaults, error.isStorageTrouble else { return }
+        throw ToolError("shrink's work directory \(directory) failed under a replay (\(error.code.name): \(error.message)); "
+            + "give it room, or set TMPDIR to a directory with room.")
     }
 
     /// Crashes (copies the files) as `setting` says and asks the oracle, on a
