@@ -38,6 +38,18 @@ public struct SQLiteError: Error, CustomStringConvertible, Sendable {
         code.primary == .ioerr || code.primary == .full || code.primary == .cantOpen
     }
 
+    /// What an I/O error on a WAL database's shared-memory file most often
+    /// means, which its own text ("disk I/O error") never says; nil for others.
+    public var storageHint: String? {
+        switch code.rawValue {
+        case SQLITE_IOERR | (18 << 8):
+            "SQLite could not open the -shm file beside the WAL database: a directory it cannot write, most often"
+        case SQLITE_IOERR | (19 << 8), SQLITE_IOERR | (21 << 8):
+            "SQLite could not grow or map the -shm file beside the WAL database: a full disk, most often"
+        default: nil
+        }
+    }
+
     public var description: String {
         var text = "SQLite error \(code.rawValue) (\(code.name)): \(message)"
         if let sql {

@@ -94,7 +94,8 @@ final class RunContext: Sendable {
     /// full disk or a file that cannot be opened is the right answer of a
     /// healthy SQLite on a sick disk or a directory gone, so the run ends
     /// without a verdict (exit status 2), not with a violation.
-    func noteStorageFailure(_ description: String) {
+    func noteStorageFailure(_ what: String, _ error: SQLiteError) {
+        let description = "\(what): \(error)" + (error.storageHint.map { " (\($0))" } ?? "")
         storageFailure.withLock { if $0 == nil { $0 = description } }
         stop.store(true, ordering: .relaxed)
     }
@@ -306,7 +307,7 @@ final class Worker {
             count(error.code.primary == .full ? .fullErrors : .ioErrors)
             // A planted fault (or the power failed): the next iteration tries again. Else the storage's own.
             if context.workerVFS == nil {
-                context.noteStorageFailure("\(label) could not open the database (line \(context.log.lineCount)): \(error)")
+                context.noteStorageFailure("\(label) could not open the database (line \(context.log.lineCount))", error)
             }
             return false
         } catch {
@@ -1157,7 +1158,7 @@ final class Worker {
             defer { connection.close() }
             return check(connection) != nil
         } catch where error.isStorageTrouble {
-            context.noteStorageFailure("the final check could not reopen the database: \(error)")
+            context.noteStorageFailure("the final check could not reopen the database", error)
             return false
         } catch {
             context.report(Violation(
@@ -1225,7 +1226,7 @@ final class Worker {
             // Not SQLite's doing: the database file was removed or renamed under the run, or SQLite could
             // open it only for reading (a read-only file system, no write permission), which no write gets past.
             counters[.unexpectedErrors] += 1
-            context.noteStorageFailure("\(label) cannot write the database: \(error)")
+            context.noteStorageFailure("\(label) cannot write the database", error)
         case .unexpected:
             counters[.unexpectedErrors] += 1
             context.noteUnexpected(error.description)
