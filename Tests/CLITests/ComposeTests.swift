@@ -321,6 +321,31 @@ import Testing
         #expect(Self.assertion(try Self.report(run), "rare thing")?["verdict"] as? String == "not covered")
     }
 
+    // A property a command declared it must hit (its catalog line) and nothing
+    // hit was never checked: the run gives no verdict, exit 2, naming it —
+    // never a PASS without the evidence. Once a command hits it, the run passes.
+    @Test func aDeclaredPropertyNeverHitGivesNoVerdict() throws {
+        let declare = #"""
+            printf '%s\n' '{"antithesis_assert":{"assert_type":"always","display_type":"Always","condition":false,"message":"durability holds","location":{"class":"","function":"f","file":"f.sh","begin_line":1,"begin_column":0},"hit":false,"must_hit":true,"id":"durability holds","details":null}}' >> "$ANTITHESIS_SDK_LOCAL_OUTPUT"
+            """#
+        let hit = #"""
+            printf '%s\n' '{"antithesis_assert":{"assert_type":"always","display_type":"Always","condition":true,"message":"durability holds","location":{"class":"","function":"f","file":"f.sh","begin_line":1,"begin_column":0},"hit":true,"must_hit":true,"id":"durability holds","details":null}}' >> "$ANTITHESIS_SDK_LOCAL_OUTPUT"
+            """#
+        let unchecked = try ScriptTemplate(["parallel_driver_declares": declare])
+        let run = unchecked.scratch.file("run")
+        let result = try CLI.run(["compose", unchecked.directory.path, "--seed", "2", "--runs", "3", "--run-dir", run.path])
+        #expect(result.status == 2, "\(result.stdout)")
+        #expect(result.stdout.contains("result: NO VERDICT — no property failed, but 1 assertion that commands declared they must hit was "
+            + "never hit, so never checked: durability holds\n"), "\(result.stdout)")
+        #expect(try Self.report(run)["result"] as? String == "error")
+
+        let checked = try ScriptTemplate(["parallel_driver_declares": declare, "finally_checks": declare + "\n" + hit])
+        let checkedRun = checked.scratch.file("run")
+        let passing = try CLI.run(["compose", checked.directory.path, "--seed", "2", "--runs", "3", "--end", "finally", "--run-dir", checkedRun.path])
+        #expect(passing.status == 0, "\(passing.stdout)")
+        #expect(passing.stdout.contains("result: PASS"), "\(passing.stdout)")
+    }
+
     /// Three drivers: one that talks and passes, one that fails on its own,
     /// one whose SDK output fails an assertion (and which exits 0); and a
     /// finally_ command, so that `--end finally` lets every driver end on its

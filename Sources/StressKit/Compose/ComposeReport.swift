@@ -219,6 +219,11 @@ public struct ComposeReport: Sendable {
 
     public var failedAssertions: [SDKSummary.Entry] { sdk.entries.filter { $0.verdict == "failed" } }
     public var notCovered: [SDKSummary.Entry] { sdk.entries.filter { $0.verdict == "not covered" } }
+    /// Those that are not coverage goals: a property (`always`) or a point
+    /// (`reachable`) that a command declared it must hit, never hit. What it
+    /// stands for was never checked, so the run cannot pass; a `sometimes`
+    /// goal a short run misses is only listed (Antithesis's many runs cover it).
+    public var neverChecked: [SDKSummary.Entry] { notCovered.filter { $0.displayType != "Sometimes" } }
 
     /// Torn SDK lines are expected in the output of a command the runner killed
     /// mid-write, or of one that stopped on an error of its environment; elsewhere they are a failure.
@@ -230,11 +235,11 @@ public struct ComposeReport: Sendable {
         interrupted || failedCommandCount > stoppedCommandCount || !failedAssertions.isEmpty || malformedOutputFails
     }
 
-    public var passed: Bool { !failed && stoppedCommandCount == 0 }
+    public var passed: Bool { !failed && stoppedCommandCount == 0 && neverChecked.isEmpty }
 
     /// 0 passed; 1 failed; 2 nothing failed, but a command stopped on a usage
-    /// or environment error, so the run gives no verdict; 130 (128 + the
-    /// signal) interrupted by Ctrl-C.
+    /// or environment error, or a declared property was never checked, so the
+    /// run gives no verdict; 130 (128 + the signal) interrupted by Ctrl-C.
     public var exitStatus: Int32 {
         if interrupted { return Interrupt.exitStatus }
         return failed ? 1 : passed ? 0 : 2
@@ -308,8 +313,16 @@ public struct ComposeReport: Sendable {
             lines.append("result: NO VERDICT — \(first.name) stopped on a usage or environment error (exit 2), so nothing after it ran; "
                 + "its stderr says why")
         } else {
-            lines.append("result: NO VERDICT — no property failed, but \(Format.count(stoppedCommandCount, "command")) stopped on a "
-                + "usage or environment error (exit 2); their stderr says why")
+            var why: [String] = []
+            if stoppedCommandCount > 0 {
+                why.append("\(Format.count(stoppedCommandCount, "command")) stopped on a usage or environment error (exit 2); their "
+                    + "stderr says why")
+            }
+            if !neverChecked.isEmpty {
+                why.append("\(Format.count(neverChecked.count, "assertion")) that commands declared they must hit "
+                    + "\(neverChecked.count == 1 ? "was" : "were") never hit, so never checked: " + neverChecked.map(\.id).joined(separator: "; "))
+            }
+            lines.append("result: NO VERDICT — no property failed, but " + why.joined(separator: ", and "))
         }
         lines.append("reproduce (the same schedule; how commands interleave is timing): \(settings.reproduce)")
         return lines.joined(separator: "\n")
