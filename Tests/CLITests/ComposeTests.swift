@@ -650,16 +650,7 @@ import Testing
     @Test func plantedDifferenceInAFourThreadLogIsCaught() throws {
         let scratch = try Scratch()
         let db = scratch.file("four.db").path
-        let run = try CLI.run(["stress", "--seed", "44", "--threads", "4", "--iterations", "400", "--no-schema-changes", "--db", db, "-q"])
-        #expect(run.status == 0, "\(run.stdout)")
-        var lines = try String(contentsOfFile: db + ".sql", encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        // The account the first transfer debits, and where the setup ends.
-        let debit = try #require(lines.firstIndex { $0.hasPrefix("UPDATE stress_accounts SET balance = ") && $0.contains(" ok changes=1") })
-        let account = try #require(lines[debit].firstMatch(of: /WHERE id = ([0-9]+);/)?.1)
-        let setupEnd = try #require(lines.lastIndex { $0.contains("; -- setup ") })
-        lines.insert("DELETE FROM stress_accounts WHERE id = \(account); -- planted x1 ok changes=1", at: setupEnd + 1)
-        try Data(lines.joined(separator: "\n").utf8).write(to: URL(fileURLWithPath: db + ".sql"))
-
+        let (account, setupEnd) = try Self.plantDifference(db, compactEvery: nil)
         let replay = try CLI.run(["replay", db + ".sql"])
         #expect(replay.status == 1, "\(replay.stdout)")
         let number = try #require(replay.stdout.firstMatch(of: /differs at log line ([0-9]+)/)?.1)
@@ -668,6 +659,53 @@ import Testing
         #expect(replay.stdout.contains("statement: UPDATE stress_accounts SET balance = ")
             || replay.stdout.contains("statement: SELECT balance FROM stress_accounts"), "\(replay.stdout)")
         #expect(replay.stdout.contains("WHERE id = \(account)\n"), "\(replay.stdout)")
+    }
+
+    /// Runs `stress` (seed 44, four threads, 400 iterations, no schema changes) into `db`,
+    /// then plants a content difference in its log: the account the first
+    /// transfer debits, deleted right after the setup. Returns the account and
+    /// the log's index of the setup's last line.
+    static func plantDifference(_ db: String, compactEvery: Int?) throws -> (account: Substring, setupEnd: Int) {
+        let run = try CLI.run(["stress", "--seed", "44", "--threads", "4", "--iterations", "400", "--no-schema-changes", "--db", db, "-q"]
+            + (compactEvery.map { ["--compact-every", "\($0)"] } ?? []))
+        #expect(run.status == 0, "\(run.stdout)")
+        var lines = try String(contentsOfFile: db + ".sql", encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let debit = try #require(lines.firstIndex { $0.hasPrefix("UPDATE stress_accounts SET balance = ") && $0.contains(" ok changes=1") })
+        let account = try #require(lines[debit].firstMatch(of: /WHERE id = ([0-9]+);/)?.1)
+        let setupEnd = try #require(lines.lastIndex { $0.contains("; -- setup ") })
+        lines.insert("DELETE FROM stress_accounts WHERE id = \(account); -- planted x1 ok changes=1", at: setupEnd + 1)
+        try Data(lines.joined(separator: "\n").utf8).write(to: URL(fileURLWithPath: db + ".sql"))
+        return (account, setupEnd)
+    }
+
+    // A compaction removes the commit order a replay of several writers
+    // follows, so a difference in such a log may be that order's: the replay
+    // still shows it, but gives no verdict (exit 2), never a finding. A
+    // one-thread log replays exactly, compacted or not, and its difference
+    // stays a finding (exit 1).
+    @Test func aDifferenceWhereCompactionTookTheOrderGivesNoVerdict() throws {
+        let scratch = try Scratch()
+        let four = scratch.file("four.db").path
+        _ = try Self.plantDifference(four, compactEvery: 20)
+        let replay = try CLI.run(["replay", four + ".sql"])
+        #expect(replay.status == 2, "\(replay.stdout)")
+        #expect(replay.stdout.contains("replay: the result differs at log line "), "\(replay.stdout)")
+        #expect(replay.stdout.contains("\nresult: NO VERDICT — the run compacted its ledger, which removes the commit order the replay "
+            + "follows for the transactions a compaction covered;"), "\(replay.stdout)")
+
+        // One thread, compacted: the last insert's recorded row count changed.
+        let one = scratch.file("one.db").path
+        let run = try CLI.run(["stress", "--seed", "44", "--iterations", "400", "--no-schema-changes", "--compact-every", "20", "--db", one, "-q"])
+        try #require(run.status == 0, "\(run.stdout)")
+        var lines = try String(contentsOfFile: one + ".sql", encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        try #require(lines.contains { $0.contains("INSERT INTO temp.stress_compacting") }, "the run compacted")
+        let insert = try #require(lines.lastIndex { $0.hasPrefix("INSERT INTO \"t") && $0.contains(" -- t0 ") && $0.hasSuffix(" ok changes=1") })
+        lines[insert] = String(lines[insert].dropLast(1)) + "2"
+        try Data(lines.joined(separator: "\n").utf8).write(to: URL(fileURLWithPath: one + ".sql"))
+        let exact = try CLI.run(["replay", one + ".sql"])
+        #expect(exact.status == 1, "\(exact.stdout)")
+        #expect(exact.stdout.contains("replay: the result differs at log line \(insert + 1),"), "\(exact.stdout)")
+        #expect(!exact.stdout.contains("NO VERDICT"), "\(exact.stdout)")
     }
 
     // Bad input: one sentence, exit 2.

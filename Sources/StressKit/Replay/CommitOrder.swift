@@ -17,6 +17,9 @@ final class CommitOrder {
     private let following: Statement
     /// The position of the next transaction to commit, nil when none is left.
     private(set) var next: Int64?
+    /// Whether the run compacted its ledger: the transactions a compaction
+    /// covered lost their place, and commit in the log's order.
+    let compacted: Bool
 
     /// Reads the ledger of the database at `path`, when it is the database the
     /// log was written for (`seed` is the log header's); nil otherwise.
@@ -28,6 +31,8 @@ final class CommitOrder {
                 connection.close()
                 return nil
             }
+            let mark = try connection.scalar("SELECT value FROM \(Bookkeeping.meta) WHERE key = '\(Compaction.markKey)'")
+            if case .integer(let through)? = mark { compacted = through > 0 } else { compacted = false }
             try connection.execute("""
                 CREATE TEMP TABLE replay_order AS
                     SELECT tx, min(seq) AS pos FROM main.\(Bookkeeping.ledger) GROUP BY tx;

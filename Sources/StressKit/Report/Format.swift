@@ -36,6 +36,11 @@ public enum Format {
         return fixed(value, value < 10 ? 1 : 0) + " MiB"
     }
 
+    /// A file's size: KiB below 1 MiB (`35 KiB`, `0 KiB` for an empty file), else `mebibytes`.
+    public static func size(_ bytes: Int64) -> String {
+        bytes < 1_048_576 ? "\((bytes + 1023) / 1024) KiB" : mebibytes(bytes)
+    }
+
     /// `value` right-aligned in `width` characters, padded with `pad`.
     public static func right(_ value: some CustomStringConvertible, _ width: Int, pad: Character = " ") -> String {
         let text = value.description

@@ -123,7 +123,8 @@ public struct StressReport: Sendable {
         lines.append("schema features exercised: " + Counters.list { (feature: SchemaFeature) in c[feature] })
         lines.append("throughput: \(c[.statements]) statements in \(Format.fixed(elapsed, 2)) s, \(Format.fixed(statementsPerSecond, 0)) statements/s")
         lines.append("SQL log: \(settings.logPath) (\(Format.count(logLines, "line"))) — "
-            + "\(Format.mebibytes(DatabaseFile.size(of: settings.logPath))), the database \(Format.mebibytes(DatabaseFile.size(of: settings.databasePath)))")
+            + "\(Format.size(DatabaseFile.size(of: settings.logPath))), the database \(Format.size(DatabaseFile.size(of: settings.databasePath))), "
+            + "the acknowledgement log \(Format.size(DatabaseFile.size(of: AckLog.path(for: settings.databasePath))))")
         if let rotated = logRotation.olderLines {
             let older = SQLLog.olderPath(of: settings.logPath)
             lines.append("SQL log rotated \(Format.count(logRotation.count, "time")) past its limit: lines \(rotated.lowerBound)–\(rotated.upperBound) "
