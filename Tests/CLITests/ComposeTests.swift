@@ -519,7 +519,8 @@ import Testing
     }
 
     // Interrupted with SIGINT, the runner kills every command it started (and
-    // what they started) before it exits.
+    // what they started) before it exits, and with nothing failed says it was
+    // interrupted (exit 130), not that the run failed.
     @Test func interruptLeavesNoChildren() throws {
         let template = try ScriptTemplate([
             "parallel_driver_sleep": #"echo $$ >> "$PIDS"; sleep 60 & echo $! >> "$PIDS"; wait"#,
@@ -532,7 +533,8 @@ import Testing
         var environment = ProcessInfo.processInfo.environment
         environment["PIDS"] = pids.path
         process.environment = environment
-        process.standardOutput = FileHandle.nullDevice
+        let output = Pipe()
+        process.standardOutput = output
         process.standardError = FileHandle.nullDevice
         try process.run()
         let deadline = Date().addingTimeInterval(30)
@@ -541,8 +543,12 @@ import Testing
             usleep(20_000)
         }
         kill(process.processIdentifier, SIGINT)
+        let report = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         #expect(process.terminationStatus == 130)
+        // Nothing failed: the report says it was interrupted, not that it failed (as stress does).
+        #expect(report.contains("\nresult: INTERRUPTED after "), "\(report)")
+        #expect(report.contains(" s — nothing failed so far; the run's ending command did not run\n"), "\(report)")
         let started = try String(contentsOf: pids, encoding: .utf8).split(separator: "\n").compactMap { Int32($0) }
         #expect(started.count >= 2)
         usleep(100_000)

@@ -230,19 +230,21 @@ public struct ComposeReport: Sendable {
     var malformedOutputFails: Bool { sdk.unexplainedMalformedLines > 0 }
 
     /// An assertion failed, a command failed other than by stopping on a usage or
-    /// environment error, SDK output was malformed, or the run was interrupted.
+    /// environment error, or SDK output was malformed.
     public var failed: Bool {
-        interrupted || failedCommandCount > stoppedCommandCount || !failedAssertions.isEmpty || malformedOutputFails
+        failedCommandCount > stoppedCommandCount || !failedAssertions.isEmpty || malformedOutputFails
     }
 
-    public var passed: Bool { !failed && stoppedCommandCount == 0 && neverChecked.isEmpty }
+    public var passed: Bool { !failed && !interrupted && stoppedCommandCount == 0 && neverChecked.isEmpty }
 
-    /// 0 passed; 1 failed; 2 nothing failed, but a command stopped on a usage
-    /// or environment error, or a declared property was never checked, so the
-    /// run gives no verdict; 130 (128 + the signal) interrupted by Ctrl-C.
+    /// 0 passed; 1 failed (interrupted or not); 130 (128 + the signal)
+    /// interrupted by Ctrl-C with nothing failed so far; 2 nothing failed, but
+    /// a command stopped on a usage or environment error, or a declared
+    /// property was never checked, so the run gives no verdict.
     public var exitStatus: Int32 {
+        if failed { return 1 }
         if interrupted { return Interrupt.exitStatus }
-        return failed ? 1 : passed ? 0 : 2
+        return passed ? 0 : 2
     }
 
     public var text: String {
@@ -309,6 +311,8 @@ public struct ComposeReport: Sendable {
             if malformedOutputFails { why.append("malformed SDK output") }
             if interrupted { why.append("interrupted") }
             lines.append("result: FAIL — " + why.joined(separator: ", "))
+        } else if interrupted {
+            lines.append("result: INTERRUPTED after \(Format.fixed(elapsed, 1)) s — nothing failed so far; the run's ending command did not run")
         } else if let first = firstStopped {
             lines.append("result: NO VERDICT — \(first.name) stopped on a usage or environment error (exit 2), so nothing after it ran; "
                 + "its stderr says why")
@@ -347,7 +351,7 @@ public struct ComposeReport: Sendable {
             let firstFalseDetails: [String: String]?
         }
         let document = Document(
-            result: failed ? "fail" : passed ? "pass" : "error", seed: Seed.format(settings.seed), template: settings.template,
+            result: failed ? "fail" : interrupted ? "interrupted" : passed ? "pass" : "error", seed: Seed.format(settings.seed), template: settings.template,
             reproduce: settings.reproduce, interrupted: interrupted, elapsedSeconds: elapsed, schedule: schedule.elements,
             plannedFaults: plannedFaults.elements, injectedFaults: injected.elements, scheduleCount: schedule.total,
             plannedFaultCount: plannedFaults.total, injectedFaultCount: injected.total, commands: commands,
