@@ -90,9 +90,14 @@ struct Tool: ParsableCommand {
     /// before a command (`--sqlite DIR help bogus`).
     static func commandLine(_ arguments: [String]) throws(ToolError) -> [String] {
         let first = SQLiteChoice.afterLeadingFlags(in: arguments)
-        if first + 1 < arguments.count, arguments[first] == "help", arguments[first + 1] != "help",
-           !configuration.subcommands.contains(where: { $0.configuration.commandName == arguments[first + 1] }) {
-            throw ToolError("there is no command named '\(arguments[first + 1])'; `sqlite-stress --help` lists them.")
+        var names: [String] = []
+        for command in configuration.subcommands { if let name = command.configuration.commandName { names.append(name) } }
+        // A word where the command goes that names none (`stres`): said so, never blamed on the options after it.
+        if first < arguments.count, !arguments[first].hasPrefix("-"), arguments[first] != "help", !names.contains(arguments[first]) {
+            throw unknownCommand(arguments[first], among: names)
+        }
+        if first + 1 < arguments.count, arguments[first] == "help", arguments[first + 1] != "help", !names.contains(arguments[first + 1]) {
+            throw unknownCommand(arguments[first + 1], among: names)
         }
         var result: [String] = []
         for (index, argument) in arguments.enumerated() {
@@ -105,6 +110,29 @@ struct Tool: ParsableCommand {
             }
         }
         return result
+    }
+
+    /// "there is no command named 'stres'; did you mean 'stress'? …": the
+    /// suggestion is the nearest name, when it is at most two edits away.
+    static func unknownCommand(_ word: String, among names: [String]) -> ToolError {
+        let nearest = names.map { (name: $0, distance: editDistance(word, $0)) }.min { $0.distance < $1.distance }
+        let suggestion = nearest.flatMap { $0.distance <= 2 ? " did you mean '\($0.name)'?" : nil } ?? ""
+        return ToolError("there is no command named '\(word)';\(suggestion) `sqlite-stress --help` lists them.")
+    }
+
+    /// The Levenshtein distance between two words.
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        var previous = Array(0...b.count)
+        for i in a.indices {
+            var current = [i + 1]
+            for j in b.indices {
+                let substitution = previous[j] + (a[i] == b[j] ? 0 : 1)
+                current.append(Swift.min(previous[j + 1] + 1, current[j] + 1, substitution))
+            }
+            previous = current
+        }
+        return previous[b.count]
     }
 
     static func fail(_ message: String) -> Never {

@@ -94,6 +94,26 @@ import Testing
         #expect(result.stderr == "sqlite-stress: error: \(sentence)\n")
     }
 
+    // A misspelt command is named, with the nearest command when one is close,
+    // never blamed on the options after it; a misspelt option is named before a
+    // check that an option is missing (`--duraton` is not "give --duration").
+    @Test(arguments: [
+        (["stres", "--threads", "4"], "there is no command named 'stres'; did you mean 'stress'? `sqlite-stress --help` lists them."),
+        (["chek", "--db", "x.db"], "there is no command named 'chek'; did you mean 'check'? `sqlite-stress --help` lists them."),
+        (["replya", "x.sql"], "there is no command named 'replya'; did you mean 'replay'? `sqlite-stress --help` lists them."),
+        (["frobnicate"], "there is no command named 'frobnicate'; `sqlite-stress --help` lists them."),
+        (["compose", "composer", "--duraton", "10"], "unknown option '--duraton'. Did you mean '--duration'?"),
+        (["compose", "composer"], "give --duration or --runs."),
+        (["shrink", "--ot", "x.sql"], "unknown option '--ot'. Did you mean '--out'?"),
+        (["shrink"], "shrink needs --out FILE (or --verify FILE)."),
+    ])
+    func misspeltCommandsAndOptionsAreNamed(_ arguments: [String], _ sentence: String) throws {
+        let scratch = try Scratch()
+        let result = try CLI.run(arguments, in: scratch.url)
+        try expectRejected(result, scratch: scratch, before: [:], "\(arguments)")
+        #expect(result.stderr == "sqlite-stress: error: \(sentence)\n")
+    }
+
     // `help` names a command; a name that is none is an error, not the tool's help.
     @Test func helpForNoCommandIsAnError() throws {
         let result = try CLI.run(["help", "bogus"])

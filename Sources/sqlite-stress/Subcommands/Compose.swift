@@ -78,11 +78,13 @@ struct Compose: ParsableCommand {
                 throw ValidationError("--faults takes kill, pause or kill,pause (got '\(faults)').")
             }
         }
-        if duration == nil, runs == nil { throw ValidationError("give --duration or --runs.") }
         if keepCommands < 0 { throw ValidationError("--keep-commands must be 0 (keep all) or more (got \(keepCommands)).") }
     }
 
     func run() throws {
+        // Here, not in validate(): the parser checks values before it reports an unknown option,
+        // and a misspelt `--duraton 10` must be named as such, not read as no length at all.
+        if duration == nil, runs == nil { throw ToolError("give --duration or --runs.") }
         let seed = seed.flatMap(Seed.parse)
             ?? ProcessInfo.processInfo.environment["SQLITE_STRESS_SEED"].flatMap(Seed.parse) ?? Seed.fresh()
         let kinds = (faults ?? "").split(separator: ",").compactMap { FaultKind(rawValue: String($0)) }

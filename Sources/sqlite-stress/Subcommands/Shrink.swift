@@ -107,7 +107,6 @@ struct Shrink: ParsableCommand {
         for (path, name) in [(out, "--out"), (log, "--log"), (verify, "--verify")] { try requireNonEmpty(path, name) }
         if verify != nil && out != nil { throw ValidationError("--verify and --out do not go together.") }
         if verify != nil && log != nil { throw ValidationError("--verify and --log do not go together.") }
-        if verify == nil && out == nil { throw ValidationError("shrink needs --out FILE (or --verify FILE).") }
         for directory in against where !FileManager.default.fileExists(atPath: DatabaseFile.join(directory, "libsqlite3.so.0")) {
             throw ValidationError("--against \(directory) holds no libsqlite3.so.0; give a directory scripts/build-sqlite made.")
         }
@@ -117,6 +116,8 @@ struct Shrink: ParsableCommand {
     }
 
     func run() throws {
+        // Here, not in validate(), so that a misspelt `--ot` is named as unknown first (see `Compose.run`).
+        if verify == nil && out == nil { throw ToolError("shrink needs --out FILE (or --verify FILE).") }
         let console = Console(quiet: common.quiet, json: common.json)
         if let verify {
             let outcome = try ScriptVerification.run(verify)
