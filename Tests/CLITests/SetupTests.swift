@@ -35,4 +35,17 @@ import Testing
         #expect(recommended.status == 0, "\(recommended.stderr)")
         #expect(Self.planned(recommended).contains("docker.io"), "\(recommended.stdout.suffix(2000))")
     }
+
+    // `--help` prints the usage and installs nothing; an unknown option is one
+    // sentence and exit 2, never a run of the installation.
+    @Test func setupAnswersHelpAndRefusesUnknownOptions() throws {
+        let help = try CLI.exec(Self.setup, ["--help"])
+        #expect(help.status == 0, "\(help.stderr)")
+        #expect(help.stdout.contains("scripts/setup --dry-run [OPTION…]"), "\(help.stdout)")
+        #expect(!help.stdout.contains("set -euo"))
+        let bogus = try CLI.exec(Self.setup, ["--bogus"])
+        #expect(bogus.status == 2)
+        #expect(bogus.stdout.isEmpty)
+        #expect(bogus.stderr == "scripts/setup: unknown option --bogus (see scripts/setup --help).\n")
+    }
 }
