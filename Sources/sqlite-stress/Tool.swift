@@ -65,8 +65,17 @@ struct Tool: ParsableCommand {
             if code == .success || error is ExitCode {
                 exit(withError: error)  // --help, --version, or a status already reported.
             }
-            fail(sentence(message(for: error)))
+            fail(sentence(withDatabaseHint(message(for: error), arguments: Array(CommandLine.arguments.dropFirst()))))
         }
+    }
+
+    /// A database path given where only `--db` takes one (`check runs/s.db`):
+    /// the parser's "unexpected argument" says where it goes.
+    static func withDatabaseHint(_ message: String, arguments: [String]) -> String {
+        let first = SQLiteChoice.afterLeadingFlags(in: arguments)
+        guard first < arguments.count, !["compose", "replay", "shrink", "setup-complete"].contains(arguments[first]),
+              let path = message.wholeMatch(of: /Unexpected argument '(.+)'/)?.1 else { return message }
+        return "\(message); give the database with --db \(path)"
     }
 
     /// The argument parser's message in the tool's own style: a sentence that

@@ -96,7 +96,8 @@ import Testing
 
     // A misspelt command is named, with the nearest command when one is close,
     // never blamed on the options after it; a misspelt option is named before a
-    // check that an option is missing (`--duraton` is not "give --duration").
+    // check that an option is missing (`--duraton` is not "give --duration");
+    // a database path given without --db is told where it goes.
     @Test(arguments: [
         (["stres", "--threads", "4"], "there is no command named 'stres'; did you mean 'stress'? `sqlite-stress --help` lists them."),
         (["chek", "--db", "x.db"], "there is no command named 'chek'; did you mean 'check'? `sqlite-stress --help` lists them."),
@@ -106,6 +107,10 @@ import Testing
         (["compose", "composer"], "give --duration or --runs."),
         (["shrink", "--ot", "x.sql"], "unknown option '--ot'. Did you mean '--out'?"),
         (["shrink"], "shrink needs --out FILE (or --verify FILE)."),
+        // A database given where only --db takes one.
+        (["check", "runs/s.db"], "unexpected argument 'runs/s.db'; give the database with --db runs/s.db."),
+        (["insert", "s.db"], "unexpected argument 's.db'; give the database with --db s.db."),
+        (["replay", "a.sql", "b.sql"], "unexpected argument 'b.sql'."),
     ])
     func misspeltCommandsAndOptionsAreNamed(_ arguments: [String], _ sentence: String) throws {
         let scratch = try Scratch()
@@ -318,6 +323,7 @@ import Testing
             (["none.sql"], "none.sql does not exist."),
             (["dir"], "dir is a directory, not an SQL log."),
             (["s.db.sql", "--db", "dir"], "the replay database path dir is a directory."),
+            (["s.db.sql", "--db", "./s.db.sql", "--overwrite"], "--db must differ from the log: the replay writes its database there."),
         ] {
             let result = try CLI.run(["replay"] + arguments, in: scratch.url)
             try expectRejected(result, scratch: scratch, before: before, "replay \(arguments)")

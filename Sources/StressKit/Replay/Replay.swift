@@ -280,6 +280,9 @@ public enum Replay {
         guard DatabaseFile.starts(logPath, with: SQLLog.headerPrefix) else {
             throw ToolError("\(logPath) is not an SQL log written by sqlite-stress.")
         }
+        if databasePath == logPath || DatabaseFile.sameFile(databasePath, logPath) {
+            throw ToolError("--db must differ from the log: the replay writes its database there.")
+        }
         // A rotated log: `<log>.1`, then `<log>`; one whose beginning is gone cannot be replayed (and
         // is refused before an old replay database is replaced).
         let files = try SQLLog.files(of: logPath)

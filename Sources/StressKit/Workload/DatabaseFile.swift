@@ -296,6 +296,13 @@ public enum DatabaseFile {
         return fstat(fd, &open) == 0 && stat(path, &named) == 0 && open.st_ino == named.st_ino && open.st_dev == named.st_dev
     }
 
+    /// Whether `a` and `b` name the same existing file (the same inode on the
+    /// same device, through links and `..` alike).
+    public static func sameFile(_ a: String, _ b: String) -> Bool {
+        var first = stat(), second = stat()
+        return stat(a, &first) == 0 && stat(b, &second) == 0 && first.st_ino == second.st_ino && first.st_dev == second.st_dev
+    }
+
     /// Whether anything is at `path`, following symbolic links (`isDirectory`).
     static func exists(_ path: String) -> Bool { isDirectory(path) != nil }
 
