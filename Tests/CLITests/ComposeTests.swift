@@ -563,7 +563,7 @@ import Testing
 
 @Suite struct ReplayTests {
     // A one-thread run's log, and several drivers' shared log, replay with every
-    // result as recorded.
+    // result as recorded, and the replay names the database it wrote.
     @Test func logsReplayExactly() throws {
         let scratch = try Scratch()
         let db = scratch.file("m.db").path
@@ -571,6 +571,7 @@ import Testing
         let monolith = try CLI.run(["replay", db + ".sql"])
         #expect(monolith.status == 0, "\(monolith.stdout)")
         #expect(monolith.stdout.contains("every result as recorded"))
+        #expect(monolith.stdout.contains("\nreplay database: \(db).sql.replay.db\n"), "\(monolith.stdout)")
 
         let shared = scratch.file("c.db").path
         #expect(try CLI.run(["schema", "--db", shared, "--seed", "2", "-q"]).status == 0)
@@ -579,6 +580,7 @@ import Testing
         }
         let drivers = try CLI.run(["replay", shared + ".sql", "--db", scratch.file("r.db").path])
         #expect(drivers.status == 0, "\(drivers.stdout)")
+        #expect(drivers.stdout.contains("\nreplay database: \(scratch.file("r.db").path)\n"), "\(drivers.stdout)")
     }
 
     // A replay reads the commit order from the run's database and leaves the

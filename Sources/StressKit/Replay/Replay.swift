@@ -198,6 +198,8 @@ public enum Replay {
         public var orderCompacted: Bool
         /// The files read, in order: the log, or `<log>.1` and then the log when it was rotated.
         public var files: [String] = []
+        /// The database the replay wrote.
+        public var database = ""
         public var mismatch: Mismatch?
 
         /// A difference in a log of several writers (besides the set-up) whose
@@ -241,6 +243,7 @@ public enum Replay {
             let detail = timing.isEmpty ? "" : " (" + timing.joined(separator: "; ") + ")"
             guard let mismatch else {
                 lines.append("replay: \(Format.count(statements, "statement")) of \(Format.count(writers, "writer")), every result as recorded" + detail)
+                lines.append("replay database: \(database)")
                 lines.append(SQLiteChoice.line)
                 return lines.joined(separator: "\n")
             }
@@ -250,6 +253,7 @@ public enum Replay {
             lines.append("    statement: \(sql)")
             lines.append("    recorded: \(mismatch.recorded)")
             lines.append("    replayed: \(mismatch.replayed)")
+            lines.append("replay database: \(database)")
             if inconclusive {
                 lines.append("result: NO VERDICT — the run compacted its ledger, which removes the commit order the replay follows "
                     + "for the transactions a compaction covered; with several writers they commit in the log's order here, so "
@@ -311,7 +315,7 @@ public enum Replay {
                 statements: session.statements, skipped: session.skipped, deferred: session.deferred,
                 restarts: session.restarts, abandoned: session.abandoned, finished: session.finished, timed: session.timed,
                 writers: session.writerCount, faults: faults, commitOrder: order != nil, orderCompacted: order?.compacted ?? false,
-                files: files, mismatch: mismatch)
+                files: files, database: databasePath, mismatch: mismatch)
         }
         let total = readers.reduce(Int64(0)) { $0 + $1.size }
         var done: Int64 = 0
