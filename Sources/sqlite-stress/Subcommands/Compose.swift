@@ -22,7 +22,9 @@ struct Compose: ParsableCommand {
             of the last --keep-commands others, so that a run of hours stays the size of a short one; \
             every command and assertion is counted in the report. Exit status 1 when an \
             always/unreachable assertion failed or a command failed on its own; 2 when nothing failed \
-            but a command stopped on a usage or environment error (its own exit status 2: a full disk, say).
+            but a command stopped on a usage or environment error (its own exit status 2: a full disk, say), \
+            or an always or reachable assertion a command declared it must hit was never hit (never \
+            checked); 130 when interrupted with nothing failed.
             """
     )
 
