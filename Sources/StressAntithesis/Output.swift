@@ -97,7 +97,8 @@ public final class Output: Sendable {
             var line = message.text
             line += "\n"
             guard writeAll(fd, &line) else {
-                Self.note("cannot write the SDK output \(path ?? ""): \(String(cString: strerror(errno)))")
+                let reason = String(cString: strerror(errno))
+                Self.note("cannot write the SDK output \(path ?? ""): \(reason)")
                 return false
             }
             return true

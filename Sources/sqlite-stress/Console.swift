@@ -138,6 +138,7 @@ extension ComposeProgress: ProgressReport {
     private var tally: String {
         "\(Format.count(running, "command")) running, \(Format.count(faults, "fault")) injected, "
             + "\(Format.count(failedCommands, "command")) failed on \(failedCommands == 1 ? "its" : "their") own, "
+            + (stoppedCommands > 0 ? "\(stoppedCommands) stopped on an error (exit 2), " : "")
             + "\(Format.count(failedAssertions, "assertion")) failed"
     }
 

@@ -74,7 +74,9 @@ struct Tool: ParsableCommand {
     static func withDatabaseHint(_ message: String, arguments: [String]) -> String {
         let first = SQLiteChoice.afterLeadingFlags(in: arguments)
         guard first < arguments.count, !["compose", "replay", "shrink", "setup-complete"].contains(arguments[first]),
-              let path = message.wholeMatch(of: /Unexpected argument '(.+)'/)?.1 else { return message }
+              !arguments.contains("--"), !arguments.contains(where: { $0 == "--db" || $0.hasPrefix("--db=") }),
+              let path = message.wholeMatch(of: /Unexpected argument '(.+)'/)?.1,
+              path.contains("/") || path.hasSuffix(".db") || FileManager.default.fileExists(atPath: String(path)) else { return message }
         return "\(message); give the database with --db \(path)"
     }
 
@@ -99,14 +101,19 @@ struct Tool: ParsableCommand {
     /// before a command (`--sqlite DIR help bogus`).
     static func commandLine(_ arguments: [String]) throws(ToolError) -> [String] {
         let first = SQLiteChoice.afterLeadingFlags(in: arguments)
-        var names: [String] = []
-        for command in configuration.subcommands { if let name = command.configuration.commandName { names.append(name) } }
+        // Every command's name, and those a suggestion may offer (not the hidden ones).
+        var names: [String] = [], shown = ["help"]
+        for command in configuration.subcommands {
+            guard let name = command.configuration.commandName else { continue }
+            names.append(name)
+            if command.configuration.shouldDisplay { shown.append(name) }
+        }
         // A word where the command goes that names none (`stres`): said so, never blamed on the options after it.
         if first < arguments.count, !arguments[first].hasPrefix("-"), arguments[first] != "help", !names.contains(arguments[first]) {
-            throw unknownCommand(arguments[first], among: names)
+            throw unknownCommand(arguments[first], among: shown)
         }
         if first + 1 < arguments.count, arguments[first] == "help", arguments[first + 1] != "help", !names.contains(arguments[first + 1]) {
-            throw unknownCommand(arguments[first + 1], among: names)
+            throw unknownCommand(arguments[first + 1], among: shown.filter { $0 != "help" })
         }
         var result: [String] = []
         for (index, argument) in arguments.enumerated() {

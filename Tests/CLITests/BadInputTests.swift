@@ -103,6 +103,9 @@ import Testing
         (["chek", "--db", "x.db"], "there is no command named 'chek'; did you mean 'check'? `sqlite-stress --help` lists them."),
         (["replya", "x.sql"], "there is no command named 'replya'; did you mean 'replay'? `sqlite-stress --help` lists them."),
         (["frobnicate"], "there is no command named 'frobnicate'; `sqlite-stress --help` lists them."),
+        (["hlep"], "there is no command named 'hlep'; did you mean 'help'? `sqlite-stress --help` lists them."),
+        // A hidden command is never offered.
+        (["setup-complet"], "there is no command named 'setup-complet'; `sqlite-stress --help` lists them."),
         (["compose", "composer", "--duraton", "10"], "unknown option '--duraton'. Did you mean '--duration'?"),
         (["compose", "composer"], "give --duration or --runs."),
         (["shrink", "--ot", "x.sql"], "unknown option '--ot'. Did you mean '--out'?"),
@@ -111,6 +114,9 @@ import Testing
         (["check", "runs/s.db"], "unexpected argument 'runs/s.db'; give the database with --db runs/s.db."),
         (["insert", "s.db"], "unexpected argument 's.db'; give the database with --db s.db."),
         (["replay", "a.sql", "b.sql"], "unexpected argument 'b.sql'."),
+        // No hint for what is no database path, nor where --db is given.
+        (["stress", "--threads", "4", "8"], "unexpected argument '8'."),
+        (["check", "--db", "x.db", "extra.db"], "unexpected argument 'extra.db'."),
     ])
     func misspeltCommandsAndOptionsAreNamed(_ arguments: [String], _ sentence: String) throws {
         let scratch = try Scratch()

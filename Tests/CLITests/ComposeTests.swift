@@ -210,14 +210,23 @@ import Testing
         #expect(stopped.stdout.contains("result: NO VERDICT — first_setup stopped on a usage or environment error (exit 2), so nothing "
             + "after it ran; its stderr says why"), "\(stopped.stdout)")
 
+        // Stops and failures: the first failure keeps its record and its line, ahead of the stopped ones,
+        // though --keep-commands 1 keeps one of each and (seed 2) four commands stop before any fails.
         let mixed = try ScriptTemplate(["serial_driver_full": stops, "serial_driver_bad": "exit 3"])
         let mixedRun = mixed.scratch.file("run")
-        let failed = try CLI.run(["compose", mixed.directory.path, "--seed", "1", "--runs", "12", "--run-dir", mixedRun.path])
-        let outcomes = try #require(try Self.report(mixedRun)["outcomes"] as? [String: [String: Int]])
+        let failed = try CLI.run(["compose", mixed.directory.path, "--seed", "2", "--runs", "12", "--keep-commands", "1", "--run-dir", mixedRun.path])
+        let mixedReport = try Self.report(mixedRun)
+        let outcomes = try #require(mixedReport["outcomes"] as? [String: [String: Int]])
         let bad = try #require(outcomes["serial_driver_bad"]?["exit 3"]), full = try #require(outcomes["serial_driver_full"]?["exit 2"])
         #expect(failed.status == 1, "\(failed.stdout)")
         #expect(failed.stdout.contains("result: FAIL — \(Format.count(bad, "command")) failed, \(full) stopped on a usage or environment "
             + "error (exit 2)\n"), "\(failed.stdout)")
+        let kept = try #require(mixedReport["commands"] as? [[String: Any]])
+        #expect(kept.contains { $0["sequence"] as? Int == 5 && $0["name"] as? String == "serial_driver_bad" && $0["exitStatus"] as? Int == 3 },
+                "\(kept)")
+        let failedLine = try #require(failed.stdout.range(of: "\nFAILED serial_driver_bad #"), "\(failed.stdout)")
+        let stoppedLine = try #require(failed.stdout.range(of: "\nSTOPPED serial_driver_full #"), "\(failed.stdout)")
+        #expect(failedLine.lowerBound < stoppedLine.lowerBound)
     }
 
     // The run directory's disk fills under the composed template: the
@@ -548,7 +557,7 @@ import Testing
         #expect(process.terminationStatus == 130)
         // Nothing failed: the report says it was interrupted, not that it failed (as stress does).
         #expect(report.contains("\nresult: INTERRUPTED after "), "\(report)")
-        #expect(report.contains(" s — nothing failed so far; the run's ending command did not run\n"), "\(report)")
+        #expect(report.contains(" s — nothing failed so far; the run did not reach its end\n"), "\(report)")
         let started = try String(contentsOf: pids, encoding: .utf8).split(separator: "\n").compactMap { Int32($0) }
         #expect(started.count >= 2)
         usleep(100_000)
@@ -687,10 +696,11 @@ import Testing
     }
 
     // A compaction removes the commit order a replay of several writers
-    // follows, so a difference in such a log may be that order's: the replay
-    // still shows it, but gives no verdict (exit 2), never a finding. A
-    // one-thread log replays exactly, compacted or not, and its difference
-    // stays a finding (exit 1).
+    // follows, and a log away from its database has none: a difference in
+    // such a log may be that order's, so the replay still shows it but gives
+    // no verdict (exit 2), never a finding. Beside its uncompacted database the
+    // same log's difference is a finding (exit 1), and so is one in a
+    // one-thread log, compacted or not.
     @Test func aDifferenceWhereCompactionTookTheOrderGivesNoVerdict() throws {
         let scratch = try Scratch()
         let four = scratch.file("four.db").path
@@ -700,6 +710,17 @@ import Testing
         #expect(replay.stdout.contains("replay: the result differs at log line "), "\(replay.stdout)")
         #expect(replay.stdout.contains("\nresult: NO VERDICT — the run compacted its ledger, which removes the commit order the replay "
             + "follows for the transactions a compaction covered;"), "\(replay.stdout)")
+
+        // The same kind of log, not compacted, but away from its database: no order to follow either.
+        let plain = scratch.file("plain.db").path
+        _ = try Self.plantDifference(plain, compactEvery: nil)
+        let moved = scratch.file("moved.sql").path
+        try FileManager.default.copyItem(atPath: plain + ".sql", toPath: moved)
+        let away = try CLI.run(["replay", moved])
+        #expect(away.status == 2, "\(away.stdout)")
+        #expect(away.stdout.contains("\nresult: NO VERDICT — the run's database is not beside the log,"), "\(away.stdout)")
+        let beside = try CLI.run(["replay", plain + ".sql"])
+        #expect(beside.status == 1, "\(beside.stdout)")
 
         // One thread, compacted: the last insert's recorded row count changed.
         let one = scratch.file("one.db").path

@@ -78,3 +78,23 @@ import Testing
         }
     }
 }
+
+@Suite struct CommandSuggestionTests {
+    // The distance a misspelt command's suggestion is measured by: one edit
+    // per inserted, removed or changed letter (two letters swapped are two).
+    @Test(arguments: [
+        ("stres", "stress", 1), ("stress", "stres", 1), ("chek", "check", 1), ("replya", "replay", 2),
+        ("", "help", 4), ("help", "", 4), ("", "", 0), ("compose", "compose", 0), ("abc", "xyz", 3),
+    ])
+    func editDistanceCountsEdits(_ a: String, _ b: String, _ distance: Int) {
+        #expect(Tool.editDistance(a, b) == distance)
+    }
+
+    // The nearest command within two edits is offered; farther, none is.
+    @Test func theNearestCommandIsOffered() {
+        #expect(Tool.unknownCommand("compse", among: ["compose", "check"]).message
+            == "there is no command named 'compse'; did you mean 'compose'? `sqlite-stress --help` lists them.")
+        #expect(Tool.unknownCommand("zzzzzz", among: ["compose", "check"]).message
+            == "there is no command named 'zzzzzz'; `sqlite-stress --help` lists them.")
+    }
+}

@@ -44,7 +44,9 @@ public struct Recent<Element: Sendable>: Sendable {
 /// directory and a report of the size of a short one:
 /// - the `first_` command and the one that ends the run;
 /// - those that failed on their own (`ComposeReport.CommandRecord.failedOnItsOwn`)
-///   or whose SDK output holds a failing assertion, the first `limit` of them;
+///   or whose SDK output holds a failing assertion, the first `limit` of them,
+///   and apart from them the first `limit` that stopped on a usage or
+///   environment error (`stoppedOnAnError`);
 /// - the last `limit` of the others.
 ///
 /// The output files of a command that leaves the last `limit` are removed
@@ -60,9 +62,13 @@ struct CommandHistory {
     /// Those of them that stopped on a usage or environment error.
     private(set) var stoppedOnAnError = 0
     private(set) var driverKilledByRunner = false
-    /// The first_ and ending commands, and the first `limit` failures.
+    /// The first_ and ending commands, the first `limit` failures, and the
+    /// first `limit` commands that stopped on an error: a budget of their own,
+    /// so that a disk that fills (every command stopping) leaves room for the
+    /// failure that matters.
     private var flagged: [ComposeReport.CommandRecord] = []
     private var flaggedFailures = 0
+    private var flaggedStops = 0
     private var recent: Recent<ComposeReport.CommandRecord>
 
     init(limit: Int?, directory: String) {
@@ -77,11 +83,14 @@ struct CommandHistory {
         if record.prefix.isDriver, record.killedByRunner { driverKilledByRunner = true }
         if record.failedOnItsOwn { failedOnTheirOwn += 1 }
         if record.stoppedOnAnError { stoppedOnAnError += 1 }
-        let failure = record.failedOnItsOwn || record.assertionFailed
+        let failure = (record.failedOnItsOwn && !record.stoppedOnAnError) || record.assertionFailed
         if !record.prefix.isDriver && record.prefix != .anytime {
             flagged.append(record)
         } else if failure, limit.map({ flaggedFailures < $0 }) ?? true {
             flaggedFailures += 1
+            flagged.append(record)
+        } else if record.stoppedOnAnError, !record.assertionFailed, limit.map({ flaggedStops < $0 }) ?? true {
+            flaggedStops += 1
             flagged.append(record)
         } else if let out = recent.append(record) {
             for path in out.output { unlink(DatabaseFile.join(directory, path)) }

@@ -278,7 +278,8 @@ public struct ComposeReport: Sendable {
             lines.append("    kept in full (record and output files): \(commands.count) — the first_ and ending commands, the first "
                 + "failures, the last \(settings.keptCommands.map(String.init) ?? "all") others (--keep-commands)")
         }
-        for command in failedCommands.prefix(10) {
+        // The failures first, then the commands that stopped on an error: a full disk stops many.
+        for command in (failedCommands.filter { !$0.stoppedOnAnError } + failedCommands.filter(\.stoppedOnAnError)).prefix(10) {
             lines.append("\(command.stoppedOnAnError ? "STOPPED" : "FAILED") \(command.name) #\(command.sequence): \(command.outcome) (seed \(command.seed); "
                 + (command.output.isEmpty ? "no output)" : "output in \(command.output.joined(separator: ", ")))"))
             if let tail = command.stderrTail {
@@ -301,7 +302,7 @@ public struct ComposeReport: Sendable {
             var why: [String] = []
             if !failedAssertions.isEmpty { why.append("\(Format.count(failedAssertions.count, "assertion")) failed") }
             if let first = firstStopped {
-                why.append("\(first.name) failed (\(first.outcome)), so nothing after it ran")
+                why.append("\(first.name) \(first.stoppedOnAnError ? "stopped" : "failed") (\(first.outcome)), so nothing after it ran")
             } else if failedCommandCount > stoppedCommandCount {
                 why.append("\(Format.count(failedCommandCount - stoppedCommandCount, "command")) failed")
             }
@@ -312,15 +313,15 @@ public struct ComposeReport: Sendable {
             if interrupted { why.append("interrupted") }
             lines.append("result: FAIL — " + why.joined(separator: ", "))
         } else if interrupted {
-            lines.append("result: INTERRUPTED after \(Format.fixed(elapsed, 1)) s — nothing failed so far; the run's ending command did not run")
+            lines.append("result: INTERRUPTED after \(Format.fixed(elapsed, 1)) s — nothing failed so far; the run did not reach its end")
         } else if let first = firstStopped {
             lines.append("result: NO VERDICT — \(first.name) stopped on a usage or environment error (exit 2), so nothing after it ran; "
                 + "its stderr says why")
         } else {
             var why: [String] = []
             if stoppedCommandCount > 0 {
-                why.append("\(Format.count(stoppedCommandCount, "command")) stopped on a usage or environment error (exit 2); their "
-                    + "stderr says why")
+                why.append("\(Format.count(stoppedCommandCount, "command")) stopped on a usage or environment error (exit 2); "
+                    + (stoppedCommandCount == 1 ? "its stderr says why" : "their stderr says why"))
             }
             if !neverChecked.isEmpty {
                 why.append("\(Format.count(neverChecked.count, "assertion")) that commands declared they must hit "

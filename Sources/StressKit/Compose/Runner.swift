@@ -84,8 +84,10 @@ public struct ComposeProgress: Sendable {
     public var drivers: Int
     public var running: Int
     public var faults: Int
-    /// Commands that failed on their own, and assertions that failed, so far.
+    /// Commands that failed on their own (not counting those that stopped on a
+    /// usage or environment error, counted apart), and assertions that failed, so far.
     public var failedCommands: Int
+    public var stoppedCommands = 0
     public var failedAssertions: Int
 
     /// How much of the driver phase is done, 0...1.
@@ -257,7 +259,8 @@ public final class ComposeRunner {
         onProgress(ComposeProgress(
             phase: phase, elapsed: lastProgress.timeIntervalSince(started),
             duration: settings.duration, runs: settings.runs, drivers: schedule.total,
-            running: running.count { $0.isRunning }, faults: injectedByKind.values.reduce(0, +), failedCommands: history.failedOnTheirOwn,
+            running: running.count { $0.isRunning }, faults: injectedByKind.values.reduce(0, +),
+            failedCommands: history.failedOnTheirOwn - history.stoppedOnAnError, stoppedCommands: history.stoppedOnAnError,
             failedAssertions: sdk.entries.count { $0.verdict == "failed" }))
     }
 

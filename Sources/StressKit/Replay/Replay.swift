@@ -202,11 +202,12 @@ public enum Replay {
         public var database = ""
         public var mismatch: Mismatch?
 
-        /// A difference in a log of several writers (besides the set-up) whose
-        /// run compacted its ledger: the replay could not follow the run's order
-        /// of the commits the compaction covered, so the difference may be that
+        /// A difference in a log of several writers (besides the set-up) where the
+        /// replay could not follow the run's commit order: the run's database was
+        /// not beside the log, or it compacted its ledger, which removes the order
+        /// of the commits a compaction covered. The difference may be that
         /// order's, not SQLite's — no verdict (exit status 2), never a finding.
-        public var inconclusive: Bool { mismatch != nil && orderCompacted && writers > 2 }
+        public var inconclusive: Bool { mismatch != nil && writers > 2 && (!commitOrder || orderCompacted) }
 
         /// 0 every result as recorded; 1 a result differs; 2 one differs where the order was lost.
         public var exitStatus: Int32 { mismatch == nil ? 0 : inconclusive ? 2 : 1 }
@@ -255,10 +256,14 @@ public enum Replay {
             lines.append("    replayed: \(mismatch.replayed)")
             lines.append("replay database: \(database)")
             if inconclusive {
-                lines.append("result: NO VERDICT — the run compacted its ledger, which removes the commit order the replay follows "
-                    + "for the transactions a compaction covered; with several writers they commit in the log's order here, so "
-                    + "this difference may be that order's, not SQLite's. A run that never compacts (stress --compact-every "
-                    + "never, a template without the compact driver) replays in its own order.")
+                lines.append(commitOrder
+                    ? "result: NO VERDICT — the run compacted its ledger, which removes the commit order the replay follows "
+                        + "for the transactions a compaction covered; with several writers they commit in the log's order here, so "
+                        + "this difference may be that order's, not SQLite's. A run that never compacts (stress --compact-every "
+                        + "never, a template without the compact driver) replays in its own order."
+                    : "result: NO VERDICT — the run's database is not beside the log, so with several writers commits follow "
+                        + "the log's order here, and this difference may be that order's, not SQLite's. Replay the log beside "
+                        + "its database (<db>.sql).")
             }
             lines.append(SQLiteChoice.line)
             return lines.joined(separator: "\n")

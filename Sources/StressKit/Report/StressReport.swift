@@ -128,7 +128,7 @@ public struct StressReport: Sendable {
         if let rotated = logRotation.olderLines {
             let older = SQLLog.olderPath(of: settings.logPath)
             lines.append("SQL log rotated \(Format.count(logRotation.count, "time")) past its limit: lines \(rotated.lowerBound)–\(rotated.upperBound) "
-                + "in \(older) (\(Format.mebibytes(DatabaseFile.size(of: older)))), the rest in \(settings.logPath)"
+                + "in \(older) (\(Format.size(DatabaseFile.size(of: older)))), the rest in \(settings.logPath)"
                 + (logRotation.droppedLines ? "; the lines before are gone" : "; replay reads both"))
         }
         for error in unexpectedErrors { lines.append("unexpected error: \(error)") }

@@ -133,7 +133,8 @@ final class ScriptRunner {
     private func checkStorage(_ error: SQLiteError, setting: ShrinkSetting) throws(ToolError) {
         guard !setting.hasFaults, error.isStorageTrouble else { return }
         throw ToolError("shrink's work directory \(directory) failed under a replay (\(error.code.name): \(error.message)); "
-            + "give it room, or set TMPDIR to a directory with room.")
+            + (error.code.primary == .full ? "give it room, or set TMPDIR to a directory with room."
+                : "set TMPDIR to a directory SQLite can write, on a sound disk."))
     }
 
     /// Crashes (copies the files) as `setting` says and asks the oracle, on a

@@ -15,8 +15,8 @@ struct Replay: ParsableCommand {
             the replay injects none. The log is streamed (memory stays flat) and progress goes to \
             stderr. Exit status 0 when every result matches, 1 at the first difference (with its \
             line, writer, statement, recorded and replayed results); 2 when that difference is in a log of \
-            several writers whose run compacted its ledger, which removes the commit order a replay \
-            follows, so it may be that order's (no verdict).
+            several writers whose run's commit order the replay could not follow (the run's database \
+            not beside the log, or its ledger compacted), so it may be that order's (no verdict).
             """
     )
 
