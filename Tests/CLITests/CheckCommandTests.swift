@@ -350,6 +350,40 @@ import Testing
             && $0["last-writer"] == "t0x999" }, "\(found)")
     }
 
+    // A database sqlite-stress made (its acknowledgement log beside it) whose
+    // header's application id, or one of whose bookkeeping tables, was changed
+    // behind the tool's back is no longer the run's: an `integrity` violation
+    // (exit 1), which `integrity_check` does not see — never "not initialised
+    // by sqlite-stress" (exit 2), which a runner reads as an error of the
+    // environment. Without the log beside it, the same file is someone else's.
+    @Test func aDatabaseThatLostItsIdentityIsAnIntegrityViolation() throws {
+        let scratch = try Scratch()
+        for (name, tamper, message) in [
+            ("id", "PRAGMA application_id = 7", "its header's application id is 0x7, not sqlite-stress's 0x53515354"),
+            ("table", "DROP TABLE stress_accounts", "its bookkeeping table stress_accounts is gone"),
+        ] {
+            let db = scratch.file("\(name).db").path
+            try #require(try CLI.run(["schema", "--db", db, "--seed", "3", "-q"]).status == 0)
+            try #require(try CLI.run(["insert", "--db", db, "--seed", "1", "-q"]).status == 0)
+            let clean = try CLI.run(["check", "--db", db, "-q"])
+            #expect(clean.status == 0, "\(clean.stdout)")
+            let connection = try Connection(path: db)
+            try connection.execute(tamper)
+            connection.close()
+            let check = try CLI.run(["check", "--db", db, "--json"])
+            #expect(check.status == 1, "\(name): \(check.stdout)\(check.stderr)")
+            let report = try #require(try JSONSerialization.jsonObject(with: Data(check.stdout.utf8)) as? [String: Any], "\(check.stderr)")
+            let violations = (report["properties"] as? [[String: Any]] ?? []).flatMap { $0["violations"] as? [[String: Any]] ?? [] }
+            #expect(violations.map { $0["property"] as? String } == ["integrity"], "\(violations)")
+            #expect(violations.first?["message"] as? String == "the database is no longer the one sqlite-stress made: \(message)")
+
+            try FileManager.default.removeItem(atPath: db + ".acks")
+            let foreign = try CLI.run(["check", "--db", db])
+            #expect(foreign.status == 2, "\(name): \(foreign.stdout)")
+            #expect(foreign.stderr.hasSuffix("run `sqlite-stress stress` (or `sqlite-stress schema`) first.\n"), "\(foreign.stderr)")
+        }
+    }
+
     // model (merge boundaries): the first and the last row of a table, deleted, are
     // both missing; a row before every ledger key, inserted, is unwritten.
     @Test func rowsAtBothEndsOfTheMergeAreModelViolations() throws {

@@ -112,7 +112,9 @@ public enum CheckCommand {
         case .missing: throw ToolError("\(path) does not exist; run `sqlite-stress stress` (or `sqlite-stress schema`) first.")
         case .directory: throw ToolError("\(path) is a directory, not a database file.")
         case .notSQLite: throw ToolError("\(path) is not an SQLite database.")
-        case .sqlite(let id) where id != DatabaseFile.applicationID:
+        case .sqlite(let id) where id != DatabaseFile.applicationID && !DatabaseFile.hasAckLog(path):
+            // Without the run's acknowledgement log beside it, someone else's database; with it, ours
+            // with a damaged header, which the oracle reports (`Checker.lostIdentity`).
             throw ToolError("\(path) was not initialised by sqlite-stress; run `sqlite-stress stress` (or `sqlite-stress schema`) first.")
         case .sqlite, .damaged: break
         }
@@ -132,6 +134,8 @@ public enum CheckCommand {
                 "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN (?, ?, ?)",
                 [.text(Bookkeeping.meta), .text(Bookkeeping.ledger), .text(Bookkeeping.accounts)])
             guard bookkeeping == .integer(3) else {
+                // With the run's acknowledgement log beside it, tables gone is damage the oracle reports.
+                if DatabaseFile.hasAckLog(path) { return connection }
                 throw ToolError("\(path) has no sqlite-stress bookkeeping; run `sqlite-stress stress` (or `sqlite-stress schema`) first.")
             }
             var recorded: (format: Int64?, sqlite: String?) = (nil, nil)

@@ -60,6 +60,7 @@ public final class Checker {
         // `integrity` failure, and nothing else can be judged.
         let recorded: RecordedSchema
         do {
+            if let lost = try lostIdentity() { return unrecognisable(lost) }
             _ = try connection.scalar("SELECT count(*) FROM \(Bookkeeping.meta)")
             recorded = try RecordedSchema(connection)
         } catch let error as SQLiteError where error.isCorruption {
@@ -202,6 +203,37 @@ public final class Checker {
             thread = nil
             return results!
         }
+    }
+
+    /// What makes a database this tool made (its acknowledgement log says so)
+    /// no longer its own, when anything does: an application id in the header
+    /// other than sqlite-stress's, or bookkeeping tables gone. Damage no
+    /// `integrity_check` reports, and no error of the environment: the header
+    /// and the tables were written by the run and changed behind it.
+    private func lostIdentity() throws(SQLiteError) -> String? {
+        if case .integer(let id)? = try connection.scalar("PRAGMA main.application_id"),
+           UInt32(truncatingIfNeeded: id) != DatabaseFile.applicationID {
+            return "its header's application id is 0x\(String(UInt32(truncatingIfNeeded: id), radix: 16)), not sqlite-stress's "
+                + "0x\(String(DatabaseFile.applicationID, radix: 16))"
+        }
+        let tables = [Bookkeeping.meta, Bookkeeping.ledger, Bookkeeping.accounts]
+        var missing: [String] = []
+        for table in tables where try connection.scalar(
+            "SELECT count(*) FROM main.sqlite_schema WHERE type = 'table' AND name = ?", [.text(table)]) == .integer(0) {
+            missing.append(table)
+        }
+        return missing.isEmpty ? nil : "its bookkeeping table\(missing.count == 1 ? "" : "s") \(missing.joined(separator: ", ")) "
+            + "\(missing.count == 1 ? "is" : "are") gone"
+    }
+
+    /// A database that is no longer recognisably the run's (`lostIdentity`): an
+    /// `integrity` failure, and nothing else can be judged.
+    private func unrecognisable(_ why: String) -> CheckReport {
+        let failed = PropertyResult(
+            property: .integrity, status: .fail, checked: "the database is no longer sqlite-stress's",
+            violations: [violation(.integrity, "the database is no longer the one sqlite-stress made: \(why)", [:])],
+            moreViolations: 0)
+        return CheckReport(results: [failed] + Property.allCases.dropFirst().map { .skipped($0, "the database is no longer sqlite-stress's") })
     }
 
     /// A file too damaged to read is an `integrity` failure, and nothing else can be judged.

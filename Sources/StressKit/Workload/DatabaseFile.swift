@@ -36,13 +36,19 @@ public enum DatabaseFile {
         case damaged
     }
 
+    /// Whether this tool's acknowledgement log is beside the database at `path`:
+    /// the mark of a database sqlite-stress made, whatever its header now says.
+    public static func hasAckLog(_ path: String) -> Bool {
+        starts(AckLog.path(for: path), with: AckLog.header)
+    }
+
     /// What is at `path`, judged from the 100-byte database header.
     public static func kind(at path: String) -> Kind {
         guard let isDirectory = isDirectory(path) else { return .missing }
         if isDirectory { return .directory }
         guard let header = head(of: path, count: 100) else { return .notSQLite }
         guard isSQLiteHeader(header) else {
-            return starts(AckLog.path(for: path), with: AckLog.header) ? .damaged : .notSQLite
+            return hasAckLog(path) ? .damaged : .notSQLite
         }
         let id = header[68..<72].reduce(UInt32(0)) { ($0 << 8) | UInt32($1) }
         return .sqlite(applicationID: id)
