@@ -146,6 +146,23 @@ import Testing
         #expect((json["violations"] as? [Any])?.isEmpty == true)
     }
 
+    // The summary names the run's three files with their sizes: the SQL log,
+    // the database and the acknowledgement log, in KiB below 1 MiB.
+    @Test func theSummaryGivesEachFilesSize() throws {
+        let scratch = try Scratch()
+        let db = scratch.file("sized.db").path
+        let result = try CLI.run(["stress", "--seed", "5", "--iterations", "100", "--db", db])
+        #expect(result.status == 0, "\(result.stdout)")
+        func kib(_ path: String) throws -> Int {
+            let bytes = try #require(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
+            try #require(bytes < 1_048_576, "\(path) is past 1 MiB")
+            return (bytes + 1023) / 1024
+        }
+        let line = try #require(result.stdout.split(separator: "\n").first { $0.hasPrefix("SQL log: ") })
+        #expect(line.hasSuffix(" — \(try kib(db + ".sql")) KiB, the database \(try kib(db)) KiB, "
+            + "the acknowledgement log \(try kib(db + ".acks")) KiB"), "\(line)")
+    }
+
     // --json puts one JSON document on stdout; the human lines go to stderr.
     @Test func jsonOutputIsOneDocument() throws {
         let scratch = try Scratch()
