@@ -80,25 +80,16 @@ import Testing
     }
 
     // The argument parser's own errors read as the tool's: one sentence in
-    // lower case with a full stop, the choices in it.
+    // lower case with a full stop, the choices in it. A misspelt command is
+    // named, with the nearest command when one is close, never blamed on the
+    // options after it; a misspelt option is named before a check that an
+    // option is missing (`--duraton` is not "give --duration"); a database
+    // path given without --db is told where it goes.
     @Test(arguments: [
         (["stress", "--frobnicate"], "unknown option '--frobnicate'."),
         (["stress", "--iterations", "many"], "the value 'many' is invalid for '--iterations <n>'."),
         (["compose", "composer", "--runs", "3", "--end", "sometimes"],
          "the value 'sometimes' is invalid for '--end <kind>'; give one of 'finally' and 'eventually'."),
-    ])
-    func parserErrorsAreSentences(_ arguments: [String], _ sentence: String) throws {
-        let scratch = try Scratch()
-        let result = try CLI.run(arguments, in: scratch.url)
-        try expectRejected(result, scratch: scratch, before: [:], "\(arguments)")
-        #expect(result.stderr == "sqlite-stress: error: \(sentence)\n")
-    }
-
-    // A misspelt command is named, with the nearest command when one is close,
-    // never blamed on the options after it; a misspelt option is named before a
-    // check that an option is missing (`--duraton` is not "give --duration");
-    // a database path given without --db is told where it goes.
-    @Test(arguments: [
         (["stres", "--threads", "4"], "there is no command named 'stres'; did you mean 'stress'? `sqlite-stress --help` lists them."),
         (["chek", "--db", "x.db"], "there is no command named 'chek'; did you mean 'check'? `sqlite-stress --help` lists them."),
         (["replya", "x.sql"], "there is no command named 'replya'; did you mean 'replay'? `sqlite-stress --help` lists them."),
@@ -118,7 +109,7 @@ import Testing
         (["stress", "--threads", "4", "8"], "unexpected argument '8'."),
         (["check", "--db", "x.db", "extra.db"], "unexpected argument 'extra.db'."),
     ])
-    func misspeltCommandsAndOptionsAreNamed(_ arguments: [String], _ sentence: String) throws {
+    func parserErrorsAreSentences(_ arguments: [String], _ sentence: String) throws {
         let scratch = try Scratch()
         let result = try CLI.run(arguments, in: scratch.url)
         try expectRejected(result, scratch: scratch, before: [:], "\(arguments)")
