@@ -60,7 +60,6 @@ public final class Checker {
         // `integrity` failure, and nothing else can be judged.
         let recorded: RecordedSchema
         do {
-            if let lost = try lostIdentity() { return unrecognisable(lost) }
             _ = try connection.scalar("SELECT count(*) FROM \(Bookkeeping.meta)")
             recorded = try RecordedSchema(connection)
         } catch let error as SQLiteError where error.isCorruption {
@@ -205,11 +204,23 @@ public final class Checker {
         }
     }
 
-    /// What makes a database this tool made (its acknowledgement log says so)
-    /// no longer its own, when anything does: an application id in the header
-    /// other than sqlite-stress's, or bookkeeping tables gone. Damage no
-    /// `integrity_check` reports, and no error of the environment: the header
-    /// and the tables were written by the run and changed behind it.
+    /// For a database this tool made (its acknowledgement log says so, which
+    /// `check` asks before it opens one): an `integrity` failure, nothing else
+    /// judged, when it is no longer its own (`lostIdentity`); nil otherwise,
+    /// and for a file too damaged to read, which `run` reports as such.
+    func identityReport() throws(SQLiteError) -> CheckReport? {
+        do {
+            return try lostIdentity().map(unrecognisable)
+        } catch where error.isCorruption {
+            return nil
+        }
+    }
+
+    /// What makes a database this tool made no longer its own, when anything
+    /// does: an application id in the header other than sqlite-stress's, or
+    /// bookkeeping tables gone. Damage no `integrity_check` reports, and no
+    /// error of the environment: the header and the tables were written by
+    /// the run and changed behind it.
     private func lostIdentity() throws(SQLiteError) -> String? {
         if case .integer(let id)? = try connection.scalar("PRAGMA main.application_id"),
            UInt32(truncatingIfNeeded: id) != DatabaseFile.applicationID {
