@@ -293,7 +293,8 @@ public struct ComposeReport: Sendable {
             lines.append("not covered: " + notCovered.map(\.id).joined(separator: "; "))
         }
         lines.append("elapsed: \(Format.fixed(elapsed, 1)) s")
-        let firstStopped = commands.first.flatMap { first in
+        // The first_ command, when it failed or stopped (nothing after it ran).
+        let failingFirst = commands.first.flatMap { first in
             first.prefix == .first && failedCommands.first?.sequence == first.sequence ? first : nil
         }
         if passed {
@@ -301,12 +302,12 @@ public struct ComposeReport: Sendable {
         } else if failed {
             var why: [String] = []
             if !failedAssertions.isEmpty { why.append("\(Format.count(failedAssertions.count, "assertion")) failed") }
-            if let first = firstStopped {
+            if let first = failingFirst {
                 why.append("\(first.name) \(first.stoppedOnAnError ? "stopped" : "failed") (\(first.outcome)), so nothing after it ran")
             } else if failedCommandCount > stoppedCommandCount {
                 why.append("\(Format.count(failedCommandCount - stoppedCommandCount, "command")) failed")
             }
-            if stoppedCommandCount > 0, firstStopped == nil {
+            if stoppedCommandCount > 0, failingFirst == nil {
                 why.append("\(stoppedCommandCount) stopped on a usage or environment error (exit 2)")
             }
             if malformedOutputFails { why.append("malformed SDK output") }
@@ -314,7 +315,7 @@ public struct ComposeReport: Sendable {
             lines.append("result: FAIL — " + why.joined(separator: ", "))
         } else if interrupted {
             lines.append("result: INTERRUPTED after \(Format.fixed(elapsed, 1)) s — nothing failed so far; the run did not reach its end")
-        } else if let first = firstStopped {
+        } else if let first = failingFirst {
             lines.append("result: NO VERDICT — \(first.name) stopped on a usage or environment error (exit 2), so nothing after it ran; "
                 + "its stderr says why")
         } else {

@@ -111,7 +111,7 @@ public struct FaultPlan: Sendable, Codable, Hashable {
     /// promises nothing across a power loss (a commit may be lost, the file
     /// damaged, and neither is a violation), and a sync that lies is never called.
     public func unverifiable(at synchronous: String) -> (option: String, reason: String)? {
-        guard losesPower, ["OFF", "0"].contains(synchronous.uppercased()) else { return nil }
+        guard losesPower, DatabaseConfig.neverSyncs(synchronous) else { return nil }
         return crash
             ? ("--crash", "SQLite promises nothing across a power loss at synchronous=off (a commit may be lost, the file damaged)")
             : ("--fault lying-fsync", "SQLite never syncs at synchronous=off (a sync that lies is never called)")

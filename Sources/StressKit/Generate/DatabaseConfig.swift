@@ -72,12 +72,16 @@ public struct DatabaseConfig: Sendable, Hashable, Codable {
     /// (<https://www.sqlite.org/pragma.html#pragma_synchronous>). It always
     /// survives the writer's death. The acknowledgement log is synced to match.
     public var commitsSurvivePowerLoss: Bool {
+        if Self.neverSyncs(synchronous) { return false }
         switch synchronous.uppercased() {
-        case "OFF", "0": false
-        case "NORMAL", "1": journalMode != .wal
-        default: true
+        case "NORMAL", "1": return journalMode != .wal
+        default: return true
         }
     }
+
+    /// Whether `synchronous` is OFF (by name or number, in any case): SQLite
+    /// never syncs, and promises nothing across a power loss.
+    public static func neverSyncs(_ synchronous: String) -> Bool { ["OFF", "0"].contains(synchronous.uppercased()) }
 
     /// What the oracle allows a simulated power loss to cost: with NORMAL, each
     /// writer's latest acknowledged commits (WAL syncs only at checkpoints; in

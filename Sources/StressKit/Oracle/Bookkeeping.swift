@@ -42,6 +42,18 @@ public enum Bookkeeping {
     /// The column every tracked table carries: the id of the transaction that last
     /// wrote the row, negated when that write was planned to be rolled back.
     public static let tagColumn = "stress_tag"
+    /// The tables every database sqlite-stress made has, of `meta`, `ledger`
+    /// and `accounts`, that `connection`'s main database lacks, in that order.
+    static func missingTables(in connection: Connection) throws(SQLiteError) -> [String] {
+        let tables = [meta, ledger, accounts]
+        var found: Set<String> = []
+        for row in try connection.query(
+            "SELECT name FROM main.sqlite_schema WHERE type = 'table' AND name IN (?, ?, ?)", tables.map { .text($0) }) {
+            if case .text(let name) = row[0] { found.insert(name) }
+        }
+        return tables.filter { !found.contains($0) }
+    }
+
     /// The `tbl` value of a commit record (one per explicit transaction).
     public static let commitMarker = ""
     /// The `tbl` value of a schema change's record: `key` is the change's number

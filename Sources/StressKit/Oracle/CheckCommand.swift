@@ -130,10 +130,7 @@ public enum CheckCommand {
         if keepingWAL, DatabaseFile.size(of: path + "-wal") > 0 { connection.keepWALOnClose() }
         do {
             // The first read also recovers from a hot journal or a WAL.
-            let bookkeeping = try connection.scalar(
-                "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN (?, ?, ?)",
-                [.text(Bookkeeping.meta), .text(Bookkeeping.ledger), .text(Bookkeeping.accounts)])
-            guard bookkeeping == .integer(3) else {
+            guard try Bookkeeping.missingTables(in: connection).isEmpty else {
                 // With the run's acknowledgement log beside it, tables gone is damage the oracle reports.
                 if DatabaseFile.hasAckLog(path) { return connection }
                 throw ToolError("\(path) has no sqlite-stress bookkeeping; run `sqlite-stress stress` (or `sqlite-stress schema`) first.")

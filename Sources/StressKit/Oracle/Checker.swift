@@ -210,7 +210,10 @@ public final class Checker {
     /// and for a file too damaged to read, which `run` reports as such.
     func identityReport() throws(SQLiteError) -> CheckReport? {
         do {
-            return try lostIdentity().map(unrecognisable)
+            return try lostIdentity().map {
+                integrityOnly(checked: "the database is no longer sqlite-stress's",
+                              message: "the database is no longer the one sqlite-stress made: \($0)", details: [:])
+            }
         } catch where error.isCorruption {
             return nil
         }
@@ -227,33 +230,23 @@ public final class Checker {
             return "its header's application id is 0x\(String(UInt32(truncatingIfNeeded: id), radix: 16)), not sqlite-stress's "
                 + "0x\(String(DatabaseFile.applicationID, radix: 16))"
         }
-        let tables = [Bookkeeping.meta, Bookkeeping.ledger, Bookkeeping.accounts]
-        var missing: [String] = []
-        for table in tables where try connection.scalar(
-            "SELECT count(*) FROM main.sqlite_schema WHERE type = 'table' AND name = ?", [.text(table)]) == .integer(0) {
-            missing.append(table)
-        }
+        let missing = try Bookkeeping.missingTables(in: connection)
         return missing.isEmpty ? nil : "its bookkeeping table\(missing.count == 1 ? "" : "s") \(missing.joined(separator: ", ")) "
             + "\(missing.count == 1 ? "is" : "are") gone"
     }
 
-    /// A database that is no longer recognisably the run's (`lostIdentity`): an
-    /// `integrity` failure, and nothing else can be judged.
-    private func unrecognisable(_ why: String) -> CheckReport {
-        let failed = PropertyResult(
-            property: .integrity, status: .fail, checked: "the database is no longer sqlite-stress's",
-            violations: [violation(.integrity, "the database is no longer the one sqlite-stress made: \(why)", [:])],
-            moreViolations: 0)
-        return CheckReport(results: [failed] + Property.allCases.dropFirst().map { .skipped($0, "the database is no longer sqlite-stress's") })
-    }
-
     /// A file too damaged to read is an `integrity` failure, and nothing else can be judged.
     private func unreadable(_ error: SQLiteError) -> CheckReport {
+        integrityOnly(checked: "the database could not be read", message: "the database could not be read: \(error)",
+                      details: ["error": error.code.name])
+    }
+
+    /// An `integrity` failure with `message`, every other property skipped for
+    /// what `checked` says: a database that cannot be judged further.
+    private func integrityOnly(checked: String, message: String, details: [String: String]) -> CheckReport {
         let failed = PropertyResult(
-            property: .integrity, status: .fail, checked: "the database could not be read",
-            violations: [violation(.integrity, "the database could not be read: \(error)", ["error": error.code.name])],
-            moreViolations: 0)
-        return CheckReport(results: [failed] + Property.allCases.dropFirst().map { .skipped($0, "the database could not be read") })
+            property: .integrity, status: .fail, checked: checked, violations: [violation(.integrity, message, details)], moreViolations: 0)
+        return CheckReport(results: [failed] + Property.allCases.dropFirst().map { .skipped($0, checked) })
     }
 
     /// Runs one property (`body`). An error met while checking proves nothing
