@@ -109,6 +109,69 @@ import Testing
         #expect(outcome.mismatch == nil, "\(outcome.text)")
     }
 
+    // A driver reads its schema before its first line, and SQLite creates a
+    // TEMP trigger against the schema the connection read last: the run made a
+    // ledger trigger on a table that, by the log's order, another writer had
+    // renamed already. The trigger could never fire there; the replay goes on
+    // without it, as timing.
+    @Test func aTriggerOnATableRenamedBeforeItsLineIsTiming() throws {
+        let outcome = try Self.replay([
+            "CREATE TABLE u (k INTEGER PRIMARY KEY, v); -- a x1 ok",
+            #"ALTER TABLE "u" RENAME TO "u2"; -- a x2 ok"#,
+            #"CREATE TEMP TRIGGER "stress_ins_u" AFTER INSERT ON main."u" BEGIN SELECT 1; END; -- b x1 ok"#,
+            "INSERT INTO u2 VALUES (1, 'b'); -- b x2 ok changes=1",
+            "SELECT * FROM u2; -- a x3 ok rows=1",
+        ])
+        #expect(outcome.mismatch == nil, "\(outcome.text)")
+        #expect(outcome.timed == 1)
+        #expect(outcome.statements == 5)  // The setup's CREATE TABLE too.
+    }
+
+    // The other way round: the run's connection read the schema after the
+    // rename committed, and the rename's COMMIT is logged after the trigger.
+    // The trigger waits for the commit (SQLite reads the schema afresh when a
+    // table is not in the one it read last) and is made, on the new name.
+    @Test func aTriggerOnATableRenamedAfterItsLineWaitsForTheRename() throws {
+        let outcome = try Self.replay([
+            "CREATE TABLE u (k INTEGER PRIMARY KEY, v); -- a x1 ok",
+            "BEGIN IMMEDIATE; -- a x2 ok",
+            #"ALTER TABLE "u" RENAME TO "u2"; -- a x2 ok"#,
+            #"CREATE TEMP TRIGGER "stress_ins_u" AFTER INSERT ON main."u2" BEGIN INSERT INTO t VALUES (NEW.k, 'seen'); END; -- b x1 ok"#,
+            "COMMIT; -- a x2 ok",
+            "INSERT INTO u2 VALUES (7, 'b'); -- b x2 ok changes=1",
+            "SELECT * FROM t WHERE k = 7 AND v = 'seen'; -- a x3 ok rows=1",
+        ])
+        #expect(outcome.mismatch == nil, "\(outcome.text)")
+        #expect(outcome.deferred == 1)
+        #expect(outcome.timed == 0)
+    }
+
+    // A trigger on a table the replay never had is a difference, not timing.
+    @Test func aTriggerOnATableNeverThereIsADifference() throws {
+        let outcome = try Self.replay([
+            "CREATE TABLE u (k INTEGER PRIMARY KEY, v); -- a x1 ok",
+            #"ALTER TABLE "u" RENAME TO "u2"; -- a x2 ok"#,
+            #"CREATE TEMP TRIGGER "stress_ins_w" AFTER INSERT ON main."w" BEGIN SELECT 1; END; -- b x1 ok"#,
+        ])
+        let mismatch = try #require(outcome.mismatch, "\(outcome.text)")
+        #expect(mismatch.line == 5)
+        #expect(mismatch.recorded == "ok")
+        #expect(mismatch.replayed == "SQLITE_ERROR")
+    }
+
+    // The names those rules read: a ledger trigger's table, and the table a
+    // rename or a drop takes the name of.
+    @Test func triggerAndRemovedTablesParse() {
+        let table = TrackedTable(ledgerName: "t9", name: #"odd"name"#, columns: ["k"], keyColumns: [], withoutRowid: false)
+        #expect(table.triggerStatements.map(Replay.triggerTable) == Array(repeating: #"odd"name"#, count: 3))
+        #expect(Replay.triggerTable("CREATE TABLE t (k)") == nil)
+        #expect(Replay.removedTable(#"ALTER TABLE "t9" RENAME TO "t47""#) == "t9")
+        #expect(Replay.removedTable(#"DROP TABLE "t35""#) == "t35")
+        #expect(Replay.removedTable("DROP TABLE IF EXISTS temp.stress_ctx") == "stress_ctx")
+        #expect(Replay.removedTable(#"ALTER TABLE "t34" RENAME COLUMN "c4" TO "c7""#) == nil)
+        #expect(Replay.removedTable(#"ALTER TABLE "t7" ADD COLUMN "c6" TEXT"#) == nil)
+    }
+
     // The file where a replay's VACUUM INTO copies go is replaced only when a
     // replay made it, and only with --overwrite; anything else there is one
     // sentence before anything is written, and is left as it was.

@@ -32,6 +32,11 @@ import StressSQLite
 ///   the recorded one (nor is `PRAGMA incremental_vacuum`'s, which counts pages);
 ///   nor is the result of an autocommit write that changed nothing in the run
 ///   (the log records it after its lock is free): it is undone in the replay;
+/// - a writer's connection reads the schema at moments the log does not date (a
+///   driver before its first line), and SQLite makes a TEMP trigger from the
+///   schema read last: a ledger trigger the run made on a table that another
+///   writer's commit, logged earlier, renamed or dropped could never fire there,
+///   and the replay goes on without it;
 /// - commits follow the run's own order, which the ledger of the run's database
 ///   records (`<log>` without `.sql`, when it is there, `CommitOrder`): a
 ///   transaction whose turn has not come waits, rolled back, for the one before it;
@@ -149,6 +154,30 @@ public enum Replay {
     /// each copy before the next (`replay` once its statement has run).
     static func redirected(_ sql: String, besides databasePath: String) -> String {
         vacuumInto(sql, writingTo: copyPath(besides: databasePath))
+    }
+
+    /// The table a ledger trigger's creation (`TrackedTable.triggerStatements`)
+    /// is on, as its `ON main."name"` names it; nil for any other statement.
+    static func triggerTable(_ sql: String) -> String? {
+        guard sql.hasPrefix(TrackedTable.createTriggerPrefix), let on = sql.firstRange(of: " ON main.") else { return nil }
+        let rest = sql[on.upperBound...]
+        // The name alone: the trigger's body is long.
+        guard let end = rest.firstRange(of: " BEGIN ") else { return nil }
+        return SQLTokens(String(rest[..<end.lowerBound])).tokens.first.flatMap(SQLTokens.identifier)
+    }
+
+    /// The table an `ALTER TABLE … RENAME TO` or a `DROP TABLE` removes the
+    /// name of; nil for any other statement.
+    static func removedTable(_ sql: String) -> String? {
+        let renames = sql.hasPrefix("ALTER TABLE ") && sql.contains(" RENAME TO ")
+        guard renames || sql.hasPrefix("DROP TABLE ") else { return nil }
+        let tokens = SQLTokens(sql).tokens.filter { $0.kind != .space }.dropFirst(2)
+        let named = tokens.drop { renames ? false : ["if", "exists"].contains($0.text.lowercased()) }
+        guard let first = named.first.flatMap(SQLTokens.identifier) else { return nil }
+        // `schema.table`: the table is the name after the dot.
+        let after = named.dropFirst()
+        if after.first?.text == ".", let table = after.dropFirst().first.flatMap(SQLTokens.identifier) { return table }
+        return first
     }
 
     /// The first statement whose result differs.

@@ -67,6 +67,8 @@ extension Replay {
             var start: Int { transaction.first?.0.line ?? queue.first?.line ?? Int.max }
             /// The savepoint that opened its replay transaction (`RELEASE` of it commits).
             var outermost: String?
+            /// The tables its replay transaction renamed or dropped, so far (`goneTables`).
+            var removed: [String] = []
         }
 
         private var writers: [String: Writer] = [:]
@@ -78,6 +80,10 @@ extension Replay {
         private var changes: [(line: Int, writer: String)] = []
         /// The log line fed last.
         private var line = 0
+        /// The tables (lowercased names) that a committed transaction of the
+        /// replay renamed or dropped: a name the workload never gives again
+        /// (`Schema.nextName` had passed it when it was given, in a commit).
+        private var goneTables: Set<String> = []
 
         private(set) var statements = 0
         private(set) var skipped = 0
@@ -226,6 +232,7 @@ extension Replay {
             if let connection = writers[name]!.connection, !connection.isAutocommit {
                 _ = StatementRunner.run("ROLLBACK", on: connection)
             }
+            writers[name]!.removed.removeAll()
             let transaction = writers[name]!.transaction
             guard !transaction.isEmpty else { return }
             for (_, count) in transaction { uncount(count) }
@@ -299,6 +306,7 @@ extension Replay {
                     return Bookkeeping.commitRecordTransaction(sql)
                 }.last
                 if let record, let position = order?.position(of: record), commitVanished(name) {
+                    goneTables.formUnion(writer.removed)
                     finished += 1
                     order?.committed(at: position)
                 } else {
@@ -308,6 +316,7 @@ extension Replay {
                 writer.connection!.close()
                 writers[name]!.connection = nil
                 writers[name]!.transaction.removeAll()
+                writers[name]!.removed.removeAll()
                 count += 1
             }
             if count > 0 { epoch += 1 }
@@ -331,10 +340,12 @@ extension Replay {
             defer { writers[name]!.lastLine = max(writers[name]!.lastLine, entry.line) }
             switch entry.action {
             case .disconnect:
+                writers[name]!.removed.removeAll()
                 writers[name]!.connection?.close()
                 writers[name]!.connection = nil
                 return .done(.none)
             case .rolledBackBySQLite:
+                writers[name]!.removed.removeAll()
                 if let connection = writers[name]!.connection, !connection.isAutocommit {
                     _ = StatementRunner.run("ROLLBACK", on: connection)
                 }
@@ -373,6 +384,18 @@ extension Replay {
                     throw ToolError("the replay database's storage failed at log line \(entry.line) (\(replayed), where the run "
                         + "recorded \(recorded)); replay into a directory with room that SQLite can write to (--db).")
                 }
+                if replayed.hasPrefix("SQLITE_ERROR"), recorded == "ok", let table = Replay.triggerTable(sql),
+                   goneTables.contains(table.lowercased()) {
+                    // A ledger trigger the run made on a table the replay had renamed or dropped by
+                    // then. SQLite finds a TEMP trigger's table in the schema the connection read
+                    // last, and checks that schema afresh only when the table is not in it; the
+                    // run's connection read its schema before the rename or drop committed (a
+                    // driver reads it before its first line), and the log does not date that
+                    // read. There the trigger could never fire, since a table's name is never
+                    // given again: the replay goes on without it. (A table the replay does not
+                    // have yet waits, as any difference does, for the commit that makes it.)
+                    return notHeld()
+                }
                 if replayed != recorded {
                     if wrapped, Self.hadNoEffect(recorded), changedByOthers(name, before: entry.line) {
                         // Run at another moment than the run ran it: it had no effect there, and has none here.
@@ -388,6 +411,12 @@ extension Replay {
                 }
                 if autocommit, !connection.isAutocommit, sql.hasPrefix("SAVEPOINT ") {
                     writers[name]!.outermost = String(sql.dropFirst("SAVEPOINT ".count))
+                }
+                if replayed.hasPrefix("ok"), let gone = Replay.removedTable(sql) { writers[name]!.removed.append(gone.lowercased()) }
+                if connection.isAutocommit, !writers[name]!.removed.isEmpty {
+                    // Renamed or dropped for good once it committed.
+                    if replayed.hasPrefix("ok"), !undo, !StatementRunner.isRollback(sql) { goneTables.formUnion(writers[name]!.removed) }
+                    writers[name]!.removed.removeAll()
                 }
                 if replayed.hasPrefix("ok"), connection.isAutocommit, !undo, StatementRunner.isDML(sql) || StatementRunner.mayCommit(sql) {
                     changes.append((entry.line, name))
