@@ -109,6 +109,48 @@ import Testing
         #expect(outcome.mismatch == nil, "\(outcome.text)")
     }
 
+    // A writer killed inside its COMMIT after the commit took effect leaves
+    // its commit record in the log and no COMMIT line. The run's database says
+    // whether it committed: here a compaction removed its ledger entries, and
+    // only the record of compacted transactions still holds it. The replay
+    // commits it, and the reader after it sees its row; without the bit it is
+    // rolled back, and the same log is a difference.
+    @Test(arguments: [true, false])
+    func aWriterKilledInsideCommitIsCommittedAsTheRecordOfCompactedTransactionsSays(recorded: Bool) throws {
+        let directory = try TemporaryDirectory()
+        let tx = TransactionID.make(base: 300, number: 1)
+        let run = try Connection(path: directory.path("run.db"))
+        try run.execute("PRAGMA application_id = \(DatabaseFile.applicationID)")
+        for sql in Bookkeeping.creationStatements { try run.execute(sql) }
+        try run.execute("INSERT INTO stress_meta (key, value) VALUES ('seed', '0x0000000000000001')")
+        if recorded {
+            try run.execute("INSERT INTO stress_compacted (block, bits) VALUES (\(tx >> 5), \(1 << (tx & 31)))")
+        }
+        run.close()
+        let log = directory.path("run.db.sql")
+        let text = [
+            "-- sqlite-stress stress seed=0x0000000000000001 threads=2 iterations=1 check-every=0 tables=1 sqlite=test",
+            "CREATE TABLE t(k INTEGER PRIMARY KEY, v); -- setup x0 ok",
+            "CREATE TABLE stress_ledger (seq INTEGER PRIMARY KEY, tx INTEGER NOT NULL, tbl TEXT NOT NULL, key, image TEXT); -- setup x0 ok",
+            "BEGIN IMMEDIATE; -- d300 x1 ok",
+            "INSERT INTO t VALUES (5, 'k'); -- d300 x1 ok changes=1",
+            "\(Bookkeeping.commitRecordStatement(tx: tx)); -- d300 x1 ok changes=1",
+            "SELECT * FROM t; -- d301 x1 ok rows=1",
+        ].joined(separator: "\n") + "\n"
+        try Data(text.utf8).write(to: URL(fileURLWithPath: log))
+        let outcome = try Replay.run(logPath: log, databasePath: directory.path("replay.db"), overwrite: false)
+        #expect(outcome.commitOrder)
+        if recorded {
+            #expect(outcome.mismatch == nil, "\(outcome.text)")
+            #expect(outcome.finished == 1)
+        } else {
+            let mismatch = try #require(outcome.mismatch, "\(outcome.text)")
+            #expect(mismatch.line == 7)
+            #expect(mismatch.replayed == "ok")
+            #expect(outcome.abandoned == 1)
+        }
+    }
+
     // A driver reads its schema before its first line, and SQLite creates a
     // TEMP trigger against the schema the connection read last: the run made a
     // ledger trigger on a table that, by the log's order, another writer had

@@ -15,6 +15,9 @@ final class CommitOrder {
     private let connection: Connection
     private let position: Statement
     private let following: Statement
+    /// Whether the record of compacted transactions (`Compaction`) sets a
+    /// transaction's bit; nil for a database without the record.
+    private let recorded: Statement?
     /// The position of the next transaction to commit, nil when none is left.
     private(set) var next: Int64?
     /// Whether the run compacted its ledger: the transactions a compaction
@@ -41,6 +44,13 @@ final class CommitOrder {
                 """)
             position = try connection.prepare("SELECT pos FROM temp.replay_order WHERE tx = ?")
             following = try connection.prepare("SELECT min(pos) FROM temp.replay_order WHERE pos > ?")
+            let hasRecord = try connection.scalar(
+                "SELECT count(*) FROM main.sqlite_schema WHERE type = 'table' AND name = ?", [.text(Compaction.table)]) == .integer(1)
+            let width = Compaction.blockBits
+            recorded = hasRecord
+                ? try connection.prepare(
+                    "SELECT 1 FROM main.\(Compaction.table) WHERE block = ?1 >> \(width) AND bits & (1 << (?1 & \((1 << width) - 1))) <> 0")
+                : nil
         } catch {
             connection.close()
             return nil
@@ -75,6 +85,18 @@ final class CommitOrder {
         position.bind([.integer(tx)])
         guard (try? position.step()) == true, case .integer(let value) = position.column(0) else { return nil }
         return value
+    }
+
+    /// Whether transaction `tx` committed in the run: the ledger has an entry of
+    /// it, or the record of compacted transactions its bit, which stands for the
+    /// entries a compaction removed before the transaction's acknowledgement
+    /// was folded (a writer killed inside its COMMIT never wrote one).
+    func committedInRun(_ tx: Int64) -> Bool {
+        if position(of: tx) != nil { return true }
+        guard let recorded else { return false }
+        recorded.reset()
+        recorded.bind([.integer(tx)])
+        return (try? recorded.step()) == true
     }
 
     /// Notes that the transaction at `position` committed in the replay.

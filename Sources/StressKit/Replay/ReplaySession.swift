@@ -296,8 +296,8 @@ extension Replay {
         /// connections; returns how many. SQLite rolled such a transaction back,
         /// unless the writer was killed inside its COMMIT after the commit took
         /// effect and before the line was logged: when its commit record is there
-        /// and the run's ledger (`order`) has the transaction, the replay commits
-        /// it too.
+        /// and the run's database (`order`) has the transaction, in its ledger or
+        /// in the record of compacted transactions, the replay commits it too.
         private func endVanished(before line: Int) -> Int {
             var count = 0
             for (name, writer) in writers where writer.queue.isEmpty && writer.lastLine < line && writer.inTransaction {
@@ -305,10 +305,10 @@ extension Replay {
                     guard case .statement(let sql, _) = entry.0.action else { return nil }
                     return Bookkeeping.commitRecordTransaction(sql)
                 }.last
-                if let record, let position = order?.position(of: record), commitVanished(name) {
+                if let record, order?.committedInRun(record) == true, commitVanished(name) {
                     goneTables.formUnion(writer.removed)
                     finished += 1
-                    order?.committed(at: position)
+                    if let position = order?.position(of: record) { order?.committed(at: position) }
                 } else {
                     _ = StatementRunner.run("ROLLBACK", on: writer.connection!)
                     abandoned += 1
