@@ -87,12 +87,14 @@ import Testing
 
     // Reports show an image with each blob in hex, as quote() writes it; an
     // image whose blob is damaged is shown as it stands. A rebase writes an
-    // image's exact bytes into its SQL.
+    // image's exact bytes into its SQL, on one line of the log.
     @Test func imagesAreShownWithBlobsInHex() {
         #expect(RowImage.display(Array("1,B3:".utf8) + [0x00, 0x2C, 0xFF] + Array(",'x',B0:".utf8)) == "1,X'002CFF','x',X''")
         #expect(RowImage.display(Array("1,B9:ab".utf8)) == "1,B9:ab")
         #expect(RowImage.literal(Array("'it''s'".utf8)) == "'''it''''s'''")
         #expect(RowImage.literal(Array("B2:".utf8) + [0x00, 0xFF]) == "CAST(X'42323A00FF' AS TEXT)")
+        #expect(RowImage.literal(Array("B2:".utf8) + [0x0A, 0x41]) == "CAST(X'42323A0A41' AS TEXT)")
+        #expect(RowImage.literal(Array("'a\rb'".utf8)) == "CAST(X'27610D6227' AS TEXT)")
     }
 
     // The ledger triggers' guard: a connection whose schema was read before
