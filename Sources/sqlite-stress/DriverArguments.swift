@@ -46,8 +46,8 @@ struct DriverArguments: Equatable {
             default: return nil
             }
         }
-        // A bad seed, given or in the environment, is the parser's error to report.
-        guard RunOptions.seedProblem(seed) == nil else { return nil }
+        // A bad seed or database path, given or in the environment, is the parser's error to report.
+        guard RunOptions.seedProblem(seed) == nil, CommonOptions.lineBreakProblem(db) == nil else { return nil }
     }
 
     /// What the driver command does with these options.
