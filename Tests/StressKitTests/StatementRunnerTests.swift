@@ -179,6 +179,19 @@ import Testing
         }
     }
 
+    // The log's buffer is written before a statement that may make a change
+    // durable, and, with several writers, before a ROLLBACK too: the
+    // transaction's lines reach the file while it holds its locks.
+    @Test func theBufferIsWrittenBeforeACommitAndBeforeAnotherWritersChanceToCommit() {
+        for soleWriter in [false, true] {
+            #expect(StatementRunner.flushesBefore("COMMIT", autocommit: false, soleWriter: soleWriter))
+            #expect(StatementRunner.flushesBefore("INSERT INTO t VALUES (1)", autocommit: true, soleWriter: soleWriter))
+            #expect(!StatementRunner.flushesBefore("INSERT INTO t VALUES (1)", autocommit: false, soleWriter: soleWriter))
+            #expect(!StatementRunner.flushesBefore("ROLLBACK TO sp1", autocommit: false, soleWriter: soleWriter))
+            #expect(StatementRunner.flushesBefore("ROLLBACK", autocommit: false, soleWriter: soleWriter) == !soleWriter)
+        }
+    }
+
     // What is in the file after each statement: with several writers, every
     // line of a statement that left no transaction open; with one, only up to
     // the last statement that may have made a change durable (the lines after

@@ -18,7 +18,10 @@ import StressAntithesis
 /// `flush: false` waits in a buffer until the next flush. The worker appends
 /// that way inside a transaction, and flushes before any statement that may
 /// make effects durable (one run in autocommit mode, COMMIT, RELEASE) and
-/// right after one that left no transaction open. So a killed run leaves a
+/// right after one that left no transaction open; with several writers, also
+/// before a ROLLBACK, while the transaction holds its locks, so that no other
+/// writer's commit lands in the log ahead of what it did first
+/// (`StatementRunner.flushesBefore`). So a killed run leaves a
 /// complete log up to the last statement whose effect could be durable: what a
 /// kill can take from the buffer is the uncommitted part of an open
 /// transaction, which SQLite takes away too.

@@ -67,7 +67,7 @@ struct StatementRunner {
         _ sql: String, on connection: Connection, transaction: String, row: ((Statement) -> Void)? = nil
     ) -> (outcome: Outcome, logLine: Int) {
         let autocommit = connection.isAutocommit
-        if Self.mayMakeDurable(sql, autocommit: autocommit) { log.flush() }
+        if Self.flushesBefore(sql, autocommit: autocommit, soleWriter: log.soleWriter) { log.flush() }
         let outcome = Self.run(sql, on: connection, row: row)
         let flush = connection.isAutocommit && (!log.soleWriter || Self.mayHaveMadeDurable(sql, autocommit: autocommit))
         let logLine = log.append(Self.line(sql, writer: writer, transaction: transaction, outcome), flush: flush)
@@ -152,6 +152,18 @@ struct StatementRunner {
         if mayCommit(sql) { return true }
         guard autocommit else { return false }
         return !(sql.hasPrefix("BEGIN") || sql.hasPrefix("SAVEPOINT") || Bookkeeping.isConnectionStatement(sql))
+    }
+
+    /// Whether the log's buffered lines are written before `sql` runs: before a
+    /// statement that may make a change durable (`mayMakeDurable`), so that a
+    /// kill never takes the lines of a committed change; and, in a log of
+    /// several writers, before a ROLLBACK, while the transaction still holds
+    /// its locks. Written after it, its lines could land after those of a
+    /// writer that took the lock once it was free and committed, and a replay
+    /// would run them after that commit, against a schema or rows the run's
+    /// transaction never saw.
+    static func flushesBefore(_ sql: String, autocommit: Bool, soleWriter: Bool) -> Bool {
+        mayMakeDurable(sql, autocommit: autocommit) || (!soleWriter && !autocommit && isRollback(sql))
     }
 
     /// Whether `sql`, run on a connection in autocommit mode or not, may commit
