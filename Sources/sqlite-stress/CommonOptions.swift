@@ -28,17 +28,18 @@ struct CommonOptions: ParsableArguments {
 
     func validate() throws {
         try requireNonEmpty(db, "--db")
-        if let problem = Self.lineBreakProblem(db) { throw ValidationError(problem) }
+        if let problem = Self.controlCharacterProblem(db) { throw ValidationError(problem) }
     }
 
     /// One sentence when the database's path (`db`, else $SQLITE_STRESS_DB)
-    /// holds a line break: the SQL log keeps a statement to a line, and a
-    /// VACUUM INTO statement names a path beside the database, so its line
-    /// would split and no replay could read it.
-    static func lineBreakProblem(_ db: String?) -> String? {
-        guard databasePath(db).utf8.contains(where: { $0 == 0x0A || $0 == 0x0D }) else { return nil }
-        return "\(db == nil ? "$SQLITE_STRESS_DB" : "--db") must not hold a line break: the SQL log keeps a statement "
-            + "to a line, and a VACUUM INTO statement names the database's path."
+    /// holds a control character: the SQL log keeps a statement to a line (and
+    /// a form feed marks where a write began), and a VACUUM INTO statement
+    /// names a path beside the database, so its line would split and no
+    /// replay could read it.
+    static func controlCharacterProblem(_ db: String?) -> String? {
+        guard databasePath(db).utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) else { return nil }
+        return "\(db == nil ? "$SQLITE_STRESS_DB" : "--db") must not hold a control character (a line break, say): the SQL "
+            + "log keeps a statement to a line, and a VACUUM INTO statement names the database's path."
     }
 
     var seed: String? { run.seed }

@@ -47,7 +47,7 @@ struct DriverArguments: Equatable {
             }
         }
         // A bad seed or database path, given or in the environment, is the parser's error to report.
-        guard RunOptions.seedProblem(seed) == nil, CommonOptions.lineBreakProblem(db) == nil else { return nil }
+        guard RunOptions.seedProblem(seed) == nil, CommonOptions.controlCharacterProblem(db) == nil else { return nil }
     }
 
     /// What the driver command does with these options.

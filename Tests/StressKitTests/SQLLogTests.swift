@@ -1,4 +1,5 @@
 import Foundation
+import StressSQLite
 import Testing
 
 @testable import StressKit
@@ -116,7 +117,7 @@ import Testing
         let log = try SQLLog(path: path, append: true)
         log.append("SELECT 1; -- d7 x1 ok rows=1")
         log.close(sync: false)
-        #expect(try String(contentsOfFile: path, encoding: .utf8) == SQLLog.afreshLine + "\nSELECT 1; -- d7 x1 ok rows=1\n")
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == SQLLog.afreshLine + "\n\u{0C}SELECT 1; -- d7 x1 ok rows=1\n")
         let direct = #expect(throws: ToolError.self) { try SQLLog.files(of: path) }
         #expect(direct?.message == "\(path) begins mid-run: the log was missing or empty when a driver began and started it "
             + "afresh, so the lines before that are gone and no fresh database can replay it.")
@@ -127,6 +128,44 @@ import Testing
         let rotated = #expect(throws: ToolError.self) { try SQLLog.files(of: path) }
         #expect(rotated?.message == "\(path) begins mid-run: its earlier lines are in \(path).1, whose log was missing or empty "
             + "when a driver began and started it afresh, so the lines before that are gone and no fresh database can replay it.")
+    }
+
+    // A process killed inside a write can leave part of a line, which the next
+    // process's write continues. In a shared log every write but the file's
+    // first begins with a form feed, so a reader drops the fragment and reads
+    // the next writer's line whole, at the line number the file gives it;
+    // SQLite reads the mark as white space. A log of one process has none.
+    @Test func aLineAKilledWriterLeftUnfinishedIsDroppedByItsReaders() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("torn.sql")
+        try Data("-- sqlite-stress schema seed=0x1\nCREATE TABLE t(k); -- setup x0 ok\n".utf8).write(to: URL(fileURLWithPath: path))
+        let killed = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        try killed.seekToEnd()
+        try killed.write(contentsOf: Data("\u{0C}INSERT INTO t VALUES (1); -- d9 x1 ok changes=1\nINSERT INTO t VAL".utf8))
+        try killed.close()
+        let next = try SQLLog(path: path, append: true)
+        next.append("INSERT INTO t VALUES (2); -- d10 x1 ok changes=1")
+        next.close(sync: false)
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(text.hasSuffix("\nINSERT INTO t VAL\u{0C}INSERT INTO t VALUES (2); -- d10 x1 ok changes=1\n"))
+        let reader = try LogReader(path: path)
+        var lines: [String] = []
+        while let line = try reader.next() { lines.append(line) }
+        #expect(lines == [
+            "-- sqlite-stress schema seed=0x1", "CREATE TABLE t(k); -- setup x0 ok", "INSERT INTO t VALUES (1); -- d9 x1 ok changes=1",
+            "INSERT INTO t VALUES (2); -- d10 x1 ok changes=1",
+        ])
+        #expect(try ShrinkLog.read(path).writers == ["setup", "d9", "d10"])
+        let connection = try Connection(path: ":memory:")
+        try connection.execute("CREATE TABLE t(k); \u{0C}INSERT INTO t VALUES (1)")
+        #expect(try connection.scalar("\u{0C}SELECT count(*) FROM t") == .integer(1))
+
+        let own = directory.path("own.sql")
+        let sole = try SQLLog(path: own)
+        sole.append("SELECT 1; -- t0 x1 ok rows=1")
+        sole.append("SELECT 2; -- t0 x2 ok rows=1")
+        sole.close(sync: false)
+        #expect(try String(contentsOfFile: own, encoding: .utf8) == "SELECT 1; -- t0 x1 ok rows=1\nSELECT 2; -- t0 x2 ok rows=1\n")
     }
 
     // Two writers appending to one log (as two driver processes do; each has
@@ -149,7 +188,7 @@ import Testing
         #expect(current.hasPrefix(SQLLog.continuedPrefix + ": "))
         #expect(a.rotation.count + b.rotation.count == 1)
         #expect(!a.rotation.droppedLines && !b.rotation.droppedLines)
-        let numbers = (older + current).split(separator: "\n").filter { $0.hasPrefix("SELECT ") }
+        let numbers = (older + current).split(separator: "\n").map(SQLLog.intact).filter { $0.hasPrefix("SELECT ") }
             .map { Int($0.dropFirst(7).prefix { $0 != "," })! }
         #expect(numbers.sorted() == Array(0..<1000))
         #expect(try SQLLog.files(of: path) == [path + ".1", path])

@@ -95,6 +95,8 @@ import Testing
         #expect(RowImage.literal(Array("B2:".utf8) + [0x00, 0xFF]) == "CAST(X'42323A00FF' AS TEXT)")
         #expect(RowImage.literal(Array("B2:".utf8) + [0x0A, 0x41]) == "CAST(X'42323A0A41' AS TEXT)")
         #expect(RowImage.literal(Array("'a\rb'".utf8)) == "CAST(X'27610D6227' AS TEXT)")
+        #expect(RowImage.literal(Array("'a\u{0C}b'".utf8)) == "CAST(X'27610C6227' AS TEXT)")
+        #expect(RowImage.literal(Array("'a\tb'".utf8)) == "'''a\tb'''")
     }
 
     // The ledger triggers' guard: a connection whose schema was read before

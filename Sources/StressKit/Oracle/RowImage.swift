@@ -122,12 +122,13 @@ enum RowImage {
     }
 
     /// An SQL expression of exactly the image's bytes: a text literal when
-    /// they are valid UTF-8 without a NUL or a line break, else the bytes cast
-    /// to text. A blob's bytes in an image can be anything, and a line break in
-    /// a literal would split the statement's line in the SQL log, which is read
-    /// a line to a statement (`replay`, `shrink`).
+    /// they are valid UTF-8 without a control character but the tab, else the
+    /// bytes cast to text. A blob's bytes in an image can be anything, and a
+    /// line break in a literal would split the statement's line in the SQL
+    /// log, which is read a line to a statement (`replay`, `shrink`); a form
+    /// feed would read as a write's beginning (`SQLLog.writeMark`).
     static func literal(_ image: [UInt8]) -> String {
-        if !image.contains(where: { $0 == 0 || $0 == 0x0A || $0 == 0x0D }), let text = String(validating: image, as: UTF8.self) {
+        if !image.contains(where: { ($0 < 0x20 && $0 != 0x09) || $0 == 0x7F }), let text = String(validating: image, as: UTF8.self) {
             return SQLValue.text(text).sqlLiteral
         }
         return "CAST(\(SQLValue.blob(image).sqlLiteral) AS TEXT)"

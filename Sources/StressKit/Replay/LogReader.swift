@@ -5,7 +5,8 @@ import Darwin
 #endif
 
 /// Reads a file line by line through a fixed buffer, so a log of any size is
-/// read in constant memory (a line is held only while it is being used).
+/// read in constant memory (a line is held only while it is being used). A
+/// line is returned as its writer wrote it (`SQLLog.intact`).
 final class LogReader {
     private let fd: Int32
     private var buffer: [UInt8] = []
@@ -30,14 +31,14 @@ final class LogReader {
     func next() throws(ToolError) -> String? {
         while true {
             if let newline = buffer[start...].firstIndex(of: UInt8(ascii: "\n")) {
-                let line = String(decoding: buffer[start..<newline], as: UTF8.self)
+                let line = String(decoding: buffer[SQLLog.intactStart(buffer[start..<newline])..<newline], as: UTF8.self)
                 bytesRead += Int64(newline - start + 1)
                 start = newline + 1
                 return line
             }
             if atEnd {
                 guard start < buffer.count else { return nil }
-                let line = String(decoding: buffer[start...], as: UTF8.self)
+                let line = String(decoding: buffer[SQLLog.intactStart(buffer[start...])...], as: UTF8.self)
                 bytesRead += Int64(buffer.count - start)
                 start = buffer.count
                 return line

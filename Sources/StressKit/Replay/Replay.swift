@@ -289,7 +289,7 @@ public enum Replay {
                     ? "result: NO VERDICT — the run compacted its ledger, which removes the commit order the replay follows "
                         + "for the transactions a compaction covered; with several writers they commit in the log's order here, so "
                         + "this difference may be that order's, not SQLite's. A run that never compacts (stress --compact-every "
-                        + "never, a template without the compact driver) replays in its own order."
+                        + "0, a template without the compact driver) replays in its own order."
                     : "result: NO VERDICT — the run's database is not beside the log, so with several writers commits follow "
                         + "the log's order here, and this difference may be that order's, not SQLite's. Replay the log beside "
                         + "its database (<db>.sql).")

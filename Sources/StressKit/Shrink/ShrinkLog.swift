@@ -60,7 +60,7 @@ struct ShrinkLog {
     }
 
     static func parse(_ text: String) throws(ToolError) -> ShrinkLog {
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(SQLLog.intact)
         var seed: UInt64?
         var faults: [FaultSpec] = []
         var losesPower = false

@@ -36,6 +36,15 @@ import StressAntithesis
 /// after lines of other writers' later statements, and a replay would run them
 /// in an order the run did not.
 ///
+/// In a log that several processes append to (the drivers'), every write but
+/// the one that begins the file starts with a form feed (`writeMark`), which
+/// SQLite and the `sqlite3` shell read as white space. A process killed inside
+/// a `write(2)` can leave part of a line (the kernel copies page by page and
+/// stops between pages), and the next process's write then continues that
+/// line: the mark says where the next write began, and a reader takes the
+/// line after its last mark (`intact`), the fragment before it being a
+/// killed writer's last, unfinished work.
+///
 /// A write that fails (a full disk) does not stop the run, but it is never
 /// silent: the lost lines are counted in `losses`, a warning goes to stderr
 /// once, the report names what a replay of the log would lack, and the next
@@ -167,6 +176,23 @@ public final class SQLLog: Sendable {
     /// order of its lines is the order of execution however late each is written.
     public let soleWriter: Bool
 
+    /// What begins each write to a log that several processes append to.
+    public static let writeMark = "\u{0C}"
+
+    /// A line of the log as its writer wrote it: after the last write mark,
+    /// without the fragment a killed writer left before it.
+    static func intact(_ line: Substring) -> Substring {
+        guard let mark = line.utf8.lastIndex(of: writeMarkByte) else { return line }
+        return line[line.utf8.index(after: mark)...]
+    }
+
+    /// Where the intact line (`intact`) of a line's bytes begins.
+    static func intactStart(_ line: ArraySlice<UInt8>) -> Int {
+        line.lastIndex(of: writeMarkByte).map { $0 + 1 } ?? line.startIndex
+    }
+
+    private static let writeMarkByte: UInt8 = 0x0C
+
     /// Where a rotated log's earlier lines go.
     public static func olderPath(of path: String) -> String { path + ".1" }
 
@@ -223,6 +249,8 @@ public final class SQLLog: Sendable {
         guard state.fd >= 0, !state.pending.isEmpty else { return }
         let ending = state.mayEndMidLine  // A newline that ends a fragment is not a line of its own.
         if ending { state.pending = "\n" + state.pending }
+        // Where this write begins, for a reader of a line another process's killed write left unfinished.
+        if shared && state.size > 0 { state.pending = Self.writeMark + state.pending }
         // Disk full or similar: the run goes on, and its report says what the log lacks.
         var written = 0
         state.mayEndMidLine = !writeAll(state.fd, &state.pending, written: &written)
