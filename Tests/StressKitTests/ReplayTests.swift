@@ -117,28 +117,15 @@ import Testing
     // rolled back, and the same log is a difference.
     @Test(arguments: [true, false])
     func aWriterKilledInsideCommitIsCommittedAsTheRecordOfCompactedTransactionsSays(recorded: Bool) throws {
-        let directory = try TemporaryDirectory()
         let tx = TransactionID.make(base: 300, number: 1)
-        let run = try Connection(path: directory.path("run.db"))
-        try run.execute("PRAGMA application_id = \(DatabaseFile.applicationID)")
-        for sql in Bookkeeping.creationStatements { try run.execute(sql) }
-        try run.execute("INSERT INTO stress_meta (key, value) VALUES ('seed', '0x0000000000000001')")
-        if recorded {
-            try run.execute("INSERT INTO stress_compacted (block, bits) VALUES (\(tx >> 5), \(1 << (tx & 31)))")
-        }
-        run.close()
-        let log = directory.path("run.db.sql")
-        let text = [
-            "-- sqlite-stress stress seed=0x0000000000000001 threads=2 iterations=1 check-every=0 tables=1 sqlite=test",
-            "CREATE TABLE t(k INTEGER PRIMARY KEY, v); -- setup x0 ok",
-            "CREATE TABLE stress_ledger (seq INTEGER PRIMARY KEY, tx INTEGER NOT NULL, tbl TEXT NOT NULL, key, image TEXT); -- setup x0 ok",
+        let outcome = try Self.replayBesideItsDatabase([
             "BEGIN IMMEDIATE; -- d300 x1 ok",
             "INSERT INTO t VALUES (5, 'k'); -- d300 x1 ok changes=1",
             "\(Bookkeeping.commitRecordStatement(tx: tx)); -- d300 x1 ok changes=1",
             "SELECT * FROM t; -- d301 x1 ok rows=1",
-        ].joined(separator: "\n") + "\n"
-        try Data(text.utf8).write(to: URL(fileURLWithPath: log))
-        let outcome = try Replay.run(logPath: log, databasePath: directory.path("replay.db"), overwrite: false)
+        ]) { run in
+            if recorded { try run.execute("INSERT INTO stress_compacted (block, bits) VALUES (\(tx >> 5), \(1 << (tx & 31)))") }
+        }
         #expect(outcome.commitOrder)
         if recorded {
             #expect(outcome.mismatch == nil, "\(outcome.text)")
@@ -148,7 +135,48 @@ import Testing
             #expect(mismatch.line == 7)
             #expect(mismatch.replayed == "ok")
             #expect(outcome.abandoned == 1)
+            #expect(outcome.vanished.isEmpty && outcome.exitStatus == 1, "its end is known, and the database knows its fate")
         }
+    }
+
+    /// Replays `lines` (after a log header and the setup's table and ledger)
+    /// beside a run database of the log's seed, which `prepare` may change.
+    static func replayBesideItsDatabase(_ lines: [String], prepare: (Connection) throws -> Void = { _ in }) throws -> Replay.Outcome {
+        let directory = try TemporaryDirectory()
+        let run = try Connection(path: directory.path("run.db"))
+        try run.execute("PRAGMA application_id = \(DatabaseFile.applicationID)")
+        for sql in Bookkeeping.creationStatements { try run.execute(sql) }
+        try run.execute("INSERT INTO stress_meta (key, value) VALUES ('seed', '0x0000000000000001')")
+        try prepare(run)
+        run.close()
+        let log = directory.path("run.db.sql")
+        let text = ([
+            "-- sqlite-stress stress seed=0x0000000000000001 threads=2 iterations=1 check-every=0 tables=1 sqlite=test",
+            "CREATE TABLE t(k INTEGER PRIMARY KEY, v); -- setup x0 ok",
+            "CREATE TABLE stress_ledger (seq INTEGER PRIMARY KEY, tx INTEGER NOT NULL, tbl TEXT NOT NULL, key, image TEXT); -- setup x0 ok",
+        ] + lines).joined(separator: "\n") + "\n"
+        try Data(text.utf8).write(to: URL(fileURLWithPath: log))
+        return try Replay.run(logPath: log, databasePath: directory.path("replay.db"), overwrite: false)
+    }
+
+    // A driver killed between statements can lose the line of a statement
+    // whose effect landed (here an autocommit INSERT of the row another writer deletes):
+    // a difference after a writer vanished that way gives no verdict. The same
+    // log with the writer's disconnect is a difference.
+    @Test(arguments: [false, true])
+    func aDifferenceAfterAWriterVanishedBetweenStatementsGivesNoVerdict(disconnected: Bool) throws {
+        let outcome = try Self.replayBesideItsDatabase([
+            "INSERT INTO t VALUES (1, 'a'); -- d300 x1 ok changes=1",
+        ] + (disconnected ? ["-- d300 x1 disconnect"] : []) + [
+            "DELETE FROM t WHERE k = 2; -- d301 x1 ok changes=1",
+        ])
+        #expect(outcome.commitOrder)
+        let mismatch = try #require(outcome.mismatch, "\(outcome.text)")
+        #expect(mismatch.writer == "d301")
+        #expect(mismatch.replayed == "ok changes=0")
+        #expect(outcome.vanished == (disconnected ? [] : ["d300"]))
+        #expect(outcome.exitStatus == (disconnected ? 1 : 2))
+        #expect(outcome.text.contains("result: NO VERDICT — 1 writer (d300) vanished between statements") == !disconnected)
     }
 
     // A driver reads its schema before its first line, and SQLite creates a

@@ -225,18 +225,24 @@ public enum Replay {
         /// Whether that database's ledger was compacted, so that the commits a
         /// compaction covered followed the log's order instead.
         public var orderCompacted: Bool
+        /// Writers that vanished between statements before the difference
+        /// (`Session.vanishedBetweenStatements`): killed drivers, one of whose
+        /// statements may have taken effect without its line.
+        public var vanished: [String] = []
         /// The files read, in order: the log, or `<log>.1` and then the log when it was rotated.
         public var files: [String] = []
         /// The database the replay wrote.
         public var database = ""
         public var mismatch: Mismatch?
 
-        /// A difference in a log of several writers (besides the set-up) where the
-        /// replay could not follow the run's commit order: the run's database was
-        /// not beside the log, or it compacted its ledger, which removes the order
-        /// of the commits a compaction covered. The difference may be that
-        /// order's, not SQLite's — no verdict (exit status 2), never a finding.
-        public var inconclusive: Bool { mismatch != nil && writers > 2 && (!commitOrder || orderCompacted) }
+        /// A difference after a writer vanished between statements (`vanished`),
+        /// or in a log of several writers (besides the set-up) where the replay
+        /// could not follow the run's commit order: the run's database was not
+        /// beside the log, or it compacted its ledger, which removes the order of
+        /// the commits a compaction covered. The difference may be the lost
+        /// statement's or that order's, not SQLite's — no verdict (exit status
+        /// 2), never a finding.
+        public var inconclusive: Bool { mismatch != nil && (!vanished.isEmpty || (writers > 2 && (!commitOrder || orderCompacted))) }
 
         /// 0 every result as recorded; 1 a result differs; 2 one differs where the order was lost.
         public var exitStatus: Int32 { mismatch == nil ? 0 : inconclusive ? 2 : 1 }
@@ -284,7 +290,13 @@ public enum Replay {
             lines.append("    recorded: \(mismatch.recorded)")
             lines.append("    replayed: \(mismatch.replayed)")
             lines.append("replay database: \(database)")
-            if inconclusive {
+            if !vanished.isEmpty {
+                let shown = vanished.prefix(5).joined(separator: ", ") + (vanished.count > 5 ? ", …" : "")
+                lines.append("result: NO VERDICT — \(Format.count(vanished.count, "writer")) (\(shown)) vanished between "
+                    + "statements before this line, killed: a kill can take a statement's line after its effect (an "
+                    + "autocommit VACUUM or write, say), so the run's database may hold what no line says, and this "
+                    + "difference may be that statement's, not SQLite's.")
+            } else if inconclusive {
                 lines.append(commitOrder
                     ? "result: NO VERDICT — the run compacted its ledger, which removes the commit order the replay follows "
                         + "for the transactions a compaction covered; with several writers they commit in the log's order here, so "
@@ -349,6 +361,7 @@ public enum Replay {
                 statements: session.statements, skipped: session.skipped, deferred: session.deferred,
                 restarts: session.restarts, abandoned: session.abandoned, finished: session.finished, timed: session.timed,
                 writers: session.writerCount, faults: faults, commitOrder: order != nil, orderCompacted: order?.compacted ?? false,
+                vanished: mismatch.map { session.vanishedBetweenStatements(before: $0.line) } ?? [],
                 files: files, database: databasePath, mismatch: mismatch)
         }
         let total = readers.reduce(Int64(0)) { $0 + $1.size }

@@ -69,6 +69,9 @@ extension Replay {
             var outermost: String?
             /// The tables its replay transaction renamed or dropped, so far (`goneTables`).
             var removed: [String] = []
+            /// The log line of its last entry fed, and whether that entry closed its connection.
+            var lastFed = 0
+            var closed = false
         }
 
         private var writers: [String: Writer] = [:]
@@ -105,6 +108,18 @@ extension Replay {
             for writer in writers.values { writer.connection?.close() }
         }
 
+        /// Writers whose lines stop before `line` with no transaction open and
+        /// their connection not closed, though the log went on: drivers killed
+        /// between statements. A kill can take a statement's line after its
+        /// effect (an autocommit VACUUM, a first ANALYZE, an autocommit write),
+        /// so the run's database may hold what no line of the log says.
+        func vanishedBetweenStatements(before line: Int) -> [String] {
+            writers.filter { name, writer in
+                name != "setup" && !writer.closed && writer.lastFed < line && writer.queue.isEmpty && !writer.inTransaction
+                    && writer.transaction.isEmpty
+            }.keys.sorted()
+        }
+
         // MARK: - Scheduling
 
         /// Queues one log entry and runs what can run; returns the first difference
@@ -112,6 +127,8 @@ extension Replay {
         func feed(_ entry: Entry) throws(ToolError) -> Mismatch? {
             line = entry.line
             writers[entry.writer, default: Writer()].queue.append(entry)
+            writers[entry.writer]!.lastFed = entry.line
+            writers[entry.writer]!.closed = entry.action == .disconnect
             pending.insert(entry.writer)
             try pump()
             return try overdue(endOfLog: false)
@@ -315,6 +332,7 @@ extension Replay {
                 }
                 writer.connection!.close()
                 writers[name]!.connection = nil
+                writers[name]!.closed = true  // Its end is known: not one that vanished between statements.
                 writers[name]!.transaction.removeAll()
                 writers[name]!.removed.removeAll()
                 count += 1
