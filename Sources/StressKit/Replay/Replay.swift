@@ -36,7 +36,8 @@ import StressSQLite
 ///   driver before its first line), and SQLite makes a TEMP trigger from the
 ///   schema read last: a ledger trigger the run made on a table that another
 ///   writer's commit, logged earlier, renamed or dropped could never fire there,
-///   and the replay goes on without it;
+///   and the replay goes on without it; so does an `ANALYZE` or `REINDEX` of
+///   such a table, logged once its lock was free, after that commit;
 /// - commits follow the run's own order, which the ledger of the run's database
 ///   records (`<log>` without `.sql`, when it is there, `CommitOrder`): a
 ///   transaction whose turn has not come waits, rolled back, for the one before it;
@@ -156,9 +157,18 @@ public enum Replay {
         vacuumInto(sql, writingTo: copyPath(besides: databasePath))
     }
 
-    /// The table a ledger trigger's creation (`TrackedTable.triggerStatements`)
-    /// is on, as its `ON main."name"` names it; nil for any other statement.
-    static func triggerTable(_ sql: String) -> String? {
+    /// The table of a statement that only builds something of its own for one
+    /// table, or gathers its statistics: a ledger trigger's creation
+    /// (`TrackedTable.triggerStatements`, the table its `ON main."name"`
+    /// names), `ANALYZE "name"` or `REINDEX "name"`; nil for any other
+    /// statement. Run before the table was renamed or dropped, such a statement
+    /// leaves nothing that a replay running it afterwards would lack: a
+    /// trigger that could never fire, statistics that change no result.
+    static func tableOfUpkeep(_ sql: String) -> String? {
+        if sql.hasPrefix("ANALYZE \"") || sql.hasPrefix("REINDEX \"") {
+            let tokens = SQLTokens(sql).tokens.filter { $0.kind != .space }
+            return tokens.count == 2 ? SQLTokens.identifier(tokens[1]) : nil
+        }
         guard sql.hasPrefix(TrackedTable.createTriggerPrefix), let on = sql.firstRange(of: " ON main.") else { return nil }
         let rest = sql[on.upperBound...]
         // The name alone: the trigger's body is long.

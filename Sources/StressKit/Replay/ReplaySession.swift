@@ -402,16 +402,19 @@ extension Replay {
                     throw ToolError("the replay database's storage failed at log line \(entry.line) (\(replayed), where the run "
                         + "recorded \(recorded)); replay into a directory with room that SQLite can write to (--db).")
                 }
-                if replayed.hasPrefix("SQLITE_ERROR"), recorded == "ok", let table = Replay.triggerTable(sql),
+                if replayed.hasPrefix("SQLITE_ERROR"), recorded == "ok", let table = Replay.tableOfUpkeep(sql),
                    goneTables.contains(table.lowercased()) {
-                    // A ledger trigger the run made on a table the replay had renamed or dropped by
-                    // then. SQLite finds a TEMP trigger's table in the schema the connection read
-                    // last, and checks that schema afresh only when the table is not in it; the
-                    // run's connection read its schema before the rename or drop committed (a
-                    // driver reads it before its first line), and the log does not date that
-                    // read. There the trigger could never fire, since a table's name is never
-                    // given again: the replay goes on without it. (A table the replay does not
-                    // have yet waits, as any difference does, for the commit that makes it.)
+                    // A ledger trigger the run made, or an ANALYZE or REINDEX it ran, on a table
+                    // the replay had renamed or dropped by then. SQLite finds a TEMP trigger's
+                    // table in the schema the connection read last, and checks that schema
+                    // afresh only when the table is not in it; the run's connection read its
+                    // schema before the rename or drop committed (a driver reads it before its
+                    // first line), and the log does not date that read. An autocommit ANALYZE
+                    // or REINDEX is logged once its lock is free, after which the rename or
+                    // drop can commit and log first. The trigger could never fire there (a
+                    // table's name is never given again), and statistics change no result: the
+                    // replay goes on without them. (A table the replay does not have yet waits,
+                    // as any difference does, for the commit that makes it.)
                     return notHeld()
                 }
                 if replayed != recorded {
