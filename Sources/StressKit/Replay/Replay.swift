@@ -254,7 +254,7 @@ public enum Replay {
         /// 2), never a finding.
         public var inconclusive: Bool { mismatch != nil && (!vanished.isEmpty || (writers > 2 && (!commitOrder || orderCompacted))) }
 
-        /// 0 every result as recorded; 1 a result differs; 2 one differs where the order was lost.
+        /// 0 every result as recorded; 1 a result differs; 2 one differs where the order or a statement was lost (`inconclusive`).
         public var exitStatus: Int32 { mismatch == nil ? 0 : inconclusive ? 2 : 1 }
 
         public var text: String {
