@@ -371,6 +371,9 @@ import Testing
         #expect(Replay.parse("-- d77 x2 disconnect", number: 1)?.action == .disconnect)
         #expect(Replay.parse("-- t0 x5 rolled back by SQLite", number: 1)?.action == .rolledBackBySQLite)
         #expect(Replay.parse("-- t0 check integrity=pass model=pass", number: 1) == nil)
+        // Only a driver is a process of its own, which a kill can end alone.
+        #expect(["d257", "d300"].allSatisfy(TransactionID.isDriver))
+        #expect(!["t0", "setup", "planted", "d12", "d", "dx"].contains(where: TransactionID.isDriver))
         #expect(Replay.parse("-- configuration: page_size=4096", number: 1) == nil)
     }
 

@@ -261,6 +261,11 @@ public enum TransactionID {
         }
     }
 
+    /// Whether a log's writer label (`d300`) names a driver process.
+    static func isDriver(_ writer: String) -> Bool {
+        writer.first == "d" && Int64(writer.dropFirst()).map { $0 >= firstDriverBase && $0 <= lastDriverBase } == true
+    }
+
     public static func describe(_ id: Int64) -> String {
         let magnitude = id.magnitude
         let base = Int(magnitude >> 32)

@@ -108,15 +108,17 @@ extension Replay {
             for writer in writers.values { writer.connection?.close() }
         }
 
-        /// Writers whose lines stop before `line` with no transaction open and
-        /// their connection not closed, though the log went on: drivers killed
-        /// between statements. A kill can take a statement's line after its
-        /// effect (an autocommit VACUUM, a first ANALYZE, an autocommit write),
-        /// so the run's database may hold what no line of the log says.
+        /// Drivers whose lines stop before `line` with no transaction open and
+        /// their connection not closed, though the log went on: killed between
+        /// statements. A kill can take a statement's line after its effect (an
+        /// autocommit VACUUM, a first ANALYZE, an autocommit write), so the
+        /// run's database may hold what no line of the log says. (A driver is
+        /// a process of its own; the monolith's threads and the set-up end
+        /// together, with their process.)
         func vanishedBetweenStatements(before line: Int) -> [String] {
             writers.filter { name, writer in
-                name != "setup" && !writer.closed && writer.lastFed < line && writer.queue.isEmpty && !writer.inTransaction
-                    && writer.transaction.isEmpty
+                TransactionID.isDriver(name) && !writer.closed && writer.lastFed < line && writer.queue.isEmpty
+                    && !writer.inTransaction && writer.transaction.isEmpty
             }.keys.sorted()
         }
 
