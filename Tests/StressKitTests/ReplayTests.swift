@@ -332,8 +332,10 @@ import Testing
         #expect(CommitOrder(database: db, seed: "0x0000000000000000") == nil, "another run's log")
         let order = try #require(CommitOrder(database: db, seed: text))
         #expect(order.next == expected[0].position)
-        for (tx, position) in expected { #expect(order.position(of: tx) == position, "transaction \(tx)") }
-        order.committed(at: expected[0].position)
+        for (tx, position) in expected { #expect(try order.position(of: tx) == position, "transaction \(tx)") }
+        #expect(try order.committedInRun(expected[0].tx))
+        #expect(try !order.committedInRun(TransactionID.make(base: 300, number: 1)), "no entry and no record")
+        try order.committed(at: expected[0].position)
         #expect(order.next == expected[1].position)
         #expect(try Set(FileManager.default.contentsOfDirectory(atPath: directory.url.path)) == files)
     }

@@ -182,13 +182,28 @@ import Testing
     // The log's buffer is written before a statement that may make a change
     // durable, and, with several writers, before a ROLLBACK too: the
     // transaction's lines reach the file while it holds its locks.
-    @Test func theBufferIsWrittenBeforeACommitAndBeforeAnotherWritersChanceToCommit() {
+    @Test func theBufferIsWrittenBeforeACommitAndBeforeAnotherWritersChanceToCommit() throws {
         for soleWriter in [false, true] {
             #expect(StatementRunner.flushesBefore("COMMIT", autocommit: false, soleWriter: soleWriter))
             #expect(StatementRunner.flushesBefore("INSERT INTO t VALUES (1)", autocommit: true, soleWriter: soleWriter))
             #expect(!StatementRunner.flushesBefore("INSERT INTO t VALUES (1)", autocommit: false, soleWriter: soleWriter))
             #expect(!StatementRunner.flushesBefore("ROLLBACK TO sp1", autocommit: false, soleWriter: soleWriter))
             #expect(StatementRunner.flushesBefore("ROLLBACK", autocommit: false, soleWriter: soleWriter) == !soleWriter)
+        }
+        // Seen from the file: a ROLLBACK that fails to parse runs nothing and
+        // leaves the transaction open, so what the file holds was written before it.
+        for soleWriter in [false, true] {
+            let directory = try TemporaryDirectory()
+            let path = directory.path("rollback.sql")
+            let log = try SQLLog(path: path, soleWriter: soleWriter)
+            let connection = try Connection(path: directory.path("rollback.db"))
+            defer { connection.close() }
+            try connection.execute("CREATE TABLE t(k)")
+            let runner = StatementRunner(log: log, writer: "t0")
+            for sql in ["BEGIN", "INSERT INTO t VALUES (1)", "ROLLBACK NOW"] { _ = runner.execute(sql, on: connection, transaction: "x1") }
+            #expect(!connection.isAutocommit, "the transaction is still open")
+            let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+            #expect(lines == (soleWriter ? [] : ["BEGIN; -- t0 x1 ok", "INSERT INTO t VALUES (1); -- t0 x1 ok changes=1"]), "one writer: \(soleWriter)")
         }
     }
 

@@ -13,6 +13,8 @@ import StressSQLite
 /// WAL-mode database would otherwise leave an empty WAL and its index beside it.
 final class CommitOrder {
     private let connection: Connection
+    /// The run's database, for the sentence of a read that fails.
+    private let path: String
     private let position: Statement
     private let following: Statement
     /// Whether the record of compacted transactions (`Compaction`) sets a
@@ -51,12 +53,13 @@ final class CommitOrder {
                 ? try connection.prepare(
                     "SELECT 1 FROM main.\(Compaction.table) WHERE block = ?1 >> \(width) AND bits & (1 << (?1 & \((1 << width) - 1))) <> 0")
                 : nil
+            if case .integer(let first)? = try connection.scalar("SELECT min(pos) FROM temp.replay_order") { next = first } else { next = nil }
         } catch {
             connection.close()
             return nil
         }
         self.connection = connection
-        next = advance(after: 0)
+        self.path = path
     }
 
     deinit { connection.close() }
@@ -80,34 +83,36 @@ final class CommitOrder {
     }
 
     /// Where transaction `tx` committed in the run, nil if it is not in the ledger.
-    func position(of tx: Int64) -> Int64? {
-        position.reset()
-        position.bind([.integer(tx)])
-        guard (try? position.step()) == true, case .integer(let value) = position.column(0) else { return nil }
-        return value
+    func position(of tx: Int64) throws(ToolError) -> Int64? {
+        try integer(position, tx)
     }
 
     /// Whether transaction `tx` committed in the run: the ledger has an entry of
     /// it, or the record of compacted transactions its bit, which stands for the
     /// entries a compaction removed before the transaction's acknowledgement
     /// was folded (a writer killed inside its COMMIT never wrote one).
-    func committedInRun(_ tx: Int64) -> Bool {
-        if position(of: tx) != nil { return true }
+    func committedInRun(_ tx: Int64) throws(ToolError) -> Bool {
+        if try position(of: tx) != nil { return true }
         guard let recorded else { return false }
-        recorded.reset()
-        recorded.bind([.integer(tx)])
-        return (try? recorded.step()) == true
+        return try integer(recorded, tx) != nil
     }
 
     /// Notes that the transaction at `position` committed in the replay.
-    func committed(at position: Int64) {
-        if let next, position >= next { self.next = advance(after: position) }
+    func committed(at position: Int64) throws(ToolError) {
+        if let next, position >= next { self.next = try integer(following, position) }
     }
 
-    private func advance(after position: Int64) -> Int64? {
-        following.reset()
-        following.bind([.integer(position)])
-        guard (try? following.step()) == true, case .integer(let value) = following.column(0) else { return nil }
-        return value
+    /// `statement`'s first column for `argument`, nil when it gives no integer.
+    /// A read that fails is the replay's to report: taken for "not there", it
+    /// would commit or roll back a transaction against the run's record.
+    private func integer(_ statement: Statement, _ argument: Int64) throws(ToolError) -> Int64? {
+        statement.reset()
+        statement.bind([.integer(argument)])
+        do {
+            guard try statement.step(), case .integer(let value) = statement.column(0) else { return nil }
+            return value
+        } catch {
+            throw ToolError("cannot read the commit order from the run's database \(path): \(error).")
+        }
     }
 }

@@ -281,7 +281,7 @@ extension Replay {
         /// what that lets on.
         private func overdue(endOfLog: Bool) throws(ToolError) -> Mismatch? {
             while let (name, start) = oldestWait, endOfLog || line - start > window {
-                let vanished = endVanished(before: endOfLog ? Int.max : start)
+                let vanished = try endVanished(before: endOfLog ? Int.max : start)
                 // Every waiting writer tries once more, whatever changed since it last tried.
                 epoch += 1
                 try pump()
@@ -317,17 +317,17 @@ extension Replay {
         /// effect and before the line was logged: when its commit record is there
         /// and the run's database (`order`) has the transaction, in its ledger or
         /// in the record of compacted transactions, the replay commits it too.
-        private func endVanished(before line: Int) -> Int {
+        private func endVanished(before line: Int) throws(ToolError) -> Int {
             var count = 0
             for (name, writer) in writers where writer.queue.isEmpty && writer.lastLine < line && writer.inTransaction {
                 let record = writer.transaction.lazy.compactMap { entry -> Int64? in
                     guard case .statement(let sql, _) = entry.0.action else { return nil }
                     return Bookkeeping.commitRecordTransaction(sql)
                 }.last
-                if let record, order?.committedInRun(record) == true, commitVanished(name) {
+                if let record, try order?.committedInRun(record) == true, commitVanished(name) {
                     goneTables.formUnion(writer.removed)
                     finished += 1
-                    if let position = order?.position(of: record) { order?.committed(at: position) }
+                    if let order, let position = try order.position(of: record) { try order.committed(at: position) }
                 } else {
                     _ = StatementRunner.run("ROLLBACK", on: writer.connection!)
                     abandoned += 1
@@ -380,7 +380,7 @@ extension Replay {
                 // A commit waits for its turn in the run's order.
                 var position: Int64?
                 if let order, commits(sql, name, autocommit: autocommit, recorded: recorded), let tx = entry.transactionID {
-                    position = order.position(of: tx)
+                    position = try order.position(of: tx)
                     if let position, let next = order.next, position > next { return .outOfTurn }
                 }
                 // An autocommit write runs in a transaction of its own, so that it can be undone.
@@ -444,7 +444,7 @@ extension Replay {
                 if replayed.hasPrefix("ok"), connection.isAutocommit, !undo, StatementRunner.isDML(sql) || StatementRunner.mayCommit(sql) {
                     changes.append((entry.line, name))
                     if changes.count > 4096 { changes.removeFirst(2048) }
-                    if let position { order?.committed(at: position) }
+                    if let position { try order?.committed(at: position) }
                 }
                 if count == .timing { timed += 1 } else { statements += 1 }
                 return .done(count)

@@ -232,6 +232,8 @@ public final class SQLLog: Sendable {
     public func append(_ line: String, flush: Bool = true) -> Int {
         state.withLock { state in
             guard state.fd >= 0 else { return state.lines }
+            // Where a write begins, for a reader of a line another process's killed write left unfinished.
+            if shared && state.pending.isEmpty && state.size > 0 { state.pending += Self.writeMark }
             state.pending += line
             state.pending.append("\n")
             state.lines += 1
@@ -249,8 +251,6 @@ public final class SQLLog: Sendable {
         guard state.fd >= 0, !state.pending.isEmpty else { return }
         let ending = state.mayEndMidLine  // A newline that ends a fragment is not a line of its own.
         if ending { state.pending = "\n" + state.pending }
-        // Where this write begins, for a reader of a line another process's killed write left unfinished.
-        if shared && state.size > 0 { state.pending = Self.writeMark + state.pending }
         // Disk full or similar: the run goes on, and its report says what the log lacks.
         var written = 0
         state.mayEndMidLine = !writeAll(state.fd, &state.pending, written: &written)

@@ -14,9 +14,11 @@ struct Replay: ParsableCommand {
             writers' statements free it. What a storage fault changed (--fault) cannot be replayed: \
             the replay injects none. The log is streamed (memory stays flat) and progress goes to \
             stderr. Exit status 0 when every result matches, 1 at the first difference (with its \
-            line, writer, statement, recorded and replayed results); 2 when that difference is in a log of \
-            several writers whose run's commit order the replay could not follow (the run's database \
-            not beside the log, or its ledger compacted), so it may be that order's (no verdict).
+            line, writer, statement, recorded and replayed results); 2 when that difference may not be \
+            SQLite's (no verdict): it comes after a driver vanished between statements (killed, perhaps \
+            after a statement took effect and before its line was written), or it is in a log of several \
+            writers whose run's commit order the replay could not follow (the run's database not beside \
+            the log, or its ledger compacted).
             """
     )
 
