@@ -506,6 +506,53 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: run.path))
     }
 
+    // An old run directory is replaced only with --overwrite, and only when all
+    // it holds is what a run makes: a file of the user's there refuses the
+    // overwrite, naming it, with nothing removed; otherwise the old run's files
+    // go and nothing of them mixes into the new run's.
+    @Test func overwriteRemovesOnlyWhatARunMakes() throws {
+        let template = try ScriptTemplate(["parallel_driver_talks": "echo hello", "first_db": #"touch "$SQLITE_STRESS_DB""#])
+        let run = template.scratch.file("run")
+        let compose = ["compose", template.directory.path, "--seed", "4", "--runs", "2", "--run-dir", run.path, "-q"]
+        let first = try CLI.run(compose)
+        try #require(first.status == 0, "\(first.stderr)")
+        func path(_ name: String) -> String { run.appendingPathComponent(name).path }
+        try #require(FileManager.default.fileExists(atPath: path("stress.db")))
+
+        let again = try CLI.run(compose)
+        #expect(again.status == 2)
+        #expect(again.stderr == "sqlite-stress: error: \(run.path) already exists; pass --overwrite to replace a run directory sqlite-stress made.\n")
+
+        // Old output of a run, and files beside its database, as a killed driver leaves them.
+        let leftovers = ["commands/9999-parallel_driver_old.out", "stress.db.copy-d17", "stress.db-journal", "stress.db.sql.1"]
+        for name in leftovers { try Data("old".utf8).write(to: URL(fileURLWithPath: path(name))) }
+        for name in ["notes.txt", "commands/mine.txt"] {
+            try Data("the user's".utf8).write(to: URL(fileURLWithPath: path(name)))
+            let refused = try CLI.run(compose + ["--overwrite"])
+            #expect(refused.status == 2, "\(name)")
+            #expect(refused.stderr == "sqlite-stress: error: refusing to overwrite \(run.path): \(name) in it "
+                + "is not a file a compose run makes; move it out first.\n", "\(refused.stderr)")
+            #expect(refused.stdout.isEmpty)
+            for kept in leftovers + [name, "report.json", ComposeRunner.marker] {
+                #expect(FileManager.default.fileExists(atPath: path(kept)), "\(kept) was removed")
+            }
+            try FileManager.default.removeItem(atPath: path(name))
+        }
+        try FileManager.default.createDirectory(atPath: path("stress.db.dir"), withIntermediateDirectories: false)
+        let directoryRefused = try CLI.run(compose + ["--overwrite"])
+        #expect(directoryRefused.status == 2)
+        #expect(directoryRefused.stderr.contains(": stress.db.dir in it is not a file a compose run makes"), "\(directoryRefused.stderr)")
+        try FileManager.default.removeItem(atPath: path("stress.db.dir"))
+
+        let replaced = try CLI.run(compose + ["--overwrite"])
+        #expect(replaced.status == 0, "\(replaced.stderr)")
+        for name in leftovers { #expect(!FileManager.default.fileExists(atPath: path(name)), "\(name) was kept") }
+        #expect(FileManager.default.fileExists(atPath: path("stress.db")))
+        #expect(FileManager.default.fileExists(atPath: path("report.json")))
+        let outputs = try FileManager.default.contentsOfDirectory(atPath: path("commands")).sorted()
+        #expect(outputs.count == 2 && outputs.allSatisfy { $0.hasSuffix("-parallel_driver_talks.out") }, "\(outputs)")
+    }
+
     // Invalid templates: one sentence each, exit 2, no run directory.
     @Test func invalidTemplatesAreRefused() throws {
         let noDriver = try ScriptTemplate(["first_setup": "exit 0", "finally_check": "exit 0"])

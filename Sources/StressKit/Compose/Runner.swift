@@ -150,6 +150,7 @@ public final class ComposeRunner {
             guard FileManager.default.fileExists(atPath: DatabaseFile.join(directory, Self.marker)) else {
                 throw ToolError("refusing to overwrite \(directory): it is not a run directory sqlite-stress made.")
             }
+            oldRunFiles = try Self.runFiles(in: directory)
         } else {
             try DatabaseFile.checkCreatable(directory, what: "run directory")
         }
@@ -165,15 +166,66 @@ public final class ComposeRunner {
 
     private var directory: String { settings.runDirectory }
 
+    /// What `--overwrite` removes of an old run's directory (`runFiles(in:)`).
+    private var oldRunFiles: [String] = []
+
+    /// The files an old run left in `directory`, by path: every entry must be
+    /// one a run makes (its marker, `report.json`, `commands/` with nothing in
+    /// it but commands' output files, and the shared database `stress.db` with
+    /// every file whose name begins with it: sidecars, logs, copies). Anything
+    /// else there is the user's, so a sentence naming it refuses the overwrite
+    /// before anything is removed.
+    static func runFiles(in directory: String) throws(ToolError) -> [String] {
+        func names(_ path: String) throws(ToolError) -> [String] {
+            do { return try FileManager.default.contentsOfDirectory(atPath: path).sorted() } catch {
+                throw ToolError("cannot read the old run directory \(path): \(ToolError.reason(error)).")
+            }
+        }
+        func refuse(_ name: String) -> ToolError {
+            ToolError("refusing to overwrite \(directory): \(name) in it is not a file a compose run makes; move it out first.")
+        }
+        var files: [String] = []
+        for name in try names(directory) {
+            let path = DatabaseFile.join(directory, name)
+            switch name {
+            case marker, reportName:
+                guard DatabaseFile.isDirectory(path) != true else { throw refuse(name + "/") }
+            case commandsName:
+                var info = stat()
+                guard lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else { throw refuse(name) }
+                for output in try names(path) {
+                    guard output.wholeMatch(of: /[0-9]{4,}-.+\.(out|err|sdk\.jsonl)/) != nil,
+                        DatabaseFile.isDirectory(DatabaseFile.join(path, output)) == false
+                    else { throw refuse(commandsName + "/" + output) }
+                    files.append(DatabaseFile.join(path, output))
+                }
+            default:
+                guard name == databaseName || name.hasPrefix(databaseName + ".") || name.hasPrefix(databaseName + "-"),
+                    DatabaseFile.isDirectory(path) != true
+                else { throw refuse(name) }
+            }
+            files.append(path)
+        }
+        // A directory goes after what it holds.
+        return files
+    }
+
+    static let reportName = "report.json"
+    static let commandsName = "commands"
+    /// The shared database's name in the run directory, unless `$SQLITE_STRESS_DB` names another.
+    static let databaseName = "stress.db"
+
     private func prepareDirectory() throws(ToolError) {
-        // An old run's directory (`init` checked its marker): a file of it left behind would mix into this run's.
-        if FileManager.default.fileExists(atPath: directory) {
-            do { try FileManager.default.removeItem(atPath: directory) } catch {
-                throw ToolError("cannot remove the old run directory \(directory): \(ToolError.reason(error)).")
+        // Only what an old run made, every entry of it (`init` checked there is nothing else):
+        // a file of it left behind would mix into this run's.
+        for path in oldRunFiles {
+            let removed = path == DatabaseFile.join(directory, Self.commandsName) ? rmdir(path) : unlink(path)
+            guard removed == 0 || errno == ENOENT else {
+                throw ToolError("cannot remove \(path) of the old run: \(String(cString: strerror(errno))).")
             }
         }
         do {
-            try FileManager.default.createDirectory(atPath: directory + "/commands", withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(atPath: DatabaseFile.join(directory, Self.commandsName), withIntermediateDirectories: true)
             try Data().write(to: URL(fileURLWithPath: DatabaseFile.join(directory, Self.marker)))
         } catch {
             throw ToolError("cannot create the run directory \(directory): \(ToolError.reason(error)).")
@@ -198,7 +250,7 @@ public final class ComposeRunner {
         if let binary = Self.binaryDirectory {
             env["PATH"] = binary + (env["PATH"].map { ":" + $0 } ?? "")
         }
-        env["SQLITE_STRESS_DB"] = settings.sharedDatabase ?? DatabaseFile.join(directory, "stress.db")
+        env["SQLITE_STRESS_DB"] = settings.sharedDatabase ?? DatabaseFile.join(directory, Self.databaseName)
         return env
     }()
 
@@ -215,7 +267,7 @@ public final class ComposeRunner {
     private func start(_ name: String, seed: String) throws(ToolError) -> Child {
         let command = template.commands.first { $0.name == name }!
         sequence += 1
-        let output = DatabaseFile.join(directory, "commands/\(Format.right(sequence, 4, pad: "0"))-\(name)")
+        let output = DatabaseFile.join(directory, "\(Self.commandsName)/\(Format.right(sequence, 4, pad: "0"))-\(name)")
         let child = try Child(
             command: command, seed: seed, environment: environment(seed: seed, sdkOutput: Child.sdkOutput(output)), output: output,
             sequence: sequence)
@@ -314,7 +366,7 @@ public final class ComposeRunner {
             injectedByKind: injectedByKind, notes: notes, sdk: sdk, interrupted: !completed,
             elapsed: Date().timeIntervalSince(started))
         do {
-            try report.write(to: DatabaseFile.join(directory, "report.json"))
+            try report.write(to: DatabaseFile.join(directory, Self.reportName))
         } catch {
             report.notes.append("\(error.message) (the report below is complete; only the file is missing)")
         }

@@ -58,7 +58,7 @@ struct Compose: ParsableCommand {
         valueName: "n"))
     var keepCommands = ComposeSettings.defaultKeptCommands
 
-    @Flag(help: "Replace an existing run directory sqlite-stress made.")
+    @Flag(help: "Replace an existing run directory sqlite-stress made, when it holds nothing a run does not make.")
     var overwrite = false
 
     @Flag(help: "Print report.json instead of the table.")
