@@ -13,6 +13,8 @@ protocol CommandResult {
     /// What --quiet still prints when the command failed.
     var failureText: String { get }
     func json() -> String
+    /// Set before the result is printed when the SDK output failed (`Console.finish`).
+    var sdkOutputFailure: String? { get set }
 }
 
 extension CommandResult {
@@ -27,8 +29,11 @@ extension Console {
     /// A command whose SDK output could not take every message (a full disk,
     /// an unwritable file) says so in one sentence on stderr, and a result
     /// that found nothing becomes exit status 2: its assertions may be missing
-    /// from the output that the runner judges. A violation keeps status 1.
+    /// from the output that the runner judges. A violation keeps status 1. Its
+    /// JSON names the failure, and says "error" where it would say "pass".
     static func finish(_ result: some CommandResult, json: Bool, quiet: Bool) throws {
+        var result = result
+        result.sdkOutputFailure = Output.deliveryFailure
         if json {
             out(result.json())
         } else if !quiet {
@@ -37,7 +42,7 @@ extension Console {
             out(result.failureText)
         }
         var status = result.exitStatus
-        if let failure = Output.deliveryFailure {
+        if let failure = result.sdkOutputFailure {
             writeStandard("sqlite-stress: error: \(failure), so this command's assertions may be missing from it.\n", toError: true)
             if status == 0 { status = 2 }
         }

@@ -317,6 +317,20 @@ import Testing
             #expect(result.status == 2, "\(command[0]): \(result.stdout)")
             #expect(result.stderr == sentence, "\(command[0])")
         }
+        // Its JSON says the same: no "pass" beside exit 2, and the failure named.
+        func document(_ result: CommandResult) throws -> [String: Any] {
+            try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.stdout)")
+        }
+        let fine = try CLI.run(["insert", "--db", db, "--seed", "4", "--json"], environment: ["ANTITHESIS_SDK_LOCAL_OUTPUT": scratch.file("sdk.jsonl").path])
+        #expect(fine.status == 0)
+        #expect(try document(fine)["result"] as? String == "pass")
+        #expect(try document(fine)["sdkOutputFailure"] == nil)
+        for command in [["insert", "--db", db, "--seed", "5", "--json"], ["check", "--db", db, "--json"]] {
+            let result = try CLI.run(command, environment: full)
+            #expect(result.status == 2, "\(command[0]): \(result.stderr)")
+            #expect(try document(result)["result"] as? String == "error", "\(command[0])")
+            #expect(try document(result)["sdkOutputFailure"] as? String == "cannot write the SDK output /dev/full: No space left on device")
+        }
         let missing = scratch.file("gone/sdk.jsonl").path
         let unopened = try CLI.run(["insert", "--db", db, "--seed", "3", "-q"], environment: ["ANTITHESIS_SDK_LOCAL_OUTPUT": missing])
         #expect(unopened.status == 2, "\(unopened.stdout)")
@@ -329,6 +343,10 @@ import Testing
         #expect(violated.status == 1, "\(violated.stdout)")
         #expect(violated.stdout.contains("VIOLATION conservation"), "\(violated.stdout)")
         #expect(violated.stderr == sentence)
+        let violatedJSON = try CLI.run(["check", "--db", db, "--json"], environment: full)
+        #expect(violatedJSON.status == 1)
+        #expect(try document(violatedJSON)["result"] as? String == "fail")
+        #expect(try document(violatedJSON)["sdkOutputFailure"] as? String == "cannot write the SDK output /dev/full: No space left on device")
     }
 
     // A stand-in libvoidstar receives every message, and with no --seed it

@@ -173,6 +173,9 @@ public struct ComposeReport: Sendable {
     }
 
     public var settings: ComposeSettings
+    /// The SDK output's first failure to take a message, set as the result is
+    /// printed: its JSON then says it, and a "pass" is "error" (exit status 2).
+    public var sdkOutputFailure: String?
     /// The commands kept in full (`CommandHistory`), in the order they started.
     public var commands: [CommandRecord]
     /// Every command run, and by name and outcome.
@@ -347,13 +350,15 @@ public struct ComposeReport: Sendable {
             let assertions: [AssertionRecord], notes: [String]
             /// The library every command was handed (each names what it loaded in its own output and SDK details).
             let sqlite: SQLiteLibrary
+            let sdkOutputFailure: String?
         }
         struct AssertionRecord: Encodable {
             let id: String, kind: String, mustHit: Bool, verdict: String, trueHits: Int, falseHits: Int
             let firstFalseDetails: [String: String]?
         }
         let document = Document(
-            result: failed ? "fail" : interrupted ? "interrupted" : passed ? "pass" : "error", seed: Seed.format(settings.seed), template: settings.template,
+            result: resultWord(failed ? "fail" : interrupted ? "interrupted" : passed ? "pass" : "error", sdkOutputFailure: sdkOutputFailure),
+            seed: Seed.format(settings.seed), template: settings.template,
             reproduce: settings.reproduce, interrupted: interrupted, elapsedSeconds: elapsed, schedule: schedule.elements,
             plannedFaults: plannedFaults.elements, injectedFaults: injected.elements, scheduleCount: schedule.total,
             plannedFaultCount: plannedFaults.total, injectedFaultCount: injected.total, commands: commands,
@@ -362,7 +367,7 @@ public struct ComposeReport: Sendable {
                 AssertionRecord(id: $0.id, kind: $0.displayType, mustHit: $0.mustHit, verdict: $0.verdict,
                                 trueHits: $0.trueHits, falseHits: $0.falseHits, firstFalseDetails: $0.firstFalseDetails)
             },
-            notes: notes, sqlite: SQLiteChoice.library)
+            notes: notes, sqlite: SQLiteChoice.library, sdkOutputFailure: sdkOutputFailure)
         return prettyJSON(document)
     }
 

@@ -33,6 +33,9 @@ public enum CheckCommand {
         /// Nil when the snapshot could not be taken (anytime mode, busy).
         public var report: CheckReport?
         public var skipped: String?
+        /// The SDK output's first failure to take a message, set as the result is
+        /// printed: its JSON then says it, and a "pass" is "error" (exit status 2).
+        public var sdkOutputFailure: String?
         /// With violations: the known SQLite bugs the database's writers could
         /// have met on the SQLite this check runs, had one been killed
         /// (`KnownSQLiteBug.Run.killedWriters`); empty for a check that passed.
@@ -90,13 +93,15 @@ public enum CheckCommand {
                 let properties: [PropertyResult]
                 let sqlite: SQLiteLibrary
                 let knownSQLiteBugs: [KnownSQLiteBug]
+                let sdkOutputFailure: String?
             }
             let document = Document(
-                command: mode.rawValue, result: report == nil ? "skipped" : (passed ? "pass" : "fail"),
+                command: mode.rawValue,
+                result: resultWord(report == nil ? "skipped" : (passed ? "pass" : "fail"), sdkOutputFailure: sdkOutputFailure),
                 database: databasePath, randomness: randomness.kind, seed: randomness.seed.map(Seed.format),
                 creationSeed: creationSeed, reproduce: reproduce,
                 skipped: skipped, properties: report?.results ?? [], sqlite: SQLiteChoice.library,
-                knownSQLiteBugs: knownSQLiteBugs)
+                knownSQLiteBugs: knownSQLiteBugs, sdkOutputFailure: sdkOutputFailure)
             return prettyJSON(document)
         }
     }

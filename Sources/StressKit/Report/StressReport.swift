@@ -44,6 +44,9 @@ public struct StressReport: Sendable {
     /// Why the run stopped without a verdict: the storage under the database
     /// failed with no fault planted (`RunContext.noteStorageFailure`).
     public let storageFailure: String?
+    /// The SDK output's first failure to take a message, set as the result is
+    /// printed: its JSON then says it, and a "pass" is "error" (exit status 2).
+    public var sdkOutputFailure: String?
 
     init(
         run: StressRun, counters: Counters, elapsed: Double, logLines: Int, violations: [Violation],
@@ -222,10 +225,14 @@ public struct StressReport: Sendable {
             let sqlLogOlder: OlderLog?
             /// Why the run stopped without a verdict, when the storage failed under it.
             let storageFailure: String?
+            /// Why the command's assertions may be missing from its SDK output.
+            let sdkOutputFailure: String?
         }
         struct OlderLog: Encodable { let path: String, firstLine: Int, lastLine: Int, rotations: Int, earlierLinesDropped: Bool }
         let document = Document(
-            result: !passed ? "fail" : storageFailure != nil ? "error" : interrupted ? "interrupted" : noVerdict ? "skipped" : "pass",
+            result: resultWord(
+                !passed ? "fail" : storageFailure != nil ? "error" : interrupted ? "interrupted" : noVerdict ? "skipped" : "pass",
+                sdkOutputFailure: sdkOutputFailure),
             randomness: randomness.kind, seed: randomness.seed.map(Seed.format), reproduce: reproduce,
             reproduceExact: reproduceOneThread == nil, reproduceOneThread: reproduceOneThread, iterationsDone: iterationsDone,
             sqlite: SQLiteChoice.library, database: settings.databasePath, sqlLog: settings.logPath,
@@ -239,7 +246,7 @@ public struct StressReport: Sendable {
                 OlderLog(
                     path: SQLLog.olderPath(of: settings.logPath), firstLine: $0.lowerBound, lastLine: $0.upperBound,
                     rotations: logRotation.count, earlierLinesDropped: logRotation.droppedLines)
-            }, storageFailure: storageFailure)
+            }, storageFailure: storageFailure, sdkOutputFailure: sdkOutputFailure)
         return prettyJSON(document)
     }
 }

@@ -137,6 +137,9 @@ public struct DriverOutcome: Sendable {
     /// Why the batch stopped without a verdict: the storage under the database
     /// failed with no fault planted (`RunContext.noteStorageFailure`).
     public var storageFailure: String?
+    /// The SDK output's first failure to take a message, set as the result is
+    /// printed: its JSON then says it, and a "pass" is "error" (exit status 2).
+    public var sdkOutputFailure: String?
 
     public var passed: Bool { violations.isEmpty }
 
@@ -205,15 +208,18 @@ public struct DriverOutcome: Sendable {
             let incompleteEvidence: [EvidenceGap]
             let sqlite: SQLiteLibrary
             let storageFailure: String?
+            let sdkOutputFailure: String?
         }
         return prettyJSON(Document(
-            command: kind.rawValue, result: !passed ? "fail" : storageFailure != nil ? "error" : interrupted ? "interrupted" : "pass",
+            command: kind.rawValue,
+            result: resultWord(
+                !passed ? "fail" : storageFailure != nil ? "error" : interrupted ? "interrupted" : "pass", sdkOutputFailure: sdkOutputFailure),
             database: databasePath,
             randomness: randomness.kind, seed: randomness.seed.map(Seed.format), label: label, reproduce: reproduce,
             counters: counters.asDictionary, operations: counters.operations,
             maintenance: counters.maintenance, schemaChanges: counters.schemaChanges, schemaFeatures: counters.features, violations: violations,
             unexpectedErrors: unexpectedErrors, elapsedSeconds: elapsed, faults: faults, incompleteEvidence: incompleteEvidence,
-            sqlite: SQLiteChoice.library, storageFailure: storageFailure))
+            sqlite: SQLiteChoice.library, storageFailure: storageFailure, sdkOutputFailure: sdkOutputFailure))
     }
 }
 

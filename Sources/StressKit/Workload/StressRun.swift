@@ -212,6 +212,9 @@ public final class StressRun: Sendable {
     /// file (an `integrity` violation), or evidence that could not be written.
     public struct SetupOutcome: Sendable {
         public var databasePath: String
+        /// The SDK output's first failure to take a message, set as the result is
+        /// printed: its JSON then says it, and a "pass" is "error" (exit status 2).
+        public var sdkOutputFailure: String?
         /// The seed, or Antithesis's randomness.
         public var randomness: Randomness
         public var configuration: String
@@ -245,11 +248,13 @@ public final class StressRun: Sendable {
                 let command: String, result: String, database: String, randomness: String, seed: String?
                 let violations: [Violation], incompleteEvidence: [EvidenceGap]
                 let sqlite: SQLiteLibrary
+                let sdkOutputFailure: String?
             }
             return prettyJSON(Document(
-                command: "schema", result: passed ? "pass" : "fail", database: databasePath, randomness: randomness.kind,
+                command: "schema", result: resultWord(passed ? "pass" : "fail", sdkOutputFailure: sdkOutputFailure),
+                database: databasePath, randomness: randomness.kind,
                 seed: randomness.seed.map(Seed.format), violations: violations, incompleteEvidence: incompleteEvidence,
-                sqlite: SQLiteChoice.library))
+                sqlite: SQLiteChoice.library, sdkOutputFailure: sdkOutputFailure))
         }
     }
 
