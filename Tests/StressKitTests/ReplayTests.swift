@@ -159,6 +159,37 @@ import Testing
         return try Replay.run(logPath: log, databasePath: directory.path("replay.db"), overwrite: false)
     }
 
+    // The run's database beside the log, whose ledger cannot be read (its root
+    // page overwritten): no commit order, and the replay says that it cannot
+    // read it and why, never that the database is not there, nor takes the
+    // failed read for an empty ledger. With several writers a difference then
+    // gives no verdict, as without the database.
+    @Test func aRunDatabaseWhoseLedgerCannotBeReadIsNamedAsSuch() throws {
+        let outcome = try Self.replayBesideItsDatabase([
+            "INSERT INTO t VALUES (1, 'a'); -- d300 x1 ok changes=1",
+            "-- d300 x1 disconnect",
+            "DELETE FROM t WHERE k = 2; -- d301 x1 ok changes=1",
+        ]) { run in
+            guard case .integer(let root)? = try run.scalar("SELECT rootpage FROM sqlite_schema WHERE name = 'stress_ledger'"),
+                  case .integer(let pageSize)? = try run.scalar("PRAGMA page_size")
+            else { throw ToolError("no ledger") }
+            let garbage = [UInt8](repeating: 0xA5, count: Int(pageSize))
+            let fd = open(run.path, O_WRONLY)
+            try #require(fd >= 0)
+            defer { close(fd) }
+            try #require(pwrite(fd, garbage, garbage.count, off_t((root - 1) * pageSize)) == garbage.count)
+            #expect(throws: ToolError.self) { try CommitOrder(database: run.path, seed: "0x0000000000000001") }
+        }
+        #expect(!outcome.commitOrder)
+        let reason = try #require(outcome.orderUnreadable)
+        #expect(reason.contains("SQLITE_CORRUPT"), "\(reason)")
+        #expect(outcome.mismatch?.line == 6)
+        #expect(outcome.exitStatus == 2)
+        #expect(outcome.text.contains("result: NO VERDICT — the run's database beside the log cannot be read (\(reason)), "
+            + "so with several writers commits follow the log's order here"), "\(outcome.text)")
+        #expect(!outcome.text.contains("not beside the log"))
+    }
+
     // A driver killed between statements can lose the line of a statement
     // whose effect landed (here an autocommit INSERT of the row another writer deletes):
     // a difference after a writer vanished that way gives no verdict. The same
@@ -329,8 +360,8 @@ import Testing
         #expect(files.contains("run.db-wal") == withWAL)
 
         guard case .text(let text) = seed else { throw ToolError("the seed is \(seed)") }
-        #expect(CommitOrder(database: db, seed: "0x0000000000000000") == nil, "another run's log")
-        let order = try #require(CommitOrder(database: db, seed: text))
+        #expect(try CommitOrder(database: db, seed: "0x0000000000000000") == nil, "another run's log")
+        let order = try #require(try CommitOrder(database: db, seed: text))
         #expect(order.next == expected[0].position)
         for (tx, position) in expected { #expect(try order.position(of: tx) == position, "transaction \(tx)") }
         #expect(try order.committedInRun(expected[0].tx))

@@ -27,10 +27,18 @@ final class CommitOrder {
     let compacted: Bool
 
     /// Reads the ledger of the database at `path`, when it is the database the
-    /// log was written for (`seed` is the log header's); nil otherwise.
-    init?(database path: String, seed: String) {
-        guard case .sqlite(DatabaseFile.applicationID) = DatabaseFile.kind(at: path),
-              let connection = try? Self.open(path) else { return nil }
+    /// log was written for (`seed` is the log header's); nil when nothing is
+    /// there, or another database. Throws when a database of sqlite-stress is
+    /// there and cannot be read (a damaged file, say): the sentence then says
+    /// why the replay goes without the run's order, not that there is none.
+    init?(database path: String, seed: String) throws(ToolError) {
+        switch DatabaseFile.kind(at: path) {
+        case .sqlite(DatabaseFile.applicationID): break
+        case .damaged: throw ToolError("its first page is damaged")
+        default: return nil
+        }
+        let connection: Connection
+        do { connection = try Self.open(path) } catch { throw ToolError("\(error)") }
         do {
             guard try connection.scalar("SELECT value FROM \(Bookkeeping.meta) WHERE key = 'seed'") == .text(seed) else {
                 connection.close()
@@ -56,7 +64,7 @@ final class CommitOrder {
             if case .integer(let first)? = try connection.scalar("SELECT min(pos) FROM temp.replay_order") { next = first } else { next = nil }
         } catch {
             connection.close()
-            return nil
+            throw ToolError("\(error)")
         }
         self.connection = connection
         self.path = path

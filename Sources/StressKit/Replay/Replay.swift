@@ -232,6 +232,9 @@ public enum Replay {
         public var faults: String?
         /// Whether the run's database was beside the log, so that commits followed its ledger's order.
         public var commitOrder: Bool
+        /// Why the database beside the log, one of sqlite-stress's, could not
+        /// give the order (SQLite's error), when it could not.
+        public var orderUnreadable: String? = nil
         /// Whether that database's ledger was compacted, so that the commits a
         /// compaction covered followed the log's order instead.
         public var orderCompacted: Bool
@@ -257,6 +260,12 @@ public enum Replay {
         /// 0 every result as recorded; 1 a result differs; 2 one differs where the order or a statement was lost (`inconclusive`).
         public var exitStatus: Int32 { mismatch == nil ? 0 : inconclusive ? 2 : 1 }
 
+        /// Why the replay has no commit order of the run's.
+        private var orderMissing: String {
+            orderUnreadable.map { "the run's database beside the log cannot be read (\($0))" }
+                ?? "the run's database is not beside the log"
+        }
+
         public var text: String {
             var lines: [String] = []
             if files.count > 1 {
@@ -264,7 +273,7 @@ public enum Replay {
                     + "(line numbers count through both)")
             }
             if !commitOrder, writers > 2 {
-                lines.append("note: the run's database is not beside the log (<db>.sql), so commits follow the log's "
+                lines.append("note: \(orderMissing)\(orderUnreadable == nil ? " (<db>.sql)" : ""), so commits follow the log's "
                     + "order, which can differ from the run's where a writer was held up before logging its COMMIT")
             }
             if let faults {
@@ -312,9 +321,9 @@ public enum Replay {
                         + "for the transactions a compaction covered; with several writers they commit in the log's order here, so "
                         + "this difference may be that order's, not SQLite's. A run that never compacts (stress --compact-every "
                         + "0, a template without the compact driver) replays in its own order."
-                    : "result: NO VERDICT — the run's database is not beside the log, so with several writers commits follow "
-                        + "the log's order here, and this difference may be that order's, not SQLite's. Replay the log beside "
-                        + "its database (<db>.sql).")
+                    : "result: NO VERDICT — \(orderMissing), so with several writers commits follow "
+                        + "the log's order here, and this difference may be that order's, not SQLite's."
+                        + (orderUnreadable == nil ? " Replay the log beside its database (<db>.sql)." : ""))
             }
             lines.append(SQLiteChoice.line)
             return lines.joined(separator: "\n")
@@ -359,7 +368,11 @@ public enum Replay {
         let original = logPath.hasSuffix(".sql") ? String(logPath.dropLast(4)) : nil
         let header = try LogReader(path: files[0]).next() ?? ""
         let seed = header.split(separator: " ").first { $0.hasPrefix("seed=") }.map { String($0.dropFirst(5)) }
-        let order = original.flatMap { path in seed.flatMap { CommitOrder(database: path, seed: $0) } }
+        var order: CommitOrder?
+        var orderUnreadable: String?
+        if let original, let seed {
+            do { order = try CommitOrder(database: original, seed: seed) } catch { orderUnreadable = error.message }
+        }
         let session = Session(databasePath: databasePath, window: window, order: order)
         let clock = ContinuousClock()
         let start = clock.now
@@ -370,7 +383,7 @@ public enum Replay {
             Outcome(
                 statements: session.statements, skipped: session.skipped, deferred: session.deferred,
                 restarts: session.restarts, abandoned: session.abandoned, finished: session.finished, timed: session.timed,
-                writers: session.writerCount, faults: faults, commitOrder: order != nil, orderCompacted: order?.compacted ?? false,
+                writers: session.writerCount, faults: faults, commitOrder: order != nil, orderUnreadable: orderUnreadable, orderCompacted: order?.compacted ?? false,
                 vanished: mismatch.map { session.vanishedBetweenStatements(before: $0.line) } ?? [],
                 files: files, database: databasePath, mismatch: mismatch)
         }
