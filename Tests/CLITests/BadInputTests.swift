@@ -144,6 +144,40 @@ import Testing
         #expect(inherited.stderr.hasPrefix("sqlite-stress: error: $SQLITE_STRESS_DB must not hold a control character"), "\(inherited.stderr)")
     }
 
+    // A symbolic link where a command makes a new database or script is
+    // refused: the new file would replace the link and leave what it points to
+    // as it was (a link to nothing was once quietly dropped for a file). The
+    // link, its target and the directory stay as they were.
+    @Test(arguments: [
+        (["stress", "--iterations", "5"], "database"), (["schema"], "database"),
+        (["replay", "made.db.sql"], "replay database"),
+    ])
+    func aNewFileThroughASymbolicLinkIsRefused(_ command: [String], _ what: String) throws {
+        let scratch = try Scratch()
+        let made = try CLI.run(["stress", "--seed", "2", "--iterations", "20", "--db", "made.db", "-q"], in: scratch.url)
+        try #require(made.status == 0, "\(made.stderr)")
+        try FileManager.default.createSymbolicLink(atPath: scratch.file("to-nothing.db").path, withDestinationPath: "gone/x.db")
+        try FileManager.default.createSymbolicLink(atPath: scratch.file("to-made.db").path, withDestinationPath: "made.db")
+        let before = try scratch.snapshot()
+        for (link, target, missing) in [("to-nothing.db", "gone/x.db", ", which does not exist"), ("to-made.db", "made.db", "")] {
+            let result = try CLI.run(command + ["--db", link, "--overwrite"], in: scratch.url)
+            try expectRejected(result, scratch: scratch, before: before, "\(command[0]) --db \(link)")
+            #expect(result.stderr == "sqlite-stress: error: \(link) is a symbolic link to \(target)\(missing): a new \(what) would "
+                + "replace the link, not what it points to; give the \(what)'s own path.\n")
+        }
+    }
+
+    // The same for shrink's script.
+    @Test func aScriptThroughASymbolicLinkIsRefused() throws {
+        let scratch = try Scratch()
+        try FileManager.default.createSymbolicLink(atPath: scratch.file("out.sql").path, withDestinationPath: "gone/x.sql")
+        let before = try scratch.snapshot()
+        let result = try CLI.run(["shrink", "--seed", "1", "--out", "out.sql"], in: scratch.url)
+        try expectRejected(result, scratch: scratch, before: before, "shrink --out link")
+        #expect(result.stderr == "sqlite-stress: error: out.sql is a symbolic link to gone/x.sql, which does not exist: a new "
+            + "script would replace the link, not what it points to; give the script's own path.\n")
+    }
+
     // A malformed $SQLITE_STRESS_SEED is as bad as a malformed --seed.
     @Test func malformedEnvironmentSeed() throws {
         let scratch = try Scratch()

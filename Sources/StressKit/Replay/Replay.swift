@@ -117,6 +117,7 @@ public enum Replay {
     /// run's database, or for SQLite's files left without their database, with
     /// `overwrite`; one sentence for anything else. Removes nothing.
     private static func replaceable(_ path: String, _ what: String, overwrite: Bool) throws(ToolError) -> Bool {
+        try DatabaseFile.checkNotALink(path, what: what)
         if let odd = DatabaseFile.irregularSidecar(of: path) { throw ToolError("\(odd); refusing to remove it.") }
         switch DatabaseFile.kind(at: path) {
         case .missing: return try DatabaseFile.checkLeftSidecars(of: path, overwrite: overwrite)

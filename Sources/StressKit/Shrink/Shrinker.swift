@@ -99,6 +99,7 @@ public final class Shrinker {
 
     /// The script is written only over nothing or over a script `shrink` wrote.
     static func checkOut(_ path: String) throws(ToolError) {
+        try DatabaseFile.checkNotALink(path, what: "script")
         switch DatabaseFile.kind(at: path) {
         case .missing: try DatabaseFile.checkCreatable(path, what: "script")
         case .directory: throw ToolError("--out \(path) is a directory.")

@@ -239,6 +239,18 @@ public enum DatabaseFile {
         return String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
+    /// Refuses a symbolic link at `path`, where a command makes a new `what`
+    /// (a database, a script): the new file is renamed into place, or the old
+    /// one removed first, which would put a file where the link was and leave
+    /// what it points to as it was (or, for a link to nothing, quietly drop the
+    /// link). One sentence naming the link's target instead.
+    public static func checkNotALink(_ path: String, what: String) throws(ToolError) {
+        guard let target = linkTarget(path) else { return }
+        let missing = isDirectory(path) == nil ? ", which does not exist" : ""
+        throw ToolError("\(path) is a symbolic link to \(target)\(missing): a new \(what) would replace the link, "
+            + "not what it points to; give the \(what)'s own path.")
+    }
+
     /// Checks that a new file can be created at `path`: its directory exists and is writable.
     public static func checkCreatable(_ path: String, what: String) throws(ToolError) {
         let parent = parentDirectory(of: path)

@@ -62,6 +62,7 @@ public final class StressRun: Sendable {
 
     private static func checkPaths(_ settings: StressSettings) throws(ToolError) {
         let db = settings.databasePath
+        try DatabaseFile.checkNotALink(db, what: "database")
         switch DatabaseFile.kind(at: db) {
         case .missing:
             try DatabaseFile.checkCreatable(db, what: "database")
