@@ -244,6 +244,9 @@ public enum TransactionID {
         base << 32 | Int64(number)
     }
 
+    /// The log's label of the writer that sets a new database up (`stress`, `schema`).
+    public static let setupLabel = "setup"
+
     /// The range of driver bases: above the monolith's threads, and small enough that every id stays positive.
     public static let firstDriverBase: Int64 = 257
     public static let lastDriverBase = Int64(Int32.max)
@@ -251,7 +254,7 @@ public enum TransactionID {
     /// The id that a log line's writer and transaction labels name (`t0 x5`,
     /// `d77 x2`; the setup's writes are transaction 1), or nil for other writers.
     public static func parse(writer: String, transaction: String) -> Int64? {
-        if writer == "setup" { return 1 }
+        if writer == setupLabel { return 1 }
         guard transaction.hasPrefix("x"), let number = Int(transaction.dropFirst()), number >= 0,
               let kind = writer.first, let base = Int64(writer.dropFirst()), base >= 0 else { return nil }
         switch kind {

@@ -229,6 +229,8 @@ public enum Replay {
         public var timed: Int
         /// Writers (threads, drivers, the setup) seen in the log.
         public var writers: Int
+        /// Whether the set-up is one of `writers`.
+        public var setUp = false
         /// The `-- faults:` header line, when the run injected storage faults.
         public var faults: String?
         /// Whether the run's database was beside the log, so that commits followed its ledger's order.
@@ -298,7 +300,8 @@ public enum Replay {
             }
             let detail = timing.isEmpty ? "" : " (" + timing.joined(separator: "; ") + ")"
             guard let mismatch else {
-                lines.append("replay: \(Format.count(statements, "statement")) of \(Format.count(writers, "writer")), every result as recorded" + detail)
+                let who = setUp ? Format.count(writers - 1, "writer") + " and the set-up" : Format.count(writers, "writer")
+                lines.append("replay: \(Format.count(statements, "statement")) of \(who), every result as recorded" + detail)
                 lines.append("replay database: \(database)")
                 lines.append(SQLiteChoice.line)
                 return lines.joined(separator: "\n")
@@ -384,7 +387,7 @@ public enum Replay {
             Outcome(
                 statements: session.statements, skipped: session.skipped, deferred: session.deferred,
                 restarts: session.restarts, abandoned: session.abandoned, finished: session.finished, timed: session.timed,
-                writers: session.writerCount, faults: faults, commitOrder: order != nil, orderUnreadable: orderUnreadable, orderCompacted: order?.compacted ?? false,
+                writers: session.writerCount, setUp: session.setUpLogged, faults: faults, commitOrder: order != nil, orderUnreadable: orderUnreadable, orderCompacted: order?.compacted ?? false,
                 vanished: mismatch.map { session.vanishedBetweenStatements(before: $0.line) } ?? [],
                 files: files, database: databasePath, mismatch: mismatch)
         }

@@ -96,6 +96,8 @@ extension Replay {
         private(set) var finished = 0
         private(set) var timed = 0
         var writerCount: Int { writers.count }
+        /// Whether the set-up's lines are in the log (it is one of `writerCount`).
+        var setUpLogged: Bool { writers[TransactionID.setupLabel] != nil }
 
         init(databasePath: String, window: Int, order: CommitOrder?) {
             self.databasePath = databasePath

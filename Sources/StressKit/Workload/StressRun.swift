@@ -371,7 +371,7 @@ public final class StressRun: Sendable {
         } catch {
             throw ToolError("cannot create the database at \(db): \(error.message).")
         }
-        let setup = Worker(thread: -1, label: "setup", context: context)
+        let setup = Worker(thread: -1, label: TransactionID.setupLabel, context: context)
         let statements = config.creationStatements(firstWrite: "PRAGMA application_id = \(DatabaseFile.applicationID)")
             + schema.createStatements + Bookkeeping.creationStatements
             + [Bookkeeping.recordStatement(randomness: settings.randomness, schema: schema, config: config)]
