@@ -553,6 +553,42 @@ import Testing
         #expect(outputs.count == 2 && outputs.allSatisfy { $0.hasSuffix("-parallel_driver_talks.out") }, "\(outputs)")
     }
 
+    // Each command the runner kills gets a line in the shared SQL log once it
+    // has ended, naming its process group, which a driver names in its first
+    // line (`replay` ends what that driver left open there). Commands that end
+    // on their own get none, and a run whose database keeps no SQL log of
+    // sqlite-stress gets no file made for it.
+    @Test func aKilledCommandsProcessGroupIsNamedInTheSharedLog() throws {
+        let template = try ScriptTemplate([
+            "first_schema": "exec sqlite-stress schema --seed 1 -q",
+            "parallel_driver_insert": "exec sqlite-stress insert -q",
+            "parallel_driver_sleeps": "exec sleep 30",
+            "eventually_check": "exec sqlite-stress check -q",
+        ])
+        let run = template.scratch.file("run")
+        let result = try CLI.run(["compose", template.directory.path, "--seed", "3", "--duration", "1", "--end", "eventually",
+                                  "--run-dir", run.path, "--json", "-q"])
+        #expect(result.status == 0, "\(result.stdout)")
+        let report = try Self.report(run)
+        let outcomes = try #require(report["outcomes"] as? [String: [String: Int]])
+        let killed = outcomes.values.reduce(0) { $0 + ($1["killed by the runner"] ?? 0) }
+        try #require(killed >= 1, "\(outcomes)")
+        let log = try String(contentsOf: run.appendingPathComponent("stress.db.sql"), encoding: .utf8)
+        let lines = log.split(separator: "\n").map { $0.drop { $0 == "\u{0C}" } }
+        let killLines = lines.filter { $0.hasPrefix("-- process group ") && $0.hasSuffix(" killed") }
+        #expect(killLines.count == killed, "\(killLines)")
+        // Every insert driver named its group; none of them was killed here, as they end at once.
+        let groups = lines.filter { $0.hasPrefix("-- d") && $0.contains(" connect process group ") }
+        #expect(groups.count == outcomes["parallel_driver_insert"]?.values.reduce(0, +), "\(groups)")
+
+        let noLog = try ScriptTemplate(["parallel_driver_sleeps": "exec sleep 30", "eventually_done": "exit 0"])
+        let bare = noLog.scratch.file("run")
+        let quiet = try CLI.run(["compose", noLog.directory.path, "--seed", "3", "--duration", "1", "--end", "eventually",
+                                 "--run-dir", bare.path, "-q"])
+        #expect(quiet.status == 0, "\(quiet.stdout)")
+        #expect(!FileManager.default.fileExists(atPath: bare.appendingPathComponent("stress.db.sql").path))
+    }
+
     // Invalid templates: one sentence each, exit 2, no run directory.
     @Test func invalidTemplatesAreRefused() throws {
         let noDriver = try ScriptTemplate(["first_setup": "exit 0", "finally_check": "exit 0"])

@@ -190,6 +190,46 @@ import Testing
         #expect(!outcome.text.contains("not beside the log"))
     }
 
+    // A driver killed inside a transaction: SQLite ended its transaction when
+    // its process died. With compose's line saying its process group was
+    // killed, the replay ends it there, and the writer that met its lock runs
+    // at once; without that line the replay can only learn it from a wait
+    // that never ends (here, the end of the log), and runs the others late.
+    // Both replay with every result as recorded.
+    @Test(arguments: [true, false])
+    func aKilledWritersTransactionEndsWhereTheKillIsLogged(logged: Bool) throws {
+        let outcome = try Self.replay([
+            "-- d300 connect process group 4242",
+            "BEGIN IMMEDIATE; -- d300 x1 ok",
+            "INSERT INTO t VALUES (5, 'k'); -- d300 x1 ok changes=1",
+        ] + (logged ? [SQLLog.killedLine(processGroup: 4242)] : []) + [
+            "INSERT INTO t VALUES (6, 'm'); -- d301 x1 ok changes=1",
+            "SELECT * FROM t; -- d302 x1 ok rows=1",
+            "-- d301 x1 disconnect",
+            "-- d302 x1 disconnect",
+        ])
+        #expect(outcome.mismatch == nil, "\(outcome.text)")
+        #expect(outcome.abandoned == 1, "d300's transaction rolled back")
+        #expect(outcome.deferred == (logged ? 0 : 1), "\(outcome.text)")
+    }
+
+    // The kill of another process group ends nothing: d300 holds its lock until
+    // its COMMIT, and the writer behind it waits for that.
+    @Test func aKillOfAnotherProcessGroupEndsNothing() throws {
+        let outcome = try Self.replay([
+            "-- d300 connect process group 4242",
+            "BEGIN IMMEDIATE; -- d300 x1 ok",
+            "INSERT INTO t VALUES (5, 'k'); -- d300 x1 ok changes=1",
+            SQLLog.killedLine(processGroup: 4243),
+            "INSERT INTO t VALUES (6, 'm'); -- d301 x1 ok changes=1",
+            "COMMIT; -- d300 x1 ok",
+            "SELECT * FROM t; -- d302 x1 ok rows=2",
+        ])
+        #expect(outcome.mismatch == nil, "\(outcome.text)")
+        #expect(outcome.abandoned == 0)
+        #expect(outcome.deferred == 1)
+    }
+
     // A driver killed between statements can lose the line of a statement
     // whose effect landed (here an autocommit INSERT of the row another writer deletes):
     // a difference after a writer vanished that way gives no verdict. The same
@@ -408,6 +448,13 @@ import Testing
         #expect(["d257", "d300"].allSatisfy(TransactionID.isDriver))
         #expect(!["t0", "setup", "planted", "d12", "d", "dx"].contains(where: TransactionID.isDriver))
         #expect(Replay.parse("-- configuration: page_size=4096", number: 1) == nil)
+        // A driver's process group, and compose's line once it killed one.
+        #expect(Replay.parse(SQLLog.processGroupLine(writer: "d300"), number: 3)
+            == Replay.Entry(line: 3, writer: "d300", action: .processGroup(getpgrp()), transaction: "connect"))
+        #expect(Replay.parse(SQLLog.killedLine(processGroup: 4242), number: 9)
+            == Replay.Entry(line: 9, writer: "", action: .killed(processGroup: 4242)))
+        #expect(SQLLog.killedLine(processGroup: 4242) == "-- process group 4242 killed")
+        #expect(Replay.parse("-- process group x killed", number: 1) == nil)
     }
 
     // A commit record names its transaction, as written now and as logs written

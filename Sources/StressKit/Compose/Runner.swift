@@ -165,6 +165,10 @@ public final class ComposeRunner {
     }
 
     private var directory: String { settings.runDirectory }
+    /// The database the commands share (`$SQLITE_STRESS_DB`).
+    private var database: String { settings.sharedDatabase ?? DatabaseFile.join(directory, Self.databaseName) }
+    /// Whether a killed command's line could not be added to the SQL log (said once, in the notes).
+    private var killLineFailed = false
 
     /// What `--overwrite` removes of an old run's directory (`runFiles(in:)`).
     private var oldRunFiles: [String] = []
@@ -250,7 +254,7 @@ public final class ComposeRunner {
         if let binary = Self.binaryDirectory {
             env["PATH"] = binary + (env["PATH"].map { ":" + $0 } ?? "")
         }
-        env["SQLITE_STRESS_DB"] = settings.sharedDatabase ?? DatabaseFile.join(directory, Self.databaseName)
+        env["SQLITE_STRESS_DB"] = database
         return env
     }()
 
@@ -281,6 +285,15 @@ public final class ComposeRunner {
         let ended = running.filter { !$0.isRunning }
         running.removeAll { !$0.isRunning }
         for child in ended {
+            if child.killedByRunner, child.signal == SIGKILL {
+                // Its group's last line: every line its drivers wrote is in the log by now (their
+                // process ended with the group's leader, which `exec sqlite-stress` is), so `replay`
+                // can end what they left open here rather than wait for it.
+                if let failure = SQLLog.noteKilled(processGroup: child.pid, at: SQLLog.path(for: database)), !killLineFailed {
+                    killLineFailed = true
+                    notes.append("the SQL log could not take a killed command's line (\(failure)); a replay waits for its lock instead")
+                }
+            }
             // A full disk tears a command's SDK lines as a kill does; such a command stops with exit 2.
             let failing = try sdk.fold(path: Child.sdkOutput(child.output), mayBeTorn: child.killedByRunner || child.status == 2)
             child.removeEmptyOutput()

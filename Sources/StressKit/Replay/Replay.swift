@@ -59,6 +59,11 @@ public enum Replay {
         case disconnect
         /// SQLite ended the writer's transaction on its own after an error.
         case rolledBackBySQLite
+        /// The process group the writer (a driver) ran in (`SQLLog.processGroupLine`).
+        case processGroup(Int32)
+        /// `compose` killed this process group, which has ended: its writers
+        /// log nothing more (`SQLLog.killedLine`; the entry names no writer).
+        case killed(processGroup: Int32)
     }
 
     /// One log line the replay acts on.
@@ -78,10 +83,19 @@ public enum Replay {
     /// the comment itself never contains one.
     static func parse(_ line: String, number: Int) -> Entry? {
         if line.hasPrefix("-- ") {
+            let killed = "-- " + SQLLog.processGroupWords + " "
+            if line.hasPrefix(killed), line.hasSuffix(" killed"),
+               let group = Int32(line.dropFirst(killed.count).dropLast(" killed".count)) {
+                return Entry(line: number, writer: "", action: .killed(processGroup: group))
+            }
             // `-- <writer> <transaction> <event>`
             let words = line.split(separator: " ", maxSplits: 3)
             guard words.count == 4 else { return nil }
             let (writer, transaction) = (String(words[1]), String(words[2]))
+            if words[3].hasPrefix(SQLLog.processGroupWords + " "),
+               let group = Int32(words[3].dropFirst(SQLLog.processGroupWords.count + 1)) {
+                return Entry(line: number, writer: writer, action: .processGroup(group), transaction: transaction)
+            }
             switch words[3] {
             case SQLLog.Event.reconnect.rawValue, SQLLog.Event.disconnect.rawValue, SQLLog.Event.abandoned.rawValue:
                 return Entry(line: number, writer: writer, action: .disconnect, transaction: transaction)

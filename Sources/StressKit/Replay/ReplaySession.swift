@@ -72,9 +72,14 @@ extension Replay {
             /// The log line of its last entry fed, and whether that entry closed its connection.
             var lastFed = 0
             var closed = false
+            /// The process group it ran in, when the log names it (a driver's).
+            var processGroup: Int32?
         }
 
         private var writers: [String: Writer] = [:]
+        /// Writers whose process group `compose` killed, whose ends the replay has
+        /// not reached yet: entries of theirs still queued, or a transaction open.
+        private var killed: Set<String> = []
         /// Writers with entries waiting in their queues.
         private var pending: Set<String> = []
         /// Commits and rollbacks so far: a waiting writer tries again after one.
@@ -130,11 +135,25 @@ extension Replay {
         /// that no reordering explains, if any.
         func feed(_ entry: Entry) throws(ToolError) -> Mismatch? {
             line = entry.line
+            switch entry.action {
+            case .processGroup(let group):
+                writers[entry.writer, default: Writer()].processGroup = group
+                return nil
+            case .killed(let group):
+                // Not a writer of its own: its writers' lines all came before it.
+                killed.formUnion(writers.filter { $0.value.processGroup == group && !$0.value.closed }.keys)
+                try endKilled()
+                try pump()
+                return try overdue(endOfLog: false)
+            default:
+                break
+            }
             writers[entry.writer, default: Writer()].queue.append(entry)
             writers[entry.writer]!.lastFed = entry.line
             writers[entry.writer]!.closed = entry.action == .disconnect
             pending.insert(entry.writer)
             try pump()
+            if !killed.isEmpty, try endKilled() > 0 { try pump() }
             return try overdue(endOfLog: false)
         }
 
@@ -320,8 +339,32 @@ extension Replay {
         /// and the run's database (`order`) has the transaction, in its ledger or
         /// in the record of compacted transactions, the replay commits it too.
         private func endVanished(before line: Int) throws(ToolError) -> Int {
+            try end(writers.filter { $0.value.queue.isEmpty && $0.value.lastLine < line && $0.value.inTransaction }.keys)
+        }
+
+        /// Ends what the killed writers whose last entries have run left open, at
+        /// once: their process is gone, so their transactions ended in the run
+        /// when it died, and no lock of theirs need be waited for up to `window`
+        /// lines. A killed writer with no transaction open only has its
+        /// connection closed: it still vanished between statements, whose last
+        /// line the kill may have taken (`vanishedBetweenStatements`). Returns
+        /// how many transactions it ended.
+        @discardableResult
+        private func endKilled() throws(ToolError) -> Int {
+            let done = killed.filter { writers[$0]!.queue.isEmpty }
+            killed.subtract(done)
+            for name in done where !writers[name]!.inTransaction {
+                writers[name]!.connection?.close()
+                writers[name]!.connection = nil
+            }
+            return try end(done.filter { writers[$0]!.inTransaction })
+        }
+
+        /// Ends the open transactions of the writers `names` (see `endVanished`).
+        private func end(_ names: some Sequence<String>) throws(ToolError) -> Int {
             var count = 0
-            for (name, writer) in writers where writer.queue.isEmpty && writer.lastLine < line && writer.inTransaction {
+            for name in names {
+                let writer = writers[name]!
                 let record = writer.transaction.lazy.compactMap { entry -> Int64? in
                     guard case .statement(let sql, _) = entry.0.action else { return nil }
                     return Bookkeeping.commitRecordTransaction(sql)
@@ -361,6 +404,8 @@ extension Replay {
         private func perform(_ name: String, _ entry: Entry) throws(ToolError) -> Step {
             defer { writers[name]!.lastLine = max(writers[name]!.lastLine, entry.line) }
             switch entry.action {
+            case .processGroup, .killed:
+                return .done(.none)  // Taken in by `feed`, never queued.
             case .disconnect:
                 writers[name]!.removed.removeAll()
                 writers[name]!.connection?.close()

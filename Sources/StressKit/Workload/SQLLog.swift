@@ -104,6 +104,36 @@ public final class SQLLog: Sendable {
         }
     }
 
+    /// The line a driver logs before its first statement, `-- <writer> connect
+    /// process group <N>`: the process group it runs in, which `compose` kills
+    /// as one and names once it has ended (`killedLine`).
+    static func processGroupLine(writer: String) -> String {
+        "-- \(writer) connect \(processGroupWords) \(getpgrp())"
+    }
+
+    /// The line `compose` appends to a shared log once a command's process group
+    /// that it killed has ended: every line of its writers is before it, and
+    /// none comes after, so `replay` ends what they left open right there,
+    /// instead of waiting for a lock they can no longer free.
+    static func killedLine(processGroup: Int32) -> String { "-- \(processGroupWords) \(processGroup) killed" }
+
+    static let processGroupWords = "process group"
+
+    /// Appends `killedLine` to the log at `path` in one `write(2)` beginning
+    /// with the write mark, when it is a log of sqlite-stress (a template's
+    /// database may keep none, or its own elsewhere); nothing otherwise. A line
+    /// that cannot be written (a full disk) is only a loss of speed to `replay`,
+    /// which then waits as it did before, so the reason is returned, not thrown.
+    public static func noteKilled(processGroup: Int32, at path: String) -> String? {
+        guard case .ours = DatabaseFile.log(at: path, header: headerPrefix) else { return nil }
+        let fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC)
+        guard fd >= 0 else { return "cannot open \(path): \(String(cString: strerror(errno)))" }
+        defer { _ = Glibc.close(fd) }
+        let bytes = Array((writeMark + killedLine(processGroup: processGroup) + "\n").utf8)
+        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        return written == bytes.count ? nil : "cannot write \(path): \(String(cString: strerror(errno)))"
+    }
+
     /// The default `limit`: a long run keeps at most about twice this much log.
     public static let defaultLimit: Int64 = 1 << 30
 
