@@ -213,6 +213,39 @@ import Testing
         #expect(outcome.deferred == (logged ? 0 : 1), "\(outcome.text)")
     }
 
+    // A driver killed after an autocommit write took effect and before its line
+    // was written: the run's ledger places that transaction (d300 x1, before
+    // d301 x1), and no line of the log ever runs it. Once compose's line says
+    // d300's process group was killed, the replay drops that place and d301
+    // commits in turn; without that line, d301's COMMIT waits for it to the end
+    // of the log, and the replay stops there with no verdict.
+    @Test(arguments: [true, false])
+    func aCommitTheLedgerPlacesButAKilledDriverNeverLoggedIsNotWaitedFor(logged: Bool) throws {
+        let outcome = try Self.replayBesideItsDatabase([
+            "-- d300 connect process group 4242",
+        ] + (logged ? [SQLLog.killedLine(processGroup: 4242)] : []) + [
+            "BEGIN; -- d301 x1 ok",
+            "INSERT INTO t VALUES (6, 'm'); -- d301 x1 ok changes=1",
+            "COMMIT; -- d301 x1 ok",
+            "-- d301 x1 disconnect",
+        ]) { run in
+            let (d300, d301) = (TransactionID.make(base: 300, number: 1), TransactionID.make(base: 301, number: 1))
+            try run.execute("INSERT INTO stress_ledger (seq, tx, tbl, key, image) VALUES (1, \(d300), 't', 5, '5,''k'''), "
+                + "(2, \(d301), 't', 6, '6,''m''')")
+        }
+        #expect(outcome.commitOrder)
+        if logged {
+            #expect(outcome.mismatch == nil, "\(outcome.text)")
+            #expect(outcome.exitStatus == 0)
+        } else {
+            let mismatch = try #require(outcome.mismatch, "\(outcome.text)")
+            #expect(mismatch.sql == "COMMIT")
+            #expect(mismatch.replayed.hasPrefix("not run: the run committed other transactions before this one"))
+            #expect(outcome.vanished == ["d300"])
+            #expect(outcome.exitStatus == 2)
+        }
+    }
+
     // The kill of another process group ends nothing: d300 holds its lock until
     // its COMMIT, and the writer behind it waits for that.
     @Test func aKillOfAnotherProcessGroupEndsNothing() throws {

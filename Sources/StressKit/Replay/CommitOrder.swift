@@ -105,6 +105,27 @@ final class CommitOrder {
         return try integer(recorded, tx) != nil
     }
 
+    /// Drops the places, from the next on, of the transactions of the driver
+    /// whose ids have `base` (`TransactionID.make(base:number:)`): it was killed
+    /// and every line it logged has run, so a transaction of its that the
+    /// ledger places and the replay has not committed lost its line to the kill
+    /// (an autocommit write killed after its effect, before its line was
+    /// written). Waited for, it would hold every later commit back to the end
+    /// of the log; the replay goes on without it, as the run's database holds
+    /// what no line says (a difference that follows gives no verdict:
+    /// `Session.vanishedBetweenStatements`). Returns whether any was dropped.
+    func forget(base: Int64) throws(ToolError) -> Bool {
+        guard let current = next else { return false }
+        do {
+            try connection.execute("DELETE FROM temp.replay_order WHERE tx >> 32 = \(base) AND pos >= \(current)")
+        } catch {
+            throw ToolError("cannot read the commit order from the run's database \(path): \(error).")
+        }
+        guard connection.changes > 0 else { return false }
+        next = try integer(following, current - 1)
+        return true
+    }
+
     /// Notes that the transaction at `position` committed in the replay.
     func committed(at position: Int64) throws(ToolError) {
         if let next, position >= next { self.next = try integer(following, position) }

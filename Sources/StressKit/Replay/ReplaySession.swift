@@ -153,7 +153,7 @@ extension Replay {
             writers[entry.writer]!.closed = entry.action == .disconnect
             pending.insert(entry.writer)
             try pump()
-            if !killed.isEmpty, try endKilled() > 0 { try pump() }
+            if !killed.isEmpty, try endKilled() { try pump() }
             return try overdue(endOfLog: false)
         }
 
@@ -347,17 +347,26 @@ extension Replay {
         /// when it died, and no lock of theirs need be waited for up to `window`
         /// lines. A killed writer with no transaction open only has its
         /// connection closed: it still vanished between statements, whose last
-        /// line the kill may have taken (`vanishedBetweenStatements`). Returns
-        /// how many transactions it ended.
+        /// line the kill may have taken (`vanishedBetweenStatements`). The
+        /// places the run's ledger gives its transactions that never came are
+        /// dropped from the commit order (`CommitOrder.forget`). Returns whether
+        /// it ended or dropped anything.
         @discardableResult
-        private func endKilled() throws(ToolError) -> Int {
+        private func endKilled() throws(ToolError) -> Bool {
             let done = killed.filter { writers[$0]!.queue.isEmpty }
             killed.subtract(done)
             for name in done where !writers[name]!.inTransaction {
                 writers[name]!.connection?.close()
                 writers[name]!.connection = nil
             }
-            return try end(done.filter { writers[$0]!.inTransaction })
+            let ended = try end(done.filter { writers[$0]!.inTransaction })
+            var forgotten = false
+            for name in done {
+                guard let order, TransactionID.isDriver(name), let id = TransactionID.parse(writer: name, transaction: "x0") else { continue }
+                if try order.forget(base: id >> 32) { forgotten = true }
+            }
+            if forgotten { epoch += 1 }  // A commit that waited for its turn may now run.
+            return ended > 0 || forgotten
         }
 
         /// Ends the open transactions of the writers `names` (see `endVanished`).
