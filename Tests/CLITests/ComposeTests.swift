@@ -554,11 +554,12 @@ import Testing
     }
 
     // Each command the runner kills gets a line in the shared SQL log once it
-    // has ended, naming its process group, which a driver names in its first
-    // line (`replay` ends what that driver left open there). Commands that end
-    // on their own get none, and a run whose database keeps no SQL log of
-    // sqlite-stress gets no file made for it.
-    @Test func aKilledCommandsProcessGroupIsNamedInTheSharedLog() throws {
+    // and every process of its group have ended, naming the command as the
+    // runner named it to the command ($SQLITE_STRESS_COMMAND), which a driver
+    // names in its first line (`replay` ends what that driver left open
+    // there). Commands that end on their own get none, and a run whose
+    // database keeps no SQL log of sqlite-stress gets no file made for it.
+    @Test func aKilledCommandIsNamedInTheSharedLog() throws {
         let template = try ScriptTemplate([
             "first_schema": "exec sqlite-stress schema --seed 1 -q",
             "parallel_driver_insert": "exec sqlite-stress insert -q",
@@ -575,11 +576,16 @@ import Testing
         try #require(killed >= 1, "\(outcomes)")
         let log = try String(contentsOf: run.appendingPathComponent("stress.db.sql"), encoding: .utf8)
         let lines = log.split(separator: "\n").map { $0.drop { $0 == "\u{0C}" } }
-        let killLines = lines.filter { $0.hasPrefix("-- process group ") && $0.hasSuffix(" killed") }
+        let killLines = lines.filter { $0.hasPrefix("-- command ") && $0.hasSuffix(" killed") }
         #expect(killLines.count == killed, "\(killLines)")
-        // Every insert driver named its group; none of them was killed here, as they end at once.
-        let groups = lines.filter { $0.hasPrefix("-- d") && $0.contains(" connect process group ") }
-        #expect(groups.count == outcomes["parallel_driver_insert"]?.values.reduce(0, +), "\(groups)")
+        // Every insert driver named its command; none of them was killed here, as they end at once.
+        let named = lines.filter { $0.hasPrefix("-- d") && $0.contains(" connect command ") }
+        #expect(named.count == outcomes["parallel_driver_insert"]?.values.reduce(0, +), "\(named)")
+        // A command's name is the run's random part and its place in the run: the killed ones are sleeps, not drivers.
+        let names = killLines.map { $0.dropFirst("-- command ".count).dropLast(" killed".count) }
+        let runPart = try #require(names.first?.split(separator: "-").first)
+        #expect(names.allSatisfy { $0.wholeMatch(of: /[0-9a-f]+-[0-9]+/) != nil && $0.hasPrefix(runPart + "-") }, "\(names)")
+        #expect(Set(names).isDisjoint(with: named.map { $0.split(separator: " ").last! }))
 
         let noLog = try ScriptTemplate(["parallel_driver_sleeps": "exec sleep 30", "eventually_done": "exit 0"])
         let bare = noLog.scratch.file("run")

@@ -191,7 +191,7 @@ import Testing
     }
 
     // A driver killed inside a transaction: SQLite ended its transaction when
-    // its process died. With compose's line saying its process group was
+    // its process died. With compose's line saying its command was
     // killed, the replay ends it there, and the writer that met its lock runs
     // at once; without that line the replay can only learn it from a wait
     // that never ends (here, the end of the log), and runs the others late.
@@ -199,10 +199,10 @@ import Testing
     @Test(arguments: [true, false])
     func aKilledWritersTransactionEndsWhereTheKillIsLogged(logged: Bool) throws {
         let outcome = try Self.replay([
-            "-- d300 connect process group 4242",
+            "-- d300 connect command run-4242",
             "BEGIN IMMEDIATE; -- d300 x1 ok",
             "INSERT INTO t VALUES (5, 'k'); -- d300 x1 ok changes=1",
-        ] + (logged ? [SQLLog.killedLine(processGroup: 4242)] : []) + [
+        ] + (logged ? [SQLLog.killedLine(command: "run-4242")] : []) + [
             "INSERT INTO t VALUES (6, 'm'); -- d301 x1 ok changes=1",
             "SELECT * FROM t; -- d302 x1 ok rows=1",
             "-- d301 x1 disconnect",
@@ -216,14 +216,14 @@ import Testing
     // A driver killed after an autocommit write took effect and before its line
     // was written: the run's ledger places that transaction (d300 x1, before
     // d301 x1), and no line of the log ever runs it. Once compose's line says
-    // d300's process group was killed, the replay drops that place and d301
+    // d300's command was killed, the replay drops that place and d301
     // commits in turn; without that line, d301's COMMIT waits for it to the end
     // of the log, and the replay stops there with no verdict.
     @Test(arguments: [true, false])
     func aCommitTheLedgerPlacesButAKilledDriverNeverLoggedIsNotWaitedFor(logged: Bool) throws {
         let outcome = try Self.replayBesideItsDatabase([
-            "-- d300 connect process group 4242",
-        ] + (logged ? [SQLLog.killedLine(processGroup: 4242)] : []) + [
+            "-- d300 connect command run-4242",
+        ] + (logged ? [SQLLog.killedLine(command: "run-4242")] : []) + [
             "BEGIN; -- d301 x1 ok",
             "INSERT INTO t VALUES (6, 'm'); -- d301 x1 ok changes=1",
             "COMMIT; -- d301 x1 ok",
@@ -246,14 +246,14 @@ import Testing
         }
     }
 
-    // The kill of another process group ends nothing: d300 holds its lock until
+    // The kill of another command ends nothing: d300 holds its lock until
     // its COMMIT, and the writer behind it waits for that.
     @Test func aKillOfAnotherProcessGroupEndsNothing() throws {
         let outcome = try Self.replay([
-            "-- d300 connect process group 4242",
+            "-- d300 connect command run-4242",
             "BEGIN IMMEDIATE; -- d300 x1 ok",
             "INSERT INTO t VALUES (5, 'k'); -- d300 x1 ok changes=1",
-            SQLLog.killedLine(processGroup: 4243),
+            SQLLog.killedLine(command: "run-4243"),
             "INSERT INTO t VALUES (6, 'm'); -- d301 x1 ok changes=1",
             "COMMIT; -- d300 x1 ok",
             "SELECT * FROM t; -- d302 x1 ok rows=2",
@@ -481,13 +481,14 @@ import Testing
         #expect(["d257", "d300"].allSatisfy(TransactionID.isDriver))
         #expect(!["t0", "setup", "planted", "d12", "d", "dx"].contains(where: TransactionID.isDriver))
         #expect(Replay.parse("-- configuration: page_size=4096", number: 1) == nil)
-        // A driver's process group, and compose's line once it killed one.
-        #expect(Replay.parse(SQLLog.processGroupLine(writer: "d300"), number: 3)
-            == Replay.Entry(line: 3, writer: "d300", action: .processGroup(getpgrp()), transaction: "connect"))
-        #expect(Replay.parse(SQLLog.killedLine(processGroup: 4242), number: 9)
-            == Replay.Entry(line: 9, writer: "", action: .killed(processGroup: 4242)))
-        #expect(SQLLog.killedLine(processGroup: 4242) == "-- process group 4242 killed")
-        #expect(Replay.parse("-- process group x killed", number: 1) == nil)
+        // The compose command a driver runs in, and the runner's line once it killed it.
+        #expect(SQLLog.commandLine(writer: "d300", command: "9f3a-12") == "-- d300 connect command 9f3a-12")
+        #expect(Replay.parse(SQLLog.commandLine(writer: "d300", command: "9f3a-12"), number: 3)
+            == Replay.Entry(line: 3, writer: "d300", action: .command("9f3a-12"), transaction: "connect"))
+        #expect(SQLLog.killedLine(command: "9f3a-12") == "-- command 9f3a-12 killed")
+        #expect(Replay.parse(SQLLog.killedLine(command: "9f3a-12"), number: 9)
+            == Replay.Entry(line: 9, writer: "", action: .killed(command: "9f3a-12")))
+        #expect(Replay.parse("-- command  killed", number: 1) == nil)
     }
 
     // A commit record names its transaction, as written now and as logs written

@@ -94,6 +94,20 @@ final class Child {
         return true
     }
 
+    /// Whether every process of its group has ended, waiting up to `limit`
+    /// seconds after the leader: `poll` killed the rest of the group, which
+    /// may take a moment to die (a process inside `write(2)` finishes the page
+    /// it copies). With a template that `exec`s its command, the leader was
+    /// the group's only process.
+    func groupEnded(limit: Double = 0.2) -> Bool {
+        let deadline = Date().addingTimeInterval(limit)
+        while kill(-pid, 0) == 0 || errno != ESRCH {
+            guard Date() < deadline else { return false }
+            usleep(1_000)
+        }
+        return true
+    }
+
     /// Most commands say nothing on one of their outputs: no empty files are kept.
     func removeEmptyOutput() {
         for suffix in Self.suffixes where DatabaseFile.size(of: output + suffix) == 0 { unlink(output + suffix) }

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import StressAntithesis
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -261,20 +262,28 @@ public final class ComposeRunner {
     /// Each command's SDK output goes to a file of its own (`Child.sdkOutput`),
     /// folded into the run's summary when it ends: one writer per file, so a
     /// kill tears only the end of the killed command's own output.
-    private func environment(seed: String, sdkOutput: String) -> [String: String] {
+    private func environment(seed: String, sdkOutput: String, sequence: Int) -> [String: String] {
         var env = baseEnvironment
         env["SQLITE_STRESS_SEED"] = seed
         env["ANTITHESIS_SDK_LOCAL_OUTPUT"] = sdkOutput
+        env[SQLLog.commandVariable] = commandName(sequence)
         return env
     }
+
+    /// This run's random part of its commands' names: another run writing the
+    /// same database (through `$SQLITE_STRESS_DB`) names its commands apart.
+    private let runName = String(UInt64.random(in: 1...UInt64.max), radix: 16)
+
+    /// The name the command started `sequence`th has in the SQL log (`SQLLog.commandVariable`).
+    private func commandName(_ sequence: Int) -> String { "\(runName)-\(sequence)" }
 
     private func start(_ name: String, seed: String) throws(ToolError) -> Child {
         let command = template.commands.first { $0.name == name }!
         sequence += 1
         let output = DatabaseFile.join(directory, "\(Self.commandsName)/\(Format.right(sequence, 4, pad: "0"))-\(name)")
         let child = try Child(
-            command: command, seed: seed, environment: environment(seed: seed, sdkOutput: Child.sdkOutput(output)), output: output,
-            sequence: sequence)
+            command: command, seed: seed, environment: environment(seed: seed, sdkOutput: Child.sdkOutput(output), sequence: sequence),
+            output: output, sequence: sequence)
         running.append(child)
         return child
     }
@@ -285,11 +294,12 @@ public final class ComposeRunner {
         let ended = running.filter { !$0.isRunning }
         running.removeAll { !$0.isRunning }
         for child in ended {
-            if child.killedByRunner, child.signal == SIGKILL {
-                // Its group's last line: every line its drivers wrote is in the log by now (their
-                // process ended with the group's leader, which `exec sqlite-stress` is), so `replay`
-                // can end what they left open here rather than wait for it.
-                if let failure = SQLLog.noteKilled(processGroup: child.pid, at: SQLLog.path(for: database)), !killLineFailed {
+            if child.killedByRunner, child.signal == SIGKILL, child.groupEnded() {
+                // Its last line: every line its drivers wrote is in the log by now, so `replay`
+                // can end what they left open here rather than wait for it. (A group not seen
+                // to end, which only a template that does not `exec` can leave, gets none.)
+                if let failure = SQLLog.noteKilled(command: commandName(child.sequence), at: SQLLog.path(for: database)),
+                   !killLineFailed {
                     killLineFailed = true
                     notes.append("the SQL log could not take a killed command's line (\(failure)); a replay waits for its lock instead")
                 }
@@ -378,6 +388,8 @@ public final class ComposeRunner {
             settings: settings, history: history, schedule: schedule, plannedFaults: plannedFaults, injected: injected,
             injectedByKind: injectedByKind, notes: notes, sdk: sdk, interrupted: !completed,
             elapsed: Date().timeIntervalSince(started))
+        // The runner's own SDK output (it has one when Antithesis supplies its randomness): the file says what stdout does.
+        report.sdkOutputFailure = Output.deliveryFailure
         do {
             try report.write(to: DatabaseFile.join(directory, Self.reportName))
         } catch {

@@ -59,11 +59,11 @@ public enum Replay {
         case disconnect
         /// SQLite ended the writer's transaction on its own after an error.
         case rolledBackBySQLite
-        /// The process group the writer (a driver) ran in (`SQLLog.processGroupLine`).
-        case processGroup(Int32)
-        /// `compose` killed this process group, which has ended: its writers
-        /// log nothing more (`SQLLog.killedLine`; the entry names no writer).
-        case killed(processGroup: Int32)
+        /// The `compose` command the writer (a driver) ran in (`SQLLog.commandLine`).
+        case command(String)
+        /// `compose` killed this command, whose processes have all ended: its
+        /// writers log nothing more (`SQLLog.killedLine`; the entry names no writer).
+        case killed(command: String)
     }
 
     /// One log line the replay acts on.
@@ -83,18 +83,18 @@ public enum Replay {
     /// the comment itself never contains one.
     static func parse(_ line: String, number: Int) -> Entry? {
         if line.hasPrefix("-- ") {
-            let killed = "-- " + SQLLog.processGroupWords + " "
-            if line.hasPrefix(killed), line.hasSuffix(" killed"),
-               let group = Int32(line.dropFirst(killed.count).dropLast(" killed".count)) {
-                return Entry(line: number, writer: "", action: .killed(processGroup: group))
+            let killed = "-- " + SQLLog.commandWord + " "
+            if line.hasPrefix(killed), line.hasSuffix(" killed"), line.count > killed.count + " killed".count {
+                let command = line.dropFirst(killed.count).dropLast(" killed".count)
+                if !command.contains(" ") { return Entry(line: number, writer: "", action: .killed(command: String(command))) }
             }
             // `-- <writer> <transaction> <event>`
             let words = line.split(separator: " ", maxSplits: 3)
             guard words.count == 4 else { return nil }
             let (writer, transaction) = (String(words[1]), String(words[2]))
-            if words[3].hasPrefix(SQLLog.processGroupWords + " "),
-               let group = Int32(words[3].dropFirst(SQLLog.processGroupWords.count + 1)) {
-                return Entry(line: number, writer: writer, action: .processGroup(group), transaction: transaction)
+            if words[3].hasPrefix(SQLLog.commandWord + " ") {
+                return Entry(line: number, writer: writer, action: .command(String(words[3].dropFirst(SQLLog.commandWord.count + 1))),
+                             transaction: transaction)
             }
             switch words[3] {
             case SQLLog.Event.reconnect.rawValue, SQLLog.Event.disconnect.rawValue, SQLLog.Event.abandoned.rawValue:

@@ -72,12 +72,13 @@ extension Replay {
             /// The log line of its last entry fed, and whether that entry closed its connection.
             var lastFed = 0
             var closed = false
-            /// The process group it ran in, when the log names it (a driver's).
-            var processGroup: Int32?
         }
 
         private var writers: [String: Writer] = [:]
-        /// Writers whose process group `compose` killed, whose ends the replay has
+        /// The writers of each `compose` command the log names (`SQLLog.commandLine`)
+        /// and whose kill it has not named yet.
+        private var commands: [String: [String]] = [:]
+        /// Writers whose command `compose` killed, whose ends the replay has
         /// not reached yet: entries of theirs still queued, or a transaction open.
         private var killed: Set<String> = []
         /// Writers with entries waiting in their queues.
@@ -136,14 +137,15 @@ extension Replay {
         func feed(_ entry: Entry) throws(ToolError) -> Mismatch? {
             line = entry.line
             switch entry.action {
-            case .processGroup(let group):
-                writers[entry.writer, default: Writer()].processGroup = group
+            case .command(let command):
+                // A writer from here on: one killed before its next line still vanished.
+                if writers[entry.writer] == nil { writers[entry.writer] = Writer() }
+                commands[command, default: []].append(entry.writer)
                 return nil
-            case .killed(let group):
+            case .killed(let command):
                 // Not a writer of its own: its writers' lines all came before it.
-                killed.formUnion(writers.filter { $0.value.processGroup == group && !$0.value.closed }.keys)
-                try endKilled()
-                try pump()
+                killed.formUnion((commands.removeValue(forKey: command) ?? []).filter { writers[$0]?.closed == false })
+                try pumpEndingKilled()
                 return try overdue(endOfLog: false)
             default:
                 break
@@ -152,14 +154,21 @@ extension Replay {
             writers[entry.writer]!.lastFed = entry.line
             writers[entry.writer]!.closed = entry.action == .disconnect
             pending.insert(entry.writer)
-            try pump()
-            if !killed.isEmpty, try endKilled() { try pump() }
+            try pumpEndingKilled()
             return try overdue(endOfLog: false)
         }
 
         /// At the end of the log nothing may still wait.
         func finish() throws(ToolError) -> Mismatch? {
+            try pumpEndingKilled()
             return try overdue(endOfLog: true)
+        }
+
+        /// `pump`, then what killed writers left open once their last entries
+        /// have run (`endKilled`), until neither moves.
+        private func pumpEndingKilled() throws(ToolError) {
+            try pump()
+            while !killed.isEmpty, try endKilled() { try pump() }
         }
 
         /// Runs queued entries, the lowest log line first, until none can run.
@@ -305,7 +314,7 @@ extension Replay {
                 let vanished = try endVanished(before: endOfLog ? Int.max : start)
                 // Every waiting writer tries once more, whatever changed since it last tried.
                 epoch += 1
-                try pump()
+                try pumpEndingKilled()
                 guard let current = oldestWait else { return nil }
                 if vanished > 0 || current != (name, start) { continue }
                 switch writers[name]!.wait! {
@@ -413,7 +422,7 @@ extension Replay {
         private func perform(_ name: String, _ entry: Entry) throws(ToolError) -> Step {
             defer { writers[name]!.lastLine = max(writers[name]!.lastLine, entry.line) }
             switch entry.action {
-            case .processGroup, .killed:
+            case .command, .killed:
                 return .done(.none)  // Taken in by `feed`, never queued.
             case .disconnect:
                 writers[name]!.removed.removeAll()

@@ -313,8 +313,8 @@ extension DriverKind {
         if !faults.isEmpty {
             try FaultInjector.arm(faults, randomness: randomness.derived("faults-\(rawValue)"), expectedWork: units)
         }
-        // Its process group, for `compose`'s line when it kills it; written with the first statement's.
-        log.append(SQLLog.processGroupLine(writer: label), flush: false)
+        // The command `compose` started it as, for the runner's line if it kills it; written with the first statement's.
+        if let command = SQLLog.command { log.append(SQLLog.commandLine(writer: label, command: command), flush: false) }
         let worker = Worker(label: label, transactionBase: base, reservation: reservation, random: rng, context: context)
         if faults.isEmpty {
             // The worker's connection is the one that read the schema: opened once, the schema parsed by SQLite

@@ -104,32 +104,44 @@ public final class SQLLog: Sendable {
         }
     }
 
-    /// The line a driver logs before its first statement, `-- <writer> connect
-    /// process group <N>`: the process group it runs in, which `compose` kills
-    /// as one and names once it has ended (`killedLine`).
-    static func processGroupLine(writer: String) -> String {
-        "-- \(writer) connect \(processGroupWords) \(getpgrp())"
+    /// The environment variable in which `compose` names each command it
+    /// starts (`<run>-<sequence>`, the run's part random): a driver started by
+    /// it names the command in its first line (`commandLine`), and the runner
+    /// names it again once it has killed it (`killedLine`).
+    public static let commandVariable = "SQLITE_STRESS_COMMAND"
+
+    /// The command this process runs in (`commandVariable`), when `compose`
+    /// named one a log line can carry (letters, digits and dashes only).
+    static var command: String? {
+        guard let value = getenv(commandVariable).map({ String(cString: $0) }), !value.isEmpty, value.count <= 64,
+              value.utf8.allSatisfy({ $0 == UInt8(ascii: "-") || (0x30...0x39).contains($0) || (0x61...0x7A).contains($0) })
+        else { return nil }
+        return value
     }
 
-    /// The line `compose` appends to a shared log once a command's process group
-    /// that it killed has ended: every line of its writers is before it, and
-    /// none comes after, so `replay` ends what they left open right there,
-    /// instead of waiting for a lock they can no longer free.
-    static func killedLine(processGroup: Int32) -> String { "-- \(processGroupWords) \(processGroup) killed" }
+    /// The line a driver started by `compose` logs before its first
+    /// statement, `-- <writer> connect command <command>`.
+    static func commandLine(writer: String, command: String) -> String { "-- \(writer) connect \(commandWord) \(command)" }
 
-    static let processGroupWords = "process group"
+    /// The line `compose` appends to a shared log once a command it killed has
+    /// ended, with every process of its group: every line its drivers wrote is
+    /// before it, and none comes after, so `replay` ends what they left open
+    /// right there instead of waiting for a lock they can no longer free.
+    static func killedLine(command: String) -> String { "-- \(commandWord) \(command) killed" }
+
+    static let commandWord = "command"
 
     /// Appends `killedLine` to the log at `path` in one `write(2)` beginning
     /// with the write mark, when it is a log of sqlite-stress (a template's
     /// database may keep none, or its own elsewhere); nothing otherwise. A line
     /// that cannot be written (a full disk) is only a loss of speed to `replay`,
     /// which then waits as it did before, so the reason is returned, not thrown.
-    public static func noteKilled(processGroup: Int32, at path: String) -> String? {
+    public static func noteKilled(command: String, at path: String) -> String? {
         guard case .ours = DatabaseFile.log(at: path, header: headerPrefix) else { return nil }
         let fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC)
         guard fd >= 0 else { return "cannot open \(path): \(String(cString: strerror(errno)))" }
         defer { _ = Glibc.close(fd) }
-        let bytes = Array((writeMark + killedLine(processGroup: processGroup) + "\n").utf8)
+        let bytes = Array((writeMark + killedLine(command: command) + "\n").utf8)
         let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
         return written == bytes.count ? nil : "cannot write \(path): \(String(cString: strerror(errno)))"
     }
