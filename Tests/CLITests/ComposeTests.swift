@@ -578,14 +578,22 @@ import Testing
         let lines = log.split(separator: "\n").map { $0.drop { $0 == "\u{0C}" } }
         let killLines = lines.filter { $0.hasPrefix("-- command ") && $0.hasSuffix(" killed") }
         #expect(killLines.count == killed, "\(killLines)")
-        // Every insert driver named its command; none of them was killed here, as they end at once.
         let named = lines.filter { $0.hasPrefix("-- d") && $0.contains(" connect command ") }
-        #expect(named.count == outcomes["parallel_driver_insert"]?.values.reduce(0, +), "\(named)")
-        // A command's name is the run's random part and its place in the run: the killed ones are sleeps, not drivers.
-        let names = killLines.map { $0.dropFirst("-- command ".count).dropLast(" killed".count) }
+        // A command's name is the run's random part and its place in the run: the kill lines name
+        // exactly the commands the report says the runner killed, and each insert driver that ended
+        // on its own named itself so (one the runner killed may have died before its first line).
+        let names = Set(killLines.map { String($0.dropFirst("-- command ".count).dropLast(" killed".count)) })
         let runPart = try #require(names.first?.split(separator: "-").first)
         #expect(names.allSatisfy { $0.wholeMatch(of: /[0-9a-f]+-[0-9]+/) != nil && $0.hasPrefix(runPart + "-") }, "\(names)")
-        #expect(Set(names).isDisjoint(with: named.map { $0.split(separator: " ").last! }))
+        let commands = try #require(report["commands"] as? [[String: Any]])
+        let killedRecords = commands.filter { $0["killedByRunner"] as? Bool == true }
+        #expect(Set(killedRecords.compactMap { ($0["sequence"] as? Int).map { "\(runPart)-\($0)" } }) == names)
+        let namedByDrivers = Set(named.map { String($0.split(separator: " ").last!) })
+        let inserts = commands.filter { $0["name"] as? String == "parallel_driver_insert" && $0["killedByRunner"] as? Bool == false }
+        try #require(!inserts.isEmpty, "\(outcomes)")
+        for record in inserts {
+            #expect(namedByDrivers.contains("\(runPart)-\(record["sequence"] as? Int ?? 0)"), "\(record)")
+        }
 
         let noLog = try ScriptTemplate(["parallel_driver_sleeps": "exec sleep 30", "eventually_done": "exit 0"])
         let bare = noLog.scratch.file("run")

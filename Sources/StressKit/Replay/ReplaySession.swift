@@ -72,6 +72,8 @@ extension Replay {
             /// The log line of its last entry fed, and whether that entry closed its connection.
             var lastFed = 0
             var closed = false
+            /// The `compose` command it ran in, while its kill may still come (`commands`).
+            var command: String?
         }
 
         private var writers: [String: Writer] = [:]
@@ -139,7 +141,7 @@ extension Replay {
             switch entry.action {
             case .command(let command):
                 // A writer from here on: one killed before its next line still vanished.
-                if writers[entry.writer] == nil { writers[entry.writer] = Writer() }
+                writers[entry.writer, default: Writer()].command = command
                 commands[command, default: []].append(entry.writer)
                 return nil
             case .killed(let command):
@@ -153,6 +155,12 @@ extension Replay {
             writers[entry.writer, default: Writer()].queue.append(entry)
             writers[entry.writer]!.lastFed = entry.line
             writers[entry.writer]!.closed = entry.action == .disconnect
+            if entry.action == .disconnect, let command = writers[entry.writer]!.command {
+                // Its end is in the log: a kill of its command no longer concerns it.
+                writers[entry.writer]!.command = nil
+                commands[command]?.removeAll { $0 == entry.writer }
+                if commands[command]?.isEmpty == true { commands[command] = nil }
+            }
             pending.insert(entry.writer)
             try pumpEndingKilled()
             return try overdue(endOfLog: false)
@@ -360,7 +368,6 @@ extension Replay {
         /// places the run's ledger gives its transactions that never came are
         /// dropped from the commit order (`CommitOrder.forget`). Returns whether
         /// it ended or dropped anything.
-        @discardableResult
         private func endKilled() throws(ToolError) -> Bool {
             let done = killed.filter { writers[$0]!.queue.isEmpty }
             killed.subtract(done)
