@@ -248,7 +248,7 @@ import Testing
 
     // The kill of another command ends nothing: d300 holds its lock until
     // its COMMIT, and the writer behind it waits for that.
-    @Test func aKillOfAnotherProcessGroupEndsNothing() throws {
+    @Test func aKillOfAnotherCommandEndsNothing() throws {
         let outcome = try Self.replay([
             "-- d300 connect command run-4242",
             "BEGIN IMMEDIATE; -- d300 x1 ok",
