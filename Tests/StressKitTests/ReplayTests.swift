@@ -480,6 +480,7 @@ import Testing
         // Only a driver is a process of its own, which a kill can end alone.
         #expect(["d257", "d300"].allSatisfy(TransactionID.isDriver))
         #expect(!["t0", "setup", "planted", "d12", "d", "dx"].contains(where: TransactionID.isDriver))
+        #expect(TransactionID.driverBase("d300") == 300 && TransactionID.driverBase("t3") == nil)
         #expect(Replay.parse("-- configuration: page_size=4096", number: 1) == nil)
         // The compose command a driver runs in, and the runner's line once it killed it.
         #expect(SQLLog.commandLine(writer: "d300", command: "9f3a-12") == "-- d300 connect command 9f3a-12")

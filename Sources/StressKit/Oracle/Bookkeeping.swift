@@ -265,8 +265,13 @@ public enum TransactionID {
     }
 
     /// Whether a log's writer label (`d300`) names a driver process.
-    static func isDriver(_ writer: String) -> Bool {
-        writer.first == "d" && Int64(writer.dropFirst()).map { $0 >= firstDriverBase && $0 <= lastDriverBase } == true
+    static func isDriver(_ writer: String) -> Bool { driverBase(writer) != nil }
+
+    /// The base of a driver's transaction ids (`make(base:number:)`) that its
+    /// writer label (`d300`) names; nil for any other writer.
+    static func driverBase(_ writer: String) -> Int64? {
+        guard writer.first == "d", let base = Int64(writer.dropFirst()), (firstDriverBase...lastDriverBase).contains(base) else { return nil }
+        return base
     }
 
     public static func describe(_ id: Int64) -> String {

@@ -378,8 +378,8 @@ extension Replay {
             let ended = try end(done.filter { writers[$0]!.inTransaction })
             var forgotten = false
             for name in done {
-                guard let order, TransactionID.isDriver(name), let id = TransactionID.parse(writer: name, transaction: "x0") else { continue }
-                if try order.forget(base: id >> 32) { forgotten = true }
+                guard let order, let base = TransactionID.driverBase(name) else { continue }
+                if try order.forget(base: base) { forgotten = true }
             }
             if forgotten { epoch += 1 }  // A commit that waited for its turn may now run.
             return ended > 0 || forgotten
