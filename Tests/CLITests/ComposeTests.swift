@@ -340,9 +340,11 @@ import Testing
         let hit = #"""
             printf '%s\n' '{"antithesis_assert":{"assert_type":"always","display_type":"Always","condition":true,"message":"durability holds","location":{"class":"","function":"f","file":"f.sh","begin_line":1,"begin_column":0},"hit":true,"must_hit":true,"id":"durability holds","details":null}}' >> "$ANTITHESIS_SDK_LOCAL_OUTPUT"
             """#
-        let unchecked = try ScriptTemplate(["parallel_driver_declares": declare])
+        // Ended by `finally_`, so that every driver runs to its end: an ending that kills the
+        // drivers still running could kill one before it wrote its declaration (a loaded machine).
+        let unchecked = try ScriptTemplate(["parallel_driver_declares": declare, "finally_quiet": "exit 0"])
         let run = unchecked.scratch.file("run")
-        let result = try CLI.run(["compose", unchecked.directory.path, "--seed", "2", "--runs", "3", "--run-dir", run.path])
+        let result = try CLI.run(["compose", unchecked.directory.path, "--seed", "2", "--runs", "3", "--end", "finally", "--run-dir", run.path])
         #expect(result.status == 2, "\(result.stdout)")
         #expect(result.stdout.contains("result: NO VERDICT — no property failed, but 1 assertion that commands declared they must hit was "
             + "never hit, so never checked: durability holds\n"), "\(result.stdout)")
