@@ -71,7 +71,8 @@ struct RunOptions: ParsableArguments {
     @Flag(name: [.short, .long], help: "Print nothing but violations and errors.")
     var quiet = false
 
-    @OptionGroup var library: SQLiteOption
+    @Option(help: SQLiteOption.help)
+    var sqlite: String?
 
     mutating func validate() throws {
         if let problem = Self.seedProblem(seed) { throw ValidationError(problem) }
@@ -160,9 +161,11 @@ struct SQLLogLimitOption: ParsableArguments {
 /// parsing (`SQLiteChoice.activate`), so the process already runs on that
 /// library when a command starts; it is declared here for parsing and help.
 struct SQLiteOption: ParsableArguments {
-    @Option(help: ArgumentHelp(
+    static let help = ArgumentHelp(
         "The directory holding the libsqlite3.so.0 to test (scripts/build-sqlite makes one); every command this one starts inherits it. (default: $SQLITE_STRESS_SQLITE, else the system's)",
-        valueName: "dir"))
+        valueName: "dir")
+
+    @Option(help: help)
     var sqlite: String?
 }
 

@@ -28,6 +28,63 @@ import Testing
 
         /// Whether the run's ledger was compacted.
         var isCompacted: Bool { self != .fixed }
+
+        /// The run, made once per test process: each test tampers with a copy of its files.
+        var made: Result<Made, any Error> {
+            switch self {
+            case .fixed: Made.fixed
+            case .compacted: Made.compacted
+            case .altered: Made.altered
+            }
+        }
+    }
+
+    /// A run's files (`done.db` and what beside it begins with that name), in
+    /// a directory of their own that is removed when the test process exits.
+    struct Made: Sendable {
+        struct Failed: Error, CustomStringConvertible { let description: String }
+
+        let directory: URL
+        /// The SQL of each committed schema change, by number (`Finished.schemaChanges`).
+        let schemaChanges: [String]
+
+        static let fixed = Result { try Made(.fixed) }
+        static let compacted = Result { try Made(.compacted) }
+        static let altered = Result { try Made(.altered) }
+
+        /// Where every run is made: one directory per test process.
+        static let root: URL = {
+            atexit { try? FileManager.default.removeItem(at: Made.rootURL(of: getpid())) }
+            return rootURL(of: getpid())
+        }()
+        static func rootURL(of process: pid_t) -> URL {
+            FileManager.default.temporaryDirectory.appendingPathComponent("sqlite-stress-cli-made-\(process)")
+        }
+
+        init(_ run: Run) throws {
+            directory = Self.root.appendingPathComponent(run.rawValue)
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            let db = directory.appendingPathComponent("done.db")
+            func require(_ result: CommandResult, _ what: String) throws {
+                guard result.status == 0 else { throw Failed(description: "\(what) exited \(result.status): \(result.stdout)\(result.stderr)") }
+            }
+            var records: [Int64: String] = [:]
+            switch run {
+            case .fixed, .compacted:
+                try require(try CLI.run([
+                    "stress", "--seed", "0xc0ffee", "--no-schema-changes", "--iterations", "400", "--journal-mode", "delete",
+                    "--compact-every", run == .fixed ? "0" : "150", "--db", db.path, "-q",
+                ]), "stress")
+            case .altered:
+                try require(try CLI.run(["schema", "--seed", "175", "--journal-mode", "delete", "--db", db.path, "-q"]), "schema")
+                for (index, driver) in Run.drivers.enumerated() {
+                    if driver == "compact" { try records.merge(Finished.schemaRecords(db), uniquingKeysWith: { $1 }) }
+                    try require(try CLI.run([driver, "--seed", String(175_000 + index), "--db", db.path, "-q"]), driver)
+                }
+            }
+            try records.merge(Finished.schemaRecords(db), uniquingKeysWith: { $1 })
+            schemaChanges = records.sorted { $0.key < $1.key }.map(\.value)
+        }
     }
 
     /// A user table as the recorded schema describes it.
@@ -56,25 +113,11 @@ import Testing
             self.run = run
             scratch = try Scratch()
             db = scratch.file("done.db")
-            var records: [Int64: String] = [:]
-            switch run {
-            case .fixed, .compacted:
-                let result = try CLI.run([
-                    "stress", "--seed", "0xc0ffee", "--no-schema-changes", "--iterations", "400", "--journal-mode", "delete",
-                    "--compact-every", run == .fixed ? "0" : "150", "--db", db.path, "-q",
-                ])
-                #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
-            case .altered:
-                let schema = try CLI.run(["schema", "--seed", "175", "--journal-mode", "delete", "--db", db.path, "-q"])
-                #expect(schema.status == 0, "\(schema.stderr)")
-                for (index, driver) in Run.drivers.enumerated() {
-                    if driver == "compact" { try records.merge(Self.schemaRecords(db), uniquingKeysWith: { $1 }) }
-                    let result = try CLI.run([driver, "--seed", String(175_000 + index), "--db", db.path, "-q"])
-                    #expect(result.status == 0, "\(driver): \(result.stdout)\(result.stderr)")
-                }
+            let made = try run.made.get()
+            for name in try FileManager.default.contentsOfDirectory(atPath: made.directory.path) {
+                try FileManager.default.copyItem(at: made.directory.appendingPathComponent(name), to: scratch.file(name))
             }
-            try records.merge(Self.schemaRecords(db), uniquingKeysWith: { $1 })
-            schemaChanges = records.sorted { $0.key < $1.key }.map(\.value)
+            schemaChanges = made.schemaChanges
             connection = try Connection(path: db.path)
             // One writer at a time: every compaction folded every acknowledgement written before it, so the record is empty.
             let folded = try connection.scalar("SELECT value FROM stress_meta WHERE key = 'acks_folded_through'")

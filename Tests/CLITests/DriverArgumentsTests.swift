@@ -16,7 +16,7 @@ import Testing
 
     // Every driver command line the quick reader accepts means exactly what the
     // argument parser makes of it (driver, database, seed, busy timeout, output,
-    // and no faults, log limit or library), over hundreds of random command
+    // and no faults, log limit or library), over two hundred random command
     // lines mixing its options with others, repeats, bad values and help; what it
     // declines is left to the parser. It accepts how Test Composer starts a driver.
     @Test func readsPlainCommandLinesAsTheParserDoes() throws {
@@ -27,7 +27,7 @@ import Testing
         ]
         var rng = Xoshiro(seed: 16)
         var (read, declined) = (0, 0)
-        for _ in 0..<600 {
+        for _ in 0..<200 {
             let kind = rng.pick(DriverKind.allCases)
             let arguments = [kind.rawValue] + (0..<rng.int(in: 0...6)).map { _ in rng.pick(pool) }
             guard let quick = DriverArguments(arguments) else {
@@ -42,9 +42,9 @@ import Testing
             #expect(quick.json == options.common.json && quick.quiet == options.common.quiet, "\(arguments)")
             #expect(quick.busyTimeout == options.lock.busyTimeout, "\(arguments)")
             #expect(options.faultOptions.faults.isEmpty && !options.faultOptions.crash, "\(arguments)")
-            #expect(options.logLimit.sqlLogMax == nil && options.common.run.library.sqlite == nil, "\(arguments)")
+            #expect(options.logLimit.sqlLogMax == nil && options.common.run.sqlite == nil, "\(arguments)")
         }
-        #expect(read > 60 && declined > 60, "read \(read), declined \(declined)")
+        #expect(read > 20 && declined > 60, "read \(read), declined \(declined)")
         for kind in DriverKind.allCases {
             #expect(DriverArguments([kind.rawValue]) != nil)
             #expect(DriverArguments([kind.rawValue, "--db", "d", "--seed", "1", "-q"]) != nil)

@@ -124,14 +124,14 @@ import Testing
         #expect((document["reproduceOneThread"] as? String)?.contains("--threads 1 ") == true)
     }
 
-    // Four threads of 5000 iterations: no violation, and every transaction
+    // Four threads of 1500 iterations: no violation, and every transaction
     // outcome the issue names really happens (commits, rollbacks, savepoint
     // rollbacks, busy errors).
     @Test func fourThreadsShowEveryOutcome() throws {
         let scratch = try Scratch()
         let result = try CLI.run([
-            "stress", "--seed", "0x4444", "--threads", "4", "--iterations", "5000", "--journal-mode", "wal",
-            "--check-every", "1000", "--json", "--db", scratch.file("four.db").path,
+            "stress", "--seed", "0x4444", "--threads", "4", "--iterations", "1500", "--journal-mode", "wal",
+            "--check-every", "300", "--json", "--db", scratch.file("four.db").path,
         ])
         #expect(result.status == 0, "\(result.stderr)\(result.stdout.suffix(2000))")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])

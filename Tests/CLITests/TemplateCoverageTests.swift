@@ -49,7 +49,7 @@ import Testing
             let scratch = try Scratch()
             let run = scratch.file("run")
             let result = try CLI.run(
-                ["compose", CLI.packageRoot.appendingPathComponent("composer/\(template)").path, "--seed", seed, "--runs", "12",
+                ["compose", CLI.packageRoot.appendingPathComponent("composer/\(template)").path, "--seed", seed, "--runs", "8",
                  "--run-dir", run.path, "-q"])
             #expect(result.status == 0, "\(template) seed \(seed): \(result.stdout.suffix(2000))")
             let report = try ComposeTests.report(run)

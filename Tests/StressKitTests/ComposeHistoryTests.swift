@@ -111,4 +111,30 @@ import Testing
         if condition { entry.trueHits += 1 } else { entry.falseHits += 1 }
         #expect((entry.verdict == "failed") == fails)
     }
+
+    // `--overwrite` removes an old run's files in the order `runFiles` lists
+    // them. A file put there between the listing and the removal (another
+    // process writing into the old run) stops it at the entry it blocks, and
+    // the sentence says how much is gone already.
+    @Test func aRemovalStoppedPartWaySaysHowFarItGot() throws {
+        let scratch = try TemporaryDirectory()
+        let run = scratch.url.path
+        let commands = scratch.path(ComposeRunner.commandsName)
+        try FileManager.default.createDirectory(atPath: commands, withIntermediateDirectories: false)
+        for name in [ComposeRunner.marker, ComposeRunner.reportName, ComposeRunner.commandsName + "/0001-insert.out"] {
+            #expect(FileManager.default.createFile(atPath: scratch.path(name), contents: Data()))
+        }
+        let files = try ComposeRunner.runFiles(in: run)
+        #expect(files == [scratch.path(ComposeRunner.marker), commands + "/0001-insert.out", commands, scratch.path(ComposeRunner.reportName)])
+
+        #expect(FileManager.default.createFile(atPath: commands + "/late.txt", contents: Data()))
+        let stopped = #expect(throws: ToolError.self) { try ComposeRunner.removeRunFiles(files, in: run) }
+        #expect(stopped?.message == "cannot remove \(commands) of the old run: Directory not empty; 2 of its 4 files are removed already.")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: run).sorted() == [ComposeRunner.commandsName, ComposeRunner.reportName])
+
+        // Nothing blocks: all of it goes, and an entry already gone is no error.
+        try FileManager.default.removeItem(atPath: commands + "/late.txt")
+        try ComposeRunner.removeRunFiles(files, in: run)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: run) == [])
+    }
 }

@@ -33,10 +33,10 @@ import Testing
 
     // Every recorded schema and configuration (as `stress_meta` holds them) reads
     // back exactly as `JSONDecoder` reads it, and as it was written, over
-    // thousands of generated and changed schemas.
+    // hundreds of generated and changed schemas.
     @Test func readsWhatJSONDecoderReads() throws {
-        let schemas = Self.schemas(seeds: 0..<100, changes: 20)
-        #expect(schemas.count > 2000)
+        let schemas = Self.schemas(seeds: 0..<40, changes: 20)
+        #expect(schemas.count > 800)
         for schema in schemas {
             let text = encodeJSON(schema, pretty: false)
             let read = try SchemaJSON.schema(text)
@@ -52,11 +52,11 @@ import Testing
     }
 
     // The schema's JSON as `SchemaJSON` writes it is `JSONEncoder`'s, byte for
-    // byte, over thousands of generated and changed schemas that between them
+    // byte, over hundreds of generated and changed schemas that between them
     // carry every optional member and every case of every enum (a NULL default,
     // which the generator never draws, is in the next test).
     @Test func writesWhatJSONEncoderWrites() throws {
-        let schemas = Self.schemas(seeds: 0..<100, changes: 20)
+        let schemas = Self.schemas(seeds: 0..<40, changes: 20)
         var corpus = ""
         for schema in schemas {
             let text = SchemaJSON.text(of: schema)
@@ -139,7 +139,7 @@ import Testing
         var rng = Xoshiro(seed: 16)
         var (accepted, refused) = (0, 0)
         let texts = Self.schemas(seeds: 1000..<1040, changes: 10).map { encodeJSON($0, pretty: false) }
-        for round in 0..<3000 {
+        for round in 0..<1000 {
             let text = rng.pick(texts)
             let damaged = round.isMultiple(of: 2) ? Self.damageBytes(text, using: &rng) : try Self.damageMembers(text, using: &rng)
             let expected = Self.reference(Schema.self, damaged)
@@ -148,10 +148,10 @@ import Testing
             #expect(same, "\(damaged)")
             if expected == nil { refused += 1 } else { accepted += 1 }
         }
-        #expect(accepted > 300 && refused > 300, "accepted \(accepted), refused \(refused)")
+        #expect(accepted > 100 && refused > 100, "accepted \(accepted), refused \(refused)")
         // Configurations: every member damaged in turn.
         let config = encodeJSON(DatabaseConfig.generate(journalMode: .wal, using: &rng), pretty: false)
-        for _ in 0..<500 {
+        for _ in 0..<200 {
             let damaged = try Self.damageMembers(config, using: &rng)
             let same = Self.ours(SchemaJSON.config, damaged) == Self.reference(DatabaseConfig.self, damaged)
             #expect(same, "\(damaged)")

@@ -220,15 +220,24 @@ public final class ComposeRunner {
     /// The shared database's name in the run directory, unless `$SQLITE_STRESS_DB` names another.
     static let databaseName = "stress.db"
 
+    /// Removes what `runFiles(in:)` listed of an old run in `directory`, in
+    /// its order. A file put there since it was listed stops the removal part
+    /// way; the sentence then says how far it got.
+    static func removeRunFiles(_ files: [String], in directory: String) throws(ToolError) {
+        for (done, path) in files.enumerated() {
+            let removed = path == DatabaseFile.join(directory, commandsName) ? rmdir(path) : unlink(path)
+            guard removed == 0 || errno == ENOENT else {
+                let reason = String(cString: strerror(errno))
+                let partial = done == 0 ? "" : "; \(done) of its \(files.count) files are removed already"
+                throw ToolError("cannot remove \(path) of the old run: \(reason)\(partial).")
+            }
+        }
+    }
+
     private func prepareDirectory() throws(ToolError) {
         // Only what an old run made, every entry of it (`init` checked there is nothing else):
         // a file of it left behind would mix into this run's.
-        for path in oldRunFiles {
-            let removed = path == DatabaseFile.join(directory, Self.commandsName) ? rmdir(path) : unlink(path)
-            guard removed == 0 || errno == ENOENT else {
-                throw ToolError("cannot remove \(path) of the old run: \(String(cString: strerror(errno))).")
-            }
-        }
+        try Self.removeRunFiles(oldRunFiles, in: directory)
         do {
             try FileManager.default.createDirectory(atPath: DatabaseFile.join(directory, Self.commandsName), withIntermediateDirectories: true)
             try Data().write(to: URL(fileURLWithPath: DatabaseFile.join(directory, Self.marker)))
