@@ -317,6 +317,18 @@ import Testing
             #expect(result.status == 2, "\(command[0]): \(result.stdout)")
             #expect(result.stderr == sentence, "\(command[0])")
         }
+        // Its report says no verdict where it would say PASS.
+        let text = try CLI.run(["check", "--db", db], environment: full)
+        #expect(text.status == 2)
+        #expect(!text.stdout.contains("result: PASS"), "\(text.stdout)")
+        #expect(text.stdout.hasSuffix("\nresult: NO VERDICT — every property held, but the SDK output failed, so assertions may be missing from it\n"),
+                "\(text.stdout)")
+        #expect(text.stderr == sentence)
+        let run = try CLI.run(["stress", "--db", scratch.file("r.db").path, "--seed", "1", "--iterations", "20"], environment: full)
+        #expect(run.status == 2)
+        let last = try #require(run.stdout.split(separator: "\n").last)
+        #expect(last.hasPrefix("result: NO VERDICT — every property held (")
+            && last.hasSuffix("), but the SDK output failed, so assertions may be missing from it"), "\(run.stdout)")
         // Its JSON says the same: no "pass" beside exit 2, and the failure named.
         func document(_ result: CommandResult) throws -> [String: Any] {
             try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.stdout)")

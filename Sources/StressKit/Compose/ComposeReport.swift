@@ -301,7 +301,7 @@ public struct ComposeReport: Sendable {
             first.prefix == .first && failedCommands.first?.sequence == first.sequence ? first : nil
         }
         if passed {
-            lines.append("result: PASS — no property failed and every command ended as expected")
+            lines.append(passLine("no property failed and every command ended as expected", sdkOutputFailure: sdkOutputFailure))
         } else if failed {
             var why: [String] = []
             if !failedAssertions.isEmpty { why.append("\(Format.count(failedAssertions.count, "assertion")) failed") }

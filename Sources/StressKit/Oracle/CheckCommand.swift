@@ -71,7 +71,7 @@ public enum CheckCommand {
             }
             lines += knownSQLiteBugs.map(\.checkLine)
             if report.passed {
-                lines.append("result: PASS — \(report.passVerdict())")
+                lines.append(passLine(report.passVerdict(), sdkOutputFailure: sdkOutputFailure))
             } else {
                 let failed = report.results.filter { $0.status == .fail }.map(\.property.rawValue)
                 lines.append("result: FAIL — \(failed.joined(separator: ", ")) violated")

@@ -7,14 +7,6 @@ import Foundation
 /// Pretty, key-sorted JSON for `--json` output.
 func prettyJSON(_ value: some Encodable) -> String { encodeJSON(value, pretty: true) }
 
-/// A command's `result` in its JSON once its SDK output could not take every
-/// message (`sdkOutputFailure`): a "pass", or a "skipped" that exits 0, is then
-/// "error", as its exit status is 2, since its assertions may be missing from
-/// what the runner judges.
-func resultWord(_ word: String, sdkOutputFailure: String?) -> String {
-    sdkOutputFailure != nil && (word == "pass" || word == "skipped") ? "error" : word
-}
-
 /// Key-sorted JSON of one of this tool's own values. Infinite and NaN reals
 /// are written as strings, so encoding cannot fail on data; a value that still
 /// fails to encode is a bug in the tool, not an empty answer.

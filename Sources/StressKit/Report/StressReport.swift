@@ -151,7 +151,7 @@ public struct StressReport: Sendable {
         } else if noVerdict {
             lines.append("result: NO VERDICT — no check ran to completion" + EvidenceGap.verdictClause(incompleteEvidence))
         } else {
-            lines.append("result: PASS — " + passVerdict + EvidenceGap.verdictClause(incompleteEvidence))
+            lines.append(passLine(passVerdict + EvidenceGap.verdictClause(incompleteEvidence), sdkOutputFailure: sdkOutputFailure))
         }
         return lines.joined(separator: "\n")
     }
