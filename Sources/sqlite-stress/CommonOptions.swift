@@ -71,6 +71,9 @@ struct RunOptions: ParsableArguments {
     @Flag(name: [.short, .long], help: "Print nothing but violations and errors.")
     var quiet = false
 
+    /// `--sqlite` (`SQLiteOption`), declared in place rather than as its group:
+    /// a debug build's argument parser validates every group once per level
+    /// above it, so each level of nesting multiplies its start-up work.
     @Option(help: SQLiteOption.help)
     var sqlite: String?
 

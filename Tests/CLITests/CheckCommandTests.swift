@@ -52,8 +52,10 @@ import Testing
         static let compacted = Result { try Made(.compacted) }
         static let altered = Result { try Made(.altered) }
 
-        /// Where every run is made: one directory per test process.
+        /// Where every run is made: one directory per test process (emptied
+        /// first, should an earlier process of the same number have left it).
         static let root: URL = {
+            try? FileManager.default.removeItem(at: rootURL(of: getpid()))
             atexit { try? FileManager.default.removeItem(at: Made.rootURL(of: getpid())) }
             return rootURL(of: getpid())
         }()
@@ -99,7 +101,7 @@ import Testing
         var strict: Bool
     }
 
-    /// A finished one-thread run, and a connection for tampering (no ledger triggers on it).
+    /// A copy of a finished one-thread run (`Made`), and a connection for tampering (no ledger triggers on it).
     struct Finished {
         let scratch: Scratch
         let db: URL
