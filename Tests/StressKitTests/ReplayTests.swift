@@ -478,9 +478,8 @@ import Testing
         #expect(Replay.parse("-- t0 x5 rolled back by SQLite", number: 1)?.action == .rolledBackBySQLite)
         #expect(Replay.parse("-- t0 check integrity=pass model=pass", number: 1) == nil)
         // Only a driver is a process of its own, which a kill can end alone.
-        #expect(["d257", "d300"].allSatisfy(TransactionID.isDriver))
-        #expect(!["t0", "setup", "planted", "d12", "d", "dx"].contains(where: TransactionID.isDriver))
-        #expect(TransactionID.driverBase("d300") == 300 && TransactionID.driverBase("t3") == nil)
+        #expect(["d257", "d300"].map(TransactionID.driverBase) == [257, 300])
+        #expect(["t0", "t3", "setup", "planted", "d12", "d", "dx"].allSatisfy { TransactionID.driverBase($0) == nil })
         #expect(Replay.parse("-- configuration: page_size=4096", number: 1) == nil)
         // The compose command a driver runs in, and the runner's line once it killed it.
         #expect(SQLLog.commandLine(writer: "d300", command: "9f3a-12") == "-- d300 connect command 9f3a-12")

@@ -3,7 +3,6 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import StressAntithesis
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -397,8 +396,6 @@ public final class ComposeRunner {
             settings: settings, history: history, schedule: schedule, plannedFaults: plannedFaults, injected: injected,
             injectedByKind: injectedByKind, notes: notes, sdk: sdk, interrupted: !completed,
             elapsed: Date().timeIntervalSince(started))
-        // The runner's own SDK output (it has one when Antithesis supplies its randomness): the file says what stdout does.
-        report.sdkOutputFailure = Output.deliveryFailure
         do {
             try report.write(to: DatabaseFile.join(directory, Self.reportName))
         } catch {

@@ -264,11 +264,9 @@ public enum TransactionID {
         }
     }
 
-    /// Whether a log's writer label (`d300`) names a driver process.
-    static func isDriver(_ writer: String) -> Bool { driverBase(writer) != nil }
-
     /// The base of a driver's transaction ids (`make(base:number:)`) that its
-    /// writer label (`d300`) names; nil for any other writer.
+    /// writer label (`d300`) names; nil for any other writer (a thread of
+    /// `stress`, the set-up): only a driver is a process of its own.
     static func driverBase(_ writer: String) -> Int64? {
         guard writer.first == "d", let base = Int64(writer.dropFirst()), (firstDriverBase...lastDriverBase).contains(base) else { return nil }
         return base

@@ -127,7 +127,7 @@ extension Replay {
         /// together, with their process.)
         func vanishedBetweenStatements(before line: Int) -> [String] {
             writers.filter { name, writer in
-                TransactionID.isDriver(name) && !writer.closed && writer.lastFed < line && writer.queue.isEmpty
+                TransactionID.driverBase(name) != nil && !writer.closed && writer.lastFed < line && writer.queue.isEmpty
                     && !writer.inTransaction && writer.transaction.isEmpty
             }.keys.sorted()
         }
