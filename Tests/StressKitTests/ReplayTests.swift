@@ -283,6 +283,75 @@ import Testing
         #expect(outcome.text.contains("result: NO VERDICT — 1 writer (d300) vanished between statements") == !disconnected)
     }
 
+    /// The lines of a writer's connection that guard its writes to `t` as the
+    /// ledger triggers do: a write goes through only while the database's
+    /// schema cookie is the one its last context statement named.
+    static func guarded(_ writer: String) -> [String] {
+        [
+            "CREATE TEMP TABLE stress_ctx (id INTEGER PRIMARY KEY CHECK (id = 1), tx INTEGER NOT NULL, cookie INTEGER); -- \(writer) connect ok",
+            "INSERT INTO temp.stress_ctx (id, tx, cookie) VALUES (1, 0, NULL); -- \(writer) connect ok changes=1",
+            "CREATE TEMP TRIGGER guard AFTER INSERT ON main.t BEGIN SELECT RAISE(ABORT, 'schema changed') WHERE "
+                + "(SELECT schema_version FROM pragma_schema_version) IS NOT (SELECT cookie FROM stress_ctx); END; -- \(writer) connect ok",
+        ]
+    }
+
+    // A driver killed after its autocommit VACUUM took effect and before its
+    // line was written moved the run's schema cookie (1 after the setup, 2
+    // after the VACUUM) and not the replay's. Two reads of the cookie, each
+    // paired with the context statement after it, show the shift; from then
+    // on every context statement, of any writer, names the replay's cookie,
+    // and the guard stops what it stopped in the run: b's write after a's
+    // CREATE TABLE. A log that says that write went through is a difference.
+    @Test(arguments: [false, true])
+    func aSchemaChangeWhoseLineAKillTookShiftsTheCookies(planted: Bool) throws {
+        let outcome = try Self.replay(Self.guarded("a") + Self.guarded("b") + [
+            "\(Bookkeeping.cookieQuery); -- a x1 ok rows=1",
+            "\(Bookkeeping.contextStatement(tx: 1, cookie: 2)); -- a x1 ok changes=1",
+            "\(Bookkeeping.cookieQuery); -- a x2 ok rows=1",
+            "\(Bookkeeping.contextStatement(tx: 2, cookie: 2)); -- a x2 ok changes=1",
+            "INSERT INTO t VALUES (1, 'a'); -- a x2 ok changes=1",
+            "\(Bookkeeping.contextStatement(tx: 3, cookie: 2)); -- b x1 ok changes=1",
+            "INSERT INTO t VALUES (2, 'b'); -- b x1 ok changes=1",
+            "CREATE TABLE u (k); -- a x3 ok",
+            "INSERT INTO t VALUES (3, 'b'); -- b x2 " + (planted ? "ok changes=1" : "SQLITE_CONSTRAINT_TRIGGER"),
+            "SELECT * FROM t; -- a x4 ok rows=2",
+        ], window: 4)
+        if planted {
+            let mismatch = try #require(outcome.mismatch, "\(outcome.text)")
+            #expect(mismatch.line == 17)
+            #expect(mismatch.writer == "b")
+            #expect(mismatch.replayed == "SQLITE_CONSTRAINT_TRIGGER")
+        } else {
+            #expect(outcome.mismatch == nil, "\(outcome.text)")
+            #expect(outcome.statements == 17)  // The setup's CREATE TABLE too; the trigger's refusal is a result as recorded.
+        }
+    }
+
+    // One pair alone does not shift the cookies: a's read is logged after c's
+    // CREATE TABLE, which in the run committed after the read (its line was
+    // held up). The replay reads 2 where the run read 1, and a's write met the
+    // guard in the run; it meets it in the replay too, which names 1 as logged.
+    @Test func aSinglePairDoesNotShiftTheCookies() throws {
+        let outcome = try Self.replay(Self.guarded("a") + Self.guarded("b") + [
+            "CREATE TABLE u (k); -- c x1 ok",
+            "\(Bookkeeping.cookieQuery); -- a x1 ok rows=1",
+            "\(Bookkeeping.contextStatement(tx: 1, cookie: 1)); -- a x1 ok changes=1",
+            "INSERT INTO t VALUES (1, 'a'); -- a x1 SQLITE_CONSTRAINT_TRIGGER",
+            "\(Bookkeeping.contextStatement(tx: 2, cookie: 2)); -- b x1 ok changes=1",
+            "INSERT INTO t VALUES (2, 'b'); -- b x1 ok changes=1",
+        ], window: 4)
+        #expect(outcome.mismatch == nil, "\(outcome.text)")
+        #expect(outcome.statements == 13)
+    }
+
+    @Test func contextStatementsParse() throws {
+        let context = try #require(Bookkeeping.context(of: Bookkeeping.contextStatement(tx: -17579301142535, cookie: 336)))
+        #expect(context.tx == -17579301142535 && context.cookie == 336)
+        #expect(Bookkeeping.context(of: "UPDATE temp.stress_ctx SET tx = 5, cookie = NULL") == nil)
+        #expect(Bookkeeping.context(of: "UPDATE temp.stress_ctx SET tx = 5") == nil)
+        #expect(Bookkeeping.context(of: "INSERT OR REPLACE INTO temp.stress_ctx (id, tx, cookie) VALUES (1, 0, NULL)") == nil)
+    }
+
     // A driver reads its schema before its first line, and SQLite creates a
     // TEMP trigger against the schema the connection read last: the run made a
     // ledger trigger on a table that, by the log's order, another writer had

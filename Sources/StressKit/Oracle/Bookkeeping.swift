@@ -166,6 +166,10 @@ public enum Bookkeeping {
     static let schemaQuery =
         "SELECT (SELECT schema_version FROM pragma_schema_version), value FROM \(meta) WHERE key = 'schema'"
 
+    /// Reads the schema cookie alone: inside a schema change, of the schema
+    /// that change made.
+    static let cookieQuery = "PRAGMA schema_version"
+
     /// The message of the ledger triggers' guard: a statement that met it ran
     /// against a schema that changed after its connection built its triggers.
     static let schemaChangedMessage = "sqlite-stress: schema changed"
@@ -195,6 +199,14 @@ public enum Bookkeeping {
     /// for, the only one under which the triggers let a write through.
     public static func contextStatement(tx: Int64, cookie: Int64) -> String {
         contextPrefix + String(tx) + ", cookie = " + String(cookie)
+    }
+
+    /// The transaction id and schema cookie a context statement names; nil for any other statement.
+    static func context(of sql: String) -> (tx: Int64, cookie: Int64)? {
+        guard sql.hasPrefix(contextPrefix) else { return nil }
+        let parts = sql.dropFirst(contextPrefix.count).split(separator: ", cookie = ", omittingEmptySubsequences: false)
+        guard parts.count == 2, let tx = Int64(parts[0]), let cookie = Int64(parts[1]) else { return nil }
+        return (tx, cookie)
     }
 
     private static let contextPrefix = "UPDATE temp.stress_ctx SET tx = "

@@ -45,7 +45,11 @@ import StressSQLite
 ///   rolled back by SQLite; when an entry has waited `window` log lines for the
 ///   lock it holds (or the log ends), the replay rolls it back too — unless the
 ///   writer was killed inside its COMMIT after the commit took effect, which the
-///   run's ledger shows: then the replay commits it.
+///   run's ledger shows: then the replay commits it;
+/// - a driver killed after its autocommit VACUUM took effect and before its
+///   line was written moved the run's schema cookie and not the replay's: the
+///   cookie the workload's context statements name is shifted by the
+///   difference the log's reads of the cookie show (`Session.translated`).
 /// It cannot replay what a storage fault changed: the replay injects none.
 ///
 /// The log is streamed: memory does not grow with its length.
@@ -170,6 +174,12 @@ public enum Replay {
     /// each copy before the next (`replay` once its statement has run).
     static func redirected(_ sql: String, besides databasePath: String) -> String {
         vacuumInto(sql, writingTo: copyPath(besides: databasePath))
+    }
+
+    /// Whether `sql` is one of the workload's reads of the schema cookie, the
+    /// cookie in its first column (`Session.translated`).
+    static func readsCookie(_ sql: String) -> Bool {
+        sql == Bookkeeping.schemaQuery || sql == Bookkeeping.cookieQuery
     }
 
     /// The table of a statement that only builds something of its own for one

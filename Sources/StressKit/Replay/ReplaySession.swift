@@ -74,6 +74,9 @@ extension Replay {
             var closed = false
             /// The `compose` command it ran in, while its kill may still come (`commands`).
             var command: String?
+            /// The replay's schema cookie at the writer's last read of it, until
+            /// its next context statement names the run's (`translated`).
+            var readCookie: Int64?
         }
 
         private var writers: [String: Writer] = [:]
@@ -95,6 +98,13 @@ extension Replay {
         /// replay renamed or dropped: a name the workload never gives again
         /// (`Schema.nextName` had passed it when it was given, in a commit).
         private var goneTables: Set<String> = []
+        /// The replay's schema cookie less the run's, which context statements
+        /// are translated by (`translated`); and a shift the last pairs of a read
+        /// and a context statement showed instead, with how many in a row.
+        private var cookieShift: Int64 = 0
+        private var shiftSeen: (shift: Int64, times: Int)?
+        /// The log line of the last context statement whose pair was counted.
+        private var pairedLine = 0
 
         private(set) var statements = 0
         private(set) var skipped = 0
@@ -461,7 +471,12 @@ extension Replay {
                 // lock's holder took it and logged after it: nothing to run, as for SQLITE_BUSY.
                 let passes = wrapped && Self.hadNoEffect(recorded)
                 if wrapped, Replay.isContention(StatementRunner.run("BEGIN", on: connection).result) { return passes ? notHeld() : .blocked }
-                let replayed = StatementRunner.run(Replay.redirected(sql, besides: databasePath), on: connection).result
+                var read: Int64?
+                let replayed = StatementRunner.run(
+                    Replay.redirected(translated(sql, name, entry.line), besides: databasePath), on: connection,
+                    row: Replay.readsCookie(sql) ? { read = $0.int64(0) } : nil
+                ).result
+                if let read { writers[name]!.readCookie = read }
                 // The run removed each copy once it had checked it; a replay checks none, and leaves none behind.
                 if Replay.isVacuumInto(sql) { try DatabaseFile.remove(Replay.copyPath(besides: databasePath)) }
                 if Replay.isContention(replayed) {
@@ -520,6 +535,54 @@ extension Replay {
                 }
                 if count == .timing { timed += 1 } else { statements += 1 }
                 return .done(count)
+            }
+        }
+
+        /// `sql` with the schema cookie of a context statement shifted by the
+        /// difference between the replay's cookie and the run's.
+        ///
+        /// The workload names in each context statement the cookie it last read
+        /// (`Bookkeeping.schemaQuery`, or `cookieQuery` inside a schema change
+        /// it rolls back), and its ledger triggers let a write through only
+        /// while the database's cookie is still that one. The replay's cookie
+        /// can fall behind the run's by schema changes the log does not carry: a
+        /// driver killed after its autocommit VACUUM took effect and before its
+        /// line was written moved the run's cookie and not the replay's. Named
+        /// literally, the run's cookie would then stop every later guarded
+        /// write in the replay.
+        ///
+        /// Where a writer's read of the cookie is in the log, the replay reads
+        /// its own there, and the writer's next context statement names the
+        /// run's: the two differ by the shift at that point. A driver's first
+        /// read is not in the log (it reads its schema before its first line),
+        /// so one shift serves every writer. It changes once two pairs in a row
+        /// show the same new one: a single pair can be off by a schema change
+        /// that the log puts on the other side of the read than the run did.
+        private func translated(_ sql: String, _ name: String, _ line: Int) -> String {
+            guard let context = Bookkeeping.context(of: sql) else { return sql }
+            if let read = writers[name]!.readCookie {
+                writers[name]!.readCookie = nil
+                // A transaction run again pairs its reads again: each pair counts once.
+                if line > pairedLine {
+                    pairedLine = line
+                    noteShift(read - context.cookie)
+                }
+            }
+            guard cookieShift != 0 else { return sql }
+            return Bookkeeping.contextStatement(tx: context.tx, cookie: context.cookie + cookieShift)
+        }
+
+        private func noteShift(_ shift: Int64) {
+            guard shift != cookieShift else {
+                shiftSeen = nil
+                return
+            }
+            let times = shiftSeen?.shift == shift ? shiftSeen!.times + 1 : 1
+            if times >= 2 {
+                cookieShift = shift
+                shiftSeen = nil
+            } else {
+                shiftSeen = (shift, times)
             }
         }
 

@@ -382,7 +382,7 @@ public final class StressRun: Sendable {
             }
             try setup.prepareConnection(connection)
             var cookie: Int64 = 0
-            if case .failed(let error) = setup.execute("PRAGMA schema_version", on: connection, row: { cookie = $0.int64(0) }) {
+            if case .failed(let error) = setup.execute(Bookkeeping.cookieQuery, on: connection, row: { cookie = $0.int64(0) }) {
                 throw error
             }
             setup.adopt(connection, cookie: cookie)

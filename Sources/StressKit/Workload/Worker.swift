@@ -933,7 +933,7 @@ final class Worker {
             if changed {
                 // Writes for the changed schema, through triggers built for it.
                 var inside: Int64 = -1
-                guard execute("PRAGMA schema_version", row: { inside = $0.int64(0) }).error == nil, !transactionLost else {
+                guard execute(Bookkeeping.cookieQuery, row: { inside = $0.int64(0) }).error == nil, !transactionLost else {
                     return abandon(tx)
                 }
                 cookie = inside
