@@ -195,11 +195,13 @@ import Testing
     // killed, the replay ends it there, and the writer that met its lock runs
     // at once; without that line the replay can only learn it from a wait
     // that never ends (here, the end of the log), and runs the others late.
-    // Both replay with every result as recorded.
-    @Test(arguments: [true, false])
-    func aKilledWritersTransactionEndsWhereTheKillIsLogged(logged: Bool) throws {
+    // Both replay with every result as recorded. A reconnect of the driver
+    // before its transaction is no end of it: the kill still ends it.
+    @Test(arguments: [(true, false), (false, false), (true, true)])
+    func aKilledWritersTransactionEndsWhereTheKillIsLogged(logged: Bool, reconnected: Bool) throws {
         let outcome = try Self.replay([
             "-- d300 connect command run-4242",
+        ] + (reconnected ? ["-- d300 x0 reconnect"] : []) + [
             "BEGIN IMMEDIATE; -- d300 x1 ok",
             "INSERT INTO t VALUES (5, 'k'); -- d300 x1 ok changes=1",
         ] + (logged ? [SQLLog.killedLine(command: "run-4242")] : []) + [
@@ -542,7 +544,8 @@ import Testing
             == Replay.Entry(line: 7, writer: "t1", action: .statement(sql: "INSERT INTO t VALUES ('; -- x')", result: "ok changes=1"), transaction: "x5"))
         #expect(Replay.parse("COMMIT; -- d300 x2 ok", number: 1)?.transactionID == TransactionID.make(base: 300, number: 2))
         #expect(Replay.parse("COMMIT; -- t1 x2 ok", number: 1)?.transactionID == TransactionID.make(base: 2, number: 2))
-        #expect(Replay.parse("-- t0 x5 reconnect", number: 1)?.action == .disconnect)
+        #expect(Replay.parse("-- t0 x5 reconnect", number: 1)?.action == .reconnect)
+        #expect(Replay.parse("-- t0 x5 connection abandoned after a failed ROLLBACK", number: 1)?.action == .reconnect)
         #expect(Replay.parse("-- d77 x2 disconnect", number: 1)?.action == .disconnect)
         #expect(Replay.parse("-- t0 x5 rolled back by SQLite", number: 1)?.action == .rolledBackBySQLite)
         #expect(Replay.parse("-- t0 check integrity=pass model=pass", number: 1) == nil)

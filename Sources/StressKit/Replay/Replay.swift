@@ -58,9 +58,11 @@ public enum Replay {
     enum Action: Equatable {
         /// A statement and its recorded result (`ok changes=1`, `SQLITE_BUSY`, …).
         case statement(sql: String, result: String)
-        /// The writer closed its connection (a reconnect, the end of its run, or a
-        /// connection abandoned after a failed ROLLBACK).
+        /// The writer closed its connection at the end of its work.
         case disconnect
+        /// The writer closed its connection and goes on with a new one (a
+        /// reconnect, or a connection abandoned after a failed ROLLBACK).
+        case reconnect
         /// SQLite ended the writer's transaction on its own after an error.
         case rolledBackBySQLite
         /// The `compose` command the writer (a driver) ran in (`SQLLog.commandLine`).
@@ -101,8 +103,10 @@ public enum Replay {
                              transaction: transaction)
             }
             switch words[3] {
-            case SQLLog.Event.reconnect.rawValue, SQLLog.Event.disconnect.rawValue, SQLLog.Event.abandoned.rawValue:
+            case SQLLog.Event.disconnect.rawValue:
                 return Entry(line: number, writer: writer, action: .disconnect, transaction: transaction)
+            case SQLLog.Event.reconnect.rawValue, SQLLog.Event.abandoned.rawValue:
+                return Entry(line: number, writer: writer, action: .reconnect, transaction: transaction)
             case SQLLog.Event.rolledBackBySQLite.rawValue:
                 return Entry(line: number, writer: writer, action: .rolledBackBySQLite, transaction: transaction)
             default:

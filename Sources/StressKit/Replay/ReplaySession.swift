@@ -164,9 +164,10 @@ extension Replay {
             }
             writers[entry.writer, default: Writer()].queue.append(entry)
             writers[entry.writer]!.lastFed = entry.line
-            writers[entry.writer]!.closed = entry.action == .disconnect
+            writers[entry.writer]!.closed = entry.action == .disconnect || entry.action == .reconnect
             if entry.action == .disconnect, let command = writers[entry.writer]!.command {
-                // Its end is in the log: a kill of its command no longer concerns it.
+                // Its end is in the log: a kill of its command no longer concerns it. (A
+                // reconnect is no end: its lines go on, and the kill may still take them.)
                 writers[entry.writer]!.command = nil
                 commands[command]?.removeAll { $0 == entry.writer }
                 if commands[command]?.isEmpty == true { commands[command] = nil }
@@ -441,7 +442,7 @@ extension Replay {
             switch entry.action {
             case .command, .killed:
                 return .done(.none)  // Taken in by `feed`, never queued.
-            case .disconnect:
+            case .disconnect, .reconnect:
                 writers[name]!.removed.removeAll()
                 writers[name]!.connection?.close()
                 writers[name]!.connection = nil
