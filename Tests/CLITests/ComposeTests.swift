@@ -1,4 +1,5 @@
 import Foundation
+import StressSQLite
 import Testing
 
 @testable import StressKit
@@ -727,6 +728,47 @@ import Testing
         #expect(refused.status == 2)
         #expect(refused.stderr == "sqlite-stress: error: \(target)-wal is a directory, not a file SQLite could use beside its "
             + "database; refusing to remove it.\n")
+    }
+
+    // A VACUUM whose line a kill took moved the run's schema cookie and not
+    // the replay's; here one runs behind the log's back. Each driver logs its
+    // read of the schema and its cookie, which the replay pairs with the
+    // cookie the driver's context statements name: once two pairs show the
+    // same shift, the replay names its own cookie, and the drivers' guarded
+    // writes replay as recorded. A result planted after the VACUUM is still a
+    // difference, at its line.
+    @Test(arguments: [false, true])
+    func aVacuumTheLogDoesNotHoldIsNoDifference(planted: Bool) throws {
+        let scratch = try Scratch()
+        let db = scratch.file("v.db").path
+        #expect(try CLI.run(["schema", "--db", db, "--seed", "2", "-q"]).status == 0)
+        #expect(try CLI.run(["insert", "--db", db, "--seed", "1", "-q"]).status == 0)
+        let vacuum = try Connection(path: db)
+        try vacuum.execute("VACUUM")
+        vacuum.close()
+        for (index, kind) in ["insert", "update", "insert", "delete"].enumerated() {
+            #expect(try CLI.run([kind, "--db", db, "--seed", "\(10 + index)", "-q"]).status == 0)
+        }
+        var lines = try String(contentsOfFile: db + ".sql", encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+        // A driver's lines begin with a form feed where one of its writes does.
+        let reads = lines.map { $0.drop { $0 == "\u{0C}" } }.filter {
+            $0.hasPrefix(Bookkeeping.schemaQuery + "; -- d") && $0.hasSuffix(" connect ok rows=1")
+        }
+        #expect(reads.count == 5, "each driver logs its read of the schema: \(reads)")
+        let target = try #require(lines.lastIndex { $0.hasPrefix("INSERT INTO \"t") && $0.hasSuffix(" ok changes=1") })
+        if planted {
+            lines[target] = Substring(lines[target].replacingOccurrences(of: " ok changes=1", with: " ok changes=2"))
+            try Data(lines.joined(separator: "\n").utf8).write(to: URL(fileURLWithPath: db + ".sql"))
+        }
+        let replay = try CLI.run(["replay", db + ".sql", "--db", scratch.file("r.db").path])
+        if planted {
+            #expect(replay.status == 1, "\(replay.stdout)")
+            #expect(replay.stdout.contains("log line \(target + 1),"), "\(replay.stdout)")
+            #expect(replay.stdout.contains("replayed: ok changes=1"), "\(replay.stdout)")
+        } else {
+            #expect(replay.status == 0, "\(replay.stdout)")
+            #expect(replay.stdout.contains("every result as recorded"), "\(replay.stdout)")
+        }
     }
 
     // A recorded result that no longer holds stops the replay there, naming the line.

@@ -48,8 +48,8 @@ import StressSQLite
 ///   run's ledger shows: then the replay commits it;
 /// - a driver killed after its autocommit VACUUM took effect and before its
 ///   line was written moved the run's schema cookie and not the replay's: the
-///   cookie the workload's context statements name is shifted by the
-///   difference the log's reads of the cookie show (`Session.translated`).
+///   replay moves its own on by the lag the log's reads of the cookie show
+///   (`Session.notePair`).
 /// It cannot replay what a storage fault changed: the replay injects none.
 ///
 /// The log is streamed: memory does not grow with its length.
@@ -181,7 +181,7 @@ public enum Replay {
     }
 
     /// Whether `sql` is one of the workload's reads of the schema cookie, the
-    /// cookie in its first column (`Session.translated`).
+    /// cookie in its first column (`Session.notePair`).
     static func readsCookie(_ sql: String) -> Bool {
         sql == Bookkeeping.schemaQuery || sql == Bookkeeping.cookieQuery
     }

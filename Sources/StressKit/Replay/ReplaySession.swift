@@ -75,7 +75,7 @@ extension Replay {
             /// The `compose` command it ran in, while its kill may still come (`commands`).
             var command: String?
             /// The replay's schema cookie at the writer's last read of it, until
-            /// its next context statement names the run's (`translated`).
+            /// its next context statement names the run's (`notePair`).
             var readCookie: Int64?
         }
 
@@ -98,13 +98,16 @@ extension Replay {
         /// replay renamed or dropped: a name the workload never gives again
         /// (`Schema.nextName` had passed it when it was given, in a commit).
         private var goneTables: Set<String> = []
-        /// The replay's schema cookie less the run's, which context statements
-        /// are translated by (`translated`); and a shift the last pairs of a read
-        /// and a context statement showed instead, with how many in a row.
-        private var cookieShift: Int64 = 0
-        private var shiftSeen: (shift: Int64, times: Int)?
+        /// How far the replay's schema cookie is behind the run's, as two pairs
+        /// in a row of a read of the cookie and a context statement showed,
+        /// until the replay has caught up (`catchUpCookie`); and a lag the last
+        /// pairs showed instead, with how many in a row.
+        private var cookieBehind: Int64 = 0
+        private var lagSeen: (lag: Int64, times: Int)?
         /// The log line of the last context statement whose pair was counted.
         private var pairedLine = 0
+        /// A connection of the replay's own, for `catchUpCookie`.
+        private var upkeep: Connection?
 
         private(set) var statements = 0
         private(set) var skipped = 0
@@ -126,6 +129,7 @@ extension Replay {
 
         deinit {
             for writer in writers.values { writer.connection?.close() }
+            upkeep?.close()
         }
 
         /// Drivers whose lines stop before `line` with no transaction open and
@@ -200,6 +204,7 @@ extension Replay {
         private func pump() throws(ToolError) {
             var fruitless = 0
             while true {
+                try catchUpCookie()
                 // While a writer waits for a lock, no transaction the log puts after it starts.
                 let barrier = pending.compactMap { name -> Int? in
                     guard case .lock? = writers[name]!.wait else { return nil }
@@ -474,10 +479,11 @@ extension Replay {
                 if wrapped, Replay.isContention(StatementRunner.run("BEGIN", on: connection).result) { return passes ? notHeld() : .blocked }
                 var read: Int64?
                 let replayed = StatementRunner.run(
-                    Replay.redirected(translated(sql, name, entry.line), besides: databasePath), on: connection,
+                    Replay.redirected(sql, besides: databasePath), on: connection,
                     row: Replay.readsCookie(sql) ? { read = $0.int64(0) } : nil
                 ).result
                 if let read { writers[name]!.readCookie = read }
+                if replayed.hasPrefix("ok") { notePair(sql, name, entry.line) }
                 // The run removed each copy once it had checked it; a replay checks none, and leaves none behind.
                 if Replay.isVacuumInto(sql) { try DatabaseFile.remove(Replay.copyPath(besides: databasePath)) }
                 if Replay.isContention(replayed) {
@@ -539,52 +545,86 @@ extension Replay {
             }
         }
 
-        /// `sql` with the schema cookie of a context statement shifted by the
-        /// difference between the replay's cookie and the run's.
+        /// Notes how far the replay's schema cookie is behind the run's, when
+        /// `sql` is a context statement and the writer's read of the cookie
+        /// came before it.
         ///
         /// The workload names in each context statement the cookie it last read
         /// (`Bookkeeping.schemaQuery`, or `cookieQuery` inside a schema change
         /// it rolls back), and its ledger triggers let a write through only
         /// while the database's cookie is still that one. The replay's cookie
-        /// can fall behind the run's by schema changes the log does not carry: a
+        /// falls behind the run's by schema changes the log does not carry: a
         /// driver killed after its autocommit VACUUM took effect and before its
-        /// line was written moved the run's cookie and not the replay's. Named
-        /// literally, the run's cookie would then stop every later guarded
-        /// write in the replay.
-        ///
-        /// Where a writer's read of the cookie is in the log, the replay reads
-        /// its own there, and the writer's next context statement names the
-        /// run's: the two differ by the shift at that point. A driver's first
-        /// read is not in the log (it reads its schema before its first line),
-        /// so one shift serves every writer. It changes once two pairs in a row
-        /// show the same new one: a single pair can be off by a schema change
-        /// that the log puts on the other side of the read than the run did.
-        private func translated(_ sql: String, _ name: String, _ line: Int) -> String {
-            guard let context = Bookkeeping.context(of: sql) else { return sql }
-            if let read = writers[name]!.readCookie {
-                writers[name]!.readCookie = nil
-                // A transaction run again pairs its reads again: each pair counts once.
-                if line > pairedLine {
-                    pairedLine = line
-                    noteShift(read - context.cookie)
-                }
-            }
-            guard cookieShift != 0 else { return sql }
-            return Bookkeeping.contextStatement(tx: context.tx, cookie: context.cookie + cookieShift)
-        }
-
-        private func noteShift(_ shift: Int64) {
-            guard shift != cookieShift else {
-                shiftSeen = nil
+        /// line was written moved the run's cookie and not the replay's, and
+        /// every later guarded write would stop in the replay. Where a writer's
+        /// read of the cookie is in the log (a driver logs the one it made
+        /// before its first line), the replay reads its own there, and the
+        /// writer's next context statement names the run's: the difference is
+        /// the lag at that point. Once two pairs in a row show the same lag,
+        /// the replay moves its cookie on by it (`catchUpCookie`), as the lost
+        /// VACUUM moved the run's. One pair alone can be off by a schema change
+        /// that the log puts on the other side of the read than the run did;
+        /// none counts while another writer's replay transaction holds a schema
+        /// change whose COMMIT line has not come (a read logged after the run's
+        /// COMMIT and before its line).
+        private func notePair(_ sql: String, _ name: String, _ line: Int) {
+            guard let read = writers[name]!.readCookie, let context = Bookkeeping.context(of: sql) else { return }
+            writers[name]!.readCookie = nil
+            // A transaction run again pairs its reads again: each pair counts once.
+            guard line > pairedLine else { return }
+            pairedLine = line
+            // A schema change whose COMMIT line is still to come (its writer held up before writing
+            // it) explains a lag, if it ran before the read in the run: no pair while one is open.
+            guard !writers.contains(where: { other, writer in
+                other != name && writer.inTransaction && Self.cookie(of: writer.connection!).map { $0 > read } != false
+            }) else { return }
+            let lag = context.cookie - read
+            guard lag > 0 else {
+                lagSeen = nil
                 return
             }
-            let times = shiftSeen?.shift == shift ? shiftSeen!.times + 1 : 1
+            let times = lagSeen?.lag == lag ? lagSeen!.times + 1 : 1
             if times >= 2 {
-                cookieShift = shift
-                shiftSeen = nil
+                cookieBehind = lag
+                lagSeen = nil
             } else {
-                shiftSeen = (shift, times)
+                lagSeen = (lag, times)
             }
+        }
+
+        /// The schema cookie `connection` reads (in its transaction, if one is
+        /// open: with the schema changes it made); nil when the read fails.
+        private static func cookie(of connection: Connection) -> Int64? {
+            var cookie: Int64?
+            guard StatementRunner.run(Bookkeeping.cookieQuery, on: connection, row: { cookie = $0.int64(0) }).error == nil else { return nil }
+            return cookie
+        }
+
+        /// Moves the replay's schema cookie on by `cookieBehind`, on a
+        /// connection of its own (`PRAGMA schema_version = N`: every connection
+        /// then reads the schema afresh, as after the VACUUM the log lost).
+        /// While a writer holds a transaction the write waits for a later try.
+        private func catchUpCookie() throws(ToolError) {
+            guard cookieBehind > 0 else { return }
+            var moved = false
+            do throws(SQLiteError) {
+                if upkeep == nil { upkeep = try Connection(path: databasePath, flags: [.readWrite]) }
+                let connection = upkeep!
+                if case .integer(let current)? = try connection.scalar(Bookkeeping.cookieQuery) {
+                    try connection.execute("\(Bookkeeping.cookieQuery) = \(current + cookieBehind)")
+                    moved = try connection.scalar(Bookkeeping.cookieQuery) == .integer(current + cookieBehind)
+                }
+            } catch where error.isBusy {
+                return
+            } catch {
+                throw ToolError("cannot move the replay database's schema cookie on: \(error).")
+            }
+            guard moved else {
+                throw ToolError("cannot move the replay database's schema cookie on (`PRAGMA schema_version = N` "
+                    + "left it as it was): the run's moved where the log says nothing.")
+            }
+            cookieBehind = 0
+            epoch += 1  // A write its guard stopped may now run.
         }
 
         /// Whether running `sql` would commit the writer's work: COMMIT or END, the

@@ -270,13 +270,16 @@ final class Worker {
 
     // MARK: - Connections
 
+    /// The transaction label of the statements that set up a connection.
+    static let connectLabel = "connect"
+
     /// Opens the worker's connection and installs the ledger's triggers. A
     /// database locked past the busy timeout is expected trouble (counted; the
     /// next iteration tries again); any other failure to open is an `integrity`
     /// violation, since a healthy database opens, except storage trouble with no
     /// fault planted (`RunContext.noteStorageFailure`).
     private func connect(loadingSchema: Bool = true) -> Bool {
-        transactionLabel = "connect"
+        transactionLabel = Self.connectLabel
         connection = nil
         do throws(SQLiteError) {
             // Each connection lives on one thread, so SQLite's per-call mutex is pure cost.
