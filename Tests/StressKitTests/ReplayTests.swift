@@ -297,6 +297,15 @@ import Testing
         ]
     }
 
+    /// A writer's read of the schema cookie, then its context statement for
+    /// transaction `number` naming `cookie`, the one the run read.
+    static func paired(_ writer: String, _ number: Int64, cookie: Int64) -> [String] {
+        [
+            "\(Bookkeeping.cookieQuery); -- \(writer) x\(number) ok rows=1",
+            "\(Bookkeeping.contextStatement(tx: number, cookie: cookie)); -- \(writer) x\(number) ok changes=1",
+        ]
+    }
+
     // A driver killed after its autocommit VACUUM took effect and before its
     // line was written moved the run's schema cookie (1 after the setup, 2
     // after the VACUUM) and not the replay's. Two reads of the cookie, each
@@ -307,11 +316,7 @@ import Testing
     // a difference.
     @Test(arguments: [false, true])
     func aVacuumWhoseLineAKillTookMovesTheReplaysCookieOn(planted: Bool) throws {
-        let outcome = try Self.replay(Self.guarded("a") + Self.guarded("b") + [
-            "\(Bookkeeping.cookieQuery); -- a x1 ok rows=1",
-            "\(Bookkeeping.contextStatement(tx: 1, cookie: 2)); -- a x1 ok changes=1",
-            "\(Bookkeeping.cookieQuery); -- a x2 ok rows=1",
-            "\(Bookkeeping.contextStatement(tx: 2, cookie: 2)); -- a x2 ok changes=1",
+        let outcome = try Self.replay(Self.guarded("a") + Self.guarded("b") + Self.paired("a", 1, cookie: 2) + Self.paired("a", 2, cookie: 2) + [
             "INSERT INTO t VALUES (1, 'a'); -- a x2 ok changes=1",
             "\(Bookkeeping.contextStatement(tx: 3, cookie: 2)); -- b x1 ok changes=1",
             "INSERT INTO t VALUES (2, 'b'); -- b x1 ok changes=1",
@@ -335,10 +340,7 @@ import Testing
     // replay reads 2 where the run read 1, and a's write met the guard in the
     // run, as it does in the replay, whose cookie stays as it is.
     @Test func aReadLoggedAfterASchemaChangeIsNoLag() throws {
-        let outcome = try Self.replay(Self.guarded("a") + Self.guarded("b") + [
-            "CREATE TABLE u (k); -- c x1 ok",
-            "\(Bookkeeping.cookieQuery); -- a x1 ok rows=1",
-            "\(Bookkeeping.contextStatement(tx: 1, cookie: 1)); -- a x1 ok changes=1",
+        let outcome = try Self.replay(Self.guarded("a") + Self.guarded("b") + ["CREATE TABLE u (k); -- c x1 ok"] + Self.paired("a", 1, cookie: 1) + [
             "INSERT INTO t VALUES (1, 'a'); -- a x1 SQLITE_CONSTRAINT_TRIGGER",
             "\(Bookkeeping.contextStatement(tx: 2, cookie: 2)); -- b x1 ok changes=1",
             "INSERT INTO t VALUES (2, 'b'); -- b x1 ok changes=1",
@@ -355,10 +357,7 @@ import Testing
         let outcome = try Self.replay(Self.guarded("a") + Self.guarded("b") + [
             "BEGIN IMMEDIATE; -- c x1 ok",
             "CREATE TABLE u (k); -- c x1 ok",
-            "\(Bookkeeping.cookieQuery); -- a x1 ok rows=1",
-            "\(Bookkeeping.contextStatement(tx: 1, cookie: 2)); -- a x1 ok changes=1",
-            "\(Bookkeeping.cookieQuery); -- b x1 ok rows=1",
-            "\(Bookkeeping.contextStatement(tx: 2, cookie: 2)); -- b x1 ok changes=1",
+        ] + Self.paired("a", 1, cookie: 2) + Self.paired("b", 2, cookie: 2) + [
             "COMMIT; -- c x1 ok",
             "INSERT INTO t VALUES (1, 'a'); -- a x2 ok changes=1",
             "INSERT INTO t VALUES (2, 'b'); -- b x2 ok changes=1",
