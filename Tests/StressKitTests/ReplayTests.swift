@@ -333,6 +333,8 @@ import Testing
             #expect(outcome.mismatch == nil, "\(outcome.text)")
             #expect(outcome.statements == 17)  // The setup's CREATE TABLE too; the trigger's refusal is a result as recorded.
         }
+        #expect(outcome.cookieMoves == 1)
+        #expect(outcome.text.contains("the schema cookie moved on 1 time where the run's moved without a line"), "\(outcome.text)")
     }
 
     // One pair alone is no lag: a's read is logged after c's CREATE TABLE,
@@ -347,6 +349,7 @@ import Testing
         ], window: 4)
         #expect(outcome.mismatch == nil, "\(outcome.text)")
         #expect(outcome.statements == 13)
+        #expect(outcome.cookieMoves == 0)
     }
 
     // Nor is a lag a read logged between a schema change and its COMMIT line:
@@ -364,6 +367,7 @@ import Testing
         ], window: 4)
         #expect(outcome.mismatch == nil, "\(outcome.text)")
         #expect(outcome.statements == 16)
+        #expect(outcome.cookieMoves == 0)
     }
 
     @Test func contextStatementsParse() throws {

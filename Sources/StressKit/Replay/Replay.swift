@@ -255,6 +255,9 @@ public enum Replay {
         /// they ran (or that count pages), autocommit writes that changed nothing in
         /// the run and would here. Timing, not content.
         public var timed: Int
+        /// Schema cookie moves the run made where its log says nothing (a
+        /// killed driver's VACUUM), which the replay made too (`Session.notePair`).
+        public var cookieMoves = 0
         /// Writers (threads, drivers, the setup) seen in the log.
         public var writers: Int
         /// Whether the set-up is one of `writers`.
@@ -325,6 +328,10 @@ public enum Replay {
             if finished > 0 {
                 timing.append("\(Format.count(finished, "transaction")) of writers that vanished inside COMMIT committed, "
                     + "as the run's database shows")
+            }
+            if cookieMoves > 0 {
+                timing.append("the schema cookie moved on \(Format.count(cookieMoves, "time")) where the run's moved "
+                    + "without a line (a killed driver's VACUUM)")
             }
             let detail = timing.isEmpty ? "" : " (" + timing.joined(separator: "; ") + ")"
             guard let mismatch else {
@@ -415,7 +422,7 @@ public enum Replay {
             Outcome(
                 statements: session.statements, skipped: session.skipped, deferred: session.deferred,
                 restarts: session.restarts, abandoned: session.abandoned, finished: session.finished, timed: session.timed,
-                writers: session.writerCount, setUp: session.setUpLogged, faults: faults, commitOrder: order != nil, orderUnreadable: orderUnreadable, orderCompacted: order?.compacted ?? false,
+                cookieMoves: session.cookieMoves, writers: session.writerCount, setUp: session.setUpLogged, faults: faults, commitOrder: order != nil, orderUnreadable: orderUnreadable, orderCompacted: order?.compacted ?? false,
                 vanished: mismatch.map { session.vanishedBetweenStatements(before: $0.line) } ?? [],
                 files: files, database: databasePath, mismatch: mismatch)
         }

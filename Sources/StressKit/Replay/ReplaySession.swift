@@ -116,6 +116,7 @@ extension Replay {
         private(set) var abandoned = 0
         private(set) var finished = 0
         private(set) var timed = 0
+        private(set) var cookieMoves = 0
         var writerCount: Int { writers.count }
         /// Whether the set-up's lines are in the log (it is one of `writerCount`).
         var setUpLogged: Bool { writers[TransactionID.setupLabel] != nil }
@@ -624,6 +625,7 @@ extension Replay {
                     + "left it as it was): the run's moved where the log says nothing.")
             }
             cookieBehind = 0
+            cookieMoves += 1
             epoch += 1  // A write its guard stopped may now run.
         }
 
