@@ -429,6 +429,21 @@ import Testing
         #expect(outcome.timed == 0)
     }
 
+    // A statement that met SQLITE_SCHEMA in the run ran none of it there
+    // (other writers' schema changes kept SQLite from preparing it): it is
+    // not run here either, though here it would fail otherwise (its table
+    // is gone) or succeed (the INSERT), and it counts as timing.
+    @Test func aStatementThatMetSQLiteSchemaIsNotRun() throws {
+        let outcome = try Self.replay([
+            #"CREATE TEMP TRIGGER "stress_ins_w" AFTER INSERT ON main."w" BEGIN SELECT 1; END; -- b x1 SQLITE_SCHEMA"#,
+            "INSERT INTO t VALUES (1, 'b'); -- b x2 SQLITE_SCHEMA",
+            "SELECT * FROM t; -- a x1 ok",
+        ])
+        #expect(outcome.mismatch == nil, "\(outcome.text)")
+        #expect(outcome.timed == 2)
+        #expect(outcome.statements == 2)  // The setup's CREATE TABLE and a's read.
+    }
+
     // A trigger on a table the replay never had is a difference, not timing.
     @Test func aTriggerOnATableNeverThereIsADifference() throws {
         let outcome = try Self.replay([

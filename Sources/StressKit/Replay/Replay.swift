@@ -20,7 +20,8 @@ import StressSQLite
 /// timing, not content:
 /// - a statement that met SQLITE_BUSY or SQLITE_LOCKED in the run had no effect
 ///   there (SQLite undid it, or the whole transaction, which the log then says),
-///   so it is not re-executed;
+///   so it is not re-executed; nor is one that met SQLITE_SCHEMA (another
+///   writer's schema changes kept SQLite from preparing it: it ran none of it);
 /// - the log records statements as they finish, and a writer can be held up
 ///   between a statement and its line while others go on: a statement that
 ///   meets a lock only the replay holds, or whose result needs another writer's

@@ -464,6 +464,11 @@ extension Replay {
                     skipped += 1  // No effect in the run: SQLite undid it.
                     return .done(.skipped)
                 }
+                if recorded.hasPrefix("SQLITE_SCHEMA") {
+                    // Another writer changed the schema while SQLite prepared it, again and again:
+                    // SQLite ran none of it. Not run here either: timing, not content.
+                    return notHeld()
+                }
                 let connection = try connection(name)
                 let autocommit = connection.isAutocommit
                 // A commit waits for its turn in the run's order.
