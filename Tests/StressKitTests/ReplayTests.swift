@@ -286,15 +286,12 @@ import Testing
     }
 
     /// The lines of a writer's connection that guard its writes to `t` as the
-    /// ledger triggers do: a write goes through only while the database's
-    /// schema cookie is the one its last context statement named.
+    /// ledger triggers do (their context table, and their first statement):
+    /// a write goes through only while the database's schema cookie is the one
+    /// its last context statement named.
     static func guarded(_ writer: String) -> [String] {
-        [
-            "CREATE TEMP TABLE stress_ctx (id INTEGER PRIMARY KEY CHECK (id = 1), tx INTEGER NOT NULL, cookie INTEGER); -- \(writer) connect ok",
-            "INSERT INTO temp.stress_ctx (id, tx, cookie) VALUES (1, 0, NULL); -- \(writer) connect ok changes=1",
-            "CREATE TEMP TRIGGER guard AFTER INSERT ON main.t BEGIN SELECT RAISE(ABORT, 'schema changed') WHERE "
-                + "(SELECT schema_version FROM pragma_schema_version) IS NOT (SELECT cookie FROM stress_ctx); END; -- \(writer) connect ok",
-        ]
+        Bookkeeping.contextTableStatements.map { "\($0); -- \(writer) connect ok" + (StatementRunner.isDML($0) ? " changes=1" : "") }
+            + ["CREATE TEMP TRIGGER guard AFTER INSERT ON main.t BEGIN \(TrackedTable.schemaGuard)END; -- \(writer) connect ok"]
     }
 
     /// A writer's read of the schema cookie, then its context statement for

@@ -222,7 +222,7 @@ public enum Bookkeeping {
 
     /// The context table's creation and first row (`contextStatements` but its
     /// PRAGMAs), matched as prefixes: hashing every statement whole would cost more.
-    private static let contextTableStatements = contextStatements.filter { !$0.hasPrefix("PRAGMA") }
+    static let contextTableStatements = contextStatements.filter { !$0.hasPrefix("PRAGMA") }
 
     /// The commit record an explicit transaction writes just before COMMIT, so a
     /// committed transaction is in the ledger even when none of its statements changed a row.
@@ -351,6 +351,12 @@ public struct TrackedTable: Sendable, Hashable {
             + "WHEN 'blob' THEN 'B' || length(\(value)) || ':' || \(value) ELSE quote(\(value)) END"
     }
 
+    /// The first statement of every ledger trigger: it aborts the write
+    /// (`schemaChangedMessage`) unless the snapshot's schema cookie is the one
+    /// the context table names (`triggerStatements`).
+    static let schemaGuard = "SELECT RAISE(ABORT, \(SQLValue.text(Bookkeeping.schemaChangedMessage).sqlLiteral)) "
+        + "WHERE (SELECT schema_version FROM pragma_schema_version) IS NOT (SELECT cookie FROM stress_ctx); "
+
     /// The ledger's TEMP triggers on this table, for a connection whose
     /// schema has this table as it is now. Each first checks that the cookie
     /// of the statement's own snapshot is the one the context table holds
@@ -367,19 +373,17 @@ public struct TrackedTable: Sendable, Hashable {
     public var triggerStatements: [String] {
         let table = "main." + quoteIdentifier(name)
         let literal = SQLValue.text(ledgerName).sqlLiteral
-        let guardStatement = "SELECT RAISE(ABORT, \(SQLValue.text(Bookkeeping.schemaChangedMessage).sqlLiteral)) "
-            + "WHERE (SELECT schema_version FROM pragma_schema_version) IS NOT (SELECT cookie FROM stress_ctx); "
         let context = "(SELECT tx FROM stress_ctx)"
         let insert = "INSERT INTO \(Bookkeeping.ledger) (tx, tbl, key, image)"
         let names = triggerNames
         return [
-            "\(Self.createTriggerPrefix)\(names[0]) AFTER INSERT ON \(table) BEGIN \(guardStatement)"
+            "\(Self.createTriggerPrefix)\(names[0]) AFTER INSERT ON \(table) BEGIN \(Self.schemaGuard)"
                 + "\(insert) VALUES (\(context), \(literal), \(keyExpression("NEW")), \(imageExpression("NEW"))); END",
-            "\(Self.createTriggerPrefix)\(names[1]) AFTER UPDATE ON \(table) BEGIN \(guardStatement)"
+            "\(Self.createTriggerPrefix)\(names[1]) AFTER UPDATE ON \(table) BEGIN \(Self.schemaGuard)"
                 + "\(insert) SELECT \(context), \(literal), \(keyExpression("OLD")), NULL "
                 + "WHERE \(keyExpression("OLD")) IS NOT \(keyExpression("NEW")); "
                 + "\(insert) VALUES (\(context), \(literal), \(keyExpression("NEW")), \(imageExpression("NEW"))); END",
-            "\(Self.createTriggerPrefix)\(names[2]) AFTER DELETE ON \(table) BEGIN \(guardStatement)"
+            "\(Self.createTriggerPrefix)\(names[2]) AFTER DELETE ON \(table) BEGIN \(Self.schemaGuard)"
                 + "\(insert) VALUES (\(context), \(literal), \(keyExpression("OLD")), NULL); END",
         ]
     }
