@@ -59,6 +59,18 @@ public enum Bookkeeping {
     /// The `tbl` value of a schema change's record: `key` is the change's number
     /// (the schema's `version` once it committed), `image` its statements.
     public static let schemaMarker = "#schema"
+    /// The start of the `tbl` value of a lost row's trace, followed by the
+    /// table's ledger name: an INSERT made a row whose key's latest entry is
+    /// an image, so the row that entry says is there was not (SQLite lost it,
+    /// or something deleted it behind the tool's back), and the insert would
+    /// otherwise supersede the only trace of it (`TrackedTable.triggerStatements`).
+    /// `key` is the row's key, `image` the lost row's image, `tx` the inserter's.
+    public static let lostMarker = "#lost:"
+
+    /// Whether the ledger column `column` holds a lost row's trace, as an SQL expression.
+    static func isLostTrace(_ column: String) -> String {
+        "substr(\(column), 1, \(lostMarker.count)) = \(SQLValue.text(lostMarker).sqlLiteral)"
+    }
 
     /// The version of this bookkeeping, in `stress_meta` as `format`: what a
     /// ledger image looks like. A database of another format is refused
@@ -376,8 +388,13 @@ public struct TrackedTable: Sendable, Hashable {
         let context = "(SELECT tx FROM stress_ctx)"
         let insert = "INSERT INTO \(Bookkeeping.ledger) (tx, tbl, key, image)"
         let names = triggerNames
+        let lost = SQLValue.text(Bookkeeping.lostMarker + ledgerName).sqlLiteral
         return [
+            // Before its entry: a key whose latest entry is an image had a row, unless it was lost.
             "\(Self.createTriggerPrefix)\(names[0]) AFTER INSERT ON \(table) BEGIN \(Self.schemaGuard)"
+                + "\(insert) SELECT \(context), \(lost), l.key, l.image FROM \(Bookkeeping.ledger) AS l WHERE l.seq = "
+                + "(SELECT max(seq) FROM \(Bookkeeping.ledger) WHERE tbl = \(literal) AND key = \(keyExpression("NEW"))) "
+                + "AND l.image IS NOT NULL; "
                 + "\(insert) VALUES (\(context), \(literal), \(keyExpression("NEW")), \(imageExpression("NEW"))); END",
             "\(Self.createTriggerPrefix)\(names[1]) AFTER UPDATE ON \(table) BEGIN \(Self.schemaGuard)"
                 + "\(insert) SELECT \(context), \(literal), \(keyExpression("OLD")), NULL "

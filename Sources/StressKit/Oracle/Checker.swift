@@ -90,8 +90,13 @@ public final class Checker {
             // an error until a later read fails.
             let scan = ContentScan(checker: self)
             do {
-                try scan.run(TrackedTable.tables(of: schema))
-                results.append(guarded(.model) { scan.model.result(checked: try modelChecked(scan)) })
+                let tables = TrackedTable.tables(of: schema)
+                try scan.run(tables)
+                results.append(guarded(.model) {
+                    var model = scan.model
+                    try lostRows(tables, into: &model)
+                    return model.result(checked: try modelChecked(scan))
+                })
                 // The rows' tags are read; the ledger's entries of rolled-back work need the log's review.
                 var rollback = scan.rollback
                 results.append(guarded(.rollback, keeping: rollback) {

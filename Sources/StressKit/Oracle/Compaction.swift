@@ -25,6 +25,9 @@ import StressSQLite
 ///   they were there, and `schema` requires the records after it. A record that
 ///   was never there stays missing, so the property still reports it.
 ///
+/// It never removes a lost row's trace (`tbl` starting `#lost:`, see
+/// `Bookkeeping.lostMarker`): `model` reports each one.
+///
 /// It never removes a live key's latest image (so a schema change's rebase, which
 /// reads the latest images, reads what it did before), an entry of undone work
 /// (`tx < 0`: `rollback` reports every one), or the latest schema change's record.
@@ -200,7 +203,7 @@ public enum Compaction {
             """
             INSERT INTO temp.stress_compacting (seq, tx) \
             SELECT l.seq, l.tx FROM (SELECT DISTINCT tbl, key FROM \(ledger) \
-            WHERE seq > \(mark) AND tbl <> \(schema)) AS k \
+            WHERE seq > \(mark) AND tbl <> \(schema) AND NOT \(Bookkeeping.isLostTrace("tbl"))) AS k \
             JOIN \(ledger) AS l ON l.tbl = k.tbl AND l.key IS k.key \
             WHERE l.tx > 0 AND (l.image IS NULL OR l.seq < (SELECT max(m.seq) FROM \(ledger) AS m WHERE m.tbl = k.tbl AND m.key IS k.key))
             """,
@@ -210,7 +213,8 @@ public enum Compaction {
             WITH RECURSIVE names (tbl) AS (SELECT min(tbl) FROM \(ledger) \
             UNION ALL SELECT (SELECT min(tbl) FROM \(ledger) WHERE tbl > names.tbl) FROM names WHERE names.tbl IS NOT NULL) \
             SELECT l.seq, l.tx FROM names JOIN \(ledger) AS l ON l.tbl = names.tbl \
-            WHERE names.tbl NOT IN ('\(Bookkeeping.commitMarker)', \(schema), '\(Bookkeeping.accounts)') AND l.tx > 0 \
+            WHERE names.tbl NOT IN ('\(Bookkeeping.commitMarker)', \(schema), '\(Bookkeeping.accounts)') \
+            AND NOT \(Bookkeeping.isLostTrace("names.tbl")) AND l.tx > 0 \
             AND names.tbl NOT IN (SELECT json_extract(t.value, '$.id') FROM json_each(\(recordedSchema), '$.tables') AS t) \
             AND EXISTS (SELECT 1 FROM json_each(\(recordedSchema), '$.tables'))
             """,
