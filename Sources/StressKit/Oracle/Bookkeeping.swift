@@ -67,9 +67,11 @@ public enum Bookkeeping {
     /// `key` is the row's key, `image` the lost row's image, `tx` the inserter's.
     public static let lostMarker = "#lost:"
 
-    /// Whether the ledger column `column` holds a lost row's trace, as an SQL expression.
+    /// Whether the ledger column `column` holds a lost row's trace, as an SQL
+    /// expression: a range of `tbl`, which the ledger's index on it reads alone.
+    /// (`;` is the character after `:`.)
     static func isLostTrace(_ column: String) -> String {
-        "substr(\(column), 1, \(lostMarker.count)) = \(SQLValue.text(lostMarker).sqlLiteral)"
+        "(\(column) >= '\(lostMarker)' AND \(column) < '#lost;')"
     }
 
     /// The version of this bookkeeping, in `stress_meta` as `format`: what a
