@@ -88,7 +88,7 @@ final class ContentScan {
             mismatched += 1
             model.add {
                 checker.modelViolation(
-                    table, key: key, expected: expected, actual: actual, writer: statement.column(3), seq: statement.column(4))
+                    table.name, key: key, expected: expected, actual: actual, writer: statement.column(3), seq: statement.column(4))
             }
         }
         // Rows that matched their key's latest image, against keys whose latest effect
@@ -115,7 +115,7 @@ final class ContentScan {
         while try statement.step() {
             model.add {
                 checker.modelViolation(
-                    table, key: statement.column(0), expected: RowImage.shown(statement, 1), actual: .null,
+                    table.name, key: statement.column(0), expected: RowImage.shown(statement, 1), actual: .null,
                     writer: statement.column(2), seq: statement.column(3))
             }
         }
@@ -306,7 +306,7 @@ final class ContentScan {
                 let entry = try ledgerEntry(seq)
                 let seq = seq, table = table, checker = checker
                 scan.model.add {
-                    checker.modelViolation(table, key: entry[0], expected: entry[1], actual: .null, writer: entry[2], seq: .integer(seq))
+                    checker.modelViolation(table.name, key: entry[0], expected: entry[1], actual: .null, writer: entry[2], seq: .integer(seq))
                 }
             }
         }
@@ -333,7 +333,7 @@ final class ContentScan {
             let table = table, checker = checker
             scan.model.add {
                 checker.modelViolation(
-                    table, key: .integer(rowid), expected: entry[1], actual: actual, writer: entry[2],
+                    table.name, key: .integer(rowid), expected: entry[1], actual: actual, writer: entry[2],
                     seq: expectedSeq.map { .integer($0) } ?? .null)
             }
         }

@@ -315,17 +315,14 @@ extension DriverKind {
         }
         // The command `compose` started it as, for the runner's line if it kills it; written with the first statement's.
         if let command = SQLLog.command { log.append(SQLLog.commandLine(writer: label, command: command), flush: false) }
-        if faults.isEmpty {
-            // The schema and its cookie were read on the connection the worker takes (below): the
-            // read's line, for `replay`, which pairs the cookie it reads there with the one the
-            // worker's context statements name. Written with the first statement's too.
-            log.append(
-                StatementRunner.line(Bookkeeping.schemaQuery, writer: label, transaction: Worker.connectLabel, .ok(rows: 1, changes: nil)), flush: false)
-        }
         let worker = Worker(label: label, transactionBase: base, reservation: reservation, random: rng, context: context)
         if faults.isEmpty {
             // The worker's connection is the one that read the schema: opened once, the schema parsed by SQLite
-            // once, and the recorded schema read and decoded once.
+            // once, and the recorded schema read and decoded once. The read's line, for `replay`, which pairs
+            // the cookie it reads there with the one the worker's context statements name, is written with the
+            // first statement's too.
+            log.append(
+                StatementRunner.line(Bookkeeping.schemaQuery, writer: label, transaction: Worker.connectLabel, .ok(rows: 1, changes: nil)), flush: false)
             worker.handOver(probe, cookie: cookie)
         }
         worker.run()

@@ -4,18 +4,26 @@ import StressSQLite
 /// (the ledger in commit order), and no row is there that the ledger does not
 /// explain. The rows are read by `ContentScan`, shared with `rollback`.
 extension Checker {
-    /// A row that differs from its key's latest image, is missing, or is unexplained.
+    /// A row that differs from its key's latest image, is missing, or is
+    /// unexplained; or, with `insertedBy`, one that an INSERT of its key found
+    /// missing (`lostRows`).
     func modelViolation(
-        _ table: TrackedTable, key: SQLValue, expected: SQLValue, actual: SQLValue, writer: SQLValue, seq: SQLValue
+        _ table: String, key: SQLValue, expected: SQLValue, actual: SQLValue, writer: SQLValue, seq: SQLValue,
+        insertedBy: SQLValue = .null
     ) -> Violation {
-        var details = ["table": table.name, "key": Self.shown(key), "expected": Self.shown(expected), "actual": Self.shown(actual)]
+        var details = ["table": table, "key": Self.shown(key), "expected": Self.shown(expected), "actual": Self.shown(actual)]
         if case .integer(let tx) = writer { details["last-writer"] = TransactionID.describe(tx) }
         if case .integer(let seq) = seq { details["ledger-seq"] = String(seq) }
+        let row = "row \(Self.shown(key)) of \(table)"
         let message: String
-        switch (expected, actual) {
-        case (.null, _): message = "row \(Self.shown(key)) of \(table.name) is present, but no committed transaction left it there"
-        case (_, .null): message = "row \(Self.shown(key)) of \(table.name) is missing, though a committed transaction wrote it"
-        default: message = "row \(Self.shown(key)) of \(table.name) differs from what its last committed writer wrote"
+        switch (expected, actual, insertedBy) {
+        case (_, _, .integer(let tx)):
+            details["inserted-by"] = TransactionID.describe(tx)
+            message = "\(row) was missing when transaction \(TransactionID.describe(tx)) inserted its key anew, "
+                + "though a committed transaction wrote it and none deleted it"
+        case (.null, _, _): message = "\(row) is present, but no committed transaction left it there"
+        case (_, .null, _): message = "\(row) is missing, though a committed transaction wrote it"
+        default: message = "\(row) differs from what its last committed writer wrote"
         }
         return violation(.model, message, details)
     }
@@ -31,14 +39,9 @@ extension Checker {
         while try traces.step() {
             model.add {
                 let ledgerName = String((traces.text(0) ?? "").dropFirst(Bookkeeping.lostMarker.count))
-                let (table, key, image, tx) = (names[ledgerName] ?? ledgerName, traces.column(1), RowImage.shown(traces, 2), traces.column(3))
-                var details = ["table": table, "key": Self.shown(key), "expected": Self.shown(image), "actual": Self.shown(.null)]
-                if case .integer(let tx) = tx { details["inserted-by"] = TransactionID.describe(tx) }
-                if case .integer(let seq) = traces.column(4) { details["ledger-seq"] = String(seq) }
-                let inserter = details["inserted-by"].map { "transaction \($0)" } ?? "a transaction"
-                return violation(
-                    .model, "row \(Self.shown(key)) of \(table) was missing when \(inserter) inserted its key anew, "
-                        + "though a committed transaction wrote it and none deleted it", details)
+                return modelViolation(
+                    names[ledgerName] ?? ledgerName, key: traces.column(1), expected: RowImage.shown(traces, 2), actual: .null,
+                    writer: .null, seq: traces.column(4), insertedBy: traces.column(3))
             }
         }
     }
