@@ -734,8 +734,8 @@ import Testing
     // the replay's; here one runs behind the log's back. Each driver logs its
     // read of the schema and its cookie, which the replay pairs with the
     // cookie the driver's context statements name: once two pairs show the
-    // same shift, the replay names its own cookie, and the drivers' guarded
-    // writes replay as recorded. A result planted after the VACUUM is still a
+    // same lag, the replay moves its own cookie on by it, and the drivers'
+    // guarded writes replay as recorded. A result planted after the VACUUM is still a
     // difference, at its line.
     @Test(arguments: [false, true])
     func aVacuumTheLogDoesNotHoldIsNoDifference(planted: Bool) throws {
