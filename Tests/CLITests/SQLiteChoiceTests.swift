@@ -191,9 +191,14 @@ import Testing
 
         let check = try CLI.run(["check", "--db", scratch.file("s.db").path], environment: env)
         #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
-        let replay = try CLI.run(["replay", scratch.file("s.db.sql").path, "--db", scratch.file("r.db").path], environment: env)
+        // The replay of a one-thread run's log, which replays exactly: a log of two threads
+        // whose ledger was compacted can give no verdict, as the scheduler interleaved them.
+        let one = try CLI.run(["stress", "--db", scratch.file("one.db").path, "--seed", "8", "--threads", "1",
+                               "--iterations", "150", "--check-every", "50", "--compact-every", "50", "-q"], environment: env)
+        #expect(one.status == 0, "\(one.stdout)\(one.stderr)")
+        let replay = try CLI.run(["replay", scratch.file("one.db.sql").path, "--db", scratch.file("r.db").path], environment: env)
         #expect(replay.status == 0, "\(replay.stdout)\(replay.stderr)")
-        #expect(!(check.stderr + replay.stderr).contains("Assertion"))
+        #expect(!(check.stderr + one.stderr + replay.stderr).contains("Assertion"))
     }
 
     // SQLite's WAL bug (forum post b490f726db, fixed in 3.50.2): the same seed

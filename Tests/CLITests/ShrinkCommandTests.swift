@@ -21,7 +21,7 @@ import Testing
 
     // SQLite's WAL bug (forum post b490f726db, fixed in 3.50.2), found under
     // --fault io-error by seed 61: shrink writes a script of at most 60
-    // statements (22 today: shrink keeps the run's schema, nine tables here)
+    // statements (22 today: shrink keeps the run's schema, four tables here)
     // that loses a committed transaction in the stock sqlite3 shell
     // with no fault, only the files copied after COMMIT; with a cache that
     // spills nothing the same script keeps every row; SQLite 3.50.4, built here, holds — and
