@@ -391,16 +391,22 @@ public struct TrackedTable: Sendable, Hashable {
         let insert = "INSERT INTO \(Bookkeeping.ledger) (tx, tbl, key, image)"
         let names = triggerNames
         let lost = SQLValue.text(Bookkeeping.lostMarker + ledgerName).sqlLiteral
+        // A key whose latest entry is an image had a row, unless it was lost: a
+        // trace of the lost row, written before the entry of a row that takes
+        // its key. `+` strips the key's affinity: `NEW.rowid` would otherwise
+        // give the comparison numeric affinity, which the index on the untyped
+        // `key` cannot serve, and the lookup would read every entry of the table.
+        let lostTrace = "\(insert) SELECT \(context), \(lost), l.key, l.image FROM \(Bookkeeping.ledger) AS l WHERE "
+        let lostLookup = "l.seq = (SELECT max(seq) FROM \(Bookkeeping.ledger) WHERE tbl = \(literal) "
+            + "AND key = +(\(keyExpression("NEW")))) AND l.image IS NOT NULL; "
+        let moved = "\(keyExpression("OLD")) IS NOT \(keyExpression("NEW"))"
         return [
-            // Before its entry: a key whose latest entry is an image had a row, unless it was lost.
             "\(Self.createTriggerPrefix)\(names[0]) AFTER INSERT ON \(table) BEGIN \(Self.schemaGuard)"
-                + "\(insert) SELECT \(context), \(lost), l.key, l.image FROM \(Bookkeeping.ledger) AS l WHERE l.seq = "
-                + "(SELECT max(seq) FROM \(Bookkeeping.ledger) WHERE tbl = \(literal) AND key = \(keyExpression("NEW"))) "
-                + "AND l.image IS NOT NULL; "
+                + lostTrace + lostLookup
                 + "\(insert) VALUES (\(context), \(literal), \(keyExpression("NEW")), \(imageExpression("NEW"))); END",
             "\(Self.createTriggerPrefix)\(names[1]) AFTER UPDATE ON \(table) BEGIN \(Self.schemaGuard)"
-                + "\(insert) SELECT \(context), \(literal), \(keyExpression("OLD")), NULL "
-                + "WHERE \(keyExpression("OLD")) IS NOT \(keyExpression("NEW")); "
+                + "\(insert) SELECT \(context), \(literal), \(keyExpression("OLD")), NULL WHERE \(moved); "
+                + lostTrace + "\(moved) AND " + lostLookup
                 + "\(insert) VALUES (\(context), \(literal), \(keyExpression("NEW")), \(imageExpression("NEW"))); END",
             "\(Self.createTriggerPrefix)\(names[2]) AFTER DELETE ON \(table) BEGIN \(Self.schemaGuard)"
                 + "\(insert) VALUES (\(context), \(literal), \(keyExpression("OLD")), NULL); END",

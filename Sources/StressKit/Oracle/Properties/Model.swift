@@ -5,21 +5,21 @@ import StressSQLite
 /// explain. The rows are read by `ContentScan`, shared with `rollback`.
 extension Checker {
     /// A row that differs from its key's latest image, is missing, or is
-    /// unexplained; or, with `insertedBy`, one that an INSERT of its key found
-    /// missing (`lostRows`).
+    /// unexplained; or, with `takenBy`, one found missing by the transaction
+    /// that inserted a row at its key or moved one onto it (`lostRows`).
     func modelViolation(
         _ table: String, key: SQLValue, expected: SQLValue, actual: SQLValue, writer: SQLValue, seq: SQLValue,
-        insertedBy: SQLValue = .null
+        takenBy: SQLValue = .null
     ) -> Violation {
         var details = ["table": table, "key": Self.shown(key), "expected": Self.shown(expected), "actual": Self.shown(actual)]
         if case .integer(let tx) = writer { details["last-writer"] = TransactionID.describe(tx) }
         if case .integer(let seq) = seq { details["ledger-seq"] = String(seq) }
         let row = "row \(Self.shown(key)) of \(table)"
         let message: String
-        switch (expected, actual, insertedBy) {
+        switch (expected, actual, takenBy) {
         case (_, _, .integer(let tx)):
-            details["inserted-by"] = TransactionID.describe(tx)
-            message = "\(row) was missing when transaction \(TransactionID.describe(tx)) inserted its key anew, "
+            details["taken-by"] = TransactionID.describe(tx)
+            message = "\(row) was missing when transaction \(TransactionID.describe(tx)) took its key for a row, "
                 + "though a committed transaction wrote it and none deleted it"
         case (.null, _, _): message = "\(row) is present, but no committed transaction left it there"
         case (_, .null, _): message = "\(row) is missing, though a committed transaction wrote it"
@@ -29,9 +29,10 @@ extension Checker {
     }
 
     /// The lost rows' traces the ledger holds (`Bookkeeping.lostMarker`): a
-    /// row an INSERT found missing though its key's latest entry was an image.
-    /// The row check cannot see such a loss once the insert has written its
-    /// own entry, whose image the new row matches.
+    /// row found missing, though its key's latest entry was an image, by an
+    /// INSERT of its key or an UPDATE that moved a row onto it. The row check
+    /// cannot see such a loss once that write has left its own entry, whose
+    /// image the new row matches.
     func lostRows(_ tables: [TrackedTable], into model: inout Findings) throws {
         let names = Dictionary(tables.map { ($0.ledgerName, $0.name) }, uniquingKeysWith: { first, _ in first })
         let traces = try connection.prepare(
@@ -41,7 +42,7 @@ extension Checker {
                 let ledgerName = String((traces.text(0) ?? "").dropFirst(Bookkeeping.lostMarker.count))
                 return modelViolation(
                     names[ledgerName] ?? ledgerName, key: traces.column(1), expected: RowImage.shown(traces, 2), actual: .null,
-                    writer: .null, seq: traces.column(4), insertedBy: traces.column(3))
+                    writer: .null, seq: traces.column(4), takenBy: traces.column(3))
             }
         }
     }
