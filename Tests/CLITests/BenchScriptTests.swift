@@ -15,8 +15,8 @@ import Testing
 
     @Test func everyScriptIsCovered() {
         #expect(Self.scripts == [
-            "bug-finding", "check-cost", "delete-ioerr-threads-bug", "drop-column-ioerr-bug", "harness", "ledger-size",
-            "long-run", "run", "sqlite-versions", "sweep", "wal-rollback-to-bug",
+            "bug-finding", "check-cost", "delete-ioerr-threads-bug", "drop-column-ioerr-bug", "harness", "ledger-history",
+            "ledger-size", "long-run", "run", "sqlite-versions", "sweep", "wal-rollback-to-bug",
         ])
     }
 
