@@ -135,7 +135,9 @@ import Testing
         ])
         let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.stderr)")
         // On a failure, what was violated first and the known bugs named: the report's head, not its tail.
-        let violations = (json["violations"] as? [[String: Any]] ?? []).prefix(4).map { "\($0["property"] ?? "?"): \($0["message"] ?? "?") (line \($0["logLine"] ?? "?"))" }
+        let violations = (json["violations"] as? [[String: Any]] ?? []).prefix(4).map {
+            "\($0["property"] ?? "?"): \($0["message"] ?? "?") (line \($0["logLine"] ?? "?"))"
+        }
         let known = (json["knownSQLiteBugs"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
         #expect(result.status == 0, "\(violations) known: \(known) counters: \(json["counters"] ?? "")")
         let counters = try #require(json["counters"] as? [String: Int])

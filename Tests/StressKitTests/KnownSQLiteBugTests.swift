@@ -35,7 +35,7 @@ import Testing
         #expect(Self.names("3.50.2", .wal, faults: [.ioError]) == [])
         #expect(Self.names("3.53.4", .wal, crash: true) == [])
         // Several threads: the last connection to close, while another thread
-        // opens one, leaves the WAL for the opener to recover.
+        // opens one, can leave the WAL for the opener to recover.
         #expect(Self.names("3.40.1", .wal, threads: 4) == ["wal-rollback-to-checksums"])
         #expect(Self.names("3.50.2", .wal, threads: 4) == [])
         // One thread with no fault, or only a planted bug: nothing forces the recovery this bug needs.

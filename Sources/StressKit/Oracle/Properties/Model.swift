@@ -19,7 +19,7 @@ extension Checker {
         switch (expected, actual, takenBy) {
         case (_, _, .integer(let tx)):
             details["taken-by"] = TransactionID.describe(tx)
-            message = "\(row) was missing when transaction \(TransactionID.describe(tx)) took its key for a row, "
+            message = "\(row) was missing when transaction \(TransactionID.describe(tx)) wrote a row at its key, "
                 + "though a committed transaction wrote it and none deleted it"
         case (.null, _, _): message = "\(row) is present, but no committed transaction left it there"
         case (_, .null, _): message = "\(row) is missing, though a committed transaction wrote it"
