@@ -1,4 +1,5 @@
 import Foundation
+import StressSQLite
 import Testing
 
 /// The benchmark scripts take their arguments as the tool does: `--help` says
@@ -31,5 +32,22 @@ import Testing
         #expect(unknown.status == 2, "\(name): \(unknown.stderr)")
         #expect(unknown.stdout.isEmpty, "\(name): \(unknown.stdout)")
         #expect(unknown.stderr.contains("--frobnicate"), "\(name): \(unknown.stderr)")
+    }
+
+    // The WAL bug's reproduction without a crash: the last connection closes
+    // while another process holds the database's shared lock, so its checkpoint
+    // leaves the WAL, and the next open recovers it. The system's 3.40.1 loses
+    // the commit; a 3.50.4 shell keeps it.
+    @Test(.enabled(if: SQLiteLibrary.loaded.version == "3.40.1", "the losing half needs Debian 12's SQLite 3.40.1 shell"),
+          .enabled(if: SQLiteBuilds.hasAmalgamation, "\(SQLiteBuilds.unavailable)"))
+    func theWALBugIsMetWhenTheLastCloseCannotCheckpoint() throws {
+        let script = CLI.packageRoot.appendingPathComponent("bench/wal-rollback-to-bug")
+        let old = try CLI.exec(script, ["--last-close", "/usr/bin/sqlite3"])
+        #expect(old.status == 1, "\(old.stdout)\(old.stderr)")
+        #expect(old.stdout == "lost: SQLite 3.40.1 recovered 1 of 4002 committed rows from the WAL\n")
+        let shell = try SQLiteChoiceTests.built().appendingPathComponent("sqlite3")
+        let fixed = try CLI.exec(script, ["--last-close", shell.path])
+        #expect(fixed.status == 0, "\(fixed.stdout)\(fixed.stderr)")
+        #expect(fixed.stdout == "kept: SQLite 3.50.4 recovered the committed transaction (4002 rows)\n")
     }
 }
