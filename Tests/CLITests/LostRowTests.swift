@@ -125,18 +125,19 @@ extension LostRowTests {
     /// affinity, the index could serve only `tbl`, and the lookup would read
     /// every entry of the table. Read from the statements' bytecode, whose
     /// trigger programs `EXPLAIN` lists: every index seek names two fields.
+    /// (Seed 6's schema has rowid tables and WITHOUT ROWID ones.)
     @Test func aWritesLookupSeeksItsKeyNotItsTablesHistory() throws {
         let scratch = try Scratch()
         let db = scratch.file("l.db")
-        #expect(try CLI.run(["schema", "--db", db.path, "--seed", "1", "-q"]).status == 0)
+        #expect(try CLI.run(["schema", "--db", db.path, "--seed", "6", "-q"]).status == 0)
         let connection = try Connection(path: db.path)
         defer { connection.close() }
         let (schema, _, _) = try Bookkeeping.recorded(in: connection)
         let tables = TrackedTable.tables(of: schema)
+        try #require(tables.contains { !$0.withoutRowid } && tables.contains(where: \.withoutRowid), "a rowid table and a WITHOUT ROWID one")
         for sql in Bookkeeping.contextStatements + tables.flatMap(\.triggerStatements) {
             try connection.execute(sql)
         }
-        var writes = 0
         for table in tables {
             let name = "main." + quoteIdentifier(table.name)
             let moveKey = table.withoutRowid
@@ -150,9 +151,7 @@ extension LostRowTests {
                     seeks.append(program.text(5) ?? "")
                 }
                 #expect(!seeks.isEmpty && seeks.allSatisfy { $0 == "2" }, "\(write): index seeks by \(seeks) fields")
-                writes += 1
             }
         }
-        #expect(writes == 2 * tables.count && tables.count > 2)
     }
 }

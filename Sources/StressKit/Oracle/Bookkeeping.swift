@@ -345,6 +345,17 @@ public struct TrackedTable: Sendable, Hashable {
         return keyColumns.map { "quote(\(row).\(quoteIdentifier($0)))" }.joined(separator: " || ',' || ")
     }
 
+    /// The SQL expression giving the `seq` of the ledger's latest entry for the
+    /// key of `row` (NULL when there is none): one seek of the ledger's
+    /// `(tbl, key, seq)` index. `+(…)` strips the key's affinity: a rowid's
+    /// INTEGER affinity would give the comparison numeric affinity, which the
+    /// index on the untyped `key` cannot serve, and SQLite would read every
+    /// entry of the table instead.
+    public func latestSeqExpression(_ row: String) -> String {
+        "(SELECT max(seq) FROM main.\(Bookkeeping.ledger) WHERE tbl = \(SQLValue.text(ledgerName).sqlLiteral) "
+            + "AND key = +(\(keyExpression(row))))"
+    }
+
     /// The SQL expression rendering a row's full image: every column `quote()`d,
     /// except reals and blobs. `quote()` rounds a real to 15 significant digits
     /// (so two neighbouring doubles would look alike); `%!.17g` tells every pair
@@ -391,22 +402,21 @@ public struct TrackedTable: Sendable, Hashable {
         let insert = "INSERT INTO \(Bookkeeping.ledger) (tx, tbl, key, image)"
         let names = triggerNames
         let lost = SQLValue.text(Bookkeeping.lostMarker + ledgerName).sqlLiteral
-        // A key whose latest entry is an image had a row, unless it was lost: a
-        // trace of the lost row, written before the entry of a row that takes
-        // its key. `+` strips the key's affinity: `NEW.rowid` would otherwise
-        // give the comparison numeric affinity, which the index on the untyped
-        // `key` cannot serve, and the lookup would read every entry of the table.
-        let lostTrace = "\(insert) SELECT \(context), \(lost), l.key, l.image FROM \(Bookkeeping.ledger) AS l WHERE "
-        let lostLookup = "l.seq = (SELECT max(seq) FROM \(Bookkeeping.ledger) WHERE tbl = \(literal) "
-            + "AND key = +(\(keyExpression("NEW")))) AND l.image IS NOT NULL; "
+        // A key whose latest entry is an image had a row, unless it was lost: the
+        // trace of the lost row, written before the entry of a row that takes its
+        // key (where `condition` holds; SQLite tests it before the lookup).
+        func lostTrace(onlyIf condition: String? = nil) -> String {
+            "\(insert) SELECT \(context), \(lost), l.key, l.image FROM \(Bookkeeping.ledger) AS l WHERE "
+                + (condition.map { "\($0) AND " } ?? "") + "l.seq = \(latestSeqExpression("NEW")) AND l.image IS NOT NULL; "
+        }
         let moved = "\(keyExpression("OLD")) IS NOT \(keyExpression("NEW"))"
         return [
             "\(Self.createTriggerPrefix)\(names[0]) AFTER INSERT ON \(table) BEGIN \(Self.schemaGuard)"
-                + lostTrace + lostLookup
+                + lostTrace()
                 + "\(insert) VALUES (\(context), \(literal), \(keyExpression("NEW")), \(imageExpression("NEW"))); END",
             "\(Self.createTriggerPrefix)\(names[1]) AFTER UPDATE ON \(table) BEGIN \(Self.schemaGuard)"
                 + "\(insert) SELECT \(context), \(literal), \(keyExpression("OLD")), NULL WHERE \(moved); "
-                + lostTrace + "\(moved) AND " + lostLookup
+                + lostTrace(onlyIf: moved)
                 + "\(insert) VALUES (\(context), \(literal), \(keyExpression("NEW")), \(imageExpression("NEW"))); END",
             "\(Self.createTriggerPrefix)\(names[2]) AFTER DELETE ON \(table) BEGIN \(Self.schemaGuard)"
                 + "\(insert) VALUES (\(context), \(literal), \(keyExpression("OLD")), NULL); END",

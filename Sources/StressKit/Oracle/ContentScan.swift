@@ -53,16 +53,13 @@ final class ContentScan {
 
     /// For WITHOUT ROWID tables: every row against the latest effect the ledger
     /// records for its key (the fold of the ledger in commit order), in one scan
-    /// of the table with one index seek per row. Rows carrying a rolled-back tag come out of the same scan.
-    /// (`+(…)` strips the rowid's INTEGER affinity; with it, SQLite would convert
-    /// the untyped `key` column and could not use the index.)
+    /// of the table with one index seek per row (`TrackedTable.latestSeqExpression`).
+    /// Rows carrying a rolled-back tag come out of the same scan.
     static func rowQuery(_ table: TrackedTable) -> String {
-        let name = SQLValue.text(table.ledgerName).sqlLiteral
-        return """
+        """
             SELECT c.k, l.image, c.img, l.tx, l.seq, c.tag, l.image IS NOT c.img \
             FROM (SELECT \(table.keyExpression("t")) AS k, \(table.imageExpression("t")) AS img, \
-            t.\(quoteIdentifier(Bookkeeping.tagColumn)) AS tag, \
-            (SELECT max(seq) FROM main.\(Bookkeeping.ledger) WHERE tbl = \(name) AND key = +(\(table.keyExpression("t")))) AS s \
+            t.\(quoteIdentifier(Bookkeeping.tagColumn)) AS tag, \(table.latestSeqExpression("t")) AS s \
             FROM main.\(quoteIdentifier(table.name)) AS t) AS c \
             LEFT JOIN main.\(Bookkeeping.ledger) AS l ON l.seq = c.s \
             WHERE l.image IS NOT c.img OR c.tag < 0
