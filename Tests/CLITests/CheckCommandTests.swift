@@ -1336,7 +1336,7 @@ import Testing
     // is refused, in one sentence that says which, by check, integrity and a
     // driver alike, and nothing is written; judged by this release's images
     // its rows would all be reported as changed.
-    @Test(arguments: [(2, "an older"), (4, "a newer")])
+    @Test(arguments: [(3, "an older"), (5, "a newer")])
     func otherBookkeepingFormatsAreRefused(_ format: Int, _ which: String) throws {
         let scratch = try Scratch()
         let db = scratch.file("old.db").path
@@ -1350,7 +1350,7 @@ import Testing
             let result = try CLI.run(command + ["--db", db])
             #expect(result.status == 2, "\(command): \(result.stderr)")
             let sentence = "sqlite-stress: error: \(db) was made by \(which) sqlite-stress "
-                + "(bookkeeping format \(format); this release reads format 3); use the release that made it.\n"
+                + "(bookkeeping format \(format); this release reads format 4); use the release that made it.\n"
             #expect(result.stderr == sentence, "\(command)")
             #expect(result.stdout.isEmpty)
         }

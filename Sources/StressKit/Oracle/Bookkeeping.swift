@@ -82,7 +82,9 @@ public enum Bookkeeping {
     /// format 1 wrote it in hex, as `quote()` does. Format 3 adds the folded
     /// acknowledgements (`Compaction`, `stress_folded` and `acks_folded_through`),
     /// without which a check would judge a compacted ledger by the whole log.
-    public static let format: Int64 = 3
+    /// Format 4 adds lost rows' traces (`lostMarker`): a release before it
+    /// would neither report them nor keep them through its compaction.
+    public static let format: Int64 = 4
 
     /// Accounts created for `transfer`, and each one's opening balance.
     public static let accountCount = 16
