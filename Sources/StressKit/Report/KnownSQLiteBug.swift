@@ -95,9 +95,10 @@ public struct KnownSQLiteBug: Sendable, Equatable, Encodable {
             // one process, when the last to close cannot checkpoint because
             // another thread is opening one, which can then be the first to map
             // the WAL index and so recover it. `bench/wal-rollback-to-bug
-            // --last-close` shows the loss with another process holding the
-            // lock; that a thread's open does it is inferred (a four-thread run
-            // without faults lost acknowledged commits on 3.40.1 once).
+            // --threads` shows that in one process (3.40.1 loses the commit
+            // within a few sessions), `--last-close` with another process
+            // holding the lock; a four-thread run without faults lost
+            // acknowledged commits on 3.40.1 once.
             applies: { $0.wal && ($0.failsCleanly || $0.faults.crash || $0.killed || $0.threads > 1) }),
         Rule(
             bug: KnownSQLiteBug(
