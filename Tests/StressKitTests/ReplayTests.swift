@@ -265,24 +265,30 @@ import Testing
         #expect(outcome.deferred == 1)
     }
 
+    /// How a driver's lines end in `aDifferenceAfterAWriterVanishedBetweenStatementsGivesNoVerdict`.
+    enum LastLine: String, CaseIterable, Sendable { case statement, reconnect, disconnect }
+
     // A driver killed between statements can lose the line of a statement
     // whose effect landed (here an autocommit INSERT of the row another writer deletes):
-    // a difference after a writer vanished that way gives no verdict. The same
-    // log with the writer's disconnect is a difference.
-    @Test(arguments: [false, true])
-    func aDifferenceAfterAWriterVanishedBetweenStatementsGivesNoVerdict(disconnected: Bool) throws {
+    // a difference after a writer vanished that way gives no verdict, and so
+    // does one after a writer whose last line is a reconnect, since its lines
+    // go on after one. The same log with the writer's disconnect, its end, is a
+    // difference.
+    @Test(arguments: LastLine.allCases)
+    func aDifferenceAfterAWriterVanishedBetweenStatementsGivesNoVerdict(_ last: LastLine) throws {
         let outcome = try Self.replayBesideItsDatabase([
             "INSERT INTO t VALUES (1, 'a'); -- d300 x1 ok changes=1",
-        ] + (disconnected ? ["-- d300 x1 disconnect"] : []) + [
+        ] + (last == .statement ? [] : ["-- d300 x1 \(last.rawValue)"]) + [
             "DELETE FROM t WHERE k = 2; -- d301 x1 ok changes=1",
         ])
         #expect(outcome.commitOrder)
         let mismatch = try #require(outcome.mismatch, "\(outcome.text)")
         #expect(mismatch.writer == "d301")
         #expect(mismatch.replayed == "ok changes=0")
-        #expect(outcome.vanished == (disconnected ? [] : ["d300"]))
-        #expect(outcome.exitStatus == (disconnected ? 1 : 2))
-        #expect(outcome.text.contains("result: NO VERDICT — 1 writer (d300) vanished between statements") == !disconnected)
+        let ended = last == .disconnect
+        #expect(outcome.vanished == (ended ? [] : ["d300"]))
+        #expect(outcome.exitStatus == (ended ? 1 : 2))
+        #expect(outcome.text.contains("result: NO VERDICT — 1 writer (d300) vanished between statements") == !ended)
     }
 
     /// The lines of a writer's connection that guard its writes to `t` as the

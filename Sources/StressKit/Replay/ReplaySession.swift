@@ -69,9 +69,11 @@ extension Replay {
             var outermost: String?
             /// The tables its replay transaction renamed or dropped, so far (`goneTables`).
             var removed: [String] = []
-            /// The log line of its last entry fed, and whether that entry closed its connection.
+            /// The log line of its last entry fed, and whether that entry was its
+            /// disconnect: its end, in the log. (A reconnect is no end: its lines
+            /// go on, and a kill may take the next one after its statement ran.)
             var lastFed = 0
-            var closed = false
+            var ended = false
             /// The `compose` command it ran in, while its kill may still come (`commands`).
             var command: String?
             /// The replay's schema cookie at the writer's last read of it, until
@@ -142,7 +144,7 @@ extension Replay {
         /// together, with their process.)
         func vanishedBetweenStatements(before line: Int) -> [String] {
             writers.filter { name, writer in
-                TransactionID.driverBase(name) != nil && !writer.closed && writer.lastFed < line && writer.queue.isEmpty
+                TransactionID.driverBase(name) != nil && !writer.ended && writer.lastFed < line && writer.queue.isEmpty
                     && !writer.inTransaction && writer.transaction.isEmpty
             }.keys.sorted()
         }
@@ -161,7 +163,7 @@ extension Replay {
                 return nil
             case .killed(let command):
                 // Not a writer of its own: its writers' lines all came before it.
-                killed.formUnion((commands.removeValue(forKey: command) ?? []).filter { writers[$0]?.closed == false })
+                killed.formUnion((commands.removeValue(forKey: command) ?? []).filter { writers[$0]?.ended == false })
                 try pumpEndingKilled()
                 return try overdue(endOfLog: false)
             default:
@@ -169,7 +171,7 @@ extension Replay {
             }
             writers[entry.writer, default: Writer()].queue.append(entry)
             writers[entry.writer]!.lastFed = entry.line
-            writers[entry.writer]!.closed = entry.action == .disconnect || entry.action == .reconnect
+            writers[entry.writer]!.ended = entry.action == .disconnect
             if entry.action == .disconnect, let command = writers[entry.writer]!.command {
                 // Its end is in the log: a kill of its command no longer concerns it. (A
                 // reconnect is no end: its lines go on, and the kill may still take them.)
@@ -421,7 +423,7 @@ extension Replay {
                 }
                 writer.connection!.close()
                 writers[name]!.connection = nil
-                writers[name]!.closed = true  // Its end is known: not one that vanished between statements.
+                writers[name]!.ended = true  // Its end is known: not one that vanished between statements.
                 writers[name]!.transaction.removeAll()
                 writers[name]!.removed.removeAll()
                 count += 1

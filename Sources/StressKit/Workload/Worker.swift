@@ -236,9 +236,9 @@ final class Worker {
         context.acks.awaitSyncOfAll()
         // After a power loss nothing more may reach the files: the run abandons
         // the connection once the power has failed.
-        if !context.losesPower, let connection {
-            connection.close()
-            log(.disconnect)
+        if !context.losesPower {
+            connection?.close()
+            log(.disconnect)  // Its end, whether or not its last reconnect found the database open to it.
         }
         handedOver?.connection.close()
         handedOver = nil
