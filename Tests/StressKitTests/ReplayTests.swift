@@ -72,6 +72,26 @@ import Testing
         #expect(outcome.statements < 20, "the replay went on to the end: \(outcome.text)")
     }
 
+    // A writer whose result differs runs its transaction again, to see whether
+    // another writer's work explains it, and can then meet a lock on the way
+    // (here b's transaction, whose lines stop). The difference it met first
+    // is the one reported, not the lock its run again stayed behind.
+    @Test func aDifferenceRunAgainBehindALockIsReportedAsTheDifference() throws {
+        let filler = (0..<8).map { "SELECT \($0); -- c x\($0 + 1) ok rows=1" }
+        let outcome = try Self.replay([
+            "BEGIN IMMEDIATE; -- a x1 ok",
+            "DELETE FROM t WHERE k = 9; -- a x1 ok changes=1",
+            "BEGIN IMMEDIATE; -- b x1 ok",
+            "INSERT INTO t VALUES (1, 'b'); -- b x1 ok changes=1",
+        ] + filler, window: 4)
+        let mismatch = try #require(outcome.mismatch, "\(outcome.text)")
+        #expect(mismatch.line == 4)
+        #expect(mismatch.writer == "a")
+        #expect(mismatch.sql == "DELETE FROM t WHERE k = 9")
+        #expect(mismatch.recorded == "ok changes=1")
+        #expect(mismatch.replayed == "ok changes=0")
+    }
+
     // A statement that met SQLITE_BUSY in the run had no effect there and is
     // not re-executed (here it would succeed and change what follows).
     @Test func contentionInTheRunIsNotReplayed() throws {

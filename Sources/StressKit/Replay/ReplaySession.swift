@@ -51,6 +51,11 @@ extension Replay {
             /// The entries run in the transaction open in the replay, with what each counted.
             var transaction: [(Entry, Count)] = []
             var wait: Wait?
+            /// The first difference its transaction met, while it runs that
+            /// transaction again to see whether another writer's work explains
+            /// it: a lock or a turn met on the way is not what it waits for, and
+            /// a report names this difference (`overdue`).
+            var difference: Mismatch?
             /// The `epoch` of the writer's last failed attempt: it tries again after the next one.
             var triedAt = 0
             /// While waiting and running again, it held a lock another writer met:
@@ -250,7 +255,9 @@ extension Replay {
                 restart(name)
                 switch (step, writers[name]!.wait) {
                 case (.blocked, .lock?), (.outOfTurn, .turn?), (.differs, .result?): break  // Still waiting, since the first time.
-                case (.differs(let mismatch), _): writers[name]!.wait = .result(mismatch)
+                case (.differs(let mismatch), _):
+                    writers[name]!.wait = .result(mismatch)
+                    if writers[name]!.difference == nil { writers[name]!.difference = mismatch }
                 case (.outOfTurn, _): writers[name]!.wait = .turn(head)
                 default: writers[name]!.wait = .lock(head)
                 }
@@ -262,6 +269,7 @@ extension Replay {
             if wasWaiting { deferred += 1 }
             // Past the entry that had to wait: the wait is over.
             if let start = waitStart(name), head.line >= start { writers[name]!.wait = nil }
+            if let difference = writers[name]!.difference, head.line >= difference.line { writers[name]!.difference = nil }
             if writers[name]!.inTransaction {
                 writers[name]!.transaction.append((head, count))
             } else {
@@ -269,6 +277,7 @@ extension Replay {
                 writers[name]!.settledLine = head.line
                 writers[name]!.transaction.removeAll()
                 writers[name]!.wait = nil
+                writers[name]!.difference = nil
                 writers[name]!.heldAnother = false
                 epoch += 1
             }
@@ -344,6 +353,7 @@ extension Replay {
                 try pumpEndingKilled()
                 guard let current = oldestWait else { return nil }
                 if vanished > 0 || current != (name, start) { continue }
+                if let difference = writers[name]!.difference { return difference }
                 switch writers[name]!.wait! {
                 case .result(let mismatch):
                     return mismatch
