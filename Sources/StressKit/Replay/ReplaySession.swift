@@ -141,7 +141,7 @@ extension Replay {
         }
 
         /// Drivers whose lines stop before `line` with no transaction open and
-        /// their connection not closed, though the log went on: killed between
+        /// no disconnect (`ended`), though the log went on: killed between
         /// statements. A kill can take a statement's line after its effect (an
         /// autocommit VACUUM, a first ANALYZE, an autocommit write), so the
         /// run's database may hold what no line of the log says. (A driver is
