@@ -268,6 +268,32 @@ import Testing
         }
     }
 
+    // A compaction writes no commit record. A driver killed after its
+    // compaction's last statement may have committed it, and the run's
+    // database cannot say so: the replay rolls it back and counts the writer
+    // as vanished, so a difference after it gives no verdict. Killed before
+    // that statement, the compaction surely did not commit (its COMMIT comes
+    // after it), and a difference after it is one.
+    @Test(arguments: [true, false])
+    func aCompactionKilledAfterItsLastStatementLeavesItsFateOpen(reachedItsLastStatement: Bool) throws {
+        let outcome = try Self.replayBesideItsDatabase([
+            "CREATE TABLE stress_meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID; -- setup x0 ok",
+            "INSERT INTO stress_meta (key, value) VALUES ('compacted_through', 0); -- setup x0 ok changes=1",
+            "-- d300 connect command run-4242",
+            "BEGIN IMMEDIATE; -- d300 compact ok",
+            "DELETE FROM main.stress_ledger WHERE seq < 0; -- d300 compact ok changes=0",
+        ] + (reachedItsLastStatement ? [Compaction.markStatement + "; -- d300 compact ok changes=1"] : []) + [
+            SQLLog.killedLine(command: "run-4242"),
+            "DELETE FROM t WHERE k = 2; -- d301 x1 ok changes=1",
+        ])
+        let mismatch = try #require(outcome.mismatch, "\(outcome.text)")
+        #expect(mismatch.writer == "d301")
+        #expect(mismatch.replayed == "ok changes=0")
+        #expect(outcome.abandoned == 1)
+        #expect(outcome.vanished == (reachedItsLastStatement ? ["d300"] : []))
+        #expect(outcome.exitStatus == (reachedItsLastStatement ? 2 : 1))
+    }
+
     // The kill of another command ends nothing: d300 holds its lock until
     // its COMMIT, and the writer behind it waits for that.
     @Test func aKillOfAnotherCommandEndsNothing() throws {

@@ -246,8 +246,20 @@ public enum Compaction {
             ON CONFLICT (block) DO UPDATE SET bits = bits | excluded.bits
             """,
             "DELETE FROM \(ledger) WHERE seq IN (SELECT seq FROM temp.stress_compacting)",
-            "UPDATE main.\(Bookkeeping.meta) SET value = (SELECT coalesce(max(seq), 0) FROM \(ledger)) WHERE key = '\(markKey)'",
+            markStatement,
         ] + (fold?.prunes == true ? pruningStatements : [])
+    }
+
+    /// The statement that moves the mark, after the entries are removed.
+    static let markStatement =
+        "UPDATE main.\(Bookkeeping.meta) SET value = (SELECT coalesce(max(seq), 0) FROM \(ledger)) WHERE key = '\(markKey)'"
+
+    /// Whether `sql` can be a compaction's last statement before its COMMIT
+    /// (the mark's, or the pruning's last). A compaction writes no commit
+    /// record, so when its writer is killed after one of these, the run's
+    /// database cannot tell `replay` whether the COMMIT took effect.
+    public static func mayEndCompaction(_ sql: String) -> Bool {
+        sql == markStatement || sql == pruningStatements.last
     }
 
     /// The writers' folded ids that no entry left in the ledger is folded by,

@@ -423,17 +423,25 @@ extension Replay {
                     guard case .statement(let sql, _) = entry.0.action else { return nil }
                     return Bookkeeping.commitRecordTransaction(sql)
                 }.last
+                // A compaction killed after its last statement: its COMMIT may have
+                // taken effect, and it has no commit record to show it. Rolled back
+                // here, it stays a writer that vanished between statements, so a
+                // difference after it gives no verdict.
+                var fateKnown = true
                 if let record, try order?.committedInRun(record) == true, commitVanished(name) {
                     goneTables.formUnion(writer.removed)
                     finished += 1
                     if let order, let position = try order.position(of: record) { try order.committed(at: position) }
                 } else {
+                    if record == nil, case .statement(let sql, _)? = writer.transaction.last?.0.action {
+                        fateKnown = !Compaction.mayEndCompaction(sql)
+                    }
                     _ = StatementRunner.run("ROLLBACK", on: writer.connection!)
                     abandoned += 1
                 }
                 writer.connection!.close()
                 writers[name]!.connection = nil
-                writers[name]!.ended = true  // Its end is known: not one that vanished between statements.
+                writers[name]!.ended = fateKnown  // Its end is known: not one that vanished between statements.
                 writers[name]!.transaction.removeAll()
                 writers[name]!.removed.removeAll()
                 count += 1
