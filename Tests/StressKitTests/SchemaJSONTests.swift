@@ -112,7 +112,7 @@ import Testing
     // the escaped scalar starts a character), CR LF, non-ASCII text, blobs.
     @Test func writesEdgeValuesAsJSONEncoderDoes() throws {
         var schema = Self.schemas(seeds: 3..<4, changes: 0)[0]
-        let reals: [Double] = [42, -0.0, 0.1, 1.5, 1e-05, 2.5e-07, 1e16, 1e21, 1e22, 1e300, 5e-324, 123456789012345680, .infinity, -.infinity, .nan]
+        let reals: [Double] = [42, -0.0, 0.1, 1.5, 1e-05, 2.5e-07, 1e16, 1e21, 1e22, 1e300, .leastNonzeroMagnitude, 123456789012345680, .infinity, -.infinity, .nan]
         let text = (0..<0x20).map { String(Character(Unicode.Scalar($0)!)) }.joined() + "/a\"b\\c\u{7F}é\u{2028}💾'\"\u{301}\\\u{301}/\u{301}\r\n"
         let values: [SQLValue] = reals.map(SQLValue.real) + [.integer(.min), .integer(.max), .text(text), .text(""), .blob([0, 0xAB, 0xFF]), .blob([]), .null]
         var columns: [Column] = []
