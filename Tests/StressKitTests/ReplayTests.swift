@@ -159,6 +159,46 @@ import Testing
         }
     }
 
+    // A writer killed inside a COMMIT that took effect, as the run's ledger
+    // says, whose COMMIT the replay cannot run when the kill's line comes: in
+    // a rollback journal, another writer's read transaction holds the
+    // database (its COMMIT line comes after the kill's). The replay rolls it
+    // back and goes on without a commit the run had, so the difference at
+    // d301's DELETE of that row gives no verdict (the writer counts as
+    // vanished), where it was once taken for SQLite's. Without the reader the
+    // COMMIT runs, and the same DELETE matches.
+    @Test(arguments: [true, false])
+    func aCommitTheRunHadButTheReplayCannotRunLeavesItsWriterVanished(readerHoldsTheDatabase: Bool) throws {
+        let tx = TransactionID.make(base: 300, number: 1)
+        let outcome = try Self.replayBesideItsDatabase([
+            "-- d300 connect command run-4242",
+            "BEGIN IMMEDIATE; -- d300 x1 ok",
+            "INSERT INTO t VALUES (2, 'k'); -- d300 x1 ok changes=1",
+            "\(Bookkeeping.commitRecordStatement(tx: tx)); -- d300 x1 ok changes=1",
+        ] + (readerHoldsTheDatabase ? ["BEGIN; -- d302 x1 ok", "SELECT * FROM t WHERE k = 1; -- d302 x1 ok"] : []) + [
+            SQLLog.killedLine(command: "run-4242"),
+        ] + (readerHoldsTheDatabase ? ["COMMIT; -- d302 x1 ok", "-- d302 x1 disconnect"] : []) + [
+            "DELETE FROM t WHERE k = 2; -- d301 x1 ok changes=1",
+            "-- d301 x1 disconnect",
+        ]) { run in
+            try run.execute("INSERT INTO stress_ledger (seq, tx, tbl, key, image) VALUES (1, \(tx), 't', 2, '2,''k'''), "
+                + "(2, \(tx), '', NULL, NULL)")
+        }
+        #expect(outcome.commitOrder)
+        if readerHoldsTheDatabase {
+            let mismatch = try #require(outcome.mismatch, "\(outcome.text)")
+            #expect(mismatch.writer == "d301")
+            #expect(mismatch.replayed == "ok changes=0")
+            #expect(outcome.abandoned == 1)
+            #expect(outcome.vanished == ["d300"])
+            #expect(outcome.exitStatus == 2)
+        } else {
+            #expect(outcome.mismatch == nil, "\(outcome.text)")
+            #expect(outcome.finished == 1)
+            #expect(outcome.exitStatus == 0)
+        }
+    }
+
     /// Replays `lines` (after a log header and the setup's table and ledger)
     /// beside a run database of the log's seed, which `prepare` may change.
     static func replayBesideItsDatabase(_ lines: [String], prepare: (Connection) throws -> Void = { _ in }) throws -> Replay.Outcome {

@@ -423,17 +423,25 @@ extension Replay {
                     guard case .statement(let sql, _) = entry.0.action else { return nil }
                     return Bookkeeping.commitRecordTransaction(sql)
                 }.last
-                // A compaction killed after its last statement: its COMMIT may have
-                // taken effect, and it has no commit record to show it. Rolled back
-                // here, it stays a writer that vanished between statements, so a
-                // difference after it gives no verdict.
                 var fateKnown = true
-                if let record, try order?.committedInRun(record) == true, commitVanished(name) {
+                var committedInRun = false
+                if let record, let order { committedInRun = try order.committedInRun(record) }
+                if committedInRun, commitVanished(name) {
                     goneTables.formUnion(writer.removed)
                     finished += 1
-                    if let order, let position = try order.position(of: record) { try order.committed(at: position) }
+                    if let order, let record, let position = try order.position(of: record) { try order.committed(at: position) }
                 } else {
-                    if record == nil, case .statement(let sql, _)? = writer.transaction.last?.0.action {
+                    if committedInRun {
+                        // The run committed it, but its COMMIT could not run here
+                        // (another replayed connection's read holds the database):
+                        // the replay goes on without a commit the run had, so a
+                        // difference after it gives no verdict.
+                        fateKnown = false
+                    } else if record == nil, case .statement(let sql, _)? = writer.transaction.last?.0.action {
+                        // A compaction killed after its last statement: its COMMIT may
+                        // have taken effect, and it has no commit record to show it.
+                        // Rolled back here, it stays a writer that vanished between
+                        // statements, so a difference after it gives no verdict.
                         fateKnown = !Compaction.mayEndCompaction(sql)
                     }
                     _ = StatementRunner.run("ROLLBACK", on: writer.connection!)
