@@ -8,15 +8,30 @@ import Testing
 /// run's, and one way a real difference shows; the replay must tell them apart.
 @Suite struct ReplaySchedulingTests {
     /// Replays `lines` (after a log header and a one-table setup) into a fresh database.
-    static func replay(_ lines: [String], window: Int = Replay.window) throws -> Replay.Outcome {
+    static func replay(_ lines: [String], window: Int = Replay.window, thenCutShort tail: String = "") throws -> Replay.Outcome {
         let directory = try TemporaryDirectory()
         let log = directory.path("hand.sql")
         let text = ([
             "-- sqlite-stress stress seed=0x0000000000000001 threads=2 iterations=1 check-every=0 tables=1 sqlite=test",
             "CREATE TABLE t(k INTEGER PRIMARY KEY, v); -- setup x0 ok",
-        ] + lines).joined(separator: "\n") + "\n"
+        ] + lines).joined(separator: "\n") + "\n" + tail
         try Data(text.utf8).write(to: URL(fileURLWithPath: log))
         return try Replay.run(logPath: log, databasePath: directory.path("hand.db"), overwrite: false, window: window)
+    }
+
+    // A writer killed inside the write of its last line (a write of more than
+    // a page can stop part-way) leaves the log ending in part of a line. That
+    // is no line: the replay matches every line before it and says the log
+    // ends in so many bytes of a line cut short. Read as a line, its result
+    // ("ok chan") never matched, and this one-thread log gave a verdict.
+    @Test func aLastLineCutShortIsNoLine() throws {
+        let tail = "INSERT INTO t VALUES (2, 'b'); -- t0 x2 ok chan"
+        let outcome = try Self.replay(["INSERT INTO t VALUES (1, 'a'); -- t0 x1 ok changes=1"], thenCutShort: tail)
+        #expect(outcome.mismatch == nil, "\(outcome.text)")
+        #expect(outcome.statements == 2)
+        #expect(outcome.unterminated == tail.utf8.count)
+        #expect(outcome.exitStatus == 0)
+        #expect(outcome.text.contains("note: the log ends in \(tail.utf8.count) bytes of a line whose write was cut short"))
     }
 
     // A commit logged after a statement that waited for it (the committing writer

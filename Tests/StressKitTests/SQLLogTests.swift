@@ -155,6 +155,7 @@ import Testing
             "-- sqlite-stress schema seed=0x1", "CREATE TABLE t(k); -- setup x0 ok", "INSERT INTO t VALUES (1); -- d9 x1 ok changes=1",
             "INSERT INTO t VALUES (2); -- d10 x1 ok changes=1",
         ])
+        #expect(reader.unterminated == 0)
         #expect(try ShrinkLog.read(path).writers == ["setup", "d9", "d10"])
         let connection = try Connection(path: ":memory:")
         try connection.execute("CREATE TABLE t(k); \u{0C}INSERT INTO t VALUES (1)")
@@ -166,6 +167,18 @@ import Testing
         sole.append("SELECT 2; -- t0 x2 ok rows=1")
         sole.close(sync: false)
         #expect(try String(contentsOfFile: own, encoding: .utf8) == "SELECT 1; -- t0 x1 ok rows=1\nSELECT 2; -- t0 x2 ok rows=1\n")
+
+        // The last write of a killed process cut short: the bytes after the
+        // last newline are no line, and the reader counts them aside.
+        let cut = try FileHandle(forWritingTo: URL(fileURLWithPath: own))
+        try cut.seekToEnd()
+        try cut.write(contentsOf: Data("SELECT 3; -- t0 x3 ok ro".utf8))
+        try cut.close()
+        let ownReader = try LogReader(path: own)
+        var ownLines: [String] = []
+        while let line = try ownReader.next() { ownLines.append(line) }
+        #expect(ownLines == ["SELECT 1; -- t0 x1 ok rows=1", "SELECT 2; -- t0 x2 ok rows=1"])
+        #expect(ownReader.unterminated == "SELECT 3; -- t0 x3 ok ro".utf8.count)
     }
 
     // Two writers appending to one log (as two driver processes do; each has

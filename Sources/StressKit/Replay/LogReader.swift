@@ -7,6 +7,11 @@ import Darwin
 /// Reads a file line by line through a fixed buffer, so a log of any size is
 /// read in constant memory (a line is held only while it is being used). A
 /// line is returned as its writer wrote it (`SQLLog.intact`).
+///
+/// Every line a writer writes ends with its newline, so bytes after the file's
+/// last newline are a line whose write was cut short (a process killed inside
+/// a `write(2)` of more than a page, or one still writing): they are no line,
+/// and are left in `unterminated`, not returned.
 final class LogReader {
     private let fd: Int32
     private var buffer: [UInt8] = []
@@ -14,6 +19,8 @@ final class LogReader {
     private var atEnd = false
     /// Bytes consumed so far (the lines returned, with their newlines).
     private(set) var bytesRead: Int64 = 0
+    /// The bytes after the file's last newline, once the end is reached: a line cut short.
+    private(set) var unterminated = 0
     /// The file's size when it was opened.
     let size: Int64
     private static let chunk = 1 << 20
@@ -37,11 +44,10 @@ final class LogReader {
                 return line
             }
             if atEnd {
-                guard start < buffer.count else { return nil }
-                let line = String(decoding: buffer[SQLLog.intactStart(buffer[start...])...], as: UTF8.self)
-                bytesRead += Int64(buffer.count - start)
+                unterminated = buffer.count - start
+                bytesRead += Int64(unterminated)
                 start = buffer.count
-                return line
+                return nil
             }
             try fill()
         }

@@ -281,6 +281,9 @@ public enum Replay {
         public var files: [String] = []
         /// The database the replay wrote.
         public var database = ""
+        /// The bytes after the log's last newline: a line whose write was cut
+        /// short (`LogReader.unterminated`), not replayed.
+        public var unterminated = 0
         public var mismatch: Mismatch?
 
         /// A difference after a writer vanished between statements (`vanished`),
@@ -310,6 +313,10 @@ public enum Replay {
             if !commitOrder, writers > 2 {
                 lines.append("note: \(orderMissing)\(orderUnreadable == nil ? " (<db>.sql)" : ""), so commits follow the log's "
                     + "order, which can differ from the run's where a writer was held up before logging its COMMIT")
+            }
+            if unterminated > 0 {
+                lines.append("note: the log ends in \(Format.count(unterminated, "byte")) of a line whose write was cut short "
+                    + "(a writer killed inside it, or one still writing); not replayed")
             }
             if let faults {
                 lines.append("note: the run injected storage faults (\(faults)); the replay injects none, "
@@ -425,7 +432,7 @@ public enum Replay {
                 restarts: session.restarts, abandoned: session.abandoned, finished: session.finished, timed: session.timed,
                 cookieMoves: session.cookieMoves, writers: session.writerCount, setUp: session.setUpLogged, faults: faults, commitOrder: order != nil, orderUnreadable: orderUnreadable, orderCompacted: order?.compacted ?? false,
                 vanished: mismatch.map { session.vanishedBetweenStatements(before: $0.line) } ?? [],
-                files: files, database: databasePath, mismatch: mismatch)
+                files: files, database: databasePath, unterminated: readers.last?.unterminated ?? 0, mismatch: mismatch)
         }
         let total = readers.reduce(Int64(0)) { $0 + $1.size }
         var done: Int64 = 0
