@@ -366,6 +366,26 @@ import Testing
         #expect(outcome.deferred == 1)
     }
 
+    // The monolith's threads die together with their process, and each writes
+    // a disconnect at its end. A thread killed between statements can take
+    // the line of an autocommit write whose effect landed (here t0's INSERT of
+    // the row t1 deletes) while another thread logs on until the process
+    // dies: a log that ends with t0 between statements and no later line of
+    // its own gives no verdict, t0 named. Where t0 logs again after the
+    // difference, it was not killed there, and the difference is one.
+    @Test(arguments: [true, false])
+    func aThreadOfAKilledMonolithVanishesWhenNoLaterLineIsItsOwn(killed: Bool) throws {
+        let outcome = try Self.replayBesideItsDatabase([
+            "INSERT INTO t VALUES (1, 'a'); -- t0 x1 ok changes=1",
+            "DELETE FROM t WHERE k = 2; -- t1 x1 ok changes=1",
+        ] + (killed ? [] : ["INSERT INTO t VALUES (3, 'c'); -- t0 x2 ok changes=1", "-- t0 x2 disconnect"]))
+        let mismatch = try #require(outcome.mismatch, "\(outcome.text)")
+        #expect(mismatch.writer == "t1")
+        #expect(mismatch.replayed == "ok changes=0")
+        #expect(outcome.vanished == (killed ? ["t0"] : []))
+        #expect(outcome.exitStatus == (killed ? 2 : 1))
+    }
+
     /// How a driver's lines end in `aDifferenceAfterAWriterVanishedBetweenStatementsGivesNoVerdict`.
     enum LastLine: String, CaseIterable, Sendable { case statement, reconnect, disconnect }
 
@@ -695,6 +715,9 @@ import Testing
         // Only a driver is a process of its own, which a kill can end alone.
         #expect(["d257", "d300"].map(TransactionID.driverBase) == [257, 300])
         #expect(["t0", "t3", "setup", "planted", "d12", "d", "dx"].allSatisfy { TransactionID.driverBase($0) == nil })
+        // A thread of `stress` ends with its process, the others of its process with it.
+        #expect(["t0", "t3", "t255"].allSatisfy(TransactionID.isThread))
+        #expect(!["t256", "t03", "t", "tx", "setup", "planted", "d300"].contains(where: TransactionID.isThread))
         #expect(Replay.parse("-- configuration: page_size=4096", number: 1) == nil)
         // The compose command a driver runs in, and the runner's line once it killed it.
         #expect(SQLLog.commandLine(writer: "d300", command: "9f3a-12") == "-- d300 connect command 9f3a-12")

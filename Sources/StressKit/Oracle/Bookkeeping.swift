@@ -292,6 +292,13 @@ public enum TransactionID {
         }
     }
 
+    /// Whether `writer` is a thread of `stress` (`t0` … `t255`), which ends
+    /// together with its process.
+    static func isThread(_ writer: String) -> Bool {
+        guard writer.first == "t", let number = Int(writer.dropFirst()) else { return false }
+        return (0..<256).contains(number) && writer == "t\(number)"
+    }
+
     /// The base of a driver's transaction ids (`make(base:number:)`) that its
     /// writer label (`d300`) names; nil for any other writer (a thread of
     /// `stress`, the set-up): only a driver is a process of its own.

@@ -274,7 +274,8 @@ public enum Replay {
         /// compaction covered followed the log's order instead.
         public var orderCompacted: Bool
         /// Writers that vanished between statements before the difference
-        /// (`Session.vanishedBetweenStatements`): killed drivers, one of whose
+        /// (`Session.vanishedBetweenStatements`, `Session.threadsBetweenStatements`):
+        /// killed drivers, and threads of a killed `stress`, one of whose
         /// statements may have taken effect without its line.
         public var vanished: [String] = []
         /// The files read, in order: the log, or `<log>.1` and then the log when it was rotated.
@@ -426,16 +427,19 @@ public enum Replay {
         var lastReport = start
         var number = 0
         var faults: String?
-        func outcome(_ mismatch: Mismatch?) -> Outcome {
+        func outcome(_ mismatch: Mismatch?, threadsVanished: Set<String> = []) -> Outcome {
             Outcome(
                 statements: session.statements, skipped: session.skipped, deferred: session.deferred,
                 restarts: session.restarts, abandoned: session.abandoned, finished: session.finished, timed: session.timed,
                 cookieMoves: session.cookieMoves, writers: session.writerCount, setUp: session.setUpLogged, faults: faults, commitOrder: order != nil, orderUnreadable: orderUnreadable, orderCompacted: order?.compacted ?? false,
-                vanished: mismatch.map { session.vanishedBetweenStatements(before: $0.line) } ?? [],
+                vanished: mismatch.map { (session.vanishedBetweenStatements(before: $0.line) + threadsVanished.sorted()) } ?? [],
                 files: files, database: databasePath, unterminated: readers.last?.unterminated ?? 0, mismatch: mismatch)
         }
         let total = readers.reduce(Int64(0)) { $0 + $1.size }
         var done: Int64 = 0
+        // Once a difference is found: the monolith's threads between statements
+        // before it, until a later line of their own shows they were not killed there.
+        var found: (mismatch: Mismatch, threads: Set<String>)?
         for reader in readers {
             while let line = try reader.next() {
                 number += 1
@@ -447,10 +451,23 @@ public enum Replay {
                         elapsed: start.duration(to: lastReport).seconds))
                 }
                 guard let entry = parse(line, number: number) else { continue }
-                if let mismatch = try session.feed(entry) { return outcome(mismatch) }
+                if var reading = found {
+                    reading.threads.remove(entry.writer)
+                    if reading.threads.isEmpty { return outcome(reading.mismatch) }
+                    found = reading
+                    continue
+                }
+                if let mismatch = try session.feed(entry) {
+                    let threads = session.threadsBetweenStatements(before: mismatch.line)
+                    if threads.isEmpty { return outcome(mismatch) }
+                    found = (mismatch, threads)
+                }
             }
             done += reader.bytesRead
         }
-        return outcome(try session.finish())
+        // The log ended: a thread between statements with no line after the difference was killed there.
+        if let found { return outcome(found.mismatch, threadsVanished: found.threads) }
+        let mismatch = try session.finish()
+        return outcome(mismatch, threadsVanished: mismatch.map { session.threadsBetweenStatements(before: $0.line) } ?? [])
     }
 }

@@ -84,6 +84,11 @@ extension Replay {
             /// The replay's schema cookie at the writer's last read of it, until
             /// its next context statement names the run's (`notePair`).
             var readCookie: Int64?
+
+            /// Whether its lines stop before `line` with no transaction open and no end.
+            func betweenStatements(before line: Int) -> Bool {
+                !ended && lastFed < line && queue.isEmpty && !inTransaction && transaction.isEmpty
+            }
         }
 
         private var writers: [String: Writer] = [:]
@@ -145,13 +150,22 @@ extension Replay {
         /// statements. A kill can take a statement's line after its effect (an
         /// autocommit VACUUM, a first ANALYZE, an autocommit write), so the
         /// run's database may hold what no line of the log says. (A driver is
-        /// a process of its own; the monolith's threads and the set-up end
-        /// together, with their process.)
+        /// a process of its own; the monolith's threads are `threadsBetweenStatements`.)
         func vanishedBetweenStatements(before line: Int) -> [String] {
             writers.filter { name, writer in
-                TransactionID.driverBase(name) != nil && !writer.ended && writer.lastFed < line && writer.queue.isEmpty
-                    && !writer.inTransaction && writer.transaction.isEmpty
+                TransactionID.driverBase(name) != nil && writer.betweenStatements(before: line)
             }.keys.sorted()
+        }
+
+        /// The monolith's threads whose lines stop before `line` with no
+        /// transaction open and no disconnect. Its threads die together with
+        /// their process, and each writes a disconnect at its end; so one of
+        /// them vanished (killed between statements, as a driver above) only
+        /// when no later line of the log is its own: the caller reads on.
+        func threadsBetweenStatements(before line: Int) -> Set<String> {
+            Set(writers.filter { name, writer in
+                TransactionID.isThread(name) && writer.betweenStatements(before: line)
+            }.keys)
         }
 
         // MARK: - Scheduling
