@@ -216,7 +216,9 @@ import Testing
 
     /// Replays `lines` (after a log header and the setup's table and ledger)
     /// beside a run database of the log's seed, which `prepare` may change.
-    static func replayBesideItsDatabase(_ lines: [String], prepare: (Connection) throws -> Void = { _ in }) throws -> Replay.Outcome {
+    static func replayBesideItsDatabase(
+        _ lines: [String], window: Int = Replay.window, prepare: (Connection) throws -> Void = { _ in }
+    ) throws -> Replay.Outcome {
         let directory = try TemporaryDirectory()
         let run = try Connection(path: directory.path("run.db"))
         try run.execute("PRAGMA application_id = \(DatabaseFile.applicationID)")
@@ -231,7 +233,7 @@ import Testing
             "CREATE TABLE stress_ledger (seq INTEGER PRIMARY KEY, tx INTEGER NOT NULL, tbl TEXT NOT NULL, key, image TEXT); -- setup x0 ok",
         ] + lines).joined(separator: "\n") + "\n"
         try Data(text.utf8).write(to: URL(fileURLWithPath: log))
-        return try Replay.run(logPath: log, databasePath: directory.path("replay.db"), overwrite: false)
+        return try Replay.run(logPath: log, databasePath: directory.path("replay.db"), overwrite: false, window: window)
     }
 
     // The run's database beside the log, whose ledger cannot be read (its root
@@ -384,6 +386,40 @@ import Testing
         #expect(mismatch.replayed == "ok changes=0")
         #expect(outcome.vanished == (killed ? ["t0"] : []))
         #expect(outcome.exitStatus == (killed ? 2 : 1))
+    }
+
+    // A writer held up between its COMMIT's effect and its line for longer than
+    // the window, while another writer waits for its lock: the replay takes it
+    // for vanished and ends its transaction (committed, as the run's ledger
+    // says). When its COMMIT line comes after all, the replay's writer has no
+    // transaction left to commit: that difference is the replay's guess, not
+    // SQLite's, and gives no verdict, naming the writer. (It was a verdict.)
+    @Test func aWriterTakenForVanishedThatLogsAgainGivesNoVerdict() throws {
+        let tx = TransactionID.make(base: 300, number: 1)
+        let outcome = try Self.replayBesideItsDatabase([
+            "BEGIN IMMEDIATE; -- d300 x1 ok",
+            "INSERT INTO t VALUES (5, 'k'); -- d300 x1 ok changes=1",
+            "\(Bookkeeping.commitRecordStatement(tx: tx)); -- d300 x1 ok changes=1",
+            "INSERT INTO t VALUES (6, 'm'); -- d301 x1 ok changes=1",
+            "SELECT 1; -- d302 x1 ok rows=1",
+            "SELECT 2; -- d302 x2 ok rows=1",
+            "SELECT 3; -- d302 x3 ok rows=1",
+            "SELECT 4; -- d302 x4 ok rows=1",
+            "COMMIT; -- d300 x1 ok",
+            "-- d300 x1 disconnect",
+            "-- d301 x1 disconnect",
+            "-- d302 x4 disconnect",
+        ], window: 2) { run in
+            let d301 = TransactionID.make(base: 301, number: 1)
+            try run.execute("INSERT INTO stress_ledger (seq, tx, tbl, key, image) VALUES (1, \(tx), 't', 5, '5,''k'''), "
+                + "(2, \(tx), '', NULL, NULL), (3, \(d301), 't', 6, '6,''m''')")
+        }
+        let mismatch = try #require(outcome.mismatch, "\(outcome.text)")
+        #expect(mismatch.writer == "d300")
+        #expect(mismatch.sql == "COMMIT")
+        #expect(outcome.resumed == ["d300"])
+        #expect(outcome.exitStatus == 2)
+        #expect(outcome.text.contains("result: NO VERDICT — 1 writer (d300) that the replay took for vanished logged again"), "\(outcome.text)")
     }
 
     /// How a driver's lines end in `aDifferenceAfterAWriterVanishedBetweenStatementsGivesNoVerdict`.

@@ -278,6 +278,13 @@ public enum Replay {
         /// killed drivers, and threads of a killed `stress`, one of whose
         /// statements may have taken effect without its line.
         public var vanished: [String] = []
+        /// Writers the replay took for vanished (no line of theirs for `window`
+        /// lines while another writer waited for their lock) whose lines went on
+        /// before the difference (`Session.resumed`): the replay ended a
+        /// transaction the run had not.
+        public var resumed: [String] = []
+        /// How many lines the replay let an entry wait (`Replay.window`).
+        public var window = Replay.window
         /// The files read, in order: the log, or `<log>.1` and then the log when it was rotated.
         public var files: [String] = []
         /// The database the replay wrote.
@@ -294,7 +301,9 @@ public enum Replay {
         /// the commits a compaction covered. The difference may be the lost
         /// statement's or that order's, not SQLite's — no verdict (exit status
         /// 2), never a finding.
-        public var inconclusive: Bool { mismatch != nil && (!vanished.isEmpty || (writers > 2 && (!commitOrder || orderCompacted))) }
+        public var inconclusive: Bool {
+            mismatch != nil && (!vanished.isEmpty || !resumed.isEmpty || (writers > 2 && (!commitOrder || orderCompacted)))
+        }
 
         /// 0 every result as recorded; 1 a result differs; 2 one differs where the order or a statement was lost (`inconclusive`).
         public var exitStatus: Int32 { mismatch == nil ? 0 : inconclusive ? 2 : 1 }
@@ -363,6 +372,13 @@ public enum Replay {
                     + "statements before this line, killed: a kill can take a statement's line after its effect (an "
                     + "autocommit VACUUM or write, say), so the run's database may hold what no line says, and this "
                     + "difference may be that statement's, not SQLite's.")
+            } else if !resumed.isEmpty {
+                let shown = resumed.prefix(5).joined(separator: ", ") + (resumed.count > 5 ? ", …" : "")
+                let one = resumed.count == 1
+                lines.append("result: NO VERDICT — \(Format.count(resumed.count, "writer")) (\(shown)) that the replay took for "
+                    + "vanished logged again: no line of \(one ? "its" : "theirs") came for \(Format.count(window, "line")) while "
+                    + "another writer waited for \(one ? "it" : "them"), so the replay ended \(one ? "a transaction" : "transactions") "
+                    + "the run had not, and this difference may be that, not SQLite's.")
             } else if inconclusive {
                 lines.append(commitOrder
                     ? "result: NO VERDICT — the run compacted its ledger, which removes the commit order the replay follows "
@@ -433,6 +449,7 @@ public enum Replay {
                 restarts: session.restarts, abandoned: session.abandoned, finished: session.finished, timed: session.timed,
                 cookieMoves: session.cookieMoves, writers: session.writerCount, setUp: session.setUpLogged, faults: faults, commitOrder: order != nil, orderUnreadable: orderUnreadable, orderCompacted: order?.compacted ?? false,
                 vanished: mismatch.map { (session.vanishedBetweenStatements(before: $0.line) + threadsVanished.sorted()) } ?? [],
+                resumed: mismatch == nil ? [] : session.resumed, window: window,
                 files: files, database: databasePath, unterminated: readers.last?.unterminated ?? 0, mismatch: mismatch)
         }
         let total = readers.reduce(Int64(0)) { $0 + $1.size }

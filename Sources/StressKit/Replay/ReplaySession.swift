@@ -129,6 +129,14 @@ extension Replay {
         private(set) var finished = 0
         private(set) var timed = 0
         private(set) var cookieMoves = 0
+        /// Writers whose open transaction the replay ended because no line of
+        /// theirs came for `window` lines while another waited for them
+        /// (`endVanished`): a guess that they were killed.
+        private var takenForVanished: Set<String> = []
+        /// Those of them whose lines went on after all, in the order they did:
+        /// the replay ended a transaction the run did not, so a difference after
+        /// that gives no verdict.
+        private(set) var resumed: [String] = []
         var writerCount: Int { writers.count }
         /// Whether the set-up's lines are in the log (it is one of `writerCount`).
         var setUpLogged: Bool { writers[TransactionID.setupLabel] != nil }
@@ -188,6 +196,7 @@ extension Replay {
             default:
                 break
             }
+            if takenForVanished.remove(entry.writer) != nil { resumed.append(entry.writer) }
             writers[entry.writer, default: Writer()].queue.append(entry)
             writers[entry.writer]!.lastFed = entry.line
             writers[entry.writer]!.ended = entry.action == .disconnect
@@ -399,7 +408,9 @@ extension Replay {
         /// and the run's database (`order`) has the transaction, in its ledger or
         /// in the record of compacted transactions, the replay commits it too.
         private func endVanished(before line: Int) throws(ToolError) -> Int {
-            try end(writers.filter { $0.value.queue.isEmpty && $0.value.lastLine < line && $0.value.inTransaction }.keys)
+            let names = writers.filter { $0.value.queue.isEmpty && $0.value.lastLine < line && $0.value.inTransaction }.keys
+            takenForVanished.formUnion(names)
+            return try end(names)
         }
 
         /// Ends what the killed writers whose last entries have run left open, at
