@@ -422,6 +422,45 @@ import Testing
         #expect(outcome.text.contains("result: NO VERDICT — 1 writer (d300) that the replay took for vanished logged again"), "\(outcome.text)")
     }
 
+    // A writer killed inside a COMMIT that took effect, whose transaction the
+    // run's ledger places after another writer's autocommit UPDATE, logged
+    // later (its writer was held up before its line): the replay commits the
+    // killed one when the kill's line comes, before the UPDATE's turn, so the
+    // UPDATE then finds the row gone. That difference is the replay's order,
+    // not SQLite's: no verdict, the killed writer named. Where the run's order
+    // has the killed writer first (its DELETE before the UPDATE, which then
+    // changed nothing), the same log replays as recorded.
+    @Test(arguments: [true, false])
+    func aKilledWritersCommitBeforeItsTurnLeavesItsWriterVanished(updateFirstInTheRun: Bool) throws {
+        let (d300, d301) = (TransactionID.make(base: 300, number: 1), TransactionID.make(base: 301, number: 1))
+        let outcome = try Self.replayBesideItsDatabase([
+            "INSERT INTO t VALUES (2, 'a'); -- setup x0 ok changes=1",
+            "-- d300 connect command run-4242",
+            "BEGIN IMMEDIATE; -- d300 x1 ok",
+            "DELETE FROM t WHERE k = 2; -- d300 x1 ok changes=1",
+            "\(Bookkeeping.commitRecordStatement(tx: d300)); -- d300 x1 ok changes=1",
+            "UPDATE t SET v = 'c' WHERE k = 2; -- d301 x1 ok changes=\(updateFirstInTheRun ? 1 : 0)",
+            SQLLog.killedLine(command: "run-4242"),
+            "-- d301 x1 disconnect",
+        ]) { run in
+            let (first, second) = updateFirstInTheRun ? (2, 3) : (1, 2)
+            let update = updateFirstInTheRun ? "(1, \(d301), 't', 2, '2,''c'''), " : ""
+            try run.execute("INSERT INTO stress_ledger (seq, tx, tbl, key, image) VALUES \(update)"
+                + "(\(first), \(d300), 't', 2, NULL), (\(second), \(d300), '', NULL, NULL)")
+        }
+        #expect(outcome.commitOrder)
+        #expect(outcome.finished == 1)
+        if updateFirstInTheRun {
+            let mismatch = try #require(outcome.mismatch, "\(outcome.text)")
+            #expect(mismatch.writer == "d301")
+            #expect(mismatch.replayed == "ok changes=0")
+            #expect(outcome.vanished == ["d300"])
+            #expect(outcome.exitStatus == 2)
+        } else {
+            #expect(outcome.mismatch == nil, "\(outcome.text)")
+        }
+    }
+
     /// How a driver's lines end in `aDifferenceAfterAWriterVanishedBetweenStatementsGivesNoVerdict`.
     enum LastLine: String, CaseIterable, Sendable { case statement, reconnect, disconnect }
 

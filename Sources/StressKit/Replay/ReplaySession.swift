@@ -454,7 +454,13 @@ extension Replay {
                 if committedInRun, commitVanished(name) {
                     goneTables.formUnion(writer.removed)
                     finished += 1
-                    if let order, let record, let position = try order.position(of: record) { try order.committed(at: position) }
+                    if let order, let record, let position = try order.position(of: record) {
+                        // Committed before its turn (an earlier place of the run's order has not
+                        // committed here, its line still to come): the replay's order is no
+                        // longer the run's, so a difference after it gives no verdict.
+                        if let next = order.next, position > next { fateKnown = false }
+                        try order.committed(at: position)
+                    }
                 } else {
                     if committedInRun {
                         // The run committed it, but its COMMIT could not run here
