@@ -15,8 +15,9 @@ struct Replay: ParsableCommand {
             the replay injects none. The log is streamed (memory stays flat) and progress goes to \
             stderr. Exit status 0 when every result matches, 1 at the first difference (with its \
             line, writer, statement, recorded and replayed results); 2 when that difference may not be \
-            SQLite's (no verdict): it comes after a driver vanished between statements (killed, perhaps \
-            after a statement took effect and before its line was written), or it is in a log of several \
+            SQLite's (no verdict): it comes after a driver, or a thread of a killed stress, vanished \
+            between statements (killed, perhaps after a statement took effect and before its line was \
+            written), or after a writer the replay took for vanished logged again, or it is in a log of several \
             writers whose run's commit order the replay could not follow (the run's database not beside \
             the log, or its ledger compacted).
             """
