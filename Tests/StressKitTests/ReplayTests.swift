@@ -536,6 +536,30 @@ import Testing
         #expect(outcome.text.contains("the schema cookie moved on 1 time where the run's moved without a line"), "\(outcome.text)")
     }
 
+    // The same reads, where the VACUUM's line was held up, not lost: it comes
+    // after the two pairs, once the replay has moved its cookie on, and moves
+    // it once more, so the guard stops b's write that went through in the
+    // run. Beside the run's database, with no writer vanished, that
+    // difference is the cookie's guess, not SQLite's: no verdict.
+    @Test func aVacuumLineHeldUpAfterTheCookieMovedOnGivesNoVerdict() throws {
+        // The set-up's two tables make the cookie 2 here; the VACUUM made it 3 in the run.
+        let outcome = try Self.replayBesideItsDatabase(Self.guarded("a") + Self.guarded("b") + Self.paired("a", 1, cookie: 3)
+            + Self.paired("a", 2, cookie: 3) + [
+                "VACUUM; -- c x1 ok",
+                "\(Bookkeeping.contextStatement(tx: 3, cookie: 3)); -- b x1 ok changes=1",
+                "INSERT INTO t VALUES (2, 'b'); -- b x1 ok changes=1",
+            ], window: 4)
+        #expect(outcome.commitOrder)
+        let mismatch = try #require(outcome.mismatch, "\(outcome.text)")
+        #expect(mismatch.writer == "b")
+        #expect(mismatch.replayed == "SQLITE_CONSTRAINT_TRIGGER")
+        #expect(outcome.cookieMoves == 1)
+        #expect(outcome.vanished.isEmpty)
+        #expect(outcome.guardAfterCookieMove)
+        #expect(outcome.exitStatus == 2)
+        #expect(outcome.text.contains("result: NO VERDICT — the replay moved its schema cookie on"), "\(outcome.text)")
+    }
+
     // One pair alone is no lag: a's read is logged after c's CREATE TABLE,
     // which in the run committed after the read (its line was held up). The
     // replay reads 2 where the run read 1, and a's write met the guard in the

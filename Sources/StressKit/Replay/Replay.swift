@@ -302,7 +302,20 @@ public enum Replay {
         /// statement's or that order's, not SQLite's — no verdict (exit status
         /// 2), never a finding.
         public var inconclusive: Bool {
-            mismatch != nil && (!vanished.isEmpty || !resumed.isEmpty || (writers > 2 && (!commitOrder || orderCompacted)))
+            mismatch != nil && (!vanished.isEmpty || !resumed.isEmpty || guardAfterCookieMove
+                || (writers > 2 && (!commitOrder || orderCompacted)))
+        }
+
+        /// A difference in whether a write passed its ledger triggers' guard
+        /// (SQLITE_CONSTRAINT_TRIGGER on one side) after the replay moved its
+        /// schema cookie on where the run's moved without a line (`cookieMoves`).
+        /// That move is a guess from the cookies writers read: a VACUUM whose
+        /// line a kill took. Where the VACUUM's line was only held up, it comes
+        /// later and moves the replay's cookie once more, so the guard stops
+        /// writes the run's let through: the guess's difference, not SQLite's.
+        public var guardAfterCookieMove: Bool {
+            guard cookieMoves > 0, let mismatch else { return false }
+            return [mismatch.recorded, mismatch.replayed].contains { $0.hasPrefix("SQLITE_CONSTRAINT_TRIGGER") }
         }
 
         /// 0 every result as recorded; 1 a result differs; 2 one differs where the order or a statement was lost (`inconclusive`).
@@ -379,6 +392,11 @@ public enum Replay {
                     + "vanished logged again: no line of \(one ? "its" : "theirs") came for \(Format.count(window, "line")) while "
                     + "another writer waited for \(one ? "it" : "them"), so the replay ended \(one ? "a transaction" : "transactions") "
                     + "the run had not, and this difference may be that, not SQLite's.")
+            } else if guardAfterCookieMove {
+                lines.append("result: NO VERDICT — the replay moved its schema cookie on where the run's moved without a "
+                    + "line (a VACUUM whose line a kill took, it judged from the cookies writers read), and this difference "
+                    + "is a ledger trigger's guard of the cookie: had that VACUUM's line only been held up, it moved the "
+                    + "replay's cookie once more, and the difference is that, not SQLite's.")
             } else if inconclusive {
                 lines.append(commitOrder
                     ? "result: NO VERDICT — the run compacted its ledger, which removes the commit order the replay follows "
