@@ -179,6 +179,8 @@ import Testing
         while let line = try ownReader.next() { ownLines.append(line) }
         #expect(ownLines == ["SELECT 1; -- t0 x1 ok rows=1", "SELECT 2; -- t0 x2 ok rows=1"])
         #expect(ownReader.unterminated == "SELECT 3; -- t0 x3 ok ro".utf8.count)
+        #expect(try ownReader.next() == nil)
+        #expect(ownReader.unterminated == "SELECT 3; -- t0 x3 ok ro".utf8.count, "a read past the end keeps the count")
     }
 
     // Two writers appending to one log (as two driver processes do; each has

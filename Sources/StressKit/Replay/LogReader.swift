@@ -44,9 +44,11 @@ final class LogReader {
                 return line
             }
             if atEnd {
-                unterminated = buffer.count - start
-                bytesRead += Int64(unterminated)
-                start = buffer.count
+                if start < buffer.count {  // Once: a later call finds nothing left, and keeps the count.
+                    unterminated = buffer.count - start
+                    bytesRead += Int64(unterminated)
+                    start = buffer.count
+                }
                 return nil
             }
             try fill()

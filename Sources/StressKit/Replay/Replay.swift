@@ -315,7 +315,7 @@ public enum Replay {
         /// writes the run's let through: the guess's difference, not SQLite's.
         public var guardAfterCookieMove: Bool {
             guard cookieMoves > 0, let mismatch else { return false }
-            return [mismatch.recorded, mismatch.replayed].contains { $0.hasPrefix("SQLITE_CONSTRAINT_TRIGGER") }
+            return [mismatch.recorded, mismatch.replayed].contains { $0.hasPrefix(ResultCode.constraintTrigger.name) }
         }
 
         /// 0 every result as recorded; 1 a result differs; 2 one differs where the order or a statement was lost (`inconclusive`).
