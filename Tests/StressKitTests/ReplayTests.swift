@@ -560,6 +560,96 @@ import Testing
         #expect(outcome.text.contains("result: NO VERDICT — the replay moved its schema cookie on"), "\(outcome.text)")
     }
 
+    /// Who changed the schema around a's context statement and its write, and how.
+    enum SchemaChangeAround: CaseIterable {
+        case anotherWritersAutocommit, anotherWritersTransaction, anotherWritersRename, theWritersOwn, anotherWritersBeforeTheContext
+
+        /// The lines between a's context statement and its write.
+        var between: [String] {
+            switch self {
+            case .anotherWritersAutocommit: ["CREATE TABLE u (k); -- c x2 ok"]
+            case .anotherWritersTransaction: ["BEGIN IMMEDIATE; -- c x2 ok", "CREATE TABLE u (k); -- c x2 ok", "COMMIT; -- c x2 ok"]
+            case .anotherWritersRename: ["ALTER TABLE t RENAME TO t2; -- c x2 ok"]
+            case .theWritersOwn: ["CREATE TABLE u (k); -- a x1 ok"]
+            case .anotherWritersBeforeTheContext: []
+            }
+        }
+
+        /// The lines before a's context statement.
+        var before: [String] { self == .anotherWritersBeforeTheContext ? ["CREATE TABLE u (k); -- c x2 ok"] : [] }
+
+        /// Whether the log's order explains the schema stopping a's write.
+        var explains: Bool { !between.isEmpty && self != .theWritersOwn }
+
+        /// How the replay's schema stops a's write: its ledger trigger's guard, or its table gone.
+        var replayed: String { self == .anotherWritersRename ? "SQLITE_ERROR" : "SQLITE_CONSTRAINT_TRIGGER" }
+    }
+
+    // A statement logged after another writer's schema change that in the run
+    // committed after it: an autocommit write is logged once its lock is free,
+    // and its writer can be held up there while c's schema change takes the
+    // lock, commits and logs first. Run after it here, a's guard stops the
+    // write the run let through (the cookie is no longer the one a's context
+    // named), or fails to find its table where c renamed it: the log's order,
+    // not SQLite's, and no verdict, whether c changed the schema in
+    // autocommit mode or in a transaction. Where a itself
+    // changed the schema after its context statement, or c changed it before
+    // a's context statement named the cookie before the change, nothing but
+    // SQLite explains the run's write going through: a verdict.
+    @Test(arguments: SchemaChangeAround.allCases)
+    func aGuardStopAfterAnotherWritersSchemaChangeGivesNoVerdict(_ change: SchemaChangeAround) throws {
+        // The set-up's two tables make the cookie 2.
+        let outcome = try Self.replayBesideItsDatabase(Self.guarded("a") + Self.guarded("b") + change.before
+            + ["\(Bookkeeping.contextStatement(tx: 1, cookie: 2)); -- a x1 ok changes=1"] + change.between
+            + ["INSERT INTO t VALUES (1, 'a'); -- a x1 ok changes=1"], window: 4)
+        #expect(outcome.commitOrder)
+        let mismatch = try #require(outcome.mismatch, "\(outcome.text)")
+        #expect(mismatch.writer == "a")
+        #expect(mismatch.recorded == "ok changes=1")
+        #expect(mismatch.replayed == change.replayed)
+        #expect(outcome.vanished.isEmpty && outcome.cookieMoves == 0)
+        if change.explains {
+            #expect(outcome.schemaChangedBy == ["c"])
+            #expect(outcome.exitStatus == 2)
+            #expect(outcome.text.contains("result: NO VERDICT — c changed the schema after a's last context statement"), "\(outcome.text)")
+        } else {
+            #expect(outcome.schemaChangedBy.isEmpty)
+            #expect(outcome.exitStatus == 1)
+            #expect(!outcome.text.contains("NO VERDICT"), "\(outcome.text)")
+        }
+    }
+
+    // A read transaction whose snapshot began before another writer's rename
+    // committed, and whose lines came after the rename's: a's deferred
+    // transaction read t, its write then met SQLITE_BUSY (its snapshot was
+    // behind c's commit), and it logged its lines before its ROLLBACK, after
+    // c had logged and committed. Here its read comes after the rename and
+    // finds no t: a read has no effect, so the replay counts it as timing and
+    // goes on. A read logged after a statement of a's own that began after the
+    // rename (a's snapshot then had it) still gives its verdict.
+    @Test(arguments: [true, false])
+    func aReadOfATableAnotherWriterRenamedSinceItsSnapshotBeganIsTiming(snapshotBeforeTheRename: Bool) throws {
+        let outcome = try Self.replayBesideItsDatabase([
+            "BEGIN IMMEDIATE; -- c x2 ok",
+            "ALTER TABLE t RENAME TO t2; -- c x2 ok",
+            "COMMIT; -- c x2 ok",
+        ] + (snapshotBeforeTheRename ? [] : ["SELECT count(*) FROM t2; -- a x0 ok rows=1"]) + [
+            "BEGIN; -- a x1 ok",
+            "SELECT * FROM t WHERE k = 1; -- a x1 ok",
+            "INSERT INTO t VALUES (1, 'a'); -- a x1 SQLITE_BUSY",
+            "ROLLBACK; -- a x1 ok",
+        ], window: 4)
+        if snapshotBeforeTheRename {
+            #expect(outcome.mismatch == nil, "\(outcome.text)")
+            #expect(outcome.timed == 1)
+        } else {
+            let mismatch = try #require(outcome.mismatch, "\(outcome.text)")
+            #expect(mismatch.sql == "SELECT * FROM t WHERE k = 1")
+            #expect(mismatch.replayed == "SQLITE_ERROR")
+            #expect(outcome.exitStatus == 1)
+        }
+    }
+
     // One pair alone is no lag: a's read is logged after c's CREATE TABLE,
     // which in the run committed after the read (its line was held up). The
     // replay reads 2 where the run read 1, and a's write met the guard in the
@@ -591,6 +681,22 @@ import Testing
         #expect(outcome.mismatch == nil, "\(outcome.text)")
         #expect(outcome.statements == 16)
         #expect(outcome.cookieMoves == 0)
+    }
+
+    // The statements after which the replay reads its schema cookie, to note
+    // whose commit moved it: the workload's schema changes, VACUUM, ANALYZE
+    // and `PRAGMA optimize`; never a write, a read or the bookkeeping's
+    // statements on a connection's TEMP schema.
+    @Test func schemaChangesAreToldByTheirFirstWords() {
+        for sql in ["CREATE TABLE u (k)", "CREATE INDEX i ON t (v)", "DROP TABLE t", "ALTER TABLE t ADD COLUMN w", "VACUUM",
+                    "ANALYZE", "ANALYZE \"t\"", "PRAGMA optimize"] {
+            #expect(Replay.mayChangeSchema(sql), "\(sql)")
+        }
+        let connection = Bookkeeping.contextTableStatements + TrackedTable.accounts.triggerStatements
+            + TrackedTable.dropTriggerStatements(ledgerName: "t") + [Bookkeeping.contextStatement(tx: 1, cookie: 2)]
+        for sql in ["INSERT INTO t VALUES (1)", "SELECT * FROM t", "PRAGMA schema_version", "COMMIT", "REINDEX"] + connection {
+            #expect(!Replay.mayChangeSchema(sql), "\(sql)")
+        }
     }
 
     @Test func contextStatementsParse() throws {

@@ -147,6 +147,24 @@ func syntheticLog() -> String {
         #expect(Set(log.atoms.map(\.unit)).count == 6)
     }
 
+    // A log that ends in part of a line (its writer killed inside that write,
+    // here inside a character of two bytes) is read up to its last newline:
+    // the part is no statement for shrink to run, as it is none for the replay.
+    @Test func aLastLineCutShortIsNoStatement() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("cut.sql")
+        let lines = """
+            -- sqlite-stress stress seed=0x0000000000000009 threads=1 iterations=2 check-every=1000 tables=1
+            CREATE TABLE t (a); -- setup x0 ok
+            INSERT INTO t VALUES (1); -- t0 x1 ok changes=1
+
+            """
+        try (Data(lines.utf8) + Data("INSERT INTO t VALUES ('caf".utf8) + [0xC3]).write(to: URL(fileURLWithPath: path))
+        let log = try ShrinkLog.read(path)
+        #expect(log.statements == 2)
+        #expect(log.atoms.map(\.step).last == .sql("INSERT INTO t VALUES (1)", on: 0))
+    }
+
     // A script reads back as the steps it was rendered from: what shrink
     // writes is what `--verify` and the sqlite3 shell run.
     @Test func scriptRoundTrips() throws {

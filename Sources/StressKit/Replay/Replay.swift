@@ -165,6 +165,18 @@ public enum Replay {
     /// has run; a shrink script keeps its own beside its database.
     static func copyPath(besides databasePath: String) -> String { databasePath + ".copy" }
 
+    /// Whether `sql` may move the database's schema cookie, decided by its
+    /// first words: the workload's schema changes (CREATE, DROP, ALTER),
+    /// VACUUM, and ANALYZE or `PRAGMA optimize`, which create sqlite_stat1 the
+    /// first time; not the bookkeeping's statements on a connection's TEMP
+    /// schema (`Bookkeeping.isConnectionStatement`), which leave the
+    /// database's cookie as it is.
+    static func mayChangeSchema(_ sql: String) -> Bool {
+        schemaChangeWords.contains { sql.hasPrefix($0) } && !Bookkeeping.isConnectionStatement(sql)
+    }
+
+    private static let schemaChangeWords = ["CREATE ", "DROP ", "ALTER ", "VACUUM", "ANALYZE", "PRAGMA optimize"]
+
     /// Whether `sql` is a VACUUM INTO, the one statement of a log that writes a file of its own.
     static func isVacuumInto(_ sql: String) -> Bool { sql.hasPrefix("VACUUM INTO ") }
 
@@ -283,6 +295,11 @@ public enum Replay {
         /// before the difference (`Session.resumed`): the replay ended a
         /// transaction the run had not.
         public var resumed: [String] = []
+        /// Other writers whose schema changes committed in the replay after the
+        /// differing writer's last context statement and before the difference
+        /// (`Session.schemaChanged`), when the difference is the replay's schema
+        /// stopping a statement the run let through (`isSchemaStop`).
+        public var schemaChangedBy: [String] = []
         /// How many lines the replay let an entry wait (`Replay.window`).
         public var window = Replay.window
         /// The files read, in order: the log, or `<log>.1` and then the log when it was rotated.
@@ -302,7 +319,7 @@ public enum Replay {
         /// statement's or that order's, not SQLite's — no verdict (exit status
         /// 2), never a finding.
         public var inconclusive: Bool {
-            mismatch != nil && (!vanished.isEmpty || !resumed.isEmpty || guardAfterCookieMove
+            mismatch != nil && (!vanished.isEmpty || !resumed.isEmpty || guardAfterCookieMove || !schemaChangedBy.isEmpty
                 || (writers > 2 && (!commitOrder || orderCompacted)))
         }
 
@@ -316,6 +333,24 @@ public enum Replay {
         public var guardAfterCookieMove: Bool {
             guard cookieMoves > 0, let mismatch else { return false }
             return [mismatch.recorded, mismatch.replayed].contains { $0.hasPrefix(ResultCode.constraintTrigger.name) }
+        }
+
+        /// Whether `mismatch` is the replay's schema stopping a statement the
+        /// run let through (`ok` recorded): a ledger trigger's guard
+        /// (SQLITE_CONSTRAINT_TRIGGER), or a table or column no longer there
+        /// (SQLITE_ERROR). A statement in autocommit mode, or the one after
+        /// which SQLite ended a transaction on an error, is logged once its
+        /// lock is free: its writer can be held up there while another writer's
+        /// schema change takes the lock, commits and logs first. Run after that
+        /// change here, the guard stops it (the cookie is no longer the one its
+        /// context statement named), or SQLite no longer finds its table: the
+        /// log's order, not SQLite's (`schemaChangedBy`).
+        /// (A read the schema stopped is timing when a schema change could
+        /// have come after its snapshot began, `Session.isTiming`, and a
+        /// difference otherwise.)
+        static func isSchemaStop(_ mismatch: Mismatch) -> Bool {
+            mismatch.recorded.hasPrefix("ok") && !mismatch.sql.hasPrefix("SELECT")
+                && [ResultCode.constraintTrigger, .error].contains { mismatch.replayed.hasPrefix($0.name) }
         }
 
         /// 0 every result as recorded; 1 a result differs; 2 one differs where the order or a statement was lost (`inconclusive`).
@@ -397,6 +432,15 @@ public enum Replay {
                     + "line (a VACUUM whose line a kill took, it judged from the cookies writers read), and this difference "
                     + "is a ledger trigger's guard of the cookie: had that VACUUM's line only been held up, it moved the "
                     + "replay's cookie once more, and the difference is that, not SQLite's.")
+            } else if !schemaChangedBy.isEmpty {
+                let shown = schemaChangedBy.prefix(5).joined(separator: ", ") + (schemaChangedBy.count > 5 ? ", …" : "")
+                let one = schemaChangedBy.count == 1
+                lines.append("result: NO VERDICT — \(shown) changed the schema after \(mismatch.writer)'s last context statement, "
+                    + "and this difference is the changed schema stopping a statement the run let through (a ledger trigger's "
+                    + "guard, or a table or column gone): a statement logged once its lock was free (an autocommit write) "
+                    + "can have run in the run before "
+                    + "\(one ? "that change" : "those changes") committed, its line held up until after \(one ? "its" : "theirs"), "
+                    + "and this difference may be that order's, not SQLite's.")
             } else if inconclusive {
                 lines.append(commitOrder
                     ? "result: NO VERDICT — the run compacted its ledger, which removes the commit order the replay follows "
@@ -467,7 +511,9 @@ public enum Replay {
                 restarts: session.restarts, abandoned: session.abandoned, finished: session.finished, timed: session.timed,
                 cookieMoves: session.cookieMoves, writers: session.writerCount, setUp: session.setUpLogged, faults: faults, commitOrder: order != nil, orderUnreadable: orderUnreadable, orderCompacted: order?.compacted ?? false,
                 vanished: mismatch.map { (session.vanishedBetweenStatements(before: $0.line) + threadsVanished.sorted()) } ?? [],
-                resumed: mismatch == nil ? [] : session.resumed, window: window,
+                resumed: mismatch == nil ? [] : session.resumed,
+                schemaChangedBy: mismatch.map { Outcome.isSchemaStop($0) ? session.schemaChanged(since: $0.writer) : [] } ?? [],
+                window: window,
                 files: files, database: databasePath, unterminated: readers.last?.unterminated ?? 0, mismatch: mismatch)
         }
         let total = readers.reduce(Int64(0)) { $0 + $1.size }

@@ -84,6 +84,10 @@ extension Replay {
             /// The replay's schema cookie at the writer's last read of it, until
             /// its next context statement names the run's (`notePair`).
             var readCookie: Int64?
+            /// How many schema changes the replay had committed (`schemaChangeCount`)
+            /// when the writer's last context statement ran: its ledger triggers'
+            /// guard lets its writes through only under the cookie that statement named.
+            var schemaChangesAtContext = 0
 
             /// Whether its lines stop before `line` with no transaction open and no end.
             func betweenStatements(before line: Int) -> Bool {
@@ -118,6 +122,14 @@ extension Replay {
         private var lagSeen: (lag: Int64, times: Int)?
         /// The log line of the last context statement whose pair was counted.
         private var pairedLine = 0
+        /// The replay database's schema cookie as last read after a commit
+        /// (`noteSchemaChange`) or moved on (`catchUpCookie`); a fresh database's is 0.
+        private var cookie: Int64 = 0
+        /// How many commits moved the replay's cookie (`noteSchemaChange`), and
+        /// the most recent ones, numbered in that count, with the log line of
+        /// the statement that committed each and its writer.
+        private var schemaChangeCount = 0
+        private var schemaChanges: [(number: Int, line: Int, writer: String)] = []
         /// A connection of the replay's own, for `catchUpCookie`.
         private var upkeep: Connection?
 
@@ -452,6 +464,7 @@ extension Replay {
                 var committedInRun = false
                 if let record, let order { committedInRun = try order.committedInRun(record) }
                 if committedInRun, commitVanished(name) {
+                    if changesSchema(writer.transaction) { noteSchemaChange(by: name, at: line, on: writer.connection!) }
                     goneTables.formUnion(writer.removed)
                     finished += 1
                     if let order, let record, let position = try order.position(of: record) {
@@ -548,7 +561,10 @@ extension Replay {
                     row: Replay.readsCookie(sql) ? { read = $0.int64(0) } : nil
                 ).result
                 if let read { writers[name]!.readCookie = read }
-                if replayed.hasPrefix("ok") { notePair(sql, name, entry.line) }
+                if replayed.hasPrefix("ok") {
+                    notePair(sql, name, entry.line)
+                    if Bookkeeping.context(of: sql) != nil { writers[name]!.schemaChangesAtContext = schemaChangeCount }
+                }
                 // The run removed each copy once it had checked it; a replay checks none, and leaves none behind.
                 if Replay.isVacuumInto(sql) { try DatabaseFile.remove(Replay.copyPath(besides: databasePath)) }
                 if Replay.isContention(replayed) {
@@ -599,6 +615,10 @@ extension Replay {
                     // Renamed or dropped for good once it committed.
                     if replayed.hasPrefix("ok"), !undo, !StatementRunner.isRollback(sql) { goneTables.formUnion(writers[name]!.removed) }
                     writers[name]!.removed.removeAll()
+                }
+                if replayed.hasPrefix("ok"), connection.isAutocommit, !undo,
+                   Replay.mayChangeSchema(sql) || (StatementRunner.mayCommit(sql) && changesSchema(writers[name]!.transaction)) {
+                    noteSchemaChange(by: name, at: entry.line, on: connection)
                 }
                 if replayed.hasPrefix("ok"), connection.isAutocommit, !undo, StatementRunner.isDML(sql) || StatementRunner.mayCommit(sql) {
                     changes.append((entry.line, name))
@@ -665,6 +685,35 @@ extension Replay {
             return cookie
         }
 
+        /// Whether a replay transaction's entries may have changed the schema (`Replay.mayChangeSchema`).
+        private func changesSchema(_ transaction: [(Entry, Count)]) -> Bool {
+            transaction.contains { entry, _ in
+                if case .statement(let sql, _) = entry.action { Replay.mayChangeSchema(sql) } else { false }
+            }
+        }
+
+        /// Notes a commit of `name` that moved the replay's schema cookie, read
+        /// on `connection` once a statement that may have committed a schema
+        /// change (`Replay.mayChangeSchema`, or the COMMIT of a transaction
+        /// that ran one) has run.
+        private func noteSchemaChange(by name: String, at line: Int, on connection: Connection) {
+            guard let now = Self.cookie(of: connection), now != cookie else { return }
+            cookie = now
+            schemaChangeCount += 1
+            schemaChanges.append((schemaChangeCount, line, name))
+            if schemaChanges.count > 1024 { schemaChanges.removeFirst(512) }
+        }
+
+        /// The other writers whose schema changes the replay committed after
+        /// `name`'s last context statement (`noteSchemaChange`), in commit order
+        /// and each once: after one, that writer's guard stops its writes here,
+        /// as it did in the run only if the change committed first there too.
+        func schemaChanged(since name: String) -> [String] {
+            guard let since = writers[name]?.schemaChangesAtContext else { return [] }
+            var seen: Set<String> = []
+            return schemaChanges.filter { $0.number > since && $0.writer != name }.map(\.writer).filter { seen.insert($0).inserted }
+        }
+
         /// Moves the replay's schema cookie on by `cookieBehind`, on a
         /// connection of its own (`PRAGMA schema_version = N`: every connection
         /// then reads the schema afresh, as after the VACUUM the log lost).
@@ -688,6 +737,7 @@ extension Replay {
                 throw ToolError("cannot move the replay database's schema cookie on (`PRAGMA schema_version = N` "
                     + "left it as it was): the run's moved where the log says nothing.")
             }
+            cookie = Self.cookie(of: upkeep!) ?? cookie
             cookieBehind = 0
             cookieMoves += 1
             epoch += 1  // A write its guard stopped may now run.
@@ -725,13 +775,25 @@ extension Replay {
         /// not content, when another writer committed a change after the read's
         /// snapshot could have begun (in WAL mode a read sees the database as of its
         /// start, and the log records it at its end), or when it counts pages, not
-        /// rows (`PRAGMA incremental_vacuum`). So is an autocommit write that changed
+        /// rows (`PRAGMA incremental_vacuum`); and a read the replay's schema
+        /// refused where another writer's schema change committed after its
+        /// snapshot could have begun. So is an autocommit write that changed
         /// nothing in the run (the log records it when its lock is already free, so
         /// another writer's commit can come first in the log): it is undone.
         private func isTiming(_ sql: String, _ name: String, _ line: Int, recorded: String, replayed: String) -> Bool {
-            guard recorded.hasPrefix("ok"), replayed.hasPrefix("ok"), !StatementRunner.isDML(sql), !StatementRunner.mayCommit(sql) else {
-                return false
+            guard recorded.hasPrefix("ok"), !StatementRunner.isDML(sql), !StatementRunner.mayCommit(sql) else { return false }
+            if replayed.hasPrefix(ResultCode.error.name) {
+                // A read the replay's schema refused (a table or column gone) where the
+                // run's read went through: its snapshot began after the writer's last
+                // settled line, and there it may have begun before another writer's
+                // schema change committed (a deferred transaction that read, then met
+                // SQLITE_BUSY on a write, logs its lines after that change's). A read
+                // changes nothing: timing, and the replay goes on.
+                let after = writers[name]!.settledLine
+                return sql.hasPrefix("SELECT")
+                    && schemaChanges.contains { $0.line > after && $0.line < line && $0.writer != name }
             }
+            guard replayed.hasPrefix("ok") else { return false }
             if sql.hasPrefix("PRAGMA incremental_vacuum") { return true }
             return changedByOthers(name, before: line)
         }

@@ -31,11 +31,19 @@ struct ShrinkLog {
         }
         var text = ""
         for file in try SQLLog.files(of: path) {  // A rotated log: `<log>.1`, then `<log>`.
+            let data: Data
             do {
-                text += try String(contentsOfFile: file, encoding: .utf8)
+                data = try Data(contentsOf: URL(fileURLWithPath: file))
             } catch {
                 throw ToolError("cannot read the SQL log \(file): \(ToolError.reason(error)).")
             }
+            // The bytes after the last newline are a line whose write was cut short
+            // (its writer killed inside it): no line, as the replay leaves it (`LogReader`).
+            let lines = data[..<(data.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? data.startIndex)]
+            guard let part = String(data: lines, encoding: .utf8) else {
+                throw ToolError("cannot read the SQL log \(file): it is not UTF-8 text.")
+            }
+            text += part
         }
         return try parse(text)
     }

@@ -18,7 +18,9 @@ struct Replay: ParsableCommand {
             SQLite's (no verdict): it comes after a driver, or a thread of a killed stress, vanished \
             between statements (killed, perhaps after a statement took effect and before its line was \
             written), or after a writer the replay took for vanished logged again, or it is a ledger trigger's \
-            guard after the replay moved its schema cookie on by a guess, or it is in a log of several \
+            guard after the replay moved its schema cookie on by a guess, or the replay's schema stopping a \
+            write the run let through after another writer's schema change (the write's line held up past \
+            that change's), or it is in a log of several \
             writers whose run's commit order the replay could not follow (the run's database not beside \
             the log, or its ledger compacted).
             """
