@@ -650,6 +650,29 @@ import Testing
         }
     }
 
+    // The replay's own reads must take no lock the run did not hold. b's
+    // transaction has touched only its TEMP context table when a's read of
+    // the cookie and context statement pair up; the replay looks for a
+    // schema change in the other open transactions, and a read of b's cookie
+    // there began a read of the database that b's transaction then held: in
+    // a rollback journal, a's autocommit write could not commit until b's
+    // lines came, and b was taken for vanished (no verdict). Only a
+    // transaction that ran a schema change is read (which the test after next
+    // pins: a read logged before such a change's COMMIT line is no lag).
+    @Test func aPairOfTheCookieTakesNoLockOfItsOwn() throws {
+        let outcome = try Self.replay(Self.guarded("a") + Self.guarded("b") + [
+            "BEGIN; -- b x1 ok",
+            "\(Bookkeeping.contextStatement(tx: 1, cookie: 1)); -- b x1 ok changes=1",
+        ] + Self.paired("a", 2, cookie: 1) + [
+            "INSERT INTO t VALUES (1, 'a'); -- a x2 ok changes=1",
+        ] + (1...6).map { "SELECT \($0); -- c x\($0) ok rows=1" } + [
+            "INSERT INTO t VALUES (2, 'b'); -- b x1 ok changes=1",
+            "COMMIT; -- b x1 ok",
+        ], window: 4)
+        #expect(outcome.mismatch == nil, "\(outcome.text)")
+        #expect(outcome.abandoned == 0 && outcome.resumed.isEmpty && outcome.deferred == 0)
+    }
+
     // One pair alone is no lag: a's read is logged after c's CREATE TABLE,
     // which in the run committed after the read (its line was held up). The
     // replay reads 2 where the run read 1, and a's write met the guard in the

@@ -660,8 +660,12 @@ extension Replay {
             pairedLine = line
             // A schema change whose COMMIT line is still to come (its writer held up before writing
             // it) explains a lag, if it ran before the read in the run: no pair while one is open.
+            // Only a transaction that ran one is read: a read of the cookie in any other would begin
+            // a read of the database there, which its transaction would then hold, and in a rollback
+            // journal no other writer could commit until its lines came.
             guard !writers.contains(where: { other, writer in
-                other != name && writer.inTransaction && Self.cookie(of: writer.connection!).map { $0 > read } != false
+                other != name && writer.inTransaction && changesSchema(writer.transaction)
+                    && Self.cookie(of: writer.connection!).map { $0 > read } != false
             }) else { return }
             let lag = context.cookie - read
             guard lag > 0 else {
