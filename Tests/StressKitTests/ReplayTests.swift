@@ -560,6 +560,23 @@ import Testing
         #expect(outcome.text.contains("result: NO VERDICT — the replay moved its schema cookie on"), "\(outcome.text)")
     }
 
+    // The same held-up VACUUM line in a log of one `stress`'s threads: they
+    // end together, so no line of theirs was lost while others went on, and
+    // the replay never takes a lag among them for a VACUUM a kill took. Its
+    // cookie stays as it is until the VACUUM's line moves it, and t1's write
+    // goes through as in the run: exact, where moving the cookie on gave no
+    // verdict (seed 11 of a four-thread `stress`).
+    @Test func aLagAmongThreadsIsAVacuumLineHeldUp() throws {
+        let outcome = try Self.replayBesideItsDatabase(Self.guarded("t0") + Self.guarded("t1") + Self.paired("t0", 1, cookie: 3)
+            + Self.paired("t0", 2, cookie: 3) + [
+                "VACUUM; -- t2 x1 ok",
+                "\(Bookkeeping.contextStatement(tx: 3, cookie: 3)); -- t1 x1 ok changes=1",
+                "INSERT INTO t VALUES (2, 'b'); -- t1 x1 ok changes=1",
+            ], window: 4)
+        #expect(outcome.mismatch == nil, "\(outcome.text)")
+        #expect(outcome.cookieMoves == 0)
+    }
+
     /// Who changed the schema around a's context statement and its write, and how.
     enum SchemaChangeAround: CaseIterable {
         case anotherWritersAutocommit, anotherWritersTransaction, anotherWritersRename, theWritersOwn, anotherWritersBeforeTheContext

@@ -120,6 +120,9 @@ extension Replay {
         /// pairs showed instead, with how many in a row.
         private var cookieBehind: Int64 = 0
         private var lagSeen: (lag: Int64, times: Int)?
+        /// Whether every writer so far is a thread of one `stress` (or the set-up):
+        /// threads end together, so no line of theirs was lost while others went on.
+        private var onlyThreads = true
         /// The log line of the last context statement whose pair was counted.
         private var pairedLine = 0
         /// The replay database's schema cookie as last read after a commit
@@ -209,6 +212,9 @@ extension Replay {
                 break
             }
             if takenForVanished.remove(entry.writer) != nil { resumed.append(entry.writer) }
+            if writers[entry.writer] == nil, entry.writer != TransactionID.setupLabel, !TransactionID.isThread(entry.writer) {
+                onlyThreads = false
+            }
             writers[entry.writer, default: Writer()].queue.append(entry)
             writers[entry.writer]!.lastFed = entry.line
             writers[entry.writer]!.ended = entry.action == .disconnect
@@ -651,12 +657,17 @@ extension Replay {
         /// that the log puts on the other side of the read than the run did;
         /// none counts while another writer's replay transaction holds a schema
         /// change whose COMMIT line has not come (a read logged after the run's
-        /// COMMIT and before its line).
+        /// COMMIT and before its line), nor in a log whose writers are all
+        /// threads of one `stress` (`onlyThreads`): a kill ends them together,
+        /// so a lag there is a VACUUM's line held up, which comes later.
         private func notePair(_ sql: String, _ name: String, _ line: Int) {
             guard let read = writers[name]!.readCookie, let context = Bookkeeping.context(of: sql) else { return }
             writers[name]!.readCookie = nil
             // A transaction run again pairs its reads again: each pair counts once.
             guard line > pairedLine else { return }
+            // The threads of one `stress` end together: a lag among them is a VACUUM's line
+            // held up, never one a kill took while others went on logging.
+            guard !onlyThreads else { return }
             pairedLine = line
             // A schema change whose COMMIT line is still to come (its writer held up before writing
             // it) explains a lag, if it ran before the read in the run: no pair while one is open.
