@@ -536,19 +536,25 @@ import Testing
         #expect(outcome.text.contains("the schema cookie moved on 1 time where the run's moved without a line"), "\(outcome.text)")
     }
 
+    /// Two pairs of `reader`'s that read the cookie as 2 (the set-up's two
+    /// tables) where the run read 3, then `vacuum`'s VACUUM line, held up
+    /// (its VACUUM made the run's cookie 3 before those reads), then
+    /// `writer`'s guarded write under cookie 3.
+    static func heldUpVacuum(reader: String, writer: String, vacuum: String) -> [String] {
+        Self.guarded(reader) + Self.guarded(writer) + Self.paired(reader, 1, cookie: 3) + Self.paired(reader, 2, cookie: 3) + [
+            "VACUUM; -- \(vacuum) x1 ok",
+            "\(Bookkeeping.contextStatement(tx: 3, cookie: 3)); -- \(writer) x1 ok changes=1",
+            "INSERT INTO t VALUES (2, 'b'); -- \(writer) x1 ok changes=1",
+        ]
+    }
+
     // The same reads, where the VACUUM's line was held up, not lost: it comes
     // after the two pairs, once the replay has moved its cookie on, and moves
     // it once more, so the guard stops b's write that went through in the
     // run. Beside the run's database, with no writer vanished, that
     // difference is the cookie's guess, not SQLite's: no verdict.
     @Test func aVacuumLineHeldUpAfterTheCookieMovedOnGivesNoVerdict() throws {
-        // The set-up's two tables make the cookie 2 here; the VACUUM made it 3 in the run.
-        let outcome = try Self.replayBesideItsDatabase(Self.guarded("a") + Self.guarded("b") + Self.paired("a", 1, cookie: 3)
-            + Self.paired("a", 2, cookie: 3) + [
-                "VACUUM; -- c x1 ok",
-                "\(Bookkeeping.contextStatement(tx: 3, cookie: 3)); -- b x1 ok changes=1",
-                "INSERT INTO t VALUES (2, 'b'); -- b x1 ok changes=1",
-            ], window: 4)
+        let outcome = try Self.replayBesideItsDatabase(Self.heldUpVacuum(reader: "a", writer: "b", vacuum: "c"), window: 4)
         #expect(outcome.commitOrder)
         let mismatch = try #require(outcome.mismatch, "\(outcome.text)")
         #expect(mismatch.writer == "b")
@@ -567,12 +573,7 @@ import Testing
     // goes through as in the run: exact, where moving the cookie on gave no
     // verdict (seed 11 of a four-thread `stress`).
     @Test func aLagAmongThreadsIsAVacuumLineHeldUp() throws {
-        let outcome = try Self.replayBesideItsDatabase(Self.guarded("t0") + Self.guarded("t1") + Self.paired("t0", 1, cookie: 3)
-            + Self.paired("t0", 2, cookie: 3) + [
-                "VACUUM; -- t2 x1 ok",
-                "\(Bookkeeping.contextStatement(tx: 3, cookie: 3)); -- t1 x1 ok changes=1",
-                "INSERT INTO t VALUES (2, 'b'); -- t1 x1 ok changes=1",
-            ], window: 4)
+        let outcome = try Self.replayBesideItsDatabase(Self.heldUpVacuum(reader: "t0", writer: "t1", vacuum: "t2"), window: 4)
         #expect(outcome.mismatch == nil, "\(outcome.text)")
         #expect(outcome.cookieMoves == 0)
     }
