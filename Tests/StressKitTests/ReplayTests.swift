@@ -676,12 +676,14 @@ import Testing
     // a rollback journal, a's autocommit write could not commit until b's
     // lines came, and b was taken for vanished (no verdict). Only a
     // transaction that ran a schema change is read (which the test after next
-    // pins: a read logged before such a change's COMMIT line is no lag).
-    @Test func aPairOfTheCookieTakesNoLockOfItsOwn() throws {
+    // pins: a read logged before such a change's COMMIT line is no lag), not
+    // one whose schema change failed as SQLite prepared it.
+    @Test(arguments: [false, true])
+    func aPairOfTheCookieTakesNoLockOfItsOwn(failedSchemaChange: Bool) throws {
         let outcome = try Self.replay(Self.guarded("a") + Self.guarded("b") + [
             "BEGIN; -- b x1 ok",
             "\(Bookkeeping.contextStatement(tx: 1, cookie: 1)); -- b x1 ok changes=1",
-        ] + Self.paired("a", 2, cookie: 1) + [
+        ] + (failedSchemaChange ? ["CREATE TABLE t (k); -- b x1 SQLITE_ERROR"] : []) + Self.paired("a", 2, cookie: 1) + [
             "INSERT INTO t VALUES (1, 'a'); -- a x2 ok changes=1",
         ] + (1...6).map { "SELECT \($0); -- c x\($0) ok rows=1" } + [
             "INSERT INTO t VALUES (2, 'b'); -- b x1 ok changes=1",

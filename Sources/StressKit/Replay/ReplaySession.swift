@@ -700,10 +700,13 @@ extension Replay {
             return cookie
         }
 
-        /// Whether a replay transaction's entries may have changed the schema (`Replay.mayChangeSchema`).
+        /// Whether a replay transaction's entries may have changed the schema: a
+        /// statement that may (`Replay.mayChangeSchema`) and went through (its
+        /// result, as recorded and replayed, `ok`; one that failed as SQLite
+        /// prepared it took no lock and changed nothing).
         private func changesSchema(_ transaction: [(Entry, Count)]) -> Bool {
             transaction.contains { entry, _ in
-                if case .statement(let sql, _) = entry.action { Replay.mayChangeSchema(sql) } else { false }
+                if case .statement(let sql, let recorded) = entry.action { recorded.hasPrefix("ok") && Replay.mayChangeSchema(sql) } else { false }
             }
         }
 
