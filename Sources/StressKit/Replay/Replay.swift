@@ -353,6 +353,11 @@ public enum Replay {
                 && [ResultCode.constraintTrigger, .error].contains { mismatch.replayed.hasPrefix($0.name) }
         }
 
+        /// Up to five writers' names, with an ellipsis for the rest.
+        private static func shown(_ names: [String]) -> String {
+            names.prefix(5).joined(separator: ", ") + (names.count > 5 ? ", …" : "")
+        }
+
         /// 0 every result as recorded; 1 a result differs; 2 one differs where the order or a statement was lost (`inconclusive`).
         public var exitStatus: Int32 { mismatch == nil ? 0 : inconclusive ? 2 : 1 }
 
@@ -415,13 +420,13 @@ public enum Replay {
             lines.append("    replayed: \(mismatch.replayed)")
             lines.append("replay database: \(database)")
             if !vanished.isEmpty {
-                let shown = vanished.prefix(5).joined(separator: ", ") + (vanished.count > 5 ? ", …" : "")
+                let shown = Self.shown(vanished)
                 lines.append("result: NO VERDICT — \(Format.count(vanished.count, "writer")) (\(shown)) vanished between "
                     + "statements before this line, killed: a kill can take a statement's line after its effect (an "
                     + "autocommit VACUUM or write, say), so the run's database may hold what no line says, and this "
                     + "difference may be that statement's, not SQLite's.")
             } else if !resumed.isEmpty {
-                let shown = resumed.prefix(5).joined(separator: ", ") + (resumed.count > 5 ? ", …" : "")
+                let shown = Self.shown(resumed)
                 let one = resumed.count == 1
                 lines.append("result: NO VERDICT — \(Format.count(resumed.count, "writer")) (\(shown)) that the replay took for "
                     + "vanished logged again: no line of \(one ? "its" : "theirs") came for \(Format.count(window, "line")) while "
@@ -433,7 +438,7 @@ public enum Replay {
                     + "is a ledger trigger's guard of the cookie: had that VACUUM's line only been held up, it moved the "
                     + "replay's cookie once more, and the difference is that, not SQLite's.")
             } else if !schemaChangedBy.isEmpty {
-                let shown = schemaChangedBy.prefix(5).joined(separator: ", ") + (schemaChangedBy.count > 5 ? ", …" : "")
+                let shown = Self.shown(schemaChangedBy)
                 let one = schemaChangedBy.count == 1
                 lines.append("result: NO VERDICT — \(shown) changed the schema after \(mismatch.writer)'s last context statement, "
                     + "and this difference is the changed schema stopping a statement the run let through (a ledger trigger's "
