@@ -99,6 +99,74 @@ import Testing
         c.close()
     }
 
+    // Before its entries go, a compaction lists where each transaction with an
+    // entry among them committed (`orderQuery`: its first such entry's seq),
+    // which the worker logs for `replay`: here every transaction whose entries
+    // are removed, at its first removed entry, and none whose entries all stay.
+    @Test func listsWhereEachTransactionWhoseEntriesItRemovesCommitted() throws {
+        let directory = try TemporaryDirectory()
+        let c = try Self.database(directory.path("c.db"), [
+            (Self.tx(2), "kept", .integer(1), "1,'a'"),       // 17: superseded by tx 3
+            (Self.tx(2), "", .null, nil),                     // 18: commit record
+            (Self.tx(3), "kept", .integer(1), "1,'b'"),       // 19: superseded by tx 5
+            (Self.tx(3), "kept", .integer(2), "2,'x'"),       // 20: key 2's latest: kept
+            (Self.tx(4), "dropped", .integer(1), "1"),        // 21: a dropped table's
+            (Self.tx(5), "kept", .integer(3), "3,'y'"),       // 22: kept
+            (Self.tx(5), "kept", .integer(1), "1,'c'"),       // 23: key 1's latest: kept
+            (Self.tx(5), "", .null, nil),                     // 24: commit record
+            (Self.tx(6), "kept", .integer(4), "4,'z'"),       // 25: kept: no entry of tx 6 goes
+        ])
+        try c.execute("BEGIN IMMEDIATE")
+        var places: [[SQLValue]] = []
+        for sql in Compaction.statements(folding: nil) {
+            if sql == Compaction.orderQuery { places = try c.query(sql + " ORDER BY 2") } else { try c.execute(sql) }
+        }
+        try c.execute("COMMIT")
+        #expect(places == [[.integer(Self.tx(2)), .integer(17)], [.integer(Self.tx(3)), .integer(19)],
+                           [.integer(Self.tx(4)), .integer(21)], [.integer(Self.tx(5)), .integer(24)]])
+        #expect(try Self.entries(c).map { $0[0] } == [Self.tx(3), Self.tx(5), Self.tx(5), Self.tx(6)].map { .integer($0) })
+        c.close()
+    }
+
+    // A compaction keeps the ledger's last entry, whatever it is (here a
+    // commit record, which goes otherwise): SQLite gives a new row the last
+    // rowid plus one, so were the last entries removed, the next entry would
+    // take a `seq` a removed one had, and a transaction logged as committed
+    // there (`orderQuery`) would seem to come after a later one.
+    @Test func keepsTheLedgersLastEntrySoNoSeqIsGivenTwice() throws {
+        let directory = try TemporaryDirectory()
+        let c = try Self.database(directory.path("c.db"), [
+            (Self.tx(2), "kept", .integer(1), "1,'a'"),       // 17: superseded by tx 3
+            (Self.tx(3), "kept", .integer(1), "1,'b'"),       // 18: key 1's latest: kept
+            (Self.tx(3), "", .null, nil),                     // 19: commit record, the ledger's last: kept
+        ])
+        try c.execute("BEGIN IMMEDIATE")
+        var places: [[SQLValue]] = []
+        for sql in Compaction.statements(folding: nil) {
+            if sql == Compaction.orderQuery { places = try c.query(sql + " ORDER BY 2") } else { try c.execute(sql) }
+        }
+        try c.execute("COMMIT")
+        #expect(places == [[.integer(Self.tx(2)), .integer(17)]])
+        #expect(try Self.entries(c).map { $0[1] } == [.text("kept"), .text("")])
+        try c.execute("INSERT INTO stress_ledger (tx, tbl, key, image) VALUES (\(Self.tx(4)), '', NULL, NULL)")
+        #expect(try c.scalar("SELECT max(seq) FROM stress_ledger") == .integer(20))
+        c.close()
+    }
+
+    // An order line holds its places as `transaction:seq` words; a line of any
+    // other kind, or one whose places do not read as such, gives none.
+    @Test func anOrderLineReadsBackItsPlaces() {
+        let line = Compaction.orderLine(writer: "t1", transaction: "compact", places: "4294967298:17 8589934593:19")
+        #expect(line == "-- t1 compact order 4294967298:17 8589934593:19")
+        let places = Compaction.places(inOrderLine: line)
+        #expect(places?.map(\.tx) == [4294967298, 8589934593])
+        #expect(places?.map(\.position) == [17, 19])
+        #expect(Compaction.places(inOrderLine: "-- t1 compact order")?.isEmpty == true, "a compaction that removed nothing")
+        #expect(Compaction.places(inOrderLine: "-- t1 x3 disconnect") == nil)
+        #expect(Compaction.places(inOrderLine: "-- t1 compact order 12:x") == nil)
+        #expect(Compaction.places(inOrderLine: "SELECT 1; -- t1 compact order 1:2") == nil)
+    }
+
     // The records of schema changes before the latest go, their transactions
     // into the record and the last one's number into the mark; the latest
     // stays. Records are removed only up to the first change that has none (or

@@ -174,6 +174,49 @@ import Testing
         }
     }
 
+    // A compaction removes the ledger entries that placed its transactions in
+    // the run's commit order, and logs their places first (its order line).
+    // Here d300's second write committed after d301's, though its line came
+    // first (d300 was held up before writing it), and a compaction then removed
+    // all three transactions' entries. With the order line the replay commits
+    // them in the run's order, and the read after them matches. Without it (a
+    // log of an earlier version) they commit in the log's order, and the same
+    // read differs: no verdict, the compaction named as the reason.
+    @Test(arguments: [true, false])
+    func aCompactionsOrderLineKeepsThePlacesOfTheTransactionsItRemoved(logged: Bool) throws {
+        let (first, second, other) = (
+            TransactionID.make(base: 300, number: 1), TransactionID.make(base: 300, number: 2), TransactionID.make(base: 301, number: 1)
+        )
+        let order = Compaction.orderLine(writer: "d302", transaction: "compact", places: "\(first):1 \(other):2 \(second):3")
+        let outcome = try Self.replayBesideItsDatabase([
+            "CREATE TABLE stress_meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID; -- setup x0 ok",
+            "INSERT INTO stress_meta (key, value) VALUES ('compacted_through', 0); -- setup x0 ok changes=1",
+            "INSERT INTO t VALUES (1, 'x'); -- d300 x1 ok changes=1",
+            "UPDATE t SET v = 'a' WHERE k = 1; -- d300 x2 ok changes=1",
+            "UPDATE t SET v = 'b' WHERE k = 1; -- d301 x1 ok changes=1",
+        ] + (logged ? [order] : []) + [
+            "-- d300 x2 disconnect",
+            "-- d301 x1 disconnect",
+            "\(Compaction.markStatement); -- d302 compact ok changes=1",
+            "SELECT * FROM t WHERE v = 'a'; -- d302 x1 ok rows=1",
+        ]) { run in
+            try run.execute("UPDATE stress_meta SET value = 3 WHERE key = '\(Compaction.markKey)'")
+        }
+        #expect(outcome.commitOrder)
+        if logged {
+            #expect(outcome.mismatch == nil, "\(outcome.text)")
+            #expect(!outcome.orderCompacted)
+            #expect(outcome.exitStatus == 0)
+        } else {
+            let mismatch = try #require(outcome.mismatch, "\(outcome.text)")
+            #expect(mismatch.sql == "SELECT * FROM t WHERE v = 'a'")
+            #expect(mismatch.replayed == "ok")
+            #expect(outcome.orderCompacted)
+            #expect(outcome.exitStatus == 2)
+            #expect(outcome.text.contains("result: NO VERDICT — the run compacted its ledger"), "\(outcome.text)")
+        }
+    }
+
     // A writer killed inside a COMMIT that took effect, as the run's ledger
     // says, whose COMMIT the replay cannot run when the kill's line comes: in
     // a rollback journal, another writer's read transaction holds the
@@ -255,7 +298,7 @@ import Testing
             try #require(fd >= 0)
             defer { close(fd) }
             try #require(pwrite(fd, garbage, garbage.count, off_t((root - 1) * pageSize)) == garbage.count)
-            #expect(throws: ToolError.self) { try CommitOrder(database: run.path, seed: "0x0000000000000001") }
+            #expect(throws: ToolError.self) { try CommitOrder(database: run.path, seed: "0x0000000000000001", logs: []) }
         }
         #expect(!outcome.commitOrder)
         let reason = try #require(outcome.orderUnreadable)
@@ -915,8 +958,8 @@ import Testing
         #expect(files.contains("run.db-wal") == withWAL)
 
         guard case .text(let text) = seed else { throw ToolError("the seed is \(seed)") }
-        #expect(try CommitOrder(database: db, seed: "0x0000000000000000") == nil, "another run's log")
-        let order = try #require(try CommitOrder(database: db, seed: text))
+        #expect(try CommitOrder(database: db, seed: "0x0000000000000000", logs: [db + ".sql"]) == nil, "another run's log")
+        let order = try #require(try CommitOrder(database: db, seed: text, logs: [db + ".sql"]))
         #expect(order.next == expected[0].position)
         for (tx, position) in expected { #expect(try order.position(of: tx) == position, "transaction \(tx)") }
         #expect(try order.committedInRun(expected[0].tx))

@@ -30,7 +30,9 @@ import StressSQLite
 ///
 /// It never removes a live key's latest image (so a schema change's rebase, which
 /// reads the latest images, reads what it did before), an entry of undone work
-/// (`tx < 0`: `rollback` reports every one), or the latest schema change's record.
+/// (`tx < 0`: `rollback` reports every one), or the latest schema change's record;
+/// nor the ledger's last entry, whatever it is, so that `seq` never falls and no
+/// `seq` is given twice: `replay` orders commits by it (`orderQuery`).
 ///
 /// ## Folding the acknowledgements
 ///
@@ -229,6 +231,10 @@ public enum Compaction {
             SELECT l.seq, l.tx FROM \(ledger) AS l, bounds, through \
             WHERE l.tbl = \(schema) AND l.tx > 0 AND l.key > bounds.done AND l.key <= through.k
             """,
+            // The ledger's last entry stays, so that its last `seq` never falls: SQLite gives
+            // a new row the last rowid plus one, and a `seq` given twice would put a later
+            // transaction before an earlier one in the order `replay` follows.
+            "DELETE FROM temp.stress_compacting WHERE seq = (SELECT max(seq) FROM \(ledger))",
             """
             INSERT INTO main.\(Bookkeeping.meta) (key, value) \
             SELECT '\(schemaMarkKey)', k FROM (SELECT max(l.key) AS k FROM temp.stress_compacting AS c \
@@ -245,9 +251,46 @@ public enum Compaction {
             GROUP BY tx >> \(blockBits) \
             ON CONFLICT (block) DO UPDATE SET bits = bits | excluded.bits
             """,
+            orderQuery,
             "DELETE FROM \(ledger) WHERE seq IN (SELECT seq FROM temp.stress_compacting)",
             markStatement,
         ] + (fold?.prunes == true ? pruningStatements : [])
+    }
+
+    /// The query, before the entries go, of where each transaction that has
+    /// an entry among them committed: its first such entry's `seq`, with one
+    /// writer at a time its place in the run's commit order (`CommitOrder`).
+    /// The worker logs its rows on a line of their own (`orderLine`), so that
+    /// `replay` keeps the order of the transactions whose entries no ledger
+    /// holds any more: the log, not the database, carries what only the
+    /// history needs.
+    public static let orderQuery = "SELECT tx, min(seq) FROM temp.stress_compacting GROUP BY tx"
+
+    /// The word of `orderLine`.
+    static let orderWord = "order"
+
+    /// The log line of `orderQuery`'s rows (`transaction:seq`, by `writer`'s
+    /// compaction), `-- <writer> compact order <tx>:<seq> …`: a comment to
+    /// SQLite and the shell, which `CommitOrder` reads before a replay.
+    static func orderLine(writer: String, transaction: String, places: String) -> String {
+        "-- \(writer) \(transaction) \(orderWord)" + (places.isEmpty ? "" : " " + places)
+    }
+
+    /// The places an `orderLine` holds, nil for any other line (a line whose
+    /// places do not read as such is damage, and gives nil too: no place is
+    /// taken from it).
+    static func places(inOrderLine line: String) -> [(tx: Int64, position: Int64)]? {
+        guard line.hasPrefix("-- ") else { return nil }
+        let words = line.split(separator: " ", omittingEmptySubsequences: false)
+        guard words.count >= 4, words[3] == orderWord else { return nil }
+        var places: [(tx: Int64, position: Int64)] = []
+        places.reserveCapacity(words.count - 4)
+        for word in words.dropFirst(4) {
+            let parts = word.split(separator: ":", omittingEmptySubsequences: false)
+            guard parts.count == 2, let tx = Int64(parts[0]), let position = Int64(parts[1]) else { return nil }
+            places.append((tx, position))
+        }
+        return places
     }
 
     /// The statement that moves the mark, after the entries are removed.

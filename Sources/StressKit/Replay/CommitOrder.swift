@@ -5,6 +5,9 @@ import StressSQLite
 /// time), so a transaction's first ledger entry places it. The log records
 /// statements as they finish, and a writer held up between its COMMIT and the
 /// log line lets another commit and log first; the ledger says which came first.
+/// A compaction removes entries, and with them the places of the transactions
+/// they were all of; it logs those places first (`Compaction.orderLine`), and
+/// they are read from the log before the replay begins.
 ///
 /// The positions go to a TEMP table of the reading connection (an index on the
 /// transaction id, one on the position), so memory stays flat however long the
@@ -22,16 +25,20 @@ final class CommitOrder {
     private let recorded: Statement?
     /// The position of the next transaction to commit, nil when none is left.
     private(set) var next: Int64?
-    /// Whether the run compacted its ledger: the transactions a compaction
-    /// covered lost their place, and commit in the log's order.
+    /// Whether the run compacted its ledger and the log lacks the places of
+    /// some compaction (`Compaction.orderLine`): one whose log lines were
+    /// written by an earlier version of sqlite-stress. The transactions such a
+    /// compaction covered lost their place, and commit in the log's order.
     let compacted: Bool
 
     /// Reads the ledger of the database at `path`, when it is the database the
-    /// log was written for (`seed` is the log header's); nil when nothing is
-    /// there, or another database. Throws when a database of sqlite-stress is
+    /// log was written for (`seed` is the log header's), and the places the
+    /// log's compactions logged (`logs`: its files, in order); nil when nothing
+    /// is there, or another database. Throws when a database of sqlite-stress is
     /// there and cannot be read (a damaged file, say): the sentence then says
     /// why the replay goes without the run's order, not that there is none.
-    init?(database path: String, seed: String) throws(ToolError) {
+    /// A log that cannot be read throws its own sentence (`LogReader`).
+    init?(database path: String, seed: String, logs: [String]) throws(ToolError) {
         switch DatabaseFile.kind(at: path) {
         case .sqlite(DatabaseFile.applicationID): break
         case .damaged: throw ToolError("its first page is damaged")
@@ -45,10 +52,14 @@ final class CommitOrder {
                 return nil
             }
             let mark = try connection.scalar("SELECT value FROM \(Bookkeeping.meta) WHERE key = '\(Compaction.markKey)'")
-            if case .integer(let through)? = mark { compacted = through > 0 } else { compacted = false }
+            try connection.execute("CREATE TEMP TABLE replay_logged (tx INTEGER NOT NULL, pos INTEGER NOT NULL)")
+            let logged = try Self.readPlaces(logs, into: connection)
+            if case .integer(let through)? = mark { compacted = through > 0 && logged.compactions > logged.orderLines } else { compacted = false }
             try connection.execute("""
                 CREATE TEMP TABLE replay_order AS
-                    SELECT tx, min(seq) AS pos FROM main.\(Bookkeeping.ledger) GROUP BY tx;
+                    SELECT tx, min(pos) AS pos FROM (SELECT tx, seq AS pos FROM main.\(Bookkeeping.ledger)
+                        UNION ALL SELECT tx, pos FROM temp.replay_logged) GROUP BY tx;
+                DROP TABLE temp.replay_logged;
                 CREATE INDEX temp.replay_order_tx ON replay_order (tx);
                 CREATE INDEX temp.replay_order_pos ON replay_order (pos)
                 """)
@@ -62,12 +73,46 @@ final class CommitOrder {
                     "SELECT 1 FROM main.\(Compaction.table) WHERE block = ?1 >> \(width) AND bits & (1 << (?1 & \((1 << width) - 1))) <> 0")
                 : nil
             if case .integer(let first)? = try connection.scalar("SELECT min(pos) FROM temp.replay_order") { next = first } else { next = nil }
+        } catch let error as ToolError {
+            connection.close()
+            throw error
         } catch {
             connection.close()
             throw ToolError("\(error)")
         }
         self.connection = connection
         self.path = path
+    }
+
+    /// Reads `logs` for the places their compactions logged (`Compaction.orderLine`),
+    /// into `replay_logged`, in one transaction of the reading connection's TEMP
+    /// database, and counts the lines of compactions that went through (their
+    /// mark's statement, `ok`) and the order lines: a compaction always logs its
+    /// order line before its mark, so fewer order lines than compactions is a log
+    /// of an earlier version of sqlite-stress, whose compactions logged none.
+    private static func readPlaces(_ logs: [String], into connection: Connection) throws -> (compactions: Int, orderLines: Int) {
+        let insert = try connection.prepare("INSERT INTO temp.replay_logged (tx, pos) VALUES (?, ?)")
+        let markLine = Compaction.markStatement + StatementRunner.commentMarker
+        var compactions = 0, orderLines = 0
+        try connection.execute("SAVEPOINT replay_logged")
+        for path in logs {
+            let reader = try LogReader(path: path)
+            while let line = try reader.next() {
+                if line.hasPrefix("-- "), let places = Compaction.places(inOrderLine: line) {
+                    orderLines += 1
+                    for place in places {
+                        insert.reset()
+                        insert.bind([.integer(place.tx), .integer(place.position)])
+                        _ = try insert.step()
+                    }
+                } else if line.hasPrefix(markLine), case .statement(_, let result)? = Replay.parse(line, number: 0)?.action,
+                          result.hasPrefix("ok") {
+                    compactions += 1
+                }
+            }
+        }
+        try connection.execute("RELEASE replay_logged")
+        return (compactions, orderLines)
     }
 
     deinit { connection.close() }

@@ -282,8 +282,9 @@ public enum Replay {
         /// Why the database beside the log, one of sqlite-stress's, could not
         /// give the order (SQLite's error), when it could not.
         public var orderUnreadable: String? = nil
-        /// Whether that database's ledger was compacted, so that the commits a
-        /// compaction covered followed the log's order instead.
+        /// Whether that database's ledger was compacted by a compaction that
+        /// logged no order line, so that the commits it covered followed the
+        /// log's order instead (`CommitOrder.compacted`).
         public var orderCompacted: Bool
         /// Writers that vanished between statements before the difference
         /// (`Session.vanishedBetweenStatements`, `Session.threadsBetweenStatements`):
@@ -314,8 +315,8 @@ public enum Replay {
         /// A difference after a writer vanished between statements (`vanished`),
         /// or in a log of several writers (besides the set-up) where the replay
         /// could not follow the run's commit order: the run's database was not
-        /// beside the log, or it compacted its ledger, which removes the order of
-        /// the commits a compaction covered. The difference may be the lost
+        /// beside the log, or it compacted its ledger and the log lacks the order
+        /// of the commits a compaction covered (`CommitOrder.compacted`). The difference may be the lost
         /// statement's or that order's, not SQLite's — no verdict (exit status
         /// 2), never a finding.
         public var inconclusive: Bool {
@@ -448,10 +449,10 @@ public enum Replay {
                     + "and this difference may be that order's, not SQLite's.")
             } else if inconclusive {
                 lines.append(commitOrder
-                    ? "result: NO VERDICT — the run compacted its ledger, which removes the commit order the replay follows "
-                        + "for the transactions a compaction covered; with several writers they commit in the log's order here, so "
-                        + "this difference may be that order's, not SQLite's. A run that never compacts (stress --compact-every "
-                        + "0, a template without the compact driver) replays in its own order."
+                    ? "result: NO VERDICT — the run compacted its ledger, and its log does not say where the transactions a "
+                        + "compaction removed committed (a compaction logs it before it removes them; a log of an earlier "
+                        + "version of sqlite-stress lacks it); with several writers they commit in the log's order here, so "
+                        + "this difference may be that order's, not SQLite's."
                     : "result: NO VERDICT — \(orderMissing), so with several writers commits follow "
                         + "the log's order here, and this difference may be that order's, not SQLite's."
                         + (orderUnreadable == nil ? " Replay the log beside its database (<db>.sql)." : ""))
@@ -502,7 +503,7 @@ public enum Replay {
         var order: CommitOrder?
         var orderUnreadable: String?
         if let original, let seed {
-            do { order = try CommitOrder(database: original, seed: seed) } catch { orderUnreadable = error.message }
+            do { order = try CommitOrder(database: original, seed: seed, logs: files) } catch { orderUnreadable = error.message }
         }
         let session = Session(databasePath: databasePath, window: window, order: order)
         let clock = ContinuousClock()

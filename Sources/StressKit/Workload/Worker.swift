@@ -773,9 +773,18 @@ final class Worker {
             if !connection!.isAutocommit { forceRollback() }
             return false
         }
-        for sql in Compaction.statements(folding: fold) where execute(sql).error != nil || transactionLost {
-            if !connection!.isAutocommit { forceRollback() }
-            return false
+        for sql in Compaction.statements(folding: fold) {
+            var places = ""
+            let outcome = sql == Compaction.orderQuery
+                ? execute(sql) { row in places += (places.isEmpty ? "" : " ") + "\(row.int64(0)):\(row.int64(1))" }
+                : execute(sql)
+            if outcome.error != nil || transactionLost {
+                if !connection!.isAutocommit { forceRollback() }
+                return false
+            }
+            if sql == Compaction.orderQuery {
+                context.log.append(Compaction.orderLine(writer: label, transaction: transactionLabel, places: places), flush: false)
+            }
         }
         if execute("COMMIT").error == nil { return true }
         forceRollback()

@@ -22,7 +22,8 @@ struct Replay: ParsableCommand {
             write the run let through after another writer's schema change (the write's line held up past \
             that change's), or it is in a log of several \
             writers whose run's commit order the replay could not follow (the run's database not beside \
-            the log, or its ledger compacted).
+            the log, or its ledger compacted by a compaction that logged no order: a log of an earlier \
+            version).
             """
     )
 
