@@ -30,10 +30,16 @@ import Testing
         return connection
     }
 
-    static func compact(_ connection: Connection, folding fold: Compaction.Fold? = nil) throws {
+    /// Runs one compaction; the places it lists (`Compaction.orderQuery`'s rows, in `seq` order).
+    @discardableResult
+    static func compact(_ connection: Connection, folding fold: Compaction.Fold? = nil) throws -> [[SQLValue]] {
+        var places: [[SQLValue]] = []
         try connection.execute("BEGIN IMMEDIATE")
-        for sql in Compaction.statements(folding: fold) { try connection.execute(sql) }
+        for sql in Compaction.statements(folding: fold) {
+            if sql == Compaction.orderQuery { places = try connection.query(sql + " ORDER BY 2") } else { try connection.execute(sql) }
+        }
         try connection.execute("COMMIT")
+        return places
     }
 
     /// Sets the bits of `ids` in the record, as compactions before would have.
@@ -116,12 +122,7 @@ import Testing
             (Self.tx(5), "", .null, nil),                     // 24: commit record
             (Self.tx(6), "kept", .integer(4), "4,'z'"),       // 25: kept: no entry of tx 6 goes
         ])
-        try c.execute("BEGIN IMMEDIATE")
-        var places: [[SQLValue]] = []
-        for sql in Compaction.statements(folding: nil) {
-            if sql == Compaction.orderQuery { places = try c.query(sql + " ORDER BY 2") } else { try c.execute(sql) }
-        }
-        try c.execute("COMMIT")
+        let places = try Self.compact(c)
         #expect(places == [[.integer(Self.tx(2)), .integer(17)], [.integer(Self.tx(3)), .integer(19)],
                            [.integer(Self.tx(4)), .integer(21)], [.integer(Self.tx(5)), .integer(24)]])
         #expect(try Self.entries(c).map { $0[0] } == [Self.tx(3), Self.tx(5), Self.tx(5), Self.tx(6)].map { .integer($0) })
@@ -140,12 +141,7 @@ import Testing
             (Self.tx(3), "kept", .integer(1), "1,'b'"),       // 18: key 1's latest: kept
             (Self.tx(3), "", .null, nil),                     // 19: commit record, the ledger's last: kept
         ])
-        try c.execute("BEGIN IMMEDIATE")
-        var places: [[SQLValue]] = []
-        for sql in Compaction.statements(folding: nil) {
-            if sql == Compaction.orderQuery { places = try c.query(sql + " ORDER BY 2") } else { try c.execute(sql) }
-        }
-        try c.execute("COMMIT")
+        let places = try Self.compact(c)
         #expect(places == [[.integer(Self.tx(2)), .integer(17)]])
         #expect(try Self.entries(c).map { $0[1] } == [.text("kept"), .text("")])
         try c.execute("INSERT INTO stress_ledger (tx, tbl, key, image) VALUES (\(Self.tx(4)), '', NULL, NULL)")
@@ -156,11 +152,12 @@ import Testing
     // An order line holds its places as `transaction:seq` words; a line of any
     // other kind, or one whose places do not read as such, gives none.
     @Test func anOrderLineReadsBackItsPlaces() {
-        let line = Compaction.orderLine(writer: "t1", transaction: "compact", places: "4294967298:17 8589934593:19")
+        let line = Compaction.orderLine(writer: "t1", transaction: "compact", places: [(4294967298, 17), (8589934593, 19)])
         #expect(line == "-- t1 compact order 4294967298:17 8589934593:19")
         let places = Compaction.places(inOrderLine: line)
         #expect(places?.map(\.tx) == [4294967298, 8589934593])
         #expect(places?.map(\.position) == [17, 19])
+        #expect(Compaction.orderLine(writer: "t1", transaction: "compact", places: []) == "-- t1 compact order")
         #expect(Compaction.places(inOrderLine: "-- t1 compact order")?.isEmpty == true, "a compaction that removed nothing")
         #expect(Compaction.places(inOrderLine: "-- t1 x3 disconnect") == nil)
         #expect(Compaction.places(inOrderLine: "-- t1 compact order 12:x") == nil)

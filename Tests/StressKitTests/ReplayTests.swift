@@ -174,6 +174,9 @@ import Testing
         }
     }
 
+    /// A compaction's order line as a test's log holds it.
+    enum OrderLine: CaseIterable { case logged, missing, swapped }
+
     // A compaction removes the ledger entries that placed its transactions in
     // the run's commit order, and logs their places first (its order line).
     // Here d300's second write committed after d301's, though its line came
@@ -181,20 +184,26 @@ import Testing
     // all three transactions' entries. With the order line the replay commits
     // them in the run's order, and the read after them matches. Without it (a
     // log of an earlier version) they commit in the log's order, and the same
-    // read differs: no verdict, the compaction named as the reason.
-    @Test(arguments: [true, false])
-    func aCompactionsOrderLineKeepsThePlacesOfTheTransactionsItRemoved(logged: Bool) throws {
+    // read differs: no verdict, the compaction named as the reason. With the
+    // two places swapped behind the replay's back, it follows the line it was
+    // given, and the read differs with nothing to excuse it: a verdict.
+    @Test(arguments: OrderLine.allCases)
+    func aCompactionsOrderLineKeepsThePlacesOfTheTransactionsItRemoved(_ kind: OrderLine) throws {
         let (first, second, other) = (
             TransactionID.make(base: 300, number: 1), TransactionID.make(base: 300, number: 2), TransactionID.make(base: 301, number: 1)
         )
-        let order = Compaction.orderLine(writer: "d302", transaction: "compact", places: "\(first):1 \(other):2 \(second):3")
+        // In the run: d300 x1, then d301 x1, then d300 x2.
+        let inTheRun: [Compaction.Place] = [(first, 1), (other, 2), (second, 3)]
+        let swapped: [Compaction.Place] = [(first, 1), (second, 2), (other, 3)]
+        let places = kind == .swapped ? swapped : inTheRun
+        let order = Compaction.orderLine(writer: "d302", transaction: "compact", places: places)
         let outcome = try Self.replayBesideItsDatabase([
             "CREATE TABLE stress_meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID; -- setup x0 ok",
             "INSERT INTO stress_meta (key, value) VALUES ('compacted_through', 0); -- setup x0 ok changes=1",
             "INSERT INTO t VALUES (1, 'x'); -- d300 x1 ok changes=1",
             "UPDATE t SET v = 'a' WHERE k = 1; -- d300 x2 ok changes=1",
             "UPDATE t SET v = 'b' WHERE k = 1; -- d301 x1 ok changes=1",
-        ] + (logged ? [order] : []) + [
+        ] + (kind == .missing ? [] : [order]) + [
             "-- d300 x2 disconnect",
             "-- d301 x1 disconnect",
             "\(Compaction.markStatement); -- d302 compact ok changes=1",
@@ -203,17 +212,22 @@ import Testing
             try run.execute("UPDATE stress_meta SET value = 3 WHERE key = '\(Compaction.markKey)'")
         }
         #expect(outcome.commitOrder)
-        if logged {
+        #expect(outcome.orderCompacted == (kind == .missing))
+        switch kind {
+        case .logged:
             #expect(outcome.mismatch == nil, "\(outcome.text)")
-            #expect(!outcome.orderCompacted)
             #expect(outcome.exitStatus == 0)
-        } else {
+        case .missing, .swapped:
             let mismatch = try #require(outcome.mismatch, "\(outcome.text)")
             #expect(mismatch.sql == "SELECT * FROM t WHERE v = 'a'")
             #expect(mismatch.replayed == "ok")
-            #expect(outcome.orderCompacted)
-            #expect(outcome.exitStatus == 2)
-            #expect(outcome.text.contains("result: NO VERDICT — the run compacted its ledger"), "\(outcome.text)")
+            if kind == .missing {
+                #expect(outcome.exitStatus == 2)
+                #expect(outcome.text.contains("result: NO VERDICT — the run compacted its ledger"), "\(outcome.text)")
+            } else {
+                #expect(outcome.exitStatus == 1, "\(outcome.text)")
+                #expect(!outcome.text.contains("NO VERDICT"), "\(outcome.text)")
+            }
         }
     }
 

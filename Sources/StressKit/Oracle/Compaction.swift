@@ -264,26 +264,29 @@ public enum Compaction {
     /// `replay` keeps the order of the transactions whose entries no ledger
     /// holds any more: the log, not the database, carries what only the
     /// history needs.
-    public static let orderQuery = "SELECT tx, min(seq) FROM temp.stress_compacting GROUP BY tx"
+    static let orderQuery = "SELECT tx, min(seq) FROM temp.stress_compacting GROUP BY tx"
 
     /// The word of `orderLine`.
     static let orderWord = "order"
 
-    /// The log line of `orderQuery`'s rows (`transaction:seq`, by `writer`'s
-    /// compaction), `-- <writer> compact order <tx>:<seq> …`: a comment to
-    /// SQLite and the shell, which `CommitOrder` reads before a replay.
-    static func orderLine(writer: String, transaction: String, places: String) -> String {
-        "-- \(writer) \(transaction) \(orderWord)" + (places.isEmpty ? "" : " " + places)
+    /// One transaction's place in the commit order: its first entry's `seq`.
+    typealias Place = (tx: Int64, position: Int64)
+
+    /// The log line of `orderQuery`'s rows, by `writer`'s compaction,
+    /// `-- <writer> compact order <tx>:<seq> …`: a comment to SQLite and the
+    /// shell, which `CommitOrder` reads before a replay (`places(inOrderLine:)`).
+    static func orderLine(writer: String, transaction: String, places: [Place]) -> String {
+        places.reduce("-- \(writer) \(transaction) \(orderWord)") { line, place in line + " \(place.tx):\(place.position)" }
     }
 
     /// The places an `orderLine` holds, nil for any other line (a line whose
     /// places do not read as such is damage, and gives nil too: no place is
     /// taken from it).
-    static func places(inOrderLine line: String) -> [(tx: Int64, position: Int64)]? {
+    static func places(inOrderLine line: String) -> [Place]? {
         guard line.hasPrefix("-- ") else { return nil }
         let words = line.split(separator: " ", omittingEmptySubsequences: false)
         guard words.count >= 4, words[3] == orderWord else { return nil }
-        var places: [(tx: Int64, position: Int64)] = []
+        var places: [Place] = []
         places.reserveCapacity(words.count - 4)
         for word in words.dropFirst(4) {
             let parts = word.split(separator: ":", omittingEmptySubsequences: false)

@@ -98,7 +98,7 @@ final class CommitOrder {
         for path in logs {
             let reader = try LogReader(path: path)
             while let line = try reader.next() {
-                if line.hasPrefix("-- "), let places = Compaction.places(inOrderLine: line) {
+                if let places = Compaction.places(inOrderLine: line) {
                     orderLines += 1
                     for place in places {
                         insert.reset()

@@ -774,10 +774,8 @@ final class Worker {
             return false
         }
         for sql in Compaction.statements(folding: fold) {
-            var places = ""
-            let outcome = sql == Compaction.orderQuery
-                ? execute(sql) { row in places += (places.isEmpty ? "" : " ") + "\(row.int64(0)):\(row.int64(1))" }
-                : execute(sql)
+            var places: [Compaction.Place] = []
+            let outcome = sql == Compaction.orderQuery ? execute(sql) { places.append(($0.int64(0), $0.int64(1))) } : execute(sql)
             if outcome.error != nil || transactionLost {
                 if !connection!.isAutocommit { forceRollback() }
                 return false
