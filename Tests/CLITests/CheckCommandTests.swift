@@ -1033,6 +1033,38 @@ import Testing
         #expect(found.map { $0["tx"] } == [String(lost)], "\(found)")
     }
 
+    // A compaction is a transaction of its writer's: its commit record is the
+    // ledger's last entry, and its acknowledgement is judged like any other.
+    // The check passes after it; with that commit record deleted behind the
+    // tool's back, `durability` names the compaction's transaction.
+    @Test(arguments: [false, true])
+    func aCompactionIsAnAcknowledgedTransaction(recordDeleted: Bool) throws {
+        let finished = try Finished()
+        finished.connection.close()
+        let compact = try CLI.run(["compact", "--seed", "1", "--db", finished.db.path, "-q"])
+        try #require(compact.status == 0, "\(compact.stdout)\(compact.stderr)")
+        let c = try Connection(path: finished.db.path)
+        let last = try c.query("SELECT tx, tbl, key, image FROM stress_ledger WHERE seq = (SELECT max(seq) FROM stress_ledger)")
+        try #require(last.count == 1)
+        let tx = try #require({ if case .integer(let id) = last[0][0] { id } else { nil } }())
+        #expect(Array(last[0].dropFirst()) == [.text(""), .null, .null], "a commit record")
+        let writer = tx >> 32, number = tx & 0xFFFF_FFFF
+        let sqlLog = try String(contentsOf: finished.scratch.file("done.db.sql"), encoding: .utf8)
+        let record = "INSERT INTO stress_ledger (tx, tbl, key, image) VALUES (\(tx), '', NULL, NULL)"
+        #expect(sqlLog.contains("\(record); -- d\(writer) x\(number) ok changes=1\n"), "the compaction's commit record")
+        #expect(sqlLog.contains("COMMIT; -- d\(writer) x\(number) ok\n"), "the compaction's own COMMIT")
+        if recordDeleted { try c.execute("DELETE FROM stress_ledger WHERE tx = \(tx)") }
+        c.close()
+        let (result, json) = try Self.checkJSON(finished.db)
+        if recordDeleted {
+            #expect(result.status == 1)
+            let found = Self.violations(json, "durability").map(Self.details)
+            #expect(found.map { $0["tx"] } == [String(tx)], "\(found)")
+        } else {
+            #expect(result.status == 0, "\(result.stdout)")
+        }
+    }
+
     // A compaction that cannot read the acknowledgement log (here a fresh log in
     // place of the one its fold reviewed) commits without folding anything and
     // says why in the SQL log; the check then refuses the log with exit 2, as
@@ -1050,21 +1082,27 @@ import Testing
         let c = try Connection(path: finished.db.path)
         #expect(try c.scalar(foldMark) == .integer(mark), "nothing folded")
         c.close()
-        let length = try #require(try FileManager.default.attributesOfItem(atPath: acks.path)[.size] as? Int)
-        let reason = "the acknowledgement log \(acks.path) is \(length) bytes long, but the database records that its first \(mark) bytes "
-            + "were reviewed: it is not that database's log."
+        // The compaction read the log before its own acknowledgement, the log's last record, was written.
+        let records = try Data(contentsOf: acks)
+        let ownRecord = try #require(records.dropLast().split(separator: UInt8(ascii: "\n")).last, "the compaction's acknowledgement").count + 1
+        func reason(_ length: Int) -> String {
+            "the acknowledgement log \(acks.path) is \(length) bytes long, but the database records that its first \(mark) bytes "
+                + "were reviewed: it is not that database's log."
+        }
         let sqlLog = try String(contentsOf: finished.scratch.file("done.db.sql"), encoding: .utf8)
         // Each write to the shared log begins with a form feed (the drivers' writes are marked).
         let lines = sqlLog.split(separator: "\n").map { $0.drop { $0 == "\u{0C}" } }
         let said = lines.indices.filter { lines[$0].hasPrefix("-- ") && lines[$0].contains("compact: the acknowledgements are not folded: ") }
-        #expect(said.count == 1 && said.first.map { lines[$0].hasSuffix(reason) } == true, "\(said.map { lines[$0] })")
+        #expect(said.count == 1 && said.first.map { lines[$0].hasSuffix(reason(records.count - ownRecord)) } == true, "\(said.map { lines[$0] })")
+        let began = said.first.flatMap { lines[..<$0].last { $0.hasPrefix("BEGIN IMMEDIATE; -- ") } }
         let committed = said.first.flatMap { lines[$0...].first { $0.hasPrefix("COMMIT; -- ") } }
-        #expect(committed?.hasSuffix(" compact ok") == true, "the compaction committed: \(committed ?? "no COMMIT")")
+        let compaction = try #require(began?.dropFirst("BEGIN IMMEDIATE".count))
+        #expect(committed.map { $0.dropFirst("COMMIT".count) } == compaction, "the compaction committed: \(committed ?? "no COMMIT")")
 
         let check = try CLI.run(["check", "--db", finished.db.path, "--seed", "7"])
         #expect(check.status == 2)
         #expect(check.stdout.isEmpty)
-        #expect(check.stderr == "sqlite-stress: error: cannot check durability or rollback: \(reason)\n")
+        #expect(check.stderr == "sqlite-stress: error: cannot check durability or rollback: \(reason(records.count))\n")
     }
 
     // durability and rollback never pass without the acknowledgement log: once

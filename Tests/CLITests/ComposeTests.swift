@@ -860,7 +860,10 @@ import Testing
         let four = scratch.file("four.db").path
         let (account, setupEnd) = try Self.plantDifference(four, compactEvery: 20)
         let log = try String(contentsOfFile: four + ".sql", encoding: .utf8)
-        try #require(log.contains(" compact order "), "the run compacted, and logged the places")
+        // A compaction's order line: `-- <writer> <transaction> order <transaction id>:<seq> …`.
+        let orderLine = /^-- t[0-9]+ x[0-9]+ order( |$)/
+        let logLines = log.split(separator: "\n", omittingEmptySubsequences: false)
+        try #require(logLines.contains { $0.contains(orderLine) }, "the run compacted, and logged the places")
         let replay = try CLI.run(["replay", four + ".sql"])
         #expect(replay.status == 1, "\(replay.stdout)")
         let number = try #require(replay.stdout.firstMatch(of: /differs at log line ([0-9]+)/)?.1)
@@ -868,7 +871,7 @@ import Testing
         #expect(replay.stdout.contains("WHERE id = \(account)\n"), "\(replay.stdout)")
         #expect(!replay.stdout.contains("NO VERDICT"), "\(replay.stdout)")
 
-        let unordered = log.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.contains(" compact order") }
+        let unordered = logLines.filter { !$0.contains(orderLine) }
         try Data(unordered.joined(separator: "\n").utf8).write(to: URL(fileURLWithPath: four + ".sql"))
         let withoutOrder = try CLI.run(["replay", four + ".sql", "--overwrite"])
         #expect(withoutOrder.status == 2, "\(withoutOrder.stdout)")

@@ -382,12 +382,13 @@ import Testing
         }
     }
 
-    // A compaction writes no commit record. A driver killed after its
-    // compaction's last statement may have committed it, and the run's
-    // database cannot say so: the replay rolls it back and counts the writer
-    // as vanished, so a difference after it gives no verdict. Killed before
-    // that statement, the compaction surely did not commit (its COMMIT comes
-    // after it), and a difference after it is one.
+    // A compaction of an earlier version of sqlite-stress wrote no commit
+    // record. A driver killed after such a compaction's last statement may
+    // have committed it, and the run's database cannot say so: the replay
+    // rolls it back and counts the writer as vanished, so a difference after
+    // it gives no verdict. Killed before that statement, the compaction surely
+    // did not commit (its COMMIT comes after it), and a difference after it is
+    // one.
     @Test(arguments: [true, false])
     func aCompactionKilledAfterItsLastStatementLeavesItsFateOpen(reachedItsLastStatement: Bool) throws {
         let outcome = try Self.replayBesideItsDatabase([
@@ -406,6 +407,44 @@ import Testing
         #expect(outcome.abandoned == 1)
         #expect(outcome.vanished == (reachedItsLastStatement ? ["d300"] : []))
         #expect(outcome.exitStatus == (reachedItsLastStatement ? 2 : 1))
+    }
+
+    // A compaction is a transaction of its writer's, with a commit record
+    // last. A driver killed after it leaves no COMMIT line, and the run's
+    // database says whether the compaction committed: with its commit record
+    // in the run's ledger the replay commits it, and the writer after it
+    // finds that record; without, it rolls it back, and the same write is a
+    // difference with nothing to excuse it (the compaction's fate is known).
+    @Test(arguments: [true, false])
+    func aCompactionKilledAfterItsCommitRecordIsCommittedAsTheRunsDatabaseSays(committedInTheRun: Bool) throws {
+        let tx = TransactionID.make(base: 300, number: 1)
+        let record = Bookkeeping.commitRecordStatement(tx: tx)
+        let outcome = try Self.replayBesideItsDatabase([
+            "CREATE TABLE stress_meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID; -- setup x0 ok",
+            "INSERT INTO stress_meta (key, value) VALUES ('compacted_through', 0); -- setup x0 ok changes=1",
+            "-- d300 connect command run-4242",
+            "BEGIN IMMEDIATE; -- d300 x1 ok",
+            "DELETE FROM main.stress_ledger WHERE seq < 0; -- d300 x1 ok changes=0",
+            Compaction.markStatement + "; -- d300 x1 ok changes=1",
+            "\(record); -- d300 x1 ok changes=1",
+            SQLLog.killedLine(command: "run-4242"),
+            "UPDATE stress_ledger SET image = 'x' WHERE tx = \(tx); -- d301 x1 ok changes=1",
+        ]) { run in
+            if committedInTheRun { try run.execute(record) }
+        }
+        #expect(outcome.commitOrder)
+        #expect(outcome.vanished.isEmpty, "its end is known: \(outcome.text)")
+        if committedInTheRun {
+            #expect(outcome.mismatch == nil, "\(outcome.text)")
+            #expect(outcome.finished == 1)
+            #expect(outcome.exitStatus == 0)
+        } else {
+            let mismatch = try #require(outcome.mismatch, "\(outcome.text)")
+            #expect(mismatch.writer == "d301")
+            #expect(mismatch.replayed == "ok changes=0")
+            #expect(outcome.abandoned == 1)
+            #expect(outcome.exitStatus == 1)
+        }
     }
 
     // The kill of another command ends nothing: d300 holds its lock until

@@ -4,10 +4,11 @@ import StressSQLite
 /// a run of hours costs what its data costs, not what its history cost.
 ///
 /// Compaction is a maintenance step of the workload: one write transaction of
-/// plain SQL (`statements`, run between `BEGIN IMMEDIATE` and `COMMIT`), logged
-/// like any other, replayed by `replay` and by the `sqlite3` shell, atomic under
-/// SIGKILL and a power loss, and serialised with every other writer by SQLite's
-/// write lock. It reads the ledger and the recorded schema, and removes only
+/// plain SQL (`statements`, run between `BEGIN IMMEDIATE` and `COMMIT`, with
+/// the writer's commit record last and acknowledged when it commits, as any of
+/// its transactions), logged like any other, replayed by `replay` and by the
+/// `sqlite3` shell, atomic under SIGKILL and a power loss, and serialised with
+/// every other writer by SQLite's write lock. It reads the ledger and the recorded schema, and removes only
 /// entries no property judges by any more:
 ///
 /// - an entry of a row (`tbl`, `key`) with a later entry of the same key: `model`
@@ -273,7 +274,7 @@ public enum Compaction {
     typealias Place = (tx: Int64, position: Int64)
 
     /// The log line of `orderQuery`'s rows, by `writer`'s compaction,
-    /// `-- <writer> compact order <tx>:<seq> …`: a comment to SQLite and the
+    /// `-- <writer> <transaction> order <tx>:<seq> …`: a comment to SQLite and the
     /// shell, which `CommitOrder` reads before a replay (`places(inOrderLine:)`).
     static func orderLine(writer: String, transaction: String, places: [Place]) -> String {
         places.reduce("-- \(writer) \(transaction) \(orderWord)") { line, place in line + " \(place.tx):\(place.position)" }
@@ -300,10 +301,12 @@ public enum Compaction {
     static let markStatement =
         "UPDATE main.\(Bookkeeping.meta) SET value = (SELECT coalesce(max(seq), 0) FROM \(ledger)) WHERE key = '\(markKey)'"
 
-    /// Whether `sql` can be a compaction's last statement before its COMMIT
-    /// (the mark's, or the pruning's last). A compaction writes no commit
-    /// record, so when its writer is killed after one of these, the run's
-    /// database cannot tell `replay` whether the COMMIT took effect.
+    /// Whether `sql` could be the last statement before its COMMIT of a
+    /// compaction that wrote no commit record (the mark's, or the pruning's
+    /// last), as those of logs of earlier versions of sqlite-stress did: when
+    /// its writer was killed after one of these, the run's database cannot tell
+    /// `replay` whether the COMMIT took effect. A compaction now writes a commit
+    /// record after these statements, as any transaction of its writer does.
     public static func mayEndCompaction(_ sql: String) -> Bool {
         sql == markStatement || sql == pruningStatements.last
     }

@@ -488,8 +488,9 @@ extension Replay {
                         // difference after it gives no verdict.
                         fateKnown = false
                     } else if record == nil, case .statement(let sql, _)? = writer.transaction.last?.0.action {
-                        // A compaction killed after its last statement: its COMMIT may
-                        // have taken effect, and it has no commit record to show it.
+                        // A compaction of an earlier version of sqlite-stress, killed after its
+                        // last statement: its COMMIT may have taken effect, and it has no commit
+                        // record to show it.
                         // Rolled back here, it stays a writer that vanished between
                         // statements, so a difference after it gives no verdict.
                         fateKnown = !Compaction.mayEndCompaction(sql)

@@ -754,8 +754,16 @@ final class Worker {
     /// One ledger compaction (`Compaction`), in a write transaction of its own,
     /// folding the acknowledgements written since the last one when they hold;
     /// true when it committed. A compaction that fails is rolled back whole.
+    ///
+    /// It is a transaction of the writer's like any other: an id of its own, a
+    /// commit record just before its COMMIT, acknowledged once it committed and
+    /// recorded as rolled back when it did not. So `durability` and `rollback`
+    /// judge compactions too, and when its writer is killed after its last
+    /// statement, the run's database says whether it committed (`replay`).
     private func compact() -> Bool {
-        transactionLabel = "compact"
+        transactionNumber += 1
+        transactionLabel = "x\(transactionNumber)"
+        let tx = TransactionID.make(base: transactionBase, number: transactionNumber)
         guard execute("BEGIN IMMEDIATE").error == nil else { return false }
         // The log's length once this transaction holds the write lock: every
         // commit acknowledged in it is in the transaction's snapshot.
@@ -770,23 +778,27 @@ final class Worker {
             fold = nil
         } catch {
             // The database could not be read (a fault, or damage that the check will report): no compaction.
-            if !connection!.isAutocommit { forceRollback() }
+            abandonCompaction(tx)
             return false
         }
         for sql in Compaction.statements(folding: fold) {
             var places: [Compaction.Place] = []
             let outcome = sql == Compaction.orderQuery ? execute(sql) { places.append(($0.int64(0), $0.int64(1))) } : execute(sql)
             if outcome.error != nil || transactionLost {
-                if !connection!.isAutocommit { forceRollback() }
+                abandonCompaction(tx)
                 return false
             }
             if sql == Compaction.orderQuery {
                 context.log.append(Compaction.orderLine(writer: label, transaction: transactionLabel, places: places), flush: false)
             }
         }
-        if execute("COMMIT").error == nil { return true }
-        forceRollback()
-        return false
+        return commit(tx)
+    }
+
+    /// Ends compaction `tx` that cannot go on: rolled back, and recorded so,
+    /// whether this worker or SQLite ended it.
+    private func abandonCompaction(_ tx: Int64) {
+        if connection!.isAutocommit { sqliteRolledBack(tx) } else { forceRollback(tx) }
     }
 
     /// VACUUM INTO a new file, then every property checked on the copy as of
