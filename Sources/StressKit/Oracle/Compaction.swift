@@ -8,8 +8,8 @@ import StressSQLite
 /// the writer's commit record last and acknowledged when it commits, as any of
 /// its transactions), logged like any other, replayed by `replay` and by the
 /// `sqlite3` shell, atomic under SIGKILL and a power loss, and serialised with
-/// every other writer by SQLite's write lock. It reads the ledger and the recorded schema, and removes only
-/// entries no property judges by any more:
+/// every other writer by SQLite's write lock. It reads the ledger and the
+/// recorded schema, and removes only entries no property judges by any more:
 ///
 /// - an entry of a row (`tbl`, `key`) with a later entry of the same key: `model`
 ///   judges every row by its key's latest entry only (`ContentScan`), which stays;
