@@ -1065,6 +1065,45 @@ import Testing
         }
     }
 
+    // A compaction that fails is rolled back whole and recorded as rolled back,
+    // like any transaction of its writer's. Here a trigger planted behind the
+    // tool's back refuses the compaction's mark: the compaction ends in
+    // ROLLBACK, its id is the acknowledgement log's last record, as rolled
+    // back, and `rollback` passes. With a commit record of that id planted in
+    // the ledger afterwards, `rollback` names it.
+    @Test(arguments: [false, true])
+    func aCompactionThatFailsIsRecordedAsRolledBack(leaked: Bool) throws {
+        let finished = try Finished()
+        try finished.connection.execute("""
+            CREATE TRIGGER refuse_mark BEFORE UPDATE ON stress_meta WHEN new.key = 'compacted_through' \
+            BEGIN SELECT RAISE(ABORT, 'refused'); END
+            """)
+        finished.connection.close()
+        let compact = try CLI.run(["compact", "--seed", "1", "--db", finished.db.path, "-q"])
+        try #require(compact.status == 0, "\(compact.stdout)\(compact.stderr)")
+        let acks = try String(contentsOf: finished.scratch.file("done.db.acks"), encoding: .utf8)
+        let last = try #require(acks.split(separator: "\n").last?.split(separator: " "))
+        try #require(last.count == 3 && last[0] == "r", "\(last)")
+        let tx = try #require(Int64(last[1]))
+        let writer = tx >> 32, number = tx & 0xFFFF_FFFF
+        let sqlLog = try String(contentsOf: finished.scratch.file("done.db.sql"), encoding: .utf8)
+        #expect(sqlLog.contains("; -- d\(writer) x\(number) SQLITE_CONSTRAINT"), "the mark refused")
+        #expect(sqlLog.contains("ROLLBACK; -- d\(writer) x\(number) ok\n"))
+        let c = try Connection(path: finished.db.path)
+        try c.execute("DROP TRIGGER refuse_mark")
+        #expect(try c.scalar("SELECT value FROM stress_meta WHERE key = 'compacted_through'") == .integer(0), "nothing compacted")
+        if leaked { try c.execute("INSERT INTO stress_ledger (tx, tbl, key, image) VALUES (\(tx), '', NULL, NULL)") }
+        c.close()
+        let (result, json) = try Self.checkJSON(finished.db)
+        if leaked {
+            #expect(result.status == 1)
+            let found = Self.violations(json, "rollback").map(Self.details)
+            #expect(found.map { [$0["rolled-back-writer"], $0["table"]] } == [["d\(writer)x\(number)", ""]], "\(found)")
+        } else {
+            #expect(result.status == 0, "\(result.stdout)")
+        }
+    }
+
     // A compaction that cannot read the acknowledgement log (here a fresh log in
     // place of the one its fold reviewed) commits without folding anything and
     // says why in the SQL log; the check then refuses the log with exit 2, as
