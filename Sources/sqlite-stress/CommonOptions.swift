@@ -117,7 +117,8 @@ struct CompactionOption: ParsableArguments {
         "Compact the ledger every K iterations per thread (superseded entries out, a record of their transactions "
             + "kept); 0 never compacts; auto compacts every \(CompactionSchedule.automatic.every) iterations once a thread "
             + "has run \(CompactionSchedule.automatic.from), so a long run's database stays the size of its data and a "
-            + "short one never compacts. A compacted multi-writer log replays in the log's order, not the run's.",
+            + "short one never compacts. A compaction logs where the transactions whose entries it removes committed, so a "
+            + "compacted multi-writer log still replays in the run's commit order.",
         valueName: "auto|k"))
     var compactEvery = CompactionSchedule.automatic.argument
 

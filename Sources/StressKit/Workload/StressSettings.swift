@@ -83,10 +83,10 @@ public struct StressSettings: Sendable {
 /// run 2,000: a long run's database stays the size of its data (an overnight
 /// run without compaction would fill a laptop's disk), and a short run — the
 /// default 1,000 iterations, the README's examples, the tests' pinned seeds —
-/// never compacts. A compaction removes the commit records by which `replay`
-/// puts a multi-writer log's commits in the run's order, so the transactions
-/// it covered replay in the log's order (README, "Replaying a log"), and
-/// `never` keeps them for such a replay.
+/// never compacts. A compaction removes ledger entries by which `replay` puts
+/// a multi-writer log's commits in the run's order, and logs their places
+/// first (`Compaction.orderLine`), so a compacted log still replays in the
+/// run's order (README, "Replaying a log").
 public struct CompactionSchedule: Sendable, Equatable {
     public var every: Int
     public var from: Int
