@@ -277,7 +277,7 @@ public enum Compaction {
     /// `-- <writer> <transaction> order <tx>:<seq> …`: a comment to SQLite and the
     /// shell, which `CommitOrder` reads before a replay (`places(inOrderLine:)`).
     static func orderLine(writer: String, transaction: String, places: [Place]) -> String {
-        places.reduce("-- \(writer) \(transaction) \(orderWord)") { line, place in line + " \(place.tx):\(place.position)" }
+        places.reduce(into: "-- \(writer) \(transaction) \(orderWord)") { line, place in line += " \(place.tx):\(place.position)" }
     }
 
     /// The places an `orderLine` holds, nil for any other line (a line whose

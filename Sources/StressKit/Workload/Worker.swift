@@ -211,9 +211,7 @@ final class Worker {
                 // Unread, or the connection had to be reopened and could not be: the next iteration tries again.
                 if cookie < 0 || connection == nil { continue }
             }
-            transactionNumber += 1
-            transactionLabel = "x\(transactionNumber)"
-            let tx = TransactionID.make(base: transactionBase, number: transactionNumber)
+            let tx = nextTransaction()
             let unit = generator.next(tx: tx, using: &rng)
             switch unit {
             case .transaction(let plan): runTransaction(plan, tx: tx)
@@ -638,11 +636,7 @@ final class Worker {
     private func commit(_ tx: Int64, sql: String = "COMMIT") -> Bool {
         // The commit record puts the transaction in the ledger even if it changed no row.
         if execute(Bookkeeping.commitRecordStatement(tx: tx)).error != nil || transactionLost {
-            if connection!.isAutocommit {
-                sqliteRolledBack(tx)
-            } else {
-                forceRollback(tx)  // Busy upgrading to write: give way.
-            }
+            abandon(tx)  // SQLite ended it, or busy upgrading to write: give way.
             return false
         }
         // COMMIT can return SQLITE_BUSY while readers hold the database
@@ -761,9 +755,7 @@ final class Worker {
     /// judge compactions too, and when its writer is killed after its last
     /// statement, the run's database says whether it committed (`replay`).
     private func compact() -> Bool {
-        transactionNumber += 1
-        transactionLabel = "x\(transactionNumber)"
-        let tx = TransactionID.make(base: transactionBase, number: transactionNumber)
+        let tx = nextTransaction()
         guard execute("BEGIN IMMEDIATE").error == nil else { return false }
         // The log's length once this transaction holds the write lock: every
         // commit acknowledged in it is in the transaction's snapshot.
@@ -778,14 +770,14 @@ final class Worker {
             fold = nil
         } catch {
             // The database could not be read (a fault, or damage that the check will report): no compaction.
-            abandonCompaction(tx)
+            abandon(tx)
             return false
         }
         for sql in Compaction.statements(folding: fold) {
             var places: [Compaction.Place] = []
             let outcome = sql == Compaction.orderQuery ? execute(sql) { places.append(($0.int64(0), $0.int64(1))) } : execute(sql)
             if outcome.error != nil || transactionLost {
-                abandonCompaction(tx)
+                abandon(tx)
                 return false
             }
             if sql == Compaction.orderQuery {
@@ -795,11 +787,6 @@ final class Worker {
         return commit(tx)
     }
 
-    /// Ends compaction `tx` that cannot go on: rolled back, and recorded so,
-    /// whether this worker or SQLite ended it.
-    private func abandonCompaction(_ tx: Int64) {
-        if connection!.isAutocommit { sqliteRolledBack(tx) } else { forceRollback(tx) }
-    }
 
     /// VACUUM INTO a new file, then every property checked on the copy as of
     /// its snapshot, beside the worker's next transactions (`CopyCheck`):
@@ -897,7 +884,7 @@ final class Worker {
             return reopen()
         }
         guard apply(change, ledgerID: tx) else {
-            if connection!.isAutocommit { sqliteRolledBack(tx) } else { forceRollback(tx) }
+            abandon(tx)
             return triggersBack(kept)
         }
         if commit(tx) {
@@ -997,7 +984,15 @@ final class Worker {
         return error.isBusy || connection!.isAutocommit
     }
 
-    /// Gives up a transaction that went wrong: rolled back (recorded as such) if it is still open.
+    /// The writer's next transaction id, its number logged as `x<n>` from here on.
+    private func nextTransaction() -> Int64 {
+        transactionNumber += 1
+        transactionLabel = "x\(transactionNumber)"
+        return TransactionID.make(base: transactionBase, number: transactionNumber)
+    }
+
+    /// Gives up a transaction that went wrong: rolled back (recorded as such) if it is still open,
+    /// or recorded as rolled back by SQLite when SQLite ended it.
     private func abandon(_ tx: Int64) {
         if connection!.isAutocommit { sqliteRolledBack(tx) } else { forceRollback(tx) }
     }
