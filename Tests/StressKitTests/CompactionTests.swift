@@ -253,6 +253,9 @@ import Testing
         // Records of no transaction (a driver's reservation) move the mark alone.
         try Self.compact(c, folding: Compaction.Fold(through: 5107, writers: [:]))
         #expect(try c.scalar("SELECT value FROM stress_meta WHERE key = 'acks_folded_through'") == .integer(5107))
+        // Nor does a fold move the mark back: the records before it stay reviewed.
+        try Self.compact(c, folding: Compaction.Fold(through: 5000, writers: [:]))
+        #expect(try c.scalar("SELECT value FROM stress_meta WHERE key = 'acks_folded_through'") == .integer(5107))
         #expect(try c.query("SELECT writer, through FROM stress_folded ORDER BY writer") == [[.integer(0), .integer(1)], [.integer(writer), .integer(Self.tx(6))]])
         c.close()
     }
@@ -327,6 +330,38 @@ import Testing
         // The setup's transaction (the accounts' entries, written since no compaction) is not folded: it gets its bit.
         #expect(try Self.recorded(c) == [1] + mine.filter { $0 > through }.map { Self.tx(Int($0)) } + [other])
         #expect(try c.scalar("SELECT count(*) FROM stress_compacted WHERE bits = 0") == .integer(0), "no empty block is left")
+        c.close()
+    }
+
+    // A compaction measures the acknowledgement log's length while other
+    // processes may append to it, and the kernel can grow a file page by page
+    // under one append: the length can end inside a record. The fold ends where
+    // the last whole record ends, so the next review reads the cut record
+    // whole: a lost commit there is named, a present one holds.
+    @Test(arguments: [false, true])
+    func aFoldEndsWhereTheLastWholeRecordEnds(_ cutOneIsInTheDatabase: Bool) throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("c.db")
+        let cut = Self.tx(9)
+        let c = try Self.database(path, [(Self.tx(2), "kept", .integer(1), "1,'a'"), (Self.tx(2), "", .null, nil)]
+            + (cutOneIsInTheDatabase ? [(cut, "kept", .integer(2), "2,'b'"), (cut, "", .null, nil)] : []))
+        let acks = path + ".acks"
+        let whole = [AckLog.header, "c 1 \(~Int64(1))", "c \(Self.tx(2)) \(~Self.tx(2))", "c \(cut) \(~cut)"].map { $0 + "\n" }
+        try whole.joined().write(toFile: acks, atomically: true, encoding: .utf8)
+        let beforeCut = whole.dropLast().joined().utf8.count
+
+        let fold = try #require(try Compaction.fold(connection: c, acknowledgements: acks, length: beforeCut + 5))
+        #expect(fold.through == beforeCut, "the fold ends before the record the length cut")
+        #expect(fold.writers == [0: 1, Self.tx(0) >> 32: Self.tx(2)], "the cut record is not folded")
+        try Self.compact(c, folding: fold)
+
+        let length = whole.joined().utf8.count
+        try c.execute("BEGIN")
+        let review = try AckReview(connection: c, log: acks, judged: length, settled: length, listed: 10)
+        try c.execute("ROLLBACK")
+        #expect(review.from == beforeCut)
+        #expect(review.committed == 1, "the cut record, read whole")
+        #expect(review.missing.ids == (cutOneIsInTheDatabase ? [] : [cut]))
         c.close()
     }
 

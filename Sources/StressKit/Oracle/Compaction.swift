@@ -97,8 +97,9 @@ public enum Compaction {
     public static let foldedTable = "stress_folded"
     /// The `stress_meta` key of the ledger's last `seq` at the last compaction.
     public static let markKey = "compacted_through"
-    /// The `stress_meta` key of the acknowledgement log's length at the last fold:
-    /// the records before it were reviewed (`AckReview`).
+    /// The `stress_meta` key of where the last record the latest fold reviewed
+    /// ends in the acknowledgement log: the records before it were reviewed
+    /// (`AckReview`). It never moves back.
     public static let foldKey = "acks_folded_through"
     /// The `stress_meta` key of the last schema change whose record compaction
     /// removed (records 1 … it were each there once); absent means none.
@@ -118,8 +119,8 @@ public enum Compaction {
         "INSERT INTO \(Bookkeeping.meta) (key, value) VALUES ('\(markKey)', 0), ('\(foldKey)', 0)",
     ]
 
-    /// The acknowledgements a compaction folds: the log's length when it
-    /// reviewed it, and each writer's highest id among the records reviewed.
+    /// The acknowledgements a compaction folds: where the last record it
+    /// reviewed ends, and each writer's highest id among the records reviewed.
     public struct Fold: Sendable, Equatable {
         public var through: Int
         public var writers: [Int64: Int64]
@@ -131,7 +132,10 @@ public enum Compaction {
     /// `length` (its length once `connection` holds the write lock, in the
     /// compaction's transaction), against the database: the fold when every
     /// record holds, nil when one does not (the check reports it) or when there
-    /// is nothing new.
+    /// is nothing new. The fold ends where the last record reviewed ends, not
+    /// at `length`: a length taken while another process appended can end
+    /// inside that process's record, which the next review then reads whole
+    /// (folded through `length`, its tail would never be judged).
     ///
     /// Throws what `AckReview` throws: `SQLiteError` when the ledger cannot be
     /// read, `ToolError` when the log cannot serve as evidence.
@@ -139,8 +143,8 @@ public enum Compaction {
         // A mark that is no integer (damage) reads the whole ledger.
         let mark = if case .integer(let value)? = try connection.scalar("SELECT \(Self.mark)") { value } else { Int64(0) }
         let review = try AckReview(connection: connection, log: path, judged: length, settled: length, listed: 0, ledgerAfter: mark)
-        guard review.holds, length > review.from else { return nil }
-        return Fold(through: length, writers: review.reviewedThrough ?? [:], prunes: try prunesFolded(connection))
+        guard review.holds, review.judgedThrough > review.from else { return nil }
+        return Fold(through: review.judgedThrough, writers: review.reviewedThrough ?? [:], prunes: try prunesFolded(connection))
     }
 
     /// Whether `stress_folded` has grown to twice the rows its last pruning
@@ -175,7 +179,7 @@ public enum Compaction {
         if let fold {
             statements.append(
                 "INSERT INTO main.\(Bookkeeping.meta) (key, value) VALUES ('\(foldKey)', \(fold.through)) "
-                    + "ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+                    + "ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)")
         }
         // Records of no transaction (writers' reservations, power losses' markers) move the mark alone.
         if let fold, !fold.writers.isEmpty {

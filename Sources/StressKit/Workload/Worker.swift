@@ -773,6 +773,16 @@ final class Worker {
             abandon(tx)
             return false
         }
+        // SQLite can end a transaction under a read that reports success (see
+        // `transactionLost`); `execute` looks after each statement it runs, and the
+        // fold's reads are not its. Gone here, the transaction wrote nothing, and the
+        // compaction's statements must not run on their own, outside any transaction
+        // and its write lock (its fold's mark could then move back behind another
+        // compaction's, which folded records whose ledger entries it removed).
+        if connection!.isAutocommit {
+            abandon(tx)
+            return false
+        }
         for sql in Compaction.statements(folding: fold) {
             var places: [Compaction.Place] = []
             let outcome = sql == Compaction.orderQuery ? execute(sql) { places.append(($0.int64(0), $0.int64(1))) } : execute(sql)
