@@ -307,20 +307,27 @@ public enum FaultInjector {
 }
 
 extension RunContext {
-    /// Ends work under faults. If the plan loses power, the power fails now
-    /// (unless it already has); the files are rewritten as the power loss
-    /// leaves them — through the workers' still-open handles, so a lock they
-    /// hold (a driver's exclusive lock) is held until the rewrite is done; a
-    /// marker in the acknowledgement log tells the oracle what SQLite promised
-    /// across it; then the connections are abandoned (every I/O fails by now).
-    /// The next open recovers from the journal or the WAL, as after a reboot.
+    /// Ends work under faults, once the workers have stopped. If the plan
+    /// loses power, the power fails now (unless it already has); a marker in
+    /// the acknowledgement log, synced, tells the oracle what SQLite promised
+    /// across it; the files are rewritten as the power loss leaves them —
+    /// through the workers' still-open handles, so a lock they hold (a
+    /// driver's exclusive lock) is held until the rewrite is done; then the
+    /// connections are abandoned (every I/O fails by now). The next open
+    /// recovers from the journal or the WAL, as after a reboot.
+    ///
+    /// The marker comes before the rewrite: a process killed (or a rewrite
+    /// failing) between the two must not leave commits the power loss may
+    /// take without the marker that excuses them, which the next check would
+    /// report as lost. A marker whose rewrite never came excuses what the
+    /// files still hold, and accuses nothing.
     func endFaults(abandoning workers: [Worker], who: String) throws(ToolError) -> FaultReport {
         let plan = settings.faults
         let relaxed = config.powerLossMayTakeLatestCommits
         if plan.losesPower {
             FaultInjector.crashNow()
-            try FaultInjector.applyPowerLoss()
             acks.powerLoss(relaxed: relaxed)
+            try FaultInjector.applyPowerLoss()
             log.append("-- \(who) power loss (\(relaxed ? "each writer's latest acknowledged commits may be lost" : "every acknowledged commit must survive"))")
             for worker in workers { worker.abandon() }
         }
