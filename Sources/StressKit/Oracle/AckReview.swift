@@ -51,11 +51,11 @@ struct AckReview {
     /// Where the review began: the byte of the log up to which compactions had
     /// reviewed it (0: the whole log).
     var from = 0
-    /// Where the last record judged ends (`from` when none was): the offset a
+    /// The log's bytes up to where the last record judged ends (`from` when none was): the offset a
     /// compaction folds through. The log's length can end inside a record,
     /// since the kernel can grow a file page by page under another process's
     /// append; that record is left to the next review, which starts here.
-    var judgedThrough = 0
+    var judgedBytes = 0
     /// Commit records read, rollback records read, and power losses that let
     /// SQLite lose the commits acknowledged before them.
     var committed = 0
@@ -126,7 +126,7 @@ struct AckReview {
         let record = try connection.prepare("SELECT block, bits FROM main.\(Compaction.table)")
         while try record.step() { compacted.insert(block: record.int64(0), bits: record.int64(1), width: Compaction.blockBits) }
         from = try Self.reviewedBytes(in: connection)
-        judgedThrough = from
+        judgedBytes = from
         guard let judged else {
             if !ledger.hasPositive, compacted.isEmpty, from == 0 { return }  // Nothing ever committed, so nothing was acknowledged.
             throw ToolError("cannot check durability or rollback: the acknowledgement log \(path) is missing.")
@@ -136,7 +136,7 @@ struct AckReview {
             try AckLog.forEach(at: path, from: from, limit: max(judged, settled ?? judged)) { outcome, tx, offset in
                 era.seq += 1
                 if offset > judged, outcome != .powerLoss { return }  // Possibly after the snapshot began.
-                if offset <= judged { judgedThrough = offset }
+                if offset <= judged { judgedBytes = offset }
                 switch outcome {
                 case .committed:
                     committed += 1

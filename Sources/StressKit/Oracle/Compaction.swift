@@ -143,8 +143,8 @@ public enum Compaction {
         // A mark that is no integer (damage) reads the whole ledger.
         let mark = if case .integer(let value)? = try connection.scalar("SELECT \(Self.mark)") { value } else { Int64(0) }
         let review = try AckReview(connection: connection, log: path, judged: length, settled: length, listed: 0, ledgerAfter: mark)
-        guard review.holds, review.judgedThrough > review.from else { return nil }
-        return Fold(through: review.judgedThrough, writers: review.reviewedThrough ?? [:], prunes: try prunesFolded(connection))
+        guard review.holds, review.judgedBytes > review.from else { return nil }
+        return Fold(through: review.judgedBytes, writers: review.reviewedThrough ?? [:], prunes: try prunesFolded(connection))
     }
 
     /// Whether `stress_folded` has grown to twice the rows its last pruning

@@ -797,7 +797,6 @@ final class Worker {
         return commit(tx)
     }
 
-
     /// VACUUM INTO a new file, then every property checked on the copy as of
     /// its snapshot, beside the worker's next transactions (`CopyCheck`):
     /// durability holds it to the transactions acknowledged before the VACUUM
