@@ -27,7 +27,9 @@ public final class Output: Sendable {
 
     /// Where `libvoidstar` is looked for; `SQLITE_STRESS_VOIDSTAR` overrides it
     /// (tests load a stand-in from there).
-    public static var voidstarPath: String {
+    public static var voidstarPath: String { voidstarPath(in: environment) }
+
+    static func voidstarPath(in environment: (String) -> String?) -> String {
         environment("SQLITE_STRESS_VOIDSTAR") ?? "/usr/lib/libvoidstar.so"
     }
 
@@ -43,18 +45,20 @@ public final class Output: Sendable {
     private let fd: Int32
     private let sentSDKInfo = Atomic<Bool>(false)
 
-    init() {
-        if let library = Voidstar.load(Output.voidstarPath) {
+    /// The output `environment` (the process's, but in tests) chooses.
+    init(environment: (String) -> String? = Output.environment) {
+        let voidstarPath = Self.voidstarPath(in: environment)
+        if let library = Voidstar.load(voidstarPath) {
             voidstar = library
-            sink = .voidstar(path: Output.voidstarPath)
+            sink = .voidstar(path: voidstarPath)
             fd = -1
             failure = nil
             path = nil
             return
         }
         voidstar = nil
-        path = Self.environment("ANTITHESIS_SDK_LOCAL_OUTPUT")
-            ?? Self.environment("ANTITHESIS_OUTPUT_DIR").map { $0 + "/sdk.jsonl" }
+        path = environment("ANTITHESIS_SDK_LOCAL_OUTPUT")
+            ?? environment("ANTITHESIS_OUTPUT_DIR").map { $0 + "/sdk.jsonl" }
         if let path {
             fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
             sink = fd >= 0 ? .file(path: path) : .none

@@ -15,10 +15,10 @@ import Testing
     // The SDK line and the whole catalog come first; then each assertion's first
     // true and first false only; reachability kinds send their fixed condition.
     @Test func catalogFirstThenFirstHits() throws {
-        try withLocalOutput { path in
+        try withLocalOutput { makeOutput, path in
             // A line already there (the entrypoint's setup_complete) must survive.
             try Data("{\"antithesis_setup\":{\"status\":\"complete\",\"details\":null}}\n".utf8).write(to: URL(fileURLWithPath: path))
-            let output = Output()
+            let output = makeOutput()
             #expect(output.sink == .file(path: path))
 
             let always = Assertion(.always, "p holds")
@@ -71,9 +71,9 @@ import Testing
     // A reporter's context (which SQLite the process runs on) joins every hit's
     // details, after the hit's own keys; catalog lines carry none.
     @Test func contextJoinsEveryHitsDetails() throws {
-        try withLocalOutput { path in
+        try withLocalOutput { makeOutput, path in
             let always = Assertion(.always, "p holds")
-            let reporter = Reporter(catalog: [always], output: Output(), context: [("sqlite_version", "3.50.4")])
+            let reporter = Reporter(catalog: [always], output: makeOutput(), context: [("sqlite_version", "3.50.4")])
             reporter.record(always, true)
             reporter.record(always, false, details: ["table": "t0"])
             let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
@@ -86,11 +86,7 @@ import Testing
 
     // With no output configured (and no libvoidstar), nothing is written anywhere.
     @Test func noOutputWithoutEnvironment() {
-        unsetenv("ANTITHESIS_SDK_LOCAL_OUTPUT")
-        unsetenv("ANTITHESIS_OUTPUT_DIR")
-        setenv("SQLITE_STRESS_VOIDSTAR", "/nonexistent/libvoidstar.so", 1)
-        defer { unsetenv("SQLITE_STRESS_VOIDSTAR") }
-        let output = Output()
+        let output = Output(environment: ["SQLITE_STRESS_VOIDSTAR": "/nonexistent/libvoidstar.so"].lookup)
         #expect(output.sink == .none)
         #expect(output.random == nil)
     }
@@ -98,10 +94,10 @@ import Testing
     // A catalog entry names where the assertion is declared; a hit names the
     // call that evaluated it (file, function and line), as the official SDKs do.
     @Test func hitsNameTheirCallSite() throws {
-        try withLocalOutput { path in
+        try withLocalOutput { makeOutput, path in
             let declaredLine = #line + 1
             let assertion = Assertion(.sometimes, "located")
-            let reporter = Reporter(catalog: [assertion], output: Output())
+            let reporter = Reporter(catalog: [assertion], output: makeOutput())
             let evaluatedLine = #line + 1
             reporter.record(assertion, true)
 
@@ -132,21 +128,28 @@ import Testing
         process.waitUntilExit()
         #expect(text.contains("Swift version \(swiftCompilerVersion) ("), "\(text) vs \(swiftCompilerVersion)")
 
-        try withLocalOutput { path in
-            _ = Reporter(catalog: [], output: Output())
+        try withLocalOutput { makeOutput, path in
+            _ = Reporter(catalog: [], output: makeOutput())
             let line = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").first.map(String.init) ?? ""
             #expect(line.contains(#""language":{"name":"Swift","version":"\#(swiftCompilerVersion)"}"#), "\(line)")
         }
     }
 
-    /// Runs `body` with $ANTITHESIS_SDK_LOCAL_OUTPUT naming a fresh file, whose path it gets.
-    func withLocalOutput(_ body: (String) throws -> Void) throws {
+    /// Runs `body` with an `Output` whose environment's $ANTITHESIS_SDK_LOCAL_OUTPUT
+    /// names a fresh file, and that file's path. The process's own environment is
+    /// left alone: the suites run side by side in one process, and the commands
+    /// other tests start inherit it.
+    func withLocalOutput(_ body: (_ output: () -> Output, _ path: String) throws -> Void) throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("sdk.jsonl").path
-        setenv("ANTITHESIS_SDK_LOCAL_OUTPUT", path, 1)
-        defer { unsetenv("ANTITHESIS_SDK_LOCAL_OUTPUT") }
-        try body(path)
+        let environment = ["ANTITHESIS_SDK_LOCAL_OUTPUT": path, "SQLITE_STRESS_VOIDSTAR": "/nonexistent/libvoidstar.so"]
+        try body({ Output(environment: environment.lookup) }, path)
     }
+}
+
+extension Dictionary where Key == String, Value == String {
+    /// The variable's value, as `Output` looks one up in an environment.
+    func lookup(_ name: String) -> String? { self[name] }
 }
