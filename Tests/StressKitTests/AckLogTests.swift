@@ -116,6 +116,29 @@ import Testing
         #expect(log.losses.unsynced == 2, "the last record was not synced as the log closed")
     }
 
+    // A compaction syncs the whole file before it commits a fold: at once, on
+    // its own thread, whatever `syncs` says and however long the interval. A
+    // sync that fails is counted like the log's own and answered false, so
+    // that nothing is folded; a closed log syncs nothing.
+    @Test func syncingTheFileIsAtOnceAndAFailureIsCounted() throws {
+        let directory = try TemporaryDirectory()
+        let log = try AckLog(path: directory.path("x.acks"), syncs: false, interval: .seconds(3600))
+        log.acknowledge(1)
+        #expect(log.syncFile())
+        #expect(log.losses.isEmpty)
+
+        let unsyncable = try AckLog(path: "/dev/null", syncs: false, interval: .seconds(3600))  // fdatasync fails (EINVAL).
+        let before = unsyncable.losses.unsynced
+        unsyncable.acknowledge(1)
+        #expect(unsyncable.losses.unsynced == before, "a record was synced without `syncs`")
+        #expect(!unsyncable.syncFile())
+        #expect(unsyncable.losses.unsynced == before + 1)
+        #expect(unsyncable.losses.error != nil)
+        unsyncable.close()
+        #expect(!unsyncable.syncFile())
+        #expect(unsyncable.losses.unsynced == before + 1)
+    }
+
     /// Whether `body`, run on a thread of its own, returns within a minute.
     static func returns(_ body: @escaping @Sendable () -> Void) -> Bool {
         let finished = DispatchSemaphore(value: 0)

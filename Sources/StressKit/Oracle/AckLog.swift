@@ -41,8 +41,10 @@ import StressAntithesis
 ///
 /// What must be on stable storage before the writer goes on is synced at once:
 /// a writer's reservation (`reserveWriter`) before its first commit, a power
-/// loss's marker, and every record before the log is closed (`close`, which
-/// `deinit` calls), so a finished driver leaves none unsynced.
+/// loss's marker, every record before the log is closed (`close`, which
+/// `deinit` calls), so a finished driver leaves none unsynced, and the whole
+/// file before a compaction commits a fold (`syncFile`), whatever the
+/// synchronous level.
 ///
 /// ## When a record is not synced
 ///
@@ -241,6 +243,24 @@ public final class AckLog: Sendable {
     /// record with `syncs`, else the reservations) is on stable storage or its
     /// sync failed (counted in `losses`), syncing at once.
     public func awaitSyncOfAll() { syncer.awaitRequested() }
+
+    /// Syncs the whole file at once, on the caller's thread, with or without
+    /// `syncs`: every record written before the call, by any process, is on
+    /// stable storage when this returns true. False when the sync failed
+    /// (counted in `losses`, as the log's own syncs are) or the log is closed.
+    /// A compaction calls it before it commits a fold (`Worker.compact`), so
+    /// that the mark it commits never lies past the log's end after a real
+    /// power cut or OS crash.
+    public func syncFile() -> Bool {
+        state.withLock { state in
+            guard state.fd >= 0 else { return false }
+            guard fdatasync(state.fd) != 0 else { return true }
+            let code = errno
+            state.losses.unsynced += 1
+            if state.losses.error == nil { state.losses.error = Self.warn("cannot sync the acknowledgement log", path, code) }
+            return false
+        }
+    }
 
     /// What this process could not write or sync so far.
     public var losses: Losses {
