@@ -55,6 +55,54 @@ import Testing
         #expect(kinds == Set(SchemaChangeKind.changes))
     }
 
+    // No name is given twice. A connection keeps its ledger triggers across a
+    // cookie move when its table's `TrackedTable` (names only) is unchanged,
+    // and SQLite orphans a TEMP trigger whose table was dropped: a table
+    // created again under a dropped table's name, or a column given a name
+    // its table had before, would compare equal and keep a trigger that no
+    // longer fires, or fires on the wrong column. So over long random
+    // sequences of changes, a table name (or id) once held by one table
+    // never names another, and a column name a table gave up never returns.
+    @Test func namesAreNeverGivenTwice() throws {
+        var namesGivenUp = (tables: 0, columns: 0)
+        for seed in UInt64(0)..<200 {
+            var rng = Xoshiro(seed: seed)
+            var schema = SchemaGenerator.generate(using: &rng)
+            var tableOfName: [String: String] = [:]  // Table name → the id of the table that held it first.
+            var columnsSeen: [String: [String: Int]] = [:]  // Table id → column name → its column's id.
+            var columnsLeft: [String: Set<String>] = [:]  // Table id → names its columns gave up.
+            var tablesGone = Set<String>()  // Table names no table holds any more.
+            func note(_ schema: Schema, _ step: Int) {
+                let names = Set(schema.tables.map(\.name))
+                namesGivenUp.tables += tableOfName.keys.filter { !names.contains($0) && !tablesGone.contains($0) }.count
+                tablesGone.formUnion(tableOfName.keys.filter { !names.contains($0) })
+                for table in schema.tables {
+                    let holder = tableOfName[table.name, default: table.id]
+                    #expect(holder == table.id, "seed \(seed) step \(step): table name \(table.name) held by \(holder), then by \(table.id)")
+                    tableOfName[table.name] = holder
+                    let now = Dictionary(uniqueKeysWithValues: table.columns.map { ($0.name, $0.id) })
+                    for (name, id) in now {
+                        let before = columnsSeen[table.id, default: [:]][name, default: id]
+                        #expect(before == id, "seed \(seed) step \(step): column \(table.id).\(name) was column \(before), now \(id)")
+                        #expect(!columnsLeft[table.id, default: []].contains(name), "seed \(seed) step \(step): column name \(table.id).\(name) came back")
+                    }
+                    for name in columnsSeen[table.id, default: [:]].keys where now[name] == nil {
+                        if columnsLeft[table.id, default: []].insert(name).inserted { namesGivenUp.columns += 1 }
+                    }
+                    columnsSeen[table.id, default: [:]].merge(now) { old, _ in old }
+                }
+            }
+            note(schema, 0)
+            for step in 1...80 {
+                guard let change = SchemaChange.draw(rng.pick(SchemaChangeKind.changes), in: schema, using: &rng) else { continue }
+                schema = change.schema
+                note(schema, step)
+            }
+        }
+        // The sequences did drop and rename tables and columns, whose names could have come back.
+        #expect(namesGivenUp.tables > 100 && namesGivenUp.columns > 100, "\(namesGivenUp)")
+    }
+
     // The image field a rebase appends for an added column's default is what
     // SQLite stores and renders for the table's existing rows, for a default
     // of every type the workload adds; and images split back into their fields
