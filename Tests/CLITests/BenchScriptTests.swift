@@ -16,7 +16,7 @@ import Testing
 
     @Test func everyScriptIsCovered() {
         #expect(Self.scripts == [
-            "bug-finding", "check-cost", "delete-ioerr-threads-bug", "drop-column-ioerr-bug", "harness", "ledger-history",
+            "bug-finding", "check-cost", "delete-ioerr-threads-bug", "drop-column-ioerr-bug", "harness", "harness-profile", "ledger-history",
             "ledger-size", "long-run", "run", "sqlite-versions", "sweep", "wal-rollback-to-bug",
         ])
     }
