@@ -58,11 +58,14 @@ import Testing
     // No name is given twice. A connection keeps its ledger triggers across a
     // cookie move when its table's `TrackedTable` (names only) is unchanged,
     // and SQLite orphans a TEMP trigger whose table was dropped: a table
-    // created again under a dropped table's name, or a column given a name
-    // its table had before, would compare equal and keep a trigger that no
-    // longer fires, or fires on the wrong column. So over long random
-    // sequences of changes, a table name (or id) once held by one table
-    // never names another, and a column name a table gave up never returns.
+    // created again under a dropped table's name and id would compare equal
+    // and keep triggers that no longer fire, and its writes would escape the
+    // ledger. The ledger keys its entries by the table's id, so an id given to
+    // a second table would merge two tables' histories. So over long random
+    // sequences of changes, a table name once held by one table never names
+    // another, a table id never comes back once its table is gone, and a
+    // column name a table gave up never returns to it (a `TrackedTable` names
+    // one set of columns for what they are).
     @Test func namesAreNeverGivenTwice() throws {
         var namesGivenUp = (tables: 0, columns: 0)
         for seed in UInt64(0)..<200 {
@@ -72,7 +75,12 @@ import Testing
             var columnsSeen: [String: [String: Int]] = [:]  // Table id → column name → its column's id.
             var columnsLeft: [String: Set<String>] = [:]  // Table id → names its columns gave up.
             var tablesGone = Set<String>()  // Table names no table holds any more.
+            var idsSeen = Set<String>(), idsGone = Set<String>()
             func note(_ schema: Schema, _ step: Int) {
+                let ids = Set(schema.tables.map(\.id))
+                for id in ids { #expect(!idsGone.contains(id), "seed \(seed) step \(step): table id \(id) came back") }
+                idsGone.formUnion(idsSeen.subtracting(ids))
+                idsSeen.formUnion(ids)
                 let names = Set(schema.tables.map(\.name))
                 namesGivenUp.tables += tableOfName.keys.filter { !names.contains($0) && !tablesGone.contains($0) }.count
                 tablesGone.formUnion(tableOfName.keys.filter { !names.contains($0) })
